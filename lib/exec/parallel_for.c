@@ -1,0 +1,165 @@
+/* pel_parallel_for: an index range cut into sub-ranges by a schedule. The
+ * schedules are written out here (rather than OpenMP's schedule clause) so
+ * that a failure can stop the hand-out of new ranges. */
+#include "config.h"
+
+#include <omp.h>
+
+#include "core/error.h"
+#include "exec/exec.h"
+
+typedef struct loop {
+    size_t begin, end, chunk;
+    int nthreads;
+    pel_schedule schedule;
+    pel_range_fn body;
+    void *arg;
+    atomic_size_t next; /* dynamic and guided: first index not yet handed out */
+    pel__failure failure;
+} loop;
+
+/* Runs one sub-range and records its failure; returns nonzero to stop. */
+static int run_range(loop *l, size_t first, size_t last)
+{
+    unsigned long sequence = pel__error_sequence();
+    int status = l->body(first, last, l->arg);
+
+    if (status != 0) {
+        pel__failure_record(&l->failure, status, sequence, "pel_parallel_for", first);
+        return 1;
+    }
+    return 0;
+}
+
+static void run_static(loop *l, int thread)
+{
+    size_t n = l->end - l->begin;
+
+    if (l->chunk == 0) {
+        /* One contiguous block per thread; the first n % T threads get one more. */
+        size_t q = n / (size_t)l->nthreads, r = n % (size_t)l->nthreads, t = (size_t)thread;
+        size_t first = t * q + (t < r ? t : r);
+        size_t count = q + (t < r ? 1 : 0);
+        if (count > 0)
+            run_range(l, l->begin + first, l->begin + first + count);
+        return;
+    }
+    for (size_t k = (size_t)thread; k <= (n - 1) / l->chunk; k += (size_t)l->nthreads) {
+        size_t first = k * l->chunk;
+        size_t last = n - first < l->chunk ? n : first + l->chunk;
+        if (pel__failure_seen(&l->failure) || run_range(l, l->begin + first, l->begin + last))
+            return;
+    }
+}
+
+static void run_dynamic(loop *l)
+{
+    for (;;) {
+        size_t first, last;
+        if (pel__failure_seen(&l->failure))
+            return;
+        first = atomic_fetch_add_explicit(&l->next, l->chunk, memory_order_relaxed);
+        if (first >= l->end)
+            return;
+        last = l->end - first < l->chunk ? l->end : first + l->chunk;
+        if (run_range(l, first, last))
+            return;
+    }
+}
+
+static void run_guided(loop *l)
+{
+    size_t first = atomic_load_explicit(&l->next, memory_order_relaxed);
+
+    for (;;) {
+        size_t remaining, take;
+        if (pel__failure_seen(&l->failure) || first >= l->end)
+            return;
+        remaining = l->end - first;
+        take = (remaining + 2 * (size_t)l->nthreads - 1) / (2 * (size_t)l->nthreads);
+        if (take < l->chunk)
+            take = l->chunk;
+        if (take > remaining)
+            take = remaining;
+        if (!atomic_compare_exchange_weak_explicit(&l->next, &first, first + take, memory_order_relaxed,
+                                                   memory_order_relaxed))
+            continue; /* first now holds the current value */
+        if (run_range(l, first, first + take))
+            return;
+        first = atomic_load_explicit(&l->next, memory_order_relaxed);
+    }
+}
+
+static void run_thread(loop *l, int thread)
+{
+    switch (l->schedule) {
+    case PEL_SCHEDULE_STATIC:
+        run_static(l, thread);
+        break;
+    case PEL_SCHEDULE_DYNAMIC:
+        run_dynamic(l);
+        break;
+    case PEL_SCHEDULE_GUIDED:
+        run_guided(l);
+        break;
+    }
+}
+
+int pel__parallel_for(int nthreads, size_t begin, size_t end, pel_schedule schedule, size_t chunk,
+                      pel_range_fn body, void *arg)
+{
+    size_t n = end - begin;
+    size_t nchunks;
+    loop l;
+
+    if (n == 0)
+        return PEL_OK;
+    if (chunk == 0 && schedule == PEL_SCHEDULE_DYNAMIC) {
+        chunk = n / (8 * (size_t)(nthreads > 0 ? nthreads : 1));
+        if (chunk == 0)
+            chunk = 1;
+    }
+    if (chunk == 0 && schedule == PEL_SCHEDULE_GUIDED)
+        chunk = 1;
+    /* Never start more threads than there are chunks to hand out. */
+    nchunks = chunk == 0 ? n : (n - 1) / chunk + 1;
+    if (nthreads < 1)
+        nthreads = 1;
+    if ((size_t)nthreads > nchunks)
+        nthreads = (int)nchunks;
+
+    l.begin = begin;
+    l.end = end;
+    l.chunk = chunk;
+    l.nthreads = nthreads;
+    l.schedule = schedule;
+    l.body = body;
+    l.arg = arg;
+    atomic_init(&l.next, begin);
+    pel__failure_init(&l.failure);
+
+    if (nthreads == 1) {
+        run_thread(&l, 0);
+    } else {
+#pragma omp parallel num_threads(nthreads)
+        {
+            /* OpenMP may give fewer threads than asked (nested or limited
+             * teams); static blocks must then be spread over the real team. */
+#pragma omp single
+            l.nthreads = omp_get_num_threads();
+            run_thread(&l, omp_get_thread_num());
+        }
+    }
+    return pel__failure_finish(&l.failure);
+}
+
+int pel_parallel_for(size_t begin, size_t end, pel_schedule schedule, size_t chunk, pel_range_fn body,
+                     void *arg)
+{
+    PEL_CHECK_NOT_NULL(body);
+    if (begin > end)
+        return PEL_FAIL(PEL_ERROR_INVALID_ARGUMENT, "begin=%zu is greater than end=%zu", begin, end);
+    if (schedule != PEL_SCHEDULE_STATIC && schedule != PEL_SCHEDULE_DYNAMIC && schedule != PEL_SCHEDULE_GUIDED)
+        return PEL_FAIL(PEL_ERROR_INVALID_ARGUMENT, "schedule=%d is not a pel_schedule", (int)schedule);
+    return pel__parallel_for(pel_get_num_threads(), begin, end, schedule, chunk, body, arg);
+}

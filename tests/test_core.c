@@ -1,0 +1,385 @@
+/* Tests of the core layer: status table, errors, version, memory, threads,
+ * backend coordination and fork safety. */
+#include "pel_test.h"
+
+#include <math.h>
+#include <omp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cblas.h>
+
+#include "core/error.h"
+#include "core/threads.h"
+
+static void test_status_table(void)
+{
+    /* Every code has a distinct name and description; unknown codes are named so. */
+    static const int codes[] = {
+#define PEL_X_CODE(name, value, text) value,
+        PEL_STATUS_TABLE(PEL_X_CODE)
+#undef PEL_X_CODE
+    };
+    size_t count = sizeof codes / sizeof codes[0];
+
+    CU_ASSERT_EQUAL(PEL_OK, 0);
+    CU_ASSERT_STRING_EQUAL(pel_status_name(PEL_OK), "PEL_OK");
+    CU_ASSERT_STRING_EQUAL(pel_status_name(PEL_ERROR_INVALID_ARGUMENT), "PEL_ERROR_INVALID_ARGUMENT");
+    CU_ASSERT_STRING_EQUAL(pel_strerror(PEL_ERROR_OUT_OF_MEMORY), "out of memory");
+    for (size_t i = 0; i < count; i++) {
+        CU_ASSERT(i == 0 || codes[i] < 0);
+        CU_ASSERT_STRING_NOT_EQUAL(pel_status_name(codes[i]), "PEL_UNKNOWN_STATUS");
+        CU_ASSERT_STRING_NOT_EQUAL(pel_strerror(codes[i]), "unknown status");
+        for (size_t j = 0; j < i; j++) {
+            CU_ASSERT(codes[i] != codes[j]);
+            CU_ASSERT_STRING_NOT_EQUAL(pel_status_name(codes[i]), pel_status_name(codes[j]));
+            CU_ASSERT_STRING_NOT_EQUAL(pel_strerror(codes[i]), pel_strerror(codes[j]));
+        }
+    }
+    CU_ASSERT_STRING_EQUAL(pel_status_name(12345), "PEL_UNKNOWN_STATUS");
+    CU_ASSERT_STRING_EQUAL(pel_strerror(-999), "unknown status");
+}
+
+static void test_last_error_message(void)
+{
+    pel_clear_error();
+    CU_ASSERT_STRING_EQUAL(pel_last_error(), "");
+    CU_ASSERT_EQUAL(PEL_FAIL(PEL_ERROR_INVALID_ARGUMENT, "lda=%d is smaller than k=%d", 3, 4),
+                    PEL_ERROR_INVALID_ARGUMENT);
+    CU_ASSERT_STRING_EQUAL(pel_last_error(), "test_last_error_message: lda=3 is smaller than k=4");
+    /* A successful call leaves the message alone, like errno. */
+    PEL_TEST_OK(pel_set_num_threads(0));
+    CU_ASSERT_STRING_EQUAL(pel_last_error(), "test_last_error_message: lda=3 is smaller than k=4");
+    pel_clear_error();
+    CU_ASSERT_STRING_EQUAL(pel_last_error(), "");
+}
+
+static void test_last_error_is_per_thread(void)
+{
+    int mismatches = 0;
+
+    pel_clear_error();
+#pragma omp parallel num_threads(4) reduction(+ : mismatches)
+    {
+        char expected[64];
+        int id = omp_get_thread_num();
+        snprintf(expected, sizeof expected, "worker: thread %d", id);
+        pel__fail(PEL_ERROR_INTERNAL, "worker", "thread %d", id);
+#pragma omp barrier
+        mismatches += strcmp(pel_last_error(), expected) != 0;
+    }
+    CU_ASSERT_EQUAL(mismatches, 0);
+}
+
+static void test_long_message_is_truncated_safely(void)
+{
+    char big[2000];
+
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    PEL_FAIL(PEL_ERROR_INTERNAL, "%s", big);
+    CU_ASSERT(strlen(pel_last_error()) < 1000);
+    CU_ASSERT(strncmp(pel_last_error(), "test_long_message_is_truncated_safely: xxx", 40) == 0);
+    pel_clear_error();
+}
+
+static void test_version(void)
+{
+    char expected[32];
+
+    snprintf(expected, sizeof expected, "%d.%d.%d", PEL_VERSION_MAJOR, PEL_VERSION_MINOR, PEL_VERSION_PATCH);
+    CU_ASSERT_STRING_EQUAL(pel_version(), PEL_VERSION_STRING);
+    CU_ASSERT_STRING_EQUAL(pel_version(), expected);
+    CU_ASSERT_EQUAL(pel_version_number(), PEL_VERSION_NUMBER);
+}
+
+static void test_malloc_alignment_and_huge(void)
+{
+    static const size_t sizes[] = {0, 1, 7, 64, 1000, 4u << 20, (4u << 20) + 3, 9u << 20};
+
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        unsigned char *p = pel_malloc(sizes[i]);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+        CU_ASSERT_EQUAL((uintptr_t)p % 64, 0);
+        if (sizes[i] >= (4u << 20))
+            CU_ASSERT_EQUAL((uintptr_t)p % (2u << 20), 0);
+        if (sizes[i] > 0) {
+            p[0] = 1;
+            p[sizes[i] - 1] = 2; /* the whole range is writable */
+        }
+        pel_free(p);
+    }
+    pel_free(NULL);
+}
+
+static void test_malloc_failures(void)
+{
+    void *p;
+
+    pel_clear_error();
+    p = pel_malloc(SIZE_MAX - 10);
+    CU_ASSERT_PTR_NULL(p);
+    CU_ASSERT(strstr(pel_last_error(), "pel_malloc") != NULL);
+    p = pel_malloc((size_t)1 << 62); /* aligned size is fine, the memory is not there */
+    CU_ASSERT_PTR_NULL(p);
+    CU_ASSERT(strstr(pel_last_error(), "pel_malloc") != NULL);
+    p = pel_calloc(SIZE_MAX / 2, 3);
+    CU_ASSERT_PTR_NULL(p);
+    CU_ASSERT(strstr(pel_last_error(), "pel_calloc") != NULL);
+    CU_ASSERT(strstr(pel_last_error(), "overflows") != NULL);
+    pel_clear_error();
+}
+
+static void test_calloc_zeroes(void)
+{
+    size_t n = (6u << 20) / sizeof(double) + 5;
+    double *x = pel_calloc(n, sizeof(double));
+    size_t nonzero = 0;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(x);
+    for (size_t i = 0; i < n; i++)
+        nonzero += x[i] != 0.0;
+    CU_ASSERT_EQUAL(nonzero, 0);
+    CU_ASSERT_EQUAL((uintptr_t)x % 64, 0);
+    pel_free(x);
+}
+
+static void test_wtime(void)
+{
+    double t0 = pel_wtime(), t1;
+    volatile double sink = 0;
+
+    for (int i = 0; i < 100000; i++)
+        sink += i;
+    t1 = pel_wtime();
+    CU_ASSERT(t1 >= t0);
+    CU_ASSERT(t1 - t0 < 10.0);
+}
+
+static void test_thread_policy(void)
+{
+    int default_threads = omp_get_max_threads();
+
+    PEL_TEST_OK(pel_set_num_threads(0));
+    if (getenv("PEL_NUM_THREADS") == NULL)
+        CU_ASSERT_EQUAL(pel_get_num_threads(), default_threads);
+    PEL_TEST_OK(pel_set_num_threads(3));
+    CU_ASSERT_EQUAL(pel_get_num_threads(), 3);
+    /* Inside an active parallel region kernels use one thread. */
+    {
+        int inside = -1;
+#pragma omp parallel num_threads(2)
+        {
+#pragma omp master
+            inside = pel_get_num_threads();
+        }
+        CU_ASSERT_EQUAL(inside, 1);
+    }
+    /* A one-thread region is not active: the policy holds there. */
+    {
+        int inside = -1;
+#pragma omp parallel num_threads(1)
+        inside = pel_get_num_threads();
+        CU_ASSERT_EQUAL(inside, 3);
+    }
+    PEL_TEST_EXPECT_ERROR(pel_set_num_threads(-2), PEL_ERROR_INVALID_ARGUMENT, "pel_set_num_threads", "nthreads=-2");
+    CU_ASSERT_EQUAL(pel_get_num_threads(), 3);
+    PEL_TEST_OK(pel_set_num_threads(0));
+}
+
+static void test_local_override_is_per_thread(void)
+{
+    int seen[2] = {0, 0};
+
+    PEL_TEST_OK(pel_set_num_threads(2));
+    PEL_TEST_EXPECT_ERROR(pel_set_num_threads_local(-1), PEL_ERROR_INVALID_ARGUMENT, "pel_set_num_threads_local",
+                          "nthreads=-1");
+#pragma omp parallel num_threads(2)
+    {
+        int id = omp_get_thread_num();
+        if (id == 0)
+            pel_set_num_threads_local(5);
+#pragma omp barrier
+        /* Ask outside the active region's rule by reading the override. */
+        seen[id] = pel_get_num_threads_local();
+#pragma omp barrier
+        if (id == 0)
+            pel_set_num_threads_local(0);
+    }
+    CU_ASSERT_EQUAL(seen[0], 5);
+    CU_ASSERT_EQUAL(seen[1], 0);
+    /* On this thread: the override wins over the global setting, then goes away. */
+    PEL_TEST_OK(pel_set_num_threads_local(7));
+    CU_ASSERT_EQUAL(pel_get_num_threads(), 7);
+    CU_ASSERT_EQUAL(pel_get_num_threads_local(), 7);
+    PEL_TEST_OK(pel_set_num_threads_local(0));
+    CU_ASSERT_EQUAL(pel_get_num_threads(), 2);
+    PEL_TEST_OK(pel_set_num_threads(0));
+}
+
+static void test_work_cutoff(void)
+{
+    PEL_TEST_OK(pel_set_num_threads(4));
+    PEL_TEST_OK(pel_set_min_work_per_thread(1000));
+    CU_ASSERT_EQUAL(pel_get_min_work_per_thread(), 1000);
+    CU_ASSERT_EQUAL(pel_threads_for_work(0), 1);
+    CU_ASSERT_EQUAL(pel_threads_for_work(999), 1);
+    CU_ASSERT_EQUAL(pel_threads_for_work(2500), 2);
+    CU_ASSERT_EQUAL(pel_threads_for_work(1000000), 4);
+    PEL_TEST_OK(pel_set_min_work_per_thread(0));
+    if (getenv("PEL_MIN_WORK_PER_THREAD") == NULL)
+        CU_ASSERT_EQUAL(pel_get_min_work_per_thread(), 32768u);
+    PEL_TEST_OK(pel_set_num_threads(0));
+}
+
+static void test_openblas_follows_pel(void)
+{
+    enum { N = 256 };
+    double *a = pel_malloc(N * N * sizeof(double)), *c = pel_malloc(N * N * sizeof(double));
+    int before = omp_get_max_threads();
+    pel__blas_scope scope;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    pel_test_fill(a, N * N, 11);
+    CU_ASSERT_EQUAL(openblas_get_parallel(), 2); /* configure chose the OpenMP build */
+    CU_ASSERT(strstr(pel_backend_info(), "OpenMP build") != NULL);
+    PEL_TEST_OK(pel_set_num_threads(3));
+    pel__blas_enter(&scope, pel_get_num_threads());
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, N, N, 1.0, a, N, a, N, 0.0, c, N);
+    CU_ASSERT_EQUAL(openblas_get_num_threads(), 3);
+    pel__blas_leave(&scope);
+    /* The caller's OpenMP setting is restored (OpenBLAS's trap, MACHINE-NOTES). */
+    CU_ASSERT_EQUAL(omp_get_max_threads(), before);
+    PEL_TEST_OK(pel_set_num_threads(1));
+    pel__blas_enter(&scope, pel_get_num_threads());
+    /* OpenBLAS's OpenMP build reads omp_get_max_threads() and takes its
+     * serial path at 1 without updating openblas_get_num_threads(). */
+    CU_ASSERT_EQUAL(omp_get_max_threads(), 1);
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, N, N, 1.0, a, N, a, N, 0.0, c, N);
+    pel__blas_leave(&scope);
+    CU_ASSERT_EQUAL(omp_get_max_threads(), before);
+    PEL_TEST_OK(pel_set_num_threads(0));
+    pel_free(a);
+    pel_free(c);
+}
+
+/* In the child: a pel kernel must finish (on one thread) instead of hanging. */
+static int child_runs_kernel(void)
+{
+    enum { N = 1 << 20 };
+    double *x = pel_malloc(N * sizeof(double)), sum = 0.0;
+
+    if (x == NULL || !pel_in_forked_child() || pel_get_num_threads() != 1)
+        return 1;
+    for (size_t i = 0; i < N; i++)
+        x[i] = 1.0;
+    if (pel_reduce_sum(x, N, 1, &sum) != PEL_OK || sum != (double)N)
+        return 1;
+    pel_free(x);
+    return 0;
+}
+
+static void test_fork_child_runs_serially(void)
+{
+    double sum = 0.0;
+    enum { N = 1 << 20 };
+    double *x = pel_malloc(N * sizeof(double));
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(x);
+    CU_ASSERT_FALSE(pel_in_forked_child());
+    for (size_t i = 0; i < N; i++)
+        x[i] = 0.5;
+    /* The parent runs parallel work first, so libgomp's pool exists. */
+    PEL_TEST_OK(pel_set_num_threads(2));
+    PEL_TEST_OK(pel_reduce_sum(x, N, 1, &sum));
+#pragma omp parallel num_threads(2)
+    {
+        (void)0;
+    }
+    CU_ASSERT_EQUAL(sum, 0.5 * N);
+    CU_ASSERT_TRUE(pel_test_in_child(child_runs_kernel, 20.0));
+    PEL_TEST_OK(pel_set_num_threads(0));
+    pel_free(x);
+}
+
+static void test_mul_overflow_helpers(void)
+{
+    size_t out;
+
+    CU_ASSERT_TRUE(pel__mul_size(1000, 1000, &out));
+    CU_ASSERT_EQUAL(out, 1000000);
+    CU_ASSERT_FALSE(pel__mul_size(SIZE_MAX / 2 + 1, 2, &out));
+    CU_ASSERT_TRUE(pel__add_size(1, 2, &out));
+    CU_ASSERT_FALSE(pel__add_size(SIZE_MAX, 1, &out));
+}
+
+/* PEL_NUM_THREADS is read when the library loads, so check it in a fresh
+ * process: this program re-runs itself with --print-threads. */
+static int threads_in_new_process(const char *environment)
+{
+    char command[512];
+    FILE *pipe;
+    int value = -1;
+
+    snprintf(command, sizeof command, "%s /proc/%ld/exe --print-threads", environment, (long)getpid());
+    pipe = popen(command, "r");
+    if (pipe == NULL)
+        return -1;
+    if (fscanf(pipe, "%d", &value) != 1)
+        value = -1;
+    pclose(pipe);
+    return value;
+}
+
+static void test_environment_variable(void)
+{
+    CU_ASSERT_EQUAL(threads_in_new_process("PEL_NUM_THREADS=3"), 3);
+    CU_ASSERT_EQUAL(threads_in_new_process("PEL_NUM_THREADS=5 OMP_NUM_THREADS=2"), 5);
+    /* Invalid values are ignored: OpenMP's default applies. */
+    CU_ASSERT_EQUAL(threads_in_new_process("PEL_NUM_THREADS=abc OMP_NUM_THREADS=2"), 2);
+    CU_ASSERT_EQUAL(threads_in_new_process("PEL_NUM_THREADS=-4 OMP_NUM_THREADS=1"), 1);
+    CU_ASSERT_EQUAL(threads_in_new_process("env -u PEL_NUM_THREADS OMP_NUM_THREADS=3"), 3);
+}
+
+static void add_suites(void)
+{
+    static const pel_test_case errors[] = {
+        {"status table", test_status_table},
+        {"last error message", test_last_error_message},
+        {"last error is per thread", test_last_error_is_per_thread},
+        {"long message truncated", test_long_message_is_truncated_safely},
+        {"version", test_version},
+        {"overflow helpers", test_mul_overflow_helpers},
+        {NULL, NULL}};
+    static const pel_test_case memory[] = {
+        {"malloc alignment and huge pages", test_malloc_alignment_and_huge},
+        {"malloc failures", test_malloc_failures},
+        {"calloc zeroes", test_calloc_zeroes},
+        {"wtime", test_wtime},
+        {NULL, NULL}};
+    static const pel_test_case threads[] = {
+        {"thread policy", test_thread_policy},
+        {"local override per thread", test_local_override_is_per_thread},
+        {"work cutoff", test_work_cutoff},
+        {"PEL_NUM_THREADS", test_environment_variable},
+        {"OpenBLAS follows pel", test_openblas_follows_pel},
+        {"forked child runs serially", test_fork_child_runs_serially},
+        {NULL, NULL}};
+
+    pel_test_add_suite("core: status and errors", errors);
+    pel_test_add_suite("core: memory and time", memory);
+    pel_test_add_suite("core: threads", threads);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1 && strcmp(argv[1], "--print-threads") == 0) {
+        printf("%d\n", pel_get_num_threads());
+        return 0;
+    }
+    return pel_test_main("test_core", add_suites);
+}
