@@ -47,6 +47,21 @@ typedef enum pel_status {
 #undef PEL_X_ENUM
 } pel_status;
 
+/** Storage order of a dense matrix; the values are CBLAS's, so they can be
+ *  passed straight through. */
+typedef enum pel_layout {
+    PEL_ROW_MAJOR = 101, /**< C order: rows are contiguous */
+    PEL_COL_MAJOR = 102  /**< Fortran order: columns are contiguous */
+} pel_layout;
+
+/** Floating-point precision of an object's data (plans, stencils, ...).
+ *  Functions on raw arrays carry the precision in their name instead
+ *  (pel_dgemm / pel_sgemm), like BLAS. */
+typedef enum pel_precision {
+    PEL_FLOAT64 = 0, /**< double (and double complex) */
+    PEL_FLOAT32 = 1  /**< float (and float complex) */
+} pel_precision;
+
 /**
  * Describes a status code in a few words ("invalid argument"). Never NULL:
  * unknown codes get "unknown status". Thread-safe.
