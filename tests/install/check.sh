@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The conventional path from a source tree: configure --prefix, make, make
+# install into a temporary prefix; then builds and runs tests/install/consumer.c
+# outside the tree twice: with pkg-config and with CMake's find_package(pel).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+src=$(cd "$here/../.." && pwd)
+work=$(mktemp -d /tmp/pel-install.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+prefix=$work/prefix
+mkdir -p "$work/build"
+(cd "$work/build" && "$src/configure" --quiet --prefix="$prefix" && make -s -j"$(nproc)" >/dev/null &&
+ make -s install >/dev/null 2>&1)
+export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
+cc -o "$work/consumer-pc" "$here/consumer.c" $(pkg-config --cflags --libs pel)
+"$work/consumer-pc"
+cmake -S "$here" -B "$work/cmake-build" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
+cmake --build "$work/cmake-build" >/dev/null
+"$work/cmake-build/consumer"
+echo "install check: pkg-config and find_package(pel) consumers passed"
