@@ -189,18 +189,24 @@ static void axpy_omp(void *arg)
     }
 }
 
-/* Repeats the call so that tiny sizes are timed over many calls. */
+/* Repeats each call so that tiny sizes are timed over many calls. */
 typedef struct repeated {
-    pel_bench_fn fn;
-    void *arg;
+    axpy_loop *loop;
     int times;
 } repeated;
 
-static void run_repeated_pel(void *arg)
+static void repeat_pel(void *arg)
 {
     repeated *r = arg;
     for (int i = 0; i < r->times; i++)
-        r->fn(r->arg);
+        axpy_pel(r->loop);
+}
+
+static void repeat_omp(void *arg)
+{
+    repeated *r = arg;
+    for (int i = 0; i < r->times; i++)
+        axpy_omp(r->loop);
 }
 
 static int run_parallel_for(const pel_bench_context *context)
@@ -226,15 +232,12 @@ static int run_parallel_for(const pel_bench_context *context)
     if (times < 1)
         times = 1;
     for (size_t v = 0; v < sizeof variants / sizeof variants[0]; v++) {
-        repeated pel_side, omp_side;
+        repeated calls = {&l, times};
         double t_pel, t_base;
         pel_bench_row row = {"parallel_for", variants[v].name, context->size, context->threads, 0, 0, 0,
                              variants[v].baseline, 0, NULL};
         l.schedule = variants[v].schedule;
-        pel_side = (repeated){axpy_pel, &l, times};
-        omp_side = (repeated){axpy_omp, &l, times};
-        pel_bench_compare(context->reps, run_repeated_pel, NULL, &pel_side, &t_pel, NULL);
-        pel_bench_compare(context->reps, NULL, run_repeated_pel, &omp_side, NULL, &t_base);
+        pel_bench_compare(context->reps, repeat_pel, repeat_omp, &calls, &t_pel, &t_base);
         row.seconds = t_pel / times;
         row.baseline_seconds = t_base / times;
         row.gflops = 2.0 * (double)n / row.seconds * 1e-9;

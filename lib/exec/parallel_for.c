@@ -10,7 +10,6 @@
 
 typedef struct loop {
     size_t begin, end, chunk;
-    int nthreads;
     pel_schedule schedule;
     pel_range_fn body;
     void *arg;
@@ -31,20 +30,20 @@ static int run_range(loop *l, size_t first, size_t last)
     return 0;
 }
 
-static void run_static(loop *l, int thread)
+static void run_static(loop *l, int thread, int team)
 {
     size_t n = l->end - l->begin;
 
     if (l->chunk == 0) {
         /* One contiguous block per thread; the first n % T threads get one more. */
-        size_t q = n / (size_t)l->nthreads, r = n % (size_t)l->nthreads, t = (size_t)thread;
+        size_t q = n / (size_t)team, r = n % (size_t)team, t = (size_t)thread;
         size_t first = t * q + (t < r ? t : r);
         size_t count = q + (t < r ? 1 : 0);
         if (count > 0)
             run_range(l, l->begin + first, l->begin + first + count);
         return;
     }
-    for (size_t k = (size_t)thread; k <= (n - 1) / l->chunk; k += (size_t)l->nthreads) {
+    for (size_t k = (size_t)thread; k <= (n - 1) / l->chunk; k += (size_t)team) {
         size_t first = k * l->chunk;
         size_t last = n - first < l->chunk ? n : first + l->chunk;
         if (pel__failure_seen(&l->failure) || run_range(l, l->begin + first, l->begin + last))
@@ -67,7 +66,7 @@ static void run_dynamic(loop *l)
     }
 }
 
-static void run_guided(loop *l)
+static void run_guided(loop *l, int team)
 {
     size_t first = atomic_load_explicit(&l->next, memory_order_relaxed);
 
@@ -76,7 +75,7 @@ static void run_guided(loop *l)
         if (pel__failure_seen(&l->failure) || first >= l->end)
             return;
         remaining = l->end - first;
-        take = (remaining + 2 * (size_t)l->nthreads - 1) / (2 * (size_t)l->nthreads);
+        take = (remaining + 2 * (size_t)team - 1) / (2 * (size_t)team);
         if (take < l->chunk)
             take = l->chunk;
         if (take > remaining)
@@ -90,17 +89,19 @@ static void run_guided(loop *l)
     }
 }
 
-static void run_thread(loop *l, int thread)
+/* team: the real team size, which OpenMP may make smaller than asked
+ * (nested or limited teams); static blocks are spread over the real team. */
+static void run_thread(loop *l, int thread, int team)
 {
     switch (l->schedule) {
     case PEL_SCHEDULE_STATIC:
-        run_static(l, thread);
+        run_static(l, thread, team);
         break;
     case PEL_SCHEDULE_DYNAMIC:
         run_dynamic(l);
         break;
     case PEL_SCHEDULE_GUIDED:
-        run_guided(l);
+        run_guided(l, team);
         break;
     }
 }
@@ -131,7 +132,6 @@ int pel__parallel_for(int nthreads, size_t begin, size_t end, pel_schedule sched
     l.begin = begin;
     l.end = end;
     l.chunk = chunk;
-    l.nthreads = nthreads;
     l.schedule = schedule;
     l.body = body;
     l.arg = arg;
@@ -139,16 +139,10 @@ int pel__parallel_for(int nthreads, size_t begin, size_t end, pel_schedule sched
     pel__failure_init(&l.failure);
 
     if (nthreads == 1) {
-        run_thread(&l, 0);
+        run_thread(&l, 0, 1);
     } else {
 #pragma omp parallel num_threads(nthreads)
-        {
-            /* OpenMP may give fewer threads than asked (nested or limited
-             * teams); static blocks must then be spread over the real team. */
-#pragma omp single
-            l.nthreads = omp_get_num_threads();
-            run_thread(&l, omp_get_thread_num());
-        }
+        run_thread(&l, omp_get_thread_num(), omp_get_num_threads());
     }
     return pel__failure_finish(&l.failure);
 }
