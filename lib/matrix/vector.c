@@ -307,7 +307,8 @@ static pel_status setup(const char *function, reduction *r, int single, reductio
     size_t elem = single ? sizeof(float) : sizeof(double);
     pel_status status;
 
-    PEL_CHECK_NOT_NULL(result);
+    if (result == NULL)
+        return pel__fail(PEL_ERROR_INVALID_ARGUMENT, function, "result must not be NULL");
     if ((status = pel__check_vector(function, "x", "incx", x, n, incx, elem)) != PEL_OK)
         return status;
     if (kind == DOT && (status = pel__check_vector(function, "y", "incy", y, n, incy, elem)) != PEL_OK)
