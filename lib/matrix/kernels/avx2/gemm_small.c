@@ -23,6 +23,7 @@ static inline __attribute__((always_inline)) PEL_AVX2 void dtile(const int nr, c
 {
     __m256d c0[NR], c1[NR];
 
+#pragma GCC unroll 4
     for (int j = 0; j < NR; j++)
         c0[j] = c1[j] = _mm256_setzero_pd();
     for (size_t p = 0; p < k; p++) {
@@ -30,6 +31,7 @@ static inline __attribute__((always_inline)) PEL_AVX2 void dtile(const int nr, c
         const double *bp = b + (ptrdiff_t)p * rsb;
         __m256d a0 = masked ? _mm256_maskload_pd(ap, mlo) : _mm256_loadu_pd(ap);
         __m256d a1 = masked ? _mm256_maskload_pd(ap + 4, mhi) : _mm256_loadu_pd(ap + 4);
+#pragma GCC unroll 4
         for (int j = 0; j < nr; j++) {
             __m256d bj = _mm256_broadcast_sd(bp + j * csb);
             c0[j] = _mm256_fmadd_pd(a0, bj, c0[j]);
@@ -37,6 +39,7 @@ static inline __attribute__((always_inline)) PEL_AVX2 void dtile(const int nr, c
         }
     }
     __m256d va = _mm256_set1_pd(alpha), vb = _mm256_set1_pd(beta);
+#pragma GCC unroll 4
     for (int j = 0; j < nr; j++) {
         double *cj = c + (size_t)j * ldc;
         __m256d r0 = _mm256_mul_pd(va, c0[j]), r1 = _mm256_mul_pd(va, c1[j]);
@@ -107,6 +110,7 @@ static inline __attribute__((always_inline)) PEL_AVX2 void stile(const int nr, c
 {
     __m256 c0[NR], c1[NR];
 
+#pragma GCC unroll 4
     for (int j = 0; j < NR; j++)
         c0[j] = c1[j] = _mm256_setzero_ps();
     for (size_t p = 0; p < k; p++) {
@@ -114,6 +118,7 @@ static inline __attribute__((always_inline)) PEL_AVX2 void stile(const int nr, c
         const float *bp = b + (ptrdiff_t)p * rsb;
         __m256 a0 = masked ? _mm256_maskload_ps(ap, mlo) : _mm256_loadu_ps(ap);
         __m256 a1 = masked ? _mm256_maskload_ps(ap + 8, mhi) : _mm256_loadu_ps(ap + 8);
+#pragma GCC unroll 4
         for (int j = 0; j < nr; j++) {
             __m256 bj = _mm256_broadcast_ss(bp + j * csb);
             c0[j] = _mm256_fmadd_ps(a0, bj, c0[j]);
@@ -121,6 +126,7 @@ static inline __attribute__((always_inline)) PEL_AVX2 void stile(const int nr, c
         }
     }
     __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
+#pragma GCC unroll 4
     for (int j = 0; j < nr; j++) {
         float *cj = c + (size_t)j * ldc;
         __m256 r0 = _mm256_mul_ps(va, c0[j]), r1 = _mm256_mul_ps(va, c1[j]);
