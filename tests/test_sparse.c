@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sparse/csr.h"
+
 /* A random matrix in CSR arrays: sorted, no duplicates; row i has a length
  * drawn so that some rows are empty and a few are long (skewed). */
 typedef struct test_csr {
@@ -378,6 +380,43 @@ static void test_products_bit_identical_for_any_thread_count(void)
     free_csr(&t);
 }
 
+/* Large products write y with non-temporal stores; forcing that path on a
+ * small matrix must give the same bits as ordinary stores. */
+static void test_streaming_stores_same_bits(void)
+{
+    test_csr t = powerlaw_csr(700, 650);
+    pel_csr *m = make(&t), *mf = NULL;
+    float *vf = malloc(t.nnz * sizeof *vf), xf[650], yf[700], yf_ref[700];
+    double x[650], y[700], y_ref[700];
+    size_t saved = pel__csr_stream_bytes;
+
+    for (size_t k = 0; k < t.nnz; k++)
+        vf[k] = (float)t.values[k];
+    PEL_TEST_OK(pel_csr_create(PEL_FLOAT32, t.rows, t.cols, t.row_ptr, t.col_idx, vf, &mf));
+    pel_test_fill(x, 650, 1);
+    pel_test_fill_float(xf, 650, 2);
+    PEL_TEST_OK(pel_csr_spmv(m, -1.5, x, 0.0, y_ref));
+    PEL_TEST_OK(pel_csr_spmv(mf, -1.5, xf, 0.0, yf_ref));
+    pel__csr_stream_bytes = 0;
+    PEL_TEST_OK(pel_set_min_work_per_thread(1));
+    for (int threads = 1; threads <= 3; threads++) {
+        PEL_TEST_OK(pel_set_num_threads(threads));
+        for (size_t i = 0; i < 700; i++)
+            y[i] = yf[i] = NAN;
+        PEL_TEST_OK(pel_csr_spmv(m, -1.5, x, 0.0, y));
+        PEL_TEST_OK(pel_csr_spmv(mf, -1.5, xf, 0.0, yf));
+        CU_ASSERT(memcmp(y, y_ref, sizeof y) == 0);
+        CU_ASSERT(memcmp(yf, yf_ref, sizeof yf) == 0);
+    }
+    pel__csr_stream_bytes = saved;
+    PEL_TEST_OK(pel_set_num_threads(0));
+    PEL_TEST_OK(pel_set_min_work_per_thread(0));
+    pel_csr_destroy(m);
+    pel_csr_destroy(mf);
+    free(vf);
+    free_csr(&t);
+}
+
 /* Many threads share one matrix: each calls SpMV from inside a parallel
  * region (where pel runs on the calling thread) and gets the same bits. */
 static void test_shared_matrix_concurrent_calls(void)
@@ -565,6 +604,7 @@ static void add_suites(void)
         {"against a dense reference, alpha/beta cases", test_spmv_against_dense_reference},
         {"float", test_spmv_float},
         {"bit-identical for 1..4 threads", test_products_bit_identical_for_any_thread_count},
+        {"non-temporal stores give the same bits", test_streaming_stores_same_bits},
         {"shared matrix, concurrent calls", test_shared_matrix_concurrent_calls},
         {"every bad argument", test_spmv_errors},
         {NULL, NULL},

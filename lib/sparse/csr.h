@@ -28,6 +28,10 @@ struct pel_csr {
     size_t *part_row;  /* nparts + 1 row boundaries */
 };
 
+/* SpMV writes y with non-temporal stores when it moves at least this many
+ * bytes (spmv.c); tests lower it to cover that path on small matrices. */
+extern size_t pel__csr_stream_bytes;
+
 /* Element size of a precision. */
 static inline size_t pel__csr_value_size(pel_precision precision)
 {
