@@ -15,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/error.h"
 #include "sparse/csr.h"
@@ -195,6 +196,18 @@ static pel_status parse_sizes(mtx_reader *r, mtx_symmetry symmetry, size_t *rows
     if (*rows > PEL_CSR_MAX_COLS || *cols > PEL_CSR_MAX_COLS)
         return reader_fail(r, PEL_ERROR_PARSE, "declared size %zu x %zu exceeds pel's limit of %zu", *rows, *cols,
                            PEL_CSR_MAX_COLS);
+    /* Building needs about 24 bytes per row (row pointers while sorting, the
+     * matrix's own, per-row counts), touched at once: a declared row count
+     * beyond the machine's memory would not fail cleanly in malloc on an
+     * overcommitting system but get the process killed, so refuse it here. */
+    {
+        long pages = sysconf(_SC_PHYS_PAGES), page_size = sysconf(_SC_PAGESIZE);
+        if (pages > 0 && page_size > 0 &&
+            (unsigned __int128)*rows * 24 > (unsigned __int128)pages * (unsigned long)page_size)
+            return reader_fail(r, PEL_ERROR_PARSE, "declared %zu rows need %.3g GB of row pointers, more than the "
+                               "%.3g GB of memory of this machine", *rows, (double)*rows * 24e-9,
+                               (double)pages * (double)page_size * 1e-9);
+    }
     if (symmetry != SYM_GENERAL && *rows != *cols)
         return reader_fail(r, PEL_ERROR_PARSE, "a %s matrix must be square, not %zu x %zu",
                            symmetry == SYM_SYMMETRIC ? "symmetric" : "skew-symmetric", *rows, *cols);
