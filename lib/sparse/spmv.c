@@ -248,8 +248,12 @@ static void product_part(const product *p, size_t part)
 static void run_product(const product *p)
 {
     const pel_csr *m = p->matrix;
-    size_t work = (2 * m->nnz + m->rows) * p->nvec;
-    int nthreads = pel_threads_for_work(work);
+    size_t work;
+    int nthreads;
+
+    if (!pel__mul_size(2 * m->nnz + m->rows, p->nvec, &work))
+        work = SIZE_MAX; /* saturate: only the thread count depends on it */
+    nthreads = pel_threads_for_work(work);
 
 #pragma omp parallel num_threads(nthreads) if (nthreads > 1)
     {
