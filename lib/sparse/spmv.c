@@ -264,7 +264,7 @@ static void run_product(const product *p)
     }
 }
 
-/* [start, start + bytes) and [other, other + other_bytes) share a byte. */
+/* [a, a + a_bytes) and [b, b + b_bytes) share a byte. */
 static int overlap(const void *a, size_t a_bytes, const void *b, size_t b_bytes)
 {
     uintptr_t x = (uintptr_t)a, y = (uintptr_t)b;
