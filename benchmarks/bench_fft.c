@@ -1,4 +1,4 @@
-/* pel-bench kernels of the fft layer (none yet). */
+/* pel-bench kernels of the fft layer. */
 #include "pel_bench.h"
 
 const pel_bench_kernel pel_bench_fft_kernels[] = {
