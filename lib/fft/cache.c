@@ -179,6 +179,7 @@ pel_status pel__fft_oneshot(pel_fft_kind kind, pel_precision precision, int rank
     pel_fft_plan *plan;
     pel_status status;
     size_t in_bytes, out_bytes;
+    int variant;
 
     status = pel__fft_key_init(&key, function, kind, precision, rank, dims, howmany, direction, in == out,
                                (pel_fft_effort)atomic_load_explicit(&default_effort, memory_order_relaxed),
@@ -192,10 +193,11 @@ pel_status pel__fft_oneshot(pel_fft_kind kind, pel_precision precision, int rank
     status = pel__fft_check_arrays(&key, in_bytes, out_bytes, in, out, function);
     if (status != PEL_OK)
         return status;
-    status = acquire_plan(&key, pel__fft_variant(&key, in, out), function, &plan);
+    variant = pel__fft_variant(&key, in, out);
+    status = acquire_plan(&key, variant, function, &plan);
     if (status != PEL_OK)
         return status;
-    status = pel__fft_plan_run(plan, in, out, function);
+    status = pel__fft_plan_run_variant(plan, variant, in, out, function);
     pel__fft_plan_release(plan);
     return status;
 }

@@ -71,8 +71,10 @@ int pel__fft_auto_threads(size_t points, size_t howmany);
  * come on demand); references starts at 1. */
 pel_status pel__fft_plan_new(const pel__fft_key *key, int variant, const char *function, pel_fft_plan **plan);
 
-/* Executes plan; validates the arrays against it. */
-pel_status pel__fft_plan_run(const pel_fft_plan *plan, const void *in, void *out, const char *function);
+/* Executes plan on arrays already checked with pel__fft_check_arrays(),
+ * with the variant pel__fft_variant() chose for them. */
+pel_status pel__fft_plan_run_variant(const pel_fft_plan *plan, int variant, const void *in, void *out,
+                                     const char *function);
 
 /* Drops one reference; the last one frees the plan. */
 void pel__fft_plan_release(pel_fft_plan *plan);
