@@ -25,7 +25,12 @@
 
 #include "core/error.h"
 
-enum { MAX_RING = 2 * PEL_STENCIL_MAX_RADIUS + 1 };
+enum {
+    MAX_RING = 2 * PEL_STENCIL_MAX_RADIUS + 1,
+    /* Points per call at the row ends, and the per-row buffer width. */
+    END_CHUNK = 16,
+    END_WIDTH = END_CHUNK + 2 * PEL_STENCIL_MAX_RADIUS
+};
 
 /* Values of one time level that a row can read: either the caller's grid
  * (every point of the domain) or a ring of planes of a tile. */
@@ -43,6 +48,7 @@ typedef struct thread_space {
     const void **term_ptr;
     char **row_ptr;
     char *row_const;
+    char *end_buffer; /* nrows buffers of END_WIDTH elements */
     char *const_row[3][2]; /* Dirichlet rows of the face value, long enough for any row */
 } thread_space;
 
@@ -81,6 +87,47 @@ static inline char *row_pointer(const pel__stencil_engine *e, const level_view *
     if (v->base)
         return v->base + (size_t)((c0 * e->n[1] + c1) * e->n[2]) * e->element_size;
     return v->slot[mod_long(c0, v->m)] + (size_t)((c1 - v->lo[1]) * v->row_stride) * e->element_size;
+}
+
+/* Outputs x in [sa, sb) of a row whose input rows are already resolved in
+ * ts (see compute_row), in chunks of END_CHUNK points. */
+static void compute_ends(const pel__stencil_engine *e, thread_space *ts, const level_view *in, char *out,
+                         const char *rhs_row, long sa, long sb, long xa)
+{
+    const pel_stencil *s = e->stencil;
+    const size_t es = e->element_size;
+    const long r2 = e->r[2];
+    for (long x0 = sa; x0 < sb; x0 += END_CHUNK) {
+        long x1 = x0 + END_CHUNK < sb ? x0 + END_CHUNK : sb;
+        for (size_t u = 0; u < s->nrows; u++) {
+            char *buffer = ts->end_buffer + u * (size_t)END_WIDTH * es;
+            if (ts->row_const[u])
+                continue;
+            for (long xx = x0 - r2; xx < x1 + r2; xx++) {
+                long at = xx;
+                int face = 0;
+                const char *from = resolve(e, in, 2, &at, &face) ? ts->row_ptr[u] + (size_t)(at - in->lo[2]) * es
+                                                                 : ts->const_row[2][face % 2];
+                memcpy(buffer + (size_t)(xx - x0 + r2) * es, from, es);
+            }
+        }
+        for (long x = x0; x < x1;) {
+            /* The rhs row may wrap inside a chunk on a periodic axis 2. */
+            long wrapped = mod_long(x, e->n[2]), end = x1;
+            if (rhs_row && end - x > e->n[2] - wrapped)
+                end = x + (e->n[2] - wrapped);
+            for (size_t k = 0; k < s->nterms; k++) {
+                size_t u = s->term_row[k];
+                ts->term_ptr[k] =
+                    ts->row_const[u]
+                        ? ts->row_ptr[u]
+                        : ts->end_buffer + (u * (size_t)END_WIDTH + (size_t)(x - x0 + s->offset[k][2] + r2)) * es;
+            }
+            s->row(out + (size_t)(x - xa) * es, ts->term_ptr, s->coefficients, s->nterms,
+                   rhs_row ? rhs_row + (size_t)wrapped * es : NULL, e->rhs_weight, (size_t)(end - x));
+            x = end;
+        }
+    }
 }
 
 /* Computes output points (c0, c1, x) for x in [xa, xb) into out (element xa)
@@ -131,26 +178,11 @@ static void compute_row(const pel__stencil_engine *e, thread_space *ts, const le
         x = end;
     }
 
-    /* Scalar ends: points whose neighbours leave the view resolve each term. */
-    for (long x = xa; x < xb; x++) {
-        if (x == vlo)
-            x = vhi;
-        if (x >= xb)
-            break;
-        for (size_t k = 0; k < s->nterms; k++) {
-            size_t u = s->term_row[k];
-            long xx = x + s->offset[k][2];
-            int face = 0;
-            if (ts->row_const[u])
-                ts->term_ptr[k] = ts->row_ptr[u];
-            else if (resolve(e, in, 2, &xx, &face))
-                ts->term_ptr[k] = ts->row_ptr[u] + (size_t)(xx - in->lo[2]) * es;
-            else
-                ts->term_ptr[k] = ts->const_row[2][face % 2];
-        }
-        s->row(out + (size_t)(x - xa) * es, ts->term_ptr, s->coefficients, s->nterms,
-               rhs_row ? rhs_row + (size_t)mod_long(x, n2) * es : NULL, e->rhs_weight, 1);
-    }
+    /* The ends, where some neighbour leaves the view along axis 2: copy the
+     * inputs of a short stretch, resolved by the boundary rules, into small
+     * per-row buffers and run the same kernel on them. */
+    compute_ends(e, ts, in, out, rhs_row, xa, vlo, xa);
+    compute_ends(e, ts, in, out, rhs_row, vhi, xb, xa);
 }
 
 /* Ring plane geometry shared by every tile: the largest grown tile. */
@@ -300,7 +332,7 @@ pel_status pel__stencil_run(const pel__stencil_engine *e, char *a, char *b, size
     row_len = ((size_t)row_max + 16) * es;
     row_len = (row_len + 63) / 64 * 64;
     per_thread = scratch_bytes + 6 * row_len + e->stencil->nterms * sizeof(void *) +
-                 e->stencil->nrows * (sizeof(char *) + 1) + 256;
+                 e->stencil->nrows * (sizeof(char *) + 1) + 256 + e->stencil->nrows * END_WIDTH * es;
     per_thread = (per_thread + 63) / 64 * 64;
     if (!pel__mul_size(per_thread, (size_t)nthreads, &total))
         return pel__fail(PEL_ERROR_OVERFLOW, "pel_stencil_apply", "work space size overflows");
@@ -331,6 +363,8 @@ pel_status pel__stencil_run(const pel__stencil_engine *e, char *a, char *b, size
         ts.row_ptr = (char **)(void *)mine;
         mine += e->stencil->nrows * sizeof(char *);
         ts.row_const = mine;
+        mine += (e->stencil->nrows + 63) / 64 * 64;
+        ts.end_buffer = mine;
         for (size_t block = 0; block < nblocks; block++) {
             size_t steps = nsteps - block * T < T ? nsteps - block * T : T;
             char *src = block % 2 ? b : a, *dst = block % 2 ? a : b;

@@ -47,19 +47,23 @@ static inline __attribute__((always_inline)) void row_body_d(double *restrict ou
     for (; i + 32 <= n; i += 32) {
         v4d a[8];
         v4d ck = {c[0], c[0], c[0], c[0]};
+        _Pragma("GCC unroll 8")
         for (int j = 0; j < 8; j++)
             a[j] = ck * load_d(in[0] + i + 4 * j);
         for (size_t k = 1; k < nterms; k++) {
             const double *p = in[k] + i;
             ck = (v4d){c[k], c[k], c[k], c[k]};
+            _Pragma("GCC unroll 8")
             for (int j = 0; j < 8; j++)
                 a[j] = a[j] + ck * load_d(p + 4 * j);
         }
         if (rhs) {
             v4d wv = {w, w, w, w};
+            _Pragma("GCC unroll 8")
             for (int j = 0; j < 8; j++)
                 a[j] = a[j] + wv * load_d(rhs + i + 4 * j);
         }
+        _Pragma("GCC unroll 8")
         for (int j = 0; j < 8; j++)
             store_d(out + i + 4 * j, a[j]);
     }
@@ -94,19 +98,23 @@ static inline __attribute__((always_inline)) void row_body_s(float *restrict out
     for (; i + 64 <= n; i += 64) {
         v8f a[8];
         v8f ck = {c[0], c[0], c[0], c[0], c[0], c[0], c[0], c[0]};
+        _Pragma("GCC unroll 8")
         for (int j = 0; j < 8; j++)
             a[j] = ck * load_s(in[0] + i + 8 * j);
         for (size_t k = 1; k < nterms; k++) {
             const float *p = in[k] + i;
             ck = (v8f){c[k], c[k], c[k], c[k], c[k], c[k], c[k], c[k]};
+            _Pragma("GCC unroll 8")
             for (int j = 0; j < 8; j++)
                 a[j] = a[j] + ck * load_s(p + 8 * j);
         }
         if (rhs) {
             v8f wv = {w, w, w, w, w, w, w, w};
+            _Pragma("GCC unroll 8")
             for (int j = 0; j < 8; j++)
                 a[j] = a[j] + wv * load_s(rhs + i + 8 * j);
         }
+        _Pragma("GCC unroll 8")
         for (int j = 0; j < 8; j++)
             store_s(out + i + 8 * j, a[j]);
     }
