@@ -39,6 +39,7 @@ typedef struct level_view {
     char *slot[MAX_RING];  /* ring: plane slots, each at element (lo[1], lo[2]) */
     long m;                /* ring size */
     long row_stride;       /* elements between rows */
+    long x_offset;         /* ring: elements from a row's start to coordinate lo[2] */
     long lo[3], hi[3];     /* coordinates held (unwrapped on periodic axes) */
 } level_view;
 
@@ -86,7 +87,7 @@ static inline char *row_pointer(const pel__stencil_engine *e, const level_view *
 {
     if (v->base)
         return v->base + (size_t)((c0 * e->n[1] + c1) * e->n[2]) * e->element_size;
-    return v->slot[mod_long(c0, v->m)] + (size_t)((c1 - v->lo[1]) * v->row_stride) * e->element_size;
+    return v->slot[mod_long(c0, v->m)] + (size_t)((c1 - v->lo[1]) * v->row_stride + v->x_offset) * e->element_size;
 }
 
 /* Outputs x in [sa, sb) of a row whose input rows are already resolved in
@@ -103,12 +104,30 @@ static void compute_ends(const pel__stencil_engine *e, thread_space *ts, const l
             char *buffer = ts->end_buffer + u * (size_t)END_WIDTH * es;
             if (ts->row_const[u])
                 continue;
-            for (long xx = x0 - r2; xx < x1 + r2; xx++) {
+            /* In-view inputs are one contiguous copy; only the few outside
+             * the view are resolved one by one. */
+            long lo = x0 - r2, hi = x1 + r2;
+            long in_lo = lo > in->lo[2] ? lo : in->lo[2], in_hi = hi < in->hi[2] ? hi : in->hi[2];
+            if (in_hi > in_lo)
+                memcpy(buffer + (size_t)(in_lo - lo) * es, ts->row_ptr[u] + (size_t)(in_lo - in->lo[2]) * es,
+                       (size_t)(in_hi - in_lo) * es);
+            else
+                in_lo = in_hi = hi;
+            for (long xx = lo; xx < hi; xx++) {
                 long at = xx;
                 int face = 0;
-                const char *from = resolve(e, in, 2, &at, &face) ? ts->row_ptr[u] + (size_t)(at - in->lo[2]) * es
-                                                                 : ts->const_row[2][face % 2];
-                memcpy(buffer + (size_t)(xx - x0 + r2) * es, from, es);
+                const char *from;
+                if (xx == in_lo)
+                    xx = in_hi;
+                if (xx >= hi)
+                    break;
+                at = xx;
+                from = resolve(e, in, 2, &at, &face) ? ts->row_ptr[u] + (size_t)(at - in->lo[2]) * es
+                                                     : ts->const_row[2][face % 2];
+                if (es == sizeof(double))
+                    memcpy(buffer + (size_t)(xx - lo) * es, from, sizeof(double));
+                else
+                    memcpy(buffer + (size_t)(xx - lo) * es, from, sizeof(float));
             }
         }
         for (long x = x0; x < x1;) {
@@ -196,13 +215,35 @@ static long grown(const pel__stencil_engine *e, int a, size_t levels)
 
 static long ring_row_stride(const pel__stencil_engine *e)
 {
-    long w = grown(e, 2, e->time_block - 1), per_line = 64 / (long)e->element_size;
+    /* r2 ghost columns on each side hold boundary values at clipped faces. */
+    long w = grown(e, 2, e->time_block - 1) + 2 * e->r[2], per_line = 64 / (long)e->element_size;
     return (w + per_line - 1) / per_line * per_line;
 }
 
 static size_t ring_plane_elements(const pel__stencil_engine *e)
 {
     return (size_t)grown(e, 1, e->time_block - 1) * (size_t)ring_row_stride(e);
+}
+
+/* Fills the r2 ghost columns of a ring row (its first point, coordinate lo2,
+ * sits r2 elements into the row) at clipped non-periodic faces. */
+static void fill_ghost_columns(const pel__stencil_engine *e, const thread_space *ts, char *row, long lo2, long hi2)
+{
+    const size_t es = e->element_size;
+    const long r2 = e->r[2];
+    if (e->kind[2][0] == PEL_BOUNDARY_PERIODIC)
+        return;
+    for (int side = 0; side < 2; side++) {
+        if (side == 0 ? lo2 != 0 : hi2 != e->n[2])
+            continue;
+        for (long k = 0; k < r2; k++) {
+            long x = side == 0 ? -1 - k : e->n[2] + k;
+            long from = side == 0 ? k : e->n[2] - 1 - k; /* the Neumann mirror */
+            const char *value = e->kind[2][side] == PEL_BOUNDARY_NEUMANN ? row + (size_t)(from - lo2 + r2) * es
+                                                                          : ts->const_row[2][side];
+            memcpy(row + (size_t)(x - lo2 + r2) * es, value, es);
+        }
+    }
 }
 
 /* The range of level t (of T) of a tile [tlo, thi) on axis a. */
@@ -278,16 +319,29 @@ static void run_tile(const pel__stencil_engine *e, thread_space *ts, char *src, 
                         ring_in.slot[j] = base + (size_t)j * plane * es;
                     for (int a = 0; a < 3; a++)
                         level_range(e, a, tlo[a], thi[a], t - 1, T, &ring_in.lo[a], &ring_in.hi[a]);
+                    /* Rows start r2 ghost columns before the level's first
+                     * point; at a clipped (non-periodic) face those ghosts
+                     * hold the boundary values and belong to the view. */
+                    ring_in.x_offset = e->r[2];
+                    if (e->kind[2][0] != PEL_BOUNDARY_PERIODIC) {
+                        if (ring_in.lo[2] == 0) {
+                            ring_in.lo[2] -= e->r[2];
+                            ring_in.x_offset = 0;
+                        }
+                        if (ring_in.hi[2] == e->n[2])
+                            ring_in.hi[2] += e->r[2];
+                    }
                     in = &ring_in;
                 }
                 if (t < T) {
                     char *base = ts->scratch + (t - 1) * (size_t)m * plane * es;
                     ring_out.slot[0] = base + (size_t)mod_long(q, m) * plane * es;
                     ring_out.lo[1] = lo[1];
-                    for (long c1 = lo[1]; c1 < hi[1]; c1++)
-                        compute_row(e, ts, in,
-                                    ring_out.slot[0] + (size_t)((c1 - lo[1]) * ring_out.row_stride) * es, q,
-                                    c1, lo[2], hi[2]);
+                    for (long c1 = lo[1]; c1 < hi[1]; c1++) {
+                        char *row = ring_out.slot[0] + (size_t)((c1 - lo[1]) * ring_out.row_stride) * es;
+                        compute_row(e, ts, in, row + (size_t)e->r[2] * es, q, c1, lo[2], hi[2]);
+                        fill_ghost_columns(e, ts, row, lo[2], hi[2]);
+                    }
                 } else {
                     for (long c1 = lo[1]; c1 < hi[1]; c1++)
                         compute_row(e, ts, in, dst + (size_t)((q * e->n[1] + c1) * e->n[2] + lo[2]) * es, q, c1,
