@@ -258,7 +258,7 @@ enum { NMIXES = sizeof mixes / sizeof mixes[0] };
  * applies; smaller grids have their own test. */
 static void odd_dims(problem *p)
 {
-    static const size_t d1[] = {37}, d2[] = {13, 45}, d3[] = {9, 7, 41};
+    static const size_t d1[] = {37}, d2[] = {13, 23}, d3[] = {9, 7, 11};
     const size_t *d = p->ndim == 1 ? d1 : p->ndim == 2 ? d2 : d3;
     for (int a = 0; a < p->ndim; a++)
         p->dims[a] = d[a];
@@ -270,7 +270,7 @@ static void odd_dims(problem *p)
  * wavefront rings all run). */
 static void run_matrix(pel_precision precision, int has_rhs)
 {
-    static const size_t steps[] = {0, 1, 2, 7};
+    static const size_t steps[] = {0, 1, 5};
     compare_count = mismatch_count = 0;
     for (int ndim = 1; ndim <= 3; ndim++)
         for (int shape = 0; shape < 2; shape++)
@@ -295,7 +295,7 @@ static void run_matrix(pel_precision precision, int has_rhs)
                 }
             }
     CU_ASSERT_EQUAL(mismatch_count, 0);
-    CU_ASSERT(compare_count > 500);
+    CU_ASSERT(compare_count > 400);
 }
 
 static void test_bit_identical_double(void)
@@ -319,7 +319,7 @@ static void test_bit_identical_rhs(void)
 /* The same case for threads 1..4 and several blockings: identical bits. */
 static void test_threads_and_blockings(void)
 {
-    static const size_t tiles[][3] = {{0, 0, 0}, {0, 1, 1}, {1, 2, 3}, {9, 7, 41}, {5, 7, 8}};
+    static const size_t tiles[][3] = {{0, 0, 0}, {0, 1, 1}, {1, 2, 3}, {9, 7, 11}, {5, 7, 8}, {2, 0, 0}};
     static const size_t time_blocks[] = {0, 1, 2, 4, 5, 16};
     problem p;
     PEL_TEST_OK(pel_set_min_work_per_thread(1));

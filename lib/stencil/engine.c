@@ -272,18 +272,17 @@ static void run_tile(const pel__stencil_engine *e, thread_space *ts, char *src, 
     size_t index = tile_index;
     level_view grid_in, ring_in, ring_out;
 
-    /* Tiles are numbered with axis 1 slowest, so a static partition gives
-     * each thread a contiguous band of axis 1 (what pel_stencil_grid_alloc
-     * first-touches). */
+    /* Tiles are numbered axis 0 slowest, then axis 1, then axis 2, so a
+     * static partition gives each thread a contiguous band. */
     {
         long i2 = (long)(index % (size_t)e->ntiles[2]);
-        long i1 = (long)(index / (size_t)e->ntiles[2]);
-        tlo[0] = 0;
-        thi[0] = e->n[0];
-        tlo[1] = i1 * e->tile[1];
-        thi[1] = tlo[1] + e->tile[1] < e->n[1] ? tlo[1] + e->tile[1] : e->n[1];
-        tlo[2] = i2 * e->tile[2];
-        thi[2] = tlo[2] + e->tile[2] < e->n[2] ? tlo[2] + e->tile[2] : e->n[2];
+        long i1 = (long)(index / (size_t)e->ntiles[2] % (size_t)e->ntiles[1]);
+        long i0 = (long)(index / (size_t)e->ntiles[2] / (size_t)e->ntiles[1]);
+        const long at[3] = {i0, i1, i2};
+        for (int a = 0; a < 3; a++) {
+            tlo[a] = at[a] * e->tile[a];
+            thi[a] = tlo[a] + e->tile[a] < e->n[a] ? tlo[a] + e->tile[a] : e->n[a];
+        }
     }
     memset(&grid_in, 0, sizeof grid_in);
     grid_in.base = src;
@@ -367,7 +366,7 @@ static void fill_row(char *row, size_t count, double value, size_t es)
 pel_status pel__stencil_run(const pel__stencil_engine *e, char *a, char *b, size_t nsteps, int *in_b)
 {
     const size_t es = e->element_size, T = e->time_block;
-    const size_t ntiles = (size_t)e->ntiles[1] * (size_t)e->ntiles[2];
+    const size_t ntiles = (size_t)e->ntiles[0] * (size_t)e->ntiles[1] * (size_t)e->ntiles[2];
     const size_t m = 2 * (size_t)e->r[0] + 1;
     const size_t nblocks = (nsteps + T - 1) / T;
     size_t scratch_bytes, row_len, per_thread, total;
