@@ -330,7 +330,8 @@ static void test_threads_and_blockings(void)
     for (int threads = 1; threads <= 4; threads++)
         for (size_t t = 0; t < sizeof tiles / sizeof tiles[0]; t++)
             for (size_t b = 0; b < sizeof time_blocks / sizeof time_blocks[0]; b++) {
-                pel_stencil_blocking blocking = {{tiles[t][0], tiles[t][1], tiles[t][2]}, time_blocks[b], 0};
+                pel_stencil_blocking blocking = {{tiles[t][0], tiles[t][1], tiles[t][2]}, time_blocks[b], 0,
+                                                 (int)(b % 2)};
                 check_case(&p, PEL_FLOAT64, 11, threads, &blocking, 1);
             }
     /* A tiny cache budget forces the automatic choice to small tiles. */
@@ -387,8 +388,11 @@ static void test_larger_grids(void)
         }
         set_faces(&p, mixes[i % NMIXES]);
         for (int threads = 1; threads <= 4; threads++) {
-            pel_stencil_blocking small_cache = {{0, 0, 0}, 0, 16384};
+            /* Streaming stores on the second run: same bits. */
+            pel_stencil_blocking small_cache = {{0, 0, 0}, 0, 16384, 1};
+            pel_stencil_blocking streaming = {{0, 0, 0}, 1, 0, 1};
             check_case(&p, PEL_FLOAT64, 13, threads, NULL, 1);
+            check_case(&p, PEL_FLOAT64, 2, threads, &streaming, 1);
             check_case(&p, PEL_FLOAT32, 6, threads, &small_cache, 1);
         }
     }

@@ -133,4 +133,7 @@ void pel__stencil_choose_blocking(pel__stencil_engine *e, size_t nsteps, const p
     if (getenv("PEL_STENCIL_DEBUG")) fprintf(stderr, "blocking: T=%zu tile=%ld,%ld,%ld budget=%zu\n", e->time_block, e->tile[0], e->tile[1], e->tile[2], budget); /* TEMP */
     for (int a = 0; a < 3; a++)
         e->ntiles[a] = (e->n[a] + e->tile[a] - 1) / e->tile[a];
+    /* Streaming stores only on request: on the machines measured they were
+     * slower for a single sweep (docs/stencil.md). */
+    e->stream = blocking != NULL && blocking->streaming_stores;
 }
