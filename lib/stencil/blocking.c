@@ -11,8 +11,6 @@
 #include "stencil/engine.h"
 
 #include <math.h>
-#include <stdio.h> /* TEMP */
-#include <stdlib.h> /* TEMP */
 
 /* ns per term per point on one core (AVX2 row kernel, data in L1/L2). */
 static const double term_ns_double = 0.045, term_ns_float = 0.025;
@@ -130,7 +128,6 @@ void pel__stencil_choose_blocking(pel__stencil_engine *e, size_t nsteps, const p
             e->tile[1] = (e->n[1] + e->nthreads - 1) / e->nthreads;
         }
     }
-    if (getenv("PEL_STENCIL_DEBUG")) fprintf(stderr, "blocking: T=%zu tile=%ld,%ld,%ld budget=%zu\n", e->time_block, e->tile[0], e->tile[1], e->tile[2], budget); /* TEMP */
     for (int a = 0; a < 3; a++)
         e->ntiles[a] = (e->n[a] + e->tile[a] - 1) / e->tile[a];
     /* Streaming stores only on request: on the machines measured they were
