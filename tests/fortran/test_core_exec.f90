@@ -72,6 +72,8 @@ program test_core_exec
 
    integer, parameter :: qp = selected_real_kind(30)
    integer :: failures = 0, checks = 0
+   integer(c_int) :: status   ! results are stored before they are checked: Fortran may
+                              ! evaluate the operands of an expression in any order
 
    call test_constants_and_strings()
    call test_errors()
@@ -215,7 +217,8 @@ contains
                                      c_loc(data)) == 42, 'callback code returned')
          data%fail_at = -1_c_size_t
       end do
-      call check(pel_set_num_threads(0) == PEL_OK .and. pel_set_min_work_per_thread(0) == PEL_OK, 'reset')
+      status = pel_set_num_threads(0)
+      call check(status == PEL_OK .and. pel_set_min_work_per_thread(0) == PEL_OK, 'reset')
    end subroutine test_parallel_for
 
    subroutine test_reduce_sum()
@@ -254,8 +257,10 @@ contains
          call check(section_total == copy_total, 'reversed section = reversed copy')
       end do
       total = 3
-      call check(pel_reduce_sum(x(1:0), total) == PEL_OK .and. total == 0, 'empty sum is 0')
-      call check(pel_set_num_threads(0) == PEL_OK .and. pel_set_min_work_per_thread(0) == PEL_OK, 'reset')
+      status = pel_reduce_sum(x(1:0), total)
+      call check(status == PEL_OK .and. total == 0, 'empty sum is 0')
+      status = pel_set_num_threads(0)
+      call check(status == PEL_OK .and. pel_set_min_work_per_thread(0) == PEL_OK, 'reset')
    end subroutine test_reduce_sum
 
    subroutine test_parallel_reduce()
@@ -279,7 +284,8 @@ contains
       call check(pel_parallel_reduce(10, 0, 0, c_loc(identity), max_map, max_combine, c_loc(values), &
                                      c_loc(best)) == PEL_ERROR_INVALID_ARGUMENT, 'elem_size 0 refused')
       call check(index(pel_last_error(), 'pel_parallel_reduce') == 1, 'parallel_reduce message')
-      call check(pel_set_num_threads(0) == PEL_OK .and. pel_set_min_work_per_thread(0) == PEL_OK, 'reset')
+      status = pel_set_num_threads(0)
+      call check(status == PEL_OK .and. pel_set_min_work_per_thread(0) == PEL_OK, 'reset')
    end subroutine test_parallel_reduce
 
    subroutine test_tasks()
