@@ -312,7 +312,7 @@ static void test_reductions_bit_identical(void)
         mt_threads(t);
         PEL_TEST_OK(pel_ddot(N, x, 1, y, 1, &got[0]));
         PEL_TEST_OK(pel_dnrm2(N, x, 1, &got[1]));
-        PEL_TEST_OK(pel_dasum(N, x, -2, &got[2]));
+        PEL_TEST_OK(pel_dasum(N / 2, x, -2, &got[2]));
         PEL_TEST_OK(pel_sdot(N, fx, 1, fy, 1, &fgot[0]));
         PEL_TEST_OK(pel_snrm2(N, fx, 1, &fgot[1]));
         PEL_TEST_OK(pel_sasum(N, fx, 1, &fgot[2]));
@@ -336,6 +336,12 @@ static void test_reductions_bit_identical(void)
                 a = r->dasum_block(n, x);
                 b = v->dasum_block(n, x);
                 CU_ASSERT(memcmp(&a, &b, sizeof a) == 0);
+                {
+                    double ma, mb;
+                    a = r->dsumsq_max_block(n, x, &ma);
+                    b = v->dsumsq_max_block(n, x, &mb);
+                    CU_ASSERT(memcmp(&a, &b, sizeof a) == 0 && ma == mb);
+                }
             }
     }
     free(x);
@@ -364,6 +370,16 @@ static void test_nrm2_extremes(void)
             /* Subnormal inputs carry fewer bits: compare relative to their precision. */
             CU_ASSERT(fabsl(r - want) <= (s == 2 ? 1e-3L : 1e-12L) * want);
         }
+    }
+    /* Blocks on different scales (huge, ordinary, tiny) joined exactly. */
+    for (size_t i = 0; i < N; i++)
+        x[i] = i < PEL_REDUCE_BLOCK ? 3e200 : i < 2 * PEL_REDUCE_BLOCK ? 1.0 : 4e-200;
+    for (int t = 1; t <= 3; t++) {
+        mt_threads(t);
+        PEL_TEST_OK(pel_dnrm2(N, x, 1, &r));
+        CU_ASSERT(fabs(r - 3e200 * sqrt((double)PEL_REDUCE_BLOCK)) <= 1e-13 * r);
+        PEL_TEST_OK(pel_dnrm2(N - 2 * PEL_REDUCE_BLOCK, x + 2 * PEL_REDUCE_BLOCK, 1, &r));
+        CU_ASSERT(fabs(r - 4e-200 * sqrt((double)(N - 2 * PEL_REDUCE_BLOCK))) <= 1e-13 * r);
     }
     x[0] = DBL_MAX;
     x[1] = DBL_MAX;

@@ -187,25 +187,31 @@ static const double *block_doubles(const reduction *r, const void *v, ptrdiff_t 
     return buf;
 }
 
+/* Squares stay finite and normal (to within a negligible part) while the
+ * block's largest |x| lies in [2^-500, 2^500]: then the unscaled sum is as
+ * accurate as a scaled one. Outside, the block is summed again scaled by an
+ * exact power of two. */
+#define SAFE_LOW 0x1p-500
+#define SAFE_HIGH 0x1p500
+
 static partial scaled_sumsq(const pel__matrix_kernels *k, const double *x, size_t count)
 {
-    partial p = {0.0, ZERO_EXPONENT, 0};
-    double max = 0.0;
+    partial p = {0.0, 0, 0};
+    double max;
     int e;
 
-    for (size_t i = 0; i < count; i++) {
-        double v = fabs(x[i]);
-        max = v > max ? v : max;
+    p.q = k->dsumsq_max_block(count, x, &max);
+    if (max >= SAFE_LOW && max <= SAFE_HIGH) {
+        p.nonfinite = isnan(p.q);
+        return p;
     }
     if (isinf(max)) {
-        p.q = k->dsumsq_block(count, x, 1.0); /* Inf, or NaN if a NaN is there too */
-        p.e = 0;
-        p.nonfinite = 1;
+        p.nonfinite = 1; /* q is Inf, or NaN if a NaN is there too */
         return p;
     }
     if (max == 0.0) {
-        /* All zeros, or NaNs that the comparison skipped. */
-        p.q = k->dsumsq_block(count, x, 1.0);
+        /* All zeros, or NaNs that the maximum skipped. */
+        p.e = ZERO_EXPONENT;
         p.nonfinite = isnan(p.q);
         return p;
     }

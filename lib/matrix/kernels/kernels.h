@@ -36,6 +36,10 @@ typedef void (*pel__stranspose_tile_fn)(size_t rows, size_t cols, float alpha, c
 typedef double (*pel__ddot_block_fn)(size_t n, const double *x, const double *y);
 typedef double (*pel__dsumsq_block_fn)(size_t n, const double *x, double scale);
 typedef double (*pel__dasum_block_fn)(size_t n, const double *x);
+/* Sum of squares (unscaled, same lane order) and, in *maxabs, the largest
+ * |x[i]| ignoring NaN: nrm2 reads each block once and only rescales the rare
+ * block whose squares could overflow or underflow. */
+typedef double (*pel__dsumsq_max_block_fn)(size_t n, const double *x, double *maxabs);
 
 typedef struct pel__matrix_kernels {
     const char *name;
@@ -47,6 +51,7 @@ typedef struct pel__matrix_kernels {
     pel__ddot_block_fn ddot_block;
     pel__dsumsq_block_fn dsumsq_block;
     pel__dasum_block_fn dasum_block;
+    pel__dsumsq_max_block_fn dsumsq_max_block;
 } pel__matrix_kernels;
 
 /* The kernels of the best instruction set this CPU supports (or the one named

@@ -21,5 +21,6 @@ PEL_AVX2 void pel__avx2_stranspose_tile(size_t rows, size_t cols, float alpha, c
 PEL_AVX2 double pel__avx2_ddot_block(size_t n, const double *x, const double *y);
 PEL_AVX2 double pel__avx2_dsumsq_block(size_t n, const double *x, double scale);
 PEL_AVX2 double pel__avx2_dasum_block(size_t n, const double *x);
+PEL_AVX2 double pel__avx2_dsumsq_max_block(size_t n, const double *x, double *maxabs);
 
 #endif

@@ -79,6 +79,38 @@ PEL_AVX2 double pel__avx2_dasum_block(size_t n, const double *x)
     return join(lo, hi, lane);
 }
 
+PEL_AVX2 double pel__avx2_dsumsq_max_block(size_t n, const double *x, double *maxabs)
+{
+    const __m256d mask = _mm256_castsi256_pd(_mm256_set1_epi64x(0x7fffffffffffffffLL));
+    __m256d lo = _mm256_setzero_pd(), hi = _mm256_setzero_pd(), mlo = _mm256_setzero_pd(), mhi = mlo;
+    double lane[8], m[8], max;
+    size_t i = 0;
+
+    for (; i + 8 <= n; i += 8) {
+        __m256d v0 = _mm256_loadu_pd(x + i), v1 = _mm256_loadu_pd(x + i + 4);
+        lo = _mm256_add_pd(lo, _mm256_mul_pd(v0, v0));
+        hi = _mm256_add_pd(hi, _mm256_mul_pd(v1, v1));
+        /* max_pd returns its second operand when either is NaN: NaN skipped. */
+        mlo = _mm256_max_pd(_mm256_and_pd(mask, v0), mlo);
+        mhi = _mm256_max_pd(_mm256_and_pd(mask, v1), mhi);
+    }
+    _mm256_storeu_pd(lane, lo);
+    _mm256_storeu_pd(lane + 4, hi);
+    _mm256_storeu_pd(m, _mm256_max_pd(mlo, mhi));
+    max = m[0] > m[1] ? m[0] : m[1];
+    max = m[2] > max ? m[2] : max;
+    max = m[3] > max ? m[3] : max;
+    for (size_t j = 0; i < n; i++, j++) {
+        double v = fabs(x[i]), p = x[i] * x[i];
+        lane[j] += p;
+        max = v > max ? v : max;
+    }
+    *maxabs = max;
+    lo = _mm256_loadu_pd(lane);
+    hi = _mm256_loadu_pd(lane + 4);
+    return join(lo, hi, lane);
+}
+
 static int has_avx2_fma(void)
 {
     __builtin_cpu_init();
@@ -95,4 +127,5 @@ const pel__matrix_kernels pel__matrix_kernels_avx2 = {
     pel__avx2_ddot_block,
     pel__avx2_dsumsq_block,
     pel__avx2_dasum_block,
+    pel__avx2_dsumsq_max_block,
 };

@@ -23,25 +23,35 @@ static inline __attribute__((always_inline)) PEL_AVX2 void transpose4(__m256d r0
     o[3] = _mm256_permute2f128_pd(t1, t3, 0x31);
 }
 
-/* One 4-row x 8-column block of A: eight half lines read, four whole
- * 64-byte lines of B written, so no line is ever written twice and a
- * power-of-two leading dimension cannot make the tile thrash a cache set. */
-static inline __attribute__((always_inline)) PEL_AVX2 void block4x8(const int stream, __m256d va, const double *a,
+/* One 8 x 8 block: the eight 64-byte lines of A are loaded completely
+ * before anything is stored, and eight whole lines of B are written. With a
+ * power-of-two leading dimension all lines of A and B that a strip touches
+ * fall into the same cache set; reading each line once, in full, before the
+ * stores can evict it is what keeps that from thrashing. */
+static inline __attribute__((always_inline)) PEL_AVX2 void block8x8(const int stream, __m256d va, const double *a,
                                                                     size_t lda, double *b, size_t ldb)
 {
-    __m256d r[8], lo[4], hi[4];
-    for (int q = 0; q < 8; q++)
-        r[q] = _mm256_mul_pd(va, _mm256_loadu_pd(a + (size_t)q * lda));
-    transpose4(r[0], r[1], r[2], r[3], lo);
-    transpose4(r[4], r[5], r[6], r[7], hi);
-    for (int q = 0; q < 4; q++) {
-        double *bq = b + (size_t)q * ldb;
-        if (stream) {
-            _mm256_stream_pd(bq, lo[q]);
-            _mm256_stream_pd(bq + 4, hi[q]);
-        } else {
-            _mm256_storeu_pd(bq, lo[q]);
-            _mm256_storeu_pd(bq + 4, hi[q]);
+    __m256d lo[8], hi[8], out[4];
+#pragma GCC unroll 8
+    for (int q = 0; q < 8; q++) {
+        lo[q] = _mm256_loadu_pd(a + (size_t)q * lda);
+        hi[q] = _mm256_loadu_pd(a + (size_t)q * lda + 4);
+    }
+#pragma GCC unroll 2
+    for (int half = 0; half < 2; half++) {
+        const __m256d *r = half ? hi : lo;
+        double *bh = b + (size_t)(4 * half) * ldb;
+#pragma GCC unroll 2
+        for (int g = 0; g < 2; g++) {
+            transpose4(_mm256_mul_pd(va, r[4 * g]), _mm256_mul_pd(va, r[4 * g + 1]), _mm256_mul_pd(va, r[4 * g + 2]),
+                       _mm256_mul_pd(va, r[4 * g + 3]), out);
+#pragma GCC unroll 4
+            for (int q = 0; q < 4; q++) {
+                if (stream)
+                    _mm256_stream_pd(bh + (size_t)q * ldb + 4 * g, out[q]);
+                else
+                    _mm256_storeu_pd(bh + (size_t)q * ldb + 4 * g, out[q]);
+            }
         }
     }
 }
@@ -50,25 +60,28 @@ PEL_AVX2 void pel__avx2_dtranspose_tile(size_t rows, size_t cols, double alpha, 
                                         double *b, size_t ldb, int nontemporal)
 {
     const __m256d va = _mm256_set1_pd(alpha);
-    size_t rows4 = rows & ~(size_t)3, cols8 = cols & ~(size_t)7;
+    size_t rows8 = rows & ~(size_t)7, cols8 = cols & ~(size_t)7;
     /* Streaming stores need 32-byte aligned destinations. */
     int stream = nontemporal && ((uintptr_t)b % 32 == 0) && ldb % 4 == 0;
 
-    for (size_t j = 0; j < cols8; j += 8) {
-        const double *aj = a + j * lda;
-        double *bj = b + j;
+    /* 8 x 8 blocks, rows outer: each block reads 8 whole lines of A and
+     * writes 8 whole lines of B; the tile (see transpose.c) keeps the lines
+     * of A that the next 8 rows need in cache. */
+    for (size_t i = 0; i < rows8; i += 8) {
+        const double *ai = a + i;
+        double *bi = b + i * ldb;
         if (stream)
-            for (size_t i = 0; i < rows4; i += 4)
-                block4x8(1, va, aj + i, lda, bj + i * ldb, ldb);
+            for (size_t j = 0; j < cols8; j += 8)
+                block8x8(1, va, ai + j * lda, lda, bi + j, ldb);
         else
-            for (size_t i = 0; i < rows4; i += 4)
-                block4x8(0, va, aj + i, lda, bj + i * ldb, ldb);
-        for (size_t i = rows4; i < rows; i++)
-            for (size_t jj = j; jj < j + 8; jj++)
-                b[jj + i * ldb] = alpha * a[i + jj * lda];
+            for (size_t j = 0; j < cols8; j += 8)
+                block8x8(0, va, ai + j * lda, lda, bi + j, ldb);
+        for (size_t ii = i; ii < i + 8; ii++)
+            for (size_t j = cols8; j < cols; j++)
+                b[j + ii * ldb] = alpha * a[ii + j * lda];
     }
-    for (size_t j = cols8; j < cols; j++)
-        for (size_t i = 0; i < rows; i++)
+    for (size_t i = rows8; i < rows; i++)
+        for (size_t j = 0; j < cols; j++)
             b[j + i * ldb] = alpha * a[i + j * lda];
     if (stream)
         _mm_sfence(); /* order the streaming stores before the caller's next writes are seen */

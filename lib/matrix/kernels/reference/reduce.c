@@ -40,6 +40,18 @@ double pel__reference_dasum_block(size_t n, const double *x)
     return join_lanes(lane);
 }
 
+double pel__reference_dsumsq_max_block(size_t n, const double *x, double *maxabs)
+{
+    double lane[8] = {0, 0, 0, 0, 0, 0, 0, 0}, max = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        double v = fabs(x[i]);
+        lane[i % 8] += x[i] * x[i];
+        max = v > max ? v : max; /* NaN compares false: skipped, as in the AVX2 kernel */
+    }
+    *maxabs = max;
+    return join_lanes(lane);
+}
+
 static int always(void)
 {
     return 1;
@@ -55,4 +67,5 @@ const pel__matrix_kernels pel__matrix_kernels_reference = {
     pel__reference_ddot_block,
     pel__reference_dsumsq_block,
     pel__reference_dasum_block,
+    pel__reference_dsumsq_max_block,
 };

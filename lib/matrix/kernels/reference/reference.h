@@ -17,5 +17,6 @@ void pel__reference_stranspose_tile(size_t rows, size_t cols, float alpha, const
 double pel__reference_ddot_block(size_t n, const double *x, const double *y);
 double pel__reference_dsumsq_block(size_t n, const double *x, double scale);
 double pel__reference_dasum_block(size_t n, const double *x);
+double pel__reference_dsumsq_max_block(size_t n, const double *x, double *maxabs);
 
 #endif
