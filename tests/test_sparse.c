@@ -380,6 +380,45 @@ static void test_products_bit_identical_for_any_thread_count(void)
     free_csr(&t);
 }
 
+/* The partition balances entries, not rows: on the skewed matrix, where
+ * the first rows hold most entries, every thread's share of the weight
+ * (entries + 2 per row) is within one part plus one row of the ideal, for
+ * any team size, and the parts cover the rows exactly once in order. */
+static void test_partition_balances_nonzeros(void)
+{
+    test_csr t = powerlaw_csr(3001, 2503);
+    pel_csr *m = make(&t);
+    double total = (double)t.nnz + PEL_CSR_ROW_WEIGHT * 3001.0, longest = 0;
+
+    for (size_t i = 0; i < t.rows; i++)
+        if ((double)(t.row_ptr[i + 1] - t.row_ptr[i]) > longest)
+            longest = (double)(t.row_ptr[i + 1] - t.row_ptr[i]);
+    CU_ASSERT_EQUAL(m->nparts, PEL_CSR_PARTS);
+    CU_ASSERT_EQUAL(m->part_row[0], 0);
+    CU_ASSERT_EQUAL(m->part_row[m->nparts], t.rows);
+    for (size_t p = 0; p < m->nparts; p++)
+        CU_ASSERT(m->part_row[p] <= m->part_row[p + 1]);
+    for (int team = 1; team <= 16; team++) {
+        size_t covered = 0;
+        for (int thread = 0; thread < team; thread++) {
+            size_t p0, p1, r0, r1;
+            double weight;
+            pel__csr_thread_parts(m, thread, team, &p0, &p1);
+            r0 = m->part_row[p0];
+            r1 = m->part_row[p1];
+            CU_ASSERT_EQUAL(r0, covered);
+            covered = r1;
+            weight = (double)(t.row_ptr[r1] - t.row_ptr[r0]) + PEL_CSR_ROW_WEIGHT * (double)(r1 - r0);
+            CU_ASSERT(weight <= total / team + total / PEL_CSR_PARTS + longest + PEL_CSR_ROW_WEIGHT + 1);
+        }
+        CU_ASSERT_EQUAL(covered, t.rows);
+    }
+    /* A split by row count would give thread 0 of 2 far more than half. */
+    CU_ASSERT((double)t.row_ptr[t.rows / 2] > 0.7 * (double)t.nnz);
+    pel_csr_destroy(m);
+    free_csr(&t);
+}
+
 /* Large products write y with non-temporal stores; forcing that path on a
  * small matrix must give the same bits as ordinary stores. */
 static void test_streaming_stores_same_bits(void)
@@ -525,6 +564,49 @@ static void test_spmm_matches_spmv_columns(void)
     PEL_TEST_OK(pel_set_min_work_per_thread(0));
 }
 
+/* Float SpMM: each column has the bits of a float SpMV, in both layouts,
+ * on 1 and 3 threads. */
+static void test_spmm_float(void)
+{
+    enum { NVEC = 3 };
+    test_csr t = powerlaw_csr(300, 250);
+    float *vf = malloc(t.nnz * sizeof *vf), x[250 * NVEC], y[300 * NVEC], y0[300 * NVEC], xj[250], yj[300];
+    pel_csr *m = NULL;
+    int mismatch = 0;
+
+    for (size_t k = 0; k < t.nnz; k++)
+        vf[k] = (float)t.values[k];
+    PEL_TEST_OK(pel_csr_create(PEL_FLOAT32, t.rows, t.cols, t.row_ptr, t.col_idx, vf, &m));
+    pel_test_fill_float(x, 250 * NVEC, 3);
+    pel_test_fill_float(y0, 300 * NVEC, 4);
+    PEL_TEST_OK(pel_set_min_work_per_thread(1));
+    for (int threads = 1; threads <= 3; threads += 2) {
+        PEL_TEST_OK(pel_set_num_threads(threads));
+        for (int row_major = 0; row_major < 2; row_major++) {
+            size_t xs = row_major ? NVEC : 1, xv = row_major ? 1 : 250, ys = row_major ? NVEC : 1,
+                   yv = row_major ? 1 : 300;
+            memcpy(y, y0, sizeof y);
+            PEL_TEST_OK(pel_csr_spmm(m, row_major ? PEL_ROW_MAJOR : PEL_COL_MAJOR, NVEC, 0.5, x,
+                                     row_major ? NVEC : 250, -2.0, y, row_major ? NVEC : 300));
+            for (size_t j = 0; j < NVEC; j++) {
+                for (size_t c = 0; c < 250; c++)
+                    xj[c] = x[c * xs + j * xv];
+                for (size_t i = 0; i < 300; i++)
+                    yj[i] = y0[i * ys + j * yv];
+                PEL_TEST_OK(pel_csr_spmv(m, 0.5, xj, -2.0, yj));
+                for (size_t i = 0; i < 300; i++)
+                    mismatch += memcmp(&yj[i], &y[i * ys + j * yv], sizeof(float)) != 0;
+            }
+        }
+    }
+    CU_ASSERT_EQUAL(mismatch, 0);
+    PEL_TEST_OK(pel_set_num_threads(0));
+    PEL_TEST_OK(pel_set_min_work_per_thread(0));
+    pel_csr_destroy(m);
+    free(vf);
+    free_csr(&t);
+}
+
 static void test_spmm_beta_zero_and_alpha_zero(void)
 {
     test_csr t = random_csr(40, 30, 9);
@@ -604,6 +686,7 @@ static void add_suites(void)
         {"against a dense reference, alpha/beta cases", test_spmv_against_dense_reference},
         {"float", test_spmv_float},
         {"bit-identical for 1..4 threads", test_products_bit_identical_for_any_thread_count},
+        {"partition balances nonzeros", test_partition_balances_nonzeros},
         {"non-temporal stores give the same bits", test_streaming_stores_same_bits},
         {"shared matrix, concurrent calls", test_shared_matrix_concurrent_calls},
         {"every bad argument", test_spmv_errors},
@@ -611,6 +694,7 @@ static void add_suites(void)
     };
     static const pel_test_case spmm[] = {
         {"columns equal SpMV, both layouts, padded ld", test_spmm_matches_spmv_columns},
+        {"float, both layouts", test_spmm_float},
         {"beta = 0 and alpha = 0", test_spmm_beta_zero_and_alpha_zero},
         {"every bad argument", test_spmm_errors},
         {NULL, NULL},
