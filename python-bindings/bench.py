@@ -1,0 +1,1 @@
+print("pel bench: not yet")
