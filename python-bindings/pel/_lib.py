@@ -128,6 +128,13 @@ def declare(name, restype, argtypes, *, status=True, required=True):
     return func
 
 
+def has_symbol(name):
+    """True when the loaded libpel exports the C function @p name (a library
+    built from a partial tree may lack a layer; its wrappers then raise
+    NotImplementedError)."""
+    return hasattr(lib, name)
+
+
 _last_error_fn = lib.pel_last_error
 _last_error_fn.restype = ctypes.c_char_p
 _last_error_fn.argtypes = []
