@@ -124,15 +124,15 @@ def _cook(func, x, s, axes, real_last=False):
     else:
         axes = [int(v) for v in np.atleast_1d(axes)] if not isinstance(axes, (list, tuple)) \
             else [int(v) for v in axes]
-    if s is None:
-        s = [x.shape[a] for a in axes]
-    if len(s) != len(axes):
-        raise ValueError(f"{func}: s and axes have different lengths ({len(s)} and {len(axes)})")
     out_axes = []
     for a in axes:
         if not -x.ndim <= a < x.ndim:
             raise np.AxisError(a, x.ndim)
         out_axes.append(a % x.ndim)
+    if s is None:
+        s = [x.shape[a] for a in out_axes]
+    if len(s) != len(axes):
+        raise ValueError(f"{func}: s and axes have different lengths ({len(s)} and {len(axes)})")
     if len(set(out_axes)) != len(out_axes):
         raise ValueError(f"{func}: repeated axes {axes} are not supported by pel")
     for v in s:
