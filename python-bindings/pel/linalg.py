@@ -10,7 +10,7 @@ everywhere; matmul/gemm also complex128 (complex64 is computed and returned
 as complex128, because pel has no single-complex gemm).
 """
 
-from ctypes import POINTER, c_double, c_float, c_int, c_size_t, c_ssize_t, c_void_p
+from ctypes import POINTER, byref, c_char, c_double, c_float, c_int, c_size_t, c_ssize_t, c_void_p
 
 import numpy as np
 
@@ -314,22 +314,33 @@ def _vector(x, dtype):
 _F64 = FLOAT64
 
 
+def _fast_address(a):
+    """The address of a C-contiguous array's data, cheaply when it is
+    writeable and non-empty."""
+    try:
+        return byref(c_char.from_buffer(a))
+    except (TypeError, ValueError, BufferError):
+        return a.ctypes.data
+
+
 def dot(x, y):
     """Dot product of two vectors, reproducible: fixed blocking makes the
     bits independent of the thread count (pel_ddot/pel_sdot; float32 is
     accumulated in double and rounded once). Strided and reversed 1-D views
     are read in place. 2-D operands give ``matmul(x, y)`` like numpy.dot.
     """
-    # Fast path for the common case: the per-call overhead is what matters for
-    # short vectors.
-    if (type(x) is np.ndarray and type(y) is np.ndarray and x.dtype is y.dtype
-            and x.dtype == _F64 and x.ndim == 1 and y.ndim == 1 and x.flags.c_contiguous
-            and y.flags.c_contiguous and x.flags.aligned and y.flags.aligned):
+    # Fast path for two contiguous float64 vectors: the per-call overhead is
+    # what matters for short vectors. ctypes' from_buffer gives the address
+    # about 4x faster than ndarray.ctypes (it fails for read-only arrays).
+    if (type(x) is np.ndarray and type(y) is np.ndarray and x.dtype == _F64
+            and y.dtype == _F64 and x.ndim == 1 and y.ndim == 1 and x.flags.aligned
+            and y.flags.aligned):
         if x.shape[0] != y.shape[0]:
             raise ValueError(f"dot: lengths {x.shape[0]} and {y.shape[0]} differ")
-        result = c_double()
-        _DOT[_F64][0](x.shape[0], x.ctypes.data, 1, y.ctypes.data, 1, result)
-        return result.value
+        if x.flags.c_contiguous and y.flags.c_contiguous:
+            result = c_double()
+            _DOT[_F64][0](x.shape[0], _fast_address(x), 1, _fast_address(y), 1, result)
+            return result.value
     dtype = _arrays.kernel_dtype("dot", x, y, allowed=_REAL_TYPES)
     xa = x if isinstance(x, np.ndarray) else np.asarray(x)
     ya = y if isinstance(y, np.ndarray) else np.asarray(y)
