@@ -1,0 +1,312 @@
+/* The CSR object: validation, copying with per-row sorting and summing of
+ * duplicates, the nonzero-balanced partition, getters and export. */
+#include "config.h"
+
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "sparse/csr.h"
+
+/* One entry of a row being sorted: its column and its position in the input,
+ * the tie-breaker that makes the sort stable, so duplicates are summed in
+ * the order the caller gave them. */
+typedef struct entry {
+    size_t col;
+    size_t pos;
+} entry;
+
+static int compare_entries(const void *a, const void *b)
+{
+    const entry *x = a, *y = b;
+    if (x->col != y->col)
+        return x->col < y->col ? -1 : 1;
+    return x->pos < y->pos ? -1 : (x->pos > y->pos ? 1 : 0);
+}
+
+static void sort_entries(entry *e, size_t n)
+{
+    if (n > 32) {
+        qsort(e, n, sizeof *e, compare_entries);
+        return;
+    }
+    /* Rows of a few entries: insertion sort beats qsort's call overhead. */
+    for (size_t i = 1; i < n; i++) {
+        entry key = e[i];
+        size_t j = i;
+        while (j > 0 && compare_entries(&e[j - 1], &key) > 0) {
+            e[j] = e[j - 1];
+            j--;
+        }
+        e[j] = key;
+    }
+}
+
+static double input_value(const void *values, pel_precision precision, size_t k)
+{
+    return precision == PEL_FLOAT32 ? (double)((const float *)values)[k] : ((const double *)values)[k];
+}
+
+static void store_value(void *values, pel_precision precision, size_t k, double v)
+{
+    if (precision == PEL_FLOAT32)
+        ((float *)values)[k] = (float)v;
+    else
+        ((double *)values)[k] = v;
+}
+
+/* The weight prefix of the partition: entries and rows before row i. */
+static inline unsigned __int128 weight_before(const size_t *row_ptr, size_t i)
+{
+    return (unsigned __int128)row_ptr[i] + (unsigned __int128)PEL_CSR_ROW_WEIGHT * i;
+}
+
+/* Cuts rows into nparts runs of about equal weight (entries + rows), by
+ * binary search for each boundary on the monotone weight prefix. */
+static void compute_parts(size_t rows, const size_t *row_ptr, size_t nparts, size_t *part_row)
+{
+    unsigned __int128 total;
+
+    part_row[0] = 0;
+    if (nparts == 0)
+        return; /* no rows: row_ptr may be NULL */
+    total = weight_before(row_ptr, rows);
+    for (size_t p = 1; p < nparts; p++) {
+        unsigned __int128 target = total * p / nparts;
+        size_t lo = part_row[p - 1], hi = rows;
+        while (lo < hi) { /* smallest i with weight_before(i) >= target */
+            size_t mid = lo + (hi - lo) / 2;
+            if (weight_before(row_ptr, mid) < target)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        part_row[p] = lo;
+    }
+    part_row[nparts] = rows;
+}
+
+/* Copies row [b, e) of the input to the same offsets of the output, sorted
+ * by column with duplicates summed; returns the number of entries kept. */
+static size_t build_row(const size_t *col_in, const void *val_in, pel_precision in_prec, size_t b, size_t e,
+                        uint32_t *col_out, void *val_out, pel_precision out_prec, entry *scratch)
+{
+    size_t n = e - b, kept = 0;
+    int sorted = 1;
+
+    for (size_t k = b + 1; k < e && sorted; k++)
+        sorted = col_in[k - 1] < col_in[k];
+    if (sorted) {
+        for (size_t k = b; k < e; k++) {
+            col_out[k] = (uint32_t)col_in[k];
+            store_value(val_out, out_prec, k, input_value(val_in, in_prec, k));
+        }
+        return n;
+    }
+    for (size_t k = 0; k < n; k++)
+        scratch[k] = (entry){col_in[b + k], b + k};
+    sort_entries(scratch, n);
+    for (size_t k = 0; k < n;) {
+        /* Duplicates are summed in double, then rounded once to the
+         * matrix's precision. */
+        double sum = input_value(val_in, in_prec, scratch[k].pos);
+        size_t col = scratch[k].col;
+        for (k++; k < n && scratch[k].col == col; k++)
+            sum += input_value(val_in, in_prec, scratch[k].pos);
+        col_out[b + kept] = (uint32_t)col;
+        store_value(val_out, out_prec, b + kept, sum);
+        kept++;
+    }
+    return kept;
+}
+
+/* Checks the arrays; returns the longest row in *max_row. */
+static pel_status validate(const char *function, size_t rows, size_t cols, const size_t *row_ptr,
+                           const size_t *col_idx, const void *values, size_t *max_row)
+{
+    size_t nnz, longest = 0;
+
+    if (cols > PEL_CSR_MAX_COLS)
+        return pel__fail(PEL_ERROR_UNSUPPORTED, function, "cols=%zu exceeds PEL_CSR_MAX_COLS=%zu", cols,
+                         PEL_CSR_MAX_COLS);
+    if (rows == SIZE_MAX)
+        return pel__fail(PEL_ERROR_OVERFLOW, function, "rows=%zu leaves no room for rows+1 row pointers", rows);
+    if (row_ptr == NULL && rows > 0)
+        return pel__fail(PEL_ERROR_INVALID_ARGUMENT, function, "row_ptr must not be NULL when rows=%zu > 0", rows);
+    if (rows > 0 && row_ptr[0] != 0)
+        return pel__fail(PEL_ERROR_INVALID_ARGUMENT, function, "row_ptr[0]=%zu must be 0", row_ptr[0]);
+    for (size_t i = 0; i < rows; i++) {
+        if (row_ptr[i + 1] < row_ptr[i])
+            return pel__fail(PEL_ERROR_INVALID_ARGUMENT, function,
+                             "row_ptr[%zu]=%zu is smaller than row_ptr[%zu]=%zu (row pointers must not decrease)",
+                             i + 1, row_ptr[i + 1], i, row_ptr[i]);
+        if (row_ptr[i + 1] - row_ptr[i] > longest)
+            longest = row_ptr[i + 1] - row_ptr[i];
+    }
+    nnz = rows > 0 ? row_ptr[rows] : 0;
+    if (nnz > 0 && col_idx == NULL)
+        return pel__fail(PEL_ERROR_INVALID_ARGUMENT, function, "col_idx must not be NULL when nnz=%zu > 0", nnz);
+    if (nnz > 0 && values == NULL)
+        return pel__fail(PEL_ERROR_INVALID_ARGUMENT, function, "values must not be NULL when nnz=%zu > 0", nnz);
+    for (size_t k = 0; k < nnz; k++) {
+        if (col_idx[k] >= cols) {
+            size_t lo = 0, hi = rows; /* the row holding entry k: row_ptr[lo] <= k < row_ptr[lo+1] */
+            while (hi - lo > 1) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (row_ptr[mid] <= k)
+                    lo = mid;
+                else
+                    hi = mid;
+            }
+            return pel__fail(PEL_ERROR_INVALID_ARGUMENT, function,
+                             "col_idx[%zu]=%zu (row %zu) is out of range for cols=%zu", k, col_idx[k], lo, cols);
+        }
+    }
+    *max_row = longest;
+    return PEL_OK;
+}
+
+static pel_csr *allocate(pel_precision precision, size_t rows, size_t cols, size_t nnz)
+{
+    pel_csr *m = calloc(1, sizeof *m);
+
+    if (m == NULL)
+        return NULL;
+    m->precision = precision;
+    m->rows = rows;
+    m->cols = cols;
+    m->nnz = nnz;
+    m->nparts = rows < PEL_CSR_PARTS ? rows : PEL_CSR_PARTS;
+    m->row_ptr = pel_malloc((rows + 1) * sizeof(size_t));
+    m->part_row = pel_malloc((m->nparts + 1) * sizeof(size_t));
+    m->col_idx = pel_malloc(nnz * sizeof(uint32_t));
+    m->values = pel_malloc(nnz * pel__csr_value_size(precision));
+    if (m->row_ptr == NULL || m->part_row == NULL || m->col_idx == NULL || m->values == NULL) {
+        pel_csr_destroy(m);
+        return NULL;
+    }
+    return m;
+}
+
+pel_status pel__csr_build(const char *function, pel_precision precision, size_t rows, size_t cols,
+                          const size_t *row_ptr, const size_t *col_idx, const void *values,
+                          pel_precision input_precision, pel_csr **out)
+{
+    size_t max_row = 0, nnz, bytes, kept_total = 0, *kept = NULL;
+    entry *scratch = NULL;
+    pel_csr *m;
+    pel_status status;
+    int nthreads;
+
+    if (precision != PEL_FLOAT64 && precision != PEL_FLOAT32)
+        return pel__fail(PEL_ERROR_INVALID_ARGUMENT, function, "precision=%d is not PEL_FLOAT64 or PEL_FLOAT32",
+                         (int)precision);
+    if (out == NULL)
+        return pel__fail(PEL_ERROR_INVALID_ARGUMENT, function, "out must not be NULL");
+    status = validate(function, rows, cols, row_ptr, col_idx, values, &max_row);
+    if (status != PEL_OK)
+        return status;
+    nnz = rows > 0 ? row_ptr[rows] : 0;
+    if (!pel__mul_size(nnz, sizeof(double), &bytes) || !pel__mul_size(rows + 1, sizeof(size_t), &bytes))
+        return pel__fail(PEL_ERROR_OVERFLOW, function, "nnz=%zu or rows=%zu is too large to allocate", nnz, rows);
+
+    nthreads = pel_threads_for_work(nnz + rows);
+    m = allocate(precision, rows, cols, nnz);
+    kept = malloc((rows > 0 ? rows : 1) * sizeof *kept);
+    if (max_row > 0 && pel__mul_size(max_row, (size_t)nthreads, &bytes) && pel__mul_size(bytes, sizeof(entry), &bytes))
+        scratch = malloc(bytes);
+    if (m == NULL || kept == NULL || (max_row > 0 && scratch == NULL)) {
+        pel_csr_destroy(m);
+        free(kept);
+        free(scratch);
+        return pel__fail(PEL_ERROR_OUT_OF_MEMORY, function, "cannot allocate a matrix of %zu rows and %zu entries",
+                         rows, nnz);
+    }
+
+    /* Rows are written in place at their input offsets, by the threads and
+     * the partition that SpMV will use, so that on a NUMA machine each part
+     * is first touched by the thread that reads it later. */
+    compute_parts(rows, row_ptr, m->nparts, m->part_row);
+#pragma omp parallel num_threads(nthreads) if (nthreads > 1)
+    {
+        size_t first, last;
+        entry *mine = scratch ? scratch + (size_t)omp_get_thread_num() * max_row : NULL;
+        pel__csr_thread_rows(m, omp_get_thread_num(), omp_get_num_threads(), &first, &last);
+        for (size_t i = first; i < last; i++)
+            kept[i] = build_row(col_idx, values, input_precision, row_ptr[i], row_ptr[i + 1], m->col_idx,
+                                m->values, precision, mine);
+    }
+    free(scratch);
+
+    m->row_ptr[0] = 0;
+    for (size_t i = 0; i < rows; i++) {
+        kept_total += kept[i];
+        m->row_ptr[i + 1] = kept_total;
+    }
+    if (kept_total != nnz) {
+        /* Duplicates were summed: close the gaps, row by row, front to back
+         * (a row only ever moves towards the start), then re-balance. */
+        size_t esize = pel__csr_value_size(precision);
+        for (size_t i = 0; i < rows; i++) {
+            memmove(m->col_idx + m->row_ptr[i], m->col_idx + row_ptr[i], kept[i] * sizeof(uint32_t));
+            memmove((char *)m->values + m->row_ptr[i] * esize, (char *)m->values + row_ptr[i] * esize,
+                    kept[i] * esize);
+        }
+        m->nnz = kept_total;
+        compute_parts(rows, m->row_ptr, m->nparts, m->part_row);
+    }
+    free(kept);
+    *out = m;
+    return PEL_OK;
+}
+
+pel_status pel_csr_create(pel_precision precision, size_t rows, size_t cols, const size_t *row_ptr,
+                          const size_t *col_idx, const void *values, pel_csr **out)
+{
+    return pel__csr_build("pel_csr_create", precision, rows, cols, row_ptr, col_idx, values, precision, out);
+}
+
+void pel_csr_destroy(pel_csr *matrix)
+{
+    if (matrix == NULL)
+        return;
+    pel_free(matrix->row_ptr);
+    pel_free(matrix->col_idx);
+    pel_free(matrix->values);
+    pel_free(matrix->part_row);
+    free(matrix);
+}
+
+size_t pel_csr_rows(const pel_csr *matrix)
+{
+    return matrix ? matrix->rows : 0;
+}
+
+size_t pel_csr_cols(const pel_csr *matrix)
+{
+    return matrix ? matrix->cols : 0;
+}
+
+size_t pel_csr_nnz(const pel_csr *matrix)
+{
+    return matrix ? matrix->nnz : 0;
+}
+
+pel_precision pel_csr_precision(const pel_csr *matrix)
+{
+    return matrix ? matrix->precision : PEL_FLOAT64;
+}
+
+pel_status pel_csr_export(const pel_csr *matrix, size_t *row_ptr, size_t *col_idx, void *values)
+{
+    PEL_CHECK_NOT_NULL(matrix);
+    if (row_ptr != NULL)
+        memcpy(row_ptr, matrix->row_ptr, (matrix->rows + 1) * sizeof(size_t));
+    if (col_idx != NULL)
+        for (size_t k = 0; k < matrix->nnz; k++)
+            col_idx[k] = matrix->col_idx[k];
+    if (values != NULL && matrix->nnz > 0)
+        memcpy(values, matrix->values, matrix->nnz * pel__csr_value_size(matrix->precision));
+    return PEL_OK;
+}

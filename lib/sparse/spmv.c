@@ -1,0 +1,353 @@
+/* SpMV and SpMM on a pel_csr. Each thread takes a run of the matrix's
+ * nonzero-balanced parts; every output element is one row's entries summed
+ * left to right, starting from 0.0, then y = alpha*sum (+ beta*y), whatever
+ * the kernel (SpMV, SpMM row- or column-major) and the thread count, so all
+ * give the same bits. The file is built with -ffp-contract=off so that the
+ * compiler cannot fuse a multiply-add in one kernel and not in another. */
+#include "config.h"
+
+#include <omp.h>
+#include <stdint.h>
+#include <string.h>
+#if defined(__x86_64__)
+#include <emmintrin.h>
+#define PEL_HAVE_STREAM_STORES 1
+#else
+#define PEL_HAVE_STREAM_STORES 0
+#endif
+
+#include "core/error.h"
+#include "sparse/csr.h"
+
+/* Vectors of a row-major block done per pass over a row: the sums live in a
+ * stack array of this many elements. */
+#define SPMM_VECTOR_BLOCK 64
+/* Column-major SpMM walks the rows in blocks of about this many entries
+ * (96 KiB of values and indices for double) once per vector, so the block
+ * is read from memory once and from L2 for the other vectors. */
+#define SPMM_ENTRY_BLOCK 8192
+
+/* Products that move at least this many bytes do not fit in any cache, so y
+ * (beta = 0) is written with non-temporal stores: it would be evicted before
+ * reuse anyway, and skipping the read-for-ownership saves 8 of the ~100
+ * bytes per row of a 7-point stencil matrix. A variable so tests can lower
+ * it. */
+size_t pel__csr_stream_bytes = (size_t)64 << 20;
+
+typedef struct product {
+    const pel_csr *matrix;
+    int stream; /* non-temporal stores for y (beta = 0, no reads of y) */
+    pel_layout layout;
+    size_t nvec;
+    double alpha, beta;
+    const void *x;
+    size_t ldx;
+    void *y;
+    size_t ldy;
+} product;
+
+/* ------------------------------------------------------------ double kernels */
+
+static void spmv_rows_double(const pel_csr *m, size_t first, size_t last, double alpha, const double *restrict x,
+                             double beta, double *restrict y, int stream)
+{
+    const size_t *restrict rp = m->row_ptr;
+    const uint32_t *restrict ci = m->col_idx;
+    const double *restrict v = m->values;
+
+#if PEL_HAVE_STREAM_STORES
+    if (stream && beta == 0.0) {
+        for (size_t i = first; i < last; i++) {
+            double s = 0.0;
+            long long bits;
+            for (size_t k = rp[i]; k < rp[i + 1]; k++)
+                s += v[k] * x[ci[k]];
+            s = alpha * s;
+            memcpy(&bits, &s, sizeof bits);
+            _mm_stream_si64((long long *)(y + i), bits);
+        }
+        _mm_sfence(); /* order the streamed stores before the barrier */
+        return;
+    }
+#endif
+    if (beta == 0.0) {
+        for (size_t i = first; i < last; i++) {
+            double s = 0.0;
+            for (size_t k = rp[i]; k < rp[i + 1]; k++)
+                s += v[k] * x[ci[k]];
+            y[i] = alpha * s;
+        }
+    } else {
+        for (size_t i = first; i < last; i++) {
+            double s = 0.0;
+            for (size_t k = rp[i]; k < rp[i + 1]; k++)
+                s += v[k] * x[ci[k]];
+            y[i] = alpha * s + beta * y[i];
+        }
+    }
+}
+
+static void spmm_rows_row_major_double(const product *p, size_t first, size_t last)
+{
+    const size_t *restrict rp = p->matrix->row_ptr;
+    const uint32_t *restrict ci = p->matrix->col_idx;
+    const double *restrict v = p->matrix->values;
+    const double *restrict x = p->x;
+    double *restrict y = p->y;
+    double acc[SPMM_VECTOR_BLOCK];
+
+    for (size_t i = first; i < last; i++)
+        for (size_t j0 = 0; j0 < p->nvec; j0 += SPMM_VECTOR_BLOCK) {
+            size_t nb = p->nvec - j0 < SPMM_VECTOR_BLOCK ? p->nvec - j0 : SPMM_VECTOR_BLOCK;
+            double *yi = y + i * p->ldy + j0;
+            for (size_t j = 0; j < nb; j++)
+                acc[j] = 0.0;
+            for (size_t k = rp[i]; k < rp[i + 1]; k++) {
+                const double a = v[k], *xr = x + (size_t)ci[k] * p->ldx + j0;
+                for (size_t j = 0; j < nb; j++)
+                    acc[j] += a * xr[j];
+            }
+            if (p->beta == 0.0)
+                for (size_t j = 0; j < nb; j++)
+                    yi[j] = p->alpha * acc[j];
+            else
+                for (size_t j = 0; j < nb; j++)
+                    yi[j] = p->alpha * acc[j] + p->beta * yi[j];
+        }
+}
+
+/* ------------------------------------------------------------ float kernels */
+
+static void spmv_rows_float(const pel_csr *m, size_t first, size_t last, float alpha, const float *restrict x,
+                            float beta, float *restrict y, int stream)
+{
+    const size_t *restrict rp = m->row_ptr;
+    const uint32_t *restrict ci = m->col_idx;
+    const float *restrict v = m->values;
+
+#if PEL_HAVE_STREAM_STORES
+    if (stream && beta == 0.0f) {
+        for (size_t i = first; i < last; i++) {
+            float s = 0.0f;
+            int bits;
+            for (size_t k = rp[i]; k < rp[i + 1]; k++)
+                s += v[k] * x[ci[k]];
+            s = alpha * s;
+            memcpy(&bits, &s, sizeof bits);
+            _mm_stream_si32((int *)(y + i), bits);
+        }
+        _mm_sfence();
+        return;
+    }
+#endif
+    if (beta == 0.0f) {
+        for (size_t i = first; i < last; i++) {
+            float s = 0.0f;
+            for (size_t k = rp[i]; k < rp[i + 1]; k++)
+                s += v[k] * x[ci[k]];
+            y[i] = alpha * s;
+        }
+    } else {
+        for (size_t i = first; i < last; i++) {
+            float s = 0.0f;
+            for (size_t k = rp[i]; k < rp[i + 1]; k++)
+                s += v[k] * x[ci[k]];
+            y[i] = alpha * s + beta * y[i];
+        }
+    }
+}
+
+static void spmm_rows_row_major_float(const product *p, size_t first, size_t last)
+{
+    const size_t *restrict rp = p->matrix->row_ptr;
+    const uint32_t *restrict ci = p->matrix->col_idx;
+    const float *restrict v = p->matrix->values;
+    const float *restrict x = p->x;
+    float *restrict y = p->y;
+    const float alpha = (float)p->alpha, beta = (float)p->beta;
+    float acc[SPMM_VECTOR_BLOCK];
+
+    for (size_t i = first; i < last; i++)
+        for (size_t j0 = 0; j0 < p->nvec; j0 += SPMM_VECTOR_BLOCK) {
+            size_t nb = p->nvec - j0 < SPMM_VECTOR_BLOCK ? p->nvec - j0 : SPMM_VECTOR_BLOCK;
+            float *yi = y + i * p->ldy + j0;
+            for (size_t j = 0; j < nb; j++)
+                acc[j] = 0.0f;
+            for (size_t k = rp[i]; k < rp[i + 1]; k++) {
+                const float a = v[k], *xr = x + (size_t)ci[k] * p->ldx + j0;
+                for (size_t j = 0; j < nb; j++)
+                    acc[j] += a * xr[j];
+            }
+            if (beta == 0.0f)
+                for (size_t j = 0; j < nb; j++)
+                    yi[j] = alpha * acc[j];
+            else
+                for (size_t j = 0; j < nb; j++)
+                    yi[j] = alpha * acc[j] + beta * yi[j];
+        }
+}
+
+/* ------------------------------------------------------------ dispatch */
+
+/* y = beta*y on rows [first, last) of every vector: the alpha = 0 case,
+ * which reads neither A nor x. */
+static void scale_rows(const product *p, size_t first, size_t last)
+{
+    int single = p->matrix->precision == PEL_FLOAT32;
+    size_t row_step = p->layout == PEL_ROW_MAJOR ? p->ldy : 1, vec_step = p->layout == PEL_ROW_MAJOR ? 1 : p->ldy;
+
+    for (size_t j = 0; j < p->nvec; j++)
+        for (size_t i = first; i < last; i++) {
+            size_t at = i * row_step + j * vec_step;
+            if (single) {
+                float *y = p->y;
+                y[at] = p->beta == 0.0 ? 0.0f : (float)p->beta * y[at];
+            } else {
+                double *y = p->y;
+                y[at] = p->beta == 0.0 ? 0.0 : p->beta * y[at];
+            }
+        }
+}
+
+/* One vector (column-major) over rows [first, last). */
+static void vector_rows(const product *p, size_t j, size_t first, size_t last)
+{
+    if (p->matrix->precision == PEL_FLOAT32)
+        spmv_rows_float(p->matrix, first, last, (float)p->alpha, (const float *)p->x + j * p->ldx, (float)p->beta,
+                        (float *)p->y + j * p->ldy, p->stream);
+    else
+        spmv_rows_double(p->matrix, first, last, p->alpha, (const double *)p->x + j * p->ldx, p->beta,
+                         (double *)p->y + j * p->ldy, p->stream);
+}
+
+static void product_rows(const product *p, size_t first, size_t last)
+{
+    const size_t *rp = p->matrix->row_ptr;
+
+    if (p->alpha == 0.0) {
+        scale_rows(p, first, last);
+    } else if (p->layout == PEL_ROW_MAJOR) {
+        if (p->matrix->precision == PEL_FLOAT32)
+            spmm_rows_row_major_float(p, first, last);
+        else
+            spmm_rows_row_major_double(p, first, last);
+    } else if (p->nvec == 1) {
+        vector_rows(p, 0, first, last);
+    } else {
+        /* Column-major block: rows in L2-sized blocks, each used for every
+         * vector before moving on. */
+        for (size_t b = first; b < last;) {
+            size_t e = b + 1;
+            while (e < last && rp[e] - rp[b] < SPMM_ENTRY_BLOCK)
+                e++;
+            for (size_t j = 0; j < p->nvec; j++)
+                vector_rows(p, j, b, e);
+            b = e;
+        }
+    }
+}
+
+static void run_product(const product *p)
+{
+    const pel_csr *m = p->matrix;
+    size_t work = (2 * m->nnz + m->rows) * p->nvec;
+    int nthreads = pel_threads_for_work(work);
+
+#pragma omp parallel num_threads(nthreads) if (nthreads > 1)
+    {
+        size_t first, last;
+        pel__csr_thread_rows(m, omp_get_thread_num(), omp_get_num_threads(), &first, &last);
+        if (first < last)
+            product_rows(p, first, last);
+    }
+}
+
+/* [start, start + bytes) and [other, other + other_bytes) share a byte. */
+static int overlap(const void *a, size_t a_bytes, const void *b, size_t b_bytes)
+{
+    uintptr_t x = (uintptr_t)a, y = (uintptr_t)b;
+    if (a_bytes == 0 || b_bytes == 0)
+        return 0;
+    return x < y + b_bytes && y < x + a_bytes;
+}
+
+/* Elements spanned by a dense block of `count` lines of `length` elements,
+ * `ld` apart: (count-1)*ld + length, or 0 when empty; 0 on overflow too with
+ * *ok cleared. */
+static size_t extent(size_t count, size_t length, size_t ld, int *ok)
+{
+    size_t span;
+    if (count == 0 || length == 0)
+        return 0;
+    if (!pel__mul_size(count - 1, ld, &span) || !pel__add_size(span, length, &span) ||
+        !pel__mul_size(span, sizeof(double), &(size_t){0})) {
+        *ok = 0;
+        return 0;
+    }
+    return span;
+}
+
+pel_status pel_csr_spmv(const pel_csr *matrix, double alpha, const void *x, double beta, void *y)
+{
+    product p;
+    size_t esize;
+
+    PEL_CHECK_NOT_NULL(matrix);
+    if (x == NULL && matrix->cols > 0)
+        return PEL_FAIL(PEL_ERROR_INVALID_ARGUMENT, "x must not be NULL when cols=%zu > 0", matrix->cols);
+    if (y == NULL && matrix->rows > 0)
+        return PEL_FAIL(PEL_ERROR_INVALID_ARGUMENT, "y must not be NULL when rows=%zu > 0", matrix->rows);
+    esize = pel__csr_value_size(matrix->precision);
+    if (overlap(x, matrix->cols * esize, y, matrix->rows * esize))
+        return PEL_FAIL(PEL_ERROR_INVALID_ARGUMENT, "x and y overlap in memory");
+    p = (product){matrix, 0, PEL_COL_MAJOR, 1, alpha, beta, x, matrix->cols, y, matrix->rows};
+    /* Bytes moved: entries (value + 32-bit index), row pointers, x and y. */
+    p.stream = beta == 0.0 && PEL_HAVE_STREAM_STORES &&
+               matrix->nnz * (esize + sizeof(uint32_t)) + matrix->rows * (sizeof(size_t) + esize) +
+                       matrix->cols * esize >= pel__csr_stream_bytes;
+    run_product(&p);
+    return PEL_OK;
+}
+
+pel_status pel_csr_spmm(const pel_csr *matrix, pel_layout layout, size_t nvec, double alpha, const void *x,
+                        size_t ldx, double beta, void *y, size_t ldy)
+{
+    size_t min_ldx, min_ldy, x_span, y_span, esize;
+    int ok = 1;
+    product p;
+
+    PEL_CHECK_NOT_NULL(matrix);
+    if (layout != PEL_ROW_MAJOR && layout != PEL_COL_MAJOR)
+        return PEL_FAIL(PEL_ERROR_INVALID_ARGUMENT, "layout=%d is not PEL_ROW_MAJOR or PEL_COL_MAJOR", (int)layout);
+    min_ldx = layout == PEL_ROW_MAJOR ? nvec : matrix->cols;
+    min_ldy = layout == PEL_ROW_MAJOR ? nvec : matrix->rows;
+    if (ldx < min_ldx || ldx < 1)
+        return PEL_FAIL(PEL_ERROR_INVALID_ARGUMENT, "ldx=%zu is smaller than %s=%zu", ldx,
+                        layout == PEL_ROW_MAJOR ? "nvec" : "cols", min_ldx > 1 ? min_ldx : 1);
+    if (ldy < min_ldy || ldy < 1)
+        return PEL_FAIL(PEL_ERROR_INVALID_ARGUMENT, "ldy=%zu is smaller than %s=%zu", ldy,
+                        layout == PEL_ROW_MAJOR ? "nvec" : "rows", min_ldy > 1 ? min_ldy : 1);
+    if (x == NULL && matrix->cols > 0 && nvec > 0)
+        return PEL_FAIL(PEL_ERROR_INVALID_ARGUMENT, "x must not be NULL when cols=%zu and nvec=%zu", matrix->cols,
+                        nvec);
+    if (y == NULL && matrix->rows > 0 && nvec > 0)
+        return PEL_FAIL(PEL_ERROR_INVALID_ARGUMENT, "y must not be NULL when rows=%zu and nvec=%zu", matrix->rows,
+                        nvec);
+    if (layout == PEL_ROW_MAJOR) {
+        x_span = extent(matrix->cols, nvec, ldx, &ok);
+        y_span = extent(matrix->rows, nvec, ldy, &ok);
+    } else {
+        x_span = extent(nvec, matrix->cols, ldx, &ok);
+        y_span = extent(nvec, matrix->rows, ldy, &ok);
+    }
+    if (!ok)
+        return PEL_FAIL(PEL_ERROR_OVERFLOW, "the extent of x (ldx=%zu) or y (ldy=%zu) overflows size_t", ldx, ldy);
+    esize = pel__csr_value_size(matrix->precision);
+    if (overlap(x, x_span * esize, y, y_span * esize))
+        return PEL_FAIL(PEL_ERROR_INVALID_ARGUMENT, "x and y overlap in memory");
+    if (nvec == 0 || matrix->rows == 0)
+        return PEL_OK;
+    p = (product){matrix, 0, layout, nvec, alpha, beta, x, ldx, y, ldy};
+    run_product(&p);
+    return PEL_OK;
+}

@@ -1,0 +1,626 @@
+/* Tests of the CSR object and its products: creation (validation, sorting,
+ * summed duplicates), SpMV and SpMM against a long-double dense reference,
+ * alpha/beta special cases, bit-identical results for 1..4 threads, and
+ * every error path. */
+#include "pel_test.h"
+
+#include <float.h>
+#include <math.h>
+#include <omp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sparse/csr.h"
+
+/* A random matrix in CSR arrays: sorted, no duplicates; row i has a length
+ * drawn so that some rows are empty and a few are long (skewed). */
+typedef struct test_csr {
+    size_t rows, cols, nnz;
+    size_t *row_ptr, *col_idx;
+    double *values;
+} test_csr;
+
+static test_csr random_csr(size_t rows, size_t cols, uint64_t seed)
+{
+    pel_test_rng rng = {seed};
+    test_csr t = {rows, cols, 0, calloc(rows + 1, sizeof(size_t)), NULL, NULL};
+    char *used = calloc(cols + 1, 1);
+
+    t.col_idx = malloc((rows * cols + 1) * sizeof(size_t));
+    t.values = malloc((rows * cols + 1) * sizeof(double));
+    for (size_t i = 0; i < rows; i++) {
+        double u = pel_test_uniform(&rng, 0, 1);
+        /* 20% empty rows, 5% long rows (up to every column), the rest short. */
+        size_t want = u < 0.2 ? 0 : (u > 0.95 ? cols : (size_t)(pel_test_uniform(&rng, 0, 1) * 6));
+        if (want > cols)
+            want = cols;
+        memset(used, 0, cols + 1);
+        for (size_t n = 0; n < want; n++)
+            used[(size_t)(pel_test_uniform(&rng, 0, 1) * (double)cols) % cols] = 1;
+        for (size_t j = 0; j < cols; j++)
+            if (used[j]) {
+                t.col_idx[t.nnz] = j;
+                t.values[t.nnz] = pel_test_uniform(&rng, -1, 1);
+                t.nnz++;
+            }
+        t.row_ptr[i + 1] = t.nnz;
+    }
+    free(used);
+    return t;
+}
+
+static void free_csr(test_csr *t)
+{
+    free(t->row_ptr);
+    free(t->col_idx);
+    free(t->values);
+}
+
+static pel_csr *make(const test_csr *t)
+{
+    pel_csr *m = NULL;
+    PEL_TEST_OK(pel_csr_create(PEL_FLOAT64, t->rows, t->cols, t->row_ptr, t->col_idx, t->values, &m));
+    return m;
+}
+
+/* Checks y (strided) against alpha*A*x + beta*y0 computed in long double.
+ * The library sums each row left to right in double, so its error is at
+ * most gamma_(n+2) * (|alpha| sum|a||x| + |beta||y0|) with n the row
+ * length (Higham, Accuracy and Stability, 3.1); we allow (n+4)*eps. */
+static int check_product(const test_csr *t, double alpha, const double *x, size_t xs, double beta,
+                         const double *y0, const double *y, size_t ys, double eps)
+{
+    int bad = 0;
+    for (size_t i = 0; i < t->rows; i++) {
+        long double sum = 0, mag = 0, ref;
+        size_t n = t->row_ptr[i + 1] - t->row_ptr[i];
+        for (size_t k = t->row_ptr[i]; k < t->row_ptr[i + 1]; k++) {
+            sum += (long double)t->values[k] * x[t->col_idx[k] * xs];
+            mag += fabsl((long double)t->values[k] * x[t->col_idx[k] * xs]);
+        }
+        ref = alpha * sum;
+        mag = fabsl((long double)alpha) * mag;
+        if (beta != 0.0) {
+            ref += (long double)beta * y0[i * ys];
+            mag += fabsl((long double)beta * y0[i * ys]);
+        }
+        if (!(fabsl(y[i * ys] - ref) <= (long double)(n + 4) * eps * mag))
+            bad++;
+    }
+    return bad;
+}
+
+/* ------------------------------------------------------------ creation */
+
+static const size_t shapes[][2] = {{0, 0}, {0, 5}, {5, 0}, {1, 1}, {3, 7}, {7, 3}, {65, 33}, {200, 200}, {9, 1}};
+enum { NSHAPES = sizeof shapes / sizeof shapes[0] };
+
+static void test_create_shapes_and_export(void)
+{
+    for (size_t s = 0; s < NSHAPES; s++) {
+        test_csr t = random_csr(shapes[s][0], shapes[s][1], 100 + s);
+        pel_csr *m = make(&t);
+        size_t *rp = malloc((t.rows + 1) * sizeof *rp), *ci = malloc((t.nnz + 1) * sizeof *ci);
+        double *v = malloc((t.nnz + 1) * sizeof *v);
+
+        CU_ASSERT_EQUAL(pel_csr_rows(m), t.rows);
+        CU_ASSERT_EQUAL(pel_csr_cols(m), t.cols);
+        CU_ASSERT_EQUAL(pel_csr_nnz(m), t.nnz);
+        CU_ASSERT_EQUAL(pel_csr_precision(m), PEL_FLOAT64);
+        PEL_TEST_OK(pel_csr_export(m, rp, ci, v));
+        CU_ASSERT(memcmp(rp, t.row_ptr, (t.rows + 1) * sizeof *rp) == 0);
+        CU_ASSERT(memcmp(ci, t.col_idx, t.nnz * sizeof *ci) == 0);
+        CU_ASSERT(memcmp(v, t.values, t.nnz * sizeof *v) == 0);
+        PEL_TEST_OK(pel_csr_export(m, NULL, NULL, NULL));
+        pel_csr_destroy(m);
+        free(rp);
+        free(ci);
+        free(v);
+        free_csr(&t);
+    }
+    /* rows = 0 needs no arrays at all. */
+    pel_csr *m = NULL;
+    PEL_TEST_OK(pel_csr_create(PEL_FLOAT64, 0, 4, NULL, NULL, NULL, &m));
+    CU_ASSERT_EQUAL(pel_csr_nnz(m), 0);
+    pel_csr_destroy(m);
+}
+
+static void test_create_sorts_and_sums_duplicates(void)
+{
+    /* Row 0: columns 3, 1, 3, 0, 1 -> 0, 1 (0.5+0.25), 3 (1+2); row 1 empty;
+     * row 2: 2, 2, 2 summed in the given order. */
+    const size_t rp[] = {0, 5, 5, 8};
+    const size_t ci[] = {3, 1, 3, 0, 1, 2, 2, 2};
+    const double v[] = {1.0, 0.5, 2.0, -4.0, 0.25, 1e16, 1.0, -1e16};
+    const size_t want_rp[] = {0, 3, 3, 4}, want_ci[] = {0, 1, 3, 2};
+    /* 1e16 + 1.0 rounds to 1e16 in double, so file order gives 0.0. */
+    const double want_v[] = {-4.0, 0.75, 3.0, 0.0};
+    size_t got_rp[4], got_ci[4];
+    double got_v[4];
+    float got_f[4];
+    const float vf[] = {1.0f, 0.5f, 2.0f, -4.0f, 0.25f, 3.0f, 1.0f, -3.0f};
+    pel_csr *m = NULL;
+
+    PEL_TEST_OK(pel_csr_create(PEL_FLOAT64, 3, 4, rp, ci, v, &m));
+    CU_ASSERT_EQUAL(pel_csr_nnz(m), 4);
+    PEL_TEST_OK(pel_csr_export(m, got_rp, got_ci, got_v));
+    CU_ASSERT(memcmp(got_rp, want_rp, sizeof want_rp) == 0);
+    CU_ASSERT(memcmp(got_ci, want_ci, sizeof want_ci) == 0);
+    CU_ASSERT(memcmp(got_v, want_v, sizeof want_v) == 0);
+    pel_csr_destroy(m);
+
+    PEL_TEST_OK(pel_csr_create(PEL_FLOAT32, 3, 4, rp, ci, vf, &m));
+    CU_ASSERT_EQUAL(pel_csr_precision(m), PEL_FLOAT32);
+    PEL_TEST_OK(pel_csr_export(m, got_rp, got_ci, got_f));
+    CU_ASSERT(memcmp(got_rp, want_rp, sizeof want_rp) == 0);
+    CU_ASSERT(got_f[0] == -4.0f && got_f[1] == 0.75f && got_f[2] == 3.0f && got_f[3] == 1.0f);
+    pel_csr_destroy(m);
+
+    /* A long unsorted row (qsort path) with duplicates. */
+    enum { N = 500 };
+    size_t lrp[2] = {0, N}, lci[N];
+    double lv[N], dense[50] = {0};
+    for (size_t k = 0; k < N; k++) {
+        lci[k] = (k * 37) % 50;
+        lv[k] = (double)(k % 7) - 3.0; /* small integers: sums are exact */
+        dense[lci[k]] += lv[k];
+    }
+    PEL_TEST_OK(pel_csr_create(PEL_FLOAT64, 1, 50, lrp, lci, lv, &m));
+    CU_ASSERT_EQUAL(pel_csr_nnz(m), 50);
+    size_t erp[2], eci[50];
+    double ev[50];
+    PEL_TEST_OK(pel_csr_export(m, erp, eci, ev));
+    for (size_t j = 0; j < 50; j++) {
+        CU_ASSERT_EQUAL(eci[j], j);
+        CU_ASSERT_EQUAL(ev[j], dense[j]);
+    }
+    pel_csr_destroy(m);
+}
+
+static void test_create_errors(void)
+{
+    const size_t rp[] = {0, 2, 3}, ci[] = {0, 2, 1};
+    const size_t bad_first[] = {1, 2, 3}, bad_order[] = {0, 3, 2}, bad_col[] = {0, 3, 1};
+    const double v[] = {1.5, 2.5, 3.5};
+    pel_csr *sentinel = (pel_csr *)(uintptr_t)0x1234, *m = sentinel;
+
+    PEL_TEST_EXPECT_ERROR(pel_csr_create(PEL_FLOAT64, 2, 3, rp, ci, v, NULL), PEL_ERROR_INVALID_ARGUMENT,
+                          "pel_csr_create", "out");
+    PEL_TEST_EXPECT_ERROR(pel_csr_create((pel_precision)7, 2, 3, rp, ci, v, &m), PEL_ERROR_INVALID_ARGUMENT,
+                          "pel_csr_create", "precision=7");
+    PEL_TEST_EXPECT_ERROR(pel_csr_create(PEL_FLOAT64, 2, 3, NULL, ci, v, &m), PEL_ERROR_INVALID_ARGUMENT,
+                          "pel_csr_create", "row_ptr must not be NULL");
+    PEL_TEST_EXPECT_ERROR(pel_csr_create(PEL_FLOAT64, 2, 3, bad_first, ci, v, &m), PEL_ERROR_INVALID_ARGUMENT,
+                          "pel_csr_create", "row_ptr[0]=1");
+    PEL_TEST_EXPECT_ERROR(pel_csr_create(PEL_FLOAT64, 2, 3, bad_order, ci, v, &m), PEL_ERROR_INVALID_ARGUMENT,
+                          "pel_csr_create", "row_ptr[2]=2 is smaller than row_ptr[1]=3");
+    PEL_TEST_EXPECT_ERROR(pel_csr_create(PEL_FLOAT64, 2, 3, rp, bad_col, v, &m), PEL_ERROR_INVALID_ARGUMENT,
+                          "pel_csr_create", "col_idx[1]=3 (row 0) is out of range for cols=3");
+    PEL_TEST_EXPECT_ERROR(pel_csr_create(PEL_FLOAT64, 2, 2, rp, ci, v, &m), PEL_ERROR_INVALID_ARGUMENT,
+                          "pel_csr_create", "col_idx[1]=2 (row 0)");
+    PEL_TEST_EXPECT_ERROR(pel_csr_create(PEL_FLOAT64, 2, 3, rp, NULL, v, &m), PEL_ERROR_INVALID_ARGUMENT,
+                          "pel_csr_create", "col_idx must not be NULL");
+    PEL_TEST_EXPECT_ERROR(pel_csr_create(PEL_FLOAT64, 2, 3, rp, ci, NULL, &m), PEL_ERROR_INVALID_ARGUMENT,
+                          "pel_csr_create", "values must not be NULL");
+    PEL_TEST_EXPECT_ERROR(pel_csr_create(PEL_FLOAT64, 2, PEL_CSR_MAX_COLS + 1, rp, ci, v, &m),
+                          PEL_ERROR_UNSUPPORTED, "pel_csr_create", "exceeds PEL_CSR_MAX_COLS");
+    PEL_TEST_EXPECT_ERROR(pel_csr_create(PEL_FLOAT64, SIZE_MAX, 3, rp, ci, v, &m), PEL_ERROR_OVERFLOW,
+                          "pel_csr_create", "rows=");
+    CU_ASSERT_PTR_EQUAL(m, sentinel);
+    /* The inputs were not touched. */
+    CU_ASSERT(rp[1] == 2 && ci[1] == 2 && v[1] == 2.5 && bad_col[1] == 3);
+}
+
+static void test_getters_and_destroy_accept_null(void)
+{
+    CU_ASSERT_EQUAL(pel_csr_rows(NULL), 0);
+    CU_ASSERT_EQUAL(pel_csr_cols(NULL), 0);
+    CU_ASSERT_EQUAL(pel_csr_nnz(NULL), 0);
+    CU_ASSERT_EQUAL(pel_csr_precision(NULL), PEL_FLOAT64);
+    pel_csr_destroy(NULL);
+    PEL_TEST_EXPECT_ERROR(pel_csr_export(NULL, NULL, NULL, NULL), PEL_ERROR_INVALID_ARGUMENT, "pel_csr_export",
+                          "matrix");
+}
+
+/* ------------------------------------------------------------ SpMV */
+
+static const double alphas[] = {1.0, 2.385, 0.0, -0.75, 0.0};
+static const double betas[] = {0.0, -1.25, 1.5, 1.0, 0.0};
+
+static void test_spmv_against_dense_reference(void)
+{
+    PEL_TEST_OK(pel_set_min_work_per_thread(1));
+    for (int threads = 1; threads <= 3; threads += 2) {
+        PEL_TEST_OK(pel_set_num_threads(threads));
+        for (size_t s = 0; s < NSHAPES; s++) {
+            test_csr t = random_csr(shapes[s][0], shapes[s][1], 200 + s);
+            pel_csr *m = make(&t);
+            double *x = malloc((t.cols + 1) * sizeof *x), *x0 = malloc((t.cols + 1) * sizeof *x0);
+            double *y = malloc((t.rows + 1) * sizeof *y), *y0 = malloc((t.rows + 1) * sizeof *y0);
+            pel_test_fill(x, t.cols, 7 + s);
+            pel_test_fill(y0, t.rows, 8 + s);
+            memcpy(x0, x, t.cols * sizeof *x);
+            for (size_t c = 0; c < sizeof alphas / sizeof alphas[0]; c++) {
+                for (size_t i = 0; i < t.rows; i++) /* beta = 0: NaN in y must not leak */
+                    y[i] = betas[c] == 0.0 ? NAN : y0[i];
+                if (alphas[c] == 0.0 && t.cols > 0) /* alpha = 0: x is not read */
+                    x[0] = NAN;
+                PEL_TEST_OK(pel_csr_spmv(m, alphas[c], x, betas[c], y));
+                x[0] = x0[0];
+                CU_ASSERT_EQUAL(check_product(&t, alphas[c], x, 1, betas[c], y0, y, 1, DBL_EPSILON), 0);
+            }
+            CU_ASSERT(t.cols == 0 || memcmp(x, x0, t.cols * sizeof *x) == 0);
+            pel_csr_destroy(m);
+            free(x);
+            free(x0);
+            free(y);
+            free(y0);
+            free_csr(&t);
+        }
+    }
+    PEL_TEST_OK(pel_set_num_threads(0));
+    PEL_TEST_OK(pel_set_min_work_per_thread(0));
+}
+
+static void test_spmv_float(void)
+{
+    test_csr t = random_csr(150, 90, 300);
+    float *vf = malloc((t.nnz + 1) * sizeof *vf), x[90], y[150], y0[150];
+    double xd[90], yd[150], y0d[150];
+    pel_csr *m = NULL;
+
+    for (size_t k = 0; k < t.nnz; k++) {
+        vf[k] = (float)t.values[k];
+        t.values[k] = vf[k]; /* the reference uses the float values exactly */
+    }
+    pel_test_fill_float(x, 90, 1);
+    pel_test_fill_float(y0, 150, 2);
+    for (size_t i = 0; i < 90; i++)
+        xd[i] = x[i];
+    for (size_t i = 0; i < 150; i++)
+        y0d[i] = y0[i];
+    PEL_TEST_OK(pel_csr_create(PEL_FLOAT32, t.rows, t.cols, t.row_ptr, t.col_idx, vf, &m));
+    memcpy(y, y0, sizeof y);
+    PEL_TEST_OK(pel_csr_spmv(m, 1.5, x, -0.5, y));
+    for (size_t i = 0; i < 150; i++)
+        yd[i] = y[i];
+    /* Float sums: the same bound with float's epsilon, plus one rounding of
+     * alpha and beta to float (exact here: 1.5 and -0.5). */
+    CU_ASSERT_EQUAL(check_product(&t, 1.5, xd, 1, -0.5, y0d, yd, 1, FLT_EPSILON), 0);
+    pel_csr_destroy(m);
+    free(vf);
+    free_csr(&t);
+}
+
+/* A skewed matrix: row i has about 2000/(i+1) entries, so the first rows
+ * hold most of the nonzeros and the partition must split by entries. */
+static test_csr powerlaw_csr(size_t rows, size_t cols)
+{
+    pel_test_rng rng = {42};
+    size_t cap = 0;
+    test_csr t = {rows, cols, 0, calloc(rows + 1, sizeof(size_t)), NULL, NULL};
+
+    for (size_t i = 0; i < rows; i++)
+        cap += 2000 / (i + 1) + 1;
+    t.col_idx = malloc(cap * sizeof(size_t));
+    t.values = malloc(cap * sizeof(double));
+    for (size_t i = 0; i < rows; i++) {
+        size_t len = 2000 / (i + 1) + (i % 3);
+        size_t start = (size_t)(pel_test_uniform(&rng, 0, 1) * (double)cols);
+        if (len > cols)
+            len = cols;
+        for (size_t n = 0; n < len; n++) { /* unsorted, distinct columns */
+            t.col_idx[t.nnz] = (start + n * 7919) % cols;
+            t.values[t.nnz] = pel_test_uniform(&rng, -1, 1);
+            t.nnz++;
+        }
+        t.row_ptr[i + 1] = t.nnz;
+    }
+    return t;
+}
+
+static void test_products_bit_identical_for_any_thread_count(void)
+{
+    enum { ROWS = 3001, COLS = 2503, NVEC = 5 };
+    test_csr t = powerlaw_csr(ROWS, COLS);
+    pel_csr *m = make(&t);
+    float *vf = malloc(t.nnz * sizeof *vf);
+    double *x = malloc(COLS * NVEC * sizeof *x), *y[5], *yr[5], *yc[5];
+    float *xf = malloc(COLS * sizeof *xf), *yf[5];
+    pel_csr *mf = NULL;
+
+    for (size_t k = 0; k < t.nnz; k++)
+        vf[k] = (float)t.values[k];
+    PEL_TEST_OK(pel_csr_create(PEL_FLOAT32, ROWS, COLS, t.row_ptr, t.col_idx, vf, &mf));
+    pel_test_fill(x, COLS * NVEC, 11);
+    pel_test_fill_float(xf, COLS, 12);
+    PEL_TEST_OK(pel_set_min_work_per_thread(1));
+    for (int threads = 1; threads <= 4; threads++) {
+        PEL_TEST_OK(pel_set_num_threads(threads));
+        y[threads] = malloc(ROWS * sizeof(double));
+        yr[threads] = malloc(ROWS * NVEC * sizeof(double));
+        yc[threads] = malloc(ROWS * NVEC * sizeof(double));
+        yf[threads] = malloc(ROWS * sizeof(float));
+        pel_test_fill(y[threads], ROWS, 13);
+        pel_test_fill(yr[threads], ROWS * NVEC, 14);
+        pel_test_fill(yc[threads], ROWS * NVEC, 15);
+        pel_test_fill_float(yf[threads], ROWS, 16);
+        PEL_TEST_OK(pel_csr_spmv(m, 0.7, x, 0.3, y[threads]));
+        PEL_TEST_OK(pel_csr_spmm(m, PEL_ROW_MAJOR, NVEC, -1.1, x, NVEC, 0.9, yr[threads], NVEC));
+        PEL_TEST_OK(pel_csr_spmm(m, PEL_COL_MAJOR, NVEC, 1.3, x, COLS, 0.0, yc[threads], ROWS));
+        PEL_TEST_OK(pel_csr_spmv(mf, 0.7, xf, 0.3, yf[threads]));
+        if (threads > 1) {
+            CU_ASSERT(memcmp(y[threads], y[1], ROWS * sizeof(double)) == 0);
+            CU_ASSERT(memcmp(yr[threads], yr[1], ROWS * NVEC * sizeof(double)) == 0);
+            CU_ASSERT(memcmp(yc[threads], yc[1], ROWS * NVEC * sizeof(double)) == 0);
+            CU_ASSERT(memcmp(yf[threads], yf[1], ROWS * sizeof(float)) == 0);
+        }
+    }
+    /* The results are right, too (checked once). */
+    {
+        double *y0 = malloc(ROWS * sizeof *y0);
+        pel_test_fill(y0, ROWS, 13);
+        CU_ASSERT_EQUAL(check_product(&t, 0.7, x, 1, 0.3, y0, y[1], 1, DBL_EPSILON), 0);
+        free(y0);
+    }
+    for (int threads = 1; threads <= 4; threads++) {
+        free(y[threads]);
+        free(yr[threads]);
+        free(yc[threads]);
+        free(yf[threads]);
+    }
+    PEL_TEST_OK(pel_set_num_threads(0));
+    PEL_TEST_OK(pel_set_min_work_per_thread(0));
+    pel_csr_destroy(m);
+    pel_csr_destroy(mf);
+    free(vf);
+    free(x);
+    free(xf);
+    free_csr(&t);
+}
+
+/* Large products write y with non-temporal stores; forcing that path on a
+ * small matrix must give the same bits as ordinary stores. */
+static void test_streaming_stores_same_bits(void)
+{
+    test_csr t = powerlaw_csr(700, 650);
+    pel_csr *m = make(&t), *mf = NULL;
+    float *vf = malloc(t.nnz * sizeof *vf), xf[650], yf[700], yf_ref[700];
+    double x[650], y[700], y_ref[700];
+    size_t saved = pel__csr_stream_bytes;
+
+    for (size_t k = 0; k < t.nnz; k++)
+        vf[k] = (float)t.values[k];
+    PEL_TEST_OK(pel_csr_create(PEL_FLOAT32, t.rows, t.cols, t.row_ptr, t.col_idx, vf, &mf));
+    pel_test_fill(x, 650, 1);
+    pel_test_fill_float(xf, 650, 2);
+    PEL_TEST_OK(pel_csr_spmv(m, -1.5, x, 0.0, y_ref));
+    PEL_TEST_OK(pel_csr_spmv(mf, -1.5, xf, 0.0, yf_ref));
+    pel__csr_stream_bytes = 0;
+    PEL_TEST_OK(pel_set_min_work_per_thread(1));
+    for (int threads = 1; threads <= 3; threads++) {
+        PEL_TEST_OK(pel_set_num_threads(threads));
+        for (size_t i = 0; i < 700; i++)
+            y[i] = yf[i] = NAN;
+        PEL_TEST_OK(pel_csr_spmv(m, -1.5, x, 0.0, y));
+        PEL_TEST_OK(pel_csr_spmv(mf, -1.5, xf, 0.0, yf));
+        CU_ASSERT(memcmp(y, y_ref, sizeof y) == 0);
+        CU_ASSERT(memcmp(yf, yf_ref, sizeof yf) == 0);
+    }
+    pel__csr_stream_bytes = saved;
+    PEL_TEST_OK(pel_set_num_threads(0));
+    PEL_TEST_OK(pel_set_min_work_per_thread(0));
+    pel_csr_destroy(m);
+    pel_csr_destroy(mf);
+    free(vf);
+    free_csr(&t);
+}
+
+/* Many threads share one matrix: each calls SpMV from inside a parallel
+ * region (where pel runs on the calling thread) and gets the same bits. */
+static void test_shared_matrix_concurrent_calls(void)
+{
+    test_csr t = powerlaw_csr(500, 400);
+    pel_csr *m = make(&t);
+    double x[400], ref[500];
+    int bad = 0;
+
+    pel_test_fill(x, 400, 3);
+    PEL_TEST_OK(pel_csr_spmv(m, 1.0, x, 0.0, ref));
+#pragma omp parallel num_threads(4) reduction(+ : bad)
+    {
+        double y[500];
+        for (int rep = 0; rep < 20; rep++) {
+            bad += pel_csr_spmv(m, 1.0, x, 0.0, y) != PEL_OK;
+            bad += memcmp(y, ref, sizeof y) != 0;
+        }
+    }
+    CU_ASSERT_EQUAL(bad, 0);
+    pel_csr_destroy(m);
+    free_csr(&t);
+}
+
+static void test_spmv_errors(void)
+{
+    test_csr t = random_csr(6, 4, 5);
+    pel_csr *m = make(&t);
+    double buffer[16], x[4] = {1, 2, 3, 4}, y[6] = {9, 9, 9, 9, 9, 9};
+
+    PEL_TEST_EXPECT_ERROR(pel_csr_spmv(NULL, 1.0, x, 0.0, y), PEL_ERROR_INVALID_ARGUMENT, "pel_csr_spmv",
+                          "matrix");
+    PEL_TEST_EXPECT_ERROR(pel_csr_spmv(m, 1.0, NULL, 0.0, y), PEL_ERROR_INVALID_ARGUMENT, "pel_csr_spmv",
+                          "x must not be NULL");
+    PEL_TEST_EXPECT_ERROR(pel_csr_spmv(m, 1.0, x, 0.0, NULL), PEL_ERROR_INVALID_ARGUMENT, "pel_csr_spmv",
+                          "y must not be NULL");
+    PEL_TEST_EXPECT_ERROR(pel_csr_spmv(m, 1.0, buffer, 0.0, buffer + 3), PEL_ERROR_INVALID_ARGUMENT,
+                          "pel_csr_spmv", "overlap");
+    for (int i = 0; i < 6; i++)
+        CU_ASSERT_EQUAL(y[i], 9);
+    /* Adjacent but disjoint x and y are fine. */
+    pel_test_fill(buffer, 4, 1);
+    PEL_TEST_OK(pel_csr_spmv(m, 1.0, buffer, 0.0, buffer + 4));
+    pel_csr_destroy(m);
+    free_csr(&t);
+}
+
+/* ------------------------------------------------------------ SpMM */
+
+static void test_spmm_matches_spmv_columns(void)
+{
+    static const size_t nvecs[] = {0, 1, 2, 3, 5, 70};
+    PEL_TEST_OK(pel_set_min_work_per_thread(1));
+    PEL_TEST_OK(pel_set_num_threads(2));
+    for (size_t s = 0; s < NSHAPES; s++) {
+        test_csr t = random_csr(shapes[s][0], shapes[s][1], 400 + s);
+        pel_csr *m = make(&t);
+        for (size_t v = 0; v < sizeof nvecs / sizeof nvecs[0]; v++) {
+            size_t nvec = nvecs[v];
+            for (int layout = 0; layout < 2; layout++) {
+                int row_major = layout == 0;
+                /* Padded leading dimensions; the padding must stay as it was. */
+                size_t ldx = (row_major ? nvec : t.cols) + 3, ldy = (row_major ? nvec : t.rows) + 2;
+                size_t xn = (row_major ? t.cols : nvec) * ldx + 1, yn = (row_major ? t.rows : nvec) * ldy + 1;
+                double *x = malloc(xn * sizeof *x), *y = malloc(yn * sizeof *y), *y0 = malloc(yn * sizeof *y0);
+                double *xj = malloc((t.cols + 1) * sizeof *xj), *yj = malloc((t.rows + 1) * sizeof *yj);
+                size_t xs = row_major ? ldx : 1, xv = row_major ? 1 : ldx;
+                size_t ys = row_major ? ldy : 1, yv = row_major ? 1 : ldy;
+                int mismatch = 0, padding = 0;
+
+                pel_test_fill(x, xn, 500 + v);
+                pel_test_fill(y0, yn, 600 + v);
+                memcpy(y, y0, yn * sizeof *y);
+                PEL_TEST_OK(pel_csr_spmm(m, row_major ? PEL_ROW_MAJOR : PEL_COL_MAJOR, nvec, -0.625, x, ldx, 1.75, y,
+                                         ldy));
+                for (size_t j = 0; j < nvec; j++) {
+                    for (size_t c = 0; c < t.cols; c++)
+                        xj[c] = x[c * xs + j * xv];
+                    for (size_t i = 0; i < t.rows; i++)
+                        yj[i] = y0[i * ys + j * yv];
+                    PEL_TEST_OK(pel_csr_spmv(m, -0.625, xj, 1.75, yj));
+                    for (size_t i = 0; i < t.rows; i++)
+                        mismatch += memcmp(&yj[i], &y[i * ys + j * yv], sizeof(double)) != 0;
+                    CU_ASSERT_EQUAL(check_product(&t, -0.625, x + j * xv, xs, 1.75, y0 + j * yv, y + j * yv, ys,
+                                                  DBL_EPSILON), 0);
+                }
+                for (size_t e = 0; e < yn; e++) {
+                    size_t line = e / ldy, within = e % ldy;
+                    int inside = row_major ? (line < t.rows && within < nvec) : (line < nvec && within < t.rows);
+                    if (!inside)
+                        padding += y[e] != y0[e];
+                }
+                CU_ASSERT_EQUAL(mismatch, 0);
+                CU_ASSERT_EQUAL(padding, 0);
+                free(x);
+                free(y);
+                free(y0);
+                free(xj);
+                free(yj);
+            }
+        }
+        pel_csr_destroy(m);
+        free_csr(&t);
+    }
+    PEL_TEST_OK(pel_set_num_threads(0));
+    PEL_TEST_OK(pel_set_min_work_per_thread(0));
+}
+
+static void test_spmm_beta_zero_and_alpha_zero(void)
+{
+    test_csr t = random_csr(40, 30, 9);
+    pel_csr *m = make(&t);
+    double x[30 * 4], y[40 * 4];
+
+    pel_test_fill(x, 120, 1);
+    for (int layout = 0; layout < 2; layout++) {
+        pel_layout l = layout ? PEL_COL_MAJOR : PEL_ROW_MAJOR;
+        for (size_t i = 0; i < 160; i++)
+            y[i] = NAN;
+        PEL_TEST_OK(pel_csr_spmm(m, l, 4, 1.0, x, layout ? 30 : 4, 0.0, y, layout ? 40 : 4));
+        for (size_t i = 0; i < 160; i++)
+            CU_ASSERT(!isnan(y[i]));
+        x[5] = NAN; /* alpha = 0: x is not read, y = beta*y */
+        PEL_TEST_OK(pel_csr_spmm(m, l, 4, 0.0, x, layout ? 30 : 4, 2.0, y, layout ? 40 : 4));
+        for (size_t i = 0; i < 160; i++)
+            CU_ASSERT(!isnan(y[i]));
+        PEL_TEST_OK(pel_csr_spmm(m, l, 4, 0.0, x, layout ? 30 : 4, 0.0, y, layout ? 40 : 4));
+        for (size_t i = 0; i < 160; i++)
+            CU_ASSERT_EQUAL(y[i], 0.0);
+        x[5] = 0.5;
+    }
+    pel_csr_destroy(m);
+    free_csr(&t);
+}
+
+static void test_spmm_errors(void)
+{
+    test_csr t = random_csr(6, 4, 5);
+    pel_csr *m = make(&t);
+    double x[4 * 3], y[6 * 3], big[64];
+
+    pel_test_fill(x, 12, 1);
+    for (int i = 0; i < 18; i++)
+        y[i] = 9;
+    PEL_TEST_EXPECT_ERROR(pel_csr_spmm(NULL, PEL_ROW_MAJOR, 3, 1.0, x, 3, 0.0, y, 3), PEL_ERROR_INVALID_ARGUMENT,
+                          "pel_csr_spmm", "matrix");
+    PEL_TEST_EXPECT_ERROR(pel_csr_spmm(m, (pel_layout)5, 3, 1.0, x, 3, 0.0, y, 3), PEL_ERROR_INVALID_ARGUMENT,
+                          "pel_csr_spmm", "layout=5");
+    PEL_TEST_EXPECT_ERROR(pel_csr_spmm(m, PEL_ROW_MAJOR, 3, 1.0, x, 2, 0.0, y, 3), PEL_ERROR_INVALID_ARGUMENT,
+                          "pel_csr_spmm", "ldx=2 is smaller than nvec=3");
+    PEL_TEST_EXPECT_ERROR(pel_csr_spmm(m, PEL_ROW_MAJOR, 3, 1.0, x, 3, 0.0, y, 1), PEL_ERROR_INVALID_ARGUMENT,
+                          "pel_csr_spmm", "ldy=1 is smaller than nvec=3");
+    PEL_TEST_EXPECT_ERROR(pel_csr_spmm(m, PEL_COL_MAJOR, 3, 1.0, x, 3, 0.0, y, 6), PEL_ERROR_INVALID_ARGUMENT,
+                          "pel_csr_spmm", "ldx=3 is smaller than cols=4");
+    PEL_TEST_EXPECT_ERROR(pel_csr_spmm(m, PEL_COL_MAJOR, 3, 1.0, x, 4, 0.0, y, 5), PEL_ERROR_INVALID_ARGUMENT,
+                          "pel_csr_spmm", "ldy=5 is smaller than rows=6");
+    PEL_TEST_EXPECT_ERROR(pel_csr_spmm(m, PEL_ROW_MAJOR, 0, 1.0, x, 0, 0.0, y, 1), PEL_ERROR_INVALID_ARGUMENT,
+                          "pel_csr_spmm", "ldx=0");
+    PEL_TEST_EXPECT_ERROR(pel_csr_spmm(m, PEL_ROW_MAJOR, 3, 1.0, NULL, 3, 0.0, y, 3), PEL_ERROR_INVALID_ARGUMENT,
+                          "pel_csr_spmm", "x must not be NULL");
+    PEL_TEST_EXPECT_ERROR(pel_csr_spmm(m, PEL_ROW_MAJOR, 3, 1.0, x, 3, 0.0, NULL, 3), PEL_ERROR_INVALID_ARGUMENT,
+                          "pel_csr_spmm", "y must not be NULL");
+    PEL_TEST_EXPECT_ERROR(pel_csr_spmm(m, PEL_ROW_MAJOR, 2, 1.0, big, 2, 0.0, big + 7, 2),
+                          PEL_ERROR_INVALID_ARGUMENT, "pel_csr_spmm", "overlap");
+    PEL_TEST_EXPECT_ERROR(pel_csr_spmm(m, PEL_COL_MAJOR, 3, 1.0, x, SIZE_MAX / 2, 0.0, y, 6), PEL_ERROR_OVERFLOW,
+                          "pel_csr_spmm", "overflows");
+    for (int i = 0; i < 18; i++)
+        CU_ASSERT_EQUAL(y[i], 9);
+    /* nvec = 0 is a valid no-op; NULL blocks are fine then. */
+    PEL_TEST_OK(pel_csr_spmm(m, PEL_ROW_MAJOR, 0, 1.0, NULL, 1, 0.0, NULL, 1));
+    pel_csr_destroy(m);
+    free_csr(&t);
+}
+
+static void add_suites(void)
+{
+    static const pel_test_case creation[] = {
+        {"shapes and export", test_create_shapes_and_export},
+        {"sorting and summed duplicates", test_create_sorts_and_sums_duplicates},
+        {"every bad argument", test_create_errors},
+        {"getters and destroy accept NULL", test_getters_and_destroy_accept_null},
+        {NULL, NULL},
+    };
+    static const pel_test_case spmv[] = {
+        {"against a dense reference, alpha/beta cases", test_spmv_against_dense_reference},
+        {"float", test_spmv_float},
+        {"bit-identical for 1..4 threads", test_products_bit_identical_for_any_thread_count},
+        {"non-temporal stores give the same bits", test_streaming_stores_same_bits},
+        {"shared matrix, concurrent calls", test_shared_matrix_concurrent_calls},
+        {"every bad argument", test_spmv_errors},
+        {NULL, NULL},
+    };
+    static const pel_test_case spmm[] = {
+        {"columns equal SpMV, both layouts, padded ld", test_spmm_matches_spmv_columns},
+        {"beta = 0 and alpha = 0", test_spmm_beta_zero_and_alpha_zero},
+        {"every bad argument", test_spmm_errors},
+        {NULL, NULL},
+    };
+    pel_test_add_suite("csr creation", creation);
+    pel_test_add_suite("spmv", spmv);
+    pel_test_add_suite("spmm", spmm);
+}
+
+int main(void)
+{
+    return pel_test_main("test_sparse", add_suites);
+}
