@@ -1,0 +1,573 @@
+/* FFT plans: argument checks, the planner lock, planning on scratch buffers
+ * and lock-free execution on the caller's arrays. */
+#include "config.h"
+
+#include <limits.h>
+#include <math.h>
+#include <omp.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <fftw3.h>
+
+#include "core/error.h"
+#include "core/threads.h"
+#include "fft/plan.h"
+
+/* ------------------------------------------------------------ planner lock */
+
+static pthread_mutex_t planner_mutex = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t planner_once = PTHREAD_ONCE_INIT;
+
+/* A fork while another thread plans would leave the child's copy of the
+ * mutex locked forever (and FFTW's planner half-updated): the fork waits
+ * for planning to finish instead. */
+static void planner_prepare(void)
+{
+    pthread_mutex_lock(&planner_mutex);
+}
+
+static void planner_after_fork(void)
+{
+    pthread_mutex_unlock(&planner_mutex);
+}
+
+static void planner_init_once(void)
+{
+    pthread_atfork(planner_prepare, planner_after_fork, planner_after_fork);
+}
+
+void pel__fft_planner_lock(void)
+{
+    pthread_once(&planner_once, planner_init_once);
+    pel__backends_init(); /* fftw_init_threads() before the first plan */
+    pthread_mutex_lock(&planner_mutex);
+}
+
+void pel__fft_planner_unlock(void)
+{
+    pthread_mutex_unlock(&planner_mutex);
+}
+
+/* ------------------------------------------------------------ sizes */
+
+typedef struct plan_sizes {
+    size_t points, in_bytes, out_bytes, scale_count;
+    size_t in_dims[PEL_FFT_MAX_RANK];  /* physical row-major shape of the input, in its elements */
+    size_t out_dims[PEL_FFT_MAX_RANK]; /* same for the output */
+    size_t in_elements, out_elements;  /* elements of one transform's input and output */
+} plan_sizes;
+
+static size_t scalar_size(int precision)
+{
+    return precision == PEL_FLOAT32 ? sizeof(float) : sizeof(double);
+}
+
+/* Shapes and byte counts of the arrays of a valid key, with every product
+ * checked: the arrays must fit in PTRDIFF_MAX bytes, the limit of FFTW's
+ * 64-bit guru interface and of pointer arithmetic. */
+static pel_status compute_sizes(const pel__fft_key *key, plan_sizes *s, const char *function)
+{
+    size_t scalar = scalar_size(key->precision);
+    size_t last = key->dims[key->rank - 1];
+    size_t half = last / 2 + 1;
+    size_t padded = 0, real_last;
+    size_t in_scalar, out_scalar, in_bytes = 0, out_bytes = 0;
+    int ok = pel__mul_size(half, 2, &padded);
+
+    real_last = key->in_place ? padded : last;
+
+    memset(s, 0, sizeof *s);
+    for (int k = 0; k < key->rank; k++)
+        s->in_dims[k] = s->out_dims[k] = key->dims[k];
+    switch (key->kind) {
+    case PEL_FFT_R2C:
+        s->in_dims[key->rank - 1] = real_last;
+        s->out_dims[key->rank - 1] = half;
+        in_scalar = scalar;
+        out_scalar = 2 * scalar;
+        break;
+    case PEL_FFT_C2R:
+        s->in_dims[key->rank - 1] = half;
+        s->out_dims[key->rank - 1] = real_last;
+        in_scalar = 2 * scalar;
+        out_scalar = scalar;
+        break;
+    default:
+        in_scalar = out_scalar = 2 * scalar;
+        break;
+    }
+    s->points = s->in_elements = s->out_elements = 1;
+    for (int k = 0; k < key->rank; k++) {
+        ok = ok && pel__mul_size(s->points, key->dims[k], &s->points);
+        ok = ok && pel__mul_size(s->in_elements, s->in_dims[k], &s->in_elements);
+        ok = ok && pel__mul_size(s->out_elements, s->out_dims[k], &s->out_elements);
+    }
+    ok = ok && pel__mul_size(s->in_elements, key->howmany, &in_bytes) &&
+         pel__mul_size(in_bytes, in_scalar, &in_bytes);
+    ok = ok && pel__mul_size(s->out_elements, key->howmany, &out_bytes) &&
+         pel__mul_size(out_bytes, out_scalar, &out_bytes);
+    if (!ok || in_bytes > (size_t)PTRDIFF_MAX || out_bytes > (size_t)PTRDIFF_MAX) {
+        char shape[128];
+        int used = 0;
+        for (int k = 0; k < key->rank && used < (int)sizeof shape; k++)
+            used += snprintf(shape + used, sizeof shape - (size_t)used, "%s%zu", k ? "x" : "", key->dims[k]);
+        return pel__fail(PEL_ERROR_OVERFLOW, function,
+                         "dims %s with howmany=%zu need more than PTRDIFF_MAX bytes per array", shape,
+                         key->howmany);
+    }
+    s->in_bytes = in_bytes;
+    s->out_bytes = out_bytes;
+    s->scale_count = out_bytes / scalar;
+    return PEL_OK;
+}
+
+/* ------------------------------------------------------------ keys */
+
+int pel__fft_auto_threads(size_t points, size_t howmany)
+{
+    size_t total;
+
+    /* Work units of pel's policy: two per point (one complex number moved).
+     * With the default cutoff (32768) a transform gets a second thread from
+     * 2^15 points: FFTW on 2 threads was 2.5-12x slower below 2^13 and
+     * break-even around 2^13-2^15 on the project machine
+     * (docs/fft.md, "Threads"). */
+    if (!pel__mul_size(points, howmany, &total) || !pel__mul_size(total, 2, &total))
+        total = SIZE_MAX;
+    return pel_threads_for_work(total);
+}
+
+pel_status pel__fft_key_init(pel__fft_key *key, const char *function, pel_fft_kind kind, pel_precision precision,
+                             int rank, const size_t *dims, size_t howmany, pel_fft_direction direction,
+                             int in_place, pel_fft_effort effort, double time_limit, int nthreads,
+                             pel_fft_norm norm, size_t *in_bytes, size_t *out_bytes)
+{
+    plan_sizes sizes;
+    pel_status status;
+
+    if (kind != PEL_FFT_C2C && kind != PEL_FFT_R2C && kind != PEL_FFT_C2R)
+        return pel__fail(PEL_ERROR_INVALID_ARGUMENT, function,
+                         "kind=%d is not PEL_FFT_C2C, PEL_FFT_R2C or PEL_FFT_C2R", (int)kind);
+    if (precision != PEL_FLOAT64 && precision != PEL_FLOAT32)
+        return pel__fail(PEL_ERROR_INVALID_ARGUMENT, function,
+                         "precision=%d is not PEL_FLOAT64 or PEL_FLOAT32", (int)precision);
+    if (rank < 1 || rank > PEL_FFT_MAX_RANK)
+        return pel__fail(PEL_ERROR_INVALID_ARGUMENT, function, "rank=%d is not 1, 2 or 3", rank);
+    if (dims == NULL)
+        return pel__fail(PEL_ERROR_INVALID_ARGUMENT, function, "dims must not be NULL");
+    for (int k = 0; k < rank; k++)
+        if (dims[k] == 0)
+            return pel__fail(PEL_ERROR_INVALID_ARGUMENT, function, "dims[%d]=0: every dimension must be at least 1",
+                             k);
+    if (howmany == 0)
+        return pel__fail(PEL_ERROR_INVALID_ARGUMENT, function, "howmany=0: at least one transform is needed");
+    if (direction != PEL_FFT_FORWARD && direction != PEL_FFT_BACKWARD)
+        return pel__fail(PEL_ERROR_INVALID_ARGUMENT, function,
+                         "direction=%d is not PEL_FFT_FORWARD (-1) or PEL_FFT_BACKWARD (1)", (int)direction);
+    if (kind == PEL_FFT_R2C && direction != PEL_FFT_FORWARD)
+        return pel__fail(PEL_ERROR_INVALID_ARGUMENT, function,
+                         "direction=%d: a real-to-complex transform is PEL_FFT_FORWARD", (int)direction);
+    if (kind == PEL_FFT_C2R && direction != PEL_FFT_BACKWARD)
+        return pel__fail(PEL_ERROR_INVALID_ARGUMENT, function,
+                         "direction=%d: a complex-to-real transform is PEL_FFT_BACKWARD", (int)direction);
+    if ((int)effort < PEL_FFT_ESTIMATE || effort > PEL_FFT_WISDOM_ONLY)
+        return pel__fail(PEL_ERROR_INVALID_ARGUMENT, function,
+                         "effort=%d is not a pel_fft_effort (PEL_FFT_ESTIMATE..PEL_FFT_WISDOM_ONLY)", (int)effort);
+    if (!isfinite(time_limit) || time_limit < 0)
+        return pel__fail(PEL_ERROR_INVALID_ARGUMENT, function,
+                         "time_limit=%g must be a finite number of seconds >= 0 (0: no limit)", time_limit);
+    if (nthreads < 0)
+        return pel__fail(PEL_ERROR_INVALID_ARGUMENT, function, "nthreads=%d is negative (0: automatic)", nthreads);
+    if ((int)norm < PEL_FFT_NORM_BACKWARD || norm > PEL_FFT_NORM_FORWARD)
+        return pel__fail(PEL_ERROR_INVALID_ARGUMENT, function,
+                         "norm=%d is not PEL_FFT_NORM_BACKWARD, PEL_FFT_NORM_ORTHO or PEL_FFT_NORM_FORWARD",
+                         (int)norm);
+
+    memset(key, 0, sizeof *key);
+    key->kind = kind;
+    key->precision = precision;
+    key->rank = rank;
+    key->direction = direction;
+    key->in_place = in_place != 0;
+    key->effort = effort;
+    key->time_limit = time_limit;
+    key->norm = norm;
+    key->howmany = howmany;
+    for (int k = 0; k < rank; k++)
+        key->dims[k] = dims[k];
+    status = compute_sizes(key, &sizes, function);
+    if (status != PEL_OK)
+        return status;
+    key->nthreads = nthreads > 0 ? nthreads : pel__fft_auto_threads(sizes.points, howmany);
+    if (in_bytes != NULL)
+        *in_bytes = sizes.in_bytes;
+    if (out_bytes != NULL)
+        *out_bytes = sizes.out_bytes;
+    return PEL_OK;
+}
+
+uint64_t pel__fft_key_hash(const pel__fft_key *key)
+{
+    /* Word-wise multiply-xor over the key (padding is zero, see
+     * pel__fft_key_init): a few dozen instructions, which matters on the
+     * one-shot path where a 2^10 transform takes ~20k instructions. */
+    uint64_t words[sizeof(pel__fft_key) / sizeof(uint64_t)], hash = 0x9e3779b97f4a7c15ull;
+
+    _Static_assert(sizeof(pel__fft_key) % sizeof(uint64_t) == 0, "the key is a whole number of words");
+    memcpy(words, key, sizeof words);
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+        hash = (hash ^ words[i]) * 0xff51afd7ed558ccdull;
+    return hash ^ (hash >> 32);
+}
+
+/* ------------------------------------------------------------ planning */
+
+static unsigned effort_flags(int effort)
+{
+    switch (effort) {
+    case PEL_FFT_MEASURE:
+        return FFTW_MEASURE;
+    case PEL_FFT_PATIENT:
+        return FFTW_PATIENT;
+    case PEL_FFT_EXHAUSTIVE:
+        return FFTW_EXHAUSTIVE;
+    case PEL_FFT_WISDOM_ONLY:
+        /* ESTIMATE is the least patient request, so wisdom of any effort
+         * satisfies it. */
+        return FFTW_WISDOM_ONLY | FFTW_ESTIMATE;
+    default:
+        return FFTW_ESTIMATE;
+    }
+}
+
+/* Calls FFTW's 64-bit guru planner for one variant; planner lock held. */
+static void *call_planner(const pel_fft_plan *plan, const plan_sizes *s, void *in, void *out, unsigned flags)
+{
+    const pel__fft_key *key = &plan->key;
+    fftw_iodim64 dims[PEL_FFT_MAX_RANK], batch;
+    ptrdiff_t in_stride = 1, out_stride = 1;
+    int batch_rank = key->howmany > 1;
+
+    for (int k = key->rank - 1; k >= 0; k--) {
+        dims[k].n = (ptrdiff_t)key->dims[k];
+        dims[k].is = in_stride;
+        dims[k].os = out_stride;
+        in_stride *= (ptrdiff_t)s->in_dims[k];
+        out_stride *= (ptrdiff_t)s->out_dims[k];
+    }
+    batch.n = (ptrdiff_t)key->howmany;
+    batch.is = in_stride;
+    batch.os = out_stride;
+    /* fftwf_iodim64 has the same layout as fftw_iodim64 (both ptrdiff_t). */
+    if (key->precision == PEL_FLOAT32) {
+        const fftwf_iodim64 *fdims = (const fftwf_iodim64 *)dims, *fbatch = (const fftwf_iodim64 *)&batch;
+        switch (key->kind) {
+        case PEL_FFT_R2C:
+            return fftwf_plan_guru64_dft_r2c(key->rank, fdims, batch_rank, fbatch, in, out, flags);
+        case PEL_FFT_C2R:
+            return fftwf_plan_guru64_dft_c2r(key->rank, fdims, batch_rank, fbatch, in, out, flags);
+        default:
+            return fftwf_plan_guru64_dft(key->rank, fdims, batch_rank, fbatch, in, out, key->direction, flags);
+        }
+    }
+    switch (key->kind) {
+    case PEL_FFT_R2C:
+        return fftw_plan_guru64_dft_r2c(key->rank, dims, batch_rank, &batch, in, out, flags);
+    case PEL_FFT_C2R:
+        return fftw_plan_guru64_dft_c2r(key->rank, dims, batch_rank, &batch, in, out, flags);
+    default:
+        return fftw_plan_guru64_dft(key->rank, dims, batch_rank, &batch, in, out, key->direction, flags);
+    }
+}
+
+static void destroy_fftw_plan(int precision, void *fftw_plan_pointer)
+{
+    if (precision == PEL_FLOAT32)
+        fftwf_destroy_plan(fftw_plan_pointer);
+    else
+        fftw_destroy_plan(fftw_plan_pointer);
+}
+
+/* Makes the FFTW plan of one variant, if no other thread made it first.
+ * Planning runs on scratch arrays: MEASURE and PATIENT overwrite the arrays
+ * they are given, and the caller's data must survive. */
+static pel_status make_variant(pel_fft_plan *plan, int variant, const char *function, void **result)
+{
+    const pel__fft_key *key = &plan->key;
+    plan_sizes s;
+    void *in = NULL, *out = NULL, *made;
+    unsigned flags = effort_flags(key->effort);
+    int nthreads = (variant & PEL__FFT_SINGLE) ? 1 : key->nthreads;
+
+    compute_sizes(key, &s, function); /* cannot fail: checked when the key was made */
+    in = pel_malloc(s.in_bytes);
+    out = key->in_place ? in : pel_malloc(s.out_bytes);
+    if (in == NULL || out == NULL) {
+        pel_free(in);
+        if (out != in)
+            pel_free(out);
+        return pel__fail(PEL_ERROR_OUT_OF_MEMORY, function, "cannot allocate %zu bytes of planning scratch",
+                         s.in_bytes + (key->in_place ? 0 : s.out_bytes));
+    }
+    if (variant & PEL__FFT_UNALIGNED)
+        flags |= FFTW_UNALIGNED;
+    if (key->kind == PEL_FFT_C2R && !key->in_place)
+        flags |= plan->copy_input ? FFTW_DESTROY_INPUT : FFTW_PRESERVE_INPUT;
+
+    pel__fft_planner_lock();
+    made = atomic_load_explicit(&plan->variants[variant], memory_order_acquire);
+    if (made == NULL) {
+        double limit = key->time_limit > 0 ? key->time_limit : FFTW_NO_TIMELIMIT;
+        if (key->precision == PEL_FLOAT32) {
+            fftwf_plan_with_nthreads(nthreads);
+            fftwf_set_timelimit(limit);
+        } else {
+            fftw_plan_with_nthreads(nthreads);
+            fftw_set_timelimit(limit);
+        }
+        made = call_planner(plan, &s, in, out, flags);
+        if (made != NULL)
+            atomic_store_explicit(&plan->variants[variant], made, memory_order_release);
+    }
+    pel__fft_planner_unlock();
+
+    pel_free(in);
+    if (out != in)
+        pel_free(out);
+    if (made == NULL) {
+        if (key->effort == PEL_FFT_WISDOM_ONLY)
+            return pel__fail(PEL_ERROR_UNSUPPORTED, function,
+                             "effort=PEL_FFT_WISDOM_ONLY and FFTW has no wisdom for this transform");
+        return pel__fail(PEL_ERROR_BACKEND, function, "FFTW could not plan this transform");
+    }
+    *result = made;
+    return PEL_OK;
+}
+
+pel_status pel__fft_plan_new(const pel__fft_key *key, int variant, const char *function, pel_fft_plan **result)
+{
+    plan_sizes s;
+    pel_fft_plan *plan;
+    pel_status status;
+    void *ignored;
+
+    status = compute_sizes(key, &s, function);
+    if (status != PEL_OK)
+        return status;
+    plan = malloc(sizeof *plan);
+    if (plan == NULL)
+        return pel__fail(PEL_ERROR_OUT_OF_MEMORY, function, "cannot allocate a plan");
+    memset(plan, 0, sizeof *plan);
+    plan->key = *key;
+    plan->points = s.points;
+    plan->in_bytes = s.in_bytes;
+    plan->out_bytes = s.out_bytes;
+    plan->scale_count = s.scale_count;
+    plan->copy_input = key->kind == PEL_FFT_C2R && !key->in_place && key->rank > 1;
+    plan->scale = 1.0;
+    if (key->norm == PEL_FFT_NORM_ORTHO)
+        plan->scale = 1.0 / sqrt((double)s.points);
+    else if ((key->norm == PEL_FFT_NORM_BACKWARD && key->direction == PEL_FFT_BACKWARD) ||
+             (key->norm == PEL_FFT_NORM_FORWARD && key->direction == PEL_FFT_FORWARD))
+        plan->scale = 1.0 / (double)s.points;
+    for (int v = 0; v < PEL__FFT_VARIANTS; v++)
+        atomic_init(&plan->variants[v], NULL);
+    atomic_init(&plan->references, 1);
+    status = make_variant(plan, variant, function, &ignored);
+    if (status != PEL_OK) {
+        free(plan);
+        return status;
+    }
+    *result = plan;
+    return PEL_OK;
+}
+
+void pel__fft_plan_release(pel_fft_plan *plan)
+{
+    if (plan == NULL || atomic_fetch_sub_explicit(&plan->references, 1, memory_order_acq_rel) != 1)
+        return;
+    pel__fft_planner_lock();
+    for (int v = 0; v < PEL__FFT_VARIANTS; v++) {
+        void *p = atomic_load_explicit(&plan->variants[v], memory_order_acquire);
+        if (p != NULL)
+            destroy_fftw_plan(plan->key.precision, p);
+    }
+    pel__fft_planner_unlock();
+    free(plan);
+}
+
+/* ------------------------------------------------------------ execution */
+
+static void execute_fftw(const pel_fft_plan *plan, void *fftw_plan_pointer, void *in, void *out)
+{
+    if (plan->key.precision == PEL_FLOAT32) {
+        switch (plan->key.kind) {
+        case PEL_FFT_R2C:
+            fftwf_execute_dft_r2c(fftw_plan_pointer, in, out);
+            break;
+        case PEL_FFT_C2R:
+            fftwf_execute_dft_c2r(fftw_plan_pointer, in, out);
+            break;
+        default:
+            fftwf_execute_dft(fftw_plan_pointer, in, out);
+            break;
+        }
+        return;
+    }
+    switch (plan->key.kind) {
+    case PEL_FFT_R2C:
+        fftw_execute_dft_r2c(fftw_plan_pointer, in, out);
+        break;
+    case PEL_FFT_C2R:
+        fftw_execute_dft_c2r(fftw_plan_pointer, in, out);
+        break;
+    default:
+        fftw_execute_dft(fftw_plan_pointer, in, out);
+        break;
+    }
+}
+
+/* Applies the normalisation; elementwise, so the bits do not depend on the
+ * thread count. */
+static void scale_output(const pel_fft_plan *plan, void *out, int nthreads)
+{
+    size_t n = plan->scale_count;
+
+    if (plan->scale == 1.0)
+        return;
+    if (nthreads > 1 && n < (size_t)nthreads * 16384)
+        nthreads = 1;
+    if (plan->key.precision == PEL_FLOAT32) {
+        float *x = out, scale = (float)plan->scale;
+#pragma omp parallel for schedule(static) num_threads(nthreads) if (nthreads > 1)
+        for (size_t i = 0; i < n; i++)
+            x[i] *= scale;
+    } else {
+        double *x = out, scale = plan->scale;
+#pragma omp parallel for schedule(static) num_threads(nthreads) if (nthreads > 1)
+        for (size_t i = 0; i < n; i++)
+            x[i] *= scale;
+    }
+}
+
+/* FFTW's SIMD codelets need arrays aligned like the ones the plan was made
+ * for; fftw_alignment_of() is 0 for pel_malloc'd scratch. */
+static int misaligned(int precision, const void *p)
+{
+    return precision == PEL_FLOAT32 ? fftwf_alignment_of((float *)(uintptr_t)p) != 0
+                                    : fftw_alignment_of((double *)(uintptr_t)p) != 0;
+}
+
+pel_status pel__fft_check_arrays(const pel__fft_key *key, size_t in_bytes, size_t out_bytes, const void *in,
+                                 const void *out, const char *function)
+{
+    size_t scalar = scalar_size(key->precision);
+    uintptr_t in_address = (uintptr_t)in, out_address = (uintptr_t)out;
+
+    if (in == NULL)
+        return pel__fail(PEL_ERROR_INVALID_ARGUMENT, function, "in must not be NULL");
+    if (out == NULL)
+        return pel__fail(PEL_ERROR_INVALID_ARGUMENT, function, "out must not be NULL");
+    if (in_address % scalar != 0)
+        return pel__fail(PEL_ERROR_INVALID_ARGUMENT, function, "in=%p is not aligned to its %zu-byte element type",
+                         in, scalar);
+    if (out_address % scalar != 0)
+        return pel__fail(PEL_ERROR_INVALID_ARGUMENT, function,
+                         "out=%p is not aligned to its %zu-byte element type", out, scalar);
+    if (key->in_place && in != out)
+        return pel__fail(PEL_ERROR_INVALID_ARGUMENT, function,
+                         "the plan is in place but in=%p differs from out=%p", in, out);
+    if (!key->in_place && in_address < out_address + out_bytes && out_address < in_address + in_bytes)
+        return pel__fail(PEL_ERROR_INVALID_ARGUMENT, function,
+                         "the transform is out of place but in=%p and out=%p overlap", in, out);
+    return PEL_OK;
+}
+
+int pel__fft_variant(const pel__fft_key *key, const void *in, const void *out)
+{
+    int variant = 0;
+    int copy_input = key->kind == PEL_FFT_C2R && !key->in_place && key->rank > 1;
+
+    /* A copied input lives in pel_malloc'd memory, aligned. */
+    if ((!copy_input && misaligned(key->precision, in)) || misaligned(key->precision, out))
+        variant |= PEL__FFT_UNALIGNED;
+    if (key->nthreads > 1 && (pel_in_forked_child() || omp_in_parallel()))
+        variant |= PEL__FFT_SINGLE;
+    return variant;
+}
+
+pel_status pel__fft_plan_run_variant(const pel_fft_plan *plan, int variant, const void *in, void *out,
+                                     const char *function)
+{
+    void *fftw_plan_pointer, *source = (void *)(uintptr_t)in, *copy = NULL;
+    pel_fft_plan *mutable_plan = (pel_fft_plan *)(uintptr_t)plan;
+    pel_status status;
+
+    /* The variants are made on first need: the plan stays immutable to its
+     * users, and the slot is published atomically. */
+    fftw_plan_pointer = atomic_load_explicit(&mutable_plan->variants[variant], memory_order_acquire);
+    if (fftw_plan_pointer == NULL) {
+        status = make_variant(mutable_plan, variant, function, &fftw_plan_pointer);
+        if (status != PEL_OK)
+            return status;
+    }
+    if (plan->copy_input) {
+        /* FFTW's multi-dimensional c2r always destroys its input; pel
+         * promises an out-of-place transform leaves it unchanged. */
+        copy = pel_malloc(plan->in_bytes);
+        if (copy == NULL)
+            return pel__fail(PEL_ERROR_OUT_OF_MEMORY, function, "cannot allocate %zu bytes for the input copy",
+                             plan->in_bytes);
+        memcpy(copy, in, plan->in_bytes);
+        source = copy;
+    }
+    execute_fftw(plan, fftw_plan_pointer, source, out);
+    pel_free(copy);
+    scale_output(plan, out, (variant & PEL__FFT_SINGLE) ? 1 : plan->key.nthreads);
+    return PEL_OK;
+}
+
+/* ------------------------------------------------------------ public */
+
+pel_status pel_fft_plan_create(pel_fft_kind kind, pel_precision precision, int rank, const size_t *dims,
+                               size_t howmany, pel_fft_direction direction, int in_place,
+                               const pel_fft_options *options, pel_fft_plan **plan)
+{
+    static const pel_fft_options defaults = {PEL_FFT_ESTIMATE, 0.0, 0, PEL_FFT_NORM_BACKWARD};
+    pel__fft_key key;
+    pel_status status;
+
+    PEL_CHECK_NOT_NULL(plan);
+    if (options == NULL)
+        options = &defaults;
+    status = pel__fft_key_init(&key, __func__, kind, precision, rank, dims, howmany, direction, in_place,
+                               options->effort, options->time_limit, options->nthreads, options->norm, NULL,
+                               NULL);
+    if (status != PEL_OK)
+        return status;
+    return pel__fft_plan_new(&key, 0, __func__, plan);
+}
+
+pel_status pel_fft_execute(const pel_fft_plan *plan, const void *in, void *out)
+{
+    pel_status status;
+
+    PEL_CHECK_NOT_NULL(plan);
+    status = pel__fft_check_arrays(&plan->key, plan->in_bytes, plan->out_bytes, in, out, __func__);
+    if (status != PEL_OK)
+        return status;
+    return pel__fft_plan_run_variant(plan, pel__fft_variant(&plan->key, in, out), in, out, __func__);
+}
+
+void pel_fft_plan_destroy(pel_fft_plan *plan)
+{
+    pel__fft_plan_release(plan);
+}
+
+int pel_fft_plan_threads(const pel_fft_plan *plan)
+{
+    return plan == NULL ? 0 : plan->key.nthreads;
+}

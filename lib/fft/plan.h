@@ -1,0 +1,96 @@
+/* Internal side of the FFT layer: the plan description (which is also the
+ * cache key), the plan object and the planner lock. */
+#ifndef PEL_FFT_PLAN_H
+#define PEL_FFT_PLAN_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pel/fft.h"
+
+/* Everything that decides which FFTW plan is made. Built with
+ * pel__fft_key_init() so that padding bytes are zero and two keys can be
+ * compared with memcmp(). Array alignment is not in the key: each plan
+ * holds one FFTW plan per alignment class (see pel_fft_plan.variants). */
+typedef struct pel__fft_key {
+    int kind;          /* pel_fft_kind */
+    int precision;     /* pel_precision */
+    int rank;          /* 1..PEL_FFT_MAX_RANK */
+    int direction;     /* pel_fft_direction */
+    int in_place;      /* 0 or 1 */
+    int effort;        /* pel_fft_effort */
+    int nthreads;      /* >= 1: threads FFTW plans with */
+    int norm;          /* pel_fft_norm */
+    double time_limit; /* seconds, 0 = none */
+    size_t howmany;
+    size_t dims[PEL_FFT_MAX_RANK];
+} pel__fft_key;
+
+/* Slots of pel_fft_plan.variants: bit 0 = planned for unaligned arrays,
+ * bit 1 = single-threaded twin of a multi-threaded plan (forked child or
+ * inside an OpenMP parallel region). */
+enum { PEL__FFT_UNALIGNED = 1, PEL__FFT_SINGLE = 2, PEL__FFT_VARIANTS = 4 };
+
+struct pel_fft_plan {
+    pel__fft_key key;
+    size_t points;         /* points of one transform: product of dims */
+    size_t in_bytes;       /* bytes of the whole input array (batch included) */
+    size_t out_bytes;      /* bytes of the whole output array */
+    size_t scale_count;    /* scalars of the output the normalisation scales */
+    double scale;          /* 1.0 when the direction is not normalised */
+    int copy_input;        /* multi-dimensional c2r out of place: FFTW destroys its input */
+    /* FFTW plans (fftw_plan or fftwf_plan), made on first need under the
+     * planner lock and published with release stores, so that execution
+     * reads them without a lock. */
+    _Atomic(void *) variants[PEL__FFT_VARIANTS];
+    atomic_int references; /* the owner's, plus one per running one-shot call */
+};
+
+/* Validates the arguments of a plan (function names the public caller for
+ * error messages) and fills key; nthreads = 0 picks automatically. */
+pel_status pel__fft_key_init(pel__fft_key *key, const char *function, pel_fft_kind kind, pel_precision precision,
+                             int rank, const size_t *dims, size_t howmany, pel_fft_direction direction,
+                             int in_place, pel_fft_effort effort, double time_limit, int nthreads,
+                             pel_fft_norm norm, size_t *in_bytes, size_t *out_bytes);
+
+/* Checks the arrays of a transform: not NULL, aligned to their element
+ * type, in == out in place, disjoint out of place. */
+pel_status pel__fft_check_arrays(const pel__fft_key *key, size_t in_bytes, size_t out_bytes, const void *in,
+                                 const void *out, const char *function);
+
+/* The variant slot (PEL__FFT_UNALIGNED | PEL__FFT_SINGLE) a call on these
+ * arrays from this thread runs. */
+int pel__fft_variant(const pel__fft_key *key, const void *in, const void *out);
+
+/* The automatic thread count for a transform of `points` points per
+ * transform and `howmany` transforms. */
+int pel__fft_auto_threads(size_t points, size_t howmany);
+
+/* Makes a plan object for key with the FFTW plan of one variant (the others
+ * come on demand); references starts at 1. */
+pel_status pel__fft_plan_new(const pel__fft_key *key, int variant, const char *function, pel_fft_plan **plan);
+
+/* Executes plan on arrays already checked with pel__fft_check_arrays(),
+ * with the variant pel__fft_variant() chose for them. */
+pel_status pel__fft_plan_run_variant(const pel_fft_plan *plan, int variant, const void *in, void *out,
+                                     const char *function);
+
+/* Drops one reference; the last one frees the plan. */
+void pel__fft_plan_release(pel_fft_plan *plan);
+
+/* The planner lock: every fftw_plan_*, fftw_destroy_plan and wisdom call of
+ * the process goes under it, because FFTW's planner is not thread-safe
+ * (and fftw_make_planner_thread_safe() does not cover FFTW's OpenMP build). */
+void pel__fft_planner_lock(void);
+void pel__fft_planner_unlock(void);
+
+/* Hash of a key for the cache's quick comparisons. */
+uint64_t pel__fft_key_hash(const pel__fft_key *key);
+
+/* Runs a one-shot transform through the cache. */
+pel_status pel__fft_oneshot(pel_fft_kind kind, pel_precision precision, int rank, const size_t *dims,
+                            size_t howmany, pel_fft_direction direction, pel_fft_norm norm, const void *in,
+                            void *out, const char *function);
+
+#endif
