@@ -1,0 +1,214 @@
+/* pel_stencil_apply and pel_stencil_grid_alloc: argument checks, mapping the
+ * user's axes onto the engine's three, the work buffer, the copy back. */
+#include "stencil/engine.h"
+
+#include <string.h>
+
+#include "core/error.h"
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#define FN "pel_stencil_apply"
+
+static const char *kind_name(pel_boundary_kind kind)
+{
+    switch (kind) {
+    case PEL_BOUNDARY_DIRICHLET:
+        return "Dirichlet";
+    case PEL_BOUNDARY_PERIODIC:
+        return "periodic";
+    default:
+        return "Neumann";
+    }
+}
+
+/* Checks dims and returns the element count in *count. */
+static pel_status check_dims(const char *function, const pel_stencil *s, const size_t *dims, size_t *count)
+{
+    size_t total = 1;
+    for (int a = 0; a < s->ndim; a++) {
+        if (dims[a] == 0)
+            return pel__fail(PEL_ERROR_INVALID_ARGUMENT, function, "dims[%d]=0: every axis needs a point", a);
+        if (!pel__mul_size(total, dims[a], &total) || dims[a] > (size_t)1 << 40)
+            return pel__fail(PEL_ERROR_OVERFLOW, function, "the grid size overflows at dims[%d]=%zu", a, dims[a]);
+    }
+    if (!pel__mul_size(total, s->element_size, count) || total > ((size_t)1 << 52))
+        return pel__fail(PEL_ERROR_OVERFLOW, function, "the grid of %zu points overflows size_t in bytes", total);
+    *count = total;
+    return PEL_OK;
+}
+
+/* Fills the engine's geometry and boundaries from the user's arguments. */
+static pel_status setup_engine(pel__stencil_engine *e, const pel_stencil *s, const size_t *dims,
+                               const pel_boundary *faces)
+{
+    int map[3];
+    memset(e, 0, sizeof *e);
+    e->stencil = s;
+    e->element_size = s->element_size;
+    pel__stencil_axis_map(s->ndim, map);
+    for (int a = 0; a < 3; a++) {
+        e->n[a] = 1;
+        e->r[a] = s->axis_radius[a];
+        /* A missing axis is periodic with one point: every offset maps to it. */
+        e->kind[a][0] = e->kind[a][1] = PEL_BOUNDARY_PERIODIC;
+    }
+    for (int a = 0; a < s->ndim; a++) {
+        int ia = map[a];
+        e->n[ia] = (long)dims[a];
+        if (faces == NULL)
+            continue;
+        for (int side = 0; side < 2; side++) {
+            const pel_boundary *f = &faces[2 * a + side];
+            if (f->kind != PEL_BOUNDARY_DIRICHLET && f->kind != PEL_BOUNDARY_PERIODIC &&
+                f->kind != PEL_BOUNDARY_NEUMANN)
+                return pel__fail(PEL_ERROR_INVALID_ARGUMENT, FN, "faces[%d].kind=%d is not a pel_boundary_kind",
+                                 2 * a + side, (int)f->kind);
+            e->kind[ia][side] = f->kind;
+            e->value[ia][side] = f->kind == PEL_BOUNDARY_DIRICHLET ? f->value : 0.0;
+        }
+        if ((e->kind[ia][0] == PEL_BOUNDARY_PERIODIC) != (e->kind[ia][1] == PEL_BOUNDARY_PERIODIC))
+            return pel__fail(PEL_ERROR_INVALID_ARGUMENT, FN,
+                             "faces[%d] and faces[%d] (axis %d) are %s and %s: periodic needs both faces", 2 * a,
+                             2 * a + 1, a, kind_name(e->kind[ia][0]), kind_name(e->kind[ia][1]));
+        for (int side = 0; side < 2; side++)
+            if (e->kind[ia][side] == PEL_BOUNDARY_NEUMANN && dims[a] < (size_t)s->radius)
+                return pel__fail(PEL_ERROR_INVALID_ARGUMENT, FN,
+                                 "faces[%d] is Neumann but dims[%d]=%zu is smaller than the radius %d",
+                                 2 * a + side, a, dims[a], s->radius);
+    }
+    e->rhs_weight = s->precision == PEL_FLOAT32 ? (const void *)&s->rhs_weight_f : (const void *)&s->rhs_weight_d;
+    return PEL_OK;
+}
+
+static int overlaps(const void *x, const void *y, size_t bytes)
+{
+    const char *a = x, *b = y;
+    return a < b + bytes && b < a + bytes;
+}
+
+pel_status pel_stencil_apply(const pel_stencil *stencil, const size_t *dims, const pel_boundary *faces, void *grid,
+                             void *work, const void *rhs, size_t nsteps, const pel_stencil_blocking *blocking,
+                             void **result)
+{
+    pel__stencil_engine e;
+    size_t count, bytes;
+    pel_status status;
+    char *other;
+    int in_b = 0, map[3];
+
+    PEL_CHECK_NOT_NULL(stencil);
+    PEL_CHECK_NOT_NULL(dims);
+    PEL_CHECK_NOT_NULL(faces);
+    PEL_CHECK_NOT_NULL(grid);
+    status = check_dims(FN, stencil, dims, &count);
+    if (status != PEL_OK)
+        return status;
+    bytes = count * stencil->element_size;
+    status = setup_engine(&e, stencil, dims, faces);
+    if (status != PEL_OK)
+        return status;
+    if (work != NULL && overlaps(work, grid, bytes))
+        return PEL_FAIL(PEL_ERROR_INVALID_ARGUMENT, "work overlaps grid: the two buffers must be distinct");
+    if (work != NULL && result == NULL)
+        return PEL_FAIL(PEL_ERROR_INVALID_ARGUMENT,
+                        "result must not be NULL when work is given (it says which buffer holds the result)");
+    if (stencil->has_rhs && rhs == NULL)
+        return PEL_FAIL(PEL_ERROR_INVALID_ARGUMENT, "rhs must not be NULL: the stencil has a rhs term");
+    if (!stencil->has_rhs && rhs != NULL)
+        return PEL_FAIL(PEL_ERROR_INVALID_ARGUMENT, "rhs must be NULL: the stencil has no rhs term");
+    if (rhs != NULL && (overlaps(rhs, grid, bytes) || (work != NULL && overlaps(rhs, work, bytes))))
+        return PEL_FAIL(PEL_ERROR_INVALID_ARGUMENT, "rhs overlaps grid or work: it must be a separate buffer");
+    pel__stencil_axis_map(stencil->ndim, map);
+    if (blocking != NULL) {
+        for (int a = 0; a < stencil->ndim; a++) {
+            if (blocking->tile[a] > dims[a])
+                return PEL_FAIL(PEL_ERROR_INVALID_ARGUMENT, "blocking->tile[%d]=%zu exceeds dims[%d]=%zu", a,
+                                blocking->tile[a], a, dims[a]);
+            e.tile[map[a]] = (long)blocking->tile[a];
+        }
+        for (int a = stencil->ndim; a < 3; a++)
+            if (blocking->tile[a] != 0)
+                return PEL_FAIL(PEL_ERROR_INVALID_ARGUMENT, "blocking->tile[%d]=%zu must be 0 for a %d-D stencil",
+                                a, blocking->tile[a], stencil->ndim);
+        if (blocking->time_block > 1024)
+            return PEL_FAIL(PEL_ERROR_INVALID_ARGUMENT, "blocking->time_block=%zu is above 1024",
+                            blocking->time_block);
+        e.time_block = blocking->time_block;
+    }
+    if (result)
+        *result = grid;
+    if (nsteps == 0)
+        return PEL_OK;
+
+    e.rhs = rhs;
+    e.nthreads = pel_threads_for_work(count * stencil->nterms * 2 * (nsteps < 64 ? nsteps : 64));
+    pel__stencil_choose_blocking(&e, nsteps, blocking);
+
+    other = work;
+    if (other == NULL) {
+        other = pel_malloc(bytes);
+        if (other == NULL)
+            return PEL_FAIL(PEL_ERROR_OUT_OF_MEMORY, "no memory for a work grid of %zu bytes", bytes);
+    }
+    status = pel__stencil_run(&e, grid, other, nsteps, &in_b);
+    if (status == PEL_OK && in_b) {
+        if (work == NULL) {
+            /* The result is in pel's own buffer: copy it back into grid. */
+            int threads = pel_threads_for_work(count);
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
+            for (size_t chunk = 0; chunk < (bytes + 65535) / 65536; chunk++) {
+                size_t begin = chunk * 65536, len = bytes - begin < 65536 ? bytes - begin : 65536;
+                memcpy((char *)grid + begin, other + begin, len);
+            }
+        } else if (result) {
+            *result = work;
+        }
+    }
+    if (work == NULL)
+        pel_free(other);
+    return status;
+}
+
+pel_status pel_stencil_grid_alloc(const pel_stencil *stencil, const size_t *dims, void **grid)
+{
+    pel__stencil_engine e;
+    size_t count, bytes, rows, row_bytes;
+    char *memory;
+    int threads;
+    pel_status status;
+
+    PEL_CHECK_NOT_NULL(grid);
+    *grid = NULL;
+    PEL_CHECK_NOT_NULL(stencil);
+    PEL_CHECK_NOT_NULL(dims);
+    status = check_dims("pel_stencil_grid_alloc", stencil, dims, &count);
+    if (status != PEL_OK)
+        return status;
+    bytes = count * stencil->element_size;
+    memory = pel_malloc(bytes);
+    if (memory == NULL)
+        return PEL_FAIL(PEL_ERROR_OUT_OF_MEMORY, "no memory for a grid of %zu bytes", bytes);
+    setup_engine(&e, stencil, dims, NULL);
+    /* The engine hands out tiles with axis 1 slowest in a static partition:
+     * zero each plane's axis-1 band (or, for 2-D grids, each row's axis-2
+     * band) on the thread that will own it. */
+    rows = (size_t)e.n[0];
+    row_bytes = bytes / rows;
+    threads = pel_threads_for_work(count);
+#pragma omp parallel num_threads(threads) if (threads > 1)
+    {
+        int id = 0, nth = 1;
+#ifdef _OPENMP
+        id = omp_get_thread_num();
+        nth = omp_get_num_threads();
+#endif
+        size_t begin = row_bytes * (size_t)id / (size_t)nth / 64 * 64;
+        size_t end = id + 1 == nth ? row_bytes : row_bytes * (size_t)(id + 1) / (size_t)nth / 64 * 64;
+        for (size_t r = 0; r < rows; r++)
+            memset(memory + r * row_bytes + begin, 0, end - begin);
+    }
+    *grid = memory;
+    return PEL_OK;
+}

@@ -1,0 +1,115 @@
+/* Automatic blocking: a small cost model evaluated over candidate tile sizes
+ * and time-block lengths. A candidate must keep its working set (the rings of
+ * the intermediate levels plus the source planes level 1 reads) within the
+ * cache budget; among those the model picks the smallest estimated time per
+ * point and step, the larger of
+ *   compute: redundant-work factor * (terms + per-row overhead) * cost per term
+ *   memory:  (source tile with halo + destination, write-allocate included)
+ *            bytes / T, at this thread's share of the memory bandwidth,
+ * times the load imbalance of the tile count over the threads. The constants
+ * were measured on the project machine (docs/stencil.md). */
+#include "stencil/engine.h"
+
+#include <math.h>
+
+/* ns per term per point on one core (AVX2 row kernel, data in L1/L2). */
+static const double term_ns_double = 0.045, term_ns_float = 0.025;
+/* Fixed cost of one row call in the same unit (resolving rows, pointers). */
+static const double row_ns_fixed = 20.0, row_ns_per_input_row = 1.5;
+/* Memory bandwidth of the whole socket, bytes per ns. */
+static const double socket_bytes_per_ns = 26.0;
+
+static double grown_width(const pel__stencil_engine *e, int a, long w, size_t levels)
+{
+    double g = (double)w + 2.0 * e->r[a] * (double)levels;
+    if (e->kind[a][0] != PEL_BOUNDARY_PERIODIC && g > (double)e->n[a])
+        g = (double)e->n[a];
+    return g;
+}
+
+/* Candidate tile extents of axis a: the whole axis and powers of two below. */
+static int candidates(long n, long smallest, long *out)
+{
+    int count = 0;
+    out[count++] = n;
+    for (long w = 1L << 20; w >= smallest; w /= 2)
+        if (w < n && count < 40)
+            out[count++] = w;
+    return count;
+}
+
+void pel__stencil_choose_blocking(pel__stencil_engine *e, size_t nsteps, const pel_stencil_blocking *blocking)
+{
+    const pel_stencil *s = e->stencil;
+    const double es = (double)e->element_size;
+    const double term_ns = e->element_size == sizeof(float) ? term_ns_float : term_ns_double;
+    const double m = 2.0 * e->r[0] + 1.0;
+    static const size_t time_candidates[] = {1, 2, 3, 4, 5, 6, 8, 10, 12, 16, 20, 24, 32, 48, 64};
+    size_t budget = blocking && blocking->cache_bytes ? blocking->cache_bytes : pel__stencil_cache_size(2);
+    long c1[48], c2[48];
+    int n1 = 0, n2 = 0;
+    double best = HUGE_VAL, best_bytes = HUGE_VAL;
+    long best_w1 = e->n[1], best_w2 = e->n[2];
+    size_t best_t = 1;
+
+    budget = budget * 3 / 4;
+    if (e->tile[1] > 0)
+        c1[n1++] = e->tile[1];
+    else
+        n1 = candidates(e->n[1], 1, c1);
+    if (e->tile[2] > 0)
+        c2[n2++] = e->tile[2];
+    else
+        n2 = candidates(e->n[2], 32 > e->n[2] ? e->n[2] : 32, c2);
+
+    for (size_t ti = 0; ti < sizeof time_candidates / sizeof time_candidates[0]; ti++) {
+        size_t T = e->time_block ? e->time_block : time_candidates[ti];
+        if (!e->time_block && ti > 0 && T > nsteps)
+            break;
+        for (int i1 = 0; i1 < n1; i1++) {
+            for (int i2 = 0; i2 < n2; i2++) {
+                long w1 = c1[i1], w2 = c2[i2];
+                double area = (double)w1 * (double)w2, work = 0, bytes, memory, compute, time;
+                double tiles = ceil((double)e->n[1] / (double)w1) * ceil((double)e->n[2] / (double)w2);
+                double rounds = ceil(tiles / e->nthreads) * e->nthreads / tiles;
+                for (size_t t = 1; t <= T; t++)
+                    work += grown_width(e, 1, w1, T - t) * grown_width(e, 2, w2, T - t);
+                bytes = ((double)(T - 1) * m * grown_width(e, 1, w1, T - 1) * grown_width(e, 2, w2, T - 1) +
+                         m * grown_width(e, 1, w1, T) * grown_width(e, 2, w2, T)) *
+                        es;
+                compute = work / (area * (double)T) *
+                          (term_ns * (double)s->nterms +
+                           (row_ns_fixed + row_ns_per_input_row * (double)s->nrows) / (double)w2);
+                memory = (grown_width(e, 1, w1, T) * grown_width(e, 2, w2, T) / area * es + 2.0 * es) /
+                         (double)T / (socket_bytes_per_ns / e->nthreads);
+                time = (compute > memory ? compute : memory) * rounds;
+                if (bytes > (double)budget) {
+                    /* Too big: remembered only as a fallback when nothing fits. */
+                    if (best == HUGE_VAL && bytes < best_bytes) {
+                        best_bytes = bytes;
+                        best_w1 = w1;
+                        best_w2 = w2;
+                        best_t = T;
+                    }
+                    continue;
+                }
+                if (time < best) {
+                    best = time;
+                    best_w1 = w1;
+                    best_w2 = w2;
+                    best_t = T;
+                }
+            }
+        }
+        if (e->time_block)
+            break;
+    }
+    e->tile[1] = best_w1;
+    e->tile[2] = best_w2;
+    e->time_block = best_t;
+    if (e->time_block > nsteps && nsteps > 0)
+        e->time_block = nsteps;
+    e->tile[0] = e->n[0];
+    for (int a = 0; a < 3; a++)
+        e->ntiles[a] = (e->n[a] + e->tile[a] - 1) / e->tile[a];
+}

@@ -1,0 +1,178 @@
+/* Row kernels: the only place where stencil arithmetic happens. One body per
+ * precision, compiled twice (a generic x86-64/portable version and an AVX2
+ * one) by inlining it into two wrappers with different target attributes;
+ * pel__stencil_row_kernel() picks one at stencil creation (BLIS's registry
+ * pattern in miniature). Vectorising over i never changes a result: every
+ * lane does the same scalar operations in the same order, and this file is
+ * compiled with -ffp-contract=off so no FMA merges a product with a sum. */
+#include "stencil/stencil_internal.h"
+
+#include <string.h>
+
+typedef double v4d __attribute__((vector_size(32)));
+typedef float v8f __attribute__((vector_size(32)));
+
+/* Unaligned vector loads and stores through memcpy: compiles to one vmovupd. */
+static inline __attribute__((always_inline)) v4d load_d(const double *p)
+{
+    v4d v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline __attribute__((always_inline)) void store_d(double *p, v4d v)
+{
+    memcpy(p, &v, sizeof v);
+}
+
+static inline __attribute__((always_inline)) v8f load_s(const float *p)
+{
+    v8f v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline __attribute__((always_inline)) void store_s(float *p, v8f v)
+{
+    memcpy(p, &v, sizeof v);
+}
+
+/* Eight independent accumulators per strip hide the add latency (3-4 cycles,
+ * two adders); the term loop stays a loop so one body serves every stencil. */
+static inline __attribute__((always_inline)) void row_body_d(double *restrict out, const double *const *in,
+                                                             const double *c, size_t nterms,
+                                                             const double *rhs, double w, size_t n)
+{
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        v4d a[8];
+        v4d ck = {c[0], c[0], c[0], c[0]};
+        _Pragma("GCC unroll 8")
+        for (int j = 0; j < 8; j++)
+            a[j] = ck * load_d(in[0] + i + 4 * j);
+        for (size_t k = 1; k < nterms; k++) {
+            const double *p = in[k] + i;
+            ck = (v4d){c[k], c[k], c[k], c[k]};
+            _Pragma("GCC unroll 8")
+            for (int j = 0; j < 8; j++)
+                a[j] = a[j] + ck * load_d(p + 4 * j);
+        }
+        if (rhs) {
+            v4d wv = {w, w, w, w};
+            _Pragma("GCC unroll 8")
+            for (int j = 0; j < 8; j++)
+                a[j] = a[j] + wv * load_d(rhs + i + 4 * j);
+        }
+        _Pragma("GCC unroll 8")
+        for (int j = 0; j < 8; j++)
+            store_d(out + i + 4 * j, a[j]);
+    }
+    for (; i + 4 <= n; i += 4) {
+        v4d ck = {c[0], c[0], c[0], c[0]};
+        v4d a = ck * load_d(in[0] + i);
+        for (size_t k = 1; k < nterms; k++) {
+            ck = (v4d){c[k], c[k], c[k], c[k]};
+            a = a + ck * load_d(in[k] + i);
+        }
+        if (rhs) {
+            v4d wv = {w, w, w, w};
+            a = a + wv * load_d(rhs + i);
+        }
+        store_d(out + i, a);
+    }
+    for (; i < n; i++) {
+        double a = c[0] * in[0][i];
+        for (size_t k = 1; k < nterms; k++)
+            a = a + c[k] * in[k][i];
+        if (rhs)
+            a = a + w * rhs[i];
+        out[i] = a;
+    }
+}
+
+static inline __attribute__((always_inline)) void row_body_s(float *restrict out, const float *const *in,
+                                                             const float *c, size_t nterms, const float *rhs,
+                                                             float w, size_t n)
+{
+    size_t i = 0;
+    for (; i + 64 <= n; i += 64) {
+        v8f a[8];
+        v8f ck = {c[0], c[0], c[0], c[0], c[0], c[0], c[0], c[0]};
+        _Pragma("GCC unroll 8")
+        for (int j = 0; j < 8; j++)
+            a[j] = ck * load_s(in[0] + i + 8 * j);
+        for (size_t k = 1; k < nterms; k++) {
+            const float *p = in[k] + i;
+            ck = (v8f){c[k], c[k], c[k], c[k], c[k], c[k], c[k], c[k]};
+            _Pragma("GCC unroll 8")
+            for (int j = 0; j < 8; j++)
+                a[j] = a[j] + ck * load_s(p + 8 * j);
+        }
+        if (rhs) {
+            v8f wv = {w, w, w, w, w, w, w, w};
+            _Pragma("GCC unroll 8")
+            for (int j = 0; j < 8; j++)
+                a[j] = a[j] + wv * load_s(rhs + i + 8 * j);
+        }
+        _Pragma("GCC unroll 8")
+        for (int j = 0; j < 8; j++)
+            store_s(out + i + 8 * j, a[j]);
+    }
+    for (; i + 8 <= n; i += 8) {
+        v8f ck = {c[0], c[0], c[0], c[0], c[0], c[0], c[0], c[0]};
+        v8f a = ck * load_s(in[0] + i);
+        for (size_t k = 1; k < nterms; k++) {
+            ck = (v8f){c[k], c[k], c[k], c[k], c[k], c[k], c[k], c[k]};
+            a = a + ck * load_s(in[k] + i);
+        }
+        if (rhs) {
+            v8f wv = {w, w, w, w, w, w, w, w};
+            a = a + wv * load_s(rhs + i);
+        }
+        store_s(out + i, a);
+    }
+    for (; i < n; i++) {
+        float a = c[0] * in[0][i];
+        for (size_t k = 1; k < nterms; k++)
+            a = a + c[k] * in[k][i];
+        if (rhs)
+            a = a + w * rhs[i];
+        out[i] = a;
+    }
+}
+
+void pel__stencil_row_d_generic(void *out, const void *const *in, const void *coefficients, size_t nterms,
+                                const void *rhs, const void *rhs_weight, size_t n)
+{
+    row_body_d(out, (const double *const *)in, coefficients, nterms, rhs, *(const double *)rhs_weight, n);
+}
+
+__attribute__((target("avx2"))) void pel__stencil_row_d_avx2(void *out, const void *const *in,
+                                                             const void *coefficients, size_t nterms,
+                                                             const void *rhs, const void *rhs_weight, size_t n)
+{
+    row_body_d(out, (const double *const *)in, coefficients, nterms, rhs, *(const double *)rhs_weight, n);
+}
+
+void pel__stencil_row_s_generic(void *out, const void *const *in, const void *coefficients, size_t nterms,
+                                const void *rhs, const void *rhs_weight, size_t n)
+{
+    row_body_s(out, (const float *const *)in, coefficients, nterms, rhs, *(const float *)rhs_weight, n);
+}
+
+__attribute__((target("avx2"))) void pel__stencil_row_s_avx2(void *out, const void *const *in,
+                                                             const void *coefficients, size_t nterms,
+                                                             const void *rhs, const void *rhs_weight, size_t n)
+{
+    row_body_s(out, (const float *const *)in, coefficients, nterms, rhs, *(const float *)rhs_weight, n);
+}
+
+pel__stencil_row_fn pel__stencil_row_kernel(pel_precision precision)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2"))
+        return precision == PEL_FLOAT32 ? pel__stencil_row_s_avx2 : pel__stencil_row_d_avx2;
+#endif
+    return precision == PEL_FLOAT32 ? pel__stencil_row_s_generic : pel__stencil_row_d_generic;
+}

@@ -1,0 +1,60 @@
+/* Internal side of the stencil layer: the stencil object, the row kernels and
+ * the cache-size query. Internally every grid is three-dimensional (axis 0
+ * slowest, axis 2 contiguous): a 2-D grid (ny, nx) is (ny, 1, nx) so that the
+ * time-skewed wavefront runs along its rows, a 1-D grid (n) is (1, 1, n). */
+#ifndef PEL_STENCIL_INTERNAL_H
+#define PEL_STENCIL_INTERNAL_H
+
+#include <stddef.h>
+
+#include "pel/stencil.h"
+
+/* Computes out[i] for i in [0, n): acc = c[0]*in[0][i]; acc = acc + c[k]*in[k][i]
+ * for k = 1..nterms-1; then acc = acc + w*rhs[i] when rhs is not NULL. The
+ * pointers are double* or float* by the stencil's precision; in[k] already
+ * points at the element that lines up with out[0]. */
+typedef void (*pel__stencil_row_fn)(void *out, const void *const *in, const void *coefficients, size_t nterms,
+                                    const void *rhs, const void *rhs_weight, size_t n);
+
+void pel__stencil_row_d_generic(void *out, const void *const *in, const void *coefficients, size_t nterms,
+                                const void *rhs, const void *rhs_weight, size_t n);
+void pel__stencil_row_d_avx2(void *out, const void *const *in, const void *coefficients, size_t nterms,
+                             const void *rhs, const void *rhs_weight, size_t n);
+void pel__stencil_row_s_generic(void *out, const void *const *in, const void *coefficients, size_t nterms,
+                                const void *rhs, const void *rhs_weight, size_t n);
+void pel__stencil_row_s_avx2(void *out, const void *const *in, const void *coefficients, size_t nterms,
+                             const void *rhs, const void *rhs_weight, size_t n);
+
+/* The best row kernel for this CPU and precision (the registry). */
+pel__stencil_row_fn pel__stencil_row_kernel(pel_precision precision);
+
+struct pel_stencil {
+    pel_precision precision;
+    size_t element_size;
+    int ndim;
+    pel_stencil_shape shape;
+    int radius;
+    int axis_radius[3];     /* per internal axis: 0 on the axes a 1-D/2-D grid lacks */
+    size_t nterms;
+    int (*offset)[3];       /* per term, internal axes */
+    void *coefficients;     /* nterms doubles or floats */
+    int has_rhs;
+    double rhs_weight_d;
+    float rhs_weight_f;
+    /* Terms grouped by row: the distinct (axis 0, axis 1) offsets, and each
+     * term's index into that list, so a row resolves each input row once. */
+    size_t nrows;
+    int (*row_offset)[2];
+    size_t *term_row;
+    pel__stencil_row_fn row;
+};
+
+/* Maps the user's axes onto the internal three (see the file comment):
+ * internal_axis[user_axis]. */
+void pel__stencil_axis_map(int ndim, int internal_axis[3]);
+
+/* The data cache size per core, in bytes, of level 1, 2 and 3 (sysfs, else
+ * sysconf, else 48 KiB / 512 KiB / 32 MiB). Read once. */
+size_t pel__stencil_cache_size(int level);
+
+#endif
