@@ -168,3 +168,31 @@ def test_missing_library_is_a_clear_import_error(tmp_path):
              PYTHONPATH=os.pathsep.join(sys.path))
     assert r.returncode != 0
     assert "ImportError" in r.stderr and "PEL_LIBRARY" in r.stderr and "nope.so" in r.stderr
+
+
+def test_calls_release_the_gil():
+    # CDLL (not PyDLL) drops the GIL around foreign calls: that is what lets
+    # Python threads run pel kernels at the same time.
+    import ctypes
+    from pel import _lib
+    assert isinstance(_lib.lib, ctypes.CDLL) and not isinstance(_lib.lib, ctypes.PyDLL)
+
+
+def test_fork_child_runs_single_threaded():
+    # multiprocessing's fork start method: libgomp cannot restart its pool in
+    # the child, so pel must notice and run there on the calling thread
+    # instead of hanging.
+    code = """
+import os, sys, numpy as np, pel
+pel.set_num_threads(2); pel.set_min_work_per_thread(1)
+x = np.random.default_rng(1).uniform(-1, 1, 100000)
+s = pel.reduce_sum(x)
+pid = os.fork()
+if pid == 0:
+    ok = pel.in_forked_child() and pel.get_num_threads() == 1 and pel.reduce_sum(x) == s
+    os._exit(0 if ok else 3)
+_, status = os.waitpid(pid, 0)
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+    r = _run(code, PYTHONPATH=os.pathsep.join(sys.path))
+    assert r.returncode == 0, r.stderr
