@@ -196,3 +196,25 @@ sys.exit(os.waitstatus_to_exitcode(status))
 """
     r = _run(code, PYTHONPATH=os.pathsep.join(sys.path))
     assert r.returncode == 0, r.stderr
+
+
+def test_pip_install_offline(tmp_path):
+    # `pip install --no-build-isolation ./python-bindings` with Debian's
+    # setuptools, no network; built from a copy because the source tree is
+    # read-only under `make distcheck`.
+    import shutil
+    src = os.path.join(os.path.dirname(os.path.abspath(pel.__file__)), "..")
+    copy = tmp_path / "python-bindings"
+    shutil.copytree(src, copy, ignore=shutil.ignore_patterns("build", "*.egg-info",
+                                                             "__pycache__"))
+    target = tmp_path / "site"
+    r = subprocess.run([sys.executable, "-m", "pip", "install", "--no-build-isolation",
+                        "--no-deps", "--no-index", "--disable-pip-version-check", "--quiet",
+                        "--target", str(target), str(copy)],
+                       capture_output=True, text=True, timeout=120, check=False,
+                       cwd=tmp_path)
+    assert r.returncode == 0, r.stdout + r.stderr
+    check = _run("import pel, sys; print(pel.__file__); print(pel.version())",
+                 PYTHONPATH=str(target), PEL_LIBRARY=pel.library_path)
+    assert check.returncode == 0, check.stderr
+    assert check.stdout.startswith(str(target)) and pel.version() in check.stdout

@@ -90,10 +90,18 @@ def test_many_axes_and_conversions(rng):
     close(pfft.fft(list(range(5))), np.fft.fft(list(range(5))), np.float64)
     v = x[:, ::2, :, ::-1]                                     # non-contiguous view
     close(pfft.fftn(v, axes=(-2, -1)), np.fft.fftn(v, axes=(-2, -1)), np.complex128)
-    buf = np.zeros(16 * 64 + 8, dtype=np.uint8)[8:].view(np.complex128)
+    # 8-byte aligned complex128 (numpy calls it aligned; FFTW's SIMD code
+    # wants 16 or 32): passed as it is, pel runs its unaligned twin plan.
+    raw = np.zeros(16 * 64 + 32, dtype=np.uint8)
+    start = 8 + (-raw.ctypes.data) % 32
+    buf = raw[start:start + 16 * 64].view(np.complex128)
+    assert buf.ctypes.data % 16 == 8 and buf.flags.aligned
     buf[:] = crand(rng, 64)
-    assert buf.ctypes.data % 16 != 0 or True
-    close(pfft.fft(buf), np.fft.fft(buf), np.complex128)       # alignment of 8 bytes
+    close(pfft.fft(buf), np.fft.fft(buf), np.complex128)
+    mis = raw[start + 1:start + 1 + 16 * 32].view(np.complex128)  # misaligned: copied
+    mis[:] = crand(rng, 32)
+    assert not mis.flags.aligned
+    close(pfft.fft(mis), np.fft.fft(mis), np.complex128)
     assert pfft.fft(np.zeros((0, 4))).shape == (0, 4)
 
 
@@ -247,3 +255,14 @@ def test_concurrent_transforms(rng):
     for t in pool:
         t.join()
     assert not errors, errors
+
+
+def test_memory_and_overflow_errors():
+    # 2^40 points need 32 TiB of planning scratch: the allocation fails at
+    # once and must arrive as a MemoryError; 2^62 points overflow the size.
+    with pytest.raises(pel.OutOfMemoryError, match="^pel_fft_plan_create: ") as info:
+        pfft.Plan((2 ** 40,))
+    assert isinstance(info.value, MemoryError)
+    with pytest.raises(pel.SizeOverflowError, match="PTRDIFF_MAX") as info:
+        pfft.Plan((2 ** 62,))
+    assert isinstance(info.value, OverflowError)
