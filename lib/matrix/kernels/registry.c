@@ -1,0 +1,44 @@
+/* Chooses the matrix kernels once, from the CPU's features. */
+#include "config.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "matrix/kernels/kernels.h"
+
+/* Best first: the first available table wins. */
+static const pel__matrix_kernels *const tables[] = {
+    &pel__matrix_kernels_avx2,
+    &pel__matrix_kernels_reference,
+};
+
+static const pel__matrix_kernels *chosen;
+static pthread_once_t chosen_once = PTHREAD_ONCE_INIT;
+
+const pel__matrix_kernels *pel__matrix_kernels_find(const char *name)
+{
+    for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++)
+        if (strcmp(tables[i]->name, name) == 0)
+            return tables[i]->available() ? tables[i] : NULL;
+    return NULL;
+}
+
+static void choose(void)
+{
+    const char *wanted = getenv("PEL_MATRIX_KERNELS");
+
+    if (wanted != NULL && (chosen = pel__matrix_kernels_find(wanted)) != NULL)
+        return;
+    for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++)
+        if (tables[i]->available()) {
+            chosen = tables[i];
+            return;
+        }
+}
+
+const pel__matrix_kernels *pel__matrix_kernels_get(void)
+{
+    pthread_once(&chosen_once, choose);
+    return chosen;
+}
