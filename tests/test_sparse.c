@@ -380,6 +380,45 @@ static void test_products_bit_identical_for_any_thread_count(void)
     free_csr(&t);
 }
 
+/* The partition balances entries, not rows: on the skewed matrix, where
+ * the first rows hold most entries, every thread's share of the weight
+ * (entries + 2 per row) is within one part plus one row of the ideal, for
+ * any team size, and the parts cover the rows exactly once in order. */
+static void test_partition_balances_nonzeros(void)
+{
+    test_csr t = powerlaw_csr(3001, 2503);
+    pel_csr *m = make(&t);
+    double total = (double)t.nnz + PEL_CSR_ROW_WEIGHT * 3001.0, longest = 0;
+
+    for (size_t i = 0; i < t.rows; i++)
+        if ((double)(t.row_ptr[i + 1] - t.row_ptr[i]) > longest)
+            longest = (double)(t.row_ptr[i + 1] - t.row_ptr[i]);
+    CU_ASSERT_EQUAL(m->nparts, PEL_CSR_PARTS);
+    CU_ASSERT_EQUAL(m->part_row[0], 0);
+    CU_ASSERT_EQUAL(m->part_row[m->nparts], t.rows);
+    for (size_t p = 0; p < m->nparts; p++)
+        CU_ASSERT(m->part_row[p] <= m->part_row[p + 1]);
+    for (int team = 1; team <= 16; team++) {
+        size_t covered = 0;
+        for (int thread = 0; thread < team; thread++) {
+            size_t p0, p1, r0, r1;
+            double weight;
+            pel__csr_thread_parts(m, thread, team, &p0, &p1);
+            r0 = m->part_row[p0];
+            r1 = m->part_row[p1];
+            CU_ASSERT_EQUAL(r0, covered);
+            covered = r1;
+            weight = (double)(t.row_ptr[r1] - t.row_ptr[r0]) + PEL_CSR_ROW_WEIGHT * (double)(r1 - r0);
+            CU_ASSERT(weight <= total / team + total / PEL_CSR_PARTS + longest + PEL_CSR_ROW_WEIGHT + 1);
+        }
+        CU_ASSERT_EQUAL(covered, t.rows);
+    }
+    /* A split by row count would give thread 0 of 2 far more than half. */
+    CU_ASSERT((double)t.row_ptr[t.rows / 2] > 0.7 * (double)t.nnz);
+    pel_csr_destroy(m);
+    free_csr(&t);
+}
+
 /* Large products write y with non-temporal stores; forcing that path on a
  * small matrix must give the same bits as ordinary stores. */
 static void test_streaming_stores_same_bits(void)
@@ -604,6 +643,7 @@ static void add_suites(void)
         {"against a dense reference, alpha/beta cases", test_spmv_against_dense_reference},
         {"float", test_spmv_float},
         {"bit-identical for 1..4 threads", test_products_bit_identical_for_any_thread_count},
+        {"partition balances nonzeros", test_partition_balances_nonzeros},
         {"non-temporal stores give the same bits", test_streaming_stores_same_bits},
         {"shared matrix, concurrent calls", test_shared_matrix_concurrent_calls},
         {"every bad argument", test_spmv_errors},

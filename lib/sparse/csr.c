@@ -182,7 +182,8 @@ static pel_csr *allocate(pel_precision precision, size_t rows, size_t cols, size
     m->part_row = pel_malloc((m->nparts + 1) * sizeof(size_t));
     m->col_idx = pel_malloc(nnz * sizeof(uint32_t));
     m->values = pel_malloc(nnz * pel__csr_value_size(precision));
-    if (m->row_ptr == NULL || m->part_row == NULL || m->col_idx == NULL || m->values == NULL) {
+    m->row_end = pel_malloc(rows * sizeof(uint32_t));
+    if (m->row_ptr == NULL || m->part_row == NULL || m->col_idx == NULL || m->values == NULL || m->row_end == NULL) {
         pel_csr_destroy(m);
         return NULL;
     }
@@ -230,10 +231,10 @@ pel_status pel__csr_build(const char *function, pel_precision precision, size_t 
     compute_parts(rows, row_ptr, m->nparts, m->part_row);
 #pragma omp parallel num_threads(nthreads) if (nthreads > 1)
     {
-        size_t first, last;
+        size_t p0, p1;
         entry *mine = scratch ? scratch + (size_t)omp_get_thread_num() * max_row : NULL;
-        pel__csr_thread_rows(m, omp_get_thread_num(), omp_get_num_threads(), &first, &last);
-        for (size_t i = first; i < last; i++)
+        pel__csr_thread_parts(m, omp_get_thread_num(), omp_get_num_threads(), &p0, &p1);
+        for (size_t i = p0 < p1 ? m->part_row[p0] : 0; i < (p0 < p1 ? m->part_row[p1] : 0); i++)
             kept[i] = build_row(col_idx, values, input_precision, row_ptr[i], row_ptr[i + 1], m->col_idx,
                                 m->values, precision, mine);
     }
@@ -257,6 +258,19 @@ pel_status pel__csr_build(const char *function, pel_precision precision, size_t 
         compute_parts(rows, m->row_ptr, m->nparts, m->part_row);
     }
     free(kept);
+    /* Row ends relative to their part's first entry. A part spans at most
+     * about nnz/1024 entries plus one row (< 2^32, as cols < 2^32), so 32
+     * bits suffice unless nnz is beyond 4*10^12. */
+    for (size_t p = 0; p < m->nparts; p++) {
+        size_t base = m->row_ptr[m->part_row[p]];
+        if (m->row_ptr[m->part_row[p + 1]] - base > UINT32_MAX) {
+            pel_csr_destroy(m);
+            return pel__fail(PEL_ERROR_UNSUPPORTED, function, "nnz=%zu is too large: a part of the partition holds "
+                             "more than 2^32-1 entries", kept_total);
+        }
+        for (size_t i = m->part_row[p]; i < m->part_row[p + 1]; i++)
+            m->row_end[i] = (uint32_t)(m->row_ptr[i + 1] - base);
+    }
     *out = m;
     return PEL_OK;
 }
@@ -275,6 +289,7 @@ void pel_csr_destroy(pel_csr *matrix)
     pel_free(matrix->col_idx);
     pel_free(matrix->values);
     pel_free(matrix->part_row);
+    pel_free(matrix->row_end);
     free(matrix);
 }
 

@@ -22,10 +22,6 @@
 /* Vectors of a row-major block done per pass over a row: the sums live in a
  * stack array of this many elements. */
 #define SPMM_VECTOR_BLOCK 64
-/* Column-major SpMM walks the rows in blocks of about this many entries
- * (96 KiB of values and indices for double) once per vector, so the block
- * is read from memory once and from L2 for the other vectors. */
-#define SPMM_ENTRY_BLOCK 8192
 
 /* Products that move at least this many bytes do not fit in any cache, so y
  * (beta = 0) is written with non-temporal stores: it would be evicted before
@@ -46,21 +42,26 @@ typedef struct product {
     size_t ldy;
 } product;
 
+/* Every kernel works on one part of the partition: rows [first, last),
+ * whose entries start at `base`; row i ends at base + row_end[i]. */
+
 /* ------------------------------------------------------------ double kernels */
 
-static void spmv_rows_double(const pel_csr *m, size_t first, size_t last, double alpha, const double *restrict x,
-                             double beta, double *restrict y, int stream)
+static void spmv_part_double(const pel_csr *m, size_t part, double alpha, const double *restrict x, double beta,
+                             double *restrict y, int stream)
 {
-    const size_t *restrict rp = m->row_ptr;
-    const uint32_t *restrict ci = m->col_idx;
-    const double *restrict v = m->values;
+    const size_t first = m->part_row[part], last = m->part_row[part + 1], base = m->row_ptr[first];
+    const uint32_t *restrict end = m->row_end;
+    const uint32_t *restrict ci = m->col_idx + base;
+    const double *restrict v = (const double *)m->values + base;
+    size_t k = 0;
 
 #if PEL_HAVE_STREAM_STORES
     if (stream && beta == 0.0) {
         for (size_t i = first; i < last; i++) {
             double s = 0.0;
             long long bits;
-            for (size_t k = rp[i]; k < rp[i + 1]; k++)
+            for (const size_t e = end[i]; k < e; k++)
                 s += v[k] * x[ci[k]];
             s = alpha * s;
             memcpy(&bits, &s, sizeof bits);
@@ -73,36 +74,39 @@ static void spmv_rows_double(const pel_csr *m, size_t first, size_t last, double
     if (beta == 0.0) {
         for (size_t i = first; i < last; i++) {
             double s = 0.0;
-            for (size_t k = rp[i]; k < rp[i + 1]; k++)
+            for (const size_t e = end[i]; k < e; k++)
                 s += v[k] * x[ci[k]];
             y[i] = alpha * s;
         }
     } else {
         for (size_t i = first; i < last; i++) {
             double s = 0.0;
-            for (size_t k = rp[i]; k < rp[i + 1]; k++)
+            for (const size_t e = end[i]; k < e; k++)
                 s += v[k] * x[ci[k]];
             y[i] = alpha * s + beta * y[i];
         }
     }
 }
 
-static void spmm_rows_row_major_double(const product *p, size_t first, size_t last)
+static void spmm_part_row_major_double(const product *p, size_t part)
 {
-    const size_t *restrict rp = p->matrix->row_ptr;
-    const uint32_t *restrict ci = p->matrix->col_idx;
-    const double *restrict v = p->matrix->values;
+    const pel_csr *m = p->matrix;
+    const size_t first = m->part_row[part], last = m->part_row[part + 1], base = m->row_ptr[first];
+    const uint32_t *restrict end = m->row_end;
+    const uint32_t *restrict ci = m->col_idx + base;
+    const double *restrict v = (const double *)m->values + base;
     const double *restrict x = p->x;
     double *restrict y = p->y;
     double acc[SPMM_VECTOR_BLOCK];
+    size_t begin = 0;
 
-    for (size_t i = first; i < last; i++)
+    for (size_t i = first; i < last; begin = end[i], i++)
         for (size_t j0 = 0; j0 < p->nvec; j0 += SPMM_VECTOR_BLOCK) {
             size_t nb = p->nvec - j0 < SPMM_VECTOR_BLOCK ? p->nvec - j0 : SPMM_VECTOR_BLOCK;
             double *yi = y + i * p->ldy + j0;
             for (size_t j = 0; j < nb; j++)
                 acc[j] = 0.0;
-            for (size_t k = rp[i]; k < rp[i + 1]; k++) {
+            for (size_t k = begin; k < end[i]; k++) {
                 const double a = v[k], *xr = x + (size_t)ci[k] * p->ldx + j0;
                 for (size_t j = 0; j < nb; j++)
                     acc[j] += a * xr[j];
@@ -118,19 +122,21 @@ static void spmm_rows_row_major_double(const product *p, size_t first, size_t la
 
 /* ------------------------------------------------------------ float kernels */
 
-static void spmv_rows_float(const pel_csr *m, size_t first, size_t last, float alpha, const float *restrict x,
-                            float beta, float *restrict y, int stream)
+static void spmv_part_float(const pel_csr *m, size_t part, float alpha, const float *restrict x, float beta,
+                            float *restrict y, int stream)
 {
-    const size_t *restrict rp = m->row_ptr;
-    const uint32_t *restrict ci = m->col_idx;
-    const float *restrict v = m->values;
+    const size_t first = m->part_row[part], last = m->part_row[part + 1], base = m->row_ptr[first];
+    const uint32_t *restrict end = m->row_end;
+    const uint32_t *restrict ci = m->col_idx + base;
+    const float *restrict v = (const float *)m->values + base;
+    size_t k = 0;
 
 #if PEL_HAVE_STREAM_STORES
     if (stream && beta == 0.0f) {
         for (size_t i = first; i < last; i++) {
             float s = 0.0f;
             int bits;
-            for (size_t k = rp[i]; k < rp[i + 1]; k++)
+            for (const size_t e = end[i]; k < e; k++)
                 s += v[k] * x[ci[k]];
             s = alpha * s;
             memcpy(&bits, &s, sizeof bits);
@@ -143,37 +149,40 @@ static void spmv_rows_float(const pel_csr *m, size_t first, size_t last, float a
     if (beta == 0.0f) {
         for (size_t i = first; i < last; i++) {
             float s = 0.0f;
-            for (size_t k = rp[i]; k < rp[i + 1]; k++)
+            for (const size_t e = end[i]; k < e; k++)
                 s += v[k] * x[ci[k]];
             y[i] = alpha * s;
         }
     } else {
         for (size_t i = first; i < last; i++) {
             float s = 0.0f;
-            for (size_t k = rp[i]; k < rp[i + 1]; k++)
+            for (const size_t e = end[i]; k < e; k++)
                 s += v[k] * x[ci[k]];
             y[i] = alpha * s + beta * y[i];
         }
     }
 }
 
-static void spmm_rows_row_major_float(const product *p, size_t first, size_t last)
+static void spmm_part_row_major_float(const product *p, size_t part)
 {
-    const size_t *restrict rp = p->matrix->row_ptr;
-    const uint32_t *restrict ci = p->matrix->col_idx;
-    const float *restrict v = p->matrix->values;
+    const pel_csr *m = p->matrix;
+    const size_t first = m->part_row[part], last = m->part_row[part + 1], base = m->row_ptr[first];
+    const uint32_t *restrict end = m->row_end;
+    const uint32_t *restrict ci = m->col_idx + base;
+    const float *restrict v = (const float *)m->values + base;
     const float *restrict x = p->x;
     float *restrict y = p->y;
     const float alpha = (float)p->alpha, beta = (float)p->beta;
     float acc[SPMM_VECTOR_BLOCK];
+    size_t begin = 0;
 
-    for (size_t i = first; i < last; i++)
+    for (size_t i = first; i < last; begin = end[i], i++)
         for (size_t j0 = 0; j0 < p->nvec; j0 += SPMM_VECTOR_BLOCK) {
             size_t nb = p->nvec - j0 < SPMM_VECTOR_BLOCK ? p->nvec - j0 : SPMM_VECTOR_BLOCK;
             float *yi = y + i * p->ldy + j0;
             for (size_t j = 0; j < nb; j++)
                 acc[j] = 0.0f;
-            for (size_t k = rp[i]; k < rp[i + 1]; k++) {
+            for (size_t k = begin; k < end[i]; k++) {
                 const float a = v[k], *xr = x + (size_t)ci[k] * p->ldx + j0;
                 for (size_t j = 0; j < nb; j++)
                     acc[j] += a * xr[j];
@@ -189,15 +198,15 @@ static void spmm_rows_row_major_float(const product *p, size_t first, size_t las
 
 /* ------------------------------------------------------------ dispatch */
 
-/* y = beta*y on rows [first, last) of every vector: the alpha = 0 case,
+/* y = beta*y on the rows of one part, for every vector: the alpha = 0 case,
  * which reads neither A nor x. */
-static void scale_rows(const product *p, size_t first, size_t last)
+static void scale_part(const product *p, size_t part)
 {
     int single = p->matrix->precision == PEL_FLOAT32;
     size_t row_step = p->layout == PEL_ROW_MAJOR ? p->ldy : 1, vec_step = p->layout == PEL_ROW_MAJOR ? 1 : p->ldy;
 
     for (size_t j = 0; j < p->nvec; j++)
-        for (size_t i = first; i < last; i++) {
+        for (size_t i = p->matrix->part_row[part]; i < p->matrix->part_row[part + 1]; i++) {
             size_t at = i * row_step + j * vec_step;
             if (single) {
                 float *y = p->y;
@@ -209,60 +218,53 @@ static void scale_rows(const product *p, size_t first, size_t last)
         }
 }
 
-/* One vector (column-major) over rows [first, last). */
-static void vector_rows(const product *p, size_t j, size_t first, size_t last)
+/* One vector (column-major) on one part. */
+static void vector_part(const product *p, size_t j, size_t part)
 {
     if (p->matrix->precision == PEL_FLOAT32)
-        spmv_rows_float(p->matrix, first, last, (float)p->alpha, (const float *)p->x + j * p->ldx, (float)p->beta,
+        spmv_part_float(p->matrix, part, (float)p->alpha, (const float *)p->x + j * p->ldx, (float)p->beta,
                         (float *)p->y + j * p->ldy, p->stream);
     else
-        spmv_rows_double(p->matrix, first, last, p->alpha, (const double *)p->x + j * p->ldx, p->beta,
+        spmv_part_double(p->matrix, part, p->alpha, (const double *)p->x + j * p->ldx, p->beta,
                          (double *)p->y + j * p->ldy, p->stream);
 }
 
-static void product_rows(const product *p, size_t first, size_t last)
+/* One part of the product. A column-major block uses the part for every
+ * vector before moving on: a part is about nnz/1024 entries, so it is read
+ * from memory once and from cache for the other vectors. */
+static void product_part(const product *p, size_t part)
 {
-    const size_t *rp = p->matrix->row_ptr;
-
-    if (p->alpha == 0.0) {
-        scale_rows(p, first, last);
-    } else if (p->layout == PEL_ROW_MAJOR) {
-        if (p->matrix->precision == PEL_FLOAT32)
-            spmm_rows_row_major_float(p, first, last);
-        else
-            spmm_rows_row_major_double(p, first, last);
-    } else if (p->nvec == 1) {
-        vector_rows(p, 0, first, last);
-    } else {
-        /* Column-major block: rows in L2-sized blocks, each used for every
-         * vector before moving on. */
-        for (size_t b = first; b < last;) {
-            size_t e = b + 1;
-            while (e < last && rp[e] - rp[b] < SPMM_ENTRY_BLOCK)
-                e++;
-            for (size_t j = 0; j < p->nvec; j++)
-                vector_rows(p, j, b, e);
-            b = e;
-        }
-    }
+    if (p->alpha == 0.0)
+        scale_part(p, part);
+    else if (p->layout == PEL_ROW_MAJOR && p->matrix->precision == PEL_FLOAT32)
+        spmm_part_row_major_float(p, part);
+    else if (p->layout == PEL_ROW_MAJOR)
+        spmm_part_row_major_double(p, part);
+    else
+        for (size_t j = 0; j < p->nvec; j++)
+            vector_part(p, j, part);
 }
 
 static void run_product(const product *p)
 {
     const pel_csr *m = p->matrix;
-    size_t work = (2 * m->nnz + m->rows) * p->nvec;
-    int nthreads = pel_threads_for_work(work);
+    size_t work;
+    int nthreads;
+
+    if (!pel__mul_size(2 * m->nnz + m->rows, p->nvec, &work))
+        work = SIZE_MAX; /* saturate: only the thread count depends on it */
+    nthreads = pel_threads_for_work(work);
 
 #pragma omp parallel num_threads(nthreads) if (nthreads > 1)
     {
         size_t first, last;
-        pel__csr_thread_rows(m, omp_get_thread_num(), omp_get_num_threads(), &first, &last);
-        if (first < last)
-            product_rows(p, first, last);
+        pel__csr_thread_parts(m, omp_get_thread_num(), omp_get_num_threads(), &first, &last);
+        for (size_t part = first; part < last; part++)
+            product_part(p, part);
     }
 }
 
-/* [start, start + bytes) and [other, other + other_bytes) share a byte. */
+/* [a, a + a_bytes) and [b, b + b_bytes) share a byte. */
 static int overlap(const void *a, size_t a_bytes, const void *b, size_t b_bytes)
 {
     uintptr_t x = (uintptr_t)a, y = (uintptr_t)b;
