@@ -113,6 +113,23 @@ static void test_rank3(void)
             check(3, a[s], b[s], modes[m], (unsigned)(200 + 10 * s + m));
 }
 
+/* Shapes large enough to be cut into overlap-save tiles (2^16 points per
+ * tile: 1-D 65536, 2-D 256^2, 3-D 40^3), including partial edge tiles, a
+ * dimension with a single tile, and the second array the larger one. */
+static void test_tiled(void)
+{
+    size_t a1 = 70001, b1 = 9;
+    static const size_t a2[][2] = {{300, 280}, {20, 400}, {7, 5}};
+    static const size_t b2[][2] = {{5, 7}, {9, 3}, {300, 261}};
+    static const size_t a3[3] = {50, 45, 41}, b3[3] = {3, 4, 2};
+    for (size_t m = 0; m < 3; m++) {
+        check(1, &a1, &b1, modes[m], (unsigned)(300 + m));
+        for (size_t s = 0; s < 3; s++)
+            check(2, a2[s], b2[s], modes[m], (unsigned)(310 + 10 * s + m));
+        check(3, a3, b3, modes[m], (unsigned)(350 + m));
+    }
+}
+
 static void test_shapes(void)
 {
     size_t a[2] = {10, 4}, b[2] = {3, 6}, small[2] = {3, 2}, out[2] = {0, 0};
@@ -179,9 +196,13 @@ static void test_errors(void)
     CU_ASSERT(memcmp(saved, out, sizeof out) == 0);
 }
 
-/* Results do not depend on the thread count beyond FFTW's rounding. */
+/* Results do not depend on the thread count beyond FFTW's rounding; tiled
+ * convolutions run single-threaded plans per tile and give the same bits. */
 static void test_threads(void)
 {
+    size_t ta[2] = {300, 290}, tb[2] = {7, 7};
+    double *image = malloc(300 * 290 * sizeof *image), *kernel = malloc(49 * sizeof *kernel);
+    double *first = malloc(300 * 290 * sizeof *first), *again = malloc(300 * 290 * sizeof *again);
     size_t a[2] = {60, 70}, b[2] = {9, 9};
     double *x = malloc(4200 * sizeof *x), *y = malloc(81 * sizeof *y), one[4200], many[4200];
 
@@ -198,10 +219,23 @@ static void test_threads(void)
             err = fmax(err, fabs(one[i] - many[i]));
         CU_ASSERT(err < 1e-12 * 81);
     }
+    pel_test_fill(image, 300 * 290, 7);
+    pel_test_fill(kernel, 49, 8);
+    PEL_TEST_OK(pel_set_num_threads(1));
+    PEL_TEST_OK(pel_fft_convolve(2, ta, image, tb, kernel, PEL_FFT_CONVOLVE_SAME, first));
+    for (int t = 2; t <= 4; t++) {
+        PEL_TEST_OK(pel_set_num_threads(t));
+        PEL_TEST_OK(pel_fft_convolve(2, ta, image, tb, kernel, PEL_FFT_CONVOLVE_SAME, again));
+        CU_ASSERT(memcmp(first, again, 300 * 290 * sizeof *first) == 0);
+    }
     PEL_TEST_OK(pel_set_num_threads(0));
     PEL_TEST_OK(pel_set_min_work_per_thread(0));
     free(x);
     free(y);
+    free(image);
+    free(kernel);
+    free(first);
+    free(again);
 }
 
 static void add_suites(void)
@@ -209,6 +243,7 @@ static void add_suites(void)
     static const pel_test_case convolve[] = {{"rank 1, every mode", test_rank1},
                                              {"rank 2, every mode", test_rank2},
                                              {"rank 3, every mode", test_rank3},
+                                             {"tiled (overlap-save), every mode and rank", test_tiled},
                                              {"output shapes", test_shapes},
                                              {"threads", test_threads},
                                              {"bad arguments", test_errors},

@@ -1,10 +1,25 @@
-/* FFT convolution of real arrays (scipy.signal.fftconvolve's modes): pad both
- * arrays to a 2,3,5,7-smooth shape covering the full result, transform them
- * in place with cached r2c plans, multiply the spectra, transform back and
- * copy out the part the mode asks for. */
+/* FFT convolution of real arrays (scipy.signal.fftconvolve's modes) by
+ * overlap-save on tiles.
+ *
+ * The larger array (the image) is cut into tiles of T outputs per
+ * dimension; each tile reads the T + K - 1 inputs it depends on (K: the
+ * kernel's extent) into an F-point buffer (F >= T + K - 1, 2,3,5,7-smooth),
+ * is transformed with an in-place r2c, multiplied by the kernel's spectrum
+ * (computed once at size F), transformed back, and its last T outputs (the
+ * ones the circular wrap does not touch) are exactly the linear convolution.
+ * Only the tiles covering the window the mode asks for are computed.
+ *
+ * Why tiles: one FFT over the whole padded array (F = a + b - 1) costs
+ * 3 transforms of the full size that stream through memory; tiles of about
+ * 2^16 points stay in the 512 KiB L2 cache, need 2 transforms each (the
+ * kernel spectrum is shared), and run in parallel on pel's threads with
+ * single-threaded plans from the cache (which also makes the result the same
+ * for any thread count). When the kernel is as large as the image, a single
+ * tile is the classic padded FFT convolution, with FFTW's own threads. */
 #include "config.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/error.h"
@@ -81,68 +96,138 @@ pel_status pel_fft_convolve_shape(int rank, const size_t *a_dims, const size_t *
     return convolve_shape(rank, a_dims, b_dims, mode, out_dims, __func__);
 }
 
-/* Geometry shared by the copy loops: padded shape p (last dimension stored
- * with 2*(p/2+1) reals for the in-place r2c). */
-typedef struct padded_grid {
-    int rank;
-    size_t dims[PEL_FFT_MAX_RANK];
-    size_t row;   /* reals per stored row: 2*(dims[rank-1]/2+1) */
-    size_t rows;  /* product of dims[0..rank-2] */
-    size_t reals; /* rows * row */
-} padded_grid;
 
-/* Row r of a rank-d array of shape dims, as d-1 indices (row-major). */
-static void row_indices(const padded_grid *g, const size_t *dims, size_t r, size_t *index)
+/* Tile points budget per dimension: F^rank about 2^16 (r2c in place of
+ * 2^16 doubles = 512 KiB, the L2 of one core of the project machine). */
+static const size_t tile_budget[PEL_FFT_MAX_RANK + 1] = {0, 65536, 256, 40};
+
+typedef struct conv_job {
+    int rank;                   /* of the FFTs */
+    size_t image[3], kernel[3]; /* shapes, normalised to 3 dimensions (leading 1s) */
+    const double *image_data, *kernel_data;
+    size_t start[3], window[3]; /* the output window in full-convolution coordinates */
+    size_t fft[3];              /* F: tile FFT shape */
+    size_t step[3];             /* T: outputs per tile */
+    size_t tiles[3];
+    size_t row;   /* reals per stored row of a tile: 2*(F[2]/2+1) */
+    size_t reals; /* reals of one tile buffer */
+    double *spectrum;
+    double *out;
+} conv_job;
+
+/* Copies the inputs of tile (t0, t1, t2) into buffer (zeroed first). */
+static void load_tile(const conv_job *job, const size_t *t, double *buffer)
 {
-    for (int k = g->rank - 2; k >= 0; k--) {
-        index[k] = r % dims[k];
-        r /= dims[k];
+    ptrdiff_t origin[3];
+
+    memset(buffer, 0, job->reals * sizeof *buffer);
+    for (int k = 0; k < 3; k++)
+        origin[k] = (ptrdiff_t)(job->start[k] + t[k] * job->step[k]) - (ptrdiff_t)(job->kernel[k] - 1);
+    for (size_t i0 = 0; i0 < job->fft[0]; i0++) {
+        ptrdiff_t r0 = origin[0] + (ptrdiff_t)i0;
+        if (r0 < 0 || r0 >= (ptrdiff_t)job->image[0])
+            continue;
+        for (size_t i1 = 0; i1 < job->fft[1]; i1++) {
+            ptrdiff_t r1 = origin[1] + (ptrdiff_t)i1, lo = origin[2] < 0 ? -origin[2] : 0;
+            ptrdiff_t hi = (ptrdiff_t)job->image[2] - origin[2];
+            if (r1 < 0 || r1 >= (ptrdiff_t)job->image[1])
+                continue;
+            if (hi > (ptrdiff_t)job->fft[2])
+                hi = (ptrdiff_t)job->fft[2];
+            if (hi > lo)
+                memcpy(buffer + (i0 * job->fft[1] + i1) * job->row + lo,
+                       job->image_data + ((size_t)r0 * job->image[1] + (size_t)r1) * job->image[2] + (origin[2] + lo),
+                       (size_t)(hi - lo) * sizeof *buffer);
+        }
     }
 }
 
-/* Copies array x (shape dims) into the zeroed padded grid. */
-static void scatter(const padded_grid *g, const size_t *dims, const double *x, double *grid, int nthreads)
+/* Writes the exact outputs of tile t (positions K-1 .. K-1+T-1 of each
+ * dimension, clipped to the window) to out. */
+static void store_tile(const conv_job *job, const size_t *t, const double *buffer)
 {
-    size_t rows = 1, last = dims[g->rank - 1];
+    size_t first[3], count[3];
 
-    for (int k = 0; k < g->rank - 1; k++)
-        rows *= dims[k];
+    for (int k = 0; k < 3; k++) {
+        first[k] = t[k] * job->step[k];
+        count[k] = job->window[k] - first[k] < job->step[k] ? job->window[k] - first[k] : job->step[k];
+    }
+    for (size_t i0 = 0; i0 < count[0]; i0++)
+        for (size_t i1 = 0; i1 < count[1]; i1++)
+            memcpy(job->out + ((first[0] + i0) * job->window[1] + first[1] + i1) * job->window[2] + first[2],
+                   buffer + ((job->kernel[0] - 1 + i0) * job->fft[1] + job->kernel[1] - 1 + i1) * job->row +
+                       job->kernel[2] - 1,
+                   count[2] * sizeof *buffer);
+}
+
+/* spectrum := spectrum * kernel spectrum, complex pairs. */
+static void multiply(double *restrict x, const double *restrict y, size_t pairs, int nthreads)
+{
 #pragma omp parallel for schedule(static) num_threads(nthreads) if (nthreads > 1)
-    for (size_t r = 0; r < rows; r++) {
-        size_t index[PEL_FFT_MAX_RANK] = {0, 0, 0}, target = 0;
-        row_indices(g, dims, r, index);
-        for (int k = 0; k < g->rank - 1; k++)
-            target = target * g->dims[k] + index[k];
-        memcpy(grid + target * g->row, x + r * last, last * sizeof(double));
+    for (size_t i = 0; i < pairs; i++) {
+        double re = x[2 * i] * y[2 * i] - x[2 * i + 1] * y[2 * i + 1];
+        double im = x[2 * i] * y[2 * i + 1] + x[2 * i + 1] * y[2 * i];
+        x[2 * i] = re;
+        x[2 * i + 1] = im;
     }
 }
 
-/* Copies the window of shape out_dims starting at start from the grid. */
-static void gather(const padded_grid *g, const size_t *out_dims, const size_t *start, const double *grid,
-                   double *out, int nthreads)
+/* The FFT shape of the job's transforms: the last `rank` tile dimensions. */
+static const size_t *fft_dims(const conv_job *job)
 {
-    size_t rows = 1, last = out_dims[g->rank - 1];
+    return job->fft + (3 - job->rank);
+}
 
-    for (int k = 0; k < g->rank - 1; k++)
-        rows *= out_dims[k];
-#pragma omp parallel for schedule(static) num_threads(nthreads) if (nthreads > 1)
-    for (size_t r = 0; r < rows; r++) {
-        size_t index[PEL_FFT_MAX_RANK] = {0, 0, 0}, source = 0;
-        row_indices(g, out_dims, r, index);
-        for (int k = 0; k < g->rank - 1; k++)
-            source = source * g->dims[k] + index[k] + start[k];
-        memcpy(out + r * last, grid + source * g->row + start[g->rank - 1], last * sizeof(double));
+/* One tile: load, r2c, multiply, c2r (unnormalised: 1/N is in the kernel
+ * spectrum), store. */
+static pel_status run_tile(const conv_job *job, size_t index, double *buffer, int nthreads)
+{
+    size_t t[3];
+    pel_status status;
+
+    t[2] = index % job->tiles[2];
+    t[1] = index / job->tiles[2] % job->tiles[1];
+    t[0] = index / (job->tiles[2] * job->tiles[1]);
+    load_tile(job, t, buffer);
+    status = pel__fft_oneshot(PEL_FFT_R2C, PEL_FLOAT64, job->rank, fft_dims(job), 1, PEL_FFT_FORWARD,
+                              PEL_FFT_NORM_BACKWARD, buffer, buffer, "pel_fft_convolve");
+    if (status != PEL_OK)
+        return status;
+    multiply(buffer, job->spectrum, job->reals / 2, nthreads);
+    status = pel__fft_oneshot(PEL_FFT_C2R, PEL_FLOAT64, job->rank, fft_dims(job), 1, PEL_FFT_BACKWARD,
+                              PEL_FFT_NORM_FORWARD, buffer, buffer, "pel_fft_convolve");
+    if (status != PEL_OK)
+        return status;
+    store_tile(job, t, buffer);
+    return PEL_OK;
+}
+
+/* Picks F and T per dimension (see the file comment). */
+static void choose_tiles(conv_job *job)
+{
+    for (int k = 0; k < 3; k++) {
+        size_t need = job->window[k] + job->kernel[k] - 1, fft;
+        size_t budget = k < 3 - job->rank ? 1 : tile_budget[job->rank];
+        fft = next_smooth(budget > 4 * (job->kernel[k] - 1) ? budget : 4 * (job->kernel[k] - 1));
+        if (fft >= need) {
+            job->fft[k] = next_smooth(need);
+            job->step[k] = job->window[k];
+        } else {
+            job->fft[k] = fft;
+            job->step[k] = fft - job->kernel[k] + 1;
+        }
+        job->tiles[k] = (job->window[k] + job->step[k] - 1) / job->step[k];
     }
+    job->row = 2 * (job->fft[2] / 2 + 1);
 }
 
 pel_status pel_fft_convolve(int rank, const size_t *a_dims, const double *a, const size_t *b_dims, const double *b,
                             pel_fft_convolve_mode mode, double *out)
 {
-    size_t out_dims[PEL_FFT_MAX_RANK], start[PEL_FFT_MAX_RANK], a_count = 1, b_count = 1, out_count = 1, bytes;
-    padded_grid g;
-    double *grid_a = NULL, *grid_b = NULL;
-    pel_status status;
-    int nthreads, ok = 1;
+    size_t out_dims[PEL_FFT_MAX_RANK], a_count = 1, b_count = 1, out_count = 1, bytes, ntiles;
+    conv_job job;
+    pel_status status = PEL_OK;
+    int ok = 1, nthreads, a_is_image;
 
     status = convolve_shape(rank, a_dims, b_dims, mode, out_dims, __func__);
     if (status != PEL_OK)
@@ -150,25 +235,14 @@ pel_status pel_fft_convolve(int rank, const size_t *a_dims, const double *a, con
     PEL_CHECK_NOT_NULL(a);
     PEL_CHECK_NOT_NULL(b);
     PEL_CHECK_NOT_NULL(out);
-
-    memset(&g, 0, sizeof g);
-    g.rank = rank;
-    g.rows = 1;
-    for (int k = 0; k < rank; k++) {
-        size_t full = a_dims[k] + b_dims[k] - 1;
+    for (int k = 0; k < rank; k++)
         ok = ok && pel__mul_size(a_count, a_dims[k], &a_count) && pel__mul_size(b_count, b_dims[k], &b_count) &&
              pel__mul_size(out_count, out_dims[k], &out_count);
-        g.dims[k] = next_smooth(full);
-        start[k] = (full - out_dims[k]) / 2; /* scipy's _centered; 0 for full */
-        if (k < rank - 1)
-            ok = ok && pel__mul_size(g.rows, g.dims[k], &g.rows);
-    }
-    g.row = 2 * (g.dims[rank - 1] / 2 + 1);
-    ok = ok && pel__mul_size(g.rows, g.row, &g.reals) && pel__mul_size(g.reals, sizeof(double), &bytes) &&
-         bytes <= (size_t)PTRDIFF_MAX && pel__mul_size(a_count, sizeof(double), &bytes) &&
-         pel__mul_size(b_count, sizeof(double), &bytes) && pel__mul_size(out_count, sizeof(double), &bytes);
+    ok = ok && pel__mul_size(a_count, sizeof(double), &bytes) && bytes <= (size_t)PTRDIFF_MAX &&
+         pel__mul_size(b_count, sizeof(double), &bytes) && bytes <= (size_t)PTRDIFF_MAX &&
+         pel__mul_size(out_count, sizeof(double), &bytes) && bytes <= (size_t)PTRDIFF_MAX;
     if (!ok)
-        return PEL_FAIL(PEL_ERROR_OVERFLOW, "the padded arrays would exceed PTRDIFF_MAX bytes");
+        return PEL_FAIL(PEL_ERROR_OVERFLOW, "the arrays would exceed PTRDIFF_MAX bytes");
     {
         uintptr_t o = (uintptr_t)out, oe = o + out_count * sizeof(double);
         uintptr_t pa = (uintptr_t)a, pb = (uintptr_t)b;
@@ -176,40 +250,83 @@ pel_status pel_fft_convolve(int rank, const size_t *a_dims, const double *a, con
             return PEL_FAIL(PEL_ERROR_INVALID_ARGUMENT, "out=%p overlaps a or b", (void *)out);
     }
 
-    grid_a = pel_calloc(g.reals, sizeof(double));
-    grid_b = pel_calloc(g.reals, sizeof(double));
-    if (grid_a == NULL || grid_b == NULL) {
-        pel_free(grid_a);
-        pel_free(grid_b);
-        return PEL_FAIL(PEL_ERROR_OUT_OF_MEMORY, "cannot allocate two padded arrays of %zu doubles", g.reals);
+    /* Convolution commutes: tile the larger array, transform the smaller. */
+    memset(&job, 0, sizeof job);
+    a_is_image = a_count >= b_count;
+    job.rank = rank;
+    job.image_data = a_is_image ? a : b;
+    job.kernel_data = a_is_image ? b : a;
+    job.out = out;
+    for (int k = 0; k < 3; k++) {
+        int d = k - (3 - rank);
+        size_t full;
+        job.image[k] = d < 0 ? 1 : a_is_image ? a_dims[d] : b_dims[d];
+        job.kernel[k] = d < 0 ? 1 : a_is_image ? b_dims[d] : a_dims[d];
+        job.window[k] = d < 0 ? 1 : out_dims[d];
+        full = job.image[k] + job.kernel[k] - 1;
+        job.start[k] = (full - job.window[k]) / 2; /* scipy's _centered; 0 for full */
     }
-    nthreads = pel_threads_for_work(g.reals);
-    scatter(&g, a_dims, a, grid_a, nthreads);
-    scatter(&g, b_dims, b, grid_b, nthreads);
+    choose_tiles(&job);
+    ok = pel__mul_size(job.fft[0], job.fft[1], &job.reals) && pel__mul_size(job.reals, job.row, &job.reals) &&
+         pel__mul_size(job.reals, sizeof(double), &bytes) && bytes <= (size_t)PTRDIFF_MAX;
+    if (!ok)
+        return PEL_FAIL(PEL_ERROR_OVERFLOW, "the padded arrays would exceed PTRDIFF_MAX bytes");
+    ntiles = job.tiles[0] * job.tiles[1] * job.tiles[2];
 
-    status = pel__fft_oneshot(PEL_FFT_R2C, PEL_FLOAT64, rank, g.dims, 1, PEL_FFT_FORWARD, PEL_FFT_NORM_BACKWARD,
-                              grid_a, grid_a, __func__);
-    if (status == PEL_OK)
-        status = pel__fft_oneshot(PEL_FFT_R2C, PEL_FLOAT64, rank, g.dims, 1, PEL_FFT_FORWARD,
-                                  PEL_FFT_NORM_BACKWARD, grid_b, grid_b, __func__);
-    if (status == PEL_OK) {
-        size_t pairs = g.reals / 2;
-        double *restrict x = grid_a;
-        const double *restrict y = grid_b;
-#pragma omp parallel for schedule(static) num_threads(nthreads) if (nthreads > 1)
-        for (size_t i = 0; i < pairs; i++) {
-            double re = x[2 * i] * y[2 * i] - x[2 * i + 1] * y[2 * i + 1];
-            double im = x[2 * i] * y[2 * i + 1] + x[2 * i + 1] * y[2 * i];
-            x[2 * i] = re;
-            x[2 * i + 1] = im;
-        }
-        /* The backward norm scales by 1/N: the round trip's factor. */
-        status = pel__fft_oneshot(PEL_FFT_C2R, PEL_FLOAT64, rank, g.dims, 1, PEL_FFT_BACKWARD,
-                                  PEL_FFT_NORM_BACKWARD, grid_a, grid_a, __func__);
+    /* The kernel's spectrum at the tile size, with the 1/N of the round
+     * trip folded in. */
+    job.spectrum = pel_malloc(job.reals * sizeof(double));
+    if (job.spectrum == NULL)
+        return PEL_FAIL(PEL_ERROR_OUT_OF_MEMORY, "cannot allocate %zu doubles", job.reals);
+    memset(job.spectrum, 0, job.reals * sizeof(double));
+    for (size_t i0 = 0; i0 < job.kernel[0]; i0++)
+        for (size_t i1 = 0; i1 < job.kernel[1]; i1++)
+            memcpy(job.spectrum + (i0 * job.fft[1] + i1) * job.row,
+                   job.kernel_data + (i0 * job.kernel[1] + i1) * job.kernel[2], job.kernel[2] * sizeof(double));
+    status = pel__fft_oneshot(PEL_FFT_R2C, PEL_FLOAT64, rank, fft_dims(&job), 1, PEL_FFT_FORWARD,
+                              PEL_FFT_NORM_FORWARD, job.spectrum, job.spectrum, __func__);
+    if (status != PEL_OK) {
+        pel_free(job.spectrum);
+        return status;
     }
-    if (status == PEL_OK)
-        gather(&g, out_dims, start, grid_a, out, nthreads);
-    pel_free(grid_a);
-    pel_free(grid_b);
+
+    nthreads = pel_threads_for_work(ntiles * job.reals * 16);
+    if (ntiles == 1 || nthreads == 1) {
+        /* One tile (or one thread): FFTW's own threads, if any, do the work. */
+        double *buffer = pel_malloc(job.reals * sizeof(double));
+        if (buffer == NULL)
+            status = PEL_FAIL(PEL_ERROR_OUT_OF_MEMORY, "cannot allocate %zu doubles", job.reals);
+        for (size_t t = 0; t < ntiles && status == PEL_OK; t++)
+            status = run_tile(&job, t, buffer, pel_threads_for_work(job.reals));
+        pel_free(buffer);
+    } else {
+        char message[512] = "";
+        if ((size_t)nthreads > ntiles)
+            nthreads = (int)ntiles;
+        /* Tiles in parallel, each thread with its own buffer; plans come from
+         * the cache single-threaded (pel's policy inside a parallel region)
+         * and run concurrently. */
+#pragma omp parallel num_threads(nthreads)
+        {
+            double *buffer = pel_malloc(job.reals * sizeof(double));
+            pel_status mine = buffer == NULL ? PEL_ERROR_OUT_OF_MEMORY : PEL_OK;
+#pragma omp for schedule(dynamic, 1)
+            for (size_t t = 0; t < ntiles; t++)
+                if (mine == PEL_OK)
+                    mine = run_tile(&job, t, buffer, 1);
+            if (mine != PEL_OK) {
+                /* unnamed: a named critical exports a .gomp_critical_user_* symbol */
+#pragma omp critical
+                if (status == PEL_OK) {
+                    status = mine;
+                    snprintf(message, sizeof message, "%s", pel_last_error());
+                }
+            }
+            pel_free(buffer);
+        }
+        if (status != PEL_OK)
+            pel__set_error_message(message);
+    }
+    pel_free(job.spectrum);
     return status;
 }
