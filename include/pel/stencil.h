@@ -84,6 +84,11 @@ typedef struct pel_stencil_blocking {
     size_t time_block;
     /** Cache bytes one thread may fill with its tile (0 = from the L2 size). */
     size_t cache_bytes;
+    /** Nonzero: write the destination grid with non-temporal (streaming)
+     *  stores, which skip the read-for-ownership of each cache line; can help
+     *  when the grid is far larger than the last-level cache. 0 = plain
+     *  stores (the default; faster in the measurements of docs/stencil.md). */
+    int streaming_stores;
 } pel_stencil_blocking;
 
 /** An immutable stencil; share it freely between threads. */

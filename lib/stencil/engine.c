@@ -143,7 +143,7 @@ static void compute_ends(const pel__stencil_engine *e, thread_space *ts, const l
                         : ts->end_buffer + (u * (size_t)END_WIDTH + (size_t)(x - x0 + s->offset[k][2] + r2)) * es;
             }
             s->row(out + (size_t)(x - xa) * es, ts->term_ptr, s->coefficients, s->nterms,
-                   rhs_row ? rhs_row + (size_t)wrapped * es : NULL, e->rhs_weight, (size_t)(end - x));
+                   rhs_row ? rhs_row + (size_t)wrapped * es : NULL, e->rhs_weight, (size_t)(end - x), 0);
             x = end;
         }
     }
@@ -152,7 +152,7 @@ static void compute_ends(const pel__stencil_engine *e, thread_space *ts, const l
 /* Computes output points (c0, c1, x) for x in [xa, xb) into out (element xa)
  * from the level in `in`. */
 static void compute_row(const pel__stencil_engine *e, thread_space *ts, const level_view *in, char *out, long c0,
-                        long c1, long xa, long xb)
+                        long c1, long xa, long xb, int stream)
 {
     const pel_stencil *s = e->stencil;
     const size_t es = e->element_size;
@@ -193,7 +193,7 @@ static void compute_row(const pel__stencil_engine *e, thread_space *ts, const le
                                                : ts->row_ptr[u] + (size_t)(x + s->offset[k][2] - in->lo[2]) * es;
         }
         s->row(out + (size_t)(x - xa) * es, ts->term_ptr, s->coefficients, s->nterms,
-               rhs_row ? rhs_row + (size_t)wrapped * es : NULL, e->rhs_weight, (size_t)(end - x));
+               rhs_row ? rhs_row + (size_t)wrapped * es : NULL, e->rhs_weight, (size_t)(end - x), stream);
         x = end;
     }
 
@@ -272,18 +272,17 @@ static void run_tile(const pel__stencil_engine *e, thread_space *ts, char *src, 
     size_t index = tile_index;
     level_view grid_in, ring_in, ring_out;
 
-    /* Tiles are numbered with axis 1 slowest, so a static partition gives
-     * each thread a contiguous band of axis 1 (what pel_stencil_grid_alloc
-     * first-touches). */
+    /* Tiles are numbered axis 0 slowest, then axis 1, then axis 2, so a
+     * static partition gives each thread a contiguous band. */
     {
         long i2 = (long)(index % (size_t)e->ntiles[2]);
-        long i1 = (long)(index / (size_t)e->ntiles[2]);
-        tlo[0] = 0;
-        thi[0] = e->n[0];
-        tlo[1] = i1 * e->tile[1];
-        thi[1] = tlo[1] + e->tile[1] < e->n[1] ? tlo[1] + e->tile[1] : e->n[1];
-        tlo[2] = i2 * e->tile[2];
-        thi[2] = tlo[2] + e->tile[2] < e->n[2] ? tlo[2] + e->tile[2] : e->n[2];
+        long i1 = (long)(index / (size_t)e->ntiles[2] % (size_t)e->ntiles[1]);
+        long i0 = (long)(index / (size_t)e->ntiles[2] / (size_t)e->ntiles[1]);
+        const long at[3] = {i0, i1, i2};
+        for (int a = 0; a < 3; a++) {
+            tlo[a] = at[a] * e->tile[a];
+            thi[a] = tlo[a] + e->tile[a] < e->n[a] ? tlo[a] + e->tile[a] : e->n[a];
+        }
     }
     memset(&grid_in, 0, sizeof grid_in);
     grid_in.base = src;
@@ -339,13 +338,13 @@ static void run_tile(const pel__stencil_engine *e, thread_space *ts, char *src, 
                     ring_out.lo[1] = lo[1];
                     for (long c1 = lo[1]; c1 < hi[1]; c1++) {
                         char *row = ring_out.slot[0] + (size_t)((c1 - lo[1]) * ring_out.row_stride) * es;
-                        compute_row(e, ts, in, row + (size_t)e->r[2] * es, q, c1, lo[2], hi[2]);
+                        compute_row(e, ts, in, row + (size_t)e->r[2] * es, q, c1, lo[2], hi[2], 0);
                         fill_ghost_columns(e, ts, row, lo[2], hi[2]);
                     }
                 } else {
                     for (long c1 = lo[1]; c1 < hi[1]; c1++)
                         compute_row(e, ts, in, dst + (size_t)((q * e->n[1] + c1) * e->n[2] + lo[2]) * es, q, c1,
-                                    lo[2], hi[2]);
+                                    lo[2], hi[2], e->stream);
                 }
             }
         }
@@ -367,7 +366,7 @@ static void fill_row(char *row, size_t count, double value, size_t es)
 pel_status pel__stencil_run(const pel__stencil_engine *e, char *a, char *b, size_t nsteps, int *in_b)
 {
     const size_t es = e->element_size, T = e->time_block;
-    const size_t ntiles = (size_t)e->ntiles[1] * (size_t)e->ntiles[2];
+    const size_t ntiles = (size_t)e->ntiles[0] * (size_t)e->ntiles[1] * (size_t)e->ntiles[2];
     const size_t m = 2 * (size_t)e->r[0] + 1;
     const size_t nblocks = (nsteps + T - 1) / T;
     size_t scratch_bytes, row_len, per_thread, total;
@@ -422,9 +421,14 @@ pel_status pel__stencil_run(const pel__stencil_engine *e, char *a, char *b, size
         for (size_t block = 0; block < nblocks; block++) {
             size_t steps = nsteps - block * T < T ? nsteps - block * T : T;
             char *src = block % 2 ? b : a, *dst = block % 2 ? a : b;
-#pragma omp for schedule(static)
+#pragma omp for schedule(static) nowait
             for (size_t tile = 0; tile < ntiles; tile++)
                 run_tile(e, &ts, src, dst, tile, steps);
+            /* Streaming stores are weakly ordered: fence them before the
+             * barrier so the next block (or the caller) reads them. */
+            if (e->stream)
+                pel__stencil_store_fence();
+#pragma omp barrier
         }
     }
     pel_free(memory);

@@ -21,6 +21,7 @@ typedef struct pel__stencil_engine {
     long tile[3], ntiles[3];
     size_t time_block;
     int nthreads;
+    int stream; /* non-temporal stores into the destination grid */
 } pel__stencil_engine;
 
 /* Fills e->tile / e->time_block from the override (fields 0 = automatic) and

@@ -12,18 +12,23 @@
 /* Computes out[i] for i in [0, n): acc = c[0]*in[0][i]; acc = acc + c[k]*in[k][i]
  * for k = 1..nterms-1; then acc = acc + w*rhs[i] when rhs is not NULL. The
  * pointers are double* or float* by the stencil's precision; in[k] already
- * points at the element that lines up with out[0]. */
+ * points at the element that lines up with out[0]. stream nonzero asks for
+ * non-temporal stores where possible (call pel__stencil_store_fence() before
+ * other threads read the output). */
 typedef void (*pel__stencil_row_fn)(void *out, const void *const *in, const void *coefficients, size_t nterms,
-                                    const void *rhs, const void *rhs_weight, size_t n);
+                                    const void *rhs, const void *rhs_weight, size_t n, int stream);
+
+/* Orders this thread's non-temporal stores before what follows (sfence). */
+void pel__stencil_store_fence(void);
 
 void pel__stencil_row_d_generic(void *out, const void *const *in, const void *coefficients, size_t nterms,
-                                const void *rhs, const void *rhs_weight, size_t n);
+                                const void *rhs, const void *rhs_weight, size_t n, int stream);
 void pel__stencil_row_d_avx2(void *out, const void *const *in, const void *coefficients, size_t nterms,
-                             const void *rhs, const void *rhs_weight, size_t n);
+                             const void *rhs, const void *rhs_weight, size_t n, int stream);
 void pel__stencil_row_s_generic(void *out, const void *const *in, const void *coefficients, size_t nterms,
-                                const void *rhs, const void *rhs_weight, size_t n);
+                                const void *rhs, const void *rhs_weight, size_t n, int stream);
 void pel__stencil_row_s_avx2(void *out, const void *const *in, const void *coefficients, size_t nterms,
-                             const void *rhs, const void *rhs_weight, size_t n);
+                             const void *rhs, const void *rhs_weight, size_t n, int stream);
 
 /* The best row kernel for this CPU and precision (the registry). */
 pel__stencil_row_fn pel__stencil_row_kernel(pel_precision precision);
