@@ -37,7 +37,8 @@ class _Boundary(Structure):
 
 
 class _Blocking(Structure):
-    _fields_ = [("tile", c_size_t * 3), ("time_block", c_size_t), ("cache_bytes", c_size_t)]
+    _fields_ = [("tile", c_size_t * 3), ("time_block", c_size_t), ("cache_bytes", c_size_t),
+                ("streaming_stores", c_int)]
 
 
 def _decl(name, argtypes, status=True, restype=None):
@@ -119,7 +120,7 @@ def _faces(func, bc, ndim):
 def _blocking(func, blocking):
     if blocking is None:
         return None
-    unknown = set(blocking) - {"tile", "time_block", "cache_bytes"}
+    unknown = set(blocking) - {"tile", "time_block", "cache_bytes", "streaming_stores"}
     if unknown:
         raise ValueError(f"{func}: unknown blocking keys {sorted(unknown)}")
     b = _Blocking()
@@ -130,6 +131,7 @@ def _blocking(func, blocking):
         b.tile[i] = int(t)
     b.time_block = int(blocking.get("time_block", 0))
     b.cache_bytes = int(blocking.get("cache_bytes", 0))
+    b.streaming_stores = 1 if blocking.get("streaming_stores", False) else 0
     return byref(b)
 
 
@@ -206,8 +208,9 @@ class Stencil:
         The grid is converted to the stencil's dtype when that loses nothing
         (TypeError otherwise). ``rhs`` (same shape) is required for a stencil
         with an rhs term. ``blocking`` is an optional dict with ``tile``
-        (per-axis sizes), ``time_block`` and ``cache_bytes``; it never changes
-        the result, only the speed."""
+        (per-axis sizes), ``time_block``, ``cache_bytes`` and
+        ``streaming_stores`` (bool: non-temporal stores of the destination);
+        it never changes the result, only the speed."""
         func = "Stencil.apply"
         dtype, ndim = self.dtype, self.ndim
         g = _grid_input(func, grid, dtype, ndim)

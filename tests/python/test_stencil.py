@@ -63,6 +63,8 @@ def test_apply_bit_identical(rng, dtype, ndim, shape, radius, threads):
     assert np.array_equal(u, u0)                                  # input untouched
     blocked = st.apply(u, 5, bc=kinds, blocking={"tile": [4] * ndim, "time_block": 2})
     assert np.array_equal(blocked, want)
+    streamed = st.apply(u, 5, bc=kinds, blocking={"streaming_stores": True})
+    assert np.array_equal(streamed, want)
 
 
 def test_against_scipy_ndimage(rng):
