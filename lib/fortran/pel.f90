@@ -261,6 +261,7 @@ module pel
       integer(c_size_t) :: tile(3) = 0
       integer(c_size_t) :: time_block = 0
       integer(c_size_t) :: cache_bytes = 0
+      integer(c_int) :: streaming_stores = 0
    end type pel_stencil_blocking
 
    ! Direct bindings, under the C names: every argument as in C (pointers
