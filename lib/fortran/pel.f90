@@ -1099,7 +1099,7 @@ contains
       integer(c_size_t) :: m, n, k, a_rows, b_rows, b_cols, lda, ldb, ldc
       real(c_double) :: scale_ab, scale_c
       type(c_ptr) :: pa, pb, pc
-      logical :: direct_a, direct_b, direct_c
+      logical :: direct_a, direct_b, direct_c, contiguous_copy
 
       ta = PEL_NO_TRANS
       if (present(transa)) ta = transa
@@ -1144,7 +1144,7 @@ contains
       call view_matrix(c, pc, ldc, direct_c)
       if (.not. direct_c) then
          c_copy = c
-         call view_matrix(c_copy, pc, ldc, direct_b)
+         call view_matrix(c_copy, pc, ldc, contiguous_copy)
       end if
       status = pel_dgemm(PEL_COL_MAJOR, ta, tb, m, n, k, scale_ab, pa, lda, pb, ldb, scale_c, pc, ldc)
       if (status == PEL_OK .and. .not. direct_c) c = c_copy
@@ -1162,7 +1162,7 @@ contains
       integer(c_ptrdiff_t) :: incx, incy
       real(c_double) :: scale_ax, scale_y
       type(c_ptr) :: pa, px, py
-      logical :: direct_a, direct_x, direct_y
+      logical :: direct_a, direct_x, direct_y, contiguous_copy
 
       t = PEL_NO_TRANS
       if (present(trans)) t = trans
@@ -1195,7 +1195,7 @@ contains
       call view_vector(y, py, incy, direct_y)
       if (.not. direct_y) then
          y_copy = y
-         call view_vector(y_copy, py, incy, direct_x)
+         call view_vector(y_copy, py, incy, contiguous_copy)
       end if
       status = pel_dgemv(PEL_COL_MAJOR, t, size(a, 1, kind=c_size_t), size(a, 2, kind=c_size_t), scale_ax, pa, lda, &
                          px, incx, scale_y, py, incy)
@@ -1276,7 +1276,7 @@ contains
       real(c_double), allocatable, target :: a_copy(:, :), b_copy(:, :)
       integer(c_size_t) :: n, lda, ldb
       type(c_ptr) :: pa, pb
-      logical :: direct_a, direct_b
+      logical :: direct_a, direct_b, contiguous_copy
 
       n = size(a, 1, kind=c_size_t)
       if (size(a, 2, kind=c_size_t) /= n .or. size(b, 1, kind=c_size_t) /= n) then
@@ -1294,7 +1294,7 @@ contains
       call view_matrix(b, pb, ldb, direct_b)
       if (.not. direct_b) then
          b_copy = b
-         call view_matrix(b_copy, pb, ldb, direct_a)
+         call view_matrix(b_copy, pb, ldb, contiguous_copy)
       end if
       if (present(uplo)) then
          status = pel_dposv(PEL_COL_MAJOR, uplo, n, size(b, 2, kind=c_size_t), pa, lda, pb, ldb)
@@ -1419,7 +1419,7 @@ contains
       real(c_double), allocatable, target :: x_copy(:), y_copy(:)
       type(c_ptr) :: px, py
       integer(c_ptrdiff_t) :: incx, incy
-      logical :: direct, direct_y
+      logical :: direct, direct_y, contiguous_copy
 
       if (size(x) /= size(y)) then
          call set_error('pel_axpy: size(x)='//itoa(int(size(x), c_int64_t))//' differs from size(y)='// &
@@ -1435,7 +1435,7 @@ contains
       call view_vector(y, py, incy, direct_y)
       if (.not. direct_y) then
          y_copy = y
-         call view_vector(y_copy, py, incy, direct)
+         call view_vector(y_copy, py, incy, contiguous_copy)
       end if
       status = pel_daxpy(size(x, kind=c_size_t), alpha, px, incx, py, incy)
       if (status == PEL_OK .and. .not. direct_y) y = y_copy
