@@ -203,6 +203,8 @@ static pel_status check_strided(const char *function, batch_job *job, size_t ele
         total_a = 0;
     if (span_b == 0)
         total_b = 0;
+    if (span_c == 0)
+        total_c = 0; /* an empty C is never written */
     if (pel__ranges_overlap(job->c, total_c, job->a, total_a))
         return pel__fail(PEL_ERROR_INVALID_ARGUMENT, function, "the C batch overlaps the A batch");
     if (pel__ranges_overlap(job->c, total_c, job->b, total_b))
