@@ -6,6 +6,7 @@
  * every bad argument. */
 #include "matrix_test_util.h"
 
+#include <omp.h>
 #include <stdint.h>
 
 #include "matrix/kernels/kernels.h"
@@ -381,6 +382,39 @@ static void test_batch_bad_arguments(void)
     CU_ASSERT(memcmp(c, c0, sizeof c) == 0);
 }
 
+/* Called concurrently from an OpenMP parallel region (each thread its own C),
+ * every call runs on its calling thread and gives the serial result. */
+static void test_called_inside_parallel_region(void)
+{
+    enum { N = 9, COUNT = 50, T = 3 };
+    double *a = mt_random(N * N * COUNT, 1), *b = mt_random(N * N * COUNT, 2), *c0 = mt_random(N * N * COUNT, 3);
+    double *ref = mt_copy(c0, N * N * COUNT), *c[T];
+    int bad = 0;
+
+    mt_threads(4);
+    PEL_TEST_OK(pel_dgemm_batch_strided(PEL_ROW_MAJOR, PEL_TRANS, PEL_NO_TRANS, N, N, N, ALPHA, a, N, N * N, b, N,
+                                        N * N, BETA, ref, N, N * N, COUNT));
+    for (int t = 0; t < T; t++)
+        c[t] = mt_copy(c0, N * N * COUNT);
+#pragma omp parallel num_threads(T) reduction(+ : bad)
+    {
+        int t = omp_get_thread_num();
+        bad += pel_get_num_threads() != 1;
+        bad += pel_dgemm_batch_strided(PEL_ROW_MAJOR, PEL_TRANS, PEL_NO_TRANS, N, N, N, ALPHA, a, N, N * N, b, N,
+                                       N * N, BETA, c[t], N, N * N, COUNT) != PEL_OK;
+    }
+    CU_ASSERT_EQUAL(bad, 0);
+    for (int t = 0; t < T; t++) {
+        CU_ASSERT(memcmp(c[t], ref, N * N * COUNT * sizeof *ref) == 0);
+        free(c[t]);
+    }
+    free(a);
+    free(b);
+    free(c0);
+    free(ref);
+    mt_threads_default();
+}
+
 static void add_suites(void)
 {
     static const pel_test_case batch[] = {
@@ -389,6 +423,7 @@ static void add_suites(void)
         {"float batches", test_float_batches},
         {"alpha/beta rules, shared A, empty batch", test_batch_rules},
         {"bad arguments", test_batch_bad_arguments},
+        {"called inside an OpenMP parallel region", test_called_inside_parallel_region},
         {NULL, NULL},
     };
     pel_test_add_suite("matrix batched gemm", batch);

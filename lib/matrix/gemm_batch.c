@@ -123,7 +123,7 @@ static size_t saturating_work(size_t m, size_t n, size_t k, size_t count)
 static pel_status run_batch(const char *function, batch_job *job, size_t count)
 {
     size_t per_item = saturating_work(job->m, job->n, job->k, 1);
-    size_t elems;
+    size_t elems, chunk;
     pel__blas_scope scope;
     pel_status status;
     int nthreads;
@@ -139,7 +139,13 @@ static pel_status run_batch(const char *function, batch_job *job, size_t count)
     nthreads = pel_threads_for_work(saturating_work(job->m, job->n, job->k, count));
     if (job->m <= SMALL_LIMIT && job->n <= SMALL_LIMIT && job->k <= SMALL_LIMIT) {
         job->kernels = pel__matrix_kernels_get();
-        return pel__parallel_for(nthreads, 0, count, PEL_SCHEDULE_STATIC, 0, small_items, job);
+        /* Dynamic chunks of about 1/32 of a thread's share: a thread that is
+         * descheduled or slower (a shared node) no longer holds up the batch.
+         * Each item is still computed whole by one thread, so the bits do not
+         * depend on who takes which chunk. */
+        chunk = count / ((size_t)nthreads * 32);
+        return pel__parallel_for(nthreads, 0, count, nthreads > 1 ? PEL_SCHEDULE_DYNAMIC : PEL_SCHEDULE_STATIC,
+                                 chunk > 0 ? chunk : 1, small_items, job);
     }
     if ((status = pel__check_blas_int(function, "m", job->m)) != PEL_OK ||
         (status = pel__check_blas_int(function, "n", job->n)) != PEL_OK ||
@@ -197,6 +203,8 @@ static pel_status check_strided(const char *function, batch_job *job, size_t ele
         total_a = 0;
     if (span_b == 0)
         total_b = 0;
+    if (span_c == 0)
+        total_c = 0; /* an empty C is never written */
     if (pel__ranges_overlap(job->c, total_c, job->a, total_a))
         return pel__fail(PEL_ERROR_INVALID_ARGUMENT, function, "the C batch overlaps the A batch");
     if (pel__ranges_overlap(job->c, total_c, job->b, total_b))

@@ -17,7 +17,9 @@
  * that the next block row needs are still cached and B's lines are written
  * whole. Measured on a 4096^2 and an 8192^2 transpose (docs/matrix.md),
  * 256 x 32 beat strips of 8 rows or 8 columns by 2-3x and square tiles of
- * 32..256 by 20-50%. Consecutive tiles share a band of rows. */
+ * 32..256 by 20-50%. Consecutive tiles share a band of rows; they are
+ * handed out dynamically, 4 at a time, so a slow or preempted thread does
+ * not hold the others up. */
 enum { TILE_ROWS = 256, TILE_COLS = 32, SQUARE_TILE = 32 };
 
 /* B larger than this is written with streaming stores: it would not stay in
@@ -125,7 +127,7 @@ static pel_status omatcopy(const char *function, int single, pel_layout layout, 
                                  &job);
     return pel__parallel_for(pel_threads_for_work(work), 0,
                              ((job.rows + TILE_ROWS - 1) / TILE_ROWS) * ((job.cols + TILE_COLS - 1) / TILE_COLS),
-                             PEL_SCHEDULE_STATIC, 0, transpose_tiles, &job);
+                             PEL_SCHEDULE_DYNAMIC, 4, transpose_tiles, &job);
 }
 
 pel_status pel_domatcopy(pel_layout layout, pel_transpose trans, size_t rows, size_t cols, double alpha,
