@@ -564,6 +564,49 @@ static void test_spmm_matches_spmv_columns(void)
     PEL_TEST_OK(pel_set_min_work_per_thread(0));
 }
 
+/* Float SpMM: each column has the bits of a float SpMV, in both layouts,
+ * on 1 and 3 threads. */
+static void test_spmm_float(void)
+{
+    enum { NVEC = 3 };
+    test_csr t = powerlaw_csr(300, 250);
+    float *vf = malloc(t.nnz * sizeof *vf), x[250 * NVEC], y[300 * NVEC], y0[300 * NVEC], xj[250], yj[300];
+    pel_csr *m = NULL;
+    int mismatch = 0;
+
+    for (size_t k = 0; k < t.nnz; k++)
+        vf[k] = (float)t.values[k];
+    PEL_TEST_OK(pel_csr_create(PEL_FLOAT32, t.rows, t.cols, t.row_ptr, t.col_idx, vf, &m));
+    pel_test_fill_float(x, 250 * NVEC, 3);
+    pel_test_fill_float(y0, 300 * NVEC, 4);
+    PEL_TEST_OK(pel_set_min_work_per_thread(1));
+    for (int threads = 1; threads <= 3; threads += 2) {
+        PEL_TEST_OK(pel_set_num_threads(threads));
+        for (int row_major = 0; row_major < 2; row_major++) {
+            size_t xs = row_major ? NVEC : 1, xv = row_major ? 1 : 250, ys = row_major ? NVEC : 1,
+                   yv = row_major ? 1 : 300;
+            memcpy(y, y0, sizeof y);
+            PEL_TEST_OK(pel_csr_spmm(m, row_major ? PEL_ROW_MAJOR : PEL_COL_MAJOR, NVEC, 0.5, x,
+                                     row_major ? NVEC : 250, -2.0, y, row_major ? NVEC : 300));
+            for (size_t j = 0; j < NVEC; j++) {
+                for (size_t c = 0; c < 250; c++)
+                    xj[c] = x[c * xs + j * xv];
+                for (size_t i = 0; i < 300; i++)
+                    yj[i] = y0[i * ys + j * yv];
+                PEL_TEST_OK(pel_csr_spmv(m, 0.5, xj, -2.0, yj));
+                for (size_t i = 0; i < 300; i++)
+                    mismatch += memcmp(&yj[i], &y[i * ys + j * yv], sizeof(float)) != 0;
+            }
+        }
+    }
+    CU_ASSERT_EQUAL(mismatch, 0);
+    PEL_TEST_OK(pel_set_num_threads(0));
+    PEL_TEST_OK(pel_set_min_work_per_thread(0));
+    pel_csr_destroy(m);
+    free(vf);
+    free_csr(&t);
+}
+
 static void test_spmm_beta_zero_and_alpha_zero(void)
 {
     test_csr t = random_csr(40, 30, 9);
@@ -651,6 +694,7 @@ static void add_suites(void)
     };
     static const pel_test_case spmm[] = {
         {"columns equal SpMV, both layouts, padded ld", test_spmm_matches_spmv_columns},
+        {"float, both layouts", test_spmm_float},
         {"beta = 0 and alpha = 0", test_spmm_beta_zero_and_alpha_zero},
         {"every bad argument", test_spmm_errors},
         {NULL, NULL},
