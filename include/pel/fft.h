@@ -123,8 +123,9 @@ PEL_API pel_status pel_fft_plan_create(pel_fft_kind kind, pel_precision precisio
  * unchanged (c2r included: pel copies its input where FFTW would destroy it).
  * The arrays may have any alignment of their element type; arrays not
  * aligned like FFTW's SIMD code wants run on a second plan made for unaligned
- * data (planned once, on first use). In a forked child, a multi-threaded plan
- * runs a single-threaded twin (libgomp cannot start threads there).
+ * data (planned once, on first use). Inside an OpenMP parallel region and in
+ * a forked child (where libgomp cannot start threads), a multi-threaded plan
+ * runs a single-threaded twin, also planned on first use.
  *
  * Errors: PEL_ERROR_INVALID_ARGUMENT (NULL plan or array, in != out for an
  * in-place plan, overlapping out-of-place arrays, an array not aligned to its
