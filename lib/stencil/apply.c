@@ -2,6 +2,7 @@
  * user's axes onto the engine's three, the work buffer, the copy back. */
 #include "stencil/engine.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #include "core/error.h"
@@ -143,7 +144,13 @@ pel_status pel_stencil_apply(const pel_stencil *stencil, const size_t *dims, con
         return PEL_OK;
 
     e.rhs = rhs;
-    e.nthreads = pel_threads_for_work(count * stencil->nterms * 2 * (nsteps < 64 ? nsteps : 64));
+    {
+        /* Work units: about two flops per term, point and step (saturating). */
+        size_t work_units = count;
+        if (!pel__mul_size(work_units, stencil->nterms * 2 * (nsteps < 64 ? nsteps : 64), &work_units))
+            work_units = SIZE_MAX;
+        e.nthreads = pel_threads_for_work(work_units);
+    }
     pel__stencil_choose_blocking(&e, nsteps, blocking);
 
     other = work;
