@@ -5,6 +5,7 @@ otherwise call, baselines timed in the same run (issue 6's table).
     PEL_LIBRARY=_build/.libs/libpel.so /usr/bin/python3 python-bindings/bench.py
     ... bench.py --quick            # small sizes, a few seconds
     ... bench.py --case fft --threads 2 --rounds 5 --format json
+    ... bench.py --effort measure --wisdom /tmp/pel.wisdom   # plans once, reused
 
 Each case alternates pel and its baseline for several rounds and reports the
 median seconds of each and ratio = baseline / pel (higher is better for
@@ -175,16 +176,23 @@ def main():
     parser.add_argument("--effort", default="estimate",
                         choices=["estimate", "measure", "patient"],
                         help="FFTW planner effort of the cached plans (planned before timing)")
+    parser.add_argument("--wisdom", metavar="FILE",
+                        help="import FFTW wisdom from FILE if it exists and export it there "
+                             "afterwards, so measured plans are made once")
     parser.add_argument("--quick", action="store_true", help="small sizes, seconds in total")
     parser.add_argument("--format", choices=["table", "json"], default="table")
     args = parser.parse_args()
     pel.set_num_threads(args.threads)
     pel.fft.set_default_effort(args.effort)
+    if args.wisdom and os.path.exists(args.wisdom):
+        pel.fft.import_wisdom_file(args.wisdom)
     rng = np.random.default_rng(12345)
     rows = []
     for name in args.case or list(CASES):
         print(f"running {name} ...", file=sys.stderr, flush=True)
         CASES[name](args, rng, rows)
+    if args.wisdom:
+        pel.fft.export_wisdom_file(args.wisdom)
     if args.format == "json":
         for r in rows:
             print(json.dumps(r))

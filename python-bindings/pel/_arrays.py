@@ -117,8 +117,3 @@ def check_out(func, out, shape, dtype):
 def overlaps(out, *inputs):
     """True when @p out may share memory with one of the inputs."""
     return any(isinstance(a, np.ndarray) and np.may_share_memory(out, a) for a in inputs)
-
-
-def ptr(a):
-    """The address of an ndarray's first element, for a ctypes void*."""
-    return a.ctypes.data

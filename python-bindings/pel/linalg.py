@@ -10,6 +10,7 @@ everywhere; matmul/gemm also complex128 (complex64 is computed and returned
 as complex128, because pel has no single-complex gemm).
 """
 
+import math
 from ctypes import POINTER, byref, c_char, c_double, c_float, c_int, c_size_t, c_ssize_t, c_void_p
 
 import numpy as np
@@ -224,7 +225,7 @@ def _op(x, trans):
 def _stack(x, dtype, batch_shape, batch):
     """A stack operand as (array, item stride in elements, ld, trans)."""
     mat_shape = x.shape[-2:]
-    if x.ndim == 2 or (x.shape[:-2] != batch_shape and int(np.prod(x.shape[:-2])) == 1):
+    if x.ndim == 2 or (x.shape[:-2] != batch_shape and math.prod(x.shape[:-2]) == 1):
         mat = x.reshape(mat_shape) if x.ndim > 2 else x
         buf, trans, ld = _matrix(mat, dtype)
         return buf, 0, ld, trans
@@ -243,23 +244,29 @@ def batched_matmul(a, b, out=None):
     thread count. dtypes float32 and float64. C-contiguous stacks of the right
     dtype are used without copies.
     """
-    dtype = _arrays.kernel_dtype("batched_matmul", a, b, allowed=_REAL_TYPES)
     a = a if isinstance(a, np.ndarray) else np.asarray(a)
     b = b if isinstance(b, np.ndarray) else np.asarray(b)
+    if a.dtype == b.dtype and a.dtype in _REAL_TYPES:
+        dtype = a.dtype  # the common case, without numpy's promotion machinery
+    else:
+        dtype = _arrays.kernel_dtype("batched_matmul", a, b, allowed=_REAL_TYPES)
     if a.ndim < 2 or b.ndim < 2:
         raise ValueError(f"batched_matmul: operands must have at least 2 dimensions, got "
                          f"shapes {a.shape} and {b.shape}")
     if a.shape[-1] != b.shape[-2]:
         raise ValueError(f"batched_matmul: shapes {a.shape} and {b.shape} are not aligned "
                          f"({a.shape[-1]} != {b.shape[-2]})")
-    try:
-        batch_shape = tuple(np.broadcast_shapes(a.shape[:-2], b.shape[:-2]))
-    except ValueError:
-        raise ValueError(f"batched_matmul: batch dimensions of {a.shape} and {b.shape} do not "
-                         "broadcast") from None
+    if a.shape[:-2] == b.shape[:-2]:
+        batch_shape = a.shape[:-2]
+    else:
+        try:
+            batch_shape = tuple(np.broadcast_shapes(a.shape[:-2], b.shape[:-2]))
+        except ValueError:
+            raise ValueError(f"batched_matmul: batch dimensions of {a.shape} and {b.shape} do "
+                             "not broadcast") from None
     m, k = a.shape[-2:]
     n = b.shape[-1]
-    batch = int(np.prod(batch_shape)) if batch_shape else 1
+    batch = math.prod(batch_shape)
     result = _arrays.check_out("batched_matmul", out, batch_shape + (m, n), dtype)
     a_buf, sa, lda, ta = _stack(a, dtype, batch_shape, batch)
     b_buf, sb, ldb, tb = _stack(b, dtype, batch_shape, batch)
