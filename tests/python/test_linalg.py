@@ -1,12 +1,12 @@
 """Dense matrix wrappers against numpy: matmul/gemm, batched_matmul,
 transpose, dot, norm, solve, cholesky_solve."""
 
-import threading
 
 import numpy as np
 import pytest
 
 import pel
+from conftest import run_in_threads
 
 pytestmark = pytest.mark.skipif(not pel.has_symbol("pel_dgemm"),
                                 reason="libpel built without the matrix layer")
@@ -250,20 +250,10 @@ def test_concurrent_matmul(rng):
     stacks = [rng.uniform(-1, 1, (200, 8, 8)) for _ in range(4)]
     want = [pel.matmul(m, m) for m in mats]
     want_b = [pel.batched_matmul(s, s) for s in stacks]
-    errors = []
-
     def worker(i):
-        try:
-            for _ in range(20):
-                assert np.allclose(pel.matmul(mats[i], mats[i]), want[i], rtol=0, atol=1e-12)
-                assert np.array_equal(pel.batched_matmul(stacks[i], stacks[i]), want_b[i])
-                with pytest.raises(pel.SingularMatrixError, match="pel_dgesv"):
-                    pel.solve(np.zeros((2, 2)), np.ones(2))
-        except BaseException as exc:  # reported in the main thread
-            errors.append(exc)
-    pool = [threading.Thread(target=worker, args=(i,)) for i in range(4)]
-    for t in pool:
-        t.start()
-    for t in pool:
-        t.join()
-    assert not errors, errors
+        for _ in range(20):
+            assert np.allclose(pel.matmul(mats[i], mats[i]), want[i], rtol=0, atol=1e-12)
+            assert np.array_equal(pel.batched_matmul(stacks[i], stacks[i]), want_b[i])
+            with pytest.raises(pel.SingularMatrixError, match="pel_dgesv"):
+                pel.solve(np.zeros((2, 2)), np.ones(2))
+    run_in_threads(worker)

@@ -1,12 +1,12 @@
 """pel.stencil against a numpy reference written in pel's documented order
 of terms (bit-identical), scipy.ndimage.correlate, and numpy residuals."""
 
-import threading
 
 import numpy as np
 import pytest
 
 import pel
+from conftest import run_in_threads
 from pel import stencil as ps
 
 pytestmark = pytest.mark.skipif(not pel.has_symbol("pel_stencil_create"),
@@ -188,17 +188,7 @@ def test_concurrent_apply(rng):
     lap = ps.laplacian(3)
     grids = [rng.uniform(-1, 1, (20, 20, 20)) for _ in range(4)]
     want = [lap.apply(g, 3, bc="periodic") for g in grids]
-    errors = []
-
     def worker(i):
-        try:
-            for _ in range(10):
-                assert np.array_equal(lap.apply(grids[i], 3, bc="periodic"), want[i])
-        except BaseException as exc:
-            errors.append(exc)
-    pool = [threading.Thread(target=worker, args=(i,)) for i in range(4)]
-    for t in pool:
-        t.start()
-    for t in pool:
-        t.join()
-    assert not errors, errors
+        for _ in range(10):
+            assert np.array_equal(lap.apply(grids[i], 3, bc="periodic"), want[i])
+    run_in_threads(worker)
