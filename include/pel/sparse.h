@@ -119,7 +119,8 @@ PEL_API pel_status pel_csr_spmm(const pel_csr *matrix, pel_layout layout, size_t
  * opened or read; PEL_ERROR_PARSE for a malformed file, with the line number
  * and the reason in pel_last_error() (bad banner, a size line that is not
  * three non-negative integers, dimensions over PEL_CSR_MAX_COLS, more entries
- * than rows*cols, an index out of range, a value that is not a finite number
+ * than rows*cols, more rows than the machine's physical memory can hold row
+ * pointers for (24 bytes per row), an index out of range, a value that is not a finite number
  * of the precision, extra or missing fields, a line over 4096 bytes, a NUL
  * byte, too many or too few entries); PEL_ERROR_UNSUPPORTED for the array
  * format and complex or hermitian fields; PEL_ERROR_OUT_OF_MEMORY.
