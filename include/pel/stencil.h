@@ -160,10 +160,12 @@ PEL_API pel_status pel_stencil_apply(const pel_stencil *stencil, const size_t *d
 
 /**
  * Allocates a grid of @p dims (the stencil's ndim entries) for @p stencil's
- * precision with pel_malloc() and initialises it to zero with the same
- * static partition over threads that pel_stencil_apply() uses for its tiles,
- * so on a NUMA machine pages land near the threads that update them. Free with
- * pel_free(). Errors: NULL arguments, zero dims, overflow, out of memory.
+ * precision with pel_malloc() and initialises it to zero on pel's threads,
+ * each thread zeroing its contiguous share of every plane (of every row for a
+ * 2-D grid), the bands that multi-step pel_stencil_apply() tiles give each
+ * thread, so on a NUMA machine pages land near the threads that update them.
+ * Free with pel_free(). Errors: NULL arguments, zero dims, overflow, out of
+ * memory.
  */
 PEL_API pel_status pel_stencil_grid_alloc(const pel_stencil *stencil, const size_t *dims, void **grid);
 
@@ -172,7 +174,7 @@ PEL_API pel_status pel_stencil_grid_alloc(const pel_stencil *stencil, const size
  * (1..3) dimensions @p dims with grid spacing @p spacing (one per axis) and
  * boundary conditions @p faces by Jacobi iteration: the (2*ndim+1)-point
  * Jacobi stencil with an rhs term, run @p check_interval steps at a time
- * (temporally blocked), after which the relative residual
+ * (temporally blocked; 0 = 50), after which the relative residual
  * max|f + Laplace_h(u)| / max|f| (absolute when f = 0) is measured. Stops when
  * it is <= @p tolerance or after @p max_iterations steps. @p u holds the
  * initial guess and receives the solution; @p precision selects double or

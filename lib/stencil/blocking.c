@@ -54,12 +54,12 @@ void pel__stencil_choose_blocking(pel__stencil_engine *e, size_t nsteps, const p
 
     const int override_tiles = e->tile[0] > 0 || e->tile[1] > 0 || e->tile[2] > 0;
     const long tile0 = e->tile[0] > 0 ? e->tile[0] : e->n[0];
-    /* Rings may overflow L2 by up to its size again: the victim L3 behind it
-     * serves the overflow at a cost, modelled as a compute penalty of 25%
+    /* Rings may overflow L2 up to four times its size: the victim L3 behind it
+     * serves the overflow at a cost, modelled as a compute penalty of 10%
      * per L2 beyond 3/4 of it (measured: 3d7 256^3, T=4 with 64-row bands
      * (1.3 MB of rings) beat T=5 with 16-row bands that fit). */
     const double l2 = (double)budget;
-    budget = budget * 2;
+    budget = budget * 4;
     if (e->tile[1] > 0)
         c1[n1++] = e->tile[1];
     else
@@ -93,7 +93,7 @@ void pel__stencil_choose_blocking(pel__stencil_engine *e, size_t nsteps, const p
                 memory = (grown_width(e, 1, w1, T) * grown_width(e, 2, w2, T) / area * es + 2.0 * es) /
                          (double)T / (socket_bytes_per_ns / e->nthreads);
                 if (bytes > 0.75 * l2)
-                    compute *= 1.0 + 0.25 * (bytes / l2 - 0.75);
+                    compute *= 1.0 + 0.10 * (bytes / l2 - 0.75);
                 time = (compute > memory ? compute : memory) * rounds;
                 if (bytes > (double)budget) {
                     /* Too big: remembered only as a fallback when nothing fits. */

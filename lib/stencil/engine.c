@@ -132,7 +132,7 @@ static void compute_ends(const pel__stencil_engine *e, thread_space *ts, const l
         }
         for (long x = x0; x < x1;) {
             /* The rhs row may wrap inside a chunk on a periodic axis 2. */
-            long wrapped = mod_long(x, e->n[2]), end = x1;
+            long wrapped = rhs_row ? mod_long(x, e->n[2]) : 0, end = x1;
             if (rhs_row && end - x > e->n[2] - wrapped)
                 end = x + (e->n[2] - wrapped);
             for (size_t k = 0; k < s->nterms; k++) {
@@ -160,12 +160,23 @@ static void compute_row(const pel__stencil_engine *e, thread_space *ts, const le
     const long n2 = e->n[2];
     const char *rhs_row = NULL;
     long vlo, vhi;
+    /* The ring slot of plane c0, found with one division per row; the
+     * neighbouring planes' slots follow by a conditional wrap (rows are
+     * short, so a division per input row would be a visible cost). */
+    const long slot0 = in->base ? 0 : mod_long(c0, in->m);
 
     for (size_t u = 0; u < s->nrows; u++) {
-        long a0 = c0 + s->row_offset[u][0], a1 = c1 + s->row_offset[u][1];
+        const int d0 = s->row_offset[u][0];
+        long a0 = c0 + d0, a1 = c1 + s->row_offset[u][1];
         int face = 0;
         if (resolve(e, in, 0, &a0, &face) && resolve(e, in, 1, &a1, &face)) {
-            ts->row_ptr[u] = row_pointer(e, in, a0, a1);
+            if (in->base == NULL && a0 == c0 + d0) {
+                long j = slot0 + d0;
+                j = j < 0 ? j + in->m : j >= in->m ? j - in->m : j;
+                ts->row_ptr[u] = in->slot[j] + (size_t)((a1 - in->lo[1]) * in->row_stride + in->x_offset) * es;
+            } else {
+                ts->row_ptr[u] = row_pointer(e, in, a0, a1);
+            }
             ts->row_const[u] = 0;
         } else {
             ts->row_ptr[u] = ts->const_row[face / 2][face % 2];
@@ -183,7 +194,7 @@ static void compute_row(const pel__stencil_engine *e, thread_space *ts, const le
     if (vhi < vlo)
         vhi = vlo;
     for (long x = vlo; x < vhi;) {
-        long wrapped = mod_long(x, n2), end = vhi;
+        long wrapped = rhs_row ? mod_long(x, n2) : 0, end = vhi;
         /* The rhs row wraps at multiples of n2 on a periodic axis 2. */
         if (rhs_row && end - x > n2 - wrapped)
             end = x + (n2 - wrapped);
