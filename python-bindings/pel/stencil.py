@@ -14,16 +14,15 @@ Boundary conditions (``bc=``) are given per face:
 """
 
 import itertools
-import math
-import weakref
 from collections import namedtuple
-from ctypes import POINTER, Structure, byref, c_double, c_float, c_int, c_size_t, c_void_p
+from ctypes import POINTER, Structure, byref, c_double, c_int, c_size_t, c_void_p
 from numbers import Real
 
 import numpy as np
 
 from . import _arrays
 from ._arrays import FLOAT32, FLOAT64
+from ._core import adopt_pel_memory
 from ._errors import NotConvergedError
 from ._lib import declare
 
@@ -58,7 +57,6 @@ _info = _decl("pel_stencil_info", [c_void_p, POINTER(c_int), POINTER(c_int), POI
 _apply = _decl("pel_stencil_apply", [c_void_p, _dims_t, POINTER(_Boundary), c_void_p, c_void_p,
                                      c_void_p, c_size_t, POINTER(_Blocking), POINTER(c_void_p)])
 _grid_alloc = _decl("pel_stencil_grid_alloc", [c_void_p, _dims_t, POINTER(c_void_p)])
-_free = declare("pel_free", None, [c_void_p], status=False)
 _jacobi = _decl("pel_stencil_jacobi_poisson",
                 [c_int, c_int, _dims_t, POINTER(c_double), POINTER(_Boundary), c_void_p, c_void_p,
                  c_double, c_size_t, c_size_t, POINTER(c_size_t), POINTER(c_double)])
@@ -264,10 +262,7 @@ class Stencil:
             raise ValueError(f"Stencil.zeros: the stencil is {self.ndim}-D, shape {shape}")
         address = c_void_p()
         _grid_alloc(self._handle, (c_size_t * self.ndim)(*shape), byref(address))
-        ctype = c_double if self.dtype == FLOAT64 else c_float
-        buffer = (ctype * math.prod(shape)).from_address(address.value)
-        weakref.finalize(buffer, _free, address.value)
-        return np.frombuffer(buffer, dtype=self.dtype).reshape(shape)
+        return adopt_pel_memory(address.value, shape, self.dtype)
 
     def __repr__(self):
         return (f"<pel.stencil.Stencil {self.ndim}-D {self.shape} radius {self.radius}, "

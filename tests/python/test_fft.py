@@ -157,6 +157,10 @@ def test_fftconvolve(rng):
             got = pfft.fftconvolve(a, b, mode=mode)
             assert got.shape == want.shape
             assert np.max(np.abs(got - want)) <= 1e-12 * max(1, np.abs(want).max()) * 10
+    assert pfft.convolve_shape((9, 10), (3, 4), "valid") == (7, 7)
+    assert pfft.convolve_shape((5,), (3,), "full") == (7,)
+    with pytest.raises(pel.InvalidArgumentError, match="^pel_fft_convolve_shape: "):
+        pfft.convolve_shape((3, 5), (5, 3), "valid")
     a32 = rng.uniform(-1, 1, 30).astype(np.float32)
     assert pfft.fftconvolve(a32, a32).dtype == np.float32
     assert pfft.fftconvolve(np.ones(3), np.ones(2), axes=0).shape == (4,)
