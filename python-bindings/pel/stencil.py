@@ -233,10 +233,11 @@ class Stencil:
             if a is not g:
                 a[...] = g
         else:
-            a = np.array(g, dtype=dtype, order="C")
+            a = _arrays.new_result(g.shape, dtype)
+            a[...] = g
         if g.size == 0:
             return result
-        b = np.empty_like(a)
+        b = _arrays.new_result(g.shape, dtype)
         final = c_void_p()
         _apply(self._handle, (c_size_t * ndim)(*g.shape), faces, a.ctypes.data, b.ctypes.data,
                rhs_buf.ctypes.data if rhs_buf is not None else None, steps,
