@@ -17,12 +17,13 @@ from ._errors import (BackendError, CallbackError, InternalError, InvalidArgumen
                       PelError, PelIOError, SingularMatrixError, SizeOverflowError,
                       UnsupportedError)
 from ._lib import path as library_path
-from ._core import (backend_info, get_min_work_per_thread, get_num_threads,
+from ._core import (backend_info, empty, zeros, get_min_work_per_thread, get_num_threads,
                     get_num_threads_local, in_forked_child, reduce_sum, set_min_work_per_thread,
                     set_num_threads, set_num_threads_local, status_name, strerror, task_plan,
                     threads_for_work, version, version_number, wtime)
 
-from .linalg import batched_matmul, cholesky_solve, dot, gemm, matmul, norm, solve, transpose
+from .linalg import (axpy, batched_matmul, cholesky_solve, dot, gemm, gemv, matmul, norm, scal,
+                     solve, transpose)
 from .sparse import CSRMatrix
 from . import fft, stencil  # noqa: E402  (submodules: pel.fft.fftn, pel.stencil.Stencil)
 from ._lib import has_symbol
@@ -36,7 +37,7 @@ __all__ = [
     "library_path", "version", "version_number", "backend_info", "strerror", "status_name",
     "set_num_threads", "get_num_threads", "set_num_threads_local", "get_num_threads_local",
     "set_min_work_per_thread", "get_min_work_per_thread", "threads_for_work",
-    "in_forked_child", "wtime", "reduce_sum", "task_plan", "has_symbol",
-    "matmul", "gemm", "batched_matmul", "transpose", "dot", "norm", "solve", "cholesky_solve",
+    "in_forked_child", "wtime", "reduce_sum", "task_plan", "has_symbol", "empty", "zeros",
+    "matmul", "gemm", "gemv", "axpy", "scal", "batched_matmul", "transpose", "dot", "norm", "solve", "cholesky_solve",
     "CSRMatrix", "fft", "stencil",
 ]

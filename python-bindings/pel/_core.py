@@ -2,12 +2,15 @@
 reductions (include/pel/core.h, include/pel/exec.h)."""
 
 import ctypes
+import math
+import weakref
 from ctypes import POINTER, c_char_p, c_double, c_int, c_size_t, c_ssize_t, c_void_p
 
 import numpy as np
 
 from . import _arrays
-from ._lib import declare
+from ._errors import OutOfMemoryError, SizeOverflowError
+from ._lib import _last_error, declare
 
 _version = declare("pel_version", c_char_p, [], status=False)
 _version_number = declare("pel_version_number", c_int, [], status=False)
@@ -27,6 +30,10 @@ _wtime = declare("pel_wtime", c_double, [], status=False)
 _reduce_sum = declare("pel_reduce_sum", None, [c_void_p, c_size_t, c_ssize_t, POINTER(c_double)])
 _task_plan = declare("pel_task_plan", None,
                      [c_size_t, c_void_p, c_int, c_void_p, POINTER(c_double)])
+
+_malloc = declare("pel_malloc", c_void_p, [c_size_t], status=False)
+_calloc = declare("pel_calloc", c_void_p, [c_size_t, c_size_t], status=False)
+_free = declare("pel_free", None, [c_void_p], status=False)
 
 _SIZE_MAX = 2 ** (8 * ctypes.sizeof(c_size_t)) - 1
 _INT_MAX = 2 ** 31 - 1
@@ -159,3 +166,45 @@ def task_plan(costs, nthreads):
     _task_plan(c.shape[0], c.ctypes.data if c.shape[0] else None, nthreads,
                assignment.ctypes.data, makespan)
     return assignment, makespan.value
+
+
+def adopt_pel_memory(address, shape, dtype):
+    """An ndarray over memory from pel's allocator that hands it back to
+    pel_free() when the array and every view of it are gone."""
+    dtype = np.dtype(dtype)
+    nbytes = math.prod(shape) * dtype.itemsize
+    buffer = (ctypes.c_char * max(1, nbytes)).from_address(address)
+    weakref.finalize(buffer, _free, address)
+    return np.frombuffer(buffer, dtype=dtype, count=math.prod(shape)).reshape(shape)
+
+
+def _allocate(func, shape, dtype, zero):
+    shape = (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(int(v) for v in shape)
+    if any(v < 0 for v in shape):
+        raise ValueError(f"{func}: negative dimension in {shape}")
+    dtype = np.dtype(dtype)
+    count = math.prod(shape)
+    if count * dtype.itemsize > _SIZE_MAX:
+        raise SizeOverflowError(f"{func}: {shape} of {dtype} needs more than SIZE_MAX bytes",
+                                function=func, status=SizeOverflowError.status)
+    address = _calloc(count, dtype.itemsize) if zero else _malloc(count * dtype.itemsize)
+    if not address:
+        # pel_malloc/pel_calloc return NULL (no status) and leave the reason
+        # in the thread's last error, read here on the same thread.
+        raise OutOfMemoryError(_last_error(), function="pel_calloc" if zero else "pel_malloc",
+                               status=OutOfMemoryError.status)
+    return adopt_pel_memory(address, shape, dtype)
+
+
+def empty(shape, dtype=np.float64):
+    """An uninitialised C-ordered array from pel's allocator: 64-byte aligned
+    (2 MiB and on transparent huge pages from 4 MiB up). Freed when the array
+    and its views are gone. Raises pel.OutOfMemoryError (a MemoryError)."""
+    return _allocate("empty", shape, dtype, False)
+
+
+def zeros(shape, dtype=np.float64):
+    """Like :func:`empty`, zeroed by pel_calloc on pel's threads with a
+    static partition, so on a NUMA machine each page is first touched by the
+    thread that will use that part in a static-schedule kernel."""
+    return _allocate("zeros", shape, dtype, True)

@@ -84,6 +84,7 @@ _wisdom_import_string = _decl("pel_fft_wisdom_import_string", [c_int, c_char_p])
 _wisdom_forget = _decl("pel_fft_wisdom_forget", [], status=False)
 _convolve = _decl("pel_fft_convolve", [c_int, _dims_t, c_void_p, _dims_t, c_void_p, c_int,
                                        c_void_p])
+_convolve_shape = _decl("pel_fft_convolve_shape", [c_int, _dims_t, _dims_t, c_int, _dims_t])
 _free = declare("pel_free", None, [c_void_p], status=False)
 
 
@@ -393,16 +394,27 @@ def fftconvolve(in1, in2, mode="full", axes=None):
                          "other in every dimension")
     af = _arrays.as_input(a, FLOAT64)
     bf = _arrays.as_input(b, FLOAT64)
-    if mode == "full":
-        shape = tuple(p + q - 1 for p, q in zip(a.shape, b.shape))
-    elif mode == "same":
-        shape = a.shape
-    else:
-        shape = tuple(abs(p - q) + 1 for p, q in zip(a.shape, b.shape))
-    out = np.empty(shape, dtype=FLOAT64)
+    out = _arrays.new_result(convolve_shape(a.shape, b.shape, mode), FLOAT64)
     _convolve(a.ndim, _dims(a.shape), af.ctypes.data, _dims(b.shape), bf.ctypes.data,
               _MODES[mode], out.ctypes.data)
     return out if dtype == FLOAT64 else out.astype(dtype)
+
+
+def convolve_shape(shape1, shape2, mode="full"):
+    """The shape of ``fftconvolve`` of arrays of these shapes (rank 1 to 3),
+    from pel_fft_convolve_shape."""
+    shape1 = tuple(int(v) for v in shape1)
+    shape2 = tuple(int(v) for v in shape2)
+    if mode not in _MODES:
+        raise ValueError(f"convolve_shape: mode must be 'full', 'same' or 'valid', not {mode!r}")
+    if len(shape1) != len(shape2):
+        raise ValueError("convolve_shape: the shapes have different ranks")
+    if any(v < 0 for v in shape1 + shape2):
+        raise ValueError("convolve_shape: negative dimension")
+    rank = len(shape1)
+    out = (c_size_t * max(1, rank))()
+    _convolve_shape(rank, _dims(shape1), _dims(shape2), _MODES[mode], out)
+    return tuple(out[:rank])
 
 
 # --------------------------------------------------------------- plan cache

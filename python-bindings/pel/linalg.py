@@ -50,6 +50,24 @@ _OMATCOPY = {
     FLOAT64: _decl("pel_domatcopy", [c_int, c_int, _sz, _sz, c_double, _p, _sz, _p, _sz]),
     FLOAT32: _decl("pel_somatcopy", [c_int, c_int, _sz, _sz, c_float, _p, _sz, _p, _sz]),
 }
+_GEMV = {
+    FLOAT64: _decl("pel_dgemv", [c_int, c_int, _sz, _sz, c_double, _p, _sz, _p, _ss, c_double, _p,
+                                 _ss]),
+    FLOAT32: _decl("pel_sgemv", [c_int, c_int, _sz, _sz, c_float, _p, _sz, _p, _ss, c_float, _p,
+                                 _ss]),
+}
+_AXPY = {
+    FLOAT64: _decl("pel_daxpy", [_sz, c_double, _p, _ss, _p, _ss]),
+    FLOAT32: _decl("pel_saxpy", [_sz, c_float, _p, _ss, _p, _ss]),
+}
+_SCAL = {
+    FLOAT64: _decl("pel_dscal", [_sz, c_double, _p, _ss]),
+    FLOAT32: _decl("pel_sscal", [_sz, c_float, _p, _ss]),
+}
+_TRANSPOSE_SQUARE = {
+    FLOAT64: _decl("pel_dtranspose_square", [_sz, _p, _sz]),
+    FLOAT32: _decl("pel_stranspose_square", [_sz, _p, _sz]),
+}
 _DOT = {
     FLOAT64: (_decl("pel_ddot", [_sz, _p, _ss, _p, _ss, POINTER(c_double)]), c_double),
     FLOAT32: (_decl("pel_sdot", [_sz, _p, _ss, _p, _ss, POINTER(c_float)]), c_float),
@@ -290,6 +308,13 @@ def transpose(a, out=None, alpha=1.0):
     dtype = _arrays.kernel_dtype("transpose", a, allowed=_REAL_TYPES)
     a = _as_2d("transpose", a, dtype, "a")
     rows, cols = a.shape
+    if (out is a and rows == cols and alpha == 1 and a.dtype == dtype and a.flags.aligned
+            and a.flags.writeable and a.strides[1] == dtype.itemsize
+            and a.strides[0] % dtype.itemsize == 0 and a.strides[0] >= a.strides[1] * cols):
+        # In place: pel swaps tiles pairwise (square matrices, any leading
+        # dimension), no second buffer.
+        _TRANSPOSE_SQUARE[dtype](rows, a.ctypes.data, max(1, a.strides[0] // dtype.itemsize))
+        return a
     result = _arrays.check_out("transpose", out, (cols, rows), dtype)
     buf, trans, ld = _matrix(a, dtype)
     target = np.empty_like(result) if _arrays.overlaps(result, a) else result
@@ -443,3 +468,86 @@ def cholesky_solve(a, b, lower=True, out=None):
     _POSV[dtype](ROW_MAJOR, LOWER if lower else UPPER, n, nrhs, a_buf.ctypes.data, max(1, n),
                  rhs.ctypes.data, max(1, nrhs))
     return _finish(work, result)
+
+
+def gemv(alpha, a, x, beta=0.0, y=None, trans=False, overwrite_y=False):
+    """``alpha * op(a) @ x + beta * y`` with the signature of
+    ``scipy.linalg.blas.dgemv`` (OpenBLAS gemv on pel's threads). ``x`` and
+    ``y`` may be strided or reversed 1-D views (read in place). With
+    ``overwrite_y`` and a ``y`` of the right dtype the result is written into
+    ``y``; otherwise a new array is returned. beta = 0: ``y`` is not read."""
+    dtype = _arrays.kernel_dtype("gemv", a, x, *(() if y is None else (y,)),
+                                 allowed=_REAL_TYPES)
+    a = _as_2d("gemv", a, dtype, "a")
+    xa = x if isinstance(x, np.ndarray) else np.asarray(x)
+    rows, cols = (a.shape[1], a.shape[0]) if trans else a.shape
+    if xa.ndim != 1 or xa.shape[0] != cols:
+        raise ValueError(f"gemv: x must have shape ({cols},), got {xa.shape}")
+    a_buf, ta, lda = _matrix(a, dtype)
+    op = (TRANS if ta == NO_TRANS else NO_TRANS) if trans else ta
+    # _matrix describes a as op_a(row-major buffer); gemv's trans composes.
+    m, n = (a.shape if ta == NO_TRANS else (a.shape[1], a.shape[0]))
+    xk, xp, incx = _vector(xa, dtype)
+    if y is None:
+        if beta != 0:
+            raise ValueError("gemv: beta is nonzero but y is not given")
+        result = np.empty(rows, dtype=dtype)
+    else:
+        ya = y if isinstance(y, np.ndarray) else np.asarray(y)
+        if ya.shape != (rows,):
+            raise ValueError(f"gemv: y must have shape ({rows},), got {ya.shape}")
+        in_place = (overwrite_y and isinstance(y, np.ndarray) and ya.dtype == dtype
+                    and ya.flags.aligned and ya.flags.writeable
+                    and not _arrays.overlaps(ya, a, xa))
+        result = ya if in_place else np.array(ya, dtype=dtype)
+    if rows == 0:
+        return result
+    rk, rp, incy = _vector(result, dtype)
+    if rk is not result:  # not addressable in place: use a contiguous copy
+        rk = np.ascontiguousarray(result)
+    _GEMV[dtype](ROW_MAJOR, op, m, n, _real(alpha), a_buf.ctypes.data, lda, xp, incx,
+                 _real(beta), rp if rk is result else rk.ctypes.data, incy if rk is result else 1)
+    if rk is not result:
+        result[...] = rk
+    return result
+
+
+def _in_place_vector(func, y, dtype):
+    if not (isinstance(y, np.ndarray) and y.ndim == 1 and y.dtype == dtype
+            and y.flags.writeable and y.flags.aligned and y.strides[0] != 0
+            and y.strides[0] % dtype.itemsize == 0):
+        raise TypeError(f"{func}: the updated vector must be a writeable 1-D {dtype} ndarray "
+                        "(updates happen in place, so it cannot be converted)")
+    return _vector(y, dtype)
+
+
+def axpy(a, x, y):
+    """``y += a * x`` in place (pel_daxpy/saxpy; elementwise, bit-identical for
+    any thread count) and returns ``y``. ``y`` must be a writeable 1-D
+    float32/float64 array (strided views are fine); ``x`` is converted to
+    its dtype when that loses nothing."""
+    ya = y
+    if not isinstance(ya, np.ndarray) or ya.dtype not in _REAL_TYPES:
+        raise TypeError("axpy: y must be a float32 or float64 ndarray")
+    dtype = ya.dtype
+    xa = x if isinstance(x, np.ndarray) else np.asarray(x)
+    if not np.can_cast(xa.dtype, dtype, "safe"):
+        raise TypeError(f"axpy: {xa.dtype} x with {dtype} y would lose precision")
+    if xa.shape != ya.shape:
+        raise ValueError(f"axpy: x has shape {xa.shape}, y {ya.shape}")
+    yk, yp, incy = _in_place_vector("axpy", ya, dtype)
+    if _arrays.overlaps(ya, xa) and not (xa is ya):
+        xa = xa.copy()
+    xk, xp, incx = _vector(xa, dtype)
+    _AXPY[dtype](ya.shape[0], _real(a), xp, incx, yp, incy)
+    return y
+
+
+def scal(alpha, x):
+    """``x *= alpha`` in place (pel_dscal/sscal) and returns ``x``; IEEE
+    multiplication (alpha = 0 turns NaN and Inf into NaN)."""
+    if not isinstance(x, np.ndarray) or x.dtype not in _REAL_TYPES:
+        raise TypeError("scal: x must be a float32 or float64 ndarray")
+    xk, xp, incx = _in_place_vector("scal", x, x.dtype)
+    _SCAL[x.dtype](x.shape[0], _real(alpha), xp, incx)
+    return x

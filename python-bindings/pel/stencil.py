@@ -22,6 +22,7 @@ import numpy as np
 
 from . import _arrays
 from ._arrays import FLOAT32, FLOAT64
+from ._core import adopt_pel_memory
 from ._errors import NotConvergedError
 from ._lib import declare
 
@@ -55,6 +56,7 @@ _info = _decl("pel_stencil_info", [c_void_p, POINTER(c_int), POINTER(c_int), POI
                                    POINTER(c_size_t)])
 _apply = _decl("pel_stencil_apply", [c_void_p, _dims_t, POINTER(_Boundary), c_void_p, c_void_p,
                                      c_void_p, c_size_t, POINTER(_Blocking), POINTER(c_void_p)])
+_grid_alloc = _decl("pel_stencil_grid_alloc", [c_void_p, _dims_t, POINTER(c_void_p)])
 _jacobi = _decl("pel_stencil_jacobi_poisson",
                 [c_int, c_int, _dims_t, POINTER(c_double), POINTER(_Boundary), c_void_p, c_void_p,
                  c_double, c_size_t, c_size_t, POINTER(c_size_t), POINTER(c_double)])
@@ -231,10 +233,11 @@ class Stencil:
             if a is not g:
                 a[...] = g
         else:
-            a = np.array(g, dtype=dtype, order="C")
+            a = _arrays.new_result(g.shape, dtype)
+            a[...] = g
         if g.size == 0:
             return result
-        b = np.empty_like(a)
+        b = _arrays.new_result(g.shape, dtype)
         final = c_void_p()
         _apply(self._handle, (c_size_t * ndim)(*g.shape), faces, a.ctypes.data, b.ctypes.data,
                rhs_buf.ctypes.data if rhs_buf is not None else None, steps,
@@ -247,6 +250,20 @@ class Stencil:
         return result
 
     __call__ = apply
+
+    def zeros(self, shape):
+        """A zeroed grid of ``shape`` for this stencil, allocated by pel
+        (64-byte aligned, huge pages when large) and zeroed on pel's threads
+        in the bands that :meth:`apply` gives each thread, so that on a NUMA
+        machine each page lands near the thread that updates it. A normal
+        ndarray; the memory is returned to pel when the array and every view
+        of it are gone."""
+        shape = tuple(int(v) for v in shape)
+        if len(shape) != self.ndim:
+            raise ValueError(f"Stencil.zeros: the stencil is {self.ndim}-D, shape {shape}")
+        address = c_void_p()
+        _grid_alloc(self._handle, (c_size_t * self.ndim)(*shape), byref(address))
+        return adopt_pel_memory(address.value, shape, self.dtype)
 
     def __repr__(self):
         return (f"<pel.stencil.Stencil {self.ndim}-D {self.shape} radius {self.radius}, "

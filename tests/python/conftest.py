@@ -27,3 +27,23 @@ def threads():
     pel.set_num_threads(0)
     pel.set_num_threads_local(0)
     pel.set_min_work_per_thread(0)
+
+
+def run_in_threads(worker, count=4):
+    """Runs worker(i) for i < count on Python threads at the same time and
+    re-raises the first failure in the calling (pytest's) thread."""
+    import threading
+    errors = []
+
+    def guarded(i):
+        try:
+            worker(i)
+        except BaseException as exc:  # reported in the main thread
+            errors.append(exc)
+    pool = [threading.Thread(target=guarded, args=(i,)) for i in range(count)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    if errors:
+        raise errors[0]

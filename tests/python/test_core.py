@@ -218,3 +218,23 @@ def test_pip_install_offline(tmp_path):
                  PYTHONPATH=str(target), PEL_LIBRARY=pel.library_path)
     assert check.returncode == 0, check.stderr
     assert check.stdout.startswith(str(target)) and pel.version() in check.stdout
+
+
+def test_pel_allocated_arrays():
+    a = pel.zeros((1000, 700))
+    assert a.shape == (1000, 700) and a.dtype == np.float64 and not a.any()
+    assert a.ctypes.data % (2 << 20) == 0          # >= 4 MiB: 2 MiB aligned for huge pages
+    a += 1.0
+    row = a[5]
+    del a                                           # the view keeps pel's memory alive
+    assert row.sum() == 700.0
+    b = pel.empty(7, np.complex64)
+    assert b.shape == (7,) and b.dtype == np.complex64 and b.ctypes.data % 64 == 0
+    assert pel.zeros(0).shape == (0,)
+    with pytest.raises(pel.SizeOverflowError, match="SIZE_MAX"):
+        pel.empty((2 ** 62, 8))
+    with pytest.raises(pel.OutOfMemoryError, match="^pel_malloc: ") as info:
+        pel.empty(2 ** 43)                          # 64 TiB
+    assert isinstance(info.value, MemoryError)
+    with pytest.raises(ValueError, match="negative"):
+        pel.zeros((-1, 2))

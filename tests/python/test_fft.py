@@ -1,11 +1,11 @@
 """pel.fft against numpy.fft and scipy.signal.fftconvolve."""
 
-import threading
 
 import numpy as np
 import pytest
 
 import pel
+from conftest import run_in_threads
 from pel import fft as pfft
 
 pytestmark = pytest.mark.skipif(not pel.has_symbol("pel_fft_c2c"),
@@ -157,6 +157,10 @@ def test_fftconvolve(rng):
             got = pfft.fftconvolve(a, b, mode=mode)
             assert got.shape == want.shape
             assert np.max(np.abs(got - want)) <= 1e-12 * max(1, np.abs(want).max()) * 10
+    assert pfft.convolve_shape((9, 10), (3, 4), "valid") == (7, 7)
+    assert pfft.convolve_shape((5,), (3,), "full") == (7,)
+    with pytest.raises(pel.InvalidArgumentError, match="^pel_fft_convolve_shape: "):
+        pfft.convolve_shape((3, 5), (5, 3), "valid")
     a32 = rng.uniform(-1, 1, 30).astype(np.float32)
     assert pfft.fftconvolve(a32, a32).dtype == np.float32
     assert pfft.fftconvolve(np.ones(3), np.ones(2), axes=0).shape == (4,)
@@ -241,20 +245,10 @@ def test_plan(rng):
 def test_concurrent_transforms(rng):
     xs = [crand(rng, (64, 64)) for _ in range(4)]
     want = [pfft.fft2(x) for x in xs]
-    errors = []
-
     def worker(i):
-        try:
-            for _ in range(20):
-                assert np.array_equal(pfft.fft2(xs[i]), want[i])
-        except BaseException as exc:
-            errors.append(exc)
-    pool = [threading.Thread(target=worker, args=(i,)) for i in range(4)]
-    for t in pool:
-        t.start()
-    for t in pool:
-        t.join()
-    assert not errors, errors
+        for _ in range(20):
+            assert np.array_equal(pfft.fft2(xs[i]), want[i])
+    run_in_threads(worker)
 
 
 def test_memory_and_overflow_errors():

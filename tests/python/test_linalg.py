@@ -1,12 +1,12 @@
 """Dense matrix wrappers against numpy: matmul/gemm, batched_matmul,
 transpose, dot, norm, solve, cholesky_solve."""
 
-import threading
 
 import numpy as np
 import pytest
 
 import pel
+from conftest import run_in_threads
 
 pytestmark = pytest.mark.skipif(not pel.has_symbol("pel_dgemm"),
                                 reason="libpel built without the matrix layer")
@@ -250,20 +250,64 @@ def test_concurrent_matmul(rng):
     stacks = [rng.uniform(-1, 1, (200, 8, 8)) for _ in range(4)]
     want = [pel.matmul(m, m) for m in mats]
     want_b = [pel.batched_matmul(s, s) for s in stacks]
-    errors = []
-
     def worker(i):
-        try:
-            for _ in range(20):
-                assert np.allclose(pel.matmul(mats[i], mats[i]), want[i], rtol=0, atol=1e-12)
-                assert np.array_equal(pel.batched_matmul(stacks[i], stacks[i]), want_b[i])
-                with pytest.raises(pel.SingularMatrixError, match="pel_dgesv"):
-                    pel.solve(np.zeros((2, 2)), np.ones(2))
-        except BaseException as exc:  # reported in the main thread
-            errors.append(exc)
-    pool = [threading.Thread(target=worker, args=(i,)) for i in range(4)]
-    for t in pool:
-        t.start()
-    for t in pool:
-        t.join()
-    assert not errors, errors
+        for _ in range(20):
+            assert np.allclose(pel.matmul(mats[i], mats[i]), want[i], rtol=0, atol=1e-12)
+            assert np.array_equal(pel.batched_matmul(stacks[i], stacks[i]), want_b[i])
+            with pytest.raises(pel.SingularMatrixError, match="pel_dgesv"):
+                pel.solve(np.zeros((2, 2)), np.ones(2))
+    run_in_threads(worker)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_gemv_axpy_scal(rng, dtype):
+    a = rand(rng, (7, 5), dtype)
+    x = rand(rng, 5, dtype)
+    z = rand(rng, 7, dtype)
+    close(pel.gemv(1.5, a, x), 1.5 * a @ x, dtype)
+    close(pel.gemv(1.5, a, z, trans=True), 1.5 * a.T @ z, dtype)
+    close(pel.gemv(1.0, np.asfortranarray(a), x), a @ x, dtype)
+    close(pel.gemv(1.0, np.asfortranarray(a), z, trans=True), a.T @ z, dtype)
+    close(pel.gemv(2.0, a, x[::-1], beta=0.5, y=z), 2 * a @ x[::-1] + 0.5 * z, dtype)
+    y = z.copy()
+    assert pel.gemv(1.0, a, x, beta=1.0, y=y, overwrite_y=True) is y
+    close(y, a @ x + z, dtype)
+    big = rand(rng, 14, dtype)
+    before = big.copy()
+    pel.gemv(1.0, a, x, beta=1.0, y=big[::2], overwrite_y=True)  # strided y in place
+    close(big[::2], a @ x + before[::2], dtype)
+    assert np.array_equal(big[1::2], before[1::2])
+    with pytest.raises(ValueError, match="x must have shape"):
+        pel.gemv(1.0, a, z)
+    with pytest.raises(ValueError, match="y is not given"):
+        pel.gemv(1.0, a, x, beta=1.0)
+    y = z.copy()
+    assert pel.axpy(2.0, z, y) is y
+    close(y, 3 * z, dtype)
+    w = rand(rng, 20, dtype)
+    w0 = w.copy()
+    pel.axpy(-1.0, w0[::-2], w[::2])                              # strided, reversed
+    close(w[::2], w0[::2] - w0[::-2], dtype)
+    assert np.array_equal(w[1::2], w0[1::2])
+    s = z.copy()
+    assert pel.scal(0.5, s) is s and np.array_equal(s, (z * dtype(0.5)).astype(dtype))
+    with pytest.raises(TypeError, match="in place"):
+        pel.scal(2.0, z.reshape(7, 1))
+    with pytest.raises(TypeError, match="lose precision"):
+        pel.axpy(1.0, np.ones(7), np.ones(7, np.float32))
+    with pytest.raises(ValueError, match="shape"):
+        pel.axpy(1.0, np.ones(3), np.ones(4))
+
+
+def test_transpose_in_place(rng):
+    a = rng.uniform(-1, 1, (37, 37))
+    want = a.T.copy()
+    assert pel.transpose(a, out=a) is a and np.array_equal(a, want)
+    big = rng.uniform(-1, 1, (20, 30))
+    block = big[2:18, 5:21]                                       # square view, ld 30
+    want = block.T.copy()
+    rest = big.copy()
+    pel.transpose(block, out=block)
+    assert np.array_equal(block, want)
+    rest[2:18, 5:21] = want
+    assert np.array_equal(big, rest)                               # nothing else touched

@@ -1,11 +1,11 @@
 """pel.CSRMatrix against scipy.sparse."""
 
-import threading
 
 import numpy as np
 import pytest
 
 import pel
+from conftest import run_in_threads
 
 pytestmark = pytest.mark.skipif(not pel.has_symbol("pel_csr_create"),
                                 reason="libpel built without the sparse layer")
@@ -135,17 +135,7 @@ def test_concurrent_spmv(rng):
     a = pel.CSRMatrix.from_scipy(random_csr(rng, 2000, 2000, 0.01))
     xs = [rng.uniform(-1, 1, 2000) for _ in range(4)]
     want = [a @ x for x in xs]
-    errors = []
-
     def worker(i):
-        try:
-            for _ in range(30):
-                assert np.array_equal(a @ xs[i], want[i])
-        except BaseException as exc:
-            errors.append(exc)
-    pool = [threading.Thread(target=worker, args=(i,)) for i in range(4)]
-    for t in pool:
-        t.start()
-    for t in pool:
-        t.join()
-    assert not errors, errors
+        for _ in range(30):
+            assert np.array_equal(a @ xs[i], want[i])
+    run_in_threads(worker)
