@@ -1,0 +1,207 @@
+#!/usr/bin/python3
+"""Benchmarks of the pel Python bindings against what a Python user would
+otherwise call, baselines timed in the same run (issue 6's table).
+
+    PEL_LIBRARY=_build/.libs/libpel.so /usr/bin/python3 python-bindings/bench.py
+    ... bench.py --quick            # small sizes, a few seconds
+    ... bench.py --case fft --threads 2 --rounds 5 --format json
+    ... bench.py --effort measure --wisdom /tmp/pel.wisdom   # plans once, reused
+
+Each case alternates pel and its baseline for several rounds and reports the
+median seconds of each and ratio = baseline / pel (higher is better for
+pel), with the issue's target. FFT plans are made before timing (the
+planner effort is printed; --effort measure plans longer and may run
+faster). Inputs are random, never zeros.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import pel  # noqa: E402  (from this source tree unless PYTHONPATH says otherwise)
+
+
+def timed(fn, reps=1):
+    t0 = time.perf_counter()
+    for _ in range(reps):
+        fn()
+    return (time.perf_counter() - t0) / reps
+
+
+def compare(pel_fn, base_fn, rounds, reps=1, base_reps=None):
+    """Median seconds per call of pel_fn and base_fn, interleaved."""
+    pel_fn()
+    base_fn()                     # warm-up: plans, caches, page faults
+    tp, tb = [], []
+    for _ in range(rounds):
+        tp.append(timed(pel_fn, reps))
+        tb.append(timed(base_fn, base_reps or reps))
+    return statistics.median(tp), statistics.median(tb)
+
+
+def rand_complex(rng, shape):
+    return rng.uniform(-1, 1, shape) + 1j * rng.uniform(-1, 1, shape)
+
+
+def fft_flops(n_points):
+    return 5.0 * n_points * np.log2(n_points)
+
+
+def case_fftn(args, rng, rows):
+    import scipy.fft
+    for n in ([32, 64] if args.quick else [128, 256]):
+        x = rand_complex(rng, (n, n, n))
+        flops = fft_flops(n ** 3)
+        tp, tn = compare(lambda: pel.fft.fftn(x), lambda: np.fft.fftn(x), args.rounds)
+        rows.append(row("pel.fft.fftn c128", f"{n}^3", tp, "numpy.fft.fftn", tn, 4.0,
+                        gflops=flops / tp / 1e9, base_gflops=flops / tn / 1e9))
+        tp, ts = compare(lambda: pel.fft.fftn(x),
+                         lambda: scipy.fft.fftn(x, workers=args.threads), args.rounds)
+        rows.append(row("pel.fft.fftn c128", f"{n}^3", tp,
+                        f"scipy.fft.fftn(workers={args.threads})", ts, 1.5,
+                        gflops=flops / tp / 1e9, base_gflops=flops / ts / 1e9))
+
+
+def case_fft1d(args, rng, rows):
+    import scipy.fft
+    n = 2 ** 14 if args.quick else 2 ** 20
+    x = rand_complex(rng, n)
+    flops = fft_flops(n)
+    reps = 20 if args.quick else 5
+    tp, ts = compare(lambda: pel.fft.fft(x), lambda: scipy.fft.fft(x, workers=args.threads),
+                     args.rounds, reps)
+    rows.append(row("pel.fft.fft c128", f"2^{int(np.log2(n))}", tp,
+                    f"scipy.fft.fft(workers={args.threads})", ts, 2.0,
+                    gflops=flops / tp / 1e9, base_gflops=flops / ts / 1e9))
+
+
+def case_stencil(args, rng, rows):
+    from scipy import ndimage
+    n = 64 if args.quick else 256
+    steps = 20
+    u = rng.uniform(-1, 1, (n, n, n))
+    lap = pel.stencil.laplacian(3)
+    weights = np.zeros((3, 3, 3))
+    weights[1, 1, 1] = -6.0
+    for o in [(0, 1, 1), (2, 1, 1), (1, 0, 1), (1, 2, 1), (1, 1, 0), (1, 1, 2)]:
+        weights[o] = 1.0
+
+    def baseline():
+        v = u
+        for _ in range(steps):
+            v = ndimage.correlate(v, weights, mode="constant", cval=0.0)
+        return v
+
+    # The baseline costs seconds per round at 256^3: fewer rounds of it.
+    tp, tb = compare(lambda: lap.apply(u, steps, bc="dirichlet"), baseline,
+                     max(1, args.rounds if args.quick else min(args.rounds, 3)))
+    points = float(n) ** 3 * steps
+    rows.append(row("pel.stencil 7-point", f"{n}^3 x{steps}", tp,
+                    f"ndimage.correlate x{steps}", tb, 20.0,
+                    gpoints=points / tp / 1e9, base_gpoints=points / tb / 1e9))
+
+
+def case_batched(args, rng, rows):
+    count = 2000 if args.quick else 20000
+    for m in (8, 16):
+        a = rng.uniform(-1, 1, (count, m, m))
+        b = rng.uniform(-1, 1, (count, m, m))
+        out = np.empty_like(a)
+        flops = 2.0 * count * m ** 3
+        reps = 10
+        tp, tn = compare(lambda: pel.batched_matmul(a, b, out=out),
+                         lambda: np.matmul(a, b, out=out), args.rounds, reps)
+        rows.append(row("pel.batched_matmul", f"{count}x{m}x{m}", tp, "numpy.matmul 3-D", tn,
+                        2.0, gflops=flops / tp / 1e9, base_gflops=flops / tn / 1e9))
+
+
+def case_overhead(args, rng, rows):
+    x = rng.uniform(-1, 1, 16)
+    y = rng.uniform(-1, 1, 16)
+    reps = 20000 if args.quick else 200000
+    tp, tn = compare(lambda: pel.dot(x, y), lambda: np.dot(x, y), args.rounds, reps)
+    r = row("pel.dot overhead", "16", tp, "numpy.dot", tn, None)
+    r["target"] = "<= 5 us/call"
+    r["met"] = tp <= 5e-6
+    rows.append(r)
+
+
+def row(case, size, tp, baseline, tb, target, **extra):
+    r = {"case": case, "size": size, "threads": pel.get_num_threads(), "seconds": tp,
+         "baseline": baseline, "baseline_seconds": tb, "ratio": tb / tp,
+         "target": None if target is None else f">= {target:g}x",
+         "met": None if target is None else tb / tp >= target}
+    r.update(extra)
+    return r
+
+
+CASES = {"fftn": case_fftn, "fft": case_fft1d, "stencil": case_stencil,
+         "batched": case_batched, "overhead": case_overhead}
+
+
+def print_table(rows):
+    head = ["case", "size", "pel s", "baseline", "baseline s", "ratio", "rate pel/base",
+            "target", "met"]
+    lines = []
+    for r in rows:
+        if "gflops" in r:
+            rate = f"{r['gflops']:.2f}/{r['base_gflops']:.2f} GFLOP/s"
+        elif "gpoints" in r:
+            rate = f"{r['gpoints']:.3f}/{r['base_gpoints']:.3f} Gpt/s"
+        else:
+            rate = f"{r['seconds'] * 1e6:.2f}/{r['baseline_seconds'] * 1e6:.2f} us/call"
+        lines.append([r["case"], r["size"], f"{r['seconds']:.4g}", r["baseline"],
+                      f"{r['baseline_seconds']:.4g}", f"{r['ratio']:.2f}", rate,
+                      r["target"] or "", "yes" if r["met"] else "NO"])
+    widths = [max(len(str(x)) for x in col) for col in zip(head, *lines)]
+    fmt = "| " + " | ".join("{:<%d}" % w for w in widths) + " |"
+    print(fmt.format(*head))
+    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for line in lines:
+        print(fmt.format(*line))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--case", action="append", choices=sorted(CASES),
+                        help="run only this case (repeatable); default: all")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--effort", default="estimate",
+                        choices=["estimate", "measure", "patient"],
+                        help="FFTW planner effort of the cached plans (planned before timing)")
+    parser.add_argument("--wisdom", metavar="FILE",
+                        help="import FFTW wisdom from FILE if it exists and export it there "
+                             "afterwards, so measured plans are made once")
+    parser.add_argument("--quick", action="store_true", help="small sizes, seconds in total")
+    parser.add_argument("--format", choices=["table", "json"], default="table")
+    args = parser.parse_args()
+    pel.set_num_threads(args.threads)
+    pel.fft.set_default_effort(args.effort)
+    if args.wisdom and os.path.exists(args.wisdom):
+        pel.fft.import_wisdom_file(args.wisdom)
+    rng = np.random.default_rng(12345)
+    rows = []
+    for name in args.case or list(CASES):
+        print(f"running {name} ...", file=sys.stderr, flush=True)
+        CASES[name](args, rng, rows)
+    if args.wisdom:
+        pel.fft.export_wisdom_file(args.wisdom)
+    if args.format == "json":
+        for r in rows:
+            print(json.dumps(r))
+        return
+    print(f"pel {pel.version()} ({pel.library_path}); {pel.backend_info()}")
+    print(f"threads={args.threads} rounds={args.rounds} fft effort={args.effort}; numpy "
+          f"{np.__version__}; medians of interleaved rounds; ratio = baseline / pel")
+    print_table(rows)
+
+
+if __name__ == "__main__":
+    main()

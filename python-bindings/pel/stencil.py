@@ -1,0 +1,335 @@
+"""Stencils (include/pel/stencil.h): constant-coefficient star and box
+stencils of any radius in 1 to 3 dimensions, applied for many steps with
+per-face boundary conditions, spatial and temporal blocking, results
+bit-identical to a plain serial loop for every thread count.
+
+Boundary conditions (``bc=``) are given per face:
+
+* a face: ``"dirichlet"`` (value 0), a number (Dirichlet with that value),
+  ``("dirichlet", value)``, ``"periodic"`` or ``"neumann"`` (zero gradient,
+  mirrored about the face);
+* ``bc`` is one face spec for every face, or a sequence with one entry per
+  axis, each a face spec or a ``(lower, upper)`` pair of face specs.
+  Periodic must be set on both faces of an axis.
+"""
+
+import itertools
+from collections import namedtuple
+from ctypes import POINTER, Structure, byref, c_double, c_int, c_size_t, c_void_p
+from numbers import Real
+
+import numpy as np
+
+from . import _arrays
+from ._arrays import FLOAT32, FLOAT64
+from ._core import adopt_pel_memory
+from ._errors import NotConvergedError
+from ._lib import declare
+
+MAX_RADIUS = 8
+_PRECISION = {FLOAT64: 0, FLOAT32: 1}
+_DTYPE = {0: FLOAT64, 1: FLOAT32}
+_SHAPES = {"star": 0, "box": 1}
+_DIRICHLET, _PERIODIC, _NEUMANN = 0, 1, 2
+
+
+class _Boundary(Structure):
+    _fields_ = [("kind", c_int), ("value", c_double)]
+
+
+class _Blocking(Structure):
+    _fields_ = [("tile", c_size_t * 3), ("time_block", c_size_t), ("cache_bytes", c_size_t),
+                ("streaming_stores", c_int)]
+
+
+def _decl(name, argtypes, status=True, restype=None):
+    return declare(name, restype, argtypes, status=status, required=False)
+
+
+_dims_t = POINTER(c_size_t)
+_create = _decl("pel_stencil_create", [c_int, c_int, c_int, c_int, POINTER(c_double), c_size_t,
+                                       c_int, c_double, POINTER(c_void_p)])
+_create_laplacian = _decl("pel_stencil_create_laplacian",
+                          [c_int, c_int, c_int, c_double, POINTER(c_void_p)])
+_destroy = _decl("pel_stencil_destroy", [c_void_p], status=False)
+_info = _decl("pel_stencil_info", [c_void_p, POINTER(c_int), POINTER(c_int), POINTER(c_int),
+                                   POINTER(c_size_t)])
+_apply = _decl("pel_stencil_apply", [c_void_p, _dims_t, POINTER(_Boundary), c_void_p, c_void_p,
+                                     c_void_p, c_size_t, POINTER(_Blocking), POINTER(c_void_p)])
+_grid_alloc = _decl("pel_stencil_grid_alloc", [c_void_p, _dims_t, POINTER(c_void_p)])
+_jacobi = _decl("pel_stencil_jacobi_poisson",
+                [c_int, c_int, _dims_t, POINTER(c_double), POINTER(_Boundary), c_void_p, c_void_p,
+                 c_double, c_size_t, c_size_t, POINTER(c_size_t), POINTER(c_double)])
+
+
+def offsets(ndim, shape="star", radius=1):
+    """The stencil's points in pel's order (lexicographic, axis 0 slowest):
+    the order of the coefficients :class:`Stencil` takes."""
+    if shape not in _SHAPES:
+        raise ValueError(f"offsets: shape must be 'star' or 'box', not {shape!r}")
+    span = range(-radius, radius + 1)
+    points = itertools.product(span, repeat=ndim)
+    if shape == "star":
+        points = (p for p in points if sum(1 for v in p if v) <= 1)
+    return list(points)
+
+
+# ----------------------------------------------------------- boundaries
+
+def _face(func, spec):
+    if isinstance(spec, str):
+        kinds = {"dirichlet": _DIRICHLET, "periodic": _PERIODIC, "neumann": _NEUMANN}
+        if spec not in kinds:
+            raise ValueError(f"{func}: unknown boundary {spec!r} (use 'dirichlet', 'periodic', "
+                             "'neumann', a number or ('dirichlet', value))")
+        return (kinds[spec], 0.0)
+    if isinstance(spec, Real):
+        return (_DIRICHLET, float(spec))
+    if _is_dirichlet_pair(spec):
+        return (_DIRICHLET, float(spec[1]))
+    raise ValueError(f"{func}: cannot read boundary condition {spec!r}")
+
+
+def _is_dirichlet_pair(spec):
+    return (isinstance(spec, tuple) and len(spec) == 2 and spec[0] == "dirichlet"
+            and isinstance(spec[1], Real))
+
+
+def _faces(func, bc, ndim):
+    """bc as the C array of 2*ndim faces."""
+    if isinstance(bc, (str, Real)) or _is_dirichlet_pair(bc):
+        per_axis = [(bc, bc)] * ndim
+    else:
+        bc = list(bc)
+        if len(bc) != ndim:
+            raise ValueError(f"{func}: bc has {len(bc)} entries for a {ndim}-D grid (give one "
+                             "per axis, or one for all faces)")
+        per_axis = []
+        for entry in bc:
+            if isinstance(entry, (str, Real)) or _is_dirichlet_pair(entry):
+                per_axis.append((entry, entry))
+            elif isinstance(entry, (tuple, list)) and len(entry) == 2:
+                per_axis.append(tuple(entry))
+            else:
+                raise ValueError(f"{func}: cannot read boundary condition {entry!r}")
+    faces = (_Boundary * (2 * ndim))()
+    for axis, (lower, upper) in enumerate(per_axis):
+        faces[2 * axis] = _Boundary(*_face(func, lower))
+        faces[2 * axis + 1] = _Boundary(*_face(func, upper))
+    return faces
+
+
+def _blocking(func, blocking):
+    if blocking is None:
+        return None
+    unknown = set(blocking) - {"tile", "time_block", "cache_bytes", "streaming_stores"}
+    if unknown:
+        raise ValueError(f"{func}: unknown blocking keys {sorted(unknown)}")
+    b = _Blocking()
+    tile = list(blocking.get("tile", ()))
+    if len(tile) > 3 or any(int(t) < 0 for t in tile):
+        raise ValueError(f"{func}: blocking tile {tile} must be up to 3 non-negative sizes")
+    for i, t in enumerate(tile):
+        b.tile[i] = int(t)
+    b.time_block = int(blocking.get("time_block", 0))
+    b.cache_bytes = int(blocking.get("cache_bytes", 0))
+    b.streaming_stores = 1 if blocking.get("streaming_stores", False) else 0
+    return byref(b)
+
+
+def _grid_input(func, grid, dtype, ndim):
+    g = grid if isinstance(grid, np.ndarray) else np.asarray(grid)
+    if g.ndim != ndim:
+        raise ValueError(f"{func}: the stencil is {ndim}-D, the grid has shape {g.shape}")
+    if g.dtype.kind not in "biuf" or not np.can_cast(g.dtype, dtype, "safe"):
+        raise TypeError(f"{func}: {g.dtype} grid with a {dtype} stencil would lose data; "
+                        f"convert it, or build the stencil with dtype={g.dtype}")
+    return g
+
+
+# ------------------------------------------------------------------ Stencil
+
+class Stencil:
+    """An immutable stencil, shareable between threads.
+
+    ``Stencil(coefficients, ndim, shape="star", radius=1, dtype=float64,
+    rhs_weight=None)``: one coefficient per point in the order of
+    :func:`offsets` (2*ndim*radius+1 for a star, (2*radius+1)**ndim for a
+    box). With ``rhs_weight`` every update adds ``rhs_weight * rhs`` last
+    (pass ``rhs=`` to :meth:`apply`). New values are
+    ``sum_k c[k] * u(p + o[k])`` summed in point order, each product rounded
+    before the addition, so a plain loop written that way gives the same bits.
+    """
+
+    def __init__(self, coefficients, ndim, shape="star", radius=1, dtype=np.float64,
+                 rhs_weight=None):
+        self._handle = c_void_p()
+        dtype = np.dtype(dtype)
+        if dtype not in _PRECISION:
+            raise TypeError(f"Stencil: dtype must be float32 or float64, not {dtype}")
+        if shape not in _SHAPES:
+            raise ValueError(f"Stencil: shape must be 'star' or 'box', not {shape!r}")
+        coeffs = np.ascontiguousarray(coefficients, dtype=FLOAT64).reshape(-1)
+        _create(_PRECISION[dtype], int(ndim), _SHAPES[shape], int(radius),
+                coeffs.ctypes.data_as(POINTER(c_double)), coeffs.shape[0],
+                0 if rhs_weight is None else 1, 0.0 if rhs_weight is None else float(rhs_weight),
+                byref(self._handle))
+        self.shape = shape
+        self.has_rhs = rhs_weight is not None
+        self._describe()
+
+    def _describe(self):
+        precision, ndim, radius, npoints = c_int(), c_int(), c_int(), c_size_t()
+        _info(self._handle, byref(precision), byref(ndim), byref(radius), byref(npoints))
+        self.dtype = _DTYPE[precision.value]
+        self.ndim, self.radius, self.npoints = ndim.value, radius.value, npoints.value
+
+    @classmethod
+    def laplacian(cls, ndim, npoints=None, spacing=1.0, dtype=np.float64):
+        """A common Laplacian scaled by 1/spacing**2: npoints 3 (1-D), 5 or 9
+        (2-D), 7, 27 or 25 (3-D); default 2*ndim+1."""
+        dtype = np.dtype(dtype)
+        if dtype not in _PRECISION:
+            raise TypeError(f"laplacian: dtype must be float32 or float64, not {dtype}")
+        obj = cls.__new__(cls)
+        obj._handle = c_void_p()
+        _create_laplacian(_PRECISION[dtype], int(ndim),
+                          2 * int(ndim) + 1 if npoints is None else int(npoints),
+                          float(spacing), byref(obj._handle))
+        obj.has_rhs = False
+        obj._describe()
+        obj.shape = "star" if obj.npoints == 2 * obj.ndim * obj.radius + 1 else "box"
+        return obj
+
+    def apply(self, grid, steps=1, bc="dirichlet", out=None, rhs=None, blocking=None):
+        """Runs ``steps`` time steps on ``grid`` (C order, the stencil's
+        ndim) with boundary conditions ``bc`` and returns the final grid.
+
+        ``grid`` is not modified unless it is also ``out``; ``out=grid``
+        (a C-contiguous array of the stencil's dtype) updates it in place.
+        The grid is converted to the stencil's dtype when that loses nothing
+        (TypeError otherwise). ``rhs`` (same shape) is required for a stencil
+        with an rhs term. ``blocking`` is an optional dict with ``tile``
+        (per-axis sizes), ``time_block``, ``cache_bytes`` and
+        ``streaming_stores`` (bool: non-temporal stores of the destination);
+        it never changes the result, only the speed."""
+        func = "Stencil.apply"
+        dtype, ndim = self.dtype, self.ndim
+        g = _grid_input(func, grid, dtype, ndim)
+        steps = int(steps)
+        if steps < 0:
+            raise ValueError(f"{func}: steps={steps} is negative")
+        faces = _faces(func, bc, ndim)
+        rhs_buf = None
+        if rhs is not None:
+            r = _grid_input(func, rhs, dtype, ndim)
+            if r.shape != g.shape:
+                raise ValueError(f"{func}: rhs has shape {r.shape}, the grid {g.shape}")
+            rhs_buf = _arrays.as_input(r, dtype)
+        result = _arrays.check_out(func, out, g.shape, dtype)
+        # buffer A starts with the grid; B is the second time level.
+        if out is not None and (result is g or not _arrays.overlaps(result, g, rhs)):
+            a = result
+            if a is not g:
+                a[...] = g
+        else:
+            a = _arrays.new_result(g.shape, dtype)
+            a[...] = g
+        if g.size == 0:
+            return result
+        b = _arrays.new_result(g.shape, dtype)
+        final = c_void_p()
+        _apply(self._handle, (c_size_t * ndim)(*g.shape), faces, a.ctypes.data, b.ctypes.data,
+               rhs_buf.ctypes.data if rhs_buf is not None else None, steps,
+               _blocking(func, blocking), byref(final))
+        holder = a if final.value == a.ctypes.data else b
+        if out is None:
+            return holder
+        if holder is not result:
+            result[...] = holder
+        return result
+
+    __call__ = apply
+
+    def zeros(self, shape):
+        """A zeroed grid of ``shape`` for this stencil, allocated by pel
+        (64-byte aligned, huge pages when large) and zeroed on pel's threads
+        in the bands that :meth:`apply` gives each thread, so that on a NUMA
+        machine each page lands near the thread that updates it. A normal
+        ndarray; the memory is returned to pel when the array and every view
+        of it are gone."""
+        shape = tuple(int(v) for v in shape)
+        if len(shape) != self.ndim:
+            raise ValueError(f"Stencil.zeros: the stencil is {self.ndim}-D, shape {shape}")
+        address = c_void_p()
+        _grid_alloc(self._handle, (c_size_t * self.ndim)(*shape), byref(address))
+        return adopt_pel_memory(address.value, shape, self.dtype)
+
+    def __repr__(self):
+        return (f"<pel.stencil.Stencil {self.ndim}-D {self.shape} radius {self.radius}, "
+                f"{self.npoints} points, {self.dtype}>")
+
+    def __del__(self):
+        handle = getattr(self, "_handle", None)
+        if handle and _destroy is not None:
+            _destroy(handle)
+            self._handle = c_void_p()
+
+
+def laplacian(ndim, npoints=None, spacing=1.0, dtype=np.float64):
+    """A Laplacian :class:`Stencil` (see :meth:`Stencil.laplacian`)."""
+    return Stencil.laplacian(ndim, npoints, spacing, dtype)
+
+
+def apply(stencil, grid, steps=1, bc="dirichlet", out=None, rhs=None, blocking=None):
+    """``stencil.apply(grid, steps, bc, ...)`` as a function."""
+    return stencil.apply(grid, steps, bc=bc, out=out, rhs=rhs, blocking=blocking)
+
+
+JacobiResult = namedtuple("JacobiResult", "u iterations residual converged")
+
+
+def jacobi_poisson(f, spacing=1.0, bc="dirichlet", u0=None, tol=1e-6, max_iter=10000,
+                   check_interval=0, dtype=None, raise_on_failure=True):
+    """Solves ``-Laplace(u) = f`` on a regular 1-D to 3-D grid by Jacobi
+    iteration (the (2*ndim+1)-point stencil, temporally blocked between
+    residual checks every ``check_interval`` steps; 0 = pel's default of 50).
+    ``spacing`` is one number or one per axis; ``bc`` as for
+    :meth:`Stencil.apply`; ``u0`` the initial guess (zeros by default).
+    Stops when the relative residual max|f + Laplace_h(u)| / max|f| is at
+    most ``tol``. Returns ``JacobiResult(u, iterations, residual,
+    converged)``; when ``max_iter`` steps did not converge it raises
+    :class:`pel.NotConvergedError` (a RuntimeError), unless
+    ``raise_on_failure`` is false. The result does not depend on the thread
+    count."""
+    func = "jacobi_poisson"
+    fa = f if isinstance(f, np.ndarray) else np.asarray(f)
+    if dtype is None:
+        dtype = _arrays.kernel_dtype(func, fa, allowed=(FLOAT64, FLOAT32))
+    dtype = np.dtype(dtype)
+    if dtype not in _PRECISION:
+        raise TypeError(f"{func}: dtype must be float32 or float64, not {dtype}")
+    ndim = fa.ndim
+    if not 1 <= ndim <= 3:
+        raise ValueError(f"{func}: f must have 1 to 3 dimensions, got shape {fa.shape}")
+    f_buf = _arrays.as_input(_grid_input(func, fa, dtype, ndim), dtype)
+    if u0 is None:
+        u = np.zeros(fa.shape, dtype=dtype)
+    else:
+        u_in = _grid_input(func, u0, dtype, ndim)
+        if u_in.shape != fa.shape:
+            raise ValueError(f"{func}: u0 has shape {u_in.shape}, f has {fa.shape}")
+        u = np.array(u_in, dtype=dtype, order="C")
+    h = np.broadcast_to(np.asarray(spacing, dtype=np.float64), (ndim,)).copy()
+    iterations, residual = c_size_t(), c_double()
+    converged = True
+    try:
+        _jacobi(_PRECISION[dtype], ndim, (c_size_t * ndim)(*fa.shape),
+                h.ctypes.data_as(POINTER(c_double)), _faces(func, bc, ndim), u.ctypes.data,
+                f_buf.ctypes.data, float(tol), int(max_iter), int(check_interval),
+                byref(iterations), byref(residual))
+    except NotConvergedError:
+        if raise_on_failure:
+            raise
+        converged = False
+    return JacobiResult(u, iterations.value, residual.value, converged)
