@@ -15,9 +15,6 @@ The rules, shared by every wrapper (docs/python.md repeats them):
   that would lose information are refused with TypeError instead of
   happening silently: complex data given to a real-only function, long
   double, objects, strings.
-* Results of 4 MiB and more are allocated by pel (2 MiB aligned, on
-  transparent huge pages) and returned as ordinary ndarrays whose memory goes
-  back to pel when they and their views are gone; smaller ones by numpy.
 * ``out=`` arrays must already have the exact shape and dtype of the result
   and be C-contiguous, aligned and writeable (ValueError/TypeError
   otherwise); the result is written there and ``out`` is returned. When
@@ -103,7 +100,7 @@ def check_out(func, out, shape, dtype):
     """Validates a user-supplied out= array for a result of @p shape and
     @p dtype; returns it, or a new array when @p out is None."""
     if out is None:
-        return new_result(shape, dtype)
+        return np.empty(shape, dtype=dtype)
     if not isinstance(out, np.ndarray):
         raise TypeError(f"{func}: out must be a numpy.ndarray, not {type(out).__name__}")
     if out.dtype != dtype:
@@ -115,26 +112,6 @@ def check_out(func, out, shape, dtype):
     if not out.flags.writeable:
         raise ValueError(f"{func}: out is read-only")
     return out
-
-
-# Results of at least this many bytes come from pel's allocator: 2 MiB
-# aligned and advised onto transparent huge pages, which the machine notes
-# measured at 10-25% more bytes per second, and which spares the kernel a
-# page fault per 4 KiB when a fresh result is first written (a 128^3 FFT ran
-# 36 ms into a new numpy array against 24 ms into pel memory).
-LARGE_RESULT_BYTES = 4 << 20
-
-
-def new_result(shape, dtype):
-    """An uninitialised C-ordered result array; pel-allocated when large."""
-    dtype = np.dtype(dtype)
-    count = 1
-    for v in shape:
-        count *= int(v)
-    if count * dtype.itemsize >= LARGE_RESULT_BYTES:
-        from ._core import empty  # late: _core imports this module
-        return empty(tuple(shape), dtype)
-    return np.empty(shape, dtype=dtype)
 
 
 def overlaps(out, *inputs):

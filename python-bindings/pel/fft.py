@@ -394,7 +394,7 @@ def fftconvolve(in1, in2, mode="full", axes=None):
                          "other in every dimension")
     af = _arrays.as_input(a, FLOAT64)
     bf = _arrays.as_input(b, FLOAT64)
-    out = _arrays.new_result(convolve_shape(a.shape, b.shape, mode), FLOAT64)
+    out = np.empty(convolve_shape(a.shape, b.shape, mode), dtype=FLOAT64)
     _convolve(a.ndim, _dims(a.shape), af.ctypes.data, _dims(b.shape), bf.ctypes.data,
               _MODES[mode], out.ctypes.data)
     return out if dtype == FLOAT64 else out.astype(dtype)

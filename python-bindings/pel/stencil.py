@@ -233,11 +233,10 @@ class Stencil:
             if a is not g:
                 a[...] = g
         else:
-            a = _arrays.new_result(g.shape, dtype)
-            a[...] = g
+            a = np.array(g, dtype=dtype, order="C")
         if g.size == 0:
             return result
-        b = _arrays.new_result(g.shape, dtype)
+        b = np.empty_like(a)
         final = c_void_p()
         _apply(self._handle, (c_size_t * ndim)(*g.shape), faces, a.ctypes.data, b.ctypes.data,
                rhs_buf.ctypes.data if rhs_buf is not None else None, steps,
