@@ -8,8 +8,6 @@ import pytest
 import pel
 from conftest import run_in_threads
 
-pytestmark = pytest.mark.skipif(not pel.has_symbol("pel_dgemm"),
-                                reason="libpel built without the matrix layer")
 
 # Tolerances: OpenBLAS and pel's kernels sum k products in a different order
 # than numpy's BLAS, so results agree to a few ulps times k (relative to the
