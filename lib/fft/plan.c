@@ -130,12 +130,13 @@ int pel__fft_auto_threads(size_t points, size_t howmany)
 {
     size_t total;
 
-    /* Work units of pel's policy: two per point (one complex number moved).
-     * With the default cutoff (32768) a transform gets a second thread from
-     * 2^15 points: FFTW on 2 threads was 2.5-12x slower below 2^13 and
-     * break-even around 2^13-2^15 on the project machine
-     * (docs/fft.md, "Threads"). */
-    if (!pel__mul_size(points, howmany, &total) || !pel__mul_size(total, 2, &total))
+    /* Work units of pel's policy: eight per point (a complex number read and
+     * written, twice over for the passes of a mid-size transform). With the
+     * default cutoff (32768) a transform gets a second thread from 2^13
+     * points: FFTW on 2 threads was 2.5x slower at 2^10, even at 2^12, and
+     * 1.4x faster than 1 thread at 2^13 on a quiet machine
+     * (`pel-bench --kernel fft --size 4096,8192,16384`, docs/benchmarks.md). */
+    if (!pel__mul_size(points, howmany, &total) || !pel__mul_size(total, 8, &total))
         total = SIZE_MAX;
     return pel_threads_for_work(total);
 }
