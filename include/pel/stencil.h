@@ -66,7 +66,7 @@ typedef enum pel_boundary_kind {
  * index into the grid, and the first Dirichlet face met gives the value.
  */
 typedef struct pel_boundary {
-    pel_boundary_kind kind;
+    pel_boundary_kind kind; /**< Dirichlet, periodic or Neumann */
     double value; /**< the fixed value of a Dirichlet face (rounded to float for
                        PEL_FLOAT32 stencils); ignored otherwise */
 } pel_boundary;
