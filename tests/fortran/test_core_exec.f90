@@ -104,10 +104,12 @@ contains
       integer(c_int64_t), intent(in) :: seed
       integer(c_int64_t) :: state
       integer :: i
-      state = seed
+      ! Park-Miller minimal standard generator: the product stays below 2^47,
+      ! so no integer overflow (which is undefined, and UBSan stops on it).
+      state = modulo(seed, 2147483646_c_int64_t) + 1
       do i = 1, size(x)
-         state = state * 6364136223846793005_c_int64_t + 1442695040888963407_c_int64_t
-         x(i) = real(ishft(state, -11), c_double) * 2.0_c_double**(-53) * 2 - 1 + 0.0001_c_double
+         state = modulo(state * 48271_c_int64_t, 2147483647_c_int64_t)
+         x(i) = real(state, c_double) / 2147483647.0_c_double * 2 - 1 + 0.0001_c_double
       end do
    end subroutine fill
 
