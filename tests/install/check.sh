@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The conventional path from a source tree: configure --prefix, make, make
-# install into a temporary prefix; then builds and runs tests/install/consumer.c
-# outside the tree twice: with pkg-config and with CMake's find_package(pel).
+# install into a temporary prefix; then builds and runs programs outside the
+# tree against it: tests/install/consumer.c with pkg-config and with CMake's
+# find_package(pel), and (with gfortran) tests/fortran/consumer.f90, which
+# calls gemm, an FFT and a stencil, with pkg-config pel-fortran.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
@@ -17,4 +19,8 @@ cc -o "$work/consumer-pc" "$here/consumer.c" $(pkg-config --cflags --libs pel)
 cmake -S "$here" -B "$work/cmake-build" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
 cmake --build "$work/cmake-build" >/dev/null
 "$work/cmake-build/consumer"
-echo "install check: pkg-config and find_package(pel) consumers passed"
+if command -v gfortran >/dev/null 2>&1; then
+  (cd "$work" && gfortran -o consumer-fortran "$src/tests/fortran/consumer.f90" $(pkg-config --cflags --libs pel-fortran) &&
+   ./consumer-fortran)
+fi
+echo "install check: pkg-config, find_package(pel) and Fortran consumers passed"
