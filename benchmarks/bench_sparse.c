@@ -31,14 +31,6 @@ typedef struct spmv_case {
     int threads;
 } spmv_case;
 
-static uint64_t splitmix(uint64_t *state)
-{
-    uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
 static int allocate_arrays(csr_arrays *a, size_t rows, size_t cols, size_t nnz)
 {
     a->rows = rows;
@@ -89,12 +81,12 @@ static int make_laplace3d(csr_arrays *a, size_t n)
 }
 
 /* Given row lengths in row_ptr[1..rows], fills random columns. */
-static void fill_random_columns(csr_arrays *a, uint64_t seed)
+static void fill_random_columns(csr_arrays *a, unsigned long long seed)
 {
     for (size_t i = 0; i < a->rows; i++) {
         a->row_ptr[i + 1] += a->row_ptr[i];
         for (size_t k = a->row_ptr[i]; k < a->row_ptr[i + 1]; k++)
-            a->col_idx[k] = splitmix(&seed) % a->cols;
+            a->col_idx[k] = pel_bench_next(&seed) % a->cols;
     }
 }
 

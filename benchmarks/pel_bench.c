@@ -147,6 +147,15 @@ void pel_bench_compare(int reps, pel_bench_fn fn_pel, pel_bench_fn fn_baseline, 
     free(base_times);
 }
 
+unsigned long long pel_bench_next(unsigned long long *state)
+{
+    unsigned long long z = (*state += 0x9E3779B97F4A7C15ull);
+
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
 double *pel_bench_random(size_t n, unsigned long long seed)
 {
     double *x = pel_malloc((n ? n : 1) * sizeof *x);
@@ -157,9 +166,10 @@ double *pel_bench_random(size_t n, unsigned long long seed)
     }
 #pragma omp parallel for schedule(static)
     for (size_t i = 0; i < n; i++) {
-        unsigned long long z = seed * 0x9E3779B97F4A7C15ull + i * 0xBF58476D1CE4E5B9ull + 1;
-        z = (z ^ (z >> 31)) * 0x94D049BB133111EBull;
-        z ^= z >> 29;
+        /* Element i is the first draw of stream seed*2^32 + i: the same
+         * values whatever thread fills it. */
+        unsigned long long state = (seed << 32) + i;
+        unsigned long long z = pel_bench_next(&state);
         /* In [-1, -2^-20] or [2^-20, 1): never zero. */
         double u = (double)(z >> 11) * 0x1.0p-53 * 2.0 - 1.0;
         x[i] = fabs(u) < 0x1p-20 ? 0.5 : u;

@@ -50,6 +50,9 @@ void pel_bench_compare(int reps, pel_bench_fn fn_pel, pel_bench_fn fn_baseline, 
 /* Progress note on stderr (kept off stdout so table/csv/json stay clean). */
 void pel_bench_progress(const char *format, ...) __attribute__((format(printf, 1, 2)));
 
+/* The next 64 random bits of a splitmix64 stream (state advances). */
+unsigned long long pel_bench_next(unsigned long long *state);
+
 /* Random doubles in [-1, 1) (never zeros), in pel_malloc'd memory. */
 double *pel_bench_random(size_t n, unsigned long long seed);
 float *pel_bench_random_float(size_t n, unsigned long long seed);
