@@ -82,7 +82,8 @@ typedef struct pel_stencil_blocking {
     size_t tile[3];
     /** Time steps per temporal block (0 = automatic, 1 = no temporal blocking). */
     size_t time_block;
-    /** Cache bytes one thread may fill with its tile (0 = from the L2 size). */
+    /** Cache bytes one thread may fill with its tile's intermediate levels
+     *  (0 = its L2 plus its share of the L3). */
     size_t cache_bytes;
     /** Nonzero: write the destination grid with non-temporal (streaming)
      *  stores, which skip the read-for-ownership of each cache line; can help

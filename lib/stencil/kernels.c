@@ -286,6 +286,59 @@ static inline __attribute__((always_inline)) void row_fixed_d(double *restrict o
     row_scalar_d(out, in, c, nterms, rhs, w, i, n);
 }
 
+static inline __attribute__((always_inline)) void row_fixed_s(float *restrict out, const float *const *in,
+                                                              const float *c, const size_t nterms, const float *rhs,
+                                                              float w, size_t n, int stream)
+{
+    const float *p[8];
+    v8f cv[8];
+    const v8f wv = {w, w, w, w, w, w, w, w};
+    size_t i = 0;
+    for (size_t k = 0; k < nterms; k++) {
+        p[k] = in[k];
+        cv[k] = (v8f){c[k], c[k], c[k], c[k], c[k], c[k], c[k], c[k]};
+    }
+    if (stream) {
+        while (i < n && ((size_t)(out + i) & 63) != 0)
+            i++;
+        row_scalar_s(out, in, c, nterms, rhs, w, 0, i);
+    }
+    for (; i + 32 <= n; i += 32) {
+        v8f a[4];
+        _Pragma("GCC unroll 4")
+        for (int j = 0; j < 4; j++)
+            a[j] = cv[0] * load_s(p[0] + i + 8 * j);
+        _Pragma("GCC unroll 8")
+        for (size_t k = 1; k < nterms; k++)
+            _Pragma("GCC unroll 4")
+            for (int j = 0; j < 4; j++)
+                a[j] = a[j] + cv[k] * load_s(p[k] + i + 8 * j);
+        if (rhs)
+            _Pragma("GCC unroll 4")
+            for (int j = 0; j < 4; j++)
+                a[j] = a[j] + wv * load_s(rhs + i + 8 * j);
+        _Pragma("GCC unroll 4")
+        for (int j = 0; j < 4; j++)
+            if (stream)
+                stream_s(out + i + 8 * j, a[j]);
+            else
+                store_s(out + i + 8 * j, a[j]);
+    }
+    for (; i + 8 <= n; i += 8) {
+        v8f a = cv[0] * load_s(p[0] + i);
+        _Pragma("GCC unroll 8")
+        for (size_t k = 1; k < nterms; k++)
+            a = a + cv[k] * load_s(p[k] + i);
+        if (rhs)
+            a = a + wv * load_s(rhs + i);
+        if (stream && (((size_t)(out + i) & 63) != 0 || i + 16 <= n))
+            stream_s(out + i, a);
+        else
+            store_s(out + i, a);
+    }
+    row_scalar_s(out, in, c, nterms, rhs, w, i, n);
+}
+
 void pel__stencil_row_d_generic(void *out, const void *const *in, const void *coefficients, size_t nterms,
                                 const void *rhs, const void *rhs_weight, size_t n, int stream)
 {
@@ -325,7 +378,21 @@ PEL_TARGET_AVX2 void pel__stencil_row_s_avx2(void *out, const void *const *in,
                                                              const void *coefficients, size_t nterms,
                                                              const void *rhs, const void *rhs_weight, size_t n, int stream)
 {
-    row_body_s(out, (const float *const *)in, coefficients, nterms, rhs, *(const float *)rhs_weight, n, stream);
+    const float *const *rows = (const float *const *)in;
+    const float w = *(const float *)rhs_weight;
+    switch (nterms) {
+    case 3:
+        row_fixed_s(out, rows, coefficients, 3, rhs, w, n, stream);
+        return;
+    case 5:
+        row_fixed_s(out, rows, coefficients, 5, rhs, w, n, stream);
+        return;
+    case 7:
+        row_fixed_s(out, rows, coefficients, 7, rhs, w, n, stream);
+        return;
+    default:
+        row_body_s(out, rows, coefficients, nterms, rhs, w, n, stream);
+    }
 }
 
 pel__stencil_row_fn pel__stencil_row_kernel(pel_precision precision)
