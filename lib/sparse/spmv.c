@@ -89,6 +89,45 @@ PEL_KERNEL float row_sum_float(const float *restrict v, const void *restrict ind
     return s;
 }
 
+/* How far ahead of the current row SpMV prefetches values and index, in
+ * entries (2 KiB of double values). The hardware prefetchers alone kept
+ * one core at about half of its streaming bandwidth on the 7-point
+ * Laplacian: several streams (values, index, row ends, three planes of x)
+ * with short rows between them. One prefetch of each array per row
+ * covers rows of up to a cache line of entries; longer rows are long
+ * sequential runs that the hardware follows by itself. */
+#define PREFETCH_ENTRIES 256
+
+/* The entries of a part and the arrays after it, for prefetching: values
+ * and index up to the end of the matrix (the next part is usually the same
+ * thread's), never past the end of the arrays. */
+typedef struct prefetch_span {
+    const char *values, *index;
+    size_t value_size, index_size, values_left, index_left; /* in entries of this part's kinds */
+} prefetch_span;
+
+PEL_KERNEL prefetch_span prefetch_span_of(const pel_csr *m, size_t part, int narrow)
+{
+    const size_t base = m->row_ptr[m->part_row[part]];
+    prefetch_span p;
+    p.value_size = pel__csr_value_size(m->precision);
+    p.index_size = narrow ? sizeof(int16_t) : sizeof(uint32_t);
+    p.values = (const char *)m->values + base * p.value_size;
+    p.index = (const char *)(m->index + m->index_at[part]);
+    p.values_left = m->nnz - base;
+    p.index_left = (m->index_at[m->nparts] - m->index_at[part]) / p.index_size;
+    return p;
+}
+
+/* Prefetches the values and index PREFETCH_ENTRIES after entry k of the
+ * part (clamped to the ends of the arrays; a prefetch never faults). */
+PEL_KERNEL void prefetch_ahead(const prefetch_span *p, size_t k)
+{
+    const size_t ahead = k + PREFETCH_ENTRIES;
+    __builtin_prefetch(p->values + (ahead < p->values_left ? ahead : p->values_left) * p->value_size);
+    __builtin_prefetch(p->index + (ahead < p->index_left ? ahead : p->index_left) * p->index_size);
+}
+
 /* ------------------------------------------------------------ double kernels */
 
 PEL_KERNEL void spmv_rows_double(const pel_csr *m, size_t part, int narrow, double alpha, const double *restrict x,
@@ -98,6 +137,7 @@ PEL_KERNEL void spmv_rows_double(const pel_csr *m, size_t part, int narrow, doub
     const uint32_t *restrict end = m->row_end;
     const void *restrict ci = m->index + m->index_at[part];
     const double *restrict v = (const double *)m->values + base;
+    const prefetch_span ahead = prefetch_span_of(m, part, narrow);
     size_t k = 0;
 
 #if PEL_HAVE_STREAM_STORES
@@ -106,6 +146,7 @@ PEL_KERNEL void spmv_rows_double(const pel_csr *m, size_t part, int narrow, doub
             const size_t e = end[i];
             double s;
             long long bits;
+            prefetch_ahead(&ahead, k);
             s = alpha * row_sum_double(v, ci, narrow, x, i, k, e);
             k = e;
             memcpy(&bits, &s, sizeof bits);
@@ -119,6 +160,7 @@ PEL_KERNEL void spmv_rows_double(const pel_csr *m, size_t part, int narrow, doub
         for (size_t i = first; i < last; i++) {
             const size_t e = end[i];
             double s;
+            prefetch_ahead(&ahead, k);
             s = row_sum_double(v, ci, narrow, x, i, k, e);
             k = e;
             y[i] = alpha * s;
@@ -127,6 +169,7 @@ PEL_KERNEL void spmv_rows_double(const pel_csr *m, size_t part, int narrow, doub
         for (size_t i = first; i < last; i++) {
             const size_t e = end[i];
             double s;
+            prefetch_ahead(&ahead, k);
             s = row_sum_double(v, ci, narrow, x, i, k, e);
             k = e;
             y[i] = alpha * s + beta * y[i];
@@ -192,6 +235,7 @@ PEL_KERNEL void spmv_rows_float(const pel_csr *m, size_t part, int narrow, float
     const uint32_t *restrict end = m->row_end;
     const void *restrict ci = m->index + m->index_at[part];
     const float *restrict v = (const float *)m->values + base;
+    const prefetch_span ahead = prefetch_span_of(m, part, narrow);
     size_t k = 0;
 
 #if PEL_HAVE_STREAM_STORES
@@ -200,6 +244,7 @@ PEL_KERNEL void spmv_rows_float(const pel_csr *m, size_t part, int narrow, float
             const size_t e = end[i];
             float s;
             int bits;
+            prefetch_ahead(&ahead, k);
             s = alpha * row_sum_float(v, ci, narrow, x, i, k, e);
             k = e;
             memcpy(&bits, &s, sizeof bits);
@@ -213,6 +258,7 @@ PEL_KERNEL void spmv_rows_float(const pel_csr *m, size_t part, int narrow, float
         for (size_t i = first; i < last; i++) {
             const size_t e = end[i];
             float s;
+            prefetch_ahead(&ahead, k);
             s = row_sum_float(v, ci, narrow, x, i, k, e);
             k = e;
             y[i] = alpha * s;
@@ -221,6 +267,7 @@ PEL_KERNEL void spmv_rows_float(const pel_csr *m, size_t part, int narrow, float
         for (size_t i = first; i < last; i++) {
             const size_t e = end[i];
             float s;
+            prefetch_ahead(&ahead, k);
             s = row_sum_float(v, ci, narrow, x, i, k, e);
             k = e;
             y[i] = alpha * s + beta * y[i];
