@@ -120,10 +120,17 @@ PEL_KERNEL prefetch_span prefetch_span_of(const pel_csr *m, size_t part, int nar
 }
 
 /* Prefetches the values and index PREFETCH_ENTRIES after entry k of the
- * part (clamped to the ends of the arrays; a prefetch never faults). */
-PEL_KERNEL void prefetch_ahead(const prefetch_span *p, size_t k)
+ * part (clamped to the ends of the arrays; a prefetch never faults), in
+ * narrow parts only. A narrow part reads x within +-32767 of the row, from
+ * cache, so it is bound by its streams; a wide part is usually bound by
+ * the latency of scattered reads of x, and there the extra prefetches
+ * compete with those misses for the core's miss buffers (the random and
+ * power-law benchmarks got slower with them). */
+PEL_KERNEL void prefetch_ahead(const prefetch_span *p, int narrow, size_t k)
 {
     const size_t ahead = k + PREFETCH_ENTRIES;
+    if (!narrow)
+        return;
     __builtin_prefetch(p->values + (ahead < p->values_left ? ahead : p->values_left) * p->value_size);
     __builtin_prefetch(p->index + (ahead < p->index_left ? ahead : p->index_left) * p->index_size);
 }
@@ -146,7 +153,7 @@ PEL_KERNEL void spmv_rows_double(const pel_csr *m, size_t part, int narrow, doub
             const size_t e = end[i];
             double s;
             long long bits;
-            prefetch_ahead(&ahead, k);
+            prefetch_ahead(&ahead, narrow, k);
             s = alpha * row_sum_double(v, ci, narrow, x, i, k, e);
             k = e;
             memcpy(&bits, &s, sizeof bits);
@@ -160,7 +167,7 @@ PEL_KERNEL void spmv_rows_double(const pel_csr *m, size_t part, int narrow, doub
         for (size_t i = first; i < last; i++) {
             const size_t e = end[i];
             double s;
-            prefetch_ahead(&ahead, k);
+            prefetch_ahead(&ahead, narrow, k);
             s = row_sum_double(v, ci, narrow, x, i, k, e);
             k = e;
             y[i] = alpha * s;
@@ -169,7 +176,7 @@ PEL_KERNEL void spmv_rows_double(const pel_csr *m, size_t part, int narrow, doub
         for (size_t i = first; i < last; i++) {
             const size_t e = end[i];
             double s;
-            prefetch_ahead(&ahead, k);
+            prefetch_ahead(&ahead, narrow, k);
             s = row_sum_double(v, ci, narrow, x, i, k, e);
             k = e;
             y[i] = alpha * s + beta * y[i];
@@ -244,7 +251,7 @@ PEL_KERNEL void spmv_rows_float(const pel_csr *m, size_t part, int narrow, float
             const size_t e = end[i];
             float s;
             int bits;
-            prefetch_ahead(&ahead, k);
+            prefetch_ahead(&ahead, narrow, k);
             s = alpha * row_sum_float(v, ci, narrow, x, i, k, e);
             k = e;
             memcpy(&bits, &s, sizeof bits);
@@ -258,7 +265,7 @@ PEL_KERNEL void spmv_rows_float(const pel_csr *m, size_t part, int narrow, float
         for (size_t i = first; i < last; i++) {
             const size_t e = end[i];
             float s;
-            prefetch_ahead(&ahead, k);
+            prefetch_ahead(&ahead, narrow, k);
             s = row_sum_float(v, ci, narrow, x, i, k, e);
             k = e;
             y[i] = alpha * s;
@@ -267,7 +274,7 @@ PEL_KERNEL void spmv_rows_float(const pel_csr *m, size_t part, int narrow, float
         for (size_t i = first; i < last; i++) {
             const size_t e = end[i];
             float s;
-            prefetch_ahead(&ahead, k);
+            prefetch_ahead(&ahead, narrow, k);
             s = row_sum_float(v, ci, narrow, x, i, k, e);
             k = e;
             y[i] = alpha * s + beta * y[i];
