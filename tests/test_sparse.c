@@ -1,7 +1,8 @@
 /* Tests of the CSR object and its products: creation (validation, sorting,
  * summed duplicates), SpMV and SpMM against a long-double dense reference,
- * alpha/beta special cases, bit-identical results for 1..4 threads, and
- * every error path. */
+ * alpha/beta special cases, bit-identical results for 1..4 threads, the
+ * compressed (narrow) column index against the wide one, and every error
+ * path. */
 #include "pel_test.h"
 
 #include <float.h>
@@ -673,6 +674,273 @@ static void test_spmm_errors(void)
     free_csr(&t);
 }
 
+/* ------------------------------------------------------------ compressed column index */
+
+/* The narrow offset helpers on rows and columns far beyond 32 bits, at the
+ * edges of int16_t: fits, the offset and the column rebuilt from it. */
+static void test_offset_helpers_at_the_edges(void)
+{
+    static const size_t rows[] = {0, 1, 32767, 32768, 32769, (size_t)1 << 31, ((size_t)1 << 32) + 5, SIZE_MAX - 40000};
+    static const long deltas[] = {-32770, -32769, -32768, -32767, -1, 0, 1, 32766, 32767, 32768, 32769};
+
+    for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++)
+        for (size_t d = 0; d < sizeof deltas / sizeof deltas[0]; d++) {
+            size_t row = rows[r], col;
+            long delta = deltas[d];
+            int fits = delta >= -32768 && delta <= 32767;
+            if (delta < 0 && (size_t)-delta > row)
+                continue; /* no such column */
+            col = delta < 0 ? row - (size_t)-delta : row + (size_t)delta;
+            CU_ASSERT_EQUAL(pel__csr_offset_fits(row, col), fits);
+            if (fits) {
+                CU_ASSERT_EQUAL(pel__csr_offset(row, col), (int16_t)delta);
+                CU_ASSERT_EQUAL(pel__csr_offset_column(row, pel__csr_offset(row, col)), col);
+            }
+        }
+    CU_ASSERT(!pel__csr_offset_fits(SIZE_MAX, 0));
+    CU_ASSERT(!pel__csr_offset_fits(0, SIZE_MAX));
+    CU_ASSERT(pel__csr_offset_fits(SIZE_MAX, SIZE_MAX));
+}
+
+/* Row i holds the columns i + offsets[j] that lie in [0, cols), and rows
+ * [far_begin, far_end) one more, at i + far; columns sorted, distinct. */
+static test_csr offset_csr(size_t rows, size_t cols, const long *offsets, size_t noffsets, size_t far_begin,
+                           size_t far_end, long far, uint64_t seed)
+{
+    pel_test_rng rng = {seed};
+    test_csr t = {rows, cols, 0, calloc(rows + 1, sizeof(size_t)), NULL, NULL};
+
+    t.col_idx = malloc((rows * (noffsets + 1) + 1) * sizeof(size_t));
+    t.values = malloc((rows * (noffsets + 1) + 1) * sizeof(double));
+    for (size_t i = 0; i < rows; i++) {
+        long want[16];
+        size_t n = 0;
+        for (size_t j = 0; j < noffsets; j++)
+            want[n++] = (long)i + offsets[j];
+        if (i >= far_begin && i < far_end)
+            want[n++] = (long)i + far;
+        for (size_t a = 1; a < n; a++) /* insertion sort */
+            for (size_t b = a; b > 0 && want[b - 1] > want[b]; b--) {
+                long swap = want[b];
+                want[b] = want[b - 1];
+                want[b - 1] = swap;
+            }
+        for (size_t j = 0; j < n; j++)
+            if (want[j] >= 0 && want[j] < (long)cols && (j == 0 || want[j] != want[j - 1])) {
+                t.col_idx[t.nnz] = (size_t)want[j];
+                t.values[t.nnz] = pel_test_uniform(&rng, -1, 1);
+                t.nnz++;
+            }
+        t.row_ptr[i + 1] = t.nnz;
+    }
+    return t;
+}
+
+/* Creates t with a narrow index where it fits (pel__csr_narrow_index_enabled)
+ * or wide everywhere, in the given precision. */
+static pel_csr *make_indexed(const test_csr *t, pel_precision precision, int narrow, const float *vf)
+{
+    pel_csr *m = NULL;
+    pel__csr_narrow_index_enabled = narrow;
+    PEL_TEST_OK(pel_csr_create(precision, t->rows, t->cols, t->row_ptr, t->col_idx,
+                               precision == PEL_FLOAT32 ? (const void *)vf : (const void *)t->values, &m));
+    pel__csr_narrow_index_enabled = 1;
+    return m;
+}
+
+enum { EXPECT_NO_NARROW, EXPECT_ALL_NARROW, EXPECT_MIXED, EXPECT_ANY };
+
+/* Counts the narrow parts of m and checks the kind of index of every part
+ * against the rule: narrow exactly when all its entries' offsets fit and
+ * its rows are at most cols. */
+static size_t count_narrow_parts(const pel_csr *m, const test_csr *t)
+{
+    size_t narrow = 0;
+    for (size_t p = 0; p < m->nparts; p++) {
+        int fits = t->cols > 0 && m->part_row[p + 1] <= t->cols + 1;
+        for (size_t i = m->part_row[p]; i < m->part_row[p + 1] && fits; i++)
+            for (size_t k = t->row_ptr[i]; k < t->row_ptr[i + 1] && fits; k++)
+                fits = (long)t->col_idx[k] - (long)i >= -32768 && (long)t->col_idx[k] - (long)i <= 32767;
+        CU_ASSERT_EQUAL(m->narrow[p], fits);
+        narrow += m->narrow[p];
+    }
+    return narrow;
+}
+
+/* The same entries with a narrow (where it fits) and a wide index: the
+ * right kind per part, the same exported arrays, and products with the
+ * same bits as each other and as on one thread, for 1..8 threads: SpMV
+ * (beta = 0 with ordinary and non-temporal stores, beta != 0), SpMM in
+ * both layouts, double and float; right against the long-double
+ * reference. */
+static void check_narrow_matches_wide(const test_csr *t, int expect)
+{
+    enum { NVEC = 3 };
+    float *vf = malloc((t->nnz + 1) * sizeof *vf), *xf = malloc((t->cols + 1) * sizeof *xf);
+    double *x = malloc((t->cols * NVEC + 1) * sizeof *x), *y0 = malloc((t->rows * NVEC + 1) * sizeof *y0);
+    double *yn = malloc((t->rows * NVEC + 1) * sizeof *yn), *yw = malloc((t->rows * NVEC + 1) * sizeof *yw);
+    double *y1 = malloc((t->rows * 4 + 1) * sizeof *y1);
+    float *yfn = malloc((t->rows + 1) * sizeof *yfn), *yfw = malloc((t->rows + 1) * sizeof *yfw);
+    float *yf1 = malloc((t->rows + 1) * sizeof *yf1);
+    size_t *rp = malloc((t->rows + 1) * sizeof *rp), *ci = malloc((t->nnz + 1) * sizeof *ci);
+    double *v = malloc((t->nnz + 1) * sizeof *v);
+    const size_t saved = pel__csr_stream_bytes, rows_bytes = t->rows * sizeof(double);
+    pel_csr *mn, *mw, *mfn, *mfw;
+    size_t narrow;
+    int mismatch = 0, thread_mismatch = 0;
+
+    for (size_t k = 0; k < t->nnz; k++)
+        vf[k] = (float)t->values[k];
+    mn = make_indexed(t, PEL_FLOAT64, 1, vf);
+    mw = make_indexed(t, PEL_FLOAT64, 0, vf);
+    mfn = make_indexed(t, PEL_FLOAT32, 1, vf);
+    mfw = make_indexed(t, PEL_FLOAT32, 0, vf);
+    narrow = count_narrow_parts(mn, t);
+    CU_ASSERT_EQUAL(count_narrow_parts(mfn, t), narrow);
+    for (size_t p = 0; p < mw->nparts; p++)
+        CU_ASSERT_EQUAL(mw->narrow[p], 0);
+    if (expect == EXPECT_NO_NARROW)
+        CU_ASSERT_EQUAL(narrow, 0);
+    if (expect == EXPECT_ALL_NARROW)
+        CU_ASSERT_EQUAL(narrow, mn->nparts);
+    if (expect == EXPECT_MIXED)
+        CU_ASSERT(narrow > 0 && narrow < mn->nparts);
+    /* A narrow part takes 2 bytes per entry, a wide one 4 (plus alignment). */
+    CU_ASSERT(mn->index_at[mn->nparts] <= mw->index_at[mw->nparts]);
+    CU_ASSERT(mw->index_at[mw->nparts] >= t->nnz * sizeof(uint32_t));
+
+    /* Export (and so writing) rebuilds the columns of narrow parts. */
+    PEL_TEST_OK(pel_csr_export(mn, rp, ci, v));
+    CU_ASSERT(memcmp(rp, t->row_ptr, (t->rows + 1) * sizeof *rp) == 0);
+    CU_ASSERT(t->nnz == 0 || memcmp(ci, t->col_idx, t->nnz * sizeof *ci) == 0);
+    CU_ASSERT(t->nnz == 0 || memcmp(v, t->values, t->nnz * sizeof *v) == 0);
+
+    pel_test_fill(x, t->cols * NVEC, 11);
+    pel_test_fill_float(xf, t->cols, 12);
+    pel_test_fill(y0, t->rows * NVEC, 13);
+    PEL_TEST_OK(pel_set_min_work_per_thread(1));
+    for (int threads = 1; threads <= 8; threads++) {
+        PEL_TEST_OK(pel_set_num_threads(threads));
+        for (int c = 0; c < 4; c++) {
+            /* c = 0: beta = 0, ordinary stores; 1: beta = 0, non-temporal
+             * stores; 2, 3: beta != 0. */
+            double alpha = c == 3 ? -0.75 : 2.385, beta = c < 2 ? 0.0 : (c == 2 ? -1.25 : 1.0);
+            pel__csr_stream_bytes = c == 1 ? 0 : saved;
+            for (size_t i = 0; i < t->rows; i++)
+                yn[i] = yw[i] = beta == 0.0 ? NAN : y0[i];
+            PEL_TEST_OK(pel_csr_spmv(mn, alpha, x, beta, yn));
+            PEL_TEST_OK(pel_csr_spmv(mw, alpha, x, beta, yw));
+            mismatch += memcmp(yn, yw, rows_bytes) != 0;
+            if (threads == 1) {
+                memcpy(y1 + (size_t)c * t->rows, yn, rows_bytes);
+                CU_ASSERT_EQUAL(check_product(t, alpha, x, 1, beta, y0, yn, 1, DBL_EPSILON), 0);
+            } else
+                thread_mismatch += memcmp(y1 + (size_t)c * t->rows, yn, rows_bytes) != 0;
+            for (size_t i = 0; i < t->rows; i++)
+                yfn[i] = yfw[i] = beta == 0.0 ? NAN : (float)y0[i];
+            PEL_TEST_OK(pel_csr_spmv(mfn, alpha, xf, beta, yfn));
+            PEL_TEST_OK(pel_csr_spmv(mfw, alpha, xf, beta, yfw));
+            mismatch += memcmp(yfn, yfw, t->rows * sizeof(float)) != 0;
+            if (c == 2 && threads == 1)
+                memcpy(yf1, yfn, t->rows * sizeof(float));
+            if (c == 2 && threads > 1)
+                thread_mismatch += memcmp(yf1, yfn, t->rows * sizeof(float)) != 0;
+        }
+        pel__csr_stream_bytes = saved;
+        for (int row_major = 0; row_major < 2; row_major++) {
+            pel_layout layout = row_major ? PEL_ROW_MAJOR : PEL_COL_MAJOR;
+            size_t ldx = row_major ? NVEC : t->cols, ldy = row_major ? NVEC : t->rows;
+            memcpy(yn, y0, t->rows * NVEC * sizeof *yn);
+            memcpy(yw, y0, t->rows * NVEC * sizeof *yw);
+            PEL_TEST_OK(pel_csr_spmm(mn, layout, NVEC, 0.5, x, ldx > 0 ? ldx : 1, 1.5, yn, ldy > 0 ? ldy : 1));
+            PEL_TEST_OK(pel_csr_spmm(mw, layout, NVEC, 0.5, x, ldx > 0 ? ldx : 1, 1.5, yw, ldy > 0 ? ldy : 1));
+            mismatch += memcmp(yn, yw, t->rows * NVEC * sizeof *yn) != 0;
+        }
+    }
+    CU_ASSERT_EQUAL(mismatch, 0);
+    CU_ASSERT_EQUAL(thread_mismatch, 0);
+    PEL_TEST_OK(pel_set_num_threads(0));
+    PEL_TEST_OK(pel_set_min_work_per_thread(0));
+    pel_csr_destroy(mn);
+    pel_csr_destroy(mw);
+    pel_csr_destroy(mfn);
+    pel_csr_destroy(mfw);
+    free(vf);
+    free(xf);
+    free(x);
+    free(y0);
+    free(yn);
+    free(yw);
+    free(y1);
+    free(yfn);
+    free(yfw);
+    free(yf1);
+    free(rp);
+    free(ci);
+    free(v);
+}
+
+static void test_narrow_index_banded(void)
+{
+    static const long band[] = {-2500, -100, -1, 0, 1, 7, 3000};
+    test_csr t = offset_csr(6000, 6000, band, 7, 0, 0, 0, 1);
+    check_narrow_matches_wide(&t, EXPECT_ALL_NARROW);
+    free_csr(&t);
+}
+
+/* A tridiagonal matrix with far columns (beyond +-32767) in two runs of
+ * rows: the parts holding those rows are wide, the others narrow. */
+static void test_narrow_index_mixed(void)
+{
+    static const long tri[] = {-1, 0, 1};
+    test_csr t = offset_csr(50000, 50000, tri, 3, 5000, 5500, 40000, 2);
+    check_narrow_matches_wide(&t, EXPECT_MIXED);
+    free_csr(&t);
+    t = offset_csr(50000, 50000, tri, 3, 42000, 42100, -35000, 3);
+    check_narrow_matches_wide(&t, EXPECT_MIXED);
+    free_csr(&t);
+}
+
+/* Offsets of exactly -32768 and 32767 are narrow; one beyond (-32769 in
+ * some rows, 32768 in others) makes those parts wide. */
+static void test_narrow_index_int16_edges(void)
+{
+    static const long edges[] = {-32768, 0, 32767};
+    test_csr t = offset_csr(70000, 70000, edges, 3, 0, 0, 0, 4);
+    check_narrow_matches_wide(&t, EXPECT_ALL_NARROW);
+    free_csr(&t);
+    t = offset_csr(70000, 70000, edges, 3, 20000, 20010, 32768, 5);
+    check_narrow_matches_wide(&t, EXPECT_MIXED);
+    free_csr(&t);
+    t = offset_csr(70000, 70000, edges, 3, 50000, 50010, -32769, 6);
+    check_narrow_matches_wide(&t, EXPECT_MIXED);
+    free_csr(&t);
+}
+
+/* Rectangular: a wide matrix with far columns in some rows (mixed), a tall
+ * one whose rows beyond cols keep a wide index (and are mostly empty),
+ * an empty one, one of empty rows, and a far-off one (no narrow part). */
+static void test_narrow_index_rectangular_and_empty(void)
+{
+    static const long wide_offsets[] = {0, 5, 20000}, tall_offsets[] = {-3, 0, 2}, none[] = {0};
+    static const long far_offsets[] = {-40000, 40000};
+    test_csr t = offset_csr(3000, 100000, wide_offsets, 3, 1000, 1200, 90000, 7);
+    check_narrow_matches_wide(&t, EXPECT_MIXED);
+    free_csr(&t);
+    t = offset_csr(20000, 500, tall_offsets, 3, 600, 20000, -600, 8);
+    check_narrow_matches_wide(&t, EXPECT_MIXED);
+    free_csr(&t);
+    t = offset_csr(0, 0, none, 0, 0, 0, 0, 9);
+    check_narrow_matches_wide(&t, EXPECT_ANY);
+    free_csr(&t);
+    t = offset_csr(100, 100, none, 0, 0, 0, 0, 10);
+    check_narrow_matches_wide(&t, EXPECT_ALL_NARROW);
+    free_csr(&t);
+    t = offset_csr(5000, 90000, far_offsets, 2, 0, 0, 0, 11);
+    check_narrow_matches_wide(&t, EXPECT_NO_NARROW);
+    free_csr(&t);
+}
+
 static void add_suites(void)
 {
     static const pel_test_case creation[] = {
@@ -699,9 +967,18 @@ static void add_suites(void)
         {"every bad argument", test_spmm_errors},
         {NULL, NULL},
     };
+    static const pel_test_case narrow_index[] = {
+        {"offset helpers at the int16 edges, huge rows", test_offset_helpers_at_the_edges},
+        {"banded: every part narrow", test_narrow_index_banded},
+        {"far columns in some parts: mixed", test_narrow_index_mixed},
+        {"offsets -32768/32767 and one beyond", test_narrow_index_int16_edges},
+        {"rectangular, empty, far-off", test_narrow_index_rectangular_and_empty},
+        {NULL, NULL},
+    };
     pel_test_add_suite("csr creation", creation);
     pel_test_add_suite("spmv", spmv);
     pel_test_add_suite("spmm", spmm);
+    pel_test_add_suite("compressed column index", narrow_index);
 }
 
 int main(void)

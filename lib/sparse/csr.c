@@ -9,6 +9,8 @@
 #include "core/error.h"
 #include "sparse/csr.h"
 
+int pel__csr_narrow_index_enabled = 1;
+
 /* One entry of a row being sorted: its column and its position in the input,
  * the tie-breaker that makes the sort stable, so duplicates are summed in
  * the order the caller gave them. */
@@ -167,6 +169,74 @@ static pel_status validate(const char *function, size_t rows, size_t cols, const
     return PEL_OK;
 }
 
+/* Whether part `part` can have a narrow index: every entry fits a narrow
+ * offset (the columns of a row are sorted, so its first and last entries
+ * have its extreme offsets), and every row i of the part is at most cols,
+ * so that the kernels' x + i points into x or just past it (rows of a tall
+ * matrix beyond that keep a wide index; with cols = 0 there are no
+ * entries, and x may be NULL). */
+static int part_fits_narrow(const pel_csr *m, const uint32_t *columns, size_t part)
+{
+    if (m->cols == 0 || m->part_row[part + 1] > m->cols + 1)
+        return 0;
+    for (size_t i = m->part_row[part]; i < m->part_row[part + 1]; i++)
+        if (m->row_ptr[i] < m->row_ptr[i + 1] && (!pel__csr_offset_fits(i, columns[m->row_ptr[i]]) ||
+                                                  !pel__csr_offset_fits(i, columns[m->row_ptr[i + 1] - 1])))
+            return 0;
+    return 1;
+}
+
+/* Writes part `part`'s block of the column index, as offsets or columns. */
+static void fill_part_index(pel_csr *m, const uint32_t *columns, size_t part)
+{
+    const size_t first = m->part_row[part], last = m->part_row[part + 1], base = m->row_ptr[first];
+    unsigned char *block = m->index + m->index_at[part];
+
+    if (!m->narrow[part]) {
+        memcpy(block, columns + base, (m->row_ptr[last] - base) * sizeof(uint32_t));
+        return;
+    }
+    for (size_t i = first; i < last; i++)
+        for (size_t k = m->row_ptr[i]; k < m->row_ptr[i + 1]; k++)
+            ((int16_t *)(void *)block)[k - base] = pel__csr_offset(i, columns[k]);
+}
+
+/* Builds the column index (struct pel_csr) from the sorted 32-bit columns at
+ * their final offsets: each part is narrow when all its entries fit, and is
+ * classified and written by the thread that SpMV gives it (first touch).
+ * Returns 0 when the index cannot be allocated. */
+static int build_index(pel_csr *m, const uint32_t *columns, int nthreads)
+{
+    const int narrow_enabled = pel__csr_narrow_index_enabled;
+
+#pragma omp parallel num_threads(nthreads) if (nthreads > 1)
+    {
+        size_t p0, p1;
+        pel__csr_thread_parts(m, omp_get_thread_num(), omp_get_num_threads(), &p0, &p1);
+        for (size_t p = p0; p < p1; p++)
+            m->narrow[p] = (unsigned char)(narrow_enabled && part_fits_narrow(m, columns, p));
+#pragma omp barrier
+#pragma omp single
+        {
+            /* At most 4 bytes per entry plus one alignment unit per part:
+             * no overflow, as 8 bytes per entry were checked. */
+            size_t at = 0;
+            for (size_t p = 0; p < m->nparts; p++) {
+                size_t entries = m->row_ptr[m->part_row[p + 1]] - m->row_ptr[m->part_row[p]];
+                m->index_at[p] = at;
+                at += entries * pel__csr_index_size(m, p);
+                at = (at + PEL_CSR_INDEX_ALIGN - 1) / PEL_CSR_INDEX_ALIGN * PEL_CSR_INDEX_ALIGN;
+            }
+            m->index_at[m->nparts] = at;
+            m->index = pel_malloc(at);
+        } /* implicit barrier: every thread sees index and index_at */
+        if (m->index != NULL)
+            for (size_t p = p0; p < p1; p++)
+                fill_part_index(m, columns, p);
+    }
+    return m->index != NULL;
+}
+
 static pel_csr *allocate(pel_precision precision, size_t rows, size_t cols, size_t nnz)
 {
     pel_csr *m = calloc(1, sizeof *m);
@@ -180,10 +250,12 @@ static pel_csr *allocate(pel_precision precision, size_t rows, size_t cols, size
     m->nparts = rows < PEL_CSR_PARTS ? rows : PEL_CSR_PARTS;
     m->row_ptr = pel_malloc((rows + 1) * sizeof(size_t));
     m->part_row = pel_malloc((m->nparts + 1) * sizeof(size_t));
-    m->col_idx = pel_malloc(nnz * sizeof(uint32_t));
     m->values = pel_malloc(nnz * pel__csr_value_size(precision));
     m->row_end = pel_malloc(rows * sizeof(uint32_t));
-    if (m->row_ptr == NULL || m->part_row == NULL || m->col_idx == NULL || m->values == NULL || m->row_end == NULL) {
+    m->index_at = pel_malloc((m->nparts + 1) * sizeof(size_t));
+    m->narrow = pel_malloc(m->nparts + 1);
+    if (m->row_ptr == NULL || m->part_row == NULL || m->values == NULL || m->row_end == NULL ||
+        m->index_at == NULL || m->narrow == NULL) {
         pel_csr_destroy(m);
         return NULL;
     }
@@ -195,6 +267,7 @@ pel_status pel__csr_build(const char *function, pel_precision precision, size_t 
                           pel_precision input_precision, pel_csr **out)
 {
     size_t max_row = 0, nnz, bytes, kept_total = 0, *kept = NULL;
+    uint32_t *columns = NULL; /* the sorted columns, until the index is built */
     entry *scratch = NULL;
     pel_csr *m;
     pel_status status;
@@ -215,12 +288,14 @@ pel_status pel__csr_build(const char *function, pel_precision precision, size_t 
     nthreads = pel_threads_for_work(nnz + rows);
     m = allocate(precision, rows, cols, nnz);
     kept = malloc((rows > 0 ? rows : 1) * sizeof *kept);
+    columns = pel_malloc(nnz * sizeof(uint32_t));
     if (max_row > 0 && pel__mul_size(max_row, (size_t)nthreads, &bytes) && pel__mul_size(bytes, sizeof(entry), &bytes))
         scratch = malloc(bytes);
-    if (m == NULL || kept == NULL || (max_row > 0 && scratch == NULL)) {
+    if (m == NULL || kept == NULL || columns == NULL || (max_row > 0 && scratch == NULL)) {
         pel_csr_destroy(m);
         free(kept);
         free(scratch);
+        pel_free(columns);
         return pel__fail(PEL_ERROR_OUT_OF_MEMORY, function, "cannot allocate a matrix of %zu rows and %zu entries",
                          rows, nnz);
     }
@@ -235,7 +310,7 @@ pel_status pel__csr_build(const char *function, pel_precision precision, size_t 
         entry *mine = scratch ? scratch + (size_t)omp_get_thread_num() * max_row : NULL;
         pel__csr_thread_parts(m, omp_get_thread_num(), omp_get_num_threads(), &p0, &p1);
         for (size_t i = p0 < p1 ? m->part_row[p0] : 0; i < (p0 < p1 ? m->part_row[p1] : 0); i++)
-            kept[i] = build_row(col_idx, values, input_precision, row_ptr[i], row_ptr[i + 1], m->col_idx,
+            kept[i] = build_row(col_idx, values, input_precision, row_ptr[i], row_ptr[i + 1], columns,
                                 m->values, precision, mine);
     }
     free(scratch);
@@ -250,7 +325,7 @@ pel_status pel__csr_build(const char *function, pel_precision precision, size_t 
          * (a row only ever moves towards the start), then re-balance. */
         size_t esize = pel__csr_value_size(precision);
         for (size_t i = 0; i < rows; i++) {
-            memmove(m->col_idx + m->row_ptr[i], m->col_idx + row_ptr[i], kept[i] * sizeof(uint32_t));
+            memmove(columns + m->row_ptr[i], columns + row_ptr[i], kept[i] * sizeof(uint32_t));
             memmove((char *)m->values + m->row_ptr[i] * esize, (char *)m->values + row_ptr[i] * esize,
                     kept[i] * esize);
         }
@@ -265,12 +340,20 @@ pel_status pel__csr_build(const char *function, pel_precision precision, size_t 
         size_t base = m->row_ptr[m->part_row[p]];
         if (m->row_ptr[m->part_row[p + 1]] - base > UINT32_MAX) {
             pel_csr_destroy(m);
+            pel_free(columns);
             return pel__fail(PEL_ERROR_UNSUPPORTED, function, "nnz=%zu is too large: a part of the partition holds "
                              "more than 2^32-1 entries", kept_total);
         }
         for (size_t i = m->part_row[p]; i < m->part_row[p + 1]; i++)
             m->row_end[i] = (uint32_t)(m->row_ptr[i + 1] - base);
     }
+    if (!build_index(m, columns, nthreads)) {
+        pel_csr_destroy(m);
+        pel_free(columns);
+        return pel__fail(PEL_ERROR_OUT_OF_MEMORY, function, "cannot allocate the column index of %zu entries",
+                         kept_total);
+    }
+    pel_free(columns);
     *out = m;
     return PEL_OK;
 }
@@ -286,7 +369,9 @@ void pel_csr_destroy(pel_csr *matrix)
     if (matrix == NULL)
         return;
     pel_free(matrix->row_ptr);
-    pel_free(matrix->col_idx);
+    pel_free(matrix->index);
+    pel_free(matrix->index_at);
+    pel_free(matrix->narrow);
     pel_free(matrix->values);
     pel_free(matrix->part_row);
     pel_free(matrix->row_end);
@@ -319,8 +404,10 @@ pel_status pel_csr_export(const pel_csr *matrix, size_t *row_ptr, size_t *col_id
     if (row_ptr != NULL)
         memcpy(row_ptr, matrix->row_ptr, (matrix->rows + 1) * sizeof(size_t));
     if (col_idx != NULL)
-        for (size_t k = 0; k < matrix->nnz; k++)
-            col_idx[k] = matrix->col_idx[k];
+        for (size_t p = 0; p < matrix->nparts; p++)
+            for (size_t i = matrix->part_row[p]; i < matrix->part_row[p + 1]; i++)
+                for (size_t k = matrix->row_ptr[i]; k < matrix->row_ptr[i + 1]; k++)
+                    col_idx[k] = pel__csr_column(matrix, p, i, k);
     if (values != NULL && matrix->nnz > 0)
         memcpy(values, matrix->values, matrix->nnz * pel__csr_value_size(matrix->precision));
     return PEL_OK;

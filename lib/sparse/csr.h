@@ -18,11 +18,18 @@
  * entries' worth of bytes. Empty rows thus still count. */
 #define PEL_CSR_ROW_WEIGHT 2
 
+/* Column offsets col - row that fit a narrow index entry. */
+#define PEL_CSR_NARROW_MIN INT16_MIN
+#define PEL_CSR_NARROW_MAX INT16_MAX
+
+/* Parts of the column index start on this byte boundary, so that every
+ * part's index is aligned for its entry type and starts a cache line. */
+#define PEL_CSR_INDEX_ALIGN 64
+
 struct pel_csr {
     pel_precision precision;
     size_t rows, cols, nnz;
     size_t *row_ptr;   /* rows + 1: for export, writing and building */
-    uint32_t *col_idx; /* nnz, sorted within each row, no duplicates */
     void *values;      /* nnz doubles or floats */
     size_t nparts;     /* min(rows, PEL_CSR_PARTS) */
     size_t *part_row;  /* nparts + 1 row boundaries */
@@ -30,7 +37,70 @@ struct pel_csr {
      * from the first entry of its part, in 32 bits. Half the bytes of
      * size_t row pointers and one load per row instead of two. */
     uint32_t *row_end; /* rows */
+    /* The column index, one block per part, at byte index_at[p] of index
+     * (index_at[nparts] is the total). A narrow part (narrow[p] = 1) stores
+     * each entry as its int16_t offset col - row from the entry's row; a
+     * wide part stores uint32_t columns. Within each row the columns are
+     * sorted, without duplicates. There is no other copy of the columns:
+     * pel__csr_column() rebuilds them for export and writing. */
+    unsigned char *index;
+    size_t *index_at;        /* nparts + 1 */
+    unsigned char *narrow;   /* nparts */
 };
+
+/* Whether the entry (row, col) can be stored as a narrow offset. Works on
+ * size_t without a signed difference, so any row and column may be given. */
+static inline int pel__csr_offset_fits(size_t row, size_t col)
+{
+    return col >= row ? col - row <= (size_t)PEL_CSR_NARROW_MAX : row - col <= (size_t)-(long)PEL_CSR_NARROW_MIN;
+}
+
+/* The narrow offset of an entry for which pel__csr_offset_fits() holds. */
+static inline int16_t pel__csr_offset(size_t row, size_t col)
+{
+    return col >= row ? (int16_t)(col - row) : (int16_t)-(int32_t)(row - col);
+}
+
+/* The column of the narrow entry `offset` of row `row`: row + offset in
+ * size_t arithmetic, which is modular, so a negative offset subtracts and
+ * nothing overflows (the result is a valid column by construction). */
+static inline size_t pel__csr_offset_column(size_t row, int16_t offset)
+{
+    return row + (size_t)(ptrdiff_t)offset;
+}
+
+/* The index block of part `part`, narrow (int16_t offsets) or wide
+ * (uint32_t columns) as matrix->narrow[part] says; entry k of the block is
+ * the part's k-th entry. */
+static inline const int16_t *pel__csr_narrow_index(const pel_csr *matrix, size_t part)
+{
+    return (const int16_t *)(const void *)(matrix->index + matrix->index_at[part]);
+}
+
+static inline const uint32_t *pel__csr_wide_index(const pel_csr *matrix, size_t part)
+{
+    return (const uint32_t *)(const void *)(matrix->index + matrix->index_at[part]);
+}
+
+/* Index bytes per entry of part `part`. */
+static inline size_t pel__csr_index_size(const pel_csr *matrix, size_t part)
+{
+    return matrix->narrow[part] ? sizeof(int16_t) : sizeof(uint32_t);
+}
+
+/* The column of entry k (counted over the whole matrix) of row `row` in
+ * part `part`, rebuilt from either kind of index: for export and writing. */
+static inline size_t pel__csr_column(const pel_csr *matrix, size_t part, size_t row, size_t k)
+{
+    size_t at = k - matrix->row_ptr[matrix->part_row[part]];
+    return matrix->narrow[part] ? pel__csr_offset_column(row, pel__csr_narrow_index(matrix, part)[at])
+                                : (size_t)pel__csr_wide_index(matrix, part)[at];
+}
+
+/* Creation stores narrow parts only while this is nonzero (default 1);
+ * tests clear it to build the same matrix with a wide index everywhere.
+ * Read once per pel_csr_create(); not for concurrent changes. */
+extern int pel__csr_narrow_index_enabled;
 
 /* SpMV writes y with non-temporal stores when it moves at least this many
  * bytes (spmv.c); tests lower it to cover that path on small matrices. */

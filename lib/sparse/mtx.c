@@ -421,16 +421,19 @@ pel_status pel_csr_write_mtx(const pel_csr *matrix, const char *path)
         previous = uselocale(c_locale);
     ok = fprintf(file, "%%%%MatrixMarket matrix coordinate real general\n%% written by pel %s\n%zu %zu %zu\n",
                  pel_version(), matrix->rows, matrix->cols, matrix->nnz) > 0;
-    for (size_t i = 0; i < matrix->rows && ok; i++)
+    for (size_t p = 0, i = 0; i < matrix->rows && ok; i++) {
+        while (i >= matrix->part_row[p + 1])
+            p++; /* the part holding row i */
         for (size_t k = matrix->row_ptr[i]; k < matrix->row_ptr[i + 1] && ok; k++) {
             /* 17 significant digits (9 for float) read back to the same bits. */
             if (matrix->precision == PEL_FLOAT32)
-                ok = fprintf(file, "%zu %zu %.9g\n", i + 1, (size_t)matrix->col_idx[k] + 1,
+                ok = fprintf(file, "%zu %zu %.9g\n", i + 1, pel__csr_column(matrix, p, i, k) + 1,
                              (double)((const float *)matrix->values)[k]) > 0;
             else
-                ok = fprintf(file, "%zu %zu %.17g\n", i + 1, (size_t)matrix->col_idx[k] + 1,
+                ok = fprintf(file, "%zu %zu %.17g\n", i + 1, pel__csr_column(matrix, p, i, k) + 1,
                              ((const double *)matrix->values)[k]) > 0;
         }
+    }
     if (!ok)
         saved_errno = errno;
     if (fclose(file) != 0 && ok) {

@@ -43,27 +43,119 @@ typedef struct product {
 } product;
 
 /* Every kernel works on one part of the partition: rows [first, last),
- * whose entries start at `base`; row i ends at base + row_end[i]. */
+ * whose entries start at `base`; row i ends at base + row_end[i]. The
+ * part's column index is narrow (int16_t offsets from the row) or wide
+ * (uint32_t columns); each kernel is written once, as an always-inlined
+ * function of a constant `narrow`, and instantiated for both, so the test
+ * on the kind of index is made once per part, not per entry. */
+
+#define PEL_KERNEL static inline __attribute__((always_inline))
+
+/* The column of entry k of row i in a part's index (SpMM's row-major
+ * kernels, which scale it by ldx). */
+PEL_KERNEL size_t index_column(const void *restrict index, int narrow, size_t i, size_t k)
+{
+    return narrow ? pel__csr_offset_column(i, ((const int16_t *)index)[k]) : (size_t)((const uint32_t *)index)[k];
+}
+
+/* Where entry k of a part's index points, relative to row i's x (narrow:
+ * the offset, to add to x + i) or to x (wide: the column). */
+PEL_KERNEL ptrdiff_t index_entry(const void *restrict index, int narrow, size_t k)
+{
+    return narrow ? (ptrdiff_t)((const int16_t *)index)[k] : (ptrdiff_t)((const uint32_t *)index)[k];
+}
+
+/* Row i's entries [k, e) summed left to right, starting from 0.0: the one
+ * order every kernel keeps. A plain loop: unrolling it by 4 (one
+ * accumulator, so the same order) measured no faster, as the loop waits
+ * for memory, not for its own instructions. */
+PEL_KERNEL double row_sum_double(const double *restrict v, const void *restrict index, int narrow,
+                                 const double *restrict x, size_t i, size_t k, size_t e)
+{
+    const double *restrict xr = narrow ? x + i : x;
+    double s = 0.0;
+    for (; k < e; k++)
+        s += v[k] * xr[index_entry(index, narrow, k)];
+    return s;
+}
+
+PEL_KERNEL float row_sum_float(const float *restrict v, const void *restrict index, int narrow,
+                               const float *restrict x, size_t i, size_t k, size_t e)
+{
+    const float *restrict xr = narrow ? x + i : x;
+    float s = 0.0f;
+    for (; k < e; k++)
+        s += v[k] * xr[index_entry(index, narrow, k)];
+    return s;
+}
+
+/* How far ahead of the current row SpMV prefetches values and index, in
+ * entries (2 KiB of double values). The hardware prefetchers alone kept
+ * one core at about half of its streaming bandwidth on the 7-point
+ * Laplacian: several streams (values, index, row ends, three planes of x)
+ * with short rows between them. One prefetch of each array per row
+ * covers rows of up to a cache line of entries; longer rows are long
+ * sequential runs that the hardware follows by itself. */
+#define PREFETCH_ENTRIES 256
+
+/* The entries of a part and the arrays after it, for prefetching: values
+ * and index up to the end of the matrix (the next part is usually the same
+ * thread's), never past the end of the arrays. */
+typedef struct prefetch_span {
+    const char *values, *index;
+    size_t value_size, index_size, values_left, index_left; /* in entries of this part's kinds */
+} prefetch_span;
+
+PEL_KERNEL prefetch_span prefetch_span_of(const pel_csr *m, size_t part, int narrow)
+{
+    const size_t base = m->row_ptr[m->part_row[part]];
+    prefetch_span p;
+    p.value_size = pel__csr_value_size(m->precision);
+    p.index_size = narrow ? sizeof(int16_t) : sizeof(uint32_t);
+    p.values = (const char *)m->values + base * p.value_size;
+    p.index = (const char *)(m->index + m->index_at[part]);
+    p.values_left = m->nnz - base;
+    p.index_left = (m->index_at[m->nparts] - m->index_at[part]) / p.index_size;
+    return p;
+}
+
+/* Prefetches the values and index PREFETCH_ENTRIES after entry k of the
+ * part (clamped to the ends of the arrays; a prefetch never faults), in
+ * narrow parts only. A narrow part reads x within +-32767 of the row, from
+ * cache, so it is bound by its streams; a wide part is usually bound by
+ * the latency of scattered reads of x, and there the extra prefetches
+ * compete with those misses for the core's miss buffers (the random and
+ * power-law benchmarks got slower with them). */
+PEL_KERNEL void prefetch_ahead(const prefetch_span *p, int narrow, size_t k)
+{
+    const size_t ahead = k + PREFETCH_ENTRIES;
+    if (!narrow)
+        return;
+    __builtin_prefetch(p->values + (ahead < p->values_left ? ahead : p->values_left) * p->value_size);
+    __builtin_prefetch(p->index + (ahead < p->index_left ? ahead : p->index_left) * p->index_size);
+}
 
 /* ------------------------------------------------------------ double kernels */
 
-static void spmv_part_double(const pel_csr *m, size_t part, double alpha, const double *restrict x, double beta,
-                             double *restrict y, int stream)
+PEL_KERNEL void spmv_rows_double(const pel_csr *m, size_t part, int narrow, double alpha, const double *restrict x,
+                                 double beta, double *restrict y, int stream)
 {
     const size_t first = m->part_row[part], last = m->part_row[part + 1], base = m->row_ptr[first];
     const uint32_t *restrict end = m->row_end;
-    const uint32_t *restrict ci = m->col_idx + base;
+    const void *restrict ci = m->index + m->index_at[part];
     const double *restrict v = (const double *)m->values + base;
+    const prefetch_span ahead = prefetch_span_of(m, part, narrow);
     size_t k = 0;
 
 #if PEL_HAVE_STREAM_STORES
     if (stream && beta == 0.0) {
         for (size_t i = first; i < last; i++) {
-            double s = 0.0;
+            const size_t e = end[i];
+            double s;
             long long bits;
-            for (const size_t e = end[i]; k < e; k++)
-                s += v[k] * x[ci[k]];
-            s = alpha * s;
+            prefetch_ahead(&ahead, narrow, k);
+            s = alpha * row_sum_double(v, ci, narrow, x, i, k, e);
+            k = e;
             memcpy(&bits, &s, sizeof bits);
             _mm_stream_si64((long long *)(y + i), bits);
         }
@@ -73,27 +165,31 @@ static void spmv_part_double(const pel_csr *m, size_t part, double alpha, const 
 #endif
     if (beta == 0.0) {
         for (size_t i = first; i < last; i++) {
-            double s = 0.0;
-            for (const size_t e = end[i]; k < e; k++)
-                s += v[k] * x[ci[k]];
+            const size_t e = end[i];
+            double s;
+            prefetch_ahead(&ahead, narrow, k);
+            s = row_sum_double(v, ci, narrow, x, i, k, e);
+            k = e;
             y[i] = alpha * s;
         }
     } else {
         for (size_t i = first; i < last; i++) {
-            double s = 0.0;
-            for (const size_t e = end[i]; k < e; k++)
-                s += v[k] * x[ci[k]];
+            const size_t e = end[i];
+            double s;
+            prefetch_ahead(&ahead, narrow, k);
+            s = row_sum_double(v, ci, narrow, x, i, k, e);
+            k = e;
             y[i] = alpha * s + beta * y[i];
         }
     }
 }
 
-static void spmm_part_row_major_double(const product *p, size_t part)
+PEL_KERNEL void spmm_rows_row_major_double(const product *p, size_t part, int narrow)
 {
     const pel_csr *m = p->matrix;
     const size_t first = m->part_row[part], last = m->part_row[part + 1], base = m->row_ptr[first];
     const uint32_t *restrict end = m->row_end;
-    const uint32_t *restrict ci = m->col_idx + base;
+    const void *restrict ci = m->index + m->index_at[part];
     const double *restrict v = (const double *)m->values + base;
     const double *restrict x = p->x;
     double *restrict y = p->y;
@@ -107,7 +203,7 @@ static void spmm_part_row_major_double(const product *p, size_t part)
             for (size_t j = 0; j < nb; j++)
                 acc[j] = 0.0;
             for (size_t k = begin; k < end[i]; k++) {
-                const double a = v[k], *xr = x + (size_t)ci[k] * p->ldx + j0;
+                const double a = v[k], *xr = x + index_column(ci, narrow, i, k) * p->ldx + j0;
                 for (size_t j = 0; j < nb; j++)
                     acc[j] += a * xr[j];
             }
@@ -120,25 +216,44 @@ static void spmm_part_row_major_double(const product *p, size_t part)
         }
 }
 
+static void spmv_part_double(const pel_csr *m, size_t part, double alpha, const double *restrict x, double beta,
+                             double *restrict y, int stream)
+{
+    if (m->narrow[part])
+        spmv_rows_double(m, part, 1, alpha, x, beta, y, stream);
+    else
+        spmv_rows_double(m, part, 0, alpha, x, beta, y, stream);
+}
+
+static void spmm_part_row_major_double(const product *p, size_t part)
+{
+    if (p->matrix->narrow[part])
+        spmm_rows_row_major_double(p, part, 1);
+    else
+        spmm_rows_row_major_double(p, part, 0);
+}
+
 /* ------------------------------------------------------------ float kernels */
 
-static void spmv_part_float(const pel_csr *m, size_t part, float alpha, const float *restrict x, float beta,
-                            float *restrict y, int stream)
+PEL_KERNEL void spmv_rows_float(const pel_csr *m, size_t part, int narrow, float alpha, const float *restrict x,
+                                float beta, float *restrict y, int stream)
 {
     const size_t first = m->part_row[part], last = m->part_row[part + 1], base = m->row_ptr[first];
     const uint32_t *restrict end = m->row_end;
-    const uint32_t *restrict ci = m->col_idx + base;
+    const void *restrict ci = m->index + m->index_at[part];
     const float *restrict v = (const float *)m->values + base;
+    const prefetch_span ahead = prefetch_span_of(m, part, narrow);
     size_t k = 0;
 
 #if PEL_HAVE_STREAM_STORES
     if (stream && beta == 0.0f) {
         for (size_t i = first; i < last; i++) {
-            float s = 0.0f;
+            const size_t e = end[i];
+            float s;
             int bits;
-            for (const size_t e = end[i]; k < e; k++)
-                s += v[k] * x[ci[k]];
-            s = alpha * s;
+            prefetch_ahead(&ahead, narrow, k);
+            s = alpha * row_sum_float(v, ci, narrow, x, i, k, e);
+            k = e;
             memcpy(&bits, &s, sizeof bits);
             _mm_stream_si32((int *)(y + i), bits);
         }
@@ -148,27 +263,31 @@ static void spmv_part_float(const pel_csr *m, size_t part, float alpha, const fl
 #endif
     if (beta == 0.0f) {
         for (size_t i = first; i < last; i++) {
-            float s = 0.0f;
-            for (const size_t e = end[i]; k < e; k++)
-                s += v[k] * x[ci[k]];
+            const size_t e = end[i];
+            float s;
+            prefetch_ahead(&ahead, narrow, k);
+            s = row_sum_float(v, ci, narrow, x, i, k, e);
+            k = e;
             y[i] = alpha * s;
         }
     } else {
         for (size_t i = first; i < last; i++) {
-            float s = 0.0f;
-            for (const size_t e = end[i]; k < e; k++)
-                s += v[k] * x[ci[k]];
+            const size_t e = end[i];
+            float s;
+            prefetch_ahead(&ahead, narrow, k);
+            s = row_sum_float(v, ci, narrow, x, i, k, e);
+            k = e;
             y[i] = alpha * s + beta * y[i];
         }
     }
 }
 
-static void spmm_part_row_major_float(const product *p, size_t part)
+PEL_KERNEL void spmm_rows_row_major_float(const product *p, size_t part, int narrow)
 {
     const pel_csr *m = p->matrix;
     const size_t first = m->part_row[part], last = m->part_row[part + 1], base = m->row_ptr[first];
     const uint32_t *restrict end = m->row_end;
-    const uint32_t *restrict ci = m->col_idx + base;
+    const void *restrict ci = m->index + m->index_at[part];
     const float *restrict v = (const float *)m->values + base;
     const float *restrict x = p->x;
     float *restrict y = p->y;
@@ -183,7 +302,7 @@ static void spmm_part_row_major_float(const product *p, size_t part)
             for (size_t j = 0; j < nb; j++)
                 acc[j] = 0.0f;
             for (size_t k = begin; k < end[i]; k++) {
-                const float a = v[k], *xr = x + (size_t)ci[k] * p->ldx + j0;
+                const float a = v[k], *xr = x + index_column(ci, narrow, i, k) * p->ldx + j0;
                 for (size_t j = 0; j < nb; j++)
                     acc[j] += a * xr[j];
             }
@@ -194,6 +313,23 @@ static void spmm_part_row_major_float(const product *p, size_t part)
                 for (size_t j = 0; j < nb; j++)
                     yi[j] = alpha * acc[j] + beta * yi[j];
         }
+}
+
+static void spmv_part_float(const pel_csr *m, size_t part, float alpha, const float *restrict x, float beta,
+                            float *restrict y, int stream)
+{
+    if (m->narrow[part])
+        spmv_rows_float(m, part, 1, alpha, x, beta, y, stream);
+    else
+        spmv_rows_float(m, part, 0, alpha, x, beta, y, stream);
+}
+
+static void spmm_part_row_major_float(const product *p, size_t part)
+{
+    if (p->matrix->narrow[part])
+        spmm_rows_row_major_float(p, part, 1);
+    else
+        spmm_rows_row_major_float(p, part, 0);
 }
 
 /* ------------------------------------------------------------ dispatch */
@@ -303,9 +439,9 @@ pel_status pel_csr_spmv(const pel_csr *matrix, double alpha, const void *x, doub
     if (overlap(x, matrix->cols * esize, y, matrix->rows * esize))
         return PEL_FAIL(PEL_ERROR_INVALID_ARGUMENT, "x and y overlap in memory");
     p = (product){matrix, 0, PEL_COL_MAJOR, 1, alpha, beta, x, matrix->cols, y, matrix->rows};
-    /* Bytes moved: entries (value + 32-bit index), row pointers, x and y. */
+    /* Bytes moved: values, the column index, row ends, x and y. */
     p.stream = beta == 0.0 && PEL_HAVE_STREAM_STORES &&
-               matrix->nnz * (esize + sizeof(uint32_t)) + matrix->rows * (sizeof(size_t) + esize) +
+               matrix->nnz * esize + matrix->index_at[matrix->nparts] + matrix->rows * (sizeof(uint32_t) + esize) +
                        matrix->cols * esize >= pel__csr_stream_bytes;
     run_product(&p);
     return PEL_OK;
