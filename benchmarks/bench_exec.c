@@ -82,36 +82,30 @@ static void stream_teardown(stream_arrays *s)
     pel_free(s->c);
 }
 
-enum { STREAM_N = 1 << 25, MAX_CACHED_THREADS = 256 };
-static double cached_copy[MAX_CACHED_THREADS], cached_triad[MAX_CACHED_THREADS];
+enum { STREAM_N = 1 << 25 };
 
-static void measure_stream(int threads, int reps)
+/* Measured afresh at each call, not once per process: this machine's memory
+ * bandwidth drifts by up to 2x within minutes (other tenants), so a kernel's
+ * fraction of stream is only meaningful against a measurement taken right
+ * after the kernel's own. */
+static double measure_stream(int threads, int reps, pel_bench_fn fn, double bytes_per_element)
 {
     stream_arrays s;
-    double copy, triad;
-
-    if (threads < MAX_CACHED_THREADS && cached_copy[threads] > 0)
-        return;
+    double seconds;
     stream_setup(&s, STREAM_N, threads);
-    pel_bench_compare(reps, NULL, stream_copy_omp, &s, NULL, &copy);
-    pel_bench_compare(reps, NULL, stream_triad_omp, &s, NULL, &triad);
+    pel_bench_compare(reps, NULL, fn, &s, NULL, &seconds);
     stream_teardown(&s);
-    if (threads < MAX_CACHED_THREADS) {
-        cached_copy[threads] = 2.0 * STREAM_N * sizeof(double) / copy * 1e-9;
-        cached_triad[threads] = 3.0 * STREAM_N * sizeof(double) / triad * 1e-9;
-    }
+    return bytes_per_element * STREAM_N / seconds * 1e-9;
 }
 
 double pel_bench_stream_copy_gbps(int threads, int reps)
 {
-    measure_stream(threads, reps);
-    return threads < MAX_CACHED_THREADS ? cached_copy[threads] : 0.0;
+    return measure_stream(threads, reps, stream_copy_omp, 2.0 * sizeof(double));
 }
 
 double pel_bench_stream_triad_gbps(int threads, int reps)
 {
-    measure_stream(threads, reps);
-    return threads < MAX_CACHED_THREADS ? cached_triad[threads] : 0.0;
+    return measure_stream(threads, reps, stream_triad_omp, 3.0 * sizeof(double));
 }
 
 static int run_stream(const pel_bench_context *context)

@@ -57,9 +57,9 @@ unsigned long long pel_bench_next(unsigned long long *state);
 double *pel_bench_random(size_t n, unsigned long long seed);
 float *pel_bench_random_float(size_t n, unsigned long long seed);
 
-/* Measured STREAM copy and triad bandwidth (GB/s) on `threads` threads, with
- * arrays of 2^25 doubles, median of reps; cached per thread count so that
- * kernels can report a fraction of stream from the same run. */
+/* STREAM copy and triad bandwidth (GB/s) on `threads` threads, with arrays
+ * of 2^25 doubles, median of reps, measured at each call: kernels call it
+ * right after their own timing to report a fraction of stream. */
 double pel_bench_stream_copy_gbps(int threads, int reps);
 double pel_bench_stream_triad_gbps(int threads, int reps);
 
