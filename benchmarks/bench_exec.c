@@ -5,6 +5,7 @@
 
 #include <omp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "pel.h"
@@ -84,28 +85,42 @@ static void stream_teardown(stream_arrays *s)
 
 enum { STREAM_N = 1 << 25 };
 
-/* Measured afresh at each call, not once per process: this machine's memory
- * bandwidth drifts by up to 2x within minutes (other tenants), so a kernel's
- * fraction of stream is only meaningful against a measurement taken right
- * after the kernel's own. */
-static double measure_stream(int threads, int reps, pel_bench_fn fn, double bytes_per_element)
+void *pel_bench_stream_open(int threads)
 {
-    stream_arrays s;
-    double seconds;
-    stream_setup(&s, STREAM_N, threads);
-    pel_bench_compare(reps, NULL, fn, &s, NULL, &seconds);
-    stream_teardown(&s);
-    return bytes_per_element * STREAM_N / seconds * 1e-9;
+    stream_arrays *s = malloc(sizeof *s);
+    if (s == NULL)
+        return NULL;
+    stream_setup(s, STREAM_N, threads);
+    if (s->a == NULL || s->b == NULL || s->c == NULL) {
+        stream_teardown(s);
+        free(s);
+        return NULL;
+    }
+    return s;
 }
 
-double pel_bench_stream_copy_gbps(int threads, int reps)
+void pel_bench_stream_close(void *stream)
 {
-    return measure_stream(threads, reps, stream_copy_omp, 2.0 * sizeof(double));
+    if (stream) {
+        stream_teardown(stream);
+        free(stream);
+    }
 }
 
-double pel_bench_stream_triad_gbps(int threads, int reps)
+void pel_bench_stream_copy(void *stream)
 {
-    return measure_stream(threads, reps, stream_triad_omp, 3.0 * sizeof(double));
+    stream_copy_omp(stream);
+}
+
+void pel_bench_stream_triad(void *stream)
+{
+    stream_triad_omp(stream);
+}
+
+double pel_bench_stream_gbps(pel_bench_fn pass, double seconds)
+{
+    const double elements = (double)STREAM_N * sizeof(double);
+    return (pass == pel_bench_stream_triad ? 3.0 : 2.0) * elements / seconds * 1e-9;
 }
 
 static int run_stream(const pel_bench_context *context)

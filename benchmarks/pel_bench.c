@@ -115,18 +115,21 @@ static double median(double *values, int count)
     return count % 2 ? values[count / 2] : 0.5 * (values[count / 2 - 1] + values[count / 2]);
 }
 
-void pel_bench_compare(int reps, pel_bench_fn fn_pel, pel_bench_fn fn_baseline, void *arg, double *pel_median,
-                       double *baseline_median)
+void pel_bench_compare_with(int reps, pel_bench_fn fn_pel, pel_bench_fn fn_baseline, void *arg,
+                            pel_bench_reference *reference, double *pel_median, double *baseline_median)
 {
     double *pel_times = calloc((size_t)reps, sizeof *pel_times);
     double *base_times = calloc((size_t)reps, sizeof *base_times);
+    double *ref_times = calloc((size_t)reps, sizeof *ref_times);
 
     if (fn_pel)
         fn_pel(arg);
     if (fn_baseline)
         fn_baseline(arg);
+    if (reference)
+        reference->fn(reference->arg);
     /* Interleave, alternating who goes first, so drifts of the shared
-     * machine hit both sides alike. */
+     * machine hit both sides alike; the reference closes every round. */
     for (int r = 0; r < reps; r++) {
         for (int side = 0; side < 2; side++) {
             int run_pel = (side == 0) == (r % 2 == 0);
@@ -138,13 +141,27 @@ void pel_bench_compare(int reps, pel_bench_fn fn_pel, pel_bench_fn fn_baseline, 
             fn(arg);
             (run_pel ? pel_times : base_times)[r] = pel_wtime() - t0;
         }
+        if (reference) {
+            double t0 = pel_wtime();
+            reference->fn(reference->arg);
+            ref_times[r] = pel_wtime() - t0;
+        }
     }
     if (pel_median)
         *pel_median = fn_pel ? median(pel_times, reps) : 0.0;
     if (baseline_median)
         *baseline_median = fn_baseline ? median(base_times, reps) : 0.0;
+    if (reference)
+        reference->median = median(ref_times, reps);
     free(pel_times);
     free(base_times);
+    free(ref_times);
+}
+
+void pel_bench_compare(int reps, pel_bench_fn fn_pel, pel_bench_fn fn_baseline, void *arg, double *pel_median,
+                       double *baseline_median)
+{
+    pel_bench_compare_with(reps, fn_pel, fn_baseline, arg, NULL, pel_median, baseline_median);
 }
 
 unsigned long long pel_bench_next(unsigned long long *state)

@@ -57,11 +57,31 @@ unsigned long long pel_bench_next(unsigned long long *state);
 double *pel_bench_random(size_t n, unsigned long long seed);
 float *pel_bench_random_float(size_t n, unsigned long long seed);
 
-/* STREAM copy and triad bandwidth (GB/s) on `threads` threads, with arrays
- * of 2^25 doubles, median of reps, measured at each call: kernels call it
- * right after their own timing to report a fraction of stream. */
-double pel_bench_stream_copy_gbps(int threads, int reps);
-double pel_bench_stream_triad_gbps(int threads, int reps);
+/* A bandwidth reference (STREAM copy or triad) timed in the same rounds as
+ * a kernel: this machine's memory bandwidth drifts by up to 2x within
+ * minutes, so a kernel's fraction of stream only means something against
+ * the same moments. */
+typedef struct pel_bench_reference {
+    pel_bench_fn fn;
+    void *arg;
+    double median; /* out: its median seconds */
+} pel_bench_reference;
+
+/* pel_bench_compare with a reference (may be NULL) run after both sides in
+ * every round; its median lands in reference->median. */
+void pel_bench_compare_with(int reps, pel_bench_fn fn_pel, pel_bench_fn fn_baseline, void *arg,
+                            pel_bench_reference *reference, double *pel_median, double *baseline_median);
+
+/* STREAM references on `threads` threads over arrays of 2^25 doubles:
+ * pel_bench_stream_open allocates and first-touches them (NULL when out of
+ * memory), pel_bench_stream_copy / _triad are one pass (pel_bench_fn),
+ * pel_bench_stream_gbps turns a pass's seconds into GB/s (copy counts 16,
+ * triad 24 bytes an element). */
+void *pel_bench_stream_open(int threads);
+void pel_bench_stream_close(void *stream);
+void pel_bench_stream_copy(void *stream);
+void pel_bench_stream_triad(void *stream);
+double pel_bench_stream_gbps(pel_bench_fn pass, double seconds);
 
 /* Parses "N" or "NxMxK" into dims (at most max_dims); returns the count or 0. */
 int pel_bench_parse_dims(const char *size, size_t *dims, int max_dims);
