@@ -51,6 +51,7 @@ typedef struct thread_space {
     const void **plan_ptr;      /* a plane's row plan (compute_plane) */
     unsigned char *plan_moves;  /* per plan pointer: 1 when it moves with the row */
     size_t plan_capacity;       /* pointers the plan may hold */
+    ptrdiff_t *plan_offset;     /* per end point of the plan: its x - xa */
 } thread_space;
 
 static inline long mod_long(long x, long n)
@@ -269,28 +270,24 @@ static void compute_plane(const pel__stencil_engine *e, thread_space *ts, const 
                             inside ? ts->row_ptr[u] + (size_t)(at - in->lo[2]) * es : ts->const_row[2][face % 2];
                         ts->plan_moves[j * nt + k] = (unsigned char)inside;
                     }
+                    ts->plan_offset[j - 1] = x - xa;
                     j++;
                 }
             } else {
-                for (size_t i = 0; i < nptr; i++)
+                /* The vector part's pointers all move; an end point's stay
+                 * where they hold a Dirichlet face's value. */
+                for (size_t k = 0; k < nt; k++)
+                    plan[k] = (const char *)plan[k] + in_stride;
+                for (size_t i = nt; i < nptr; i++)
                     if (ts->plan_moves[i])
                         plan[i] = (const char *)plan[i] + in_stride;
             }
             if (vhi > vlo)
                 s->row(out + (size_t)(vlo - xa) * es, plan, s->coefficients, nt,
                        rhs_row ? rhs_row + (size_t)vlo * es : NULL, e->rhs_weight, (size_t)(vhi - vlo), stream);
-            {
-                size_t j = 1;
-                for (long x = xa; x < xb; x++) {
-                    if (x == vlo)
-                        x = vhi;
-                    if (x >= xb)
-                        break;
-                    s->row(out + (size_t)(x - xa) * es, plan + j * nt, s->coefficients, nt,
-                           rhs_row ? rhs_row + (size_t)x * es : NULL, e->rhs_weight, 1, 0);
-                    j++;
-                }
-            }
+            if (nend)
+                pel__stencil_points(s->precision, out, ts->plan_offset, plan + nt, s->coefficients, nt,
+                                    rhs_row ? rhs_row + (size_t)xa * es : NULL, e->rhs_weight, nend);
         }
         if (ghosts)
             fill_ghost_columns(e, ts, out - (size_t)e->r[2] * es, xa, xb);
@@ -476,7 +473,8 @@ pel_status pel__stencil_run(const pel__stencil_engine *e, char *a, char *b, size
     if (plan_capacity > MAX_PLAN)
         plan_capacity = MAX_PLAN;
     per_thread = scratch_bytes + 6 * row_len + e->stencil->nterms * sizeof(void *) +
-                 e->stencil->nrows * (sizeof(char *) + 1) + plan_capacity * (sizeof(void *) + 1) + 256;
+                 e->stencil->nrows * (sizeof(char *) + 1) + plan_capacity * (sizeof(void *) + 1) +
+                 (plan_capacity / (e->stencil->nterms ? e->stencil->nterms : 1)) * sizeof(ptrdiff_t) + 320;
     per_thread = (per_thread + 63) / 64 * 64;
     if (!pel__mul_size(per_thread, (size_t)nthreads, &total))
         return pel__fail(PEL_ERROR_OVERFLOW, "pel_stencil_apply", "work space size overflows");
@@ -512,6 +510,9 @@ pel_status pel__stencil_run(const pel__stencil_engine *e, char *a, char *b, size
         mine += plan_capacity * sizeof(void *);
         ts.plan_moves = (unsigned char *)mine;
         ts.plan_capacity = plan_capacity;
+        mine += plan_capacity;
+        mine = (char *)(((size_t)mine + 7) / 8 * 8);
+        ts.plan_offset = (ptrdiff_t *)(void *)mine;
         for (size_t block = 0; block < nblocks; block++) {
             size_t steps = nsteps - block * T < T ? nsteps - block * T : T;
             char *src = block % 2 ? b : a, *dst = block % 2 ? a : b;

@@ -395,6 +395,75 @@ PEL_TARGET_AVX2 void pel__stencil_row_s_avx2(void *out, const void *const *in,
     }
 }
 
+/* Single points: point j is out[offset[j]] (elements), with its terms at
+ * ptrs[j*nterms + k] and its rhs at rhs[offset[j]]. The scalar loop of the
+ * row kernels, so the same bits; one call for all the end points of a row
+ * instead of one each (the common stars get the term loop unrolled). */
+static inline __attribute__((always_inline)) void points_body_d(double *out, const ptrdiff_t *offset,
+                                                                const void *const *ptrs, const double *c,
+                                                                size_t nterms, const double *rhs, double w,
+                                                                size_t count)
+{
+    for (size_t j = 0; j < count; j++) {
+        const void *const *p = ptrs + j * nterms;
+        double a = c[0] * *(const double *)p[0];
+        for (size_t k = 1; k < nterms; k++)
+            a = a + c[k] * *(const double *)p[k];
+        if (rhs)
+            a = a + w * rhs[offset[j]];
+        out[offset[j]] = a;
+    }
+}
+
+static inline __attribute__((always_inline)) void points_body_s(float *out, const ptrdiff_t *offset,
+                                                                const void *const *ptrs, const float *c,
+                                                                size_t nterms, const float *rhs, float w,
+                                                                size_t count)
+{
+    for (size_t j = 0; j < count; j++) {
+        const void *const *p = ptrs + j * nterms;
+        float a = c[0] * *(const float *)p[0];
+        for (size_t k = 1; k < nterms; k++)
+            a = a + c[k] * *(const float *)p[k];
+        if (rhs)
+            a = a + w * rhs[offset[j]];
+        out[offset[j]] = a;
+    }
+}
+
+void pel__stencil_points(pel_precision precision, void *out, const ptrdiff_t *offset, const void *const *ptrs,
+                         const void *coefficients, size_t nterms, const void *rhs, const void *rhs_weight,
+                         size_t count)
+{
+    if (precision == PEL_FLOAT32) {
+        const float w = *(const float *)rhs_weight;
+        switch (nterms) {
+        case 5:
+            points_body_s(out, offset, ptrs, coefficients, 5, rhs, w, count);
+            break;
+        case 7:
+            points_body_s(out, offset, ptrs, coefficients, 7, rhs, w, count);
+            break;
+        default:
+            points_body_s(out, offset, ptrs, coefficients, nterms, rhs, w, count);
+        }
+        return;
+    }
+    {
+        const double w = *(const double *)rhs_weight;
+        switch (nterms) {
+        case 5:
+            points_body_d(out, offset, ptrs, coefficients, 5, rhs, w, count);
+            break;
+        case 7:
+            points_body_d(out, offset, ptrs, coefficients, 7, rhs, w, count);
+            break;
+        default:
+            points_body_d(out, offset, ptrs, coefficients, nterms, rhs, w, count);
+        }
+    }
+}
+
 pel__stencil_row_fn pel__stencil_row_kernel(pel_precision precision)
 {
 #if defined(__x86_64__) || defined(__i386__)

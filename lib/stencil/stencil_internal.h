@@ -30,6 +30,13 @@ void pel__stencil_row_s_generic(void *out, const void *const *in, const void *co
 void pel__stencil_row_s_avx2(void *out, const void *const *in, const void *coefficients, size_t nterms,
                              const void *rhs, const void *rhs_weight, size_t n, int stream);
 
+/* Computes count single points: point j is element offset[j] of out, with
+ * its terms at ptrs[j*nterms + k] and its rhs (if not NULL) at element
+ * offset[j] of rhs; the arithmetic of the row kernels' scalar loop. */
+void pel__stencil_points(pel_precision precision, void *out, const ptrdiff_t *offset, const void *const *ptrs,
+                         const void *coefficients, size_t nterms, const void *rhs, const void *rhs_weight,
+                         size_t count);
+
 /* The best row kernel for this CPU and precision (the registry). */
 pel__stencil_row_fn pel__stencil_row_kernel(pel_precision precision);
 
