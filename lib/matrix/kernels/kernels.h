@@ -59,12 +59,13 @@ typedef struct pel__matrix_kernels {
  * available). Chosen once; thread-safe. */
 const pel__matrix_kernels *pel__matrix_kernels_get(void);
 
-/* The table with this name ("reference", "avx2"), or NULL if unknown or not
+/* The table with this name ("reference", "avx2", "avx512"), or NULL if unknown or not
  * supported by this CPU. For tests and benchmarks. */
 const pel__matrix_kernels *pel__matrix_kernels_find(const char *name);
 
 /* The per-ISA tables. */
 extern const pel__matrix_kernels pel__matrix_kernels_reference;
 extern const pel__matrix_kernels pel__matrix_kernels_avx2;
+extern const pel__matrix_kernels pel__matrix_kernels_avx512;
 
 #endif

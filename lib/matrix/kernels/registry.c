@@ -9,6 +9,7 @@
 
 /* Best first: the first available table wins. */
 static const pel__matrix_kernels *const tables[] = {
+    &pel__matrix_kernels_avx512,
     &pel__matrix_kernels_avx2,
     &pel__matrix_kernels_reference,
 };
