@@ -44,6 +44,10 @@ typedef double (*pel__dsumsq_max_block_fn)(size_t n, const double *x, double *ma
 typedef struct pel__matrix_kernels {
     const char *name;
     int (*available)(void);
+    /* The batch driver gives an item to dgemm_small / sgemm_small when m, n
+     * and k are all at most this (<= PEL_GEMM_SMALL_MAX), else to OpenBLAS:
+     * the crossover measured for this table (docs/matrix.md). */
+    size_t dgemm_small_max, sgemm_small_max;
     pel__dgemm_small_fn dgemm_small;
     pel__sgemm_small_fn sgemm_small;
     pel__dtranspose_tile_fn dtranspose_tile;

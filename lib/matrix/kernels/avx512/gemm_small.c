@@ -22,7 +22,12 @@
 
 #include "matrix/kernels/avx512/avx512.h"
 
-enum { DV = 8, SV = 16, MV = 2, NR = 8, MV_MAX = 4 };
+/* Tiles of up to MV vectors x NR columns, or of BIG_MV vectors x BIG_NR
+ * columns (16 accumulators either way). */
+enum { DV = 8, SV = 16, MV = 2, NR = 8, BIG_MV = 4, BIG_NR = 4, MV_MAX = 4 };
+
+/* The switch key of a tile shape: mv 1..4, nr 1..8, masked 0/1. */
+#define TILE_KEY(mv, nr, masked) ((((mv) - 1) * NR + (nr) - 1) * 2 + (masked))
 
 #ifndef SQ8_MV
 #define SQ8_MV 1
@@ -133,13 +138,14 @@ dtile(const int mv, const int nr, const int masked, const size_t k, const int mo
     }
 }
 
-/* Runs the tile of the shape given by key = ((nr - 1) * 2 + mv - 1) * 2 +
- * masked; one switch so that each shape is its own straight-line code. */
+/* Runs the tile of the shape given by TILE_KEY(); one switch so that each
+ * shape is its own straight-line code. */
 #define DTILE_CASE(nr, mv, masked)                                                                                  \
-    case ((nr - 1) * 2 + mv - 1) * 2 + masked:                                                                      \
+    case TILE_KEY(mv, nr, masked):                                                                                  \
         dtile(mv, nr, masked, k, mode, alpha, a, lda, b, rsb, csb, beta, c, ldc, mask);                             \
         break
 #define DTILE_CASES(nr) DTILE_CASE(nr, 1, 0); DTILE_CASE(nr, 1, 1); DTILE_CASE(nr, 2, 0); DTILE_CASE(nr, 2, 1)
+#define DTILE_BIG_CASES(nr) DTILE_CASE(nr, 3, 0); DTILE_CASE(nr, 3, 1); DTILE_CASE(nr, 4, 0); DTILE_CASE(nr, 4, 1)
 
 static PEL_AVX512 void dtile_any(int key, size_t k, int mode, double alpha, const double *a, ptrdiff_t lda,
                                  const double *b, ptrdiff_t rsb, ptrdiff_t csb, double beta, double *c, size_t ldc,
@@ -154,6 +160,10 @@ static PEL_AVX512 void dtile_any(int key, size_t k, int mode, double alpha, cons
         DTILE_CASES(6);
         DTILE_CASES(7);
         DTILE_CASES(8);
+        DTILE_BIG_CASES(1);
+        DTILE_BIG_CASES(2);
+        DTILE_BIG_CASES(3);
+        DTILE_BIG_CASES(4);
     default: break;
     }
 }
@@ -217,17 +227,22 @@ PEL_AVX512 void pel__avx512_dgemm_small(size_t m, size_t n, size_t k, double alp
         ap = work;
         lda = (ptrdiff_t)m;
     }
-    for (size_t j0 = 0; j0 < n; j0 += NR) {
-        int nr = n - j0 < NR ? (int)(n - j0) : NR;
-        for (size_t i0 = 0; i0 < m; i0 += MV * DV) {
-            size_t rows = m - i0 < MV * DV ? m - i0 : MV * DV;
-            int mv = rows > DV ? 2 : 1;
-            size_t last = rows - (size_t)(mv - 1) * DV; /* rows of the last vector, 1..8 */
-            int masked = last < DV;
-            __mmask8 mask = (__mmask8)((1u << last) - 1u);
-            dtile_any(((nr - 1) * 2 + mv - 1) * 2 + masked, k, mode, alpha, ap + i0, lda, b + (ptrdiff_t)j0 * csb,
-                      rsb, csb, beta, c + j0 * ldc + i0, ldc, mask);
+    /* Row blocks of 32 (4 vectors x 4 columns: A's columns are read whole,
+     * so each pass over the block streams it), then one block of the rest:
+     * 17-31 rows as 3-4 vectors x 4 columns, up to 16 rows as 1-2 vectors x
+     * 8 columns. The A block stays in L1 while B passes by. */
+    for (size_t i0 = 0; i0 < m;) {
+        size_t rows = m - i0 < BIG_MV * DV ? m - i0 : BIG_MV * DV;
+        int mv = (int)((rows + DV - 1) / DV), nr_max = mv > MV ? BIG_NR : NR;
+        size_t last = rows - (size_t)(mv - 1) * DV; /* rows of the last vector, 1..8 */
+        int masked = last < DV;
+        __mmask8 mask = (__mmask8)((1u << last) - 1u);
+        for (size_t j0 = 0; j0 < n; j0 += (size_t)nr_max) {
+            int nr = n - j0 < (size_t)nr_max ? (int)(n - j0) : nr_max;
+            dtile_any(TILE_KEY(mv, nr, masked), k, mode, alpha, ap + i0, lda, b + (ptrdiff_t)j0 * csb, rsb, csb,
+                      beta, c + j0 * ldc + i0, ldc, mask);
         }
+        i0 += rows;
     }
 }
 
@@ -316,10 +331,11 @@ stile(const int mv, const int nr, const int masked, const size_t k, const int mo
 }
 
 #define STILE_CASE(nr, mv, masked)                                                                                  \
-    case ((nr - 1) * 2 + mv - 1) * 2 + masked:                                                                      \
+    case TILE_KEY(mv, nr, masked):                                                                                  \
         stile(mv, nr, masked, k, mode, alpha, a, lda, b, rsb, csb, beta, c, ldc, mask);                             \
         break
 #define STILE_CASES(nr) STILE_CASE(nr, 1, 0); STILE_CASE(nr, 1, 1); STILE_CASE(nr, 2, 0); STILE_CASE(nr, 2, 1)
+#define STILE_BIG_CASES(nr) STILE_CASE(nr, 3, 0); STILE_CASE(nr, 3, 1); STILE_CASE(nr, 4, 0); STILE_CASE(nr, 4, 1)
 
 static PEL_AVX512 void stile_any(int key, size_t k, int mode, float alpha, const float *a, ptrdiff_t lda,
                                  const float *b, ptrdiff_t rsb, ptrdiff_t csb, float beta, float *c, size_t ldc,
@@ -334,6 +350,10 @@ static PEL_AVX512 void stile_any(int key, size_t k, int mode, float alpha, const
         STILE_CASES(6);
         STILE_CASES(7);
         STILE_CASES(8);
+        STILE_BIG_CASES(1);
+        STILE_BIG_CASES(2);
+        STILE_BIG_CASES(3);
+        STILE_BIG_CASES(4);
     default: break;
     }
 }
@@ -353,16 +373,17 @@ PEL_AVX512 void pel__avx512_sgemm_small(size_t m, size_t n, size_t k, float alph
         ap = work;
         lda = (ptrdiff_t)m;
     }
-    for (size_t j0 = 0; j0 < n; j0 += NR) {
-        int nr = n - j0 < NR ? (int)(n - j0) : NR;
-        for (size_t i0 = 0; i0 < m; i0 += MV * SV) {
-            size_t rows = m - i0 < MV * SV ? m - i0 : MV * SV;
-            int mv = rows > SV ? 2 : 1;
-            size_t last = rows - (size_t)(mv - 1) * SV; /* rows of the last vector, 1..16 */
-            int masked = last < SV;
-            __mmask16 mask = (__mmask16)((1u << last) - 1u);
-            stile_any(((nr - 1) * 2 + mv - 1) * 2 + masked, k, mode, alpha, ap + i0, lda, b + (ptrdiff_t)j0 * csb,
-                      rsb, csb, beta, c + j0 * ldc + i0, ldc, mask);
+    for (size_t i0 = 0; i0 < m;) {
+        size_t rows = m - i0 < BIG_MV * SV ? m - i0 : BIG_MV * SV;
+        int mv = (int)((rows + SV - 1) / SV), nr_max = mv > MV ? BIG_NR : NR;
+        size_t last = rows - (size_t)(mv - 1) * SV; /* rows of the last vector, 1..16 */
+        int masked = last < SV;
+        __mmask16 mask = (__mmask16)((1u << last) - 1u);
+        for (size_t j0 = 0; j0 < n; j0 += (size_t)nr_max) {
+            int nr = n - j0 < (size_t)nr_max ? (int)(n - j0) : nr_max;
+            stile_any(TILE_KEY(mv, nr, masked), k, mode, alpha, ap + i0, lda, b + (ptrdiff_t)j0 * csb, rsb, csb,
+                      beta, c + j0 * ldc + i0, ldc, mask);
         }
+        i0 += rows;
     }
 }

@@ -6,6 +6,13 @@
 #include "matrix/kernels/avx2/avx2.h"
 #include "matrix/kernels/avx512/avx512.h"
 
+#ifndef DGEMM_MAX
+#define DGEMM_MAX 32
+#endif
+#ifndef SGEMM_MAX
+#define SGEMM_MAX 64
+#endif
+
 static int has_avx512(void)
 {
     __builtin_cpu_init();
@@ -17,6 +24,7 @@ static int has_avx512(void)
 const pel__matrix_kernels pel__matrix_kernels_avx512 = {
     "avx512",
     has_avx512,
+    DGEMM_MAX, SGEMM_MAX,
     pel__avx512_dgemm_small,
     pel__avx512_sgemm_small,
     pel__avx2_dtranspose_tile,

@@ -60,6 +60,7 @@ static int always(void)
 const pel__matrix_kernels pel__matrix_kernels_reference = {
     "reference",
     always,
+    PEL_GEMM_SMALL_MAX, PEL_GEMM_SMALL_MAX,
     pel__reference_dgemm_small,
     pel__reference_sgemm_small,
     pel__reference_dtranspose_tile,
