@@ -67,6 +67,12 @@ const pel__matrix_kernels *pel__matrix_kernels_get(void);
  * supported by this CPU. For tests and benchmarks. */
 const pel__matrix_kernels *pel__matrix_kernels_find(const char *name);
 
+/* Makes table (one that pel__matrix_kernels_find() returned; NULL: the
+ * CPU's choice again) the one pel__matrix_kernels_get() returns, and returns
+ * the table it replaces. For tests, which run every table through the batch
+ * driver; the switch must not race with a running matrix call. */
+const pel__matrix_kernels *pel__matrix_kernels_set(const pel__matrix_kernels *table);
+
 /* The per-ISA tables. */
 extern const pel__matrix_kernels pel__matrix_kernels_reference;
 extern const pel__matrix_kernels pel__matrix_kernels_avx2;
