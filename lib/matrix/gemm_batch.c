@@ -68,6 +68,28 @@ static int small_items(size_t begin, size_t end, void *arg)
     const pel__gemm_shape *s = &job->shape;
     double work[PEL_GEMM_SMALL_MAX * PEL_GEMM_SMALL_MAX] __attribute__((aligned(64)));
 
+    if (job->pa == NULL && (job->single ? job->kernels->sgemm_small_strided != NULL
+                                        : job->kernels->dgemm_small_strided != NULL)) {
+        /* The whole run in one call (strides in elements). */
+        size_t elem = job->single ? sizeof(float) : sizeof(double);
+        const char *first = s->swap ? job->b : job->a, *second = s->swap ? job->a : job->b;
+        size_t stride_first = (s->swap ? job->stride_b : job->stride_a) / elem;
+        size_t stride_second = (s->swap ? job->stride_a : job->stride_b) / elem;
+        first += begin * (s->swap ? job->stride_b : job->stride_a);
+        second += begin * (s->swap ? job->stride_a : job->stride_b);
+        if (job->single)
+            job->kernels->sgemm_small_strided(end - begin, s->m, s->n, s->k, (float)job->alpha, (const float *)first,
+                                              s->rsa, s->csa, stride_first, (const float *)second, s->rsb, s->csb,
+                                              stride_second, (float)job->beta,
+                                              (float *)(job->c + begin * job->stride_c), s->ldc,
+                                              job->stride_c / elem, (float *)work);
+        else
+            job->kernels->dgemm_small_strided(end - begin, s->m, s->n, s->k, job->alpha, (const double *)first,
+                                              s->rsa, s->csa, stride_first, (const double *)second, s->rsb, s->csb,
+                                              stride_second, job->beta, (double *)(job->c + begin * job->stride_c),
+                                              s->ldc, job->stride_c / elem, work);
+        return 0;
+    }
     for (size_t i = begin; i < end; i++) {
         const void *a, *b, *first, *second;
         void *c;

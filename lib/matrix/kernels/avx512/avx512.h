@@ -15,5 +15,13 @@ PEL_AVX512 void pel__avx512_dgemm_small(size_t m, size_t n, size_t k, double alp
 PEL_AVX512 void pel__avx512_sgemm_small(size_t m, size_t n, size_t k, float alpha, const float *a, ptrdiff_t rsa,
                                         ptrdiff_t csa, const float *b, ptrdiff_t rsb, ptrdiff_t csb, float beta,
                                         float *c, size_t ldc, float *work);
+PEL_AVX512 void pel__avx512_dgemm_small_strided(size_t count, size_t m, size_t n, size_t k, double alpha,
+                                                const double *a, ptrdiff_t rsa, ptrdiff_t csa, size_t stride_a,
+                                                const double *b, ptrdiff_t rsb, ptrdiff_t csb, size_t stride_b,
+                                                double beta, double *c, size_t ldc, size_t stride_c, double *work);
+PEL_AVX512 void pel__avx512_sgemm_small_strided(size_t count, size_t m, size_t n, size_t k, float alpha,
+                                                const float *a, ptrdiff_t rsa, ptrdiff_t csa, size_t stride_a,
+                                                const float *b, ptrdiff_t rsb, ptrdiff_t csb, size_t stride_b,
+                                                float beta, float *c, size_t ldc, size_t stride_c, float *work);
 
 #endif

@@ -1,14 +1,17 @@
 /* Register-blocked small gemm for AVX-512. C is computed in tiles of up to
- * two 512-bit vectors of rows (16 doubles, 32 floats) by NR = 8 columns: 16
- * accumulators out of the 32 zmm registers, enough independent FMA chains to
- * hide the FMA latency, and each step of k loads one column of the A tile and
- * broadcasts 8 elements of B (folded into the FMA as an embedded broadcast).
- * An 8 x 8 double C is one tile, held whole in 8 registers.
+ * two 512-bit vectors of rows (16 doubles, 32 floats) by NR = 8 columns, or
+ * of four vectors (32 doubles, 64 floats) by 4 columns: 16 accumulators out
+ * of the 32 zmm registers, enough independent FMA chains to hide the FMA
+ * latency. Each step of k loads one column of the A tile and broadcasts one
+ * element of B per column (folded into the FMA as an embedded broadcast).
+ * An 8 x 8 double C is one tile, held whole in 8 registers; the 32-row tile
+ * reads whole columns of a 32-row A, so each pass streams it.
  *
- * Three epilogues, chosen once per call: alpha = 1 with beta != 0 starts the
- * accumulators from beta*C (beta = 1: from C itself), which saves a multiply
- * and an add per vector of C (the common C += A*B of a batch); beta = 0
- * stores alpha*AB without reading C; otherwise alpha*AB + beta*C.
+ * Three epilogues, chosen once per call: alpha = beta = 1 (the C += A*B of
+ * a batch) adds C to the product; beta = 0 stores alpha*AB without reading
+ * C; otherwise alpha*AB + beta*C. The accumulators start from zero, not from
+ * C: starting from C made every FMA chain wait for C to arrive from L3 or
+ * memory, and measured 5-7% slower at n = 8 and 16 (docs/matrix.md).
  *
  * Edge tiles use k-masked loads and stores (masked lanes neither fault nor
  * write), so nothing outside the matrices is touched. An untransposed A is
@@ -39,17 +42,17 @@ enum { DV = 8, SV = 16, MV = 2, NR = 8, BIG_MV = 4, BIG_NR = 4, MV_MAX = 4 };
 #endif
 #ifndef SQ32_MV
 #define SQ32_MV 4
-#define SQ32_NR 4
+#define SQ32_NR 6
 #endif
 
-/* How the tile starts and ends (see the top of the file). */
-enum { START_FROM_C = 0, SCALE_ONLY = 1, GENERAL = 2 };
+/* How a tile ends (see the top of the file). */
+enum { ADD_C = 0, SCALE_ONLY = 1, GENERAL = 2 };
 
 static inline int epilogue_mode(double alpha, double beta)
 {
     if (beta == 0.0)
         return SCALE_ONLY;
-    return alpha == 1.0 ? START_FROM_C : GENERAL;
+    return alpha == 1.0 && beta == 1.0 ? ADD_C : GENERAL;
 }
 
 /* ------------------------------------------------------------- double */
@@ -79,25 +82,11 @@ dtile(const int mv, const int nr, const int masked, const size_t k, const int mo
     __m512d acc[MV_MAX][NR];
     const __m512d va = _mm512_set1_pd(alpha), vb = _mm512_set1_pd(beta);
 
-    if (mode == START_FROM_C && beta == 1.0) {
 #pragma GCC unroll 8
-        for (int j = 0; j < nr; j++)
+    for (int j = 0; j < nr; j++)
 #pragma GCC unroll 4
-            for (int v = 0; v < mv; v++)
-                acc[v][j] = dload(masked && v == mv - 1, mask, c + (size_t)j * ldc + v * DV);
-    } else if (mode == START_FROM_C) {
-#pragma GCC unroll 8
-        for (int j = 0; j < nr; j++)
-#pragma GCC unroll 4
-            for (int v = 0; v < mv; v++)
-                acc[v][j] = _mm512_mul_pd(vb, dload(masked && v == mv - 1, mask, c + (size_t)j * ldc + v * DV));
-    } else {
-#pragma GCC unroll 8
-        for (int j = 0; j < nr; j++)
-#pragma GCC unroll 4
-            for (int v = 0; v < mv; v++)
-                acc[v][j] = _mm512_setzero_pd();
-    }
+        for (int v = 0; v < mv; v++)
+            acc[v][j] = _mm512_setzero_pd();
 #pragma GCC unroll 4
     for (size_t p = 0; p < k; p++) {
         const double *ap = a + (ptrdiff_t)p * lda, *bp = b + (ptrdiff_t)p * rsb;
@@ -113,12 +102,14 @@ dtile(const int mv, const int nr, const int masked, const size_t k, const int mo
                 acc[v][j] = _mm512_fmadd_pd(av[v], bj, acc[v][j]);
         }
     }
-    if (mode == START_FROM_C) {
+    if (mode == ADD_C) {
 #pragma GCC unroll 8
         for (int j = 0; j < nr; j++)
 #pragma GCC unroll 4
-            for (int v = 0; v < mv; v++)
-                dstore(masked && v == mv - 1, mask, c + (size_t)j * ldc + v * DV, acc[v][j]);
+            for (int v = 0; v < mv; v++) {
+                double *cv = c + (size_t)j * ldc + v * DV;
+                dstore(masked && v == mv - 1, mask, cv, _mm512_add_pd(acc[v][j], dload(masked && v == mv - 1, mask, cv)));
+            }
     } else if (mode == SCALE_ONLY) {
 #pragma GCC unroll 8
         for (int j = 0; j < nr; j++)
@@ -246,6 +237,36 @@ PEL_AVX512 void pel__avx512_dgemm_small(size_t m, size_t n, size_t k, double alp
     }
 }
 
+/* A strided run of items: the shape is dispatched once, and the square
+ * 8/16/32 NN items run back to back without a call per item (25% of the
+ * time of an 8 x 8 item went to calls and dispatch). */
+PEL_AVX512 void pel__avx512_dgemm_small_strided(size_t count, size_t m, size_t n, size_t k, double alpha,
+                                                const double *a, ptrdiff_t rsa, ptrdiff_t csa, size_t stride_a,
+                                                const double *b, ptrdiff_t rsb, ptrdiff_t csb, size_t stride_b,
+                                                double beta, double *c, size_t ldc, size_t stride_c, double *work)
+{
+    const int mode = epilogue_mode(alpha, beta);
+
+    if (rsa == 1 && rsb == 1 && m == n && n == k && (m == 8 || m == 16 || m == 32)) {
+        if (m == 8)
+            for (size_t i = 0; i < count; i++)
+                dsquare(8, SQ8_MV, SQ8_NR, mode, alpha, a + i * stride_a, csa, b + i * stride_b, csb, beta,
+                        c + i * stride_c, ldc);
+        else if (m == 16)
+            for (size_t i = 0; i < count; i++)
+                dsquare(16, SQ16_MV, SQ16_NR, mode, alpha, a + i * stride_a, csa, b + i * stride_b, csb, beta,
+                        c + i * stride_c, ldc);
+        else
+            for (size_t i = 0; i < count; i++)
+                dsquare(32, SQ32_MV, SQ32_NR, mode, alpha, a + i * stride_a, csa, b + i * stride_b, csb, beta,
+                        c + i * stride_c, ldc);
+        return;
+    }
+    for (size_t i = 0; i < count; i++)
+        pel__avx512_dgemm_small(m, n, k, alpha, a + i * stride_a, rsa, csa, b + i * stride_b, rsb, csb, beta,
+                                c + i * stride_c, ldc, work);
+}
+
 /* -------------------------------------------------------------- float */
 
 static inline __attribute__((always_inline)) PEL_AVX512 __m512 sload(const int last_masked, __mmask16 mask,
@@ -271,25 +292,11 @@ stile(const int mv, const int nr, const int masked, const size_t k, const int mo
     __m512 acc[MV_MAX][NR];
     const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
 
-    if (mode == START_FROM_C && beta == 1.0f) {
 #pragma GCC unroll 8
-        for (int j = 0; j < nr; j++)
+    for (int j = 0; j < nr; j++)
 #pragma GCC unroll 4
-            for (int v = 0; v < mv; v++)
-                acc[v][j] = sload(masked && v == mv - 1, mask, c + (size_t)j * ldc + v * SV);
-    } else if (mode == START_FROM_C) {
-#pragma GCC unroll 8
-        for (int j = 0; j < nr; j++)
-#pragma GCC unroll 4
-            for (int v = 0; v < mv; v++)
-                acc[v][j] = _mm512_mul_ps(vb, sload(masked && v == mv - 1, mask, c + (size_t)j * ldc + v * SV));
-    } else {
-#pragma GCC unroll 8
-        for (int j = 0; j < nr; j++)
-#pragma GCC unroll 4
-            for (int v = 0; v < mv; v++)
-                acc[v][j] = _mm512_setzero_ps();
-    }
+        for (int v = 0; v < mv; v++)
+            acc[v][j] = _mm512_setzero_ps();
 #pragma GCC unroll 4
     for (size_t p = 0; p < k; p++) {
         const float *ap = a + (ptrdiff_t)p * lda, *bp = b + (ptrdiff_t)p * rsb;
@@ -305,12 +312,14 @@ stile(const int mv, const int nr, const int masked, const size_t k, const int mo
                 acc[v][j] = _mm512_fmadd_ps(av[v], bj, acc[v][j]);
         }
     }
-    if (mode == START_FROM_C) {
+    if (mode == ADD_C) {
 #pragma GCC unroll 8
         for (int j = 0; j < nr; j++)
 #pragma GCC unroll 4
-            for (int v = 0; v < mv; v++)
-                sstore(masked && v == mv - 1, mask, c + (size_t)j * ldc + v * SV, acc[v][j]);
+            for (int v = 0; v < mv; v++) {
+                float *cv = c + (size_t)j * ldc + v * SV;
+                sstore(masked && v == mv - 1, mask, cv, _mm512_add_ps(acc[v][j], sload(masked && v == mv - 1, mask, cv)));
+            }
     } else if (mode == SCALE_ONLY) {
 #pragma GCC unroll 8
         for (int j = 0; j < nr; j++)
@@ -386,4 +395,15 @@ PEL_AVX512 void pel__avx512_sgemm_small(size_t m, size_t n, size_t k, float alph
         }
         i0 += rows;
     }
+}
+
+
+PEL_AVX512 void pel__avx512_sgemm_small_strided(size_t count, size_t m, size_t n, size_t k, float alpha,
+                                                const float *a, ptrdiff_t rsa, ptrdiff_t csa, size_t stride_a,
+                                                const float *b, ptrdiff_t rsb, ptrdiff_t csb, size_t stride_b,
+                                                float beta, float *c, size_t ldc, size_t stride_c, float *work)
+{
+    for (size_t i = 0; i < count; i++)
+        pel__avx512_sgemm_small(m, n, k, alpha, a + i * stride_a, rsa, csa, b + i * stride_b, rsb, csb, beta,
+                                c + i * stride_c, ldc, work);
 }

@@ -27,6 +27,8 @@ const pel__matrix_kernels pel__matrix_kernels_avx512 = {
     DGEMM_MAX, SGEMM_MAX,
     pel__avx512_dgemm_small,
     pel__avx512_sgemm_small,
+    pel__avx512_dgemm_small_strided,
+    pel__avx512_sgemm_small_strided,
     pel__avx2_dtranspose_tile,
     pel__avx2_stranspose_tile,
     pel__avx2_ddot_block,
