@@ -578,7 +578,8 @@ static void test_kernels_epilogues(void)
                 int trans = (int)((i + e) % 2);
                 ptrdiff_t rsa = trans ? (ptrdiff_t)ld : 1, csa = trans ? 1 : (ptrdiff_t)ld;
                 double alpha = alphas[e], beta = betas[e];
-                double *a = mt_random(ld * 64, seed++), *b = mt_random(ld * 64, seed++), *c = mt_random(ld * 64, seed++);
+                double *a = mt_random(ld * 64, seed++), *b = mt_random(ld * 64, seed++);
+                double *c = mt_random(ld * 64, seed++);
                 float *sa = mt_random_float(ld * 64, seed++), *sb = mt_random_float(ld * 64, seed++),
                       *sc = mt_random_float(ld * 64, seed++);
                 double *c0;

@@ -108,7 +108,8 @@ dtile(const int mv, const int nr, const int masked, const size_t k, const int mo
 #pragma GCC unroll 4
             for (int v = 0; v < mv; v++) {
                 double *cv = c + (size_t)j * ldc + v * DV;
-                dstore(masked && v == mv - 1, mask, cv, _mm512_add_pd(acc[v][j], dload(masked && v == mv - 1, mask, cv)));
+                const int edge = masked && v == mv - 1;
+                dstore(edge, mask, cv, _mm512_add_pd(acc[v][j], dload(edge, mask, cv)));
             }
     } else if (mode == SCALE_ONLY) {
 #pragma GCC unroll 8
@@ -318,7 +319,8 @@ stile(const int mv, const int nr, const int masked, const size_t k, const int mo
 #pragma GCC unroll 4
             for (int v = 0; v < mv; v++) {
                 float *cv = c + (size_t)j * ldc + v * SV;
-                sstore(masked && v == mv - 1, mask, cv, _mm512_add_ps(acc[v][j], sload(masked && v == mv - 1, mask, cv)));
+                const int edge = masked && v == mv - 1;
+                sstore(edge, mask, cv, _mm512_add_ps(acc[v][j], sload(edge, mask, cv)));
             }
     } else if (mode == SCALE_ONLY) {
 #pragma GCC unroll 8
