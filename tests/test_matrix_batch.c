@@ -1,9 +1,11 @@
 /* Tests of the batched gemm: strided and pointer-array forms, double and
- * float, pel's kernels (reference and AVX2, each checked against the naive
- * long-double reference with the reference-BLAS ratio < 16) and the OpenBLAS
- * path for large items, every layout/transpose, padded leading dimensions,
- * results bit-identical for 1, 2, 3 and 8 threads, alpha/beta rules and
- * every bad argument. */
+ * float, pel's kernels (every table this CPU supports: reference, AVX2,
+ * AVX-512, each run through the batch driver and called directly, checked
+ * against the naive long-double reference with the reference-BLAS ratio
+ * < 16) and the OpenBLAS path for large items, every layout/transpose, sizes
+ * around the tile edges and each table's cutoff, padded leading dimensions,
+ * results bit-identical for 1, 2, 3 and 8 threads, alpha/beta rules (beta = 0
+ * never reads C, alpha = 0 never reads A or B) and every bad argument. */
 #include "matrix_test_util.h"
 
 #include <omp.h>
@@ -79,6 +81,10 @@ static void check_double_case(pel_layout layout, pel_transpose ta, pel_transpose
 
     case_setup(&bc, layout, ta, tb, m, n, k, pad, count, seed);
     total_c = bc.sc * count;
+    /* beta = 0 must not read C: a NaN there would leak into the result. */
+    if (beta == 0.0)
+        for (size_t i = 0; i < total_c; i++)
+            bc.c0[i] = NAN;
     a0 = mt_copy(bc.a, bc.sa * count);
     b0 = mt_copy(bc.b, bc.sb * count);
     pa = malloc((count + 1) * sizeof *pa);
@@ -152,12 +158,12 @@ static void test_double_combinations(void)
  * reference. */
 static void test_kernels_directly(void)
 {
-    static const char *names[] = {"reference", "avx2"};
+    static const char *names[] = {"reference", "avx2", "avx512"};
     double work[PEL_GEMM_SMALL_MAX * PEL_GEMM_SMALL_MAX] __attribute__((aligned(64)));
     float swork[PEL_GEMM_SMALL_MAX * PEL_GEMM_SMALL_MAX] __attribute__((aligned(64)));
     unsigned seed = 40;
 
-    for (size_t t = 0; t < 2; t++) {
+    for (size_t t = 0; t < sizeof names / sizeof names[0]; t++) {
         const pel__matrix_kernels *kern = pel__matrix_kernels_find(names[t]);
         if (kern == NULL)
             continue;
@@ -415,11 +421,232 @@ static void test_called_inside_parallel_region(void)
     mt_threads_default();
 }
 
+/* The kernel tables this CPU supports, best last. */
+static size_t supported_tables(const pel__matrix_kernels *tables[3])
+{
+    static const char *names[] = {"reference", "avx2", "avx512"};
+    size_t count = 0;
+    for (size_t t = 0; t < 3; t++)
+        if ((tables[count] = pel__matrix_kernels_find(names[t])) != NULL)
+            count++;
+    return count;
+}
+
+/* The sizes that reach every tile edge of every table (8/16-row vectors,
+ * 4/8-column tiles, 32-row blocks, the constant-size 8/16/32 paths) and
+ * both sides of the table's cutoff to OpenBLAS. */
+static size_t edge_sizes(const pel__matrix_kernels *table, size_t sizes[20])
+{
+    static const size_t fixed[] = {0, 1, 2, 3, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33};
+    size_t count = 0, cut = table->dgemm_small_max;
+    const size_t around[] = {cut - 1, cut, cut + 1};
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+        sizes[count++] = fixed[i];
+    for (size_t i = 0; i < 3; i++) {
+        size_t j = 0;
+        while (j < count && sizes[j] != around[i])
+            j++;
+        if (j == count)
+            sizes[count++] = around[i];
+    }
+    return count;
+}
+
+/* Every table through the batch driver: every layout and transpose, square
+ * and mixed shapes over the edge sizes, padded leading dimensions, the
+ * alpha/beta cases that choose the kernels' epilogues (alpha = 1 with
+ * beta = 1 or not, beta = 0 with C full of NaN, general), at 1, 2, 3 and 8
+ * threads (check_double_case). */
+static void test_tables_through_batch(void)
+{
+    static const double alphas[] = {1.0, ALPHA, 1.0, -1.0, ALPHA};
+    static const double betas[] = {1.0, BETA, 0.0, 0.0, 1.0};
+    const pel__matrix_kernels *tables[3], *saved;
+    size_t ntables = supported_tables(tables), sizes[20];
+    unsigned seed = 5000, count = 0;
+
+    for (size_t t = 0; t < ntables; t++) {
+        size_t nsizes = edge_sizes(tables[t], sizes);
+        saved = pel__matrix_kernels_set(tables[t]);
+        CU_ASSERT(pel__matrix_kernels_get() == tables[t]);
+        for (size_t l = 0; l < 2; l++)
+            for (size_t ta = 0; ta < 3; ta++)
+                for (size_t tb = 0; tb < 3; tb++)
+                    for (size_t s = 0; s < nsizes; s++)
+                        for (int square = 0; square < 2; square++, count++) {
+                            size_t m = sizes[s], n = square ? m : sizes[(s + 3) % nsizes];
+                            size_t k = square ? m : sizes[(s + 7) % nsizes];
+                            check_double_case(matrix_test_layouts[l], matrix_test_transposes[ta],
+                                              matrix_test_transposes[tb], m, n, k, count % 3, 2 + count % 2,
+                                              alphas[count % 5], betas[count % 5], seed++);
+                        }
+        pel__matrix_kernels_set(saved);
+    }
+    mt_threads_default();
+}
+
+/* Every table: alpha = 0 reads neither A nor B (they hold NaN) and beta = 0
+ * never reads C (it holds NaN), for every edge size, at 1, 2, 3 and 8
+ * threads, in both precisions. */
+static void test_tables_alpha_beta_zero(void)
+{
+    const pel__matrix_kernels *tables[3], *saved;
+    size_t ntables = supported_tables(tables), sizes[20];
+    enum { COUNT = 3 };
+
+    for (size_t t = 0; t < ntables; t++) {
+        size_t nsizes = edge_sizes(tables[t], sizes);
+        saved = pel__matrix_kernels_set(tables[t]);
+        for (size_t s = 0; s < nsizes; s++) {
+            size_t n = sizes[s] > 0 ? sizes[s] : 1, elems = n * n * COUNT;
+            double *a = malloc(elems * sizeof *a), *b = malloc(elems * sizeof *b), *c = malloc(elems * sizeof *c);
+            float *fa = malloc(elems * sizeof *fa), *fb = malloc(elems * sizeof *fb), *fc = malloc(elems * sizeof *fc);
+            for (int th = 0; th < 4; th++) {
+                int bad_nan = 0, bad_scale = 0;
+                mt_threads(matrix_test_threads[th]);
+                /* beta = 0: C is NaN before, finite after. */
+                pel_test_fill(a, elems, 11 + s);
+                pel_test_fill(b, elems, 12 + s);
+                pel_test_fill_float(fa, elems, 13 + s);
+                pel_test_fill_float(fb, elems, 14 + s);
+                for (size_t i = 0; i < elems; i++) {
+                    c[i] = NAN;
+                    fc[i] = NAN;
+                }
+                PEL_TEST_OK(pel_dgemm_batch_strided(PEL_COL_MAJOR, PEL_NO_TRANS, PEL_NO_TRANS, n, n, n, ALPHA, a, n,
+                                                    n * n, b, n, n * n, 0.0, c, n, n * n, COUNT));
+                PEL_TEST_OK(pel_sgemm_batch_strided(PEL_ROW_MAJOR, PEL_TRANS, PEL_NO_TRANS, n, n, n, 1.0f, fa, n,
+                                                    n * n, fb, n, n * n, 0.0f, fc, n, n * n, COUNT));
+                for (size_t i = 0; i < elems; i++)
+                    bad_nan += !isfinite(c[i]) || !isfinite(fc[i]);
+                /* alpha = 0: A and B are NaN, C becomes beta*C exactly. */
+                for (size_t i = 0; i < elems; i++) {
+                    a[i] = b[i] = NAN;
+                    fa[i] = fb[i] = NAN;
+                }
+                pel_test_fill(c, elems, 15 + s);
+                pel_test_fill_float(fc, elems, 16 + s);
+                {
+                    double *c0 = mt_copy(c, elems);
+                    float *fc0 = mt_copy_float(fc, elems);
+                    PEL_TEST_OK(pel_dgemm_batch_strided(PEL_COL_MAJOR, PEL_TRANS, PEL_NO_TRANS, n, n, n, 0.0, a, n,
+                                                        n * n, b, n, n * n, BETA, c, n, n * n, COUNT));
+                    PEL_TEST_OK(pel_sgemm_batch_strided(PEL_COL_MAJOR, PEL_NO_TRANS, PEL_TRANS, n, n, n, 0.0f, fa, n,
+                                                        n * n, fb, n, n * n, 0.5f, fc, n, n * n, COUNT));
+                    for (size_t i = 0; i < elems; i++)
+                        bad_scale += c[i] != BETA * c0[i] || fc[i] != 0.5f * fc0[i];
+                    free(c0);
+                    free(fc0);
+                }
+                if (bad_nan || bad_scale)
+                    fprintf(stderr, "table %s n=%zu threads=%d: %d NaN leaks, %d wrong alpha=0 results\n",
+                            tables[t]->name, n, matrix_test_threads[th], bad_nan, bad_scale);
+                CU_ASSERT_EQUAL(bad_nan, 0);
+                CU_ASSERT_EQUAL(bad_scale, 0);
+            }
+            free(a);
+            free(b);
+            free(c);
+            free(fa);
+            free(fb);
+            free(fc);
+        }
+        pel__matrix_kernels_set(saved);
+    }
+    mt_threads_default();
+}
+
+/* The kernels called directly in every epilogue (alpha = 1 or not, beta =
+ * 0, 1 or other), square and not, A untransposed and transposed, with C's
+ * padding checked: what the batch driver never sends (sizes above the
+ * table's cutoff up to PEL_GEMM_SMALL_MAX) is covered here. */
+static void test_kernels_epilogues(void)
+{
+    static const double alphas[] = {1.0, 1.0, 1.0, ALPHA, ALPHA};
+    static const double betas[] = {1.0, BETA, 0.0, 0.0, BETA};
+    static const size_t ms[] = {1, 7, 8, 9, 16, 17, 24, 31, 32, 33, 40, 47, 48, 63, 64};
+    const pel__matrix_kernels *tables[3];
+    size_t ntables = supported_tables(tables), ld = 67;
+    double work[PEL_GEMM_SMALL_MAX * PEL_GEMM_SMALL_MAX] __attribute__((aligned(64)));
+    float swork[PEL_GEMM_SMALL_MAX * PEL_GEMM_SMALL_MAX] __attribute__((aligned(64)));
+    unsigned seed = 9000;
+
+    for (size_t t = 0; t < ntables; t++)
+        for (size_t i = 0; i < sizeof ms / sizeof ms[0]; i++)
+            for (size_t e = 0; e < 5; e++) {
+                size_t m = ms[i], n = e % 2 ? m : ms[(i + 5) % 15], k = e % 2 ? m : ms[(i + 2) % 15];
+                int trans = (int)((i + e) % 2);
+                ptrdiff_t rsa = trans ? (ptrdiff_t)ld : 1, csa = trans ? 1 : (ptrdiff_t)ld;
+                double alpha = alphas[e], beta = betas[e];
+                double *a = mt_random(ld * 64, seed++), *b = mt_random(ld * 64, seed++);
+                double *c = mt_random(ld * 64, seed++);
+                float *sa = mt_random_float(ld * 64, seed++), *sb = mt_random_float(ld * 64, seed++),
+                      *sc = mt_random_float(ld * 64, seed++);
+                double *c0;
+                float *sc0;
+                if (beta == 0.0)
+                    for (size_t j = 0; j < n; j++)
+                        for (size_t q = 0; q < m; q++) {
+                            c[q + j * ld] = NAN;
+                            sc[q + j * ld] = NAN;
+                        }
+                c0 = mt_copy(c, ld * 64);
+                sc0 = mt_copy_float(sc, ld * 64);
+                tables[t]->dgemm_small(m, n, k, alpha, a, rsa, csa, b, 1, (ptrdiff_t)ld, beta, c, ld, work);
+                tables[t]->sgemm_small(m, n, k, (float)alpha, sa, rsa, csa, sb, 1, (ptrdiff_t)ld, (float)beta, sc, ld,
+                                       swork);
+                {
+                    double rd = mt_gemm_ratio(PEL_COL_MAJOR, trans ? PEL_TRANS : PEL_NO_TRANS, PEL_NO_TRANS, m, n, k,
+                                              alpha, a, ld, b, ld, beta, c0, c, ld, 0x1p-53);
+                    double rs = mt_sgemm_ratio(PEL_COL_MAJOR, trans ? PEL_TRANS : PEL_NO_TRANS, PEL_NO_TRANS, m, n, k,
+                                               (float)alpha, sa, ld * 64, ld, sb, ld * 64, ld, (float)beta, sc0, sc,
+                                               ld * 64, ld);
+                    if (rd >= 16.0 || rs >= 16.0)
+                        fprintf(stderr, "table %s m=%zu n=%zu k=%zu alpha=%g beta=%g trans=%d: ratios %g %g\n",
+                                tables[t]->name, m, n, k, alpha, beta, trans, rd, rs);
+                    CU_ASSERT(rd < 16.0);
+                    CU_ASSERT(rs < 16.0);
+                }
+                CU_ASSERT(mt_padding_kept(PEL_COL_MAJOR, m, n, ld, c, c0, sizeof *c));
+                CU_ASSERT(mt_padding_kept(PEL_COL_MAJOR, m, n, ld, sc, sc0, sizeof *sc));
+                free(a);
+                free(b);
+                free(c);
+                free(c0);
+                free(sa);
+                free(sb);
+                free(sc);
+                free(sc0);
+            }
+}
+
+static void test_table_switch(void)
+{
+    const pel__matrix_kernels *best = pel__matrix_kernels_get(), *ref = pel__matrix_kernels_find("reference");
+    CU_ASSERT(ref != NULL);
+    CU_ASSERT(pel__matrix_kernels_set(ref) == best);
+    CU_ASSERT(pel__matrix_kernels_get() == ref);
+    CU_ASSERT(pel__matrix_kernels_set(NULL) == ref);
+    CU_ASSERT(pel__matrix_kernels_get() == best);
+    for (size_t t = 0; t < 3; t++) {
+        static const char *names[] = {"reference", "avx2", "avx512"};
+        const pel__matrix_kernels *table = pel__matrix_kernels_find(names[t]);
+        if (table != NULL) {
+            CU_ASSERT(table->dgemm_small_max >= 1 && table->dgemm_small_max <= PEL_GEMM_SMALL_MAX);
+            CU_ASSERT(table->sgemm_small_max >= 1 && table->sgemm_small_max <= PEL_GEMM_SMALL_MAX);
+        }
+    }
+}
+
 static void add_suites(void)
 {
     static const pel_test_case batch[] = {
         {"double batches: every layout, transpose, form, thread count", test_double_combinations},
         {"small-gemm kernels against the reference", test_kernels_directly},
+        {"every kernel table through the batch driver, edge sizes and epilogues", test_tables_through_batch},
+        {"every kernel table: alpha = 0 and beta = 0 read nothing", test_tables_alpha_beta_zero},
+        {"every kernel table called directly in every epilogue", test_kernels_epilogues},
+        {"kernel table switch and cutoffs", test_table_switch},
         {"float batches", test_float_batches},
         {"alpha/beta rules, shared A, empty batch", test_batch_rules},
         {"bad arguments", test_batch_bad_arguments},

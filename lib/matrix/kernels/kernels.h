@@ -22,6 +22,19 @@ typedef void (*pel__sgemm_small_fn)(size_t m, size_t n, size_t k, float alpha, c
                                     ptrdiff_t csa, const float *b, ptrdiff_t rsb, ptrdiff_t csb, float beta, float *c,
                                     size_t ldc, float *work);
 
+/* count items of the small gemm above, item i at a + i*stride_a,
+ * b + i*stride_b, c + i*stride_c (strides in elements): a strided batch in
+ * one call, so a table can dispatch the shape once and skip a call per
+ * item. May be NULL in a table: the driver then calls the one-item kernel. */
+typedef void (*pel__dgemm_small_strided_fn)(size_t count, size_t m, size_t n, size_t k, double alpha,
+                                            const double *a, ptrdiff_t rsa, ptrdiff_t csa, size_t stride_a,
+                                            const double *b, ptrdiff_t rsb, ptrdiff_t csb, size_t stride_b,
+                                            double beta, double *c, size_t ldc, size_t stride_c, double *work);
+typedef void (*pel__sgemm_small_strided_fn)(size_t count, size_t m, size_t n, size_t k, float alpha,
+                                            const float *a, ptrdiff_t rsa, ptrdiff_t csa, size_t stride_a,
+                                            const float *b, ptrdiff_t rsb, ptrdiff_t csb, size_t stride_b,
+                                            float beta, float *c, size_t ldc, size_t stride_c, float *work);
+
 /* Column-major B(cols x rows) = alpha*A^T for an A of rows x cols; a tile of
  * a larger transpose, sized by the caller to fit in L1/L2. */
 typedef void (*pel__dtranspose_tile_fn)(size_t rows, size_t cols, double alpha, const double *a, size_t lda,
@@ -44,8 +57,14 @@ typedef double (*pel__dsumsq_max_block_fn)(size_t n, const double *x, double *ma
 typedef struct pel__matrix_kernels {
     const char *name;
     int (*available)(void);
+    /* The batch driver gives an item to dgemm_small / sgemm_small when m, n
+     * and k are all at most this (<= PEL_GEMM_SMALL_MAX), else to OpenBLAS:
+     * the crossover measured for this table (docs/matrix.md). */
+    size_t dgemm_small_max, sgemm_small_max;
     pel__dgemm_small_fn dgemm_small;
     pel__sgemm_small_fn sgemm_small;
+    pel__dgemm_small_strided_fn dgemm_small_strided; /* or NULL */
+    pel__sgemm_small_strided_fn sgemm_small_strided; /* or NULL */
     pel__dtranspose_tile_fn dtranspose_tile;
     pel__stranspose_tile_fn stranspose_tile;
     pel__ddot_block_fn ddot_block;
@@ -59,12 +78,19 @@ typedef struct pel__matrix_kernels {
  * available). Chosen once; thread-safe. */
 const pel__matrix_kernels *pel__matrix_kernels_get(void);
 
-/* The table with this name ("reference", "avx2"), or NULL if unknown or not
+/* The table with this name ("reference", "avx2", "avx512"), or NULL if unknown or not
  * supported by this CPU. For tests and benchmarks. */
 const pel__matrix_kernels *pel__matrix_kernels_find(const char *name);
+
+/* Makes table (one that pel__matrix_kernels_find() returned; NULL: the
+ * CPU's choice again) the one pel__matrix_kernels_get() returns, and returns
+ * the table it replaces. For tests, which run every table through the batch
+ * driver; the switch must not race with a running matrix call. */
+const pel__matrix_kernels *pel__matrix_kernels_set(const pel__matrix_kernels *table);
 
 /* The per-ISA tables. */
 extern const pel__matrix_kernels pel__matrix_kernels_reference;
 extern const pel__matrix_kernels pel__matrix_kernels_avx2;
+extern const pel__matrix_kernels pel__matrix_kernels_avx512;
 
 #endif

@@ -120,8 +120,11 @@ static int has_avx2_fma(void)
 const pel__matrix_kernels pel__matrix_kernels_avx2 = {
     "avx2",
     has_avx2_fma,
+    PEL_GEMM_SMALL_MAX, PEL_GEMM_SMALL_MAX,
     pel__avx2_dgemm_small,
     pel__avx2_sgemm_small,
+    NULL,
+    NULL,
     pel__avx2_dtranspose_tile,
     pel__avx2_stranspose_tile,
     pel__avx2_ddot_block,

@@ -60,8 +60,11 @@ static int always(void)
 const pel__matrix_kernels pel__matrix_kernels_reference = {
     "reference",
     always,
+    PEL_GEMM_SMALL_MAX, PEL_GEMM_SMALL_MAX,
     pel__reference_dgemm_small,
     pel__reference_sgemm_small,
+    NULL,
+    NULL,
     pel__reference_dtranspose_tile,
     pel__reference_stranspose_tile,
     pel__reference_ddot_block,
