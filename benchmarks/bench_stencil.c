@@ -6,7 +6,8 @@
  * are also compared bit for bit (a mismatch is reported on stderr).
  *
  * Size tokens are VARIANT:DIMS:STEPS, e.g. "3d7:256x256x256:100"; a bare
- * DIMS picks 3d7 (three dims) or 2d5 (two) and 100 steps. */
+ * DIMS picks 3d7 (three dims) or 2d5 (two) and 100 steps; a suffix ":nt"
+ * runs pel with streaming stores (pel_stencil_blocking.streaming_stores). */
 #include "pel_bench.h"
 
 #include <stdio.h>
@@ -34,6 +35,7 @@ typedef struct stencil_case {
     const variant *v;
     size_t dims[3], padded[3], points, steps;
     int threads;
+    int streaming; /* pel with streaming stores (size token suffix ":nt") */
     double c[27];
     int offset[27][3];
     /* pel side */
@@ -148,21 +150,30 @@ static void run_baseline(void *arg)
 static void run_pel(void *arg)
 {
     stencil_case *sc = arg;
-    if (pel_stencil_apply(sc->stencil, sc->dims, sc->faces, sc->u0, sc->u1, NULL, sc->steps, NULL, &sc->result) !=
-        PEL_OK)
+    pel_stencil_blocking streaming = {{0, 0, 0}, 0, 0, 1};
+    if (pel_stencil_apply(sc->stencil, sc->dims, sc->faces, sc->u0, sc->u1, NULL, sc->steps,
+                          sc->streaming ? &streaming : NULL, &sc->result) != PEL_OK)
         pel_bench_progress("stencil: %s\n", pel_last_error());
 }
 
-/* Parses VARIANT:DIMS:STEPS into sc; returns 0 on success. */
+/* Parses VARIANT:DIMS:STEPS[:nt] into sc (nt: pel writes with streaming
+ * stores, blocking->streaming_stores); returns 0 on success. */
 static int parse_token(const char *token, stencil_case *sc, char *dims_text, size_t dims_size)
 {
-    char copy[128], *fields[3] = {NULL, NULL, NULL};
+    char copy[128], *fields[4] = {NULL, NULL, NULL, NULL};
     int nfields = 0, ndims;
     const char *variant_name = NULL;
     snprintf(copy, sizeof copy, "%s", token);
-    for (char *save = NULL, *f = strtok_r(copy, ":", &save); f && nfields < 3; f = strtok_r(NULL, ":", &save))
+    for (char *save = NULL, *f = strtok_r(copy, ":", &save); f && nfields < 4; f = strtok_r(NULL, ":", &save))
         fields[nfields++] = f;
     sc->steps = 100;
+    sc->streaming = 0;
+    if (nfields == 4) {
+        if (strcmp(fields[3], "nt") != 0)
+            return 1;
+        sc->streaming = 1;
+        nfields = 3;
+    }
     if (nfields == 1) {
         snprintf(dims_text, dims_size, "%s", fields[0]);
     } else {
@@ -196,7 +207,7 @@ static int run_stencil(const pel_bench_context *context)
 
     memset(&sc, 0, sizeof sc);
     if (parse_token(context->size, &sc, dims_text, sizeof dims_text)) {
-        pel_bench_progress("stencil: size '%s' is not VARIANT:DIMS:STEPS with VARIANT 3d7, 2d5, 3d27 or 3d25r4\n",
+        pel_bench_progress("stencil: size '%s' is not VARIANT:DIMS:STEPS[:nt] with VARIANT 3d7, 2d5, 3d27 or 3d25r4\n",
                            context->size);
         return 1;
     }
@@ -270,7 +281,7 @@ static int run_stencil(const pel_bench_context *context)
         copy = ref.arg ? pel_bench_stream_gbps(ref.fn, ref.median) : 0.0;
         pel_bench_stream_close(ref.arg);
     }
-    snprintf(extra, sizeof extra, "\"steps\":%zu", sc.steps);
+    snprintf(extra, sizeof extra, "\"steps\":%zu%s", sc.steps, sc.streaming ? ",\"streaming_stores\":1" : "");
     row.variant = sc.v->name;
     row.size = dims_text;
     row.seconds = t_pel;
