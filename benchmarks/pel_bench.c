@@ -59,6 +59,23 @@ static void print_json_string(const char *s)
     putchar('"');
 }
 
+/* A CSV text field: quoted (RFC 4180) when it holds a comma or a quote, as
+ * some baselines do ("direct convolution, omp parallel for ..."). */
+static void print_csv_field(const char *text)
+{
+    if (strpbrk(text, ",\"\n") == NULL) {
+        fputs(text, stdout);
+        return;
+    }
+    putchar('"');
+    for (const char *c = text; *c; c++) {
+        if (*c == '"')
+            putchar('"');
+        putchar(*c);
+    }
+    putchar('"');
+}
+
 void pel_bench_emit(const pel_bench_row *row)
 {
     double ratio = row->seconds > 0 && row->baseline_seconds > 0 ? row->baseline_seconds / row->seconds : 0.0;
@@ -79,8 +96,10 @@ void pel_bench_emit(const pel_bench_row *row)
             printf("kernel,variant,size,threads,seconds,gflops,gbps,baseline,baseline_seconds,ratio\n");
             header_printed = 1;
         }
-        printf("%s,%s,%s,%d,%.9g,%.6g,%.6g,%s,%.9g,%.6g\n", row->kernel, row->variant, row->size, row->threads,
-               row->seconds, row->gflops, row->gbps, row->baseline, row->baseline_seconds, ratio);
+        printf("%s,%s,%s,%d,%.9g,%.6g,%.6g,", row->kernel, row->variant, row->size, row->threads, row->seconds,
+               row->gflops, row->gbps);
+        print_csv_field(row->baseline);
+        printf(",%.9g,%.6g\n", row->baseline_seconds, ratio);
         break;
     case FORMAT_JSON:
         printf("{\"kernel\":");

@@ -81,7 +81,10 @@ kernel='$kernel'; output='$out/scaling-$kernel.png'" "$here/scaling.gp"
 done
 
 # ---------------------------------------------------------------- ratio
-awk -F, '$10 + 0 > 0 { printf "\"%s %s %s t%s vs %s\" %.6g\n", $1, $2, $3, $4, $8, $10 }' \
+# The baseline (field 8) may be a quoted text with commas: baseline_seconds
+# and ratio are taken from the end of the line, the baseline is the rest.
+awk -F, '$NF + 0 > 0 { b = $8; for (i = 9; i <= NF - 2; i++) b = b "," $i; gsub(/"/, "", b)
+                       printf "\"%s %s %s t%s vs %s\" %.6g\n", $1, $2, $3, $4, b, $NF }' \
   "$work/rows.csv" > "$work/ratio.dat"
 if [ -s "$work/ratio.dat" ]; then
   "$gnuplot" -e "terminal=\"$terminal\"; data='$work/ratio.dat'; output='$out/ratio.png'" "$here/ratio.gp"
