@@ -125,10 +125,15 @@ static pel_status expect_char(wisdom_cursor *c, char expected)
 
 static pel_status expect_word(wisdom_cursor *c, const char *word)
 {
-    size_t n = strlen(word);
+    size_t n = strlen(word), same = 0;
 
-    if (c->len - c->pos < n || memcmp(c->text + c->pos, word, n) != 0)
-        return wisdom_error(c, "expected \"%s\"", word);
+    while (same < n && c->pos + same < c->len && c->text[c->pos + same] == word[same])
+        same++;
+    if (same < n) {
+        char seen[16];
+        c->pos += same;
+        return wisdom_error(c, "expected \"%s\", found %s", word, byte_text(c, seen));
+    }
     c->pos += n;
     return PEL_OK;
 }
