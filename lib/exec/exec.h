@@ -13,6 +13,11 @@
 int pel__parallel_for(int nthreads, size_t begin, size_t end, pel_schedule schedule, size_t chunk,
                       pel_range_fn body, void *arg);
 
+/* Hands out the next range of at most chunk (>= 1) indices of [*cursor, end)
+ * to the calling thread: returns 1 with [*first, *last), or 0 when nothing is
+ * left. Safe for any end up to SIZE_MAX (the cursor never passes end). */
+int pel__cursor_take(atomic_size_t *cursor, size_t end, size_t chunk, size_t *first, size_t *last);
+
 /* The first failure of a parallel operation, carried back to the caller
  * together with the message the failing worker recorded, if any. */
 typedef struct pel__failure {

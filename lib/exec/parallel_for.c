@@ -32,7 +32,7 @@ static int run_range(loop *l, size_t first, size_t last)
 
 static void run_static(loop *l, int thread, int team)
 {
-    size_t n = l->end - l->begin;
+    size_t n = l->end - l->begin, nchunks;
 
     if (l->chunk == 0) {
         /* One contiguous block per thread; the first n % T threads get one more. */
@@ -43,39 +43,42 @@ static void run_static(loop *l, int thread, int team)
             run_range(l, l->begin + first, l->begin + first + count);
         return;
     }
-    for (size_t k = (size_t)thread; k <= (n - 1) / l->chunk; k += (size_t)team) {
+    /* Chunk k covers [k*chunk, min(n, (k+1)*chunk)); k*chunk <= n-1 never
+     * overflows, and the step to the next chunk is taken only when it stays
+     * below nchunks, so k cannot wrap when n is close to SIZE_MAX. */
+    nchunks = (n - 1) / l->chunk + 1;
+    for (size_t k = (size_t)thread; k < nchunks; k += (size_t)team) {
         size_t first = k * l->chunk;
         size_t last = n - first < l->chunk ? n : first + l->chunk;
         if (pel__failure_seen(&l->failure) || run_range(l, l->begin + first, l->begin + last))
+            return;
+        if (nchunks - k <= (size_t)team)
             return;
     }
 }
 
 static void run_dynamic(loop *l)
 {
-    for (;;) {
-        size_t first, last;
-        if (pel__failure_seen(&l->failure))
-            return;
-        first = atomic_fetch_add_explicit(&l->next, l->chunk, memory_order_relaxed);
-        if (first >= l->end)
-            return;
-        last = l->end - first < l->chunk ? l->end : first + l->chunk;
+    size_t first, last;
+
+    while (!pel__failure_seen(&l->failure) && pel__cursor_take(&l->next, l->end, l->chunk, &first, &last))
         if (run_range(l, first, last))
             return;
-    }
 }
 
+/* Guided: each take is about 1/(2T) of what is left, at least chunk. */
 static void run_guided(loop *l, int team)
 {
     size_t first = atomic_load_explicit(&l->next, memory_order_relaxed);
+    size_t parts = 2 * (size_t)team;
 
     for (;;) {
         size_t remaining, take;
         if (pel__failure_seen(&l->failure) || first >= l->end)
             return;
         remaining = l->end - first;
-        take = (remaining + 2 * (size_t)team - 1) / (2 * (size_t)team);
+        /* Ceiling division written so that it cannot overflow near SIZE_MAX. */
+        take = remaining / parts + (remaining % parts != 0);
         if (take < l->chunk)
             take = l->chunk;
         if (take > remaining)
@@ -86,6 +89,26 @@ static void run_guided(loop *l, int team)
         if (run_range(l, first, first + take))
             return;
         first = atomic_load_explicit(&l->next, memory_order_relaxed);
+    }
+}
+
+int pel__cursor_take(atomic_size_t *cursor, size_t end, size_t chunk, size_t *first, size_t *last)
+{
+    size_t current = atomic_load_explicit(cursor, memory_order_relaxed);
+
+    /* Compare-and-swap instead of fetch-and-add: the cursor never moves past
+     * end, so it cannot wrap around SIZE_MAX and hand out ranges twice. */
+    for (;;) {
+        size_t take;
+        if (current >= end)
+            return 0;
+        take = end - current < chunk ? end - current : chunk;
+        if (atomic_compare_exchange_weak_explicit(cursor, &current, current + take, memory_order_relaxed,
+                                                  memory_order_relaxed)) {
+            *first = current;
+            *last = current + take;
+            return 1;
+        }
     }
 }
 

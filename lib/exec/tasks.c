@@ -5,6 +5,7 @@
 #include <math.h>
 #include <omp.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "core/error.h"
@@ -200,14 +201,12 @@ static void run_planned(task_run *run, int thread)
 
 static void run_dynamic(task_run *run)
 {
-    for (;;) {
-        size_t index;
-        if (pel__failure_seen(&run->failure))
+    size_t index, after;
+
+    /* The shared cursor stops at ntasks (never wraps, whatever ntasks is). */
+    while (!pel__failure_seen(&run->failure) && pel__cursor_take(&run->next, run->ntasks, 1, &index, &after))
+        if (run_one(run, index))
             return;
-        index = atomic_fetch_add_explicit(&run->next, 1, memory_order_relaxed);
-        if (index >= run->ntasks || run_one(run, index))
-            return;
-    }
 }
 
 /* Plans the tasks and lays each thread's queue out in queued[], most
@@ -269,6 +268,11 @@ int pel_run_tasks(size_t ntasks, pel_task_fn task, void *arg, const double *cost
         return pel__failure_finish(&run.failure);
     }
 
+    /* size_t and int are no wider than 8 bytes: one check covers the three. */
+    if (ntasks > SIZE_MAX / sizeof *order) {
+        status = PEL_FAIL(PEL_ERROR_OVERFLOW, "ntasks=%zu tasks overflow the schedule's size", ntasks);
+        goto done;
+    }
     order = malloc(ntasks * sizeof *order);
     queued = malloc(ntasks * sizeof *queued);
     assignment = malloc(ntasks * sizeof *assignment);
