@@ -460,6 +460,37 @@ static void test_parallel_reduce_errors(void)
     PEL_TEST_OK(pel_set_num_threads(0));
 }
 
+static int map_code_only(size_t begin, size_t end, void *partial, void *arg)
+{
+    return begin <= 2500 && 2500 < end ? 42 : 0;
+}
+
+static int task_code_only(size_t index, void *arg)
+{
+    return index == 7 ? 43 : 0;
+}
+
+/* A callback that fails without a message of its own: the message names the
+ * public function the user called and the callback argument (it said
+ * "pel_parallel_for: callback failed ..." from inside pel_parallel_reduce). */
+static void test_callback_failure_names_the_caller(void)
+{
+    double zero = 0, result = 1.5;
+
+    for (int threads = 1; threads <= 3; threads += 2) {
+        PEL_TEST_OK(pel_set_num_threads(threads));
+        PEL_TEST_EXPECT_ERROR(pel_parallel_reduce(10000, 100, 8, &zero, map_code_only, plus, NULL, &result), 42,
+                              "pel_parallel_reduce", "map returned 42 for elements [2500, 2600)");
+        CU_ASSERT_EQUAL(result, 1.5);
+        PEL_TEST_EXPECT_ERROR(pel_run_tasks(20, task_code_only, NULL, NULL), 43, "pel_run_tasks",
+                              "task returned 43 at index 7");
+        PEL_TEST_EXPECT_ERROR(pel_parallel_for(0, 100, PEL_SCHEDULE_GUIDED, 1, fail_without_message, NULL), 42,
+                              "pel_parallel_for", "body returned 42");
+    }
+    PEL_TEST_OK(pel_set_num_threads(0));
+    pel_clear_error();
+}
+
 /* ------------------------------------------------------------ tasks */
 
 typedef struct task_log {
@@ -633,6 +664,7 @@ static void add_suites(void)
         {"user combine (argmax)", test_parallel_reduce_user_combine},
         {"combine order", test_parallel_reduce_order},
         {"reduce errors", test_parallel_reduce_errors},
+        {"callback failure names the caller", test_callback_failure_names_the_caller},
         {NULL, NULL}};
     static const pel_test_case tasks[] = {
         {"each task once", test_tasks_run_each_once},

@@ -13,6 +13,7 @@ typedef struct loop {
     pel_schedule schedule;
     pel_range_fn body;
     void *arg;
+    const char *function, *callback; /* named in a failure without a message */
     atomic_size_t next; /* dynamic and guided: first index not yet handed out */
     pel__failure failure;
 } loop;
@@ -24,7 +25,7 @@ static int run_range(loop *l, size_t first, size_t last)
     int status = l->body(first, last, l->arg);
 
     if (status != 0) {
-        pel__failure_record(&l->failure, status, sequence, "pel_parallel_for", first);
+        pel__failure_record(&l->failure, status, sequence, l->function, l->callback, first);
         return 1;
     }
     return 0;
@@ -129,8 +130,8 @@ static void run_thread(loop *l, int thread, int team)
     }
 }
 
-int pel__parallel_for(int nthreads, size_t begin, size_t end, pel_schedule schedule, size_t chunk,
-                      pel_range_fn body, void *arg)
+int pel__parallel_for_named(const char *function, const char *callback, int nthreads, size_t begin, size_t end,
+                            pel_schedule schedule, size_t chunk, pel_range_fn body, void *arg)
 {
     size_t n = end - begin;
     size_t nchunks;
@@ -158,6 +159,8 @@ int pel__parallel_for(int nthreads, size_t begin, size_t end, pel_schedule sched
     l.schedule = schedule;
     l.body = body;
     l.arg = arg;
+    l.function = function;
+    l.callback = callback;
     atomic_init(&l.next, begin);
     pel__failure_init(&l.failure);
 
@@ -168,6 +171,12 @@ int pel__parallel_for(int nthreads, size_t begin, size_t end, pel_schedule sched
         run_thread(&l, omp_get_thread_num(), omp_get_num_threads());
     }
     return pel__failure_finish(&l.failure);
+}
+
+int pel__parallel_for(int nthreads, size_t begin, size_t end, pel_schedule schedule, size_t chunk,
+                      pel_range_fn body, void *arg)
+{
+    return pel__parallel_for_named("pel_parallel_for", "body", nthreads, begin, end, schedule, chunk, body, arg);
 }
 
 int pel_parallel_for(size_t begin, size_t end, pel_schedule schedule, size_t chunk, pel_range_fn body,

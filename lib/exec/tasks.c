@@ -68,7 +68,7 @@ static pel_status check_costs(size_t ntasks, const double *costs, const char *fu
 /* Fills order[] with the task indices by decreasing cost and assignment[]
  * with each task's thread. Costs are already checked. */
 static pel_status plan_lpt(size_t ntasks, const double *costs, int nthreads, size_t *order, int *assignment,
-                           double *makespan)
+                           double *makespan, const char *function)
 {
     ranked *rank = malloc((ntasks ? ntasks : 1) * sizeof *rank);
     thread_load *heap = malloc((size_t)nthreads * sizeof *heap);
@@ -77,7 +77,8 @@ static pel_status plan_lpt(size_t ntasks, const double *costs, int nthreads, siz
     if (rank == NULL || heap == NULL) {
         free(rank);
         free(heap);
-        return PEL_FAIL(PEL_ERROR_OUT_OF_MEMORY, "cannot plan %zu tasks", ntasks);
+        return pel__fail(PEL_ERROR_OUT_OF_MEMORY, function, "cannot plan ntasks=%zu tasks on nthreads=%d", ntasks,
+                         nthreads);
     }
     for (size_t i = 0; i < ntasks; i++)
         rank[i] = (ranked){costs[i], i};
@@ -118,7 +119,7 @@ pel_status pel_task_plan(size_t ntasks, const double *costs, int nthreads, int *
             return PEL_FAIL(PEL_ERROR_OUT_OF_MEMORY, "cannot plan %zu tasks", ntasks);
         assignment = scratch;
     }
-    status = plan_lpt(ntasks, costs, nthreads, NULL, assignment, makespan);
+    status = plan_lpt(ntasks, costs, nthreads, NULL, assignment, makespan, __func__);
     free(scratch);
     return status;
 }
@@ -149,7 +150,7 @@ static int run_one(task_run *run, size_t index)
     int status = run->task(index, run->arg);
 
     if (status != 0) {
-        pel__failure_record(&run->failure, status, sequence, "pel_run_tasks", index);
+        pel__failure_record(&run->failure, status, sequence, "pel_run_tasks", "task", index);
         return 1;
     }
     return 0;
@@ -214,7 +215,7 @@ static void run_dynamic(task_run *run)
 static pel_status build_queues(task_run *run, const double *costs, size_t *order, size_t *queued, int *assignment)
 {
     size_t start = 0;
-    pel_status status = plan_lpt(run->ntasks, costs, run->nthreads, order, assignment, NULL);
+    pel_status status = plan_lpt(run->ntasks, costs, run->nthreads, order, assignment, NULL, "pel_run_tasks");
 
     if (status != PEL_OK)
         return status;
