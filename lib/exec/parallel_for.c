@@ -6,6 +6,7 @@
 #include <omp.h>
 
 #include "core/error.h"
+#include "core/threads.h"
 #include "exec/exec.h"
 
 typedef struct loop {
@@ -135,6 +136,7 @@ int pel__parallel_for_named(const char *function, const char *callback, int nthr
 {
     size_t n = end - begin;
     size_t nchunks;
+    PEL__TEAM_SCOPE(team);
     loop l;
 
     if (n == 0)
@@ -152,6 +154,9 @@ int pel__parallel_for_named(const char *function, const char *callback, int nthr
         nthreads = 1;
     if ((size_t)nthreads > nchunks)
         nthreads = (int)nchunks;
+    /* The team comes from the process-wide budget; the schedules give the
+     * same ranges to the body whatever the team size. */
+    nthreads = pel__team_take(&team, nthreads);
 
     l.begin = begin;
     l.end = end;

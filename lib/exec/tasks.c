@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "core/error.h"
+#include "core/threads.h"
 #include "exec/exec.h"
 
 /* ------------------------------------------------------------ the LPT plan */
@@ -240,6 +241,7 @@ int pel_run_tasks(size_t ntasks, pel_task_fn task, void *arg, const double *cost
     size_t *order = NULL, *queued = NULL;
     int *assignment = NULL;
     int nthreads = pel_get_num_threads();
+    PEL__TEAM_SCOPE(team);
     pel_status status;
 
     PEL_CHECK_NOT_NULL(task);
@@ -249,6 +251,7 @@ int pel_run_tasks(size_t ntasks, pel_task_fn task, void *arg, const double *cost
         return PEL_OK;
     if ((size_t)nthreads > ntasks)
         nthreads = (int)ntasks;
+    nthreads = pel__team_take(&team, nthreads); /* from the thread budget */
 
     run.task = task;
     run.arg = arg;
