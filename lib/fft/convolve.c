@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/threads.h"
 #include "fft/plan.h"
 
 /* The smallest 2,3,5,7-smooth number >= n (FFTW's fast sizes), enumerating
@@ -228,6 +229,7 @@ pel_status pel_fft_convolve(int rank, const size_t *a_dims, const double *a, con
     conv_job job;
     pel_status status = PEL_OK;
     int ok = 1, nthreads, a_is_image;
+    PEL__TEAM_SCOPE(team); /* the thread budget's share, given back on return */
 
     status = convolve_shape(rank, a_dims, b_dims, mode, out_dims, __func__);
     if (status != PEL_OK)
@@ -290,14 +292,14 @@ pel_status pel_fft_convolve(int rank, const size_t *a_dims, const double *a, con
         return status;
     }
 
-    nthreads = pel_threads_for_work(ntiles * job.reals * 16);
+    nthreads = pel__team_take(&team, pel_threads_for_work(ntiles * job.reals * 16));
     if (ntiles == 1 || nthreads == 1) {
         /* One tile (or one thread): FFTW's own threads, if any, do the work. */
         double *buffer = pel_malloc(job.reals * sizeof(double));
         if (buffer == NULL)
             status = PEL_FAIL(PEL_ERROR_OUT_OF_MEMORY, "cannot allocate %zu doubles", job.reals);
         for (size_t t = 0; t < ntiles && status == PEL_OK; t++)
-            status = run_tile(&job, t, buffer, pel_threads_for_work(job.reals));
+            status = run_tile(&job, t, buffer, pel__team_take(&team, pel_threads_for_work(job.reals)));
         pel_free(buffer);
     } else {
         char message[512] = "";
