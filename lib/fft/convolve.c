@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/threads.h"
 #include "fft/plan.h"
 
 /* The smallest 2,3,5,7-smooth number >= n (FFTW's fast sizes), enumerating
@@ -314,6 +315,7 @@ pel_status pel_fft_convolve(int rank, const size_t *a_dims, const double *a, con
     int ok = 1, nthreads, a_is_image;
     char a_text[72], b_text[72];
     double **buffers;
+    PEL__TEAM_SCOPE(team); /* the thread budget's share, given back on return */
 
     status = convolve_shape(rank, a_dims, b_dims, mode, out_dims, __func__);
     if (status != PEL_OK)
@@ -365,6 +367,7 @@ pel_status pel_fft_convolve(int rank, const size_t *a_dims, const double *a, con
     nthreads = pel_threads_for_work(pel__mul_size(ntiles, job.reals * 16, &bytes) ? bytes : SIZE_MAX);
     if ((size_t)nthreads > ntiles)
         nthreads = (int)ntiles;
+    nthreads = pel__team_take(&team, nthreads);
 
     /* Everything that can fail comes first (buffers, then the three plans);
      * out is written only after, by tiles that cannot fail. */
@@ -389,7 +392,7 @@ pel_status pel_fft_convolve(int rank, const size_t *a_dims, const double *a, con
 
     if (nthreads == 1) {
         for (size_t t = 0; t < ntiles; t++)
-            run_tile(&job, t, buffers[0], pel_threads_for_work(job.reals));
+            run_tile(&job, t, buffers[0], pel__team_take(&team, pel_threads_for_work(job.reals)));
     } else {
         /* Tiles in parallel, each thread with its own buffer, all running
          * the same single-threaded plans concurrently. */

@@ -628,6 +628,13 @@ pel_status pel__fft_plan_run_prechecked(const pel_fft_plan *plan, int variant, c
     void *fftw_plan_pointer, *source = (void *)(uintptr_t)in, *copy = NULL;
     pel_fft_plan *mutable_plan = (pel_fft_plan *)(uintptr_t)plan;
     pel_status status;
+    PEL__TEAM_SCOPE(team); /* the thread budget's share, given back on return */
+
+    /* FFTW's team is fixed in the plan: with less than the whole team left
+     * in the thread budget, the single-threaded variant runs instead. */
+    if (!(variant & PEL__FFT_SINGLE) && plan->key.nthreads > 1 &&
+        pel__team_take(&team, plan->key.nthreads) < plan->key.nthreads)
+        variant |= PEL__FFT_SINGLE;
 
     /* The variants are made on first need: the plan stays immutable to its
      * users, and the slot is published atomically. */
