@@ -138,47 +138,51 @@ static pel_status expect_word(wisdom_cursor *c, const char *word)
     return PEL_OK;
 }
 
-/* "#x" and 1 to 8 hex digits (FFTW's own reader would take any letter, a
- * sign and any length); *value gets the number, `field` names it. */
-static pel_status read_hex(wisdom_cursor *c, const char *field, uint32_t *value)
+/* Value of a digit in base 16 or 10, or -1. */
+static int digit_value(char ch, int base)
+{
+    int v = hex_value(ch);
+    return v < base ? v : -1;
+}
+
+/* 1 to max_digits digits of `base` (FFTW's own reader would take any
+ * letter, a sign and any length); *value gets the number, `field` names it
+ * in messages. */
+static pel_status read_digits(wisdom_cursor *c, const char *field, int base, size_t max_digits, uint32_t *value)
 {
     char seen[16];
     size_t digits = 0;
     uint32_t v = 0;
-    pel_status status = expect_word(c, "#x");
+    const char *kind = base == 16 ? "hex" : "decimal";
 
-    if (status != PEL_OK)
-        return status;
-    while (!at_end(c) && hex_value(c->text[c->pos]) >= 0) {
-        if (++digits > 8)
-            return wisdom_error(c, "%s has more than 8 hex digits (FFTW's words are 32-bit)", field);
-        v = v * 16 + (uint32_t)hex_value(c->text[c->pos]);
+    while (!at_end(c) && digit_value(c->text[c->pos], base) >= 0) {
+        if (++digits > max_digits)
+            return wisdom_error(c, "%s has more than %zu %s digits", field, max_digits, kind);
+        v = v * (uint32_t)base + (uint32_t)digit_value(c->text[c->pos], base);
         c->pos++;
     }
     if (digits == 0)
-        return wisdom_error(c, "%s: expected a hex digit, found %s", field, byte_text(c, seen));
+        return wisdom_error(c, "%s: expected a %s digit, found %s", field, kind, byte_text(c, seen));
     if (!at_end(c) && is_name_char(c->text[c->pos]))
-        return wisdom_error(c, "%s: %s is not a hex digit", field, byte_text(c, seen));
+        return wisdom_error(c, "%s: %s is not a %s digit", field, byte_text(c, seen), kind);
     *value = v;
     return PEL_OK;
+}
+
+/* "#x" and 1 to 8 hex digits: FFTW's words are 32-bit. */
+static pel_status read_hex(wisdom_cursor *c, const char *field, uint32_t *value)
+{
+    pel_status status = expect_word(c, "#x");
+
+    return status != PEL_OK ? status : read_digits(c, field, 16, 8, value);
 }
 
 /* 1 to 9 decimal digits: the solver's registration number. */
 static pel_status read_decimal(wisdom_cursor *c, const char *field)
 {
-    char seen[16];
-    size_t digits = 0;
+    uint32_t ignored;
 
-    while (!at_end(c) && c->text[c->pos] >= '0' && c->text[c->pos] <= '9') {
-        if (++digits > 9)
-            return wisdom_error(c, "%s has more than 9 digits", field);
-        c->pos++;
-    }
-    if (digits == 0)
-        return wisdom_error(c, "%s: expected a decimal digit, found %s", field, byte_text(c, seen));
-    if (!at_end(c) && is_name_char(c->text[c->pos]))
-        return wisdom_error(c, "%s: %s is not a decimal digit", field, byte_text(c, seen));
-    return PEL_OK;
+    return read_digits(c, field, 10, 9, &ignored);
 }
 
 /* One entry: (name reg_id #xl #xu #ximpatience #xs0 #xs1 #xs2 #xs3). */
