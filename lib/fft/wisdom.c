@@ -185,6 +185,25 @@ static pel_status read_decimal(wisdom_cursor *c, const char *field)
     return read_digits(c, field, 10, 9, &ignored);
 }
 
+/* Blanks, then a hex field that must fit FFTW's bit-field of `bits` bits
+ * (the importer stores it there and aborts when it does not fit). */
+static pel_status read_field(wisdom_cursor *c, const char *field, int bits, uint32_t *value)
+{
+    size_t at;
+    pel_status status = skip_blanks(c, 1);
+
+    if (status != PEL_OK)
+        return status;
+    at = c->pos;
+    if ((status = read_hex(c, field, value)) != PEL_OK)
+        return status;
+    if (*value >> bits) {
+        c->pos = at;
+        return wisdom_error(c, "%s=#x%x does not fit FFTW's %d-bit field (FFTW would abort)", field, *value, bits);
+    }
+    return PEL_OK;
+}
+
 /* One entry: (name reg_id #xl #xu #ximpatience #xs0 #xs1 #xs2 #xs3). */
 static pel_status read_entry(wisdom_cursor *c)
 {
@@ -208,43 +227,13 @@ static pel_status read_entry(wisdom_cursor *c)
     }
     if ((status = skip_blanks(c, 1)) != PEL_OK || (status = read_decimal(c, "the solver number")) != PEL_OK)
         return status;
-    if ((status = skip_blanks(c, 1)) != PEL_OK)
+    if ((status = read_field(c, "flags l", FLAGS_BITS, &l)) != PEL_OK ||
+        (status = read_field(c, "flags u", FLAGS_BITS, &u)) != PEL_OK)
         return status;
-    {
-        size_t flags_at = c->pos;
-        if ((status = read_hex(c, "flags l", &l)) != PEL_OK)
-            return status;
-        if (l >> FLAGS_BITS) {
-            c->pos = flags_at;
-            return wisdom_error(c, "flags l=#x%x does not fit FFTW's %d-bit field (FFTW would abort)", l,
-                                FLAGS_BITS);
-        }
-        if ((status = skip_blanks(c, 1)) != PEL_OK)
-            return status;
-        flags_at = c->pos;
-        if ((status = read_hex(c, "flags u", &u)) != PEL_OK)
-            return status;
-        if (u >> FLAGS_BITS) {
-            c->pos = flags_at;
-            return wisdom_error(c, "flags u=#x%x does not fit FFTW's %d-bit field (FFTW would abort)", u,
-                                FLAGS_BITS);
-        }
-        if (l & ~u) {
-            c->pos = flags_at;
-            return wisdom_error(c, "flags l=#x%x are not a subset of u=#x%x (FFTW never writes that)", l, u);
-        }
-        if ((status = skip_blanks(c, 1)) != PEL_OK)
-            return status;
-        flags_at = c->pos;
-        if ((status = read_hex(c, "the time-limit impatience", &impatience)) != PEL_OK)
-            return status;
-        if (impatience >> IMPATIENCE_BITS) {
-            c->pos = flags_at;
-            return wisdom_error(c,
-                                "the time-limit impatience #x%x does not fit FFTW's %d-bit field (FFTW would abort)",
-                                impatience, IMPATIENCE_BITS);
-        }
-    }
+    if (l & ~u)
+        return wisdom_error(c, "flags l=#x%x are not a subset of u=#x%x (FFTW never writes that)", l, u);
+    if ((status = read_field(c, "the time-limit impatience", IMPATIENCE_BITS, &impatience)) != PEL_OK)
+        return status;
     for (int k = 0; k < 4; k++)
         if ((status = skip_blanks(c, 1)) != PEL_OK || (status = read_hex(c, signature[k], &word)) != PEL_OK)
             return status;
