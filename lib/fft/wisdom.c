@@ -341,7 +341,7 @@ pel_status pel_fft_wisdom_export_file(pel_precision precision, const char *path)
     PEL_CHECK_NOT_NULL(path);
     file = fopen(path, "w");
     if (file == NULL)
-        return PEL_FAIL(PEL_ERROR_IO, "cannot open '%s' for writing: %s", path, strerror(errno));
+        return PEL_FAIL(PEL_ERROR_IO, "path='%s': cannot open for writing: %s", path, strerror(errno));
     pel__fft_planner_lock();
     if (precision == PEL_FLOAT32)
         fftwf_export_wisdom_to_file(file);
@@ -350,7 +350,7 @@ pel_status pel_fft_wisdom_export_file(pel_precision precision, const char *path)
     pel__fft_planner_unlock();
     failed = ferror(file);
     if (fclose(file) != 0 || failed)
-        return PEL_FAIL(PEL_ERROR_IO, "cannot write '%s'", path);
+        return PEL_FAIL(PEL_ERROR_IO, "path='%s': cannot write", path);
     return PEL_OK;
 }
 
@@ -381,7 +381,8 @@ static pel_status read_bounded(FILE *file, const char *path, const char *functio
 
     *text = NULL;
     if (buffer == NULL)
-        return pel__fail(PEL_ERROR_OUT_OF_MEMORY, function, "cannot allocate %zu bytes to read '%s'", capacity, path);
+        return pel__fail(PEL_ERROR_OUT_OF_MEMORY, function, "path='%s': cannot allocate %zu bytes to read it", path,
+                         capacity);
     for (;;) {
         size_t got;
         if (used == capacity - 1) {
@@ -398,8 +399,8 @@ static pel_status read_bounded(FILE *file, const char *path, const char *functio
             bigger = realloc(buffer, grown);
             if (bigger == NULL) {
                 free(buffer);
-                return pel__fail(PEL_ERROR_OUT_OF_MEMORY, function, "cannot allocate %zu bytes to read '%s'", grown,
-                                 path);
+                return pel__fail(PEL_ERROR_OUT_OF_MEMORY, function, "path='%s': cannot allocate %zu bytes to read it",
+                                 path, grown);
             }
             buffer = bigger;
             capacity = grown;
@@ -411,7 +412,7 @@ static pel_status read_bounded(FILE *file, const char *path, const char *functio
     }
     if (ferror(file)) {
         free(buffer);
-        return pel__fail(PEL_ERROR_IO, function, "cannot read '%s'", path);
+        return pel__fail(PEL_ERROR_IO, function, "path='%s': cannot read", path);
     }
     buffer[used] = '\0';
     *text = buffer;
@@ -431,7 +432,7 @@ pel_status pel_fft_wisdom_import_file(pel_precision precision, const char *path)
     PEL_CHECK_NOT_NULL(path);
     file = fopen(path, "r");
     if (file == NULL)
-        return PEL_FAIL(PEL_ERROR_IO, "cannot open '%s': %s", path, strerror(errno));
+        return PEL_FAIL(PEL_ERROR_IO, "path='%s': cannot open: %s", path, strerror(errno));
     status = read_bounded(file, path, __func__, &text, &length);
     fclose(file);
     if (status != PEL_OK)
