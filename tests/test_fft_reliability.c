@@ -452,6 +452,8 @@ static int oom_child(int which, size_t extra)
         status = pel_fft_c2c(1, &n, 1, PEL_FFT_FORWARD, PEL_FFT_NORM_BACKWARD, in, out);
         break;
     }
+    pel_free(in);
+    pel_free(out);
     if (status == PEL_OK)
         return 0;
     if (status == PEL_ERROR_OUT_OF_MEMORY && strstr(pel_last_error(), "pel_fft_") != NULL)
