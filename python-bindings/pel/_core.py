@@ -89,7 +89,7 @@ def _int_arg(func, name, value, low, high):
 def set_num_threads(nthreads):
     """Sets the process-wide number of threads pel kernels use (OpenBLAS and
     FFTW included). 0 restores the default (PEL_NUM_THREADS, else OpenMP's).
-    Raises InvalidArgumentError (a ValueError) for negative values."""
+    Raises InvalidArgumentError (a ValueError) outside 0..MAX_THREADS."""
     _set_num_threads(_int_arg("set_num_threads", "nthreads", nthreads, -_INT_MAX - 1, _INT_MAX))
 
 
@@ -100,9 +100,10 @@ def get_num_threads():
 
 
 def set_num_threads_local(nthreads):
-    """Sets a thread budget for pel calls made from the calling Python thread
+    """Sets the thread count for pel calls made from the calling Python thread
     only, overriding set_num_threads() there; 0 removes the override. Useful
-    when several Python threads each run pel: give each a share of the cores."""
+    when several Python threads each run pel: give each a fixed share of the
+    cores (the process-wide set_thread_budget() shares them automatically)."""
     _set_num_threads_local(_int_arg("set_num_threads_local", "nthreads", nthreads,
                                     -_INT_MAX - 1, _INT_MAX))
 
