@@ -882,6 +882,44 @@ static void test_thread_budget_reaches_openblas(void)
     PEL_TEST_OK(pel_set_thread_budget(PEL_THREAD_BUDGET_DEFAULT));
 }
 
+/* FFTW's team comes from the budget: with the budget taken by another
+ * thread, a 2-thread ESTIMATE plan runs its single-threaded variant and
+ * gives the same transform (within rounding). */
+static void test_thread_budget_reaches_fftw(void)
+{
+    enum { N = 1 << 15 };
+    const pel_fft_options options = {PEL_FFT_ESTIMATE, 0.0, 2, PEL_FFT_NORM_BACKWARD};
+    size_t dims[1] = {N};
+    double *in = pel_malloc(2 * N * sizeof(double)), *full = pel_malloc(2 * N * sizeof(double));
+    double *shared = pel_malloc(2 * N * sizeof(double)), worst = 0;
+    pel_fft_plan *plan = NULL;
+    holder h;
+    pthread_t other;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(in);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(full);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(shared);
+    pel_test_fill(in, 2 * N, 41);
+    PEL_TEST_OK(pel_fft_plan_create(PEL_FFT_C2C, PEL_FLOAT64, 1, dims, 1, PEL_FFT_FORWARD, 0, &options, &plan));
+    CU_ASSERT_EQUAL(pel_fft_plan_threads(plan), 2);
+    PEL_TEST_OK(pel_set_thread_budget(2));
+    PEL_TEST_OK(pel_fft_execute(plan, in, full));
+    start_holder(&h, &other, 2);
+    PEL_TEST_OK(pel_fft_execute(plan, in, shared));
+    CU_ASSERT_EQUAL(pel_get_thread_budget_in_use(), 2); /* only the holder's */
+    stop_holder(&h, other);
+    for (size_t i = 0; i < 2 * N; i++)
+        worst = fmax(worst, fabs(shared[i] - full[i]));
+    /* |X_k| <= N for inputs in [-1, 1): a few ulps of that. */
+    CU_ASSERT(worst <= 1e-13 * N);
+    CU_ASSERT_EQUAL(pel_get_thread_budget_in_use(), 0);
+    pel_fft_plan_destroy(plan);
+    pel_free(in);
+    pel_free(full);
+    pel_free(shared);
+    PEL_TEST_OK(pel_set_thread_budget(PEL_THREAD_BUDGET_DEFAULT));
+}
+
 /* Eight user threads share a budget of 2 while each runs kernels whose
  * bits must not depend on the team they get. */
 enum { STRESS_THREADS = 8, STRESS_ROUNDS = 40, STRESS_N = 300000 };
@@ -1048,6 +1086,7 @@ static void add_suites(void)
         {"settings and bounds", test_thread_budget_settings},
         {"teams share the budget", test_thread_budget_shares},
         {"OpenBLAS draws from it", test_thread_budget_reaches_openblas},
+        {"FFTW draws from it", test_thread_budget_reaches_fftw},
         {"8 concurrent callers, bits unchanged", test_thread_budget_concurrent_callers},
         {"released on errors", test_thread_budget_released_on_errors},
         {NULL, NULL}};

@@ -526,9 +526,14 @@ pel_status pel__fft_plan_run_variant(const pel_fft_plan *plan, int variant, cons
     PEL__TEAM_SCOPE(team); /* the thread budget's share, given back on return */
 
     /* FFTW's team is fixed in the plan: with less than the whole team left
-     * in the thread budget, the single-threaded variant runs instead. */
+     * in the thread budget, the single-threaded variant runs instead, when
+     * it exists or is instant to make (ESTIMATE); planning it with MEASURE
+     * would cost seconds and WISDOM_ONLY may have no wisdom for it, so such
+     * plans keep their full team. */
     if (!(variant & PEL__FFT_SINGLE) && plan->key.nthreads > 1 &&
-        pel__team_take(&team, plan->key.nthreads) < plan->key.nthreads)
+        pel__team_take(&team, plan->key.nthreads) < plan->key.nthreads &&
+        (plan->key.effort == PEL_FFT_ESTIMATE ||
+         atomic_load_explicit(&mutable_plan->variants[variant | PEL__FFT_SINGLE], memory_order_acquire) != NULL))
         variant |= PEL__FFT_SINGLE;
 
     /* The variants are made on first need: the plan stays immutable to its
