@@ -830,15 +830,16 @@ static void test_thread_budget_shares(void)
         CU_ASSERT_EQUAL(pel__team_take(&team, 1), 1);
     }
     CU_ASSERT_EQUAL(pel_get_thread_budget_in_use(), 0);
-    /* Another thread holds 3 of 4: a team gets the one left... which is a
-     * team of one, holding nothing; then it grows when the other lets go. */
+    /* Another thread holds 3 of 4: a team gets the one left, its calling
+     * thread (counted, so that others see it busy); it grows when the
+     * budget grows and when the other lets go. */
     start_holder(&h, &other, 3);
     CU_ASSERT_EQUAL(h.granted, 3);
     CU_ASSERT_EQUAL(pel_get_thread_budget_in_use(), 3);
     {
         PEL__TEAM_SCOPE(team);
         CU_ASSERT_EQUAL(pel__team_take(&team, 4), 1);
-        CU_ASSERT_EQUAL(pel_get_thread_budget_in_use(), 3);
+        CU_ASSERT_EQUAL(pel_get_thread_budget_in_use(), 4);
         PEL_TEST_OK(pel_set_thread_budget(5));
         CU_ASSERT_EQUAL(pel__team_take(&team, 4), 2); /* grows to the 2 now left */
         CU_ASSERT_EQUAL(pel_get_thread_budget_in_use(), 5);
@@ -929,14 +930,24 @@ typedef struct stress {
     double expected_sum;
     const double *a, *b; /* 96 x 96 gemm inputs */
     const double *expected_c;
-    atomic_int wrong, over_budget, failed;
+    atomic_int wrong, over_budget, failed, in_teams;
 } stress;
 
+/* One call per team thread (static, chunk 0): the threads inside teams of
+ * two or more, over all callers, must never exceed the budget of 2. */
 static int check_budget_body(size_t first, size_t last, void *arg)
 {
     stress *s = arg;
-    if (pel_get_thread_budget_in_use() > 2)
-        atomic_fetch_add(&s->over_budget, 1);
+    /* Sleeping inside lets the other callers run: without the budget they
+     * put up to 16 threads in here at once (the check failed so). */
+    struct timespec pause = {0, 200 * 1000};
+
+    if (omp_get_num_threads() > 1) {
+        if (atomic_fetch_add(&s->in_teams, 1) + 1 > 2)
+            atomic_fetch_add(&s->over_budget, 1);
+        nanosleep(&pause, NULL);
+        atomic_fetch_sub(&s->in_teams, 1);
+    }
     return 0;
 }
 
@@ -951,7 +962,7 @@ static void *stress_caller(void *arg)
             atomic_fetch_add(&s->failed, 1);
         if (sum != s->expected_sum)
             atomic_fetch_add(&s->wrong, 1);
-        if (pel_parallel_for(0, 4096, PEL_SCHEDULE_DYNAMIC, 64, check_budget_body, s) != PEL_OK)
+        if (pel_parallel_for(0, 20000, PEL_SCHEDULE_STATIC, 0, check_budget_body, s) != PEL_OK)
             atomic_fetch_add(&s->failed, 1);
         if (pel_dgemm(PEL_ROW_MAJOR, PEL_NO_TRANS, PEL_NO_TRANS, 96, 96, 96, 1.0, s->a, 96, s->b, 96, 0.0, c, 96) != PEL_OK)
             atomic_fetch_add(&s->failed, 1);
@@ -989,6 +1000,7 @@ static void test_thread_budget_concurrent_callers(void)
     atomic_init(&s.wrong, 0);
     atomic_init(&s.over_budget, 0);
     atomic_init(&s.failed, 0);
+    atomic_init(&s.in_teams, 0);
     /* Every caller asks for 2 threads with a budget of 2 and a tiny cutoff,
      * so every kernel wants a team: the teams must share the 2. */
     PEL_TEST_OK(pel_set_num_threads(2));
