@@ -324,6 +324,7 @@ typedef struct concurrent_case {
     double *x, *y, *a, *c; /* x, y: n each; a, c: CONCURRENT_GEMM^2 each, per caller */
     size_t n;
     int callers;
+    int one_thread_each; /* the hand-tuned alternative: pel_set_num_threads_local(1) */
     volatile double sink;
 } concurrent_case;
 
@@ -340,6 +341,7 @@ static void *concurrent_loop(void *arg)
     double *c = w->c + (size_t)me->index * CONCURRENT_GEMM * CONCURRENT_GEMM;
     double sum = 0.0;
 
+    pel_set_num_threads_local(w->one_thread_each ? 1 : 0);
     for (int round = 0; round < CONCURRENT_ROUNDS; round++) {
         double part = 0.0;
         pel_reduce_sum(w->x, w->n, 1, &part);
@@ -380,6 +382,17 @@ static void concurrent_budget_off(void *arg)
     pel_set_thread_budget(PEL_THREAD_BUDGET_DEFAULT);
 }
 
+static void concurrent_one_thread_each(void *arg)
+{
+    concurrent_case *w = arg;
+
+    pel_set_thread_budget(0);
+    w->one_thread_each = 1;
+    concurrent_run(w);
+    w->one_thread_each = 0;
+    pel_set_thread_budget(PEL_THREAD_BUDGET_DEFAULT);
+}
+
 static int run_concurrent(const pel_bench_context *context)
 {
     static const int counts[] = {4, 8};
@@ -389,12 +402,13 @@ static int run_concurrent(const pel_bench_context *context)
         return 1;
     for (size_t v = 0; v < sizeof counts / sizeof counts[0]; v++) {
         concurrent_case w;
-        char variant[32], extra[160];
-        double t_on, t_off, flops;
+        char variant[32], extra[256];
+        double t_on, t_off, t_one, unused, flops;
         pel_bench_row row = {"exec", variant, context->size, context->threads, 0, 0, 0,
                              "the same callers with the thread budget off", 0, extra};
         w.n = n;
         w.callers = counts[v];
+        w.one_thread_each = 0;
         w.x = pel_bench_random(n, 21);
         w.y = pel_bench_random(n * (size_t)counts[v], 22);
         w.a = pel_bench_random(CONCURRENT_GEMM * CONCURRENT_GEMM, 23);
@@ -402,9 +416,12 @@ static int run_concurrent(const pel_bench_context *context)
         if (w.x == NULL || w.y == NULL || w.a == NULL || w.c == NULL)
             return 1;
         snprintf(variant, sizeof variant, "concurrent-%d", counts[v]);
-        snprintf(extra, sizeof extra, "\"callers\":%d,\"budget\":%d,\"rounds\":%d,\"gemm\":%d", counts[v],
-                 pel_get_thread_budget(), CONCURRENT_ROUNDS, CONCURRENT_GEMM);
         pel_bench_compare(context->reps, concurrent_budget_on, concurrent_budget_off, &w, &t_on, &t_off);
+        /* For context: each caller fixed to one pel thread, budget off. */
+        pel_bench_compare(context->reps, concurrent_one_thread_each, NULL, &w, &t_one, &unused);
+        snprintf(extra, sizeof extra,
+                 "\"callers\":%d,\"budget\":%d,\"rounds\":%d,\"gemm\":%d,\"one_thread_each_seconds\":%.6g",
+                 counts[v], pel_get_thread_budget(), CONCURRENT_ROUNDS, CONCURRENT_GEMM, t_one);
         /* Work of all callers: sum n, daxpy 2n, gemm 2*G^3 flops per round. */
         flops = (double)counts[v] * CONCURRENT_ROUNDS *
                 (3.0 * (double)n + 2.0 * CONCURRENT_GEMM * CONCURRENT_GEMM * CONCURRENT_GEMM);
