@@ -237,6 +237,22 @@ static int build_index(pel_csr *m, const uint32_t *columns, int nthreads)
     return m->index != NULL;
 }
 
+/* Frees a matrix that may be partly built and is not registered (the
+ * builder's failure paths); pel_csr_destroy() unregisters, then calls it. */
+static void free_matrix(pel_csr *matrix)
+{
+    if (matrix == NULL)
+        return;
+    pel_free(matrix->row_ptr);
+    pel_free(matrix->index);
+    pel_free(matrix->index_at);
+    pel_free(matrix->narrow);
+    pel_free(matrix->values);
+    pel_free(matrix->part_row);
+    pel_free(matrix->row_end);
+    free(matrix);
+}
+
 static pel_csr *allocate(pel_precision precision, size_t rows, size_t cols, size_t nnz)
 {
     pel_csr *m = calloc(1, sizeof *m);
@@ -256,7 +272,7 @@ static pel_csr *allocate(pel_precision precision, size_t rows, size_t cols, size
     m->narrow = pel_malloc(m->nparts + 1);
     if (m->row_ptr == NULL || m->part_row == NULL || m->values == NULL || m->row_end == NULL ||
         m->index_at == NULL || m->narrow == NULL) {
-        pel_csr_destroy(m);
+        free_matrix(m);
         return NULL;
     }
     return m;
@@ -273,11 +289,12 @@ pel_status pel__csr_build(const char *function, pel_precision precision, size_t 
     pel_status status;
     int nthreads;
 
+    if (out == NULL)
+        return pel__fail(PEL_ERROR_INVALID_ARGUMENT, function, "out must not be NULL");
+    *out = NULL; /* the out-argument rule: NULL on every failure */
     if (precision != PEL_FLOAT64 && precision != PEL_FLOAT32)
         return pel__fail(PEL_ERROR_INVALID_ARGUMENT, function, "precision=%d is not PEL_FLOAT64 or PEL_FLOAT32",
                          (int)precision);
-    if (out == NULL)
-        return pel__fail(PEL_ERROR_INVALID_ARGUMENT, function, "out must not be NULL");
     status = validate(function, rows, cols, row_ptr, col_idx, values, &max_row);
     if (status != PEL_OK)
         return status;
@@ -292,7 +309,7 @@ pel_status pel__csr_build(const char *function, pel_precision precision, size_t 
     if (max_row > 0 && pel__mul_size(max_row, (size_t)nthreads, &bytes) && pel__mul_size(bytes, sizeof(entry), &bytes))
         scratch = malloc(bytes);
     if (m == NULL || kept == NULL || columns == NULL || (max_row > 0 && scratch == NULL)) {
-        pel_csr_destroy(m);
+        free_matrix(m);
         free(kept);
         free(scratch);
         pel_free(columns);
@@ -339,7 +356,7 @@ pel_status pel__csr_build(const char *function, pel_precision precision, size_t 
     for (size_t p = 0; p < m->nparts; p++) {
         size_t base = m->row_ptr[m->part_row[p]];
         if (m->row_ptr[m->part_row[p + 1]] - base > UINT32_MAX) {
-            pel_csr_destroy(m);
+            free_matrix(m);
             pel_free(columns);
             return pel__fail(PEL_ERROR_UNSUPPORTED, function, "nnz=%zu is too large: a part of the partition holds "
                              "more than 2^32-1 entries", kept_total);
@@ -348,12 +365,17 @@ pel_status pel__csr_build(const char *function, pel_precision precision, size_t 
             m->row_end[i] = (uint32_t)(m->row_ptr[i + 1] - base);
     }
     if (!build_index(m, columns, nthreads)) {
-        pel_csr_destroy(m);
+        free_matrix(m);
         pel_free(columns);
         return pel__fail(PEL_ERROR_OUT_OF_MEMORY, function, "cannot allocate the column index of %zu entries",
                          kept_total);
     }
     pel_free(columns);
+    status = pel__handle_register(&m->handle, PEL__HANDLE_CSR, (int)precision, function);
+    if (status != PEL_OK) {
+        free_matrix(m);
+        return status;
+    }
     *out = m;
     return PEL_OK;
 }
@@ -366,41 +388,45 @@ pel_status pel_csr_create(pel_precision precision, size_t rows, size_t cols, con
 
 void pel_csr_destroy(pel_csr *matrix)
 {
-    if (matrix == NULL)
-        return;
-    pel_free(matrix->row_ptr);
-    pel_free(matrix->index);
-    pel_free(matrix->index_at);
-    pel_free(matrix->narrow);
-    pel_free(matrix->values);
-    pel_free(matrix->part_row);
-    pel_free(matrix->row_end);
-    free(matrix);
+    /* A second destroy or a foreign pointer is refused with a message and
+     * frees nothing (the registry is asked before the memory is read). */
+    if (pel__handle_unregister(matrix, PEL__HANDLE_CSR, "pel_csr_destroy"))
+        free_matrix(matrix);
+}
+
+/* Whether a getter may read `matrix`: NULL quietly not, a pointer that is
+ * not a live pel_csr not, with the message recorded for `function`. */
+static int readable(const pel_csr *matrix, const char *function)
+{
+    return matrix != NULL && pel__handle_check(matrix, PEL__HANDLE_CSR, -1, function, "matrix") == PEL_OK;
 }
 
 size_t pel_csr_rows(const pel_csr *matrix)
 {
-    return matrix ? matrix->rows : 0;
+    return readable(matrix, "pel_csr_rows") ? matrix->rows : 0;
 }
 
 size_t pel_csr_cols(const pel_csr *matrix)
 {
-    return matrix ? matrix->cols : 0;
+    return readable(matrix, "pel_csr_cols") ? matrix->cols : 0;
 }
 
 size_t pel_csr_nnz(const pel_csr *matrix)
 {
-    return matrix ? matrix->nnz : 0;
+    return readable(matrix, "pel_csr_nnz") ? matrix->nnz : 0;
 }
 
 pel_precision pel_csr_precision(const pel_csr *matrix)
 {
-    return matrix ? matrix->precision : PEL_FLOAT64;
+    return readable(matrix, "pel_csr_precision") ? matrix->precision : PEL_FLOAT64;
 }
 
 pel_status pel_csr_export(const pel_csr *matrix, size_t *row_ptr, size_t *col_idx, void *values)
 {
-    PEL_CHECK_NOT_NULL(matrix);
+    pel_status status = pel__handle_check(matrix, PEL__HANDLE_CSR, -1, __func__, "matrix");
+
+    if (status != PEL_OK)
+        return status;
     if (row_ptr != NULL)
         memcpy(row_ptr, matrix->row_ptr, (matrix->rows + 1) * sizeof(size_t));
     if (col_idx != NULL)

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/handle.h"
 #include "pel/sparse.h"
 
 /* Number of nonzero-balanced parts a matrix is cut into at creation. A team
@@ -27,6 +28,7 @@
 #define PEL_CSR_INDEX_ALIGN 64
 
 struct pel_csr {
+    pel__handle handle; /* first member: misuse detection (core/handle.h) */
     pel_precision precision;
     size_t rows, cols, nnz;
     size_t *row_ptr;   /* rows + 1: for export, writing and building */

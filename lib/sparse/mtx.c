@@ -361,6 +361,8 @@ pel_status pel_csr_read_mtx(const char *path, pel_precision precision, pel_csr *
     pel_status status;
     locale_t c_locale, previous = (locale_t)0;
 
+    if (out != NULL)
+        *out = NULL; /* the out-argument rule: NULL on every failure */
     PEL_CHECK_NOT_NULL(path);
     PEL_CHECK_NOT_NULL(out);
     if (precision != PEL_FLOAT64 && precision != PEL_FLOAT32)
@@ -407,8 +409,10 @@ pel_status pel_csr_write_mtx(const pel_csr *matrix, const char *path)
     int ok, regular, saved_errno = 0;
     locale_t c_locale, previous = (locale_t)0;
     char buffer[128];
+    pel_status status = pel__handle_check(matrix, PEL__HANDLE_CSR, -1, __func__, "matrix");
 
-    PEL_CHECK_NOT_NULL(matrix);
+    if (status != PEL_OK)
+        return status;
     PEL_CHECK_NOT_NULL(path);
     file = fopen(path, "w");
     if (file == NULL)
