@@ -122,6 +122,23 @@ pel_status pel__csr_build(const char *function, pel_precision precision, size_t 
                           const size_t *row_ptr, const size_t *col_idx, const void *values,
                           pel_precision input_precision, pel_csr **out);
 
+/* The builder behind pel_csr_read_mtx(): entries (row[k], col[k], value[k])
+ * sorted by row, then column, without duplicates, every value finite in
+ * `precision`; only the matrix itself is allocated (12 bytes a row for its
+ * row pointers and ends, plus the entries), nothing per row besides. Sets
+ * *out (not NULL) to NULL first. */
+pel_status pel__csr_build_sorted(const char *function, pel_precision precision, size_t rows, size_t cols,
+                                 size_t nnz, const uint32_t *row, const uint32_t *col, const double *value,
+                                 pel_csr **out);
+
+/* Reads a Matrix Market text held in memory (data[0 .. length), no NUL
+ * terminator needed) as pel_csr_read_mtx() reads a file, with the same
+ * checks, statuses and messages (attributed to pel_csr_read_mtx, the file
+ * named "<buffer>"). The parser core, exposed for fuzzing harnesses
+ * (tests/fuzz/) and tests; *out is NULL on failure. Thread-safe. */
+PEL_API pel_status pel__csr_read_mtx_buffer(const char *data, size_t length, pel_precision precision,
+                                            pel_csr **out);
+
 /* The parts [*first, *last) that thread `thread` of a team of `team` works
  * on: contiguous runs, so each thread's rows are contiguous too. */
 static inline void pel__csr_thread_parts(const pel_csr *matrix, int thread, int team, size_t *first, size_t *last)
