@@ -18,23 +18,22 @@ static size_t capacity;      /* a power of two, or 0 before the first object */
 static size_t used;          /* live objects plus tombstones */
 static size_t live;
 
-/* fork(): the child keeps only the forking thread, so a lock another thread
- * held at that moment would stay held for ever and the child's first check
- * would hang. Taking the lock around fork() hands the child an unlocked one
- * (and a table no thread was half-way through changing). */
-static void lock_before_fork(void)
+/* fork() while another thread holds the lock would leave it locked forever
+ * in the child (whose only thread is the forking one): take it around fork()
+ * so the child inherits a consistent registry and an unlocked mutex. */
+static void registry_prepare(void)
 {
     pthread_mutex_lock(&registry_lock);
 }
 
-static void unlock_after_fork(void)
+static void registry_after_fork(void)
 {
     pthread_mutex_unlock(&registry_lock);
 }
 
-__attribute__((constructor)) static void pel_handle_load(void)
+__attribute__((constructor)) static void registry_load(void)
 {
-    pthread_atfork(lock_before_fork, unlock_after_fork, unlock_after_fork);
+    pthread_atfork(registry_prepare, registry_after_fork, registry_after_fork);
 }
 
 static size_t slot_of(uintptr_t key, size_t mask)
