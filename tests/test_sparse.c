@@ -208,7 +208,16 @@ static void test_create_errors(void)
                           PEL_ERROR_UNSUPPORTED, "pel_csr_create", "exceeds PEL_CSR_MAX_COLS");
     PEL_TEST_EXPECT_ERROR(pel_csr_create(PEL_FLOAT64, SIZE_MAX, 3, rp, ci, v, &m), PEL_ERROR_OVERFLOW,
                           "pel_csr_create", "rows=");
-    CU_ASSERT_PTR_EQUAL(m, sentinel);
+    /* The out-argument rule: *out is NULL after any failure. */
+    CU_ASSERT_PTR_NULL(m);
+    m = sentinel;
+    PEL_TEST_EXPECT_ERROR(pel_csr_create((pel_precision)7, 2, 3, rp, ci, v, &m), PEL_ERROR_INVALID_ARGUMENT,
+                          "pel_csr_create", "precision=7");
+    CU_ASSERT_PTR_NULL(m);
+    m = sentinel;
+    PEL_TEST_EXPECT_ERROR(pel_csr_read_mtx(NULL, PEL_FLOAT64, &m), PEL_ERROR_INVALID_ARGUMENT, "pel_csr_read_mtx",
+                          "path");
+    CU_ASSERT_PTR_NULL(m);
     /* The inputs were not touched. */
     CU_ASSERT(rp[1] == 2 && ci[1] == 2 && v[1] == 2.5 && bad_col[1] == 3);
 }

@@ -37,7 +37,7 @@ typedef struct pel_csr pel_csr;
  * explicit zeros are kept. @p row_ptr may be NULL only when rows is 0;
  * col_idx and values may be NULL only when nnz is 0.
  *
- * Errors (nothing is written to @p out): PEL_ERROR_INVALID_ARGUMENT for a
+ * Errors (*@p out is set to NULL, when out is not NULL): PEL_ERROR_INVALID_ARGUMENT for a
  * NULL pointer, an unknown precision, row_ptr[0] != 0, decreasing row
  * pointers or a column index >= cols (the message names the row and
  * position); PEL_ERROR_UNSUPPORTED for cols > PEL_CSR_MAX_COLS;
@@ -114,7 +114,7 @@ PEL_API pel_status pel_csr_spmm(const pel_csr *matrix, pel_layout layout, size_t
  * The file is untrusted input: every line is checked and nothing is
  * allocated from the declared sizes before the entries are seen.
  *
- * Errors (nothing is written to @p out): PEL_ERROR_INVALID_ARGUMENT (NULL
+ * Errors (*@p out is set to NULL, when out is not NULL): PEL_ERROR_INVALID_ARGUMENT (NULL
  * path or out, unknown precision); PEL_ERROR_IO when the file cannot be
  * opened or read; PEL_ERROR_PARSE for a malformed file, with the line number
  * and the reason in pel_last_error() (bad banner, a size line that is not

@@ -275,6 +275,8 @@ pel_status pel__csr_build(const char *function, pel_precision precision, size_t 
     int nthreads;
     PEL__TEAM_SCOPE(team); /* the thread budget's share, given back on return */
 
+    if (out != NULL)
+        *out = NULL; /* the out-argument rule: NULL on any failure */
     if (precision != PEL_FLOAT64 && precision != PEL_FLOAT32)
         return pel__fail(PEL_ERROR_INVALID_ARGUMENT, function, "precision=%d is not PEL_FLOAT64 or PEL_FLOAT32",
                          (int)precision);

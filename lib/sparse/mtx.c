@@ -361,6 +361,8 @@ pel_status pel_csr_read_mtx(const char *path, pel_precision precision, pel_csr *
     pel_status status;
     locale_t c_locale, previous = (locale_t)0;
 
+    if (out != NULL)
+        *out = NULL; /* the out-argument rule: NULL on any failure */
     PEL_CHECK_NOT_NULL(path);
     PEL_CHECK_NOT_NULL(out);
     if (precision != PEL_FLOAT64 && precision != PEL_FLOAT32)
