@@ -185,7 +185,10 @@ PEL_API pel_status pel_stencil_grid_alloc(const pel_stencil *stencil, const size
  * Errors: PEL_ERROR_INVALID_ARGUMENT for a bad precision or ndim, NULL dims,
  * spacing, faces, u or f, a spacing not finite and positive, a negative or NaN
  * tolerance, max_iterations 0, and any error of pel_stencil_apply();
- * PEL_ERROR_OUT_OF_MEMORY. The result does not depend on the thread count.
+ * PEL_ERROR_OUT_OF_MEMORY. On every error but PEL_ERROR_NOT_CONVERGED, @p u,
+ * *@p iterations and *@p residual are untouched: pel iterates in two work
+ * grids of u's size and copies the last iterate into u at the end. The
+ * result does not depend on the thread count.
  */
 PEL_API pel_status pel_stencil_jacobi_poisson(pel_precision precision, int ndim, const size_t *dims,
                                               const double *spacing, const pel_boundary *faces, void *u,

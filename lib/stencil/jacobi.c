@@ -59,8 +59,8 @@ pel_status pel_stencil_jacobi_poisson(pel_precision precision, int ndim, const s
                                       double *residual)
 {
     pel_stencil *step = NULL, *laplacian = NULL;
-    void *work = NULL, *current = u;
-    size_t count = 1, done = 0, bytes;
+    char *work = NULL, *first, *second, *current;
+    size_t count = 1, done = 0, bytes, total;
     double f_norm, res = HUGE_VAL;
     pel_status status;
 
@@ -98,18 +98,30 @@ pel_status pel_stencil_jacobi_poisson(pel_precision precision, int ndim, const s
     for (int a = 0; a < ndim; a++)
         count *= dims[a];
     bytes = count * (precision == PEL_FLOAT32 ? sizeof(float) : sizeof(double));
-    work = pel_malloc(bytes);
-    if (work == NULL) {
-        status = pel__fail(PEL_ERROR_OUT_OF_MEMORY, FN, "no memory for a work grid of %zu bytes", bytes);
+    /* The iterates live in two grids of pel's own, and u receives the last
+     * one only at the end: a later step that runs out of memory then leaves
+     * u as the caller gave it (the out-argument rule), at the cost of one
+     * more grid than iterating in u itself. */
+    if (!pel__mul_size(bytes, 2, &total)) {
+        status = pel__fail(PEL_ERROR_OVERFLOW, FN, "two work grids of %zu bytes overflow", bytes);
         goto done;
     }
+    work = pel_malloc(total);
+    if (work == NULL) {
+        status = pel__fail(PEL_ERROR_OUT_OF_MEMORY, FN, "no memory for two work grids of %zu bytes", bytes);
+        goto done;
+    }
+    first = work;
+    second = work + bytes;
+    memcpy(first, u, bytes);
+    current = first;
     f_norm = max_abs(f, count, precision);
     if (f_norm == 0.0)
         f_norm = 1.0;
 
     while (done < max_iterations) {
         size_t steps = max_iterations - done < check_interval ? max_iterations - done : check_interval;
-        void *other = current == u ? work : u, *out = NULL, *scratch;
+        void *other = current == first ? second : first, *out = NULL, *scratch;
         status = pel_stencil_apply(step, dims, faces, current, other, f, steps, NULL, &out);
         if (status != PEL_OK)
             goto done;
@@ -117,7 +129,7 @@ pel_status pel_stencil_jacobi_poisson(pel_precision precision, int ndim, const s
         current = out;
         /* Residual f + Laplace_h(u): one step reads the iterate and writes
          * the residual into the other buffer, leaving the iterate intact. */
-        scratch = current == u ? work : u;
+        scratch = current == first ? second : first;
         status = pel_stencil_apply(laplacian, dims, faces, current, scratch, f, 1, NULL, &out);
         if (status != PEL_OK)
             goto done;
@@ -125,8 +137,7 @@ pel_status pel_stencil_jacobi_poisson(pel_precision precision, int ndim, const s
         if (res <= tolerance)
             break;
     }
-    if (current != u)
-        memcpy(u, current, bytes);
+    memcpy(u, current, bytes);
     if (iterations)
         *iterations = done;
     if (residual)
