@@ -176,10 +176,8 @@ pel_status pel__fft_oneshot(pel_fft_kind kind, pel_precision precision, int rank
                             void *out, const char *function)
 {
     pel__fft_key key;
-    pel_fft_plan *plan;
     pel_status status;
     size_t in_bytes, out_bytes;
-    int variant;
 
     status = pel__fft_key_init(&key, function, kind, precision, rank, dims, howmany, direction, in == out,
                                (pel_fft_effort)atomic_load_explicit(&default_effort, memory_order_relaxed),
@@ -187,14 +185,26 @@ pel_status pel__fft_oneshot(pel_fft_kind kind, pel_precision precision, int rank
                                &out_bytes);
     if (status != PEL_OK)
         return status;
+    return pel__fft_oneshot_key(&key, in_bytes, out_bytes, in, out, function);
+}
+
+pel_status pel__fft_oneshot_key(pel__fft_key *key, size_t in_bytes, size_t out_bytes, const void *in,
+                                void *out, const char *function)
+{
+    pel_fft_plan *plan;
+    pel_status status;
+    int variant;
+
+    key->effort = atomic_load_explicit(&default_effort, memory_order_relaxed);
+    key->time_limit = atomic_load_explicit(&default_time_limit, memory_order_relaxed);
     /* Arrays are checked before planning so that a bad call neither plans
      * nor counts in the cache statistics. A miss plans only the variant this
      * call needs: a misaligned array should not cost an aligned plan too. */
-    status = pel__fft_check_arrays(&key, in_bytes, out_bytes, in, out, function);
+    status = pel__fft_check_arrays(key, in_bytes, out_bytes, in, out, function);
     if (status != PEL_OK)
         return status;
-    variant = pel__fft_variant(&key, in, out);
-    status = acquire_plan(&key, variant, function, &plan);
+    variant = pel__fft_variant(key, in, out);
+    status = acquire_plan(key, variant, function, &plan);
     if (status != PEL_OK)
         return status;
     status = pel__fft_plan_run_variant(plan, variant, in, out, function);
