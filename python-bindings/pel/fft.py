@@ -249,7 +249,8 @@ def _cook(func, x, s, axes, s_name="s"):
             axes = list(range(x.ndim))
         values = [x.shape[a] for a in axes]
     if any(v < 1 for v in values):
-        raise ValueError(f"{func}: invalid number of data points ({values}) specified")
+        raise ValueError(f"{func}: invalid number of data points ({values}) specified "
+                         "(Invalid number of FFT data points: each must be at least 1)")
     for i, v in enumerate(values):
         _args.size(func, f"{s_name}[{i}]", v)
     return values, list(axes)
@@ -259,6 +260,11 @@ def _cook_1d(func, x, n, axis):
     if x.ndim == 0:
         raise ValueError(f"{func}: a 0-d array has no axis to transform")
     a = _args.axis(func, "axis", axis, x.ndim)
+    if n is not None:
+        n = _args.integer(func, "n", n, minimum=-(2 ** 63))
+        if n < 1:  # -1 means "the input's length" in s, never in n
+            raise ValueError(f"{func}: invalid number of data points ({n}) specified "
+                             "(Invalid number of FFT data points: n must be at least 1)")
     return _cook(func, x, None if n is None else [n], [a], s_name="n")
 
 
@@ -860,6 +866,7 @@ _BACKEND_FUNCTIONS = {f.__name__: f for f in (
 #: since import: ``backend_stats()``.
 _handled = collections.Counter()
 _declined = collections.Counter()
+_reasons = collections.Counter()
 
 
 def _scipy_default_workers():
@@ -880,6 +887,7 @@ def __ua_function__(method, args, kwargs):
     fn = _BACKEND_FUNCTIONS.get(name)
     if fn is None or kwargs.get("plan") is not None:
         _declined[name] += 1
+        _reasons["not in pel" if fn is None else "scipy plan"] += 1
         return NotImplemented
     if kwargs.get("workers") is None and getattr(_config, "workers", None) is None:
         w = _scipy_default_workers()
@@ -887,17 +895,19 @@ def __ua_function__(method, args, kwargs):
             kwargs = dict(kwargs, workers=w)
     try:
         result = fn(*args, **kwargs)
-    except (LongDoubleError, _RepeatedAxesError):
+    except (LongDoubleError, _RepeatedAxesError) as exc:
         _declined[name] += 1
+        _reasons[type(exc).__name__] += 1
         return NotImplemented
     _handled[name] += 1
     return result
 
 
 def backend_stats():
-    """``{"handled": {name: calls}, "declined": {name: calls}}``: how many
-    scipy.fft calls the backend ran with pel and how many it handed back."""
-    return {"handled": dict(_handled), "declined": dict(_declined)}
+    """``{"handled": {name: calls}, "declined": {name: calls}, "reasons":
+    {exception: calls}}``: how many scipy.fft calls the backend ran with pel
+    and how many it handed back to scipy (and why)."""
+    return {"handled": dict(_handled), "declined": dict(_declined), "reasons": dict(_reasons)}
 
 
 # ----------------------------------------------------------------- convolution
