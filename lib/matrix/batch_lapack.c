@@ -150,27 +150,72 @@ static pel_status check_job(batch_job *job)
 
 /* ------------------------------------------------------------ copies */
 
-/* Item i of s to dense column-major dst (rows x cols), or back. */
+/* Element (r, c) of a stored item: its offset in elements. */
+static size_t offset_of(const stacked *s, size_t r, size_t c)
+{
+    return s->layout == PEL_ROW_MAJOR ? r * s->ld + c : c * s->ld + r;
+}
+
+/* True when item storage is already dense column-major (a memcpy). */
+static int dense_column_major(const stacked *s)
+{
+    return (s->layout == PEL_COL_MAJOR && (s->ld == s->rows || s->cols == 1)) ||
+           (s->layout == PEL_ROW_MAJOR && s->rows == 1) || (s->cols == 1 && s->layout == PEL_ROW_MAJOR && s->ld == 1);
+}
+
+/* Copies item i of s to (to_dense) or from dense column-major buffer d,
+ * rows x cols. Typed loops: a memcpy per element would cost more than
+ * LAPACK itself on 8 x 8 items. */
+static void copy_item(const stacked *s, size_t elem, size_t i, char *d, int to_dense)
+{
+    char *base = (char *)s->data + i * s->stride * elem;
+    size_t rows = s->rows, cols = s->cols;
+
+    if (dense_column_major(s)) {
+        if (to_dense)
+            memcpy(d, base, rows * cols * elem);
+        else
+            memcpy(base, d, rows * cols * elem);
+        return;
+    }
+#define PEL_COPY_LOOP(type)                                                      \
+    do {                                                                          \
+        type *stored = (type *)(void *)base, *dense = (type *)(void *)d;          \
+        for (size_t c = 0; c < cols; c++)                                         \
+            for (size_t r = 0; r < rows; r++) {                                   \
+                if (to_dense)                                                     \
+                    dense[r + c * rows] = stored[offset_of(s, r, c)];             \
+                else                                                              \
+                    stored[offset_of(s, r, c)] = dense[r + c * rows];             \
+            }                                                                     \
+    } while (0)
+    if (elem == sizeof(double))
+        PEL_COPY_LOOP(double);
+    else if (elem == sizeof(float))
+        PEL_COPY_LOOP(float);
+    else {
+        typedef struct { double re, im; } complex_pair;
+        PEL_COPY_LOOP(complex_pair);
+    }
+#undef PEL_COPY_LOOP
+}
+
 static void copy_in(const stacked *s, size_t elem, size_t i, char *dst)
 {
-    const char *src = (const char *)s->data + i * s->stride * elem;
-
-    for (size_t c = 0; c < s->cols; c++)
-        for (size_t r = 0; r < s->rows; r++) {
-            size_t from = s->layout == PEL_ROW_MAJOR ? r * s->ld + c : c * s->ld + r;
-            memcpy(dst + (r + c * s->rows) * elem, src + from * elem, elem);
-        }
+    copy_item(s, elem, i, dst, 1);
 }
 
 static void copy_out(const stacked *s, size_t elem, size_t i, const char *src)
 {
-    char *dst = (char *)s->data + i * s->stride * elem;
+    copy_item(s, elem, i, (char *)(uintptr_t)src, 0);
+}
 
-    for (size_t c = 0; c < s->cols; c++)
-        for (size_t r = 0; r < s->rows; r++) {
-            size_t to = s->layout == PEL_ROW_MAJOR ? r * s->ld + c : c * s->ld + r;
-            memcpy(dst + to * elem, src + (r + c * s->rows) * elem, elem);
-        }
+/* Row-major A with ld = n read as column-major is A^T: LU and determinants
+ * work on A^T as well (getrs solves with 'T', det(A^T) = det(A)), which
+ * saves the transposing copy. */
+static int transposed_input(const batch_job *job)
+{
+    return (job->op == OP_GESV || job->op == OP_DET) && job->a.layout == PEL_ROW_MAJOR && job->a.ld == job->n;
 }
 
 /* ------------------------------------------------------------ items */
@@ -193,7 +238,14 @@ static int run_item(const batch_job *job, size_t i, scratch *w)
     char *stage0 = job->stage[0] ? job->stage[0] + i * job->out[0].rows * job->out[0].cols * elem : NULL;
     char uplo = job->uplo == PEL_UPPER ? 'U' : 'L';
 
-    copy_in(&job->a, elem, i, w->a);
+    const char *trans = "N";
+
+    if (transposed_input(job)) {
+        memcpy(w->a, (const char *)job->a.data + i * job->a.stride * elem, job->n * job->n * elem);
+        trans = "T";
+    } else {
+        copy_in(&job->a, elem, i, w->a);
+    }
     switch (job->op) {
     case OP_GESV:
     case OP_INV:
@@ -217,11 +269,11 @@ static int run_item(const batch_job *job, size_t i, scratch *w)
         if (info != 0)
             return info;
         if (job->type == REAL64)
-            dgetrs_("N", &n, &nrhs, (double *)w->a, &n, w->ipiv, (double *)w->b, &n, &info, 1);
+            dgetrs_(trans, &n, &nrhs, (double *)w->a, &n, w->ipiv, (double *)w->b, &n, &info, 1);
         else if (job->type == REAL32)
-            sgetrs_("N", &n, &nrhs, (float *)w->a, &n, w->ipiv, (float *)w->b, &n, &info, 1);
+            sgetrs_(trans, &n, &nrhs, (float *)w->a, &n, w->ipiv, (float *)w->b, &n, &info, 1);
         else
-            zgetrs_("N", &n, &nrhs, w->a, &n, w->ipiv, w->b, &n, &info, 1);
+            zgetrs_(trans, &n, &nrhs, w->a, &n, w->ipiv, w->b, &n, &info, 1);
         memcpy(stage0, w->b, job->n * job->nrhs * elem);
         return info;
     case OP_DET: {

@@ -22,8 +22,8 @@ from ._core import (backend_info, empty, zeros, get_min_work_per_thread, get_num
                     set_num_threads, set_num_threads_local, status_name, strerror, task_plan,
                     threads_for_work, version, version_number, wtime)
 
-from .linalg import (axpy, batched_matmul, cholesky_solve, dot, gemm, gemv, matmul, norm, scal,
-                     solve, transpose)
+from .linalg import (axpy, batched_matmul, cholesky, cholesky_solve, det, dot, eigh, eigvalsh,
+                     gemm, gemv, inv, lstsq, matmul, norm, scal, slogdet, solve, svd, transpose)
 from .sparse import CSRMatrix
 from . import fft, stencil  # noqa: E402  (submodules: pel.fft.fftn, pel.stencil.Stencil)
 from ._lib import has_symbol
@@ -39,5 +39,6 @@ __all__ = [
     "set_min_work_per_thread", "get_min_work_per_thread", "threads_for_work",
     "in_forked_child", "wtime", "reduce_sum", "task_plan", "has_symbol", "empty", "zeros",
     "matmul", "gemm", "gemv", "axpy", "scal", "batched_matmul", "transpose", "dot", "norm", "solve", "cholesky_solve",
+    "inv", "det", "slogdet", "cholesky", "eigh", "eigvalsh", "svd", "lstsq",
     "CSRMatrix", "fft", "stencil",
 ]
