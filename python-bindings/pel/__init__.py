@@ -27,6 +27,7 @@ from .linalg import (axpy, batched_matmul, cholesky, cholesky_solve, det, dot, e
 from .sparse import CSRMatrix
 from . import fft, stencil  # noqa: E402  (submodules: pel.fft.fftn, pel.stencil.Stencil)
 from ._lib import has_symbol
+from ._threadpool import THREADPOOLCTL_REGISTERED, thread_limit
 
 __version__ = version()
 
@@ -40,5 +41,5 @@ __all__ = [
     "in_forked_child", "wtime", "reduce_sum", "task_plan", "has_symbol", "empty", "zeros",
     "matmul", "gemm", "gemv", "axpy", "scal", "batched_matmul", "transpose", "dot", "norm", "solve", "cholesky_solve",
     "inv", "det", "slogdet", "cholesky", "eigh", "eigvalsh", "svd", "lstsq",
-    "CSRMatrix", "fft", "stencil",
+    "CSRMatrix", "fft", "stencil", "thread_limit", "THREADPOOLCTL_REGISTERED",
 ]
