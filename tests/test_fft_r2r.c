@@ -310,6 +310,9 @@ static void test_errors(void)
                           PEL_ERROR_INVALID_ARGUMENT, "pel_fft_r2r_plan_create", "precision=5");
     PEL_TEST_EXPECT_ERROR(pel_fft_r2r_plan_create(PEL_FLOAT64, 1, &four, 1, &dct2, 0, NULL, NULL),
                           PEL_ERROR_INVALID_ARGUMENT, "pel_fft_r2r_plan_create", "plan");
+    PEL_TEST_EXPECT_ERROR(pel_fft_plan_create(PEL_FFT_R2R, PEL_FLOAT64, 1, &four, 1, PEL_FFT_FORWARD, 0, NULL, &plan),
+                          PEL_ERROR_INVALID_ARGUMENT, "pel_fft_plan_create", "pel_fft_r2r_plan_create");
+    CU_ASSERT_PTR_NULL(plan);
     /* Logical sizes. */
     CU_ASSERT_EQUAL(pel_fft_r2r_logical_size(PEL_FFT_DCT1, 5), 8);
     CU_ASSERT_EQUAL(pel_fft_r2r_logical_size(PEL_FFT_DCT1, 1), 0);

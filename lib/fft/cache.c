@@ -124,8 +124,7 @@ static void release_dropped(cache_entry *dropped)
     }
 }
 
-/* Returns a plan for key with a reference the caller must release. */
-static pel_status acquire_plan(const pel__fft_key *key, int variant, const char *function, pel_fft_plan **result)
+pel_status pel__fft_cache_acquire(const pel__fft_key *key, int variant, const char *function, pel_fft_plan **result)
 {
     uint64_t hash = pel__fft_key_hash(key);
     pel_fft_plan *plan, *existing;
@@ -171,40 +170,39 @@ static pel_status acquire_plan(const pel__fft_key *key, int variant, const char 
     return PEL_OK;
 }
 
+pel_status pel__fft_oneshot_key(pel__fft_key *key, pel_fft_kind kind, pel_precision precision, int rank,
+                                const size_t *dims, size_t howmany, pel_fft_direction direction,
+                                pel_fft_norm norm, int in_place, int nthreads, size_t *in_bytes,
+                                size_t *out_bytes, const char *function)
+{
+    return pel__fft_key_init(key, function, kind, precision, rank, dims, howmany, direction, in_place,
+                             (pel_fft_effort)atomic_load_explicit(&default_effort, memory_order_relaxed),
+                             atomic_load_explicit(&default_time_limit, memory_order_relaxed), nthreads, norm,
+                             in_bytes, out_bytes);
+}
+
 pel_status pel__fft_oneshot(pel_fft_kind kind, pel_precision precision, int rank, const size_t *dims,
                             size_t howmany, pel_fft_direction direction, pel_fft_norm norm, const void *in,
                             void *out, const char *function)
 {
     pel__fft_key key;
-    pel_status status;
-    size_t in_bytes, out_bytes;
-
-    status = pel__fft_key_init(&key, function, kind, precision, rank, dims, howmany, direction, in == out,
-                               (pel_fft_effort)atomic_load_explicit(&default_effort, memory_order_relaxed),
-                               atomic_load_explicit(&default_time_limit, memory_order_relaxed), 0, norm, &in_bytes,
-                               &out_bytes);
-    if (status != PEL_OK)
-        return status;
-    return pel__fft_oneshot_key(&key, in_bytes, out_bytes, in, out, function);
-}
-
-pel_status pel__fft_oneshot_key(pel__fft_key *key, size_t in_bytes, size_t out_bytes, const void *in,
-                                void *out, const char *function)
-{
     pel_fft_plan *plan;
     pel_status status;
+    size_t in_bytes, out_bytes;
     int variant;
 
-    key->effort = atomic_load_explicit(&default_effort, memory_order_relaxed);
-    key->time_limit = atomic_load_explicit(&default_time_limit, memory_order_relaxed);
+    status = pel__fft_oneshot_key(&key, kind, precision, rank, dims, howmany, direction, norm, in == out, 0,
+                                  &in_bytes, &out_bytes, function);
+    if (status != PEL_OK)
+        return status;
     /* Arrays are checked before planning so that a bad call neither plans
      * nor counts in the cache statistics. A miss plans only the variant this
      * call needs: a misaligned array should not cost an aligned plan too. */
-    status = pel__fft_check_arrays(key, in_bytes, out_bytes, in, out, function);
+    status = pel__fft_check_arrays(&key, in_bytes, out_bytes, in, out, function);
     if (status != PEL_OK)
         return status;
-    variant = pel__fft_variant(key, in, out);
-    status = acquire_plan(key, variant, function, &plan);
+    variant = pel__fft_variant(&key, in, out);
+    status = pel__fft_cache_acquire(&key, variant, function, &plan);
     if (status != PEL_OK)
         return status;
     status = pel__fft_plan_run_variant(plan, variant, in, out, function);

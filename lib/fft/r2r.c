@@ -15,6 +15,7 @@
 #include <fftw3.h>
 
 #include "core/error.h"
+#include "core/handle.h"
 #include "fft/plan.h"
 
 enum { KIND_BITS = 4, KIND_MASK = 0xf, KIND_COUNT = 8 };
@@ -115,13 +116,25 @@ static pel_status r2r_oneshot(pel_precision precision, int rank, const size_t *d
                               const char *function)
 {
     pel__fft_key key;
+    pel_fft_plan *plan;
     size_t in_bytes, out_bytes;
-    pel_status status = r2r_key(&key, function, precision, rank, dims, howmany, kinds, in == out, PEL_FFT_ESTIMATE,
-                                0.0, 0, norm, &in_bytes, &out_bytes);
+    int variant;
+    pel_status status = pel__fft_oneshot_key(&key, PEL_FFT_R2R, precision, rank, dims, howmany, PEL_FFT_FORWARD,
+                                             norm, in == out, 0, &in_bytes, &out_bytes, function);
 
+    if (status == PEL_OK)
+        status = set_kinds(&key, kinds, function);
+    if (status == PEL_OK)
+        status = pel__fft_check_arrays(&key, in_bytes, out_bytes, in, out, function);
     if (status != PEL_OK)
         return status;
-    return pel__fft_oneshot_key(&key, in_bytes, out_bytes, in, out, function);
+    variant = pel__fft_variant(&key, in, out);
+    status = pel__fft_cache_acquire(&key, variant, function, &plan);
+    if (status != PEL_OK)
+        return status;
+    status = pel__fft_plan_run_variant(plan, variant, in, out, function);
+    pel__fft_plan_release(plan);
+    return status;
 }
 
 pel_status pel_fft_r2r(int rank, const size_t *dims, size_t howmany, const pel_fft_r2r_kind *kinds, pel_fft_norm norm,
@@ -142,6 +155,7 @@ pel_status pel_fft_r2r_plan_create(pel_precision precision, int rank, const size
 {
     static const pel_fft_options defaults = {PEL_FFT_ESTIMATE, 0.0, 0, PEL_FFT_NORM_BACKWARD};
     pel__fft_key key;
+    pel_fft_plan *made;
     pel_status status;
 
     PEL_CHECK_NOT_NULL(plan);
@@ -152,5 +166,16 @@ pel_status pel_fft_r2r_plan_create(pel_precision precision, int rank, const size
                      options->time_limit, options->nthreads, options->norm, NULL, NULL);
     if (status != PEL_OK)
         return status;
-    return pel__fft_plan_new(&key, 0, __func__, plan);
+    status = pel__fft_plan_new(&key, 0, __func__, &made);
+    if (status != PEL_OK)
+        return status;
+    /* Registered like pel_fft_plan_create()'s plans, so that
+     * pel_fft_execute() and pel_fft_plan_destroy() accept it. */
+    status = pel__handle_register(&made->handle, PEL__HANDLE_FFT_PLAN, (int)key.precision, __func__);
+    if (status != PEL_OK) {
+        pel__fft_plan_release(made);
+        return status;
+    }
+    *plan = made;
+    return PEL_OK;
 }
