@@ -24,11 +24,12 @@ from ._core import (backend_info, empty, zeros, get_min_work_per_thread, get_num
 from ._core import (MAX_THREADS, THREAD_BUDGET_DEFAULT, environment_notes, get_thread_budget,
                     get_thread_budget_in_use, set_thread_budget)
 
-from .linalg import (axpy, batched_matmul, cholesky_solve, dot, gemm, gemv, matmul, norm, scal,
-                     solve, transpose)
+from .linalg import (axpy, batched_matmul, cholesky, cholesky_solve, det, dot, eigh, eigvalsh,
+                     gemm, gemv, inv, lstsq, matmul, norm, scal, slogdet, solve, svd, transpose)
 from .sparse import CSRMatrix
 from . import fft, stencil  # noqa: E402  (submodules: pel.fft.fftn, pel.stencil.Stencil)
 from ._lib import has_symbol
+from ._threadpool import THREADPOOLCTL_REGISTERED, thread_limit
 
 __version__ = version()
 
@@ -43,5 +44,6 @@ __all__ = [
     "MAX_THREADS", "THREAD_BUDGET_DEFAULT",
     "in_forked_child", "wtime", "reduce_sum", "task_plan", "has_symbol", "empty", "zeros",
     "matmul", "gemm", "gemv", "axpy", "scal", "batched_matmul", "transpose", "dot", "norm", "solve", "cholesky_solve",
-    "CSRMatrix", "fft", "stencil",
+    "inv", "det", "slogdet", "cholesky", "eigh", "eigvalsh", "svd", "lstsq",
+    "CSRMatrix", "fft", "stencil", "thread_limit", "THREADPOOLCTL_REGISTERED",
 ]

@@ -14,13 +14,14 @@ Boundary conditions (``bc=``) are given per face:
 """
 
 import itertools
+import math
 from collections import namedtuple
 from ctypes import POINTER, Structure, byref, c_double, c_int, c_size_t, c_void_p
 from numbers import Real
 
 import numpy as np
 
-from . import _arrays
+from . import _args, _arrays
 from ._arrays import FLOAT32, FLOAT64
 from ._core import adopt_pel_memory
 from ._errors import NotConvergedError
@@ -126,13 +127,13 @@ def _blocking(func, blocking):
     if unknown:
         raise ValueError(f"{func}: unknown blocking keys {sorted(unknown)}")
     b = _Blocking()
-    tile = list(blocking.get("tile", ()))
-    if len(tile) > 3 or any(int(t) < 0 for t in tile):
+    tile = _args.sizes(func, "blocking['tile']", blocking.get("tile", ()))
+    if len(tile) > 3:
         raise ValueError(f"{func}: blocking tile {tile} must be up to 3 non-negative sizes")
     for i, t in enumerate(tile):
-        b.tile[i] = int(t)
-    b.time_block = int(blocking.get("time_block", 0))
-    b.cache_bytes = int(blocking.get("cache_bytes", 0))
+        b.tile[i] = t
+    b.time_block = _args.size(func, "blocking['time_block']", blocking.get("time_block", 0))
+    b.cache_bytes = _args.size(func, "blocking['cache_bytes']", blocking.get("cache_bytes", 0))
     b.streaming_stores = 1 if blocking.get("streaming_stores", False) else 0
     return byref(b)
 
@@ -169,11 +170,13 @@ class Stencil:
             raise TypeError(f"Stencil: dtype must be float32 or float64, not {dtype}")
         if shape not in _SHAPES:
             raise ValueError(f"Stencil: shape must be 'star' or 'box', not {shape!r}")
-        coeffs = np.ascontiguousarray(coefficients, dtype=FLOAT64).reshape(-1)
-        _create(_PRECISION[dtype], int(ndim), _SHAPES[shape], int(radius),
+        coeffs = _args.real_array("Stencil", "coefficients", coefficients).reshape(-1)
+        weight = 0.0 if rhs_weight is None else _args.real_scalar("Stencil", "rhs_weight",
+                                                                  rhs_weight)
+        _create(_PRECISION[dtype], _args.c_int("Stencil", "ndim", ndim, 0),
+                _SHAPES[shape], _args.c_int("Stencil", "radius", radius, 0),
                 coeffs.ctypes.data_as(POINTER(c_double)), coeffs.shape[0],
-                0 if rhs_weight is None else 1, 0.0 if rhs_weight is None else float(rhs_weight),
-                byref(self._handle))
+                0 if rhs_weight is None else 1, weight, byref(self._handle))
         self.shape = shape
         self.has_rhs = rhs_weight is not None
         self._describe()
@@ -193,9 +196,11 @@ class Stencil:
             raise TypeError(f"laplacian: dtype must be float32 or float64, not {dtype}")
         obj = cls.__new__(cls)
         obj._handle = c_void_p()
-        _create_laplacian(_PRECISION[dtype], int(ndim),
-                          2 * int(ndim) + 1 if npoints is None else int(npoints),
-                          float(spacing), byref(obj._handle))
+        ndim = _args.c_int("laplacian", "ndim", ndim, 0)
+        npoints = 2 * ndim + 1 if npoints is None else _args.c_int("laplacian", "npoints",
+                                                                   npoints, 0)
+        _create_laplacian(_PRECISION[dtype], ndim, npoints,
+                          _args.real_scalar("laplacian", "spacing", spacing), byref(obj._handle))
         obj.has_rhs = False
         obj._describe()
         obj.shape = "star" if obj.npoints == 2 * obj.ndim * obj.radius + 1 else "box"
@@ -216,9 +221,7 @@ class Stencil:
         func = "Stencil.apply"
         dtype, ndim = self.dtype, self.ndim
         g = _grid_input(func, grid, dtype, ndim)
-        steps = int(steps)
-        if steps < 0:
-            raise ValueError(f"{func}: steps={steps} is negative")
+        steps = _args.size(func, "steps", steps)
         faces = _faces(func, bc, ndim)
         rhs_buf = None
         if rhs is not None:
@@ -257,7 +260,7 @@ class Stencil:
         machine each page lands near the thread that updates it. A normal
         ndarray; the memory is returned to pel when the array and every view
         of it are gone."""
-        shape = tuple(int(v) for v in shape)
+        shape = tuple(_args.sizes("Stencil.zeros", "shape", shape))
         if len(shape) != self.ndim:
             raise ValueError(f"Stencil.zeros: the stencil is {self.ndim}-D, shape {shape}")
         address = c_void_p()
@@ -324,18 +327,31 @@ def jacobi_poisson(f, spacing=1.0, bc="dirichlet", u0=None, tol=1e-6, max_iter=1
         if u_in.shape != fa.shape:
             raise ValueError(f"{func}: u0 has shape {u_in.shape}, f has {fa.shape}")
         u = np.array(u_in, dtype=dtype, order="C")
-    h = np.broadcast_to(np.asarray(spacing, dtype=np.float64), (ndim,)).copy()
-    iterations, residual = c_size_t(), c_double()
-    converged = True
-    # converged stays True only on PEL_OK, which the library returns only
-    # for a finite residual at most tol; every other status raises below.
+    h = np.broadcast_to(_args.real_array(func, "spacing", spacing), (ndim,)).copy()
+    tol = _args.real_scalar(func, "tol", tol)
+    max_iter = _args.size(func, "max_iter", max_iter)
+    check_interval = _args.size(func, "check_interval", check_interval)
+    # NaN until pel writes it: a failing call may leave its outputs untouched
+    # (the out-argument rule), and an unknown residual must not read as 0.
+    iterations, residual = c_size_t(), c_double(math.nan)
     try:
         _jacobi(_PRECISION[dtype], ndim, (c_size_t * ndim)(*fa.shape),
                 h.ctypes.data_as(POINTER(c_double)), _faces(func, bc, ndim), u.ctypes.data,
-                f_buf.ctypes.data, float(tol), int(max_iter), int(check_interval),
+                f_buf.ctypes.data, tol, max_iter, check_interval,
                 byref(iterations), byref(residual))
     except NotConvergedError:
         if raise_on_failure:
             raise
-        converged = False
-    return JacobiResult(u, iterations.value, residual.value, converged)
+        return JacobiResult(u, iterations.value, residual.value, False)
+    # Converged means a finite residual within the tolerance, whatever the C
+    # status said: NaN or Inf in f, u0 or the spacing give a NaN residual,
+    # and NaN compares false with everything.
+    if not (math.isfinite(residual.value) and residual.value <= tol):
+        if raise_on_failure:
+            raise NotConvergedError(
+                f"pel_stencil_jacobi_poisson: residual={residual.value} after "
+                f"{iterations.value} iterations is not a finite value <= tol={tol} "
+                "(NaN or Inf in the inputs?)", function="pel_stencil_jacobi_poisson",
+                status=NotConvergedError.status)
+        return JacobiResult(u, iterations.value, residual.value, False)
+    return JacobiResult(u, iterations.value, residual.value, True)

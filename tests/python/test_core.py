@@ -67,7 +67,7 @@ def test_threads_errors(threads):
         pel.set_num_threads(2.5)
     with pytest.raises(OverflowError):
         pel.set_num_threads(2 ** 40)
-    with pytest.raises(OverflowError):
+    with pytest.raises(ValueError):  # negative: the issue-13 rule (was OverflowError)
         pel.set_min_work_per_thread(-1)
 
 
