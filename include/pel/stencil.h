@@ -53,20 +53,32 @@ typedef enum pel_boundary_kind {
     /** Periodic: the grid wraps around (index mod n); must be set on both
      *  faces of an axis. Works for any n >= 1, even n smaller than the radius. */
     PEL_BOUNDARY_PERIODIC = 1,
-    /** Zero gradient (Neumann): values are mirrored about the face,
-     *  u(-1-k) = u(k) and u(n+k) = u(n-1-k); needs n >= radius on that axis. */
-    PEL_BOUNDARY_NEUMANN = 2
+    /** Zero gradient (Neumann): values are mirrored about the face, the
+     *  edge value repeated, u(-1-k) = u(k) and u(n+k) = u(n-1-k) (numpy's
+     *  "symmetric", scipy.ndimage's "reflect"). */
+    PEL_BOUNDARY_NEUMANN = 2,
+    /** Nearest: the edge value repeated, u(-1-k) = u(0), u(n+k) = u(n-1)
+     *  (numpy's "edge", scipy.ndimage's "nearest"). */
+    PEL_BOUNDARY_NEAREST = 3,
+    /** Mirror: reflection about the edge point, which is not repeated,
+     *  u(-k) = u(k), u(n-1+k) = u(n-1-k) (numpy's "reflect", scipy.ndimage's
+     *  "mirror"). On a one-point axis it gives the edge value. */
+    PEL_BOUNDARY_MIRROR = 4
 } pel_boundary_kind;
 
 /**
  * The boundary condition of one face. Faces are given as an array of 2*ndim
  * entries: axis 0 lower, axis 0 upper, axis 1 lower, axis 1 upper, ...
  * A point outside the grid in several axes (a box stencil's corner) is
- * resolved axis by axis from axis 0 on: periodic and Neumann axes map the
- * index into the grid, and the first Dirichlet face met gives the value.
+ * resolved axis by axis from axis 0 on: periodic, Neumann, nearest and mirror
+ * axes map the index into the grid, and the first Dirichlet face met gives
+ * the value. On an axis shorter than the radius a reflected index may land
+ * beyond the opposite face; that face's rule then applies, as often as
+ * needed (Neumann and mirror reflect repeatedly, a Dirichlet face met on the
+ * way gives its value), so every kind works for every axis length.
  */
 typedef struct pel_boundary {
-    pel_boundary_kind kind; /**< Dirichlet, periodic or Neumann */
+    pel_boundary_kind kind; /**< Dirichlet, periodic, Neumann, nearest or mirror */
     double value; /**< the fixed value of a Dirichlet face (rounded to float for
                        PEL_FLOAT32 stencils); ignored otherwise */
 } pel_boundary;
@@ -147,8 +159,7 @@ PEL_API pel_status pel_stencil_info(const pel_stencil *stencil, pel_precision *p
  * stencil's precision.
  * Errors (PEL_ERROR_INVALID_ARGUMENT, message names the argument): stencil,
  * dims, faces or grid NULL; a zero dimension; an unknown boundary kind;
- * periodic on one face of an axis only; Neumann on an axis shorter than the
- * radius; work equal to grid or rhs equal to a buffer; rhs missing or
+ * periodic on one face of an axis only; work equal to grid or rhs equal to a buffer; rhs missing or
  * unexpected; result NULL while work is given; blocking tile larger than
  * the axis or time_block above 1024. PEL_ERROR_OVERFLOW when the grid size
  * overflows size_t; PEL_ERROR_OUT_OF_MEMORY. On error no buffer is modified.
@@ -158,6 +169,47 @@ PEL_API pel_status pel_stencil_info(const pel_stencil *stencil, pel_precision *p
 PEL_API pel_status pel_stencil_apply(const pel_stencil *stencil, const size_t *dims, const pel_boundary *faces,
                                      void *grid, void *work, const void *rhs, size_t nsteps,
                                      const pel_stencil_blocking *blocking, void **result);
+
+/**
+ * Variable coefficients, factored form: runs @p nsteps steps of
+ *
+ *     acc = c[0] * u(p + o[0]);  acc = acc + c[k] * u(p + o[k])  (k = 1..)
+ *     if scale:   acc = scale(p) * acc;
+ *     if center:  acc = acc + center(p) * u(p);
+ *     if rhs:     acc = acc + w * rhs(p);
+ *
+ * with the stencil's constant coefficients c and rhs weight w and per-point
+ * grids @p scale = a(p) and @p center = b(p) (either may be NULL), e.g.
+ * variable-diffusivity heat u + dt*kappa(p)*Lap u, or a velocity-model wave
+ * operator. The coefficient grids have the field's dims and C order, are only
+ * read, and must not overlap grid or work. Everything else (buffers, result,
+ * blocking, boundaries, errors, nothing written on error, bit-identity for
+ * every thread count and blocking) is as in pel_stencil_apply(); messages
+ * name pel_stencil_apply_factored. Thread-safe for distinct buffers.
+ */
+PEL_API pel_status pel_stencil_apply_factored(const pel_stencil *stencil, const size_t *dims,
+                                              const pel_boundary *faces, void *grid, void *work,
+                                              const void *scale, const void *center, const void *rhs,
+                                              size_t nsteps, const pel_stencil_blocking *blocking, void **result);
+
+/**
+ * Variable coefficients, general form: one coefficient grid per term,
+ *
+ *     acc = g[0](p) * u(p + o[0]);  acc = acc + g[k](p) * u(p + o[k])  (k = 1..)
+ *     if rhs:  acc = acc + w * rhs(p);
+ *
+ * where @p term_grids holds the stencil's npoints grids in its order of
+ * offsets (the stencil gives the offsets and the rhs weight; its constant
+ * coefficients are not used). Each grid has the field's dims and C order, is
+ * only read and must not overlap grid or work. Otherwise as
+ * pel_stencil_apply(); messages name pel_stencil_apply_general (term_grids
+ * NULL or one of its entries NULL are refused). Thread-safe for distinct
+ * buffers.
+ */
+PEL_API pel_status pel_stencil_apply_general(const pel_stencil *stencil, const size_t *dims,
+                                             const pel_boundary *faces, void *grid, void *work,
+                                             const void *const *term_grids, const void *rhs, size_t nsteps,
+                                             const pel_stencil_blocking *blocking, void **result);
 
 /**
  * Allocates a grid of @p dims (the stencil's ndim entries) for @p stencil's

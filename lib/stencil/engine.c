@@ -52,6 +52,8 @@ typedef struct thread_space {
     unsigned char *plan_moves;  /* per plan pointer: 1 when it moves with the row */
     size_t plan_capacity;       /* pointers the plan may hold */
     ptrdiff_t *plan_offset;     /* per end point of the plan: its x - xa */
+    const char **point_row;     /* per pointwise grid: the output row's row (x = 0) */
+    const void **point_ptr;     /* per pointwise grid: the element a call starts at */
 } thread_space;
 
 static inline long mod_long(long x, long n)
@@ -63,27 +65,49 @@ static inline long mod_long(long x, long n)
     return m < 0 ? m + n : m;
 }
 
-/* Maps coordinate *c on axis a into the view. Returns 1 when *c (possibly
- * wrapped or mirrored) is in the view, 0 when it lies behind a Dirichlet
- * face, stored in *face. Only coordinates outside the domain leave a view. */
-static inline int resolve(const pel__stencil_engine *e, const level_view *v, int a, long *c, int *face)
+/* Maps a coordinate x outside [0, n) of axis a into the domain by the face
+ * rules, as often as needed: an axis shorter than the radius may send a
+ * reflected coordinate past the opposite face, whose rule then applies (so
+ * Neumann and mirror reflect repeatedly). Returns 1 with *c in [0, n), or 0
+ * with *face = 2*a + side when a Dirichlet face is met. A mirror face on a
+ * one-point axis has nothing to reflect about and gives the edge value. */
+static inline int map_outside(const pel__stencil_engine *e, int a, long *c, int *face)
 {
     long x = *c, n = e->n[a];
-    int side;
-    if (x >= v->lo[a] && x < v->hi[a])
-        return 1;
-    side = x < 0 ? 0 : 1;
-    switch (e->kind[a][side]) {
-    case PEL_BOUNDARY_PERIODIC:
-        *c = mod_long(x, n);
-        return 1;
-    case PEL_BOUNDARY_NEUMANN:
-        *c = side == 0 ? -1 - x : 2 * n - 1 - x;
-        return 1;
-    default:
-        *face = 2 * a + side;
-        return 0;
+    while (x < 0 || x >= n) {
+        const int side = x < 0 ? 0 : 1;
+        switch (e->kind[a][side]) {
+        case PEL_BOUNDARY_PERIODIC:
+            x = mod_long(x, n);
+            break;
+        case PEL_BOUNDARY_NEUMANN:
+            x = side == 0 ? -1 - x : 2 * n - 1 - x;
+            break;
+        case PEL_BOUNDARY_MIRROR:
+            x = n == 1 ? 0 : side == 0 ? -x : 2 * (n - 1) - x;
+            break;
+        case PEL_BOUNDARY_NEAREST:
+            x = side == 0 ? 0 : n - 1;
+            break;
+        default:
+            *face = 2 * a + side;
+            return 0;
+        }
     }
+    *c = x;
+    return 1;
+}
+
+/* Maps coordinate *c on axis a into the view. Returns 1 when *c (possibly
+ * wrapped or reflected) is in the view, 0 when it lies behind a Dirichlet
+ * face, stored in *face. Only coordinates outside the domain leave a view,
+ * and a mapped coordinate always lands in it (a view that stops short of a
+ * face covers the radius beyond every point it serves). */
+static inline int resolve(const pel__stencil_engine *e, const level_view *v, int a, long *c, int *face)
+{
+    if (*c >= v->lo[a] && *c < v->hi[a])
+        return 1;
+    return map_outside(e, a, c, face);
 }
 
 /* Pointer to element (c0, c1, lo[2]) of a view. */
@@ -94,13 +118,23 @@ static inline char *row_pointer(const pel__stencil_engine *e, const level_view *
     return v->slot[mod_long(c0, v->m)] + (size_t)((c1 - v->lo[1]) * v->row_stride + v->x_offset) * e->element_size;
 }
 
+/* Points element x of every pointwise grid's row (wrapped on a periodic
+ * axis 2, whose grown tiles run past the grid's ends). */
+static inline void point_at(const pel__stencil_engine *e, thread_space *ts, long x)
+{
+    const size_t es = e->element_size;
+    const long wrapped = mod_long(x, e->n[2]);
+    for (size_t j = 0; j < e->form->npoint; j++)
+        ts->point_ptr[j] = ts->point_row[j] + (size_t)wrapped * es;
+}
+
 /* Outputs x in [sa, sb) of a row whose input rows are already resolved in
  * ts (see compute_row): the few points at the row's ends where some term
  * leaves the view along axis 2. Each point gets its terms resolved by the
- * boundary rules and runs through the same row kernel (n = 1), so it gets
+ * boundary rules and runs through the same row function (n = 1), so it gets
  * the same operations in the same order as every other point. */
-static void compute_ends(const pel__stencil_engine *e, thread_space *ts, const level_view *in, char *out,
-                         const char *rhs_row, long sa, long sb, long xa)
+static void compute_ends(const pel__stencil_engine *e, thread_space *ts, const level_view *in, char *out, long sa,
+                         long sb, long xa)
 {
     const pel_stencil *s = e->stencil;
     const size_t es = e->element_size;
@@ -116,9 +150,8 @@ static void compute_ends(const pel__stencil_engine *e, thread_space *ts, const l
             else
                 ts->term_ptr[k] = ts->const_row[2][face % 2];
         }
-        /* The rhs row may wrap on a periodic axis 2. */
-        s->row(out + (size_t)(x - xa) * es, ts->term_ptr, s->coefficients, s->nterms,
-               rhs_row ? rhs_row + (size_t)mod_long(x, e->n[2]) * es : NULL, e->rhs_weight, 1, 0);
+        point_at(e, ts, x);
+        e->form->row(e->form, out + (size_t)(x - xa) * es, ts->term_ptr, ts->point_ptr, 1, 0);
     }
 }
 
@@ -153,12 +186,13 @@ static void resolve_rows(const pel__stencil_engine *e, thread_space *ts, const l
     }
 }
 
-/* The rhs row of output row (c0, c1), or NULL without a rhs term. */
-static const char *rhs_row_of(const pel__stencil_engine *e, long c0, long c1)
+/* The rows (x = 0) of the pointwise grids at output row (c0, c1), wrapped
+ * on periodic axes. */
+static void point_rows(const pel__stencil_engine *e, thread_space *ts, long c0, long c1)
 {
-    if (e->rhs == NULL)
-        return NULL;
-    return e->rhs + (size_t)((mod_long(c0, e->n[0]) * e->n[1] + mod_long(c1, e->n[1])) * e->n[2]) * e->element_size;
+    const size_t row = (size_t)((mod_long(c0, e->n[0]) * e->n[1] + mod_long(c1, e->n[1])) * e->n[2]);
+    for (size_t j = 0; j < e->form->npoint; j++)
+        ts->point_row[j] = e->form->point[j] + row * e->element_size;
 }
 
 /* The part [*vlo, *vhi) of [xa, xb) where every term's x lies inside the
@@ -182,29 +216,30 @@ static void compute_row(const pel__stencil_engine *e, thread_space *ts, const le
     const pel_stencil *s = e->stencil;
     const size_t es = e->element_size;
     const long n2 = e->n[2];
-    const char *rhs_row = rhs_row_of(e, c0, c1);
+    const int has_points = e->form->npoint > 0;
     long vlo, vhi;
 
     resolve_rows(e, ts, in, c0, c1);
+    point_rows(e, ts, c0, c1);
     vector_range(e, in, xa, xb, &vlo, &vhi);
     for (long x = vlo; x < vhi;) {
-        long wrapped = rhs_row ? mod_long(x, n2) : 0, end = vhi;
-        /* The rhs row wraps at multiples of n2 on a periodic axis 2. */
-        if (rhs_row && end - x > n2 - wrapped)
+        long wrapped = has_points ? mod_long(x, n2) : 0, end = vhi;
+        /* Pointwise rows wrap at multiples of n2 on a periodic axis 2. */
+        if (has_points && end - x > n2 - wrapped)
             end = x + (n2 - wrapped);
         for (size_t k = 0; k < s->nterms; k++) {
             size_t u = s->term_row[k];
             ts->term_ptr[k] = ts->row_const[u] ? ts->row_ptr[u]
                                                : ts->row_ptr[u] + (size_t)(x + s->offset[k][2] - in->lo[2]) * es;
         }
-        s->row(out + (size_t)(x - xa) * es, ts->term_ptr, s->coefficients, s->nterms,
-               rhs_row ? rhs_row + (size_t)wrapped * es : NULL, e->rhs_weight, (size_t)(end - x), stream);
+        point_at(e, ts, x);
+        e->form->row(e->form, out + (size_t)(x - xa) * es, ts->term_ptr, ts->point_ptr, (size_t)(end - x), stream);
         x = end;
     }
 
     /* The ends, where some neighbour leaves the view along axis 2. */
-    compute_ends(e, ts, in, out, rhs_row, xa, vlo, xa);
-    compute_ends(e, ts, in, out, rhs_row, vhi, xb, xa);
+    compute_ends(e, ts, in, out, xa, vlo, xa);
+    compute_ends(e, ts, in, out, vhi, xb, xa);
 }
 
 static void fill_ghost_columns(const pel__stencil_engine *e, const thread_space *ts, char *row, long lo2, long hi2);
@@ -230,8 +265,8 @@ static void compute_plane(const pel__stencil_engine *e, thread_space *ts, const 
 
     vector_range(e, in, xa, xb, &vlo, &vhi);
     /* A plan needs every input plane in the view, room for its pointers, and
-     * an rhs row that does not wrap along axis 2. */
-    if (c0 - e->r[0] >= in->lo[0] && c0 + e->r[0] < in->hi[0] && (e->rhs == NULL || (xa >= 0 && xb <= e->n[2]))) {
+     * pointwise rows that do not wrap along axis 2. */
+    if (c0 - e->r[0] >= in->lo[0] && c0 + e->r[0] < in->hi[0] && (e->form->npoint == 0 || (xa >= 0 && xb <= e->n[2]))) {
         nend = (size_t)((vlo - xa) + (xb - vhi));
         nptr = (1 + nend) * nt;
         if (nptr <= ts->plan_capacity) {
@@ -246,8 +281,8 @@ static void compute_plane(const pel__stencil_engine *e, thread_space *ts, const 
         if (c1 < reg_lo || c1 >= reg_hi) {
             compute_row(e, ts, in, out, c0, c1, xa, xb, stream);
         } else {
-            const char *rhs_row = rhs_row_of(e, c0, c1);
             const void **plan = ts->plan_ptr;
+            point_rows(e, ts, c0, c1);
             if (c1 == reg_lo) {
                 /* The plan of the first regular row. */
                 size_t j = 1;
@@ -282,12 +317,21 @@ static void compute_plane(const pel__stencil_engine *e, thread_space *ts, const 
                     if (ts->plan_moves[i])
                         plan[i] = (const char *)plan[i] + in_stride;
             }
-            if (vhi > vlo)
-                s->row(out + (size_t)(vlo - xa) * es, plan, s->coefficients, nt,
-                       rhs_row ? rhs_row + (size_t)vlo * es : NULL, e->rhs_weight, (size_t)(vhi - vlo), stream);
-            if (nend)
-                pel__stencil_points(s->precision, out, ts->plan_offset, plan + nt, s->coefficients, nt,
-                                    rhs_row ? rhs_row + (size_t)xa * es : NULL, e->rhs_weight, nend);
+            if (vhi > vlo) {
+                point_at(e, ts, vlo);
+                e->form->row(e->form, out + (size_t)(vlo - xa) * es, plan, ts->point_ptr, (size_t)(vhi - vlo),
+                             stream);
+            }
+            if (nend && e->form->points) {
+                point_at(e, ts, xa);
+                e->form->points(e->form, out, ts->plan_offset, plan + nt, ts->point_ptr, nend);
+            } else {
+                for (size_t j = 0; j < nend; j++) {
+                    point_at(e, ts, xa + ts->plan_offset[j]);
+                    e->form->row(e->form, out + (size_t)ts->plan_offset[j] * es, plan + (1 + j) * nt,
+                                 ts->point_ptr, 1, 0);
+                }
+            }
         }
         if (ghosts)
             fill_ghost_columns(e, ts, out - (size_t)e->r[2] * es, xa, xb);
@@ -327,10 +371,13 @@ static void fill_ghost_columns(const pel__stencil_engine *e, const thread_space 
         if (side == 0 ? lo2 != 0 : hi2 != e->n[2])
             continue;
         for (long k = 0; k < r2; k++) {
-            long x = side == 0 ? -1 - k : e->n[2] + k;
-            long from = side == 0 ? k : e->n[2] - 1 - k; /* the Neumann mirror */
-            const char *value = e->kind[2][side] == PEL_BOUNDARY_NEUMANN ? row + (size_t)(from - lo2 + r2) * es
-                                                                          : ts->const_row[2][side];
+            long x = side == 0 ? -1 - k : e->n[2] + k, from = x;
+            int face = 0;
+            /* The boundary rules map a ghost onto a point of this row (the
+             * row holds the whole axis when reflections chain) or onto a
+             * Dirichlet face's value. */
+            const char *value = map_outside(e, 2, &from, &face) ? row + (size_t)(from - lo2 + r2) * es
+                                                                : ts->const_row[2][face % 2];
             memcpy(row + (size_t)(x - lo2 + r2) * es, value, es);
         }
     }
@@ -446,7 +493,8 @@ static void fill_row(char *row, size_t count, double value, size_t es)
     }
 }
 
-pel_status pel__stencil_run(const pel__stencil_engine *e, char *a, char *b, size_t nsteps, int *in_b)
+/* Runs the blocks of pel__stencil_run with a form set. */
+static pel_status run_blocks(const pel__stencil_engine *e, char *a, char *b, size_t nsteps, int *in_b)
 {
     const size_t es = e->element_size, T = e->time_block;
     const size_t ntiles = (size_t)e->ntiles[0] * (size_t)e->ntiles[1] * (size_t)e->ntiles[2];
@@ -475,6 +523,7 @@ pel_status pel__stencil_run(const pel__stencil_engine *e, char *a, char *b, size
     per_thread = scratch_bytes + 6 * row_len + e->stencil->nterms * sizeof(void *) +
                  e->stencil->nrows * (sizeof(char *) + 1) + plan_capacity * (sizeof(void *) + 1) +
                  (plan_capacity / (e->stencil->nterms ? e->stencil->nterms : 1)) * sizeof(ptrdiff_t) + 320;
+    per_thread += 2 * e->form->npoint * sizeof(void *);
     per_thread = (per_thread + 63) / 64 * 64;
     if (!pel__mul_size(per_thread, (size_t)nthreads, &total))
         return pel__fail(PEL_ERROR_OVERFLOW, "pel_stencil_apply", "work space size overflows");
@@ -513,6 +562,10 @@ pel_status pel__stencil_run(const pel__stencil_engine *e, char *a, char *b, size
         mine += plan_capacity;
         mine = (char *)(((size_t)mine + 7) / 8 * 8);
         ts.plan_offset = (ptrdiff_t *)(void *)mine;
+        mine += (plan_capacity / (e->stencil->nterms ? e->stencil->nterms : 1)) * sizeof(ptrdiff_t);
+        ts.point_row = (const char **)(void *)mine;
+        mine += e->form->npoint * sizeof(void *);
+        ts.point_ptr = (const void **)(void *)mine;
         for (size_t block = 0; block < nblocks; block++) {
             size_t steps = nsteps - block * T < T ? nsteps - block * T : T;
             char *src = block % 2 ? b : a, *dst = block % 2 ? a : b;
@@ -529,4 +582,19 @@ pel_status pel__stencil_run(const pel__stencil_engine *e, char *a, char *b, size
     pel_free(memory);
     *in_b = (int)(nblocks % 2);
     return PEL_OK;
+}
+
+pel_status pel__stencil_run(const pel__stencil_engine *engine, char *a, char *b, size_t nsteps, int *in_b)
+{
+    /* Without a form the engine runs the stencil's own constant form. */
+    pel__stencil_engine local = *engine;
+    pel__stencil_form constant;
+    const char *rhs_point[1] = {engine->rhs};
+    if (local.form == NULL) {
+        pel__stencil_form_constant(&constant, local.stencil, rhs_point);
+        if (local.rhs == NULL)
+            constant.npoint = 0;
+        local.form = &constant;
+    }
+    return run_blocks(&local, a, b, nsteps, in_b);
 }
