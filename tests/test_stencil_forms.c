@@ -178,6 +178,58 @@ static void *reference_run(const problem *p, pel_precision precision, void *a, v
     return a;
 }
 
+/* Two levels, the header's order: s = S u; s = gamma*s; acc = alpha*u +
+ * beta*v; out = acc + s. */
+static void reference_wave_d(const problem *p, const double *u, const double *v, double *out, const double *gamma,
+                             double alpha, double beta)
+{
+    size_t n = grid_size(p);
+    for (size_t point = 0; point < n; point++) {
+        long index[3];
+        double sum = 0, acc;
+        point_index(p, point, index);
+        for (size_t k = 0; k < p->npoints; k++) {
+            long at[3];
+            size_t lin;
+            double value;
+            for (int a = 0; a < 3; a++)
+                at[a] = index[a] + p->offsets[k][a];
+            if (reference_locate(p, at, &lin, &value))
+                value = u[lin];
+            sum = k == 0 ? p->coefficients[0] * value : sum + p->coefficients[k] * value;
+        }
+        if (gamma)
+            sum = gamma[point] * sum;
+        acc = alpha * u[point] + beta * v[point];
+        out[point] = acc + sum;
+    }
+}
+
+static void reference_wave_s(const problem *p, const float *u, const float *v, float *out, const float *gamma,
+                             float alpha, float beta)
+{
+    size_t n = grid_size(p);
+    for (size_t point = 0; point < n; point++) {
+        long index[3];
+        float sum = 0, acc;
+        point_index(p, point, index);
+        for (size_t k = 0; k < p->npoints; k++) {
+            long at[3];
+            size_t lin;
+            double dv;
+            float value;
+            for (int a = 0; a < 3; a++)
+                at[a] = index[a] + p->offsets[k][a];
+            value = reference_locate(p, at, &lin, &dv) ? u[lin] : (float)dv;
+            sum = k == 0 ? (float)p->coefficients[0] * value : sum + (float)p->coefficients[k] * value;
+        }
+        if (gamma)
+            sum = gamma[point] * sum;
+        acc = alpha * u[point] + beta * v[point];
+        out[point] = acc + sum;
+    }
+}
+
 /* ------------------------------------------------------------ comparison */
 
 static pel_test_rng rng = {271828};
@@ -539,6 +591,208 @@ static void test_conservative_heat(void)
     free(kappa);
 }
 
+/* ------------------------------------------------------------ two levels */
+
+/* Runs the two-level form with pel and the reference, compares both final
+ * levels bit for bit. use_work: 0 = pel's own buffers (results copied back),
+ * 1 = a work buffer (results where the result pointers say). */
+static void check_wave(const problem *p, pel_precision precision, size_t nsteps, int threads,
+                       const pel_stencil_blocking *blocking, int use_work, int with_gamma)
+{
+    size_t n = grid_size(p), es = precision == PEL_FLOAT32 ? sizeof(float) : sizeof(double);
+    char *prev = malloc(n * es), *cur = malloc(n * es), *work = malloc(2 * n * es);
+    char *r[3] = {malloc(n * es), malloc(n * es), malloc(n * es)};
+    void *gamma = with_gamma ? coefficient_grid(n, precision, 0.05, 0.3) : NULL;
+    void *got_prev = NULL, *got_cur = NULL;
+    const double alpha = 1.9375, beta = -0.96875;
+    int ip = 0, ic = 1;
+    pel_stencil *s = NULL;
+
+    if (precision == PEL_FLOAT32) {
+        pel_test_fill_float((float *)prev, n, 3 + nsteps);
+        pel_test_fill_float((float *)cur, n, 4 + nsteps);
+    } else {
+        pel_test_fill((double *)prev, n, 3 + nsteps);
+        pel_test_fill((double *)cur, n, 4 + nsteps);
+    }
+    memcpy(r[0], prev, n * es);
+    memcpy(r[1], cur, n * es);
+    memset(work, 0x5a, 2 * n * es);
+    for (size_t step = 0; step < nsteps; step++) {
+        int next = 3 - ip - ic;
+        if (precision == PEL_FLOAT32)
+            reference_wave_s(p, (float *)r[ic], (float *)r[ip], (float *)r[next], gamma, (float)alpha, (float)beta);
+        else
+            reference_wave_d(p, (double *)r[ic], (double *)r[ip], (double *)r[next], gamma, alpha, beta);
+        ip = ic;
+        ic = next;
+    }
+    PEL_TEST_OK(pel_stencil_create(precision, p->ndim, p->shape, p->radius, p->coefficients, p->npoints, 0, 0.0,
+                                   &s));
+    PEL_TEST_OK(pel_set_num_threads(threads));
+    PEL_TEST_OK(pel_stencil_apply_wave(s, p->dims, p->faces, prev, cur, use_work ? work : NULL, alpha, beta, gamma,
+                                       nsteps, blocking, &got_prev, &got_cur));
+    compare_count++;
+    if (!use_work && (got_prev != prev || got_cur != cur)) {
+        CU_FAIL("without work the levels must come back in previous and current");
+    } else if (memcmp(got_cur, r[ic], n * es) != 0 || memcmp(got_prev, r[ip], n * es) != 0) {
+        mismatch_count++;
+        if (mismatch_count < 5) {
+            char what[320];
+            snprintf(what, sizeof what,
+                     "wave mismatch: ndim=%d shape=%d r=%d dims=%zux%zux%zu faces=%d%d%d%d%d%d steps=%zu "
+                     "threads=%d float=%d work=%d gamma=%d T=%zu",
+                     p->ndim, p->shape, p->radius, p->dims[0], p->dims[1], p->dims[2], p->faces[0].kind,
+                     p->faces[1].kind, p->faces[2].kind, p->faces[3].kind, p->faces[4].kind, p->faces[5].kind,
+                     nsteps, threads, precision == PEL_FLOAT32, use_work, with_gamma,
+                     blocking ? blocking->time_block : 0);
+            CU_FAIL(what);
+            fprintf(stderr, "%s\n", what);
+        }
+    }
+    pel_stencil_destroy(s);
+    free(gamma);
+    free(prev);
+    free(cur);
+    free(work);
+    for (int i = 0; i < 3; i++)
+        free(r[i]);
+}
+
+static void run_wave_matrix(pel_precision precision, int mix_step)
+{
+    static const size_t steps[] = {1, 2, 7};
+    compare_count = mismatch_count = 0;
+    for (int ndim = 1; ndim <= 3; ndim++)
+        for (int shape = 0; shape < 2; shape++)
+            for (int radius = 1; radius <= 4; radius++) {
+                problem p;
+                if (ndim == 1 && shape == PEL_STENCIL_BOX && radius > 1)
+                    continue;
+                random_problem(&p, ndim, (pel_stencil_shape)shape, radius, 0, FORM_CONSTANT);
+                odd_dims(&p);
+                for (int mix = (radius + shape) % mix_step; mix < NVARMIXES + NMIXES; mix += mix_step) {
+                    set_faces(&p, mix < NVARMIXES ? varcoef_mixes[mix] : mixes[mix - NVARMIXES]);
+                    for (size_t si = 0; si < sizeof steps / sizeof steps[0]; si++) {
+                        int threads = 1 + (int)((mix + si + (size_t)radius) % 4);
+                        pel_stencil_blocking forced = {{0, 0, 0}, 2 + (size_t)(mix % 2), 0, 0};
+                        for (int a = 0; a < ndim; a++)
+                            forced.tile[a] = 3 + (size_t)(a + mix) % 3;
+                        check_wave(&p, precision, steps[si], threads, NULL, (int)(si % 2), (mix + (int)si) % 2);
+                        check_wave(&p, precision, steps[si], threads, &forced, (int)((si + 1) % 2), mix % 2);
+                    }
+                }
+            }
+    CU_ASSERT_EQUAL(mismatch_count, 0);
+    CU_ASSERT(compare_count > 50);
+}
+
+static void test_wave_double(void)
+{
+    PEL_TEST_OK(pel_set_min_work_per_thread(1));
+    run_wave_matrix(PEL_FLOAT64, 2);
+}
+
+static void test_wave_float(void)
+{
+    PEL_TEST_OK(pel_set_min_work_per_thread(1));
+    run_wave_matrix(PEL_FLOAT32, 5);
+}
+
+static void test_wave_threads_and_blockings(void)
+{
+    static const size_t tiles[][3] = {{0, 0, 0}, {0, 1, 1}, {1, 2, 3}, {5, 7, 8}};
+    static const size_t time_blocks[] = {0, 1, 2, 3, 6};
+    problem p;
+    PEL_TEST_OK(pel_set_min_work_per_thread(1));
+    compare_count = mismatch_count = 0;
+    random_problem(&p, 3, PEL_STENCIL_STAR, 2, 0, FORM_CONSTANT);
+    odd_dims(&p);
+    set_faces(&p, varcoef_mixes[2]);
+    for (int threads = 1; threads <= 4; threads++)
+        for (size_t t = 0; t < sizeof tiles / sizeof tiles[0]; t++)
+            for (size_t b = 0; b < sizeof time_blocks / sizeof time_blocks[0]; b++) {
+                pel_stencil_blocking blocking = {{tiles[t][0], tiles[t][1], tiles[t][2]}, time_blocks[b], 0,
+                                                 (int)(b % 2)};
+                check_wave(&p, PEL_FLOAT64, 8, threads, &blocking, (int)(t % 2), (int)(b % 2));
+            }
+    p.dims[0] = 21;
+    p.dims[1] = 33;
+    p.dims[2] = 70;
+    for (int threads = 1; threads <= 4; threads++) {
+        pel_stencil_blocking small_cache = {{0, 0, 0}, 0, 16384, 0};
+        check_wave(&p, PEL_FLOAT64, 9, threads, NULL, 1, 1);
+        check_wave(&p, PEL_FLOAT64, 6, threads, &small_cache, 0, 1);
+    }
+    CU_ASSERT_EQUAL(mismatch_count, 0);
+}
+
+/* Plane wave u = sin(k.x - w t), w = c|k|, on the periodic unit cube, run
+ * with the leapfrog form from the exact u(-dt), u(0) to t = 0.25 at a fixed
+ * CFL number; returns the max error. */
+static double plane_wave_error(int ndim, int npoints, size_t n, size_t nsteps, double c)
+{
+    const double pi = 3.14159265358979323846, t_end = 0.25, h = 1.0 / (double)n, dt = t_end / (double)nsteps;
+    const double kx = 2 * pi, ky = ndim > 1 ? 2 * pi : 0, kz = ndim > 2 ? 2 * pi : 0;
+    const double omega = c * sqrt(kx * kx + ky * ky + kz * kz);
+    size_t dims[3] = {n, n, n}, total = 1;
+    pel_boundary faces[6];
+    pel_stencil *lap;
+    double *prev, *cur, error = 0;
+    for (int a = 0; a < ndim; a++)
+        total *= n;
+    for (int f = 0; f < 6; f++)
+        faces[f] = (pel_boundary){PEL_BOUNDARY_PERIODIC, 0};
+    prev = malloc(total * sizeof *prev);
+    cur = malloc(total * sizeof *cur);
+    for (size_t i = 0; i < total; i++) {
+        size_t ix = ndim == 1 ? i : i % n, iy = ndim > 1 ? i / n % n : 0, iz = ndim > 2 ? i / (n * n) : 0;
+        /* C order: the last axis fastest; which axis gets which k does not
+         * matter for this wave. */
+        double phase = kx * (double)ix * h + ky * (double)iy * h + kz * (double)iz * h;
+        prev[i] = sin(phase + omega * dt);
+        cur[i] = sin(phase);
+    }
+    PEL_TEST_OK(pel_stencil_create_laplacian(PEL_FLOAT64, ndim, npoints, h, &lap));
+    PEL_TEST_OK(pel_stencil_apply_wave(lap, dims, faces, prev, cur, NULL, 2.0, -1.0, NULL, 0, NULL, NULL, NULL));
+    {
+        /* gamma = c^2 dt^2 everywhere: a uniform velocity model. */
+        double *gamma = malloc(total * sizeof *gamma);
+        for (size_t i = 0; i < total; i++)
+            gamma[i] = c * c * dt * dt;
+        PEL_TEST_OK(pel_stencil_apply_wave(lap, dims, faces, prev, cur, NULL, 2.0, -1.0, gamma, nsteps, NULL, NULL,
+                                           NULL));
+        free(gamma);
+    }
+    for (size_t i = 0; i < total; i++) {
+        size_t ix = ndim == 1 ? i : i % n, iy = ndim > 1 ? i / n % n : 0, iz = ndim > 2 ? i / (n * n) : 0;
+        double phase = kx * (double)ix * h + ky * (double)iy * h + kz * (double)iz * h;
+        error = fmax(error, fabs(cur[i] - sin(phase - omega * t_end)));
+    }
+    pel_stencil_destroy(lap);
+    free(prev);
+    free(cur);
+    return error;
+}
+
+/* Second-order convergence: halving h and dt (fixed CFL) divides the error
+ * by 4 (leapfrog in time; the 3-point Laplacian is second order too, the
+ * radius-4 star eighth order so time dominates). Accepted: 3.5 .. 4.5. */
+static void test_wave_convergence(void)
+{
+    PEL_TEST_OK(pel_set_num_threads(2));
+    {
+        double coarse = plane_wave_error(1, 3, 64, 32, 1.0), fine = plane_wave_error(1, 3, 128, 64, 1.0);
+        CU_ASSERT(coarse < 0.05);
+        CU_ASSERT(coarse / fine > 3.5 && coarse / fine < 4.5);
+    }
+    {
+        double coarse = plane_wave_error(3, 25, 16, 16, 1.0), fine = plane_wave_error(3, 25, 32, 32, 1.0);
+        CU_ASSERT(coarse < 0.1);
+        CU_ASSERT(coarse / fine > 3.5 && coarse / fine < 4.5);
+    }
+}
+
 /* ------------------------------------------------------------ errors */
 
 static void test_varcoef_errors(void)
@@ -614,6 +868,42 @@ static void test_varcoef_errors(void)
                 PEL_ERROR_INVALID_ARGUMENT, "term_grids[3] overlaps");
     GENERAL_ERR(pel_stencil_apply_general(s, dims, faces, u, w, g, rhs, 1, NULL, &result),
                 PEL_ERROR_INVALID_ARGUMENT, "rhs must be NULL");
+    {
+        double work[120], *rp = NULL, *rc = NULL;
+        void *got_prev = u, *got_cur = w;
+#define WAVE_ERR(call, status, fragment) PEL_TEST_EXPECT_ERROR(call, status, "pel_stencil_apply_wave", fragment)
+        WAVE_ERR(pel_stencil_apply_wave(NULL, dims, faces, u, w, work, 2, -1, a, 1, NULL, &got_prev, &got_cur),
+                 PEL_ERROR_INVALID_ARGUMENT, "stencil");
+        WAVE_ERR(pel_stencil_apply_wave(s, dims, faces, NULL, w, work, 2, -1, a, 1, NULL, &got_prev, &got_cur),
+                 PEL_ERROR_INVALID_ARGUMENT, "previous");
+        WAVE_ERR(pel_stencil_apply_wave(s, dims, faces, u, NULL, work, 2, -1, a, 1, NULL, &got_prev, &got_cur),
+                 PEL_ERROR_INVALID_ARGUMENT, "current");
+        WAVE_ERR(pel_stencil_apply_wave(s, zero, faces, u, w, work, 2, -1, a, 1, NULL, &got_prev, &got_cur),
+                 PEL_ERROR_INVALID_ARGUMENT, "dims[1]=0");
+        WAVE_ERR(pel_stencil_apply_wave(with_rhs, dims, faces, u, w, work, 2, -1, a, 1, NULL, &got_prev, &got_cur),
+                 PEL_ERROR_INVALID_ARGUMENT, "rhs term");
+        WAVE_ERR(pel_stencil_apply_wave(s, dims, faces, u, w, work, NAN, -1, a, 1, NULL, &got_prev, &got_cur),
+                 PEL_ERROR_INVALID_ARGUMENT, "alpha");
+        WAVE_ERR(pel_stencil_apply_wave(s, dims, faces, u, u + 30, work, 2, -1, a, 1, NULL, &got_prev, &got_cur),
+                 PEL_ERROR_INVALID_ARGUMENT, "previous overlaps current");
+        WAVE_ERR(pel_stencil_apply_wave(s, dims, faces, u, w, w + 10, 2, -1, a, 1, NULL, &got_prev, &got_cur),
+                 PEL_ERROR_INVALID_ARGUMENT, "work overlaps");
+        WAVE_ERR(pel_stencil_apply_wave(s, dims, faces, u, w, work, 2, -1, a, 1, NULL, NULL, &got_cur),
+                 PEL_ERROR_INVALID_ARGUMENT, "result_previous");
+        WAVE_ERR(pel_stencil_apply_wave(s, dims, faces, u, w, work, 2, -1, work + 70, 1, NULL, &got_prev, &got_cur),
+                 PEL_ERROR_INVALID_ARGUMENT, "gamma overlaps");
+        {
+            pel_stencil_blocking big = {{4, 0, 0}, 0, 0, 0};
+            WAVE_ERR(pel_stencil_apply_wave(s, dims, faces, u, w, work, 2, -1, a, 1, &big, &got_prev, &got_cur),
+                     PEL_ERROR_INVALID_ARGUMENT, "blocking->tile[0]=4");
+        }
+        CU_ASSERT_PTR_EQUAL(got_prev, u);
+        CU_ASSERT_PTR_EQUAL(got_cur, w);
+        PEL_TEST_OK(pel_stencil_apply_wave(s, dims, faces, u, w, work, 2, -1, a, 0, NULL, (void **)&rp,
+                                           (void **)&rc));
+        CU_ASSERT(rp == u && rc == w);
+#undef WAVE_ERR
+    }
 #undef FACTORED_ERR
 #undef GENERAL_ERR
     /* Nothing written on error, the result pointer included. */
@@ -637,8 +927,13 @@ static void add_suites(void)
         {"factored variable coefficients", test_factored},
         {"general variable coefficients", test_general},
         {"variable coefficients: threads 1..4 x blockings", test_varcoef_threads_and_blockings},
+        {"two levels, double", test_wave_double},
+        {"two levels, float", test_wave_float},
+        {"two levels: threads 1..4 x blockings", test_wave_threads_and_blockings},
         {NULL, NULL}};
     static const pel_test_case physics[] = {{"conservative variable-diffusivity heat", test_conservative_heat},
+                                            {"plane wave, second-order convergence (1-D, 3-D r4)",
+                                             test_wave_convergence},
                                             {NULL, NULL}};
     static const pel_test_case errors[] = {{"factored and general", test_varcoef_errors}, {NULL, NULL}};
     pel_test_add_suite("stencil forms: bit-identical to the reference", exact);

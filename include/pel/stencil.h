@@ -212,6 +212,46 @@ PEL_API pel_status pel_stencil_apply_general(const pel_stencil *stencil, const s
                                              const pel_stencil_blocking *blocking, void **result);
 
 /**
+ * Two time levels (leapfrog, second-order-in-time wave equations): runs
+ * @p nsteps steps of
+ *
+ *     s   = S u(t) (p)                  (the stencil's order of terms, no rhs)
+ *     s   = gamma(p) * s                (if gamma is not NULL)
+ *     acc = alpha * u(t)(p) + beta * u(t-1)(p)    (two products, one sum)
+ *     u(t+1)(p) = acc + s
+ *
+ * e.g. the acoustic wave equation u(t+1) = 2u(t) - u(t-1) + v(x)^2 dt^2 Lap u(t)
+ * with alpha = 2, beta = -1, gamma = v^2 dt^2 and a Laplacian stencil. The
+ * boundary rules apply to u(t) as in pel_stencil_apply(); u(t-1) and gamma
+ * are read at p only. @p previous holds u(t0-1) and @p current u(t0). The
+ * steps are temporally blocked: a tile keeps both levels in cache and a block
+ * of T steps reads both grids and writes both of its last two levels once.
+ * For that pel needs two more grids besides previous and current: @p work
+ * (one buffer of 2 grids, distinct from the others), or NULL to let pel
+ * allocate them for the call and copy the last two levels back into
+ * previous and current. With work given, *@p result_previous and
+ * *@p result_current (required then) name the buffers among previous,
+ * current, work and work + one grid that hold u(t0+nsteps-1) and
+ * u(t0+nsteps); the other two hold scratch. alpha and beta are rounded to
+ * float for PEL_FLOAT32 stencils. @p gamma has the field's dims and C order,
+ * is only read, may be NULL (taken as 1).
+ * Errors (PEL_ERROR_INVALID_ARGUMENT, the message names pel_stencil_apply_wave
+ * and the argument): stencil, dims, faces, previous or current NULL; the
+ * dims, faces and blocking errors of pel_stencil_apply(); a stencil with a rhs
+ * term; alpha or beta not finite; previous overlapping current; work
+ * overlapping them; result pointers NULL while work is given; gamma
+ * overlapping a buffer. PEL_ERROR_OVERFLOW, PEL_ERROR_OUT_OF_MEMORY. Nothing
+ * is written on error; nsteps = 0 touches no data. Bit-identical to the
+ * plain loop above for every thread count and blocking. Thread-safe for
+ * distinct buffers.
+ */
+PEL_API pel_status pel_stencil_apply_wave(const pel_stencil *stencil, const size_t *dims,
+                                          const pel_boundary *faces, void *previous, void *current, void *work,
+                                          double alpha, double beta, const void *gamma, size_t nsteps,
+                                          const pel_stencil_blocking *blocking, void **result_previous,
+                                          void **result_current);
+
+/**
  * Allocates a grid of @p dims (the stencil's ndim entries) for @p stencil's
  * precision with pel_malloc() and initialises it to zero on pel's threads,
  * each thread zeroing its contiguous share of every plane (of every row for a

@@ -53,7 +53,11 @@ typedef struct thread_space {
     size_t plan_capacity;       /* pointers the plan may hold */
     ptrdiff_t *plan_offset;     /* per end point of the plan: its x - xa */
     const char **point_row;     /* per pointwise grid: the output row's row (x = 0) */
-    const void **point_ptr;     /* per pointwise grid: the element a call starts at */
+    const void **point_ptr;     /* per pointwise grid (and the history level): a call's first element */
+    const struct level_view *history; /* two-level forms: the level before the input level */
+    const char *history_row;    /* its row at the output row, element history_x0 */
+    long history_x0;
+    int history_wraps;          /* the history is a grid (wrap x on a periodic axis 2) */
 } thread_space;
 
 static inline long mod_long(long x, long n)
@@ -126,6 +130,9 @@ static inline void point_at(const pel__stencil_engine *e, thread_space *ts, long
     const long wrapped = mod_long(x, e->n[2]);
     for (size_t j = 0; j < e->form->npoint; j++)
         ts->point_ptr[j] = ts->point_row[j] + (size_t)wrapped * es;
+    if (e->form->history)
+        ts->point_ptr[e->form->npoint] =
+            ts->history_row + (size_t)((ts->history_wraps ? wrapped : x) - ts->history_x0) * es;
 }
 
 /* Outputs x in [sa, sb) of a row whose input rows are already resolved in
@@ -193,6 +200,15 @@ static void point_rows(const pel__stencil_engine *e, thread_space *ts, long c0, 
     const size_t row = (size_t)((mod_long(c0, e->n[0]) * e->n[1] + mod_long(c1, e->n[1])) * e->n[2]);
     for (size_t j = 0; j < e->form->npoint; j++)
         ts->point_row[j] = e->form->point[j] + row * e->element_size;
+    if (e->form->history) {
+        /* The level before: a grid (wrapped coordinates) or a ring (the
+         * unwrapped coordinates of the tile, which it covers). */
+        const level_view *h = ts->history;
+        ts->history_wraps = h->base != NULL;
+        ts->history_row = h->base ? row_pointer(e, h, mod_long(c0, e->n[0]), mod_long(c1, e->n[1]))
+                                  : row_pointer(e, h, c0, c1);
+        ts->history_x0 = h->base ? 0 : h->lo[2];
+    }
 }
 
 /* The part [*vlo, *vhi) of [xa, xb) where every term's x lies inside the
@@ -216,7 +232,7 @@ static void compute_row(const pel__stencil_engine *e, thread_space *ts, const le
     const pel_stencil *s = e->stencil;
     const size_t es = e->element_size;
     const long n2 = e->n[2];
-    const int has_points = e->form->npoint > 0;
+    const int has_points = e->form->npoint > 0 || e->form->history;
     long vlo, vhi;
 
     resolve_rows(e, ts, in, c0, c1);
@@ -266,7 +282,8 @@ static void compute_plane(const pel__stencil_engine *e, thread_space *ts, const 
     vector_range(e, in, xa, xb, &vlo, &vhi);
     /* A plan needs every input plane in the view, room for its pointers, and
      * pointwise rows that do not wrap along axis 2. */
-    if (c0 - e->r[0] >= in->lo[0] && c0 + e->r[0] < in->hi[0] && (e->form->npoint == 0 || (xa >= 0 && xb <= e->n[2]))) {
+    if (c0 - e->r[0] >= in->lo[0] && c0 + e->r[0] < in->hi[0] && ((e->form->npoint == 0 && !e->form->history) ||
+                                                           (xa >= 0 && xb <= e->n[2]))) {
         nend = (size_t)((vlo - xa) + (xb - vhi));
         nptr = (1 + nend) * nt;
         if (nptr <= ts->plan_capacity) {
@@ -398,16 +415,68 @@ static inline void level_range(const pel__stencil_engine *e, int a, long tlo, lo
     }
 }
 
-/* Advances one tile by T steps from grid src into grid dst. */
-static void run_tile(const pel__stencil_engine *e, thread_space *ts, char *src, char *dst, size_t tile_index,
-                     size_t T)
+/* The view of level j (1..T-1) of a tile: its ring of planes. */
+static void ring_view(const pel__stencil_engine *e, const thread_space *ts, size_t j, size_t T, const long *tlo,
+                      const long *thi, level_view *v)
+{
+    const size_t es = e->element_size, plane = ring_plane_elements(e);
+    char *base = ts->scratch + (j - 1) * (size_t)v->m * plane * es;
+    for (long k = 0; k < v->m; k++)
+        v->slot[k] = base + (size_t)k * plane * es;
+    for (int a = 0; a < 3; a++)
+        level_range(e, a, tlo[a], thi[a], j, T, &v->lo[a], &v->hi[a]);
+    /* Rows start r2 ghost columns before the level's first point; at a
+     * clipped (non-periodic) face those ghosts hold the boundary values and
+     * belong to the view. */
+    v->x_offset = e->r[2];
+    if (e->kind[2][0] != PEL_BOUNDARY_PERIODIC) {
+        if (v->lo[2] == 0) {
+            v->lo[2] -= e->r[2];
+            v->x_offset = 0;
+        }
+        if (v->hi[2] == e->n[2])
+            v->hi[2] += e->r[2];
+    }
+}
+
+static void grid_view(const pel__stencil_engine *e, char *base, level_view *v)
+{
+    memset(v, 0, sizeof *v);
+    v->base = base;
+    v->row_stride = e->n[2];
+    for (int a = 0; a < 3; a++) {
+        v->lo[a] = 0;
+        v->hi[a] = e->n[a];
+    }
+}
+
+/* Copies the tile's own points of plane q of a ring level (rows from
+ * `plane_start`, element (lo1, lo2), row_stride elements apart) into grid
+ * dst: a two-level form's block ends with both of its last levels. */
+static void copy_own_points(const pel__stencil_engine *e, const char *plane_start, long row_stride, const long *lo,
+                            const long *tlo, const long *thi, long q, char *dst)
+{
+    const size_t es = e->element_size;
+    if (q < tlo[0] || q >= thi[0])
+        return;
+    for (long c1 = tlo[1]; c1 < thi[1]; c1++)
+        memcpy(dst + (size_t)((q * e->n[1] + c1) * e->n[2] + tlo[2]) * es,
+               plane_start + (size_t)((c1 - lo[1]) * row_stride + (tlo[2] - lo[2])) * es,
+               (size_t)(thi[2] - tlo[2]) * es);
+}
+
+/* Advances one tile by T steps from grid src into grid dst. A two-level
+ * form also reads src_prev (the level before src) and writes level T-1 into
+ * dst_prev (T >= 2; for T = 1 the level before dst is src itself). */
+static void run_tile(const pel__stencil_engine *e, thread_space *ts, char *src, char *dst, char *src_prev,
+                     char *dst_prev, size_t tile_index, size_t T)
 {
     const size_t es = e->element_size;
     const long r0 = e->r[0], m = 2 * r0 + 1;
     const size_t plane = ring_plane_elements(e);
     long tlo[3], thi[3], p_end;
     size_t index = tile_index;
-    level_view grid_in, ring_in;
+    level_view grid_in, grid_prev, ring_in, ring_history;
 
     /* Tiles are numbered axis 0 slowest, then axis 1, then axis 2, so a
      * static partition gives each thread a contiguous band. */
@@ -421,16 +490,12 @@ static void run_tile(const pel__stencil_engine *e, thread_space *ts, char *src, 
             thi[a] = tlo[a] + e->tile[a] < e->n[a] ? tlo[a] + e->tile[a] : e->n[a];
         }
     }
-    memset(&grid_in, 0, sizeof grid_in);
-    grid_in.base = src;
-    grid_in.row_stride = e->n[2];
-    for (int a = 0; a < 3; a++) {
-        grid_in.lo[a] = 0;
-        grid_in.hi[a] = e->n[a];
-    }
+    grid_view(e, src, &grid_in);
+    grid_view(e, src_prev, &grid_prev);
     memset(&ring_in, 0, sizeof ring_in);
     ring_in.m = m;
     ring_in.row_stride = ring_row_stride(e);
+    ring_history = ring_in;
 
     /* The last position: the last plane of level T is computed at
      * p = hi0(T) - 1 + (T-1)*r0; earlier levels end no later. */
@@ -449,29 +514,29 @@ static void run_tile(const pel__stencil_engine *e, thread_space *ts, char *src, 
                 if (t == 1) {
                     in = &grid_in;
                 } else {
-                    char *base = ts->scratch + (t - 2) * (size_t)m * plane * es;
-                    for (long j = 0; j < m; j++)
-                        ring_in.slot[j] = base + (size_t)j * plane * es;
-                    for (int a = 0; a < 3; a++)
-                        level_range(e, a, tlo[a], thi[a], t - 1, T, &ring_in.lo[a], &ring_in.hi[a]);
-                    /* Rows start r2 ghost columns before the level's first
-                     * point; at a clipped (non-periodic) face those ghosts
-                     * hold the boundary values and belong to the view. */
-                    ring_in.x_offset = e->r[2];
-                    if (e->kind[2][0] != PEL_BOUNDARY_PERIODIC) {
-                        if (ring_in.lo[2] == 0) {
-                            ring_in.lo[2] -= e->r[2];
-                            ring_in.x_offset = 0;
-                        }
-                        if (ring_in.hi[2] == e->n[2])
-                            ring_in.hi[2] += e->r[2];
-                    }
+                    ring_view(e, ts, t - 1, T, tlo, thi, &ring_in);
                     in = &ring_in;
+                }
+                if (e->form->history) {
+                    /* Level t-2: src_prev, src, or a ring. Its ring still
+                     * holds plane q: it computed plane q + 2*r0 last, and a
+                     * ring keeps 2*r0 + 1 planes. */
+                    if (t == 1) {
+                        ts->history = &grid_prev;
+                    } else if (t == 2) {
+                        ts->history = &grid_in;
+                    } else {
+                        ring_view(e, ts, t - 2, T, tlo, thi, &ring_history);
+                        ts->history = &ring_history;
+                    }
                 }
                 if (t < T) {
                     char *base = ts->scratch + (t - 1) * (size_t)m * plane * es;
-                    compute_plane(e, ts, in, base + (size_t)mod_long(q, m) * plane * es + (size_t)e->r[2] * es,
-                                  (size_t)ring_in.row_stride * es, q, lo[1], hi[1], lo[2], hi[2], 0, 1);
+                    char *start = base + (size_t)mod_long(q, m) * plane * es + (size_t)e->r[2] * es;
+                    compute_plane(e, ts, in, start, (size_t)ring_in.row_stride * es, q, lo[1], hi[1], lo[2], hi[2],
+                                  0, 1);
+                    if (dst_prev != NULL && t == T - 1)
+                        copy_own_points(e, start, ring_in.row_stride, lo, tlo, thi, q, dst_prev);
                 } else {
                     compute_plane(e, ts, in, dst + (size_t)((q * e->n[1] + lo[1]) * e->n[2] + lo[2]) * es,
                                   (size_t)e->n[2] * es, q, lo[1], hi[1], lo[2], hi[2], e->stream, 0);
@@ -493,8 +558,13 @@ static void fill_row(char *row, size_t count, double value, size_t es)
     }
 }
 
-/* Runs the blocks of pel__stencil_run with a form set. */
-static pel_status run_blocks(const pel__stencil_engine *e, char *a, char *b, size_t nsteps, int *in_b)
+/* Runs the blocks of pel__stencil_run with a form set. buffer[*current]
+ * holds the initial level (and buffer[*previous] the one before for a
+ * two-level form); on return they name the buffers of the final levels.
+ * A one-level form uses buffers 0 and 1, a two-level form 0..3: a block
+ * writes its last two levels while other tiles still read the first two. */
+static pel_status run_blocks(const pel__stencil_engine *e, char *const *buffer, int *previous, int *current,
+                             size_t nsteps)
 {
     const size_t es = e->element_size, T = e->time_block;
     const size_t ntiles = (size_t)e->ntiles[0] * (size_t)e->ntiles[1] * (size_t)e->ntiles[2];
@@ -523,7 +593,7 @@ static pel_status run_blocks(const pel__stencil_engine *e, char *a, char *b, siz
     per_thread = scratch_bytes + 6 * row_len + e->stencil->nterms * sizeof(void *) +
                  e->stencil->nrows * (sizeof(char *) + 1) + plan_capacity * (sizeof(void *) + 1) +
                  (plan_capacity / (e->stencil->nterms ? e->stencil->nterms : 1)) * sizeof(ptrdiff_t) + 320;
-    per_thread += 2 * e->form->npoint * sizeof(void *);
+    per_thread += (2 * e->form->npoint + 1) * sizeof(void *);
     per_thread = (per_thread + 63) / 64 * 64;
     if (!pel__mul_size(per_thread, (size_t)nthreads, &total))
         return pel__fail(PEL_ERROR_OVERFLOW, "pel_stencil_apply", "work space size overflows");
@@ -566,21 +636,38 @@ static pel_status run_blocks(const pel__stencil_engine *e, char *a, char *b, siz
         ts.point_row = (const char **)(void *)mine;
         mine += e->form->npoint * sizeof(void *);
         ts.point_ptr = (const void **)(void *)mine;
+        /* Every thread follows the same rotation of buffers. */
+        int prev = *previous, cur = *current;
         for (size_t block = 0; block < nblocks; block++) {
             size_t steps = nsteps - block * T < T ? nsteps - block * T : T;
-            char *src = block % 2 ? b : a, *dst = block % 2 ? a : b;
+            int next = cur == 0 ? 1 : 0, next_prev = cur;
+            if (e->form->history) {
+                int free_buffers[2], count = 0;
+                for (int i = 0; i < 4; i++)
+                    if (i != prev && i != cur)
+                        free_buffers[count++] = i;
+                next = free_buffers[0];
+                next_prev = steps == 1 ? cur : free_buffers[1];
+            }
 #pragma omp for schedule(static) nowait
             for (size_t tile = 0; tile < ntiles; tile++)
-                run_tile(e, &ts, src, dst, tile, steps);
+                run_tile(e, &ts, buffer[cur], buffer[next], e->form->history ? buffer[prev] : NULL,
+                         e->form->history && steps > 1 ? buffer[next_prev] : NULL, tile, steps);
+            prev = next_prev;
+            cur = next;
             /* Streaming stores are weakly ordered: fence them before the
              * barrier so the next block (or the caller) reads them. */
             if (e->stream)
                 pel__stencil_store_fence();
 #pragma omp barrier
         }
+#pragma omp master
+        {
+            *previous = prev;
+            *current = cur;
+        }
     }
     pel_free(memory);
-    *in_b = (int)(nblocks % 2);
     return PEL_OK;
 }
 
@@ -596,5 +683,17 @@ pel_status pel__stencil_run(const pel__stencil_engine *engine, char *a, char *b,
             constant.npoint = 0;
         local.form = &constant;
     }
-    return run_blocks(&local, a, b, nsteps, in_b);
+    {
+        char *buffer[2] = {a, b};
+        int previous = 1, current = 0;
+        pel_status status = run_blocks(&local, buffer, &previous, &current, nsteps);
+        *in_b = current;
+        return status;
+    }
+}
+
+pel_status pel__stencil_run_two_level(const pel__stencil_engine *e, char *const *buffer, int *previous,
+                                      int *current, size_t nsteps)
+{
+    return run_blocks(e, buffer, previous, current, nsteps);
 }

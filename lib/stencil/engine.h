@@ -37,6 +37,10 @@ struct pel__stencil_form {
     const char *const *point;           /* their element (0,0,0) */
     const pel_stencil *stencil;
     const void *params;                 /* the form's own constants */
+    /* Nonzero for a two-level form (u(t+1) from u(t) and u(t-1)): the
+     * engine passes the level before the input level, at the output point,
+     * as point[npoint]. */
+    int history;
 };
 
 /* The constant-coefficient form (the stencil's own coefficients and its rhs
@@ -87,5 +91,12 @@ int pel__stencil_overlaps(const void *x, const void *y, size_t bytes);
  * PEL_ERROR_OUT_OF_MEMORY (before touching any data) and sets *in_b when the
  * result is in b. */
 pel_status pel__stencil_run(const pel__stencil_engine *e, char *a, char *b, size_t nsteps, int *in_b);
+
+/* Runs nsteps steps of a two-level form (e->form->history set) on four
+ * buffers: buffer[*current] holds u(t0), buffer[*previous] u(t0-1), the
+ * other two are work space. On return *current and *previous name the
+ * buffers of the last two levels. Errors as pel__stencil_run. */
+pel_status pel__stencil_run_two_level(const pel__stencil_engine *e, char *const *buffer, int *previous,
+                                      int *current, size_t nsteps);
 
 #endif

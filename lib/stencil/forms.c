@@ -13,6 +13,8 @@
  * one-point-at-a-time loop. The file is compiled with -ffp-contract=off. */
 #include "stencil/engine.h"
 
+#include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -157,6 +159,59 @@ static inline __attribute__((always_inline)) void general_body_s(float *out, con
     }
 }
 
+/* two-level: out = (alpha*u + beta*v) + g*out (g NULL: + out). */
+static inline __attribute__((always_inline)) void wave_body_d(double *out, const double *u, const double *v,
+                                                              const double *g, double alpha, double beta, size_t n)
+{
+    if (g) {
+#pragma omp simd
+        for (size_t i = 0; i < n; i++)
+            out[i] = (alpha * u[i] + beta * v[i]) + g[i] * out[i];
+    } else {
+#pragma omp simd
+        for (size_t i = 0; i < n; i++)
+            out[i] = (alpha * u[i] + beta * v[i]) + out[i];
+    }
+}
+
+static inline __attribute__((always_inline)) void wave_body_s(float *out, const float *u, const float *v,
+                                                              const float *g, float alpha, float beta, size_t n)
+{
+    if (g) {
+#pragma omp simd
+        for (size_t i = 0; i < n; i++)
+            out[i] = (alpha * u[i] + beta * v[i]) + g[i] * out[i];
+    } else {
+#pragma omp simd
+        for (size_t i = 0; i < n; i++)
+            out[i] = (alpha * u[i] + beta * v[i]) + out[i];
+    }
+}
+
+static void wave_d_generic(double *out, const double *u, const double *v, const double *g, double alpha,
+                           double beta, size_t n)
+{
+    wave_body_d(out, u, v, g, alpha, beta, n);
+}
+
+PEL_FORMS_AVX2 static void wave_d_avx2(double *out, const double *u, const double *v, const double *g,
+                                       double alpha, double beta, size_t n)
+{
+    wave_body_d(out, u, v, g, alpha, beta, n);
+}
+
+static void wave_s_generic(float *out, const float *u, const float *v, const float *g, float alpha, float beta,
+                           size_t n)
+{
+    wave_body_s(out, u, v, g, alpha, beta, n);
+}
+
+PEL_FORMS_AVX2 static void wave_s_avx2(float *out, const float *u, const float *v, const float *g, float alpha,
+                                       float beta, size_t n)
+{
+    wave_body_s(out, u, v, g, alpha, beta, n);
+}
+
 static void factored_d_generic(double *out, const double *a, const double *b, const double *u, const double *r,
                                double w, size_t n)
 {
@@ -211,11 +266,14 @@ typedef struct pass_set {
     void (*factored_s)(float *, const float *, const float *, const float *, const float *, float, size_t);
     void (*general_d)(double *, const void *const *, const void *const *, size_t, const double *, double, size_t);
     void (*general_s)(float *, const void *const *, const void *const *, size_t, const float *, float, size_t);
+    void (*wave_d)(double *, const double *, const double *, const double *, double, double, size_t);
+    void (*wave_s)(float *, const float *, const float *, const float *, float, float, size_t);
 } pass_set;
 
 static const pass_set passes_generic = {factored_d_generic, factored_s_generic, general_d_generic,
-                                        general_s_generic};
-static const pass_set passes_avx2 = {factored_d_avx2, factored_s_avx2, general_d_avx2, general_s_avx2};
+                                        general_s_generic, wave_d_generic, wave_s_generic};
+static const pass_set passes_avx2 = {factored_d_avx2, factored_s_avx2, general_d_avx2,
+                                     general_s_avx2,  wave_d_avx2,     wave_s_avx2};
 
 static const pass_set *choose_passes(void)
 {
@@ -238,6 +296,8 @@ typedef struct varcoef_params {
     size_t center_term;     /* the term with offset (0, 0, 0) */
     double weight_d;
     float weight_f;
+    double alpha_d, beta_d; /* two-level form */
+    float alpha_f, beta_f;
 } varcoef_params;
 
 static void factored_row(const pel__stencil_form *form, void *out, const void *const *term,
@@ -270,6 +330,26 @@ static void general_row(const pel__stencil_form *form, void *out, const void *co
         p->passes->general_s(out, point, term, s->nterms, r, p->weight_f, n);
     else
         p->passes->general_d(out, point, term, s->nterms, r, p->weight_d, n);
+}
+
+/* Two levels: acc = alpha*u(t)(p) + beta*u(t-1)(p) + gamma(p) * S u(t)(p);
+ * point[0] is gamma when given, then the level before (the engine's). */
+static void wave_row(const pel__stencil_form *form, void *out, const void *const *term, const void *const *point,
+                     size_t n, int stream)
+{
+    const pel_stencil *s = form->stencil;
+    const varcoef_params *p = form->params;
+    const void *g = p->scale >= 0 ? point[p->scale] : NULL, *before = point[form->npoint];
+    static const double zero_d = 0.0;
+    static const float zero_f = 0.0f;
+    (void)stream;
+    if (s->precision == PEL_FLOAT32) {
+        s->row(out, term, s->coefficients, s->nterms, NULL, &zero_f, n, 0);
+        p->passes->wave_s(out, term[p->center_term], before, g, p->alpha_f, p->beta_f, n);
+    } else {
+        s->row(out, term, s->coefficients, s->nterms, NULL, &zero_d, n, 0);
+        p->passes->wave_d(out, term[p->center_term], before, g, p->alpha_d, p->beta_d, n);
+    }
 }
 
 static size_t center_term(const pel_stencil *s)
@@ -420,5 +500,130 @@ pel_status pel_stencil_apply_general(const pel_stencil *stencil, const size_t *d
     e.form = &form;
     status = pel__stencil_apply_engine(fn, &e, dims, grid, work, count, nsteps, blocking, result);
     pel_free(point);
+    return status;
+}
+
+/* Copies one grid into another on pel's threads (64 KiB pieces). */
+static void copy_grid(char *to, const char *from, size_t bytes)
+{
+    int threads = pel_threads_for_work(bytes / sizeof(double));
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
+    for (size_t chunk = 0; chunk < (bytes + 65535) / 65536; chunk++) {
+        size_t begin = chunk * 65536, len = bytes - begin < 65536 ? bytes - begin : 65536;
+        memcpy(to + begin, from + begin, len);
+    }
+}
+
+pel_status pel_stencil_apply_wave(const pel_stencil *stencil, const size_t *dims, const pel_boundary *faces,
+                                  void *previous, void *current, void *work, double alpha, double beta,
+                                  const void *gamma, size_t nsteps, const pel_stencil_blocking *blocking,
+                                  void **result_previous, void **result_current)
+{
+    static const char *const fn = "pel_stencil_apply_wave";
+    pel__stencil_engine e;
+    pel__stencil_form form;
+    varcoef_params params;
+    const char *point[1] = {gamma};
+    char *buffer[4], *own = NULL;
+    size_t count, bytes;
+    int prev = 0, cur = 1;
+    pel_status status;
+
+    if (stencil == NULL)
+        return pel__fail(PEL_ERROR_INVALID_ARGUMENT, fn, "stencil must not be NULL");
+    if (dims == NULL)
+        return pel__fail(PEL_ERROR_INVALID_ARGUMENT, fn, "dims must not be NULL");
+    if (faces == NULL)
+        return pel__fail(PEL_ERROR_INVALID_ARGUMENT, fn, "faces must not be NULL");
+    if (previous == NULL)
+        return pel__fail(PEL_ERROR_INVALID_ARGUMENT, fn, "previous must not be NULL");
+    if (current == NULL)
+        return pel__fail(PEL_ERROR_INVALID_ARGUMENT, fn, "current must not be NULL");
+    status = pel__stencil_setup(fn, &e, stencil, dims, faces, &count);
+    if (status != PEL_OK)
+        return status;
+    bytes = count * stencil->element_size;
+    if (stencil->has_rhs)
+        return pel__fail(PEL_ERROR_INVALID_ARGUMENT, fn, "stencil has a rhs term: the two-level form takes none");
+    if (!isfinite(alpha) || !isfinite(beta))
+        return pel__fail(PEL_ERROR_INVALID_ARGUMENT, fn, "alpha=%g and beta=%g must be finite", alpha, beta);
+    if (pel__stencil_overlaps(previous, current, bytes))
+        return pel__fail(PEL_ERROR_INVALID_ARGUMENT, fn, "previous overlaps current: the levels need two buffers");
+    if (work != NULL && (pel__stencil_overlaps(work, previous, bytes) ||
+                         pel__stencil_overlaps((char *)work + bytes, previous, bytes) ||
+                         pel__stencil_overlaps(work, current, bytes) ||
+                         pel__stencil_overlaps((char *)work + bytes, current, bytes)))
+        return pel__fail(PEL_ERROR_INVALID_ARGUMENT, fn,
+                         "work overlaps previous or current: it must be a separate buffer of two grids");
+    if (work != NULL && (result_previous == NULL || result_current == NULL))
+        return pel__fail(PEL_ERROR_INVALID_ARGUMENT, fn,
+                         "result_previous and result_current must not be NULL when work is given (they say "
+                         "which buffers hold the last two levels)");
+    if (gamma != NULL && (pel__stencil_overlaps(gamma, previous, bytes) || pel__stencil_overlaps(gamma, current, bytes) ||
+                          (work != NULL && (pel__stencil_overlaps(gamma, work, bytes) ||
+                                            pel__stencil_overlaps(gamma, (char *)work + bytes, bytes)))))
+        return pel__fail(PEL_ERROR_INVALID_ARGUMENT, fn,
+                         "gamma overlaps previous, current or work: it must be a separate, read-only buffer");
+    /* The blocking override is checked by the shared path; run it for the
+     * checks with no steps first, so nothing is written on error. */
+    status = pel__stencil_apply_engine(fn, &e, dims, current, NULL, count, 0, blocking, NULL);
+    if (status != PEL_OK)
+        return status;
+    if (result_previous)
+        *result_previous = previous;
+    if (result_current)
+        *result_current = current;
+    if (nsteps == 0)
+        return PEL_OK;
+
+    if (work == NULL) {
+        own = pel_malloc(2 * bytes);
+        if (own == NULL)
+            return pel__fail(PEL_ERROR_OUT_OF_MEMORY, fn, "no memory for two work grids of %zu bytes", bytes);
+    }
+    buffer[0] = previous;
+    buffer[1] = current;
+    buffer[2] = own ? own : work;
+    buffer[3] = buffer[2] + bytes;
+
+    varcoef_params_init(&params, stencil);
+    params.scale = gamma ? 0 : -1;
+    params.alpha_d = alpha;
+    params.beta_d = beta;
+    params.alpha_f = (float)alpha;
+    params.beta_f = (float)beta;
+    memset(&form, 0, sizeof form);
+    form.row = wave_row;
+    form.npoint = gamma ? 1 : 0;
+    form.point = point;
+    form.stencil = stencil;
+    form.params = &params;
+    form.history = 1;
+    e.form = &form;
+    {
+        size_t work_units = count;
+        if (!pel__mul_size(work_units, (stencil->nterms + 3) * 2 * (nsteps < 64 ? nsteps : 64), &work_units))
+            work_units = SIZE_MAX;
+        e.nthreads = pel_threads_for_work(work_units);
+    }
+    pel__stencil_choose_blocking(&e, nsteps, blocking);
+    status = pel__stencil_run_two_level(&e, buffer, &prev, &cur, nsteps);
+    if (status == PEL_OK && own != NULL) {
+        /* Back into the caller's two buffers: first save a level that sits
+         * in the other's buffer, then copy. */
+        if (prev == 1) {
+            int spare = cur == 2 ? 3 : 2;
+            copy_grid(buffer[spare], buffer[1], bytes);
+            prev = spare;
+        }
+        if (cur != 1)
+            copy_grid(current, buffer[cur], bytes);
+        if (prev != 0)
+            copy_grid(previous, buffer[prev], bytes);
+    } else if (status == PEL_OK) {
+        *result_previous = buffer[prev];
+        *result_current = buffer[cur];
+    }
+    pel_free(own);
     return status;
 }
