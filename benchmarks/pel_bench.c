@@ -317,7 +317,8 @@ int main(int argc, char **argv)
     int reps = 0, failures = 0;
     char default_threads[16], **threads;
 
-    for (int i = 1; i < argc; i++) {
+    /* Every option but --list and --help (which return) takes one value. */
+    for (int i = 1; i < argc; i += 2) {
         const char *arg = argv[i];
         const char *value = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(arg, "--list") == 0) {
@@ -358,7 +359,6 @@ int main(int argc, char **argv)
             usage(stderr);
             return 2;
         }
-        i++;
     }
     snprintf(default_threads, sizeof default_threads, "%d", pel_get_num_threads());
     threads = split(threads_text ? threads_text : default_threads);

@@ -4,14 +4,20 @@
 
 #include <math.h>
 #include <omp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cblas.h>
 
+#include "core/env.h"
 #include "core/error.h"
 #include "core/threads.h"
 
@@ -155,6 +161,7 @@ static void test_wtime(void)
     for (int i = 0; i < 100000; i++)
         sink += i;
     t1 = pel_wtime();
+    (void)sink;
     CU_ASSERT(t1 >= t0);
     CU_ASSERT(t1 - t0 < 10.0);
 }
@@ -345,6 +352,384 @@ static void test_environment_variable(void)
     CU_ASSERT_EQUAL(threads_in_new_process("env -u PEL_NUM_THREADS OMP_NUM_THREADS=3"), 3);
 }
 
+/* ------------------------------------------------------------ environment */
+
+static void test_environment_parsers(void)
+{
+    /* The parsers behind every pel variable (and the fuzzer's entry points):
+     * valid text, garbage, and numbers past every integer type. */
+    static const struct {
+        const char *text;
+        int ok, value;
+    } threads[] = {{NULL, 1, 0},      {"", 1, 0},         {"4", 1, 4},       {" 8\t", 1, 8},   {"0", 1, 0},
+                   {"4096", 1, 4096}, {"0004", 1, 4},     {"4097", 0, 0},    {"-1", 0, 0},     {"+3", 0, 0},
+                   {"0x10", 0, 0},    {"3abc", 0, 0},     {"3 4", 0, 0},     {"  ", 0, 0},     {"1e3", 0, 0},
+                   {"2147483648", 0, 0}, {"99999999999999999999", 0, 0}, {"18446744073709551616", 0, 0}};
+    size_t work = 77;
+    int value, budget = 77;
+
+    for (size_t i = 0; i < sizeof threads / sizeof threads[0]; i++) {
+        value = -99;
+        pel_status status = pel__env_parse_threads(threads[i].text, &value);
+        if (threads[i].ok) {
+            CU_ASSERT_EQUAL(status, PEL_OK);
+            CU_ASSERT_EQUAL(value, threads[i].value);
+        } else {
+            PEL_TEST_EXPECT_ERROR(status, PEL_ERROR_INVALID_ARGUMENT, "PEL_NUM_THREADS", threads[i].text);
+            CU_ASSERT_EQUAL(value, -99); /* untouched: never saturated */
+        }
+    }
+    PEL_TEST_OK(pel__env_parse_budget(NULL, &budget));
+    CU_ASSERT_EQUAL(budget, PEL_THREAD_BUDGET_DEFAULT);
+    PEL_TEST_OK(pel__env_parse_budget("0", &budget));
+    CU_ASSERT_EQUAL(budget, 0);
+    PEL_TEST_OK(pel__env_parse_budget("16", &budget));
+    CU_ASSERT_EQUAL(budget, 16);
+    PEL_TEST_EXPECT_ERROR(pel__env_parse_budget("5000", &budget), PEL_ERROR_INVALID_ARGUMENT, "PEL_THREAD_BUDGET",
+                          "out of range 0..4096");
+    CU_ASSERT_EQUAL(budget, 16);
+    PEL_TEST_OK(pel__env_parse_min_work("18446744073709551615", &work));
+    CU_ASSERT_EQUAL(work, SIZE_MAX);
+    PEL_TEST_EXPECT_ERROR(pel__env_parse_min_work("18446744073709551616", &work), PEL_ERROR_INVALID_ARGUMENT,
+                          "PEL_MIN_WORK_PER_THREAD", "out of range");
+    PEL_TEST_EXPECT_ERROR(pel__env_parse_min_work("-5", &work), PEL_ERROR_INVALID_ARGUMENT, "PEL_MIN_WORK_PER_THREAD",
+                          "not a whole decimal number");
+    CU_ASSERT_EQUAL(work, SIZE_MAX);
+}
+
+/* Runs this program again with `environment` and --print-policy, which
+ * prints "threads budget min_work" and the environment notes. */
+static int policy_in_new_process(const char *environment, int *threads, int *budget, size_t *min_work, char *notes,
+                                 size_t notes_size)
+{
+    char command[512];
+    FILE *pipe;
+    int ok;
+
+    snprintf(command, sizeof command, "%s /proc/%ld/exe --print-policy", environment, (long)getpid());
+    pipe = popen(command, "r");
+    if (pipe == NULL)
+        return 0;
+    ok = fscanf(pipe, "%d %d %zu ", threads, budget, min_work) == 3;
+    notes[0] = '\0';
+    if (ok && fgets(notes, (int)notes_size, pipe) == NULL)
+        notes[0] = '\0';
+    pclose(pipe);
+    return ok;
+}
+
+static void test_environment_refusals(void)
+{
+    int threads = -1, budget = -1, cores = omp_get_num_procs();
+    size_t work = 0;
+    char notes[1024];
+
+    /* 99999999999999999999 gave INT_MAX threads (strtol's range error). */
+    CU_ASSERT_TRUE(policy_in_new_process("PEL_NUM_THREADS=99999999999999999999 OMP_NUM_THREADS=2", &threads,
+                                         &budget, &work, notes, sizeof notes));
+    CU_ASSERT_EQUAL(threads, 2);
+    CU_ASSERT(strstr(notes, "PEL_NUM_THREADS: \"99999999999999999999\" is out of range 0..4096") != NULL);
+    CU_ASSERT_TRUE(policy_in_new_process("PEL_NUM_THREADS=4097 OMP_NUM_THREADS=1", &threads, &budget, &work, notes,
+                                         sizeof notes));
+    CU_ASSERT_EQUAL(threads, 1);
+    CU_ASSERT_TRUE(policy_in_new_process("PEL_NUM_THREADS=4096 PEL_THREAD_BUDGET=3 PEL_MIN_WORK_PER_THREAD=99",
+                                         &threads, &budget, &work, notes, sizeof notes));
+    CU_ASSERT_EQUAL(threads, 4096);
+    CU_ASSERT_EQUAL(budget, 3);
+    CU_ASSERT_EQUAL(work, 99);
+    CU_ASSERT_STRING_EQUAL(notes, "");
+    CU_ASSERT_TRUE(policy_in_new_process("PEL_THREAD_BUDGET=0", &threads, &budget, &work, notes, sizeof notes));
+    CU_ASSERT_EQUAL(budget, 0);
+    /* Refused values fall back to the defaults, one note each. */
+    CU_ASSERT_TRUE(policy_in_new_process("PEL_THREAD_BUDGET=-2 PEL_MIN_WORK_PER_THREAD=99999999999999999999999",
+                                         &threads, &budget, &work, notes, sizeof notes));
+    CU_ASSERT_EQUAL(budget, cores);
+    CU_ASSERT_EQUAL(work, 32768u);
+    CU_ASSERT(strstr(notes, "PEL_THREAD_BUDGET: \"-2\"") != NULL);
+    CU_ASSERT(strstr(notes, "PEL_MIN_WORK_PER_THREAD: \"99999999999999999999999\" is out of range") != NULL);
+    CU_ASSERT_TRUE(policy_in_new_process("env -u PEL_THREAD_BUDGET", &threads, &budget, &work, notes, sizeof notes));
+    CU_ASSERT_EQUAL(budget, cores);
+    /* This process: nothing was refused unless the caller set bad values. */
+    if (getenv("PEL_NUM_THREADS") == NULL && getenv("PEL_THREAD_BUDGET") == NULL &&
+        getenv("PEL_MIN_WORK_PER_THREAD") == NULL)
+        CU_ASSERT_STRING_EQUAL(pel_environment_notes(), "");
+}
+
+/* ------------------------------------------------------------ thread budget */
+
+static void test_thread_budget_settings(void)
+{
+    int initial = pel_get_thread_budget();
+
+    if (getenv("PEL_THREAD_BUDGET") == NULL)
+        CU_ASSERT_EQUAL(initial, omp_get_num_procs());
+    PEL_TEST_OK(pel_set_thread_budget(3));
+    CU_ASSERT_EQUAL(pel_get_thread_budget(), 3);
+    PEL_TEST_OK(pel_set_thread_budget(0));
+    CU_ASSERT_EQUAL(pel_get_thread_budget(), 0);
+    PEL_TEST_EXPECT_ERROR(pel_set_thread_budget(-2), PEL_ERROR_INVALID_ARGUMENT, "pel_set_thread_budget",
+                          "nthreads=-2");
+    PEL_TEST_EXPECT_ERROR(pel_set_thread_budget(PEL_MAX_THREADS + 1), PEL_ERROR_INVALID_ARGUMENT,
+                          "pel_set_thread_budget", "nthreads=4097");
+    CU_ASSERT_EQUAL(pel_get_thread_budget(), 0); /* unchanged by refused calls */
+    PEL_TEST_OK(pel_set_thread_budget(PEL_THREAD_BUDGET_DEFAULT));
+    CU_ASSERT_EQUAL(pel_get_thread_budget(), initial);
+    /* The thread counts have the same upper bound. */
+    PEL_TEST_EXPECT_ERROR(pel_set_num_threads(PEL_MAX_THREADS + 1), PEL_ERROR_INVALID_ARGUMENT,
+                          "pel_set_num_threads", "nthreads=4097");
+    PEL_TEST_EXPECT_ERROR(pel_set_num_threads_local(1 << 30), PEL_ERROR_INVALID_ARGUMENT,
+                          "pel_set_num_threads_local", "nthreads=1073741824");
+    PEL_TEST_OK(pel_set_num_threads(PEL_MAX_THREADS));
+    CU_ASSERT_EQUAL(pel_get_num_threads(), PEL_MAX_THREADS);
+    PEL_TEST_OK(pel_set_num_threads(0));
+}
+
+/* A second thread that holds a team of `threads` until told to let go. */
+typedef struct holder {
+    int threads, granted;
+    atomic_int holding, release;
+} holder;
+
+static void *hold_team(void *arg)
+{
+    holder *h = arg;
+    struct timespec pause = {0, 1000 * 1000};
+
+    {
+        PEL__TEAM_SCOPE(team);
+        h->granted = pel__team_take(&team, h->threads);
+        atomic_store(&h->holding, 1);
+        while (!atomic_load(&h->release))
+            nanosleep(&pause, NULL);
+    } /* released here by the scope */
+    atomic_store(&h->holding, 0);
+    return NULL;
+}
+
+static void start_holder(holder *h, pthread_t *thread, int threads)
+{
+    struct timespec pause = {0, 1000 * 1000};
+
+    h->threads = threads;
+    h->granted = 0;
+    atomic_init(&h->holding, 0);
+    atomic_init(&h->release, 0);
+    CU_ASSERT_EQUAL_FATAL(pthread_create(thread, NULL, hold_team, h), 0);
+    while (!atomic_load(&h->holding))
+        nanosleep(&pause, NULL);
+}
+
+static void stop_holder(holder *h, pthread_t thread)
+{
+    atomic_store(&h->release, 1);
+    pthread_join(thread, NULL);
+}
+
+static void test_thread_budget_shares(void)
+{
+    holder h;
+    pthread_t other;
+
+    PEL_TEST_OK(pel_set_thread_budget(4));
+    CU_ASSERT_EQUAL(pel_get_thread_budget_in_use(), 0);
+    /* Alone, a team gets all it asks for, even past the budget. */
+    {
+        PEL__TEAM_SCOPE(team);
+        CU_ASSERT_EQUAL(pel__team_take(&team, 6), 6);
+        CU_ASSERT_EQUAL(pel_get_thread_budget_in_use(), 6);
+        /* A nested team on the same thread reuses the idle workers. */
+        {
+            PEL__TEAM_SCOPE(inner);
+            CU_ASSERT_EQUAL(pel__team_take(&inner, 5), 5);
+            CU_ASSERT_EQUAL(pel_get_thread_budget_in_use(), 6);
+        }
+        CU_ASSERT_EQUAL(pel__team_take(&team, 1), 1);
+    }
+    CU_ASSERT_EQUAL(pel_get_thread_budget_in_use(), 0);
+    /* Another thread holds 3 of 4: a team gets the one left... which is a
+     * team of one, holding nothing; then it grows when the other lets go. */
+    start_holder(&h, &other, 3);
+    CU_ASSERT_EQUAL(h.granted, 3);
+    CU_ASSERT_EQUAL(pel_get_thread_budget_in_use(), 3);
+    {
+        PEL__TEAM_SCOPE(team);
+        CU_ASSERT_EQUAL(pel__team_take(&team, 4), 1);
+        CU_ASSERT_EQUAL(pel_get_thread_budget_in_use(), 3);
+        PEL_TEST_OK(pel_set_thread_budget(5));
+        CU_ASSERT_EQUAL(pel__team_take(&team, 4), 2); /* grows to the 2 now left */
+        CU_ASSERT_EQUAL(pel_get_thread_budget_in_use(), 5);
+        stop_holder(&h, other);
+        CU_ASSERT_EQUAL(pel_get_thread_budget_in_use(), 2);
+        CU_ASSERT_EQUAL(pel__team_take(&team, 4), 4);
+        CU_ASSERT_EQUAL(pel_get_thread_budget_in_use(), 4);
+    }
+    CU_ASSERT_EQUAL(pel_get_thread_budget_in_use(), 0);
+    /* Budget off: full teams, nothing counted. */
+    PEL_TEST_OK(pel_set_thread_budget(0));
+    start_holder(&h, &other, 3);
+    {
+        PEL__TEAM_SCOPE(team);
+        CU_ASSERT_EQUAL(h.granted, 3);
+        CU_ASSERT_EQUAL(pel__team_take(&team, 8), 8);
+        CU_ASSERT_EQUAL(pel_get_thread_budget_in_use(), 0);
+    }
+    stop_holder(&h, other);
+    PEL_TEST_OK(pel_set_thread_budget(PEL_THREAD_BUDGET_DEFAULT));
+}
+
+/* OpenBLAS's team comes from the budget through the blas scope. */
+static void test_thread_budget_reaches_openblas(void)
+{
+    holder h;
+    pthread_t other;
+    pel__blas_scope scope;
+    int before = omp_get_max_threads();
+
+    PEL_TEST_OK(pel_set_thread_budget(4));
+    start_holder(&h, &other, 2);
+    pel__blas_enter(&scope, 4);
+    CU_ASSERT_EQUAL(omp_get_max_threads(), 2); /* the 2 left of 4 */
+    CU_ASSERT_EQUAL(pel_get_thread_budget_in_use(), 4);
+    pel__blas_leave(&scope);
+    CU_ASSERT_EQUAL(omp_get_max_threads(), before);
+    CU_ASSERT_EQUAL(pel_get_thread_budget_in_use(), 2);
+    stop_holder(&h, other);
+    CU_ASSERT_EQUAL(pel_get_thread_budget_in_use(), 0);
+    PEL_TEST_OK(pel_set_thread_budget(PEL_THREAD_BUDGET_DEFAULT));
+}
+
+/* Eight user threads share a budget of 2 while each runs kernels whose
+ * bits must not depend on the team they get. */
+enum { STRESS_THREADS = 8, STRESS_ROUNDS = 40, STRESS_N = 300000 };
+
+typedef struct stress {
+    const double *x;
+    double expected_sum;
+    const double *a, *b; /* 96 x 96 gemm inputs */
+    const double *expected_c;
+    atomic_int wrong, over_budget, failed;
+} stress;
+
+static int check_budget_body(size_t first, size_t last, void *arg)
+{
+    stress *s = arg;
+    if (pel_get_thread_budget_in_use() > 2)
+        atomic_fetch_add(&s->over_budget, 1);
+    return 0;
+}
+
+static void *stress_caller(void *arg)
+{
+    stress *s = arg;
+    double c[96 * 96];
+
+    for (int round = 0; round < STRESS_ROUNDS; round++) {
+        double sum = 0.0;
+        if (pel_reduce_sum(s->x, STRESS_N, 1, &sum) != PEL_OK)
+            atomic_fetch_add(&s->failed, 1);
+        if (sum != s->expected_sum)
+            atomic_fetch_add(&s->wrong, 1);
+        if (pel_parallel_for(0, 4096, PEL_SCHEDULE_DYNAMIC, 64, check_budget_body, s) != PEL_OK)
+            atomic_fetch_add(&s->failed, 1);
+        if (pel_dgemm(PEL_ROW_MAJOR, PEL_NO_TRANS, PEL_NO_TRANS, 96, 96, 96, 1.0, s->a, 96, s->b, 96, 0.0, c, 96) != PEL_OK)
+            atomic_fetch_add(&s->failed, 1);
+        for (int i = 0; i < 96 * 96; i++)
+            if (fabs(c[i] - s->expected_c[i]) > 1e-12 * 96) {
+                atomic_fetch_add(&s->wrong, 1);
+                break;
+            }
+    }
+    return NULL;
+}
+
+static void test_thread_budget_concurrent_callers(void)
+{
+    double *x = malloc(STRESS_N * sizeof *x), *a = malloc(96 * 96 * sizeof *a), *b = malloc(96 * 96 * sizeof *b);
+    double *c = calloc(96 * 96, sizeof *c);
+    pthread_t threads[STRESS_THREADS];
+    stress s;
+
+    pel_test_fill(x, STRESS_N, 91);
+    pel_test_fill(a, 96 * 96, 92);
+    pel_test_fill(b, 96 * 96, 93);
+    /* References: the sum with one thread (pel promises the same bits for
+     * any team), the product by a naive loop (OpenBLAS may round otherwise). */
+    PEL_TEST_OK(pel_set_num_threads(1));
+    PEL_TEST_OK(pel_reduce_sum(x, STRESS_N, 1, &s.expected_sum));
+    for (int i = 0; i < 96; i++)
+        for (int k = 0; k < 96; k++)
+            for (int j = 0; j < 96; j++)
+                c[i * 96 + j] += a[i * 96 + k] * b[k * 96 + j];
+    s.x = x;
+    s.a = a;
+    s.b = b;
+    s.expected_c = c;
+    atomic_init(&s.wrong, 0);
+    atomic_init(&s.over_budget, 0);
+    atomic_init(&s.failed, 0);
+    /* Every caller asks for 2 threads with a budget of 2 and a tiny cutoff,
+     * so every kernel wants a team: the teams must share the 2. */
+    PEL_TEST_OK(pel_set_num_threads(2));
+    PEL_TEST_OK(pel_set_min_work_per_thread(1));
+    PEL_TEST_OK(pel_set_thread_budget(2));
+    for (int t = 0; t < STRESS_THREADS; t++)
+        CU_ASSERT_EQUAL_FATAL(pthread_create(&threads[t], NULL, stress_caller, &s), 0);
+    for (int t = 0; t < STRESS_THREADS; t++)
+        pthread_join(threads[t], NULL);
+    CU_ASSERT_EQUAL(atomic_load(&s.failed), 0);
+    CU_ASSERT_EQUAL(atomic_load(&s.wrong), 0);
+    CU_ASSERT_EQUAL(atomic_load(&s.over_budget), 0);
+    CU_ASSERT_EQUAL(pel_get_thread_budget_in_use(), 0); /* every team gave its threads back */
+    PEL_TEST_OK(pel_set_thread_budget(PEL_THREAD_BUDGET_DEFAULT));
+    PEL_TEST_OK(pel_set_min_work_per_thread(0));
+    PEL_TEST_OK(pel_set_num_threads(0));
+    free(x);
+    free(a);
+    free(b);
+    free(c);
+}
+
+static int fail_at_100(size_t first, size_t last, void *arg)
+{
+    return first <= 100 && 100 < last ? PEL_FAIL(PEL_ERROR_CALLBACK, "refused") : 0;
+}
+
+static int fail_task(size_t index, void *arg)
+{
+    return index == 3 ? 5 : 0;
+}
+
+static int map_fails(size_t begin, size_t end, void *partial, void *arg)
+{
+    return begin > 0 ? 9 : 0;
+}
+
+static void add_double(void *left, const void *right, void *arg)
+{
+    *(double *)left += *(const double *)right;
+}
+
+/* Failures give the threads back too. */
+static void test_thread_budget_released_on_errors(void)
+{
+    double zero = 0.0, result;
+    double costs[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+
+    PEL_TEST_OK(pel_set_num_threads(3));
+    PEL_TEST_OK(pel_set_thread_budget(8));
+    CU_ASSERT_EQUAL(pel_parallel_for(0, 1000, PEL_SCHEDULE_STATIC, 1, fail_at_100, NULL), PEL_ERROR_CALLBACK);
+    CU_ASSERT_EQUAL(pel_get_thread_budget_in_use(), 0);
+    CU_ASSERT_EQUAL(pel_run_tasks(8, fail_task, NULL, costs), 5);
+    CU_ASSERT_EQUAL(pel_get_thread_budget_in_use(), 0);
+    CU_ASSERT_EQUAL(pel_run_tasks(8, fail_task, NULL, NULL), 5);
+    CU_ASSERT_EQUAL(pel_get_thread_budget_in_use(), 0);
+    CU_ASSERT_EQUAL(pel_parallel_reduce(100000, 1000, 8, &zero, map_fails, add_double, NULL, &result), 9);
+    CU_ASSERT_EQUAL(pel_get_thread_budget_in_use(), 0);
+    pel_clear_error();
+    PEL_TEST_OK(pel_set_thread_budget(PEL_THREAD_BUDGET_DEFAULT));
+    PEL_TEST_OK(pel_set_num_threads(0));
+}
+
 static void add_suites(void)
 {
     static const pel_test_case errors[] = {
@@ -369,16 +754,34 @@ static void add_suites(void)
         {"OpenBLAS follows pel", test_openblas_follows_pel},
         {"forked child runs serially", test_fork_child_runs_serially},
         {NULL, NULL}};
+    static const pel_test_case environment[] = {
+        {"parsers refuse garbage and never saturate", test_environment_parsers},
+        {"refused variables fall back with a note", test_environment_refusals},
+        {NULL, NULL}};
+    static const pel_test_case budget[] = {
+        {"settings and bounds", test_thread_budget_settings},
+        {"teams share the budget", test_thread_budget_shares},
+        {"OpenBLAS draws from it", test_thread_budget_reaches_openblas},
+        {"8 concurrent callers, bits unchanged", test_thread_budget_concurrent_callers},
+        {"released on errors", test_thread_budget_released_on_errors},
+        {NULL, NULL}};
 
     pel_test_add_suite("core: status and errors", errors);
     pel_test_add_suite("core: memory and time", memory);
     pel_test_add_suite("core: threads", threads);
+    pel_test_add_suite("core: environment", environment);
+    pel_test_add_suite("core: thread budget", budget);
 }
 
 int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "--print-threads") == 0) {
         printf("%d\n", pel_get_num_threads());
+        return 0;
+    }
+    if (argc > 1 && strcmp(argv[1], "--print-policy") == 0) {
+        printf("%d %d %zu\n%s\n", pel_get_num_threads(), pel_get_thread_budget(), pel_get_min_work_per_thread(),
+               pel_environment_notes());
         return 0;
     }
     return pel_test_main("test_core", add_suites);

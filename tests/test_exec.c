@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "core/error.h"
+#include "exec/exec.h"
 
 /* ------------------------------------------------------------ parallel_for */
 
@@ -97,6 +98,129 @@ static void test_parallel_for_stops_on_error(void)
     }
     PEL_TEST_OK(pel_set_num_threads(0));
     pel_clear_error();
+}
+
+/* Ranges handed to the body, to check that they tile [begin, end) exactly
+ * even where an index counter per element is impossible (ranges of up to
+ * SIZE_MAX indices). A range outside the loop, an empty one, or more ranges
+ * than the log holds make the body fail, which stops the loop: a schedule
+ * whose cursor wraps fails the test instead of running forever. */
+enum { RANGE_LOG = 8192 };
+
+typedef struct range_log {
+    size_t begin, end;
+    atomic_size_t count;
+    size_t first[RANGE_LOG], last[RANGE_LOG];
+} range_log;
+
+static int log_range(size_t first, size_t last, void *arg)
+{
+    range_log *log = arg;
+    size_t slot;
+
+    if (first < log->begin || last > log->end || first >= last)
+        return 77;
+    slot = atomic_fetch_add(&log->count, 1);
+    if (slot >= RANGE_LOG)
+        return 78;
+    log->first[slot] = first;
+    log->last[slot] = last;
+    return 0;
+}
+
+static int by_first(const void *a, const void *b)
+{
+    const size_t *x = a, *y = b;
+    return *x < *y ? -1 : *x > *y;
+}
+
+/* Nonzero when the logged ranges, sorted, are contiguous from begin to end. */
+static int ranges_tile(range_log *log)
+{
+    size_t n = atomic_load(&log->count), (*pairs)[2] = malloc((n ? n : 1) * sizeof *pairs), at = log->begin;
+    int ok = n <= RANGE_LOG;
+
+    for (size_t i = 0; ok && i < n; i++) {
+        pairs[i][0] = log->first[i];
+        pairs[i][1] = log->last[i];
+    }
+    if (ok)
+        qsort(pairs, n, sizeof *pairs, by_first);
+    for (size_t i = 0; ok && i < n; i++) {
+        ok = pairs[i][0] == at;
+        at = pairs[i][1];
+    }
+    free(pairs);
+    return ok && at == log->end;
+}
+
+static void test_parallel_for_ranges_near_size_max(void)
+{
+    static const pel_schedule schedules[] = {PEL_SCHEDULE_STATIC, PEL_SCHEDULE_DYNAMIC, PEL_SCHEDULE_GUIDED};
+    /* Short loops (any chunk) at the top of size_t and in the middle. */
+    static const size_t small_begin[] = {SIZE_MAX - 10, SIZE_MAX - 1, 10, 0};
+    static const size_t small_end[] = {SIZE_MAX, SIZE_MAX, 20, 3};
+    static const size_t small_chunks[] = {0, 1, 3, 7, 9, 11, SIZE_MAX / 2, SIZE_MAX - 1, SIZE_MAX};
+    /* Loops of up to SIZE_MAX indices: only chunks that make few ranges. */
+    static const size_t huge_begin[] = {0, 1, SIZE_MAX / 2, 0};
+    static const size_t huge_end[] = {SIZE_MAX, SIZE_MAX, SIZE_MAX, SIZE_MAX - 1};
+    static const size_t huge_chunks[] = {0, SIZE_MAX / 1000, SIZE_MAX / 5, SIZE_MAX / 2, SIZE_MAX / 2 + 1, SIZE_MAX};
+    range_log *log = malloc(sizeof *log);
+    size_t bad = 0, runs = 0;
+
+    for (int threads = 1; threads <= 4; threads++) {
+        PEL_TEST_OK(pel_set_num_threads(threads));
+        for (size_t s = 0; s < 3; s++) {
+            for (size_t r = 0; r < 4; r++)
+                for (size_t c = 0; c < sizeof small_chunks / sizeof small_chunks[0]; c++) {
+                    log->begin = small_begin[r];
+                    log->end = small_end[r];
+                    atomic_init(&log->count, 0);
+                    bad += pel_parallel_for(log->begin, log->end, schedules[s], small_chunks[c], log_range, log) != 0;
+                    bad += !ranges_tile(log);
+                    runs++;
+                }
+            for (size_t r = 0; r < 4; r++)
+                for (size_t c = 0; c < sizeof huge_chunks / sizeof huge_chunks[0]; c++) {
+                    /* Static with chunk 0 and guided with chunk 0 make few
+                     * ranges; dynamic with chunk 0 makes 8 per thread. */
+                    log->begin = huge_begin[r];
+                    log->end = huge_end[r];
+                    atomic_init(&log->count, 0);
+                    bad += pel_parallel_for(log->begin, log->end, schedules[s], huge_chunks[c], log_range, log) != 0;
+                    bad += !ranges_tile(log);
+                    runs++;
+                }
+        }
+    }
+    CU_ASSERT_EQUAL(bad, 0);
+    CU_ASSERT_EQUAL(runs, 4 * 3 * (4 * 9 + 4 * 6));
+    /* The cases of the report, exactly: 11 calls on [10,20) were 1. */
+    PEL_TEST_OK(pel_set_num_threads(1));
+    log->begin = 10;
+    log->end = 20;
+    atomic_init(&log->count, 0);
+    PEL_TEST_OK(pel_parallel_for(10, 20, PEL_SCHEDULE_DYNAMIC, SIZE_MAX, log_range, log));
+    CU_ASSERT_EQUAL(atomic_load(&log->count), 1);
+    free(log);
+    PEL_TEST_OK(pel_set_num_threads(0));
+}
+
+static void test_cursor_take_stops_at_end(void)
+{
+    /* The shared cursor of the dynamic schedule and of the task runner. */
+    atomic_size_t cursor;
+    size_t first = 5, last = 6;
+
+    atomic_init(&cursor, SIZE_MAX - 3);
+    CU_ASSERT(pel__cursor_take(&cursor, SIZE_MAX, 2, &first, &last));
+    CU_ASSERT(first == SIZE_MAX - 3 && last == SIZE_MAX - 1);
+    CU_ASSERT(pel__cursor_take(&cursor, SIZE_MAX, SIZE_MAX, &first, &last));
+    CU_ASSERT(first == SIZE_MAX - 1 && last == SIZE_MAX);
+    for (int i = 0; i < 3; i++)
+        CU_ASSERT(!pel__cursor_take(&cursor, SIZE_MAX, SIZE_MAX, &first, &last));
+    CU_ASSERT(atomic_load(&cursor) == SIZE_MAX);
+    CU_ASSERT(first == SIZE_MAX - 1 && last == SIZE_MAX); /* untouched when nothing is left */
 }
 
 static int fail_without_message(size_t begin, size_t end, void *arg)
@@ -336,6 +460,37 @@ static void test_parallel_reduce_errors(void)
     PEL_TEST_OK(pel_set_num_threads(0));
 }
 
+static int map_code_only(size_t begin, size_t end, void *partial, void *arg)
+{
+    return begin <= 2500 && 2500 < end ? 42 : 0;
+}
+
+static int task_code_only(size_t index, void *arg)
+{
+    return index == 7 ? 43 : 0;
+}
+
+/* A callback that fails without a message of its own: the message names the
+ * public function the user called and the callback argument (it said
+ * "pel_parallel_for: callback failed ..." from inside pel_parallel_reduce). */
+static void test_callback_failure_names_the_caller(void)
+{
+    double zero = 0, result = 1.5;
+
+    for (int threads = 1; threads <= 3; threads += 2) {
+        PEL_TEST_OK(pel_set_num_threads(threads));
+        PEL_TEST_EXPECT_ERROR(pel_parallel_reduce(10000, 100, 8, &zero, map_code_only, plus, NULL, &result), 42,
+                              "pel_parallel_reduce", "map returned 42 for elements [2500, 2600)");
+        CU_ASSERT_EQUAL(result, 1.5);
+        PEL_TEST_EXPECT_ERROR(pel_run_tasks(20, task_code_only, NULL, NULL), 43, "pel_run_tasks",
+                              "task returned 43 at index 7");
+        PEL_TEST_EXPECT_ERROR(pel_parallel_for(0, 100, PEL_SCHEDULE_GUIDED, 1, fail_without_message, NULL), 42,
+                              "pel_parallel_for", "body returned 42");
+    }
+    PEL_TEST_OK(pel_set_num_threads(0));
+    pel_clear_error();
+}
+
 /* ------------------------------------------------------------ tasks */
 
 typedef struct task_log {
@@ -496,6 +651,8 @@ static void add_suites(void)
     static const pel_test_case loops[] = {
         {"visits each index once", test_parallel_for_visits_each_index_once},
         {"stops on error", test_parallel_for_stops_on_error},
+        {"ranges near SIZE_MAX and huge chunks tile the loop", test_parallel_for_ranges_near_size_max},
+        {"shared cursor stops at end", test_cursor_take_stops_at_end},
         {"code without message", test_parallel_for_code_without_message},
         {"arguments", test_parallel_for_arguments},
         {"nested runs serially", test_parallel_for_nested_runs_serially},
@@ -507,6 +664,7 @@ static void add_suites(void)
         {"user combine (argmax)", test_parallel_reduce_user_combine},
         {"combine order", test_parallel_reduce_order},
         {"reduce errors", test_parallel_reduce_errors},
+        {"callback failure names the caller", test_callback_failure_names_the_caller},
         {NULL, NULL}};
     static const pel_test_case tasks[] = {
         {"each task once", test_tasks_run_each_once},

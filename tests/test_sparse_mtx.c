@@ -218,8 +218,10 @@ static void test_malformed_bytes_and_float_range(void)
     PEL_TEST_EXPECT_ERROR(pel_csr_read_mtx(path, PEL_FLOAT64, &m), PEL_ERROR_PARSE, "pel_csr_read_mtx",
                           "line 3: NUL byte");
     strcpy(long_line, BANNER "1 1 1\n1 1 ");
+    /* 5000 digits, then the terminator right after them (every byte up to
+     * it is written: the line must hold no uninitialised bytes). */
     memset(long_line + strlen(long_line), '1', 5000);
-    long_line[5800] = '\0';
+    long_line[strlen(BANNER "1 1 1\n1 1 ") + 5000] = '\0';
     path = write_text("long.mtx", long_line);
     PEL_TEST_EXPECT_ERROR(pel_csr_read_mtx(path, PEL_FLOAT64, &m), PEL_ERROR_PARSE, "pel_csr_read_mtx",
                           "line 3: line is longer than 4096 bytes");

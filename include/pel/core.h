@@ -123,19 +123,30 @@ PEL_API void pel_free(void *ptr);
 PEL_API double pel_wtime(void);
 
 /**
+ * The largest thread count pel accepts anywhere (pel_set_num_threads, the
+ * per-thread override, the thread budget, PEL_NUM_THREADS and
+ * PEL_THREAD_BUDGET): larger values are refused, never saturated.
+ */
+#define PEL_MAX_THREADS 4096
+
+/** pel_set_thread_budget() argument that restores the default budget. */
+#define PEL_THREAD_BUDGET_DEFAULT (-1)
+
+/**
  * Sets the process-wide number of threads pel kernels use (OpenBLAS and FFTW
  * included). @p nthreads = 0 restores the default: the PEL_NUM_THREADS
- * environment variable if it held a positive integer when pel loaded, else
+ * environment variable if it held a valid count when pel loaded, else
  * OpenMP's omp_get_max_threads() of the calling thread at each call.
- * Returns PEL_ERROR_INVALID_ARGUMENT for negative values. Thread-safe.
+ * Returns PEL_ERROR_INVALID_ARGUMENT for negative values and values above
+ * PEL_MAX_THREADS. Thread-safe.
  */
 PEL_API pel_status pel_set_num_threads(int nthreads);
 
 /**
- * Sets a thread budget for kernels called from the calling thread only,
+ * Sets the thread count for kernels called from the calling thread only,
  * overriding pel_set_num_threads() there (like oneMKL's
- * mkl_set_num_threads_local). 0 removes the override. Negative values are
- * refused with PEL_ERROR_INVALID_ARGUMENT.
+ * mkl_set_num_threads_local). 0 removes the override. Negative values and
+ * values above PEL_MAX_THREADS are refused with PEL_ERROR_INVALID_ARGUMENT.
  */
 PEL_API pel_status pel_set_num_threads_local(int nthreads);
 
@@ -150,6 +161,46 @@ PEL_API int pel_get_num_threads_local(void);
  * Makes no system call.
  */
 PEL_API int pel_get_num_threads(void);
+
+/**
+ * Sets the process-wide thread budget: the number of threads that pel's
+ * multi-threaded kernels running at the same time, from any number of user
+ * threads, may use together (OpenBLAS and FFTW teams started by pel
+ * included). A kernel asks for its usual count (pel_threads_for_work) and
+ * gets what is left of the budget, down to the calling thread alone; it never
+ * waits, so nested and concurrent callers cannot deadlock. A kernel that runs
+ * while no other pel team runs always gets its full count (the budget shares
+ * the cores among concurrent callers; it does not cut a lone caller's
+ * explicit pel_set_num_threads()). pel's own kernels give the same bits for
+ * any team size they are granted; work handed to OpenBLAS or FFTW may differ
+ * in the last bits (set the budget to 0 for fully reproducible backends).
+ *
+ * @p nthreads: 1..PEL_MAX_THREADS; 0 turns the budget off (every kernel
+ * gets its full count, as before pel 0.2); PEL_THREAD_BUDGET_DEFAULT (-1)
+ * restores the default, which is PEL_THREAD_BUDGET from the environment when
+ * pel loaded, else the number of cores available to the process
+ * (omp_get_num_procs()). Other values: PEL_ERROR_INVALID_ARGUMENT.
+ * Thread-safe; teams already running keep what they hold.
+ */
+PEL_API pel_status pel_set_thread_budget(int nthreads);
+
+/** The budget in effect: 0 when off, else the number of threads. */
+PEL_API int pel_get_thread_budget(void);
+
+/**
+ * The number of threads currently held from the budget by running pel
+ * teams (0 when none runs). A snapshot for monitoring and tests.
+ */
+PEL_API int pel_get_thread_budget_in_use(void);
+
+/**
+ * Notes about pel's environment variables refused when pel loaded (e.g.
+ * "PEL_NUM_THREADS: "99999999999999999999" is out of range 0..4096"),
+ * separated by "; "; the empty string when every variable was valid or
+ * unset. A refused variable is ignored: pel uses its default. The string is
+ * static; thread-safe.
+ */
+PEL_API const char *pel_environment_notes(void);
 
 /**
  * Sets the smallest amount of work, in pel's work units (about one

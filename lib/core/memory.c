@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "core/error.h"
+#include "core/threads.h"
 
 enum {
     PEL_ALIGNMENT = 64,
@@ -49,6 +50,7 @@ void *pel_calloc(size_t count, size_t size)
     size_t bytes;
     unsigned char *ptr;
     int nthreads;
+    PEL__TEAM_SCOPE(team);
 
     if (!pel__mul_size(count, size, &bytes)) {
         PEL_FAIL(PEL_ERROR_OVERFLOW, "count=%zu times size=%zu overflows", count, size);
@@ -57,7 +59,7 @@ void *pel_calloc(size_t count, size_t size)
     ptr = allocate(bytes, __func__);
     if (ptr == NULL)
         return NULL;
-    nthreads = pel_threads_for_work(bytes / 8);
+    nthreads = pel__team_take(&team, pel_threads_for_work(bytes / 8));
     /* Static schedule: page i is first touched by the thread that owns it in
      * a static-schedule loop over the same array. */
 #pragma omp parallel for schedule(static) num_threads(nthreads) if (nthreads > 1)

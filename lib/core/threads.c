@@ -15,49 +15,92 @@
 #include <cblas.h>
 #include <fftw3.h>
 
+#include "core/env.h"
 #include "core/error.h"
 #include "core/threads.h"
 
 enum { PEL_DEFAULT_MIN_WORK = 32768 };
 
 static atomic_int global_threads;       /* 0: follow the default */
-static int environment_threads;         /* PEL_NUM_THREADS, 0 when unset or invalid */
+static int environment_threads;         /* PEL_NUM_THREADS, 0 when unset or refused */
 static atomic_size_t min_work = PEL_DEFAULT_MIN_WORK;
-static size_t environment_min_work;     /* PEL_MIN_WORK_PER_THREAD, 0 when unset */
+static size_t environment_min_work;     /* PEL_MIN_WORK_PER_THREAD, 0 when unset or refused */
 static atomic_int forked_child;
 static _Thread_local int local_threads; /* 0: no override on this thread */
 
-/* Parses a positive decimal integer; 0 for anything else. */
-static long positive_from_environment(const char *name)
-{
-    const char *text = getenv(name);
-    char *end = NULL;
-    long value;
+/* The thread budget. budget_setting: PEL_THREAD_BUDGET_DEFAULT, 0 (off) or a
+ * count; budget_default: PEL_THREAD_BUDGET or the core count, fixed at load.
+ * budget_in_use counts the threads of the multi-threaded pel teams running
+ * now (a kernel on the calling thread alone takes nothing, so tiny kernels
+ * never touch the shared counter). budget_generation changes in a forked
+ * child, so that a team begun in the parent before fork() gives nothing back
+ * in the child, which starts with an empty count. No lock: nothing to reset
+ * or to deadlock on after fork(). */
+static atomic_int budget_setting = PEL_THREAD_BUDGET_DEFAULT;
+static int budget_default = 1;
+static atomic_int budget_in_use;
+static atomic_uint budget_generation;
+static _Thread_local int thread_held; /* threads the calling thread's teams hold */
 
-    if (text == NULL || *text == '\0')
-        return 0;
-    value = strtol(text, &end, 10);
-    if (*end != '\0' || value <= 0)
-        return 0;
-    return value;
+/* Reads one variable through its parser; a refused value is noted and the
+ * calling thread's last error is left as it was. */
+static void read_variable(const char *name, pel_status (*parse)(const char *, void *), void *out)
+{
+    char saved[512];
+    const char *text = getenv(name);
+
+    snprintf(saved, sizeof saved, "%s", pel_last_error());
+    if (parse(text, out) != PEL_OK) {
+        char note[600];
+        snprintf(note, sizeof note, "%s (ignored: the default is used)", pel_last_error());
+        pel__env_note(note);
+        pel__set_error_message(saved);
+    }
+}
+
+static pel_status parse_threads(const char *text, void *out)
+{
+    return pel__env_parse_threads(text, out);
+}
+
+static pel_status parse_budget(const char *text, void *out)
+{
+    return pel__env_parse_budget(text, out);
+}
+
+static pel_status parse_min_work(const char *text, void *out)
+{
+    return pel__env_parse_min_work(text, out);
 }
 
 static void mark_forked_child(void)
 {
     atomic_store(&forked_child, 1);
+    /* The parent's teams do not exist here: start the budget empty. */
+    atomic_store(&budget_in_use, 0);
+    atomic_fetch_add(&budget_generation, 1);
+    thread_held = 0; /* this handler runs on the thread that forked */
 }
 
 /* Runs when libpel is loaded, before any fork can happen that pel must know
  * about. Reading the environment here keeps getenv() off the hot path. */
 __attribute__((constructor)) static void pel_core_load(void)
 {
-    long threads = positive_from_environment("PEL_NUM_THREADS");
-    long work = positive_from_environment("PEL_MIN_WORK_PER_THREAD");
+    int threads = 0, budget = PEL_THREAD_BUDGET_DEFAULT;
+    size_t work = 0;
 
-    environment_threads = threads > INT_MAX ? INT_MAX : (int)threads;
-    environment_min_work = (size_t)work;
+    read_variable("PEL_NUM_THREADS", parse_threads, &threads);
+    read_variable("PEL_MIN_WORK_PER_THREAD", parse_min_work, &work);
+    read_variable("PEL_THREAD_BUDGET", parse_budget, &budget);
+    environment_threads = threads;
+    environment_min_work = work;
     if (work > 0)
-        atomic_store(&min_work, (size_t)work);
+        atomic_store(&min_work, work);
+    budget_default = omp_get_num_procs();
+    if (budget_default < 1)
+        budget_default = 1;
+    if (budget >= 0)
+        budget_default = budget;
     pthread_atfork(NULL, NULL, mark_forked_child);
 }
 
@@ -68,16 +111,18 @@ int pel_in_forked_child(void)
 
 pel_status pel_set_num_threads(int nthreads)
 {
-    if (nthreads < 0)
-        return PEL_FAIL(PEL_ERROR_INVALID_ARGUMENT, "nthreads=%d is negative (0 restores the default)", nthreads);
+    if (nthreads < 0 || nthreads > PEL_MAX_THREADS)
+        return PEL_FAIL(PEL_ERROR_INVALID_ARGUMENT, "nthreads=%d is not in 0..%d (0 restores the default)", nthreads,
+                        PEL_MAX_THREADS);
     atomic_store(&global_threads, nthreads);
     return PEL_OK;
 }
 
 pel_status pel_set_num_threads_local(int nthreads)
 {
-    if (nthreads < 0)
-        return PEL_FAIL(PEL_ERROR_INVALID_ARGUMENT, "nthreads=%d is negative (0 removes the override)", nthreads);
+    if (nthreads < 0 || nthreads > PEL_MAX_THREADS)
+        return PEL_FAIL(PEL_ERROR_INVALID_ARGUMENT, "nthreads=%d is not in 0..%d (0 removes the override)", nthreads,
+                        PEL_MAX_THREADS);
     local_threads = nthreads;
     return PEL_OK;
 }
@@ -100,6 +145,8 @@ int pel_get_num_threads(void)
         n = environment_threads;
     if (n <= 0)
         n = omp_get_max_threads();
+    if (n > PEL_MAX_THREADS)
+        n = PEL_MAX_THREADS; /* OMP_NUM_THREADS is OpenMP's to check; keep pel's bound */
     return n > 0 ? n : 1;
 }
 
@@ -125,6 +172,87 @@ int pel_threads_for_work(size_t work_units)
     if (useful < 1)
         return 1;
     return useful < (size_t)nthreads ? (int)useful : nthreads;
+}
+
+/* ------------------------------------------------------------ the budget */
+
+pel_status pel_set_thread_budget(int nthreads)
+{
+    if (nthreads < PEL_THREAD_BUDGET_DEFAULT || nthreads > PEL_MAX_THREADS)
+        return PEL_FAIL(PEL_ERROR_INVALID_ARGUMENT,
+                        "nthreads=%d is not in 0..%d (0 turns the budget off, %d restores the default)", nthreads,
+                        PEL_MAX_THREADS, PEL_THREAD_BUDGET_DEFAULT);
+    atomic_store(&budget_setting, nthreads);
+    return PEL_OK;
+}
+
+int pel_get_thread_budget(void)
+{
+    int setting = atomic_load_explicit(&budget_setting, memory_order_relaxed);
+
+    return setting == PEL_THREAD_BUDGET_DEFAULT ? budget_default : setting;
+}
+
+int pel_get_thread_budget_in_use(void)
+{
+    return atomic_load_explicit(&budget_in_use, memory_order_relaxed);
+}
+
+int pel__team_take(pel__team *team, int wanted)
+{
+    int budget, mine, current;
+
+    if (wanted <= team->threads)
+        return wanted < 1 ? 1 : wanted; /* already held (or a team of one) */
+    budget = pel_get_thread_budget();
+    if (budget == 0) {
+        /* Off: the full count, nothing counted (a release gives back only
+         * what was counted, so switching the budget mid-run is safe). */
+        team->threads = wanted;
+        return wanted;
+    }
+    /* Teams this thread already holds (a kernel inside a kernel's serial
+     * part, e.g. an FFT inside a convolution) have their workers idle while
+     * this thread runs: a nested team reuses them before taking more. */
+    mine = thread_held;
+    if (wanted <= mine) {
+        team->threads = wanted;
+        return wanted;
+    }
+    if (team->held == 0)
+        team->generation = atomic_load_explicit(&budget_generation, memory_order_relaxed);
+    current = atomic_load_explicit(&budget_in_use, memory_order_relaxed);
+    for (;;) {
+        /* Alone (no other thread's team holds anything) a team gets all it
+         * asks for, so the budget never cuts a lone caller's explicit count;
+         * else it gets what is left, never waiting. */
+        int want = wanted - mine;
+        int take = current - mine <= 0 ? want : budget - current < want ? budget - current : want;
+        if (mine + take < 2)
+            take = 0; /* a team of one runs on the calling thread and takes nothing */
+        if (take <= 0)
+            break;
+        if (atomic_compare_exchange_weak_explicit(&budget_in_use, &current, current + take, memory_order_relaxed,
+                                                  memory_order_relaxed)) {
+            team->held += take;
+            thread_held += take;
+            if (mine + take > team->threads)
+                team->threads = mine + take;
+            break;
+        }
+    }
+    return team->threads < wanted ? team->threads : wanted;
+}
+
+void pel__team_release(pel__team *team)
+{
+    /* A team begun before fork() holds nothing in the child's fresh count. */
+    if (team->held > 0 && team->generation == atomic_load_explicit(&budget_generation, memory_order_relaxed)) {
+        atomic_fetch_sub_explicit(&budget_in_use, team->held, memory_order_relaxed);
+        thread_held -= team->held;
+    }
+    team->held = 0;
+    team->threads = 1;
 }
 
 /* ------------------------------------------------------------ backends */
@@ -165,15 +293,17 @@ const char *pel_backend_info(void)
 void pel__blas_enter(pel__blas_scope *scope, int nthreads)
 {
     scope->saved_omp_threads = omp_get_max_threads();
-    if (nthreads < 1)
-        nthreads = 1;
+    scope->team = (pel__team)PEL__TEAM_INIT;
+    /* OpenBLAS's team draws from the thread budget like pel's own. */
+    nthreads = pel__team_take(&scope->team, nthreads < 1 ? 1 : nthreads);
     /* Only this thread's OpenMP setting changes; leave restores it. */
     if (nthreads != scope->saved_omp_threads)
         omp_set_num_threads(nthreads);
 }
 
-void pel__blas_leave(const pel__blas_scope *scope)
+void pel__blas_leave(pel__blas_scope *scope)
 {
+    pel__team_release(&scope->team);
     if (omp_get_max_threads() != scope->saved_omp_threads)
         omp_set_num_threads(scope->saved_omp_threads);
 }

@@ -8,15 +8,46 @@
  * OpenBLAS's check). Cheap after the first call. */
 void pel__backends_init(void);
 
+/* A share of the process-wide thread budget (pel_set_thread_budget), held by
+ * one kernel while its parallel region runs. Every multi-threaded region in
+ * pel sizes its team through pel__team_take() and gives the threads back with
+ * pel__team_release(); PEL__TEAM_SCOPE makes the release automatic when the
+ * enclosing block is left, by any return (GCC/clang cleanup attribute), so no
+ * error path can keep threads. Taking never waits: a kernel that finds the
+ * budget used up runs with what it gets, down to the calling thread alone. */
+typedef struct pel__team {
+    int threads;         /* the team size granted so far (>= 1) */
+    int held;            /* threads counted in the budget (0 for a team of one) */
+    unsigned generation; /* budget generation when taken (fork resets it) */
+} pel__team;
+
+#define PEL__TEAM_INIT {1, 0, 0}
+
+/* Declares `pel__team name`, released when the block that declares it ends. */
+#define PEL__TEAM_SCOPE(name) pel__team name __attribute__((cleanup(pel__team_release))) = PEL__TEAM_INIT
+
+/* Asks for a team of `wanted` threads (a count from pel_threads_for_work())
+ * and returns the size granted, 1..wanted. Called again on the same team it
+ * tries to grow it to the larger count and never shrinks it, so a kernel may
+ * size several regions from one team. */
+int pel__team_take(pel__team *team, int wanted);
+
+/* Gives the team's threads back to the budget; the team is then a team of
+ * one again. Safe to call twice, and on a team of one. */
+void pel__team_release(pel__team *team);
+
 /* Runs OpenBLAS on exactly `nthreads` threads for the calls between enter and
  * leave, and restores the calling thread's OpenMP thread count afterwards.
  * The OpenMP build of OpenBLAS sizes its team from omp_get_max_threads() of
  * the calling thread, so this is where pel's policy reaches OpenBLAS. */
 typedef struct pel__blas_scope {
     int saved_omp_threads;
+    pel__team team; /* OpenBLAS's threads, drawn from the budget */
 } pel__blas_scope;
 
+/* nthreads is the count the kernel wants; OpenBLAS gets what the thread
+ * budget grants. leave gives the threads back: call it on every path. */
 void pel__blas_enter(pel__blas_scope *scope, int nthreads);
-void pel__blas_leave(const pel__blas_scope *scope);
+void pel__blas_leave(pel__blas_scope *scope);
 
 #endif

@@ -14,7 +14,7 @@ void pel__failure_init(pel__failure *failure)
 }
 
 void pel__failure_record(pel__failure *failure, int status, unsigned long error_sequence_before,
-                         const char *function, size_t where)
+                         const char *function, const char *callback, size_t where)
 {
     int expected = 0;
 
@@ -25,8 +25,8 @@ void pel__failure_record(pel__failure *failure, int status, unsigned long error_
     if (pel__error_sequence() != error_sequence_before)
         snprintf(failure->message, sizeof failure->message, "%s", pel_last_error());
     else
-        snprintf(failure->message, sizeof failure->message, "%s: callback failed with code %d at %zu",
-                 function, status, where);
+        snprintf(failure->message, sizeof failure->message, "%s: %s returned %d at index %zu", function,
+                 callback, status, where);
 }
 
 int pel__failure_finish(pel__failure *failure)

@@ -12,6 +12,7 @@
 enum { PEL_STACK_PARTIALS = 4096, PEL_MAX_ELEM_SIZE = 4096 };
 
 typedef struct reduction {
+    const char *function; /* the public function, for messages */
     size_t n, block, elem_size;
     const void *identity;
     pel_reduce_map_fn map;
@@ -27,12 +28,17 @@ static int map_blocks(size_t first_block, size_t last_block, void *context)
         unsigned char *partial = r->partials + b * r->elem_size;
         size_t begin = b * r->block;
         size_t end = r->n - begin < r->block ? r->n : begin + r->block;
+        unsigned long sequence = pel__error_sequence();
         int status;
 
         memcpy(partial, r->identity, r->elem_size);
         status = r->map(begin, end, partial, r->arg);
-        if (status != 0)
+        if (status != 0) {
+            /* Name the elements, not the block number, when map left no message. */
+            if (pel__error_sequence() == sequence)
+                pel__fail(status, r->function, "map returned %d for elements [%zu, %zu)", status, begin, end);
             return status;
+        }
     }
     return 0;
 }
@@ -46,13 +52,14 @@ static void combine_tree(unsigned char *partials, size_t count, size_t elem_size
             combine(partials + i * elem_size, partials + (i + width) * elem_size, arg);
 }
 
-static int reduce(int nthreads, size_t n, size_t block, size_t elem_size, const void *identity,
+/* function: the public function the user called, named in every message. */
+static int reduce(const char *function, int nthreads, size_t n, size_t block, size_t elem_size, const void *identity,
                   pel_reduce_map_fn map, pel_reduce_combine_fn combine, void *arg, void *result)
 {
     unsigned char stack[PEL_STACK_PARTIALS] __attribute__((aligned(64)));
     size_t nblocks = n == 0 ? 0 : (n - 1) / block + 1;
     size_t bytes;
-    reduction r = {n, block, elem_size, identity, map, arg, stack};
+    reduction r = {function, n, block, elem_size, identity, map, arg, stack};
     int status;
 
     if (nblocks == 0) {
@@ -60,13 +67,15 @@ static int reduce(int nthreads, size_t n, size_t block, size_t elem_size, const 
         return PEL_OK;
     }
     if (!pel__mul_size(nblocks, elem_size, &bytes))
-        return PEL_FAIL(PEL_ERROR_OVERFLOW, "n=%zu blocks of %zu bytes overflow", nblocks, elem_size);
+        return pel__fail(PEL_ERROR_OVERFLOW, function, "n=%zu in %zu blocks of elem_size=%zu bytes overflows", n,
+                         nblocks, elem_size);
     if (bytes > sizeof stack) {
         r.partials = pel_malloc(bytes);
         if (r.partials == NULL)
-            return PEL_ERROR_OUT_OF_MEMORY;
+            return pel__fail(PEL_ERROR_OUT_OF_MEMORY, function, "cannot allocate %zu bytes of partials for n=%zu", bytes,
+                             n);
     }
-    status = pel__parallel_for(nthreads, 0, nblocks, PEL_SCHEDULE_STATIC, 0, map_blocks, &r);
+    status = pel__parallel_for_named(function, "map", nthreads, 0, nblocks, PEL_SCHEDULE_STATIC, 0, map_blocks, &r);
     if (status == 0) {
         combine_tree(r.partials, nblocks, elem_size, combine, arg);
         memcpy(result, r.partials, elem_size);
@@ -94,7 +103,7 @@ int pel_parallel_reduce(size_t n, size_t block, size_t elem_size, const void *id
     nthreads = pel_get_num_threads();
     if ((size_t)nthreads > nblocks)
         nthreads = nblocks == 0 ? 1 : (int)nblocks;
-    return reduce(nthreads, n, block, elem_size, identity, map, combine, arg, result);
+    return reduce(__func__, nthreads, n, block, elem_size, identity, map, combine, arg, result);
 }
 
 /* ------------------------------------------------------------ sum of doubles */
@@ -148,6 +157,6 @@ pel_status pel_reduce_sum(const double *x, size_t n, ptrdiff_t stride, double *r
     if (n > 0 && (size_t)stride > (SIZE_MAX / sizeof(double)) / n)
         return PEL_FAIL(PEL_ERROR_OVERFLOW, "n=%zu elements at stride=%td overflow the address space", n, stride);
     work = n;
-    return (pel_status)reduce(pel_threads_for_work(work), n, PEL_REDUCE_BLOCK, sizeof(double), &zero, sum_block,
+    return (pel_status)reduce(__func__, pel_threads_for_work(work), n, PEL_REDUCE_BLOCK, sizeof(double), &zero, sum_block,
                               add_doubles, &in, result);
 }

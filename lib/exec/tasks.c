@@ -5,9 +5,11 @@
 #include <math.h>
 #include <omp.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "core/error.h"
+#include "core/threads.h"
 #include "exec/exec.h"
 
 /* ------------------------------------------------------------ the LPT plan */
@@ -67,7 +69,7 @@ static pel_status check_costs(size_t ntasks, const double *costs, const char *fu
 /* Fills order[] with the task indices by decreasing cost and assignment[]
  * with each task's thread. Costs are already checked. */
 static pel_status plan_lpt(size_t ntasks, const double *costs, int nthreads, size_t *order, int *assignment,
-                           double *makespan)
+                           double *makespan, const char *function)
 {
     ranked *rank = malloc((ntasks ? ntasks : 1) * sizeof *rank);
     thread_load *heap = malloc((size_t)nthreads * sizeof *heap);
@@ -76,7 +78,8 @@ static pel_status plan_lpt(size_t ntasks, const double *costs, int nthreads, siz
     if (rank == NULL || heap == NULL) {
         free(rank);
         free(heap);
-        return PEL_FAIL(PEL_ERROR_OUT_OF_MEMORY, "cannot plan %zu tasks", ntasks);
+        return pel__fail(PEL_ERROR_OUT_OF_MEMORY, function, "cannot plan ntasks=%zu tasks on nthreads=%d", ntasks,
+                         nthreads);
     }
     for (size_t i = 0; i < ntasks; i++)
         rank[i] = (ranked){costs[i], i};
@@ -117,7 +120,7 @@ pel_status pel_task_plan(size_t ntasks, const double *costs, int nthreads, int *
             return PEL_FAIL(PEL_ERROR_OUT_OF_MEMORY, "cannot plan %zu tasks", ntasks);
         assignment = scratch;
     }
-    status = plan_lpt(ntasks, costs, nthreads, NULL, assignment, makespan);
+    status = plan_lpt(ntasks, costs, nthreads, NULL, assignment, makespan, __func__);
     free(scratch);
     return status;
 }
@@ -148,7 +151,7 @@ static int run_one(task_run *run, size_t index)
     int status = run->task(index, run->arg);
 
     if (status != 0) {
-        pel__failure_record(&run->failure, status, sequence, "pel_run_tasks", index);
+        pel__failure_record(&run->failure, status, sequence, "pel_run_tasks", "task", index);
         return 1;
     }
     return 0;
@@ -200,14 +203,12 @@ static void run_planned(task_run *run, int thread)
 
 static void run_dynamic(task_run *run)
 {
-    for (;;) {
-        size_t index;
-        if (pel__failure_seen(&run->failure))
+    size_t index, after;
+
+    /* The shared cursor stops at ntasks (never wraps, whatever ntasks is). */
+    while (!pel__failure_seen(&run->failure) && pel__cursor_take(&run->next, run->ntasks, 1, &index, &after))
+        if (run_one(run, index))
             return;
-        index = atomic_fetch_add_explicit(&run->next, 1, memory_order_relaxed);
-        if (index >= run->ntasks || run_one(run, index))
-            return;
-    }
 }
 
 /* Plans the tasks and lays each thread's queue out in queued[], most
@@ -215,7 +216,7 @@ static void run_dynamic(task_run *run)
 static pel_status build_queues(task_run *run, const double *costs, size_t *order, size_t *queued, int *assignment)
 {
     size_t start = 0;
-    pel_status status = plan_lpt(run->ntasks, costs, run->nthreads, order, assignment, NULL);
+    pel_status status = plan_lpt(run->ntasks, costs, run->nthreads, order, assignment, NULL, "pel_run_tasks");
 
     if (status != PEL_OK)
         return status;
@@ -240,6 +241,7 @@ int pel_run_tasks(size_t ntasks, pel_task_fn task, void *arg, const double *cost
     size_t *order = NULL, *queued = NULL;
     int *assignment = NULL;
     int nthreads = pel_get_num_threads();
+    PEL__TEAM_SCOPE(team);
     pel_status status;
 
     PEL_CHECK_NOT_NULL(task);
@@ -249,6 +251,7 @@ int pel_run_tasks(size_t ntasks, pel_task_fn task, void *arg, const double *cost
         return PEL_OK;
     if ((size_t)nthreads > ntasks)
         nthreads = (int)ntasks;
+    nthreads = pel__team_take(&team, nthreads); /* from the thread budget */
 
     run.task = task;
     run.arg = arg;
@@ -269,6 +272,11 @@ int pel_run_tasks(size_t ntasks, pel_task_fn task, void *arg, const double *cost
         return pel__failure_finish(&run.failure);
     }
 
+    /* size_t and int are no wider than 8 bytes: one check covers the three. */
+    if (ntasks > SIZE_MAX / sizeof *order) {
+        status = PEL_FAIL(PEL_ERROR_OVERFLOW, "ntasks=%zu tasks overflow the schedule's size", ntasks);
+        goto done;
+    }
     order = malloc(ntasks * sizeof *order);
     queued = malloc(ntasks * sizeof *queued);
     assignment = malloc(ntasks * sizeof *assignment);

@@ -124,8 +124,7 @@ static void release_dropped(cache_entry *dropped)
     }
 }
 
-/* Returns a plan for key with a reference the caller must release. */
-static pel_status acquire_plan(const pel__fft_key *key, int variant, const char *function, pel_fft_plan **result)
+pel_status pel__fft_cache_acquire(const pel__fft_key *key, int variant, const char *function, pel_fft_plan **result)
 {
     uint64_t hash = pel__fft_key_hash(key);
     pel_fft_plan *plan, *existing;
@@ -171,6 +170,17 @@ static pel_status acquire_plan(const pel__fft_key *key, int variant, const char 
     return PEL_OK;
 }
 
+pel_status pel__fft_oneshot_key(pel__fft_key *key, pel_fft_kind kind, pel_precision precision, int rank,
+                                const size_t *dims, size_t howmany, pel_fft_direction direction,
+                                pel_fft_norm norm, int in_place, int nthreads, size_t *in_bytes,
+                                size_t *out_bytes, const char *function)
+{
+    return pel__fft_key_init(key, function, kind, precision, rank, dims, howmany, direction, in_place,
+                             (pel_fft_effort)atomic_load_explicit(&default_effort, memory_order_relaxed),
+                             atomic_load_explicit(&default_time_limit, memory_order_relaxed), nthreads, norm,
+                             in_bytes, out_bytes);
+}
+
 pel_status pel__fft_oneshot(pel_fft_kind kind, pel_precision precision, int rank, const size_t *dims,
                             size_t howmany, pel_fft_direction direction, pel_fft_norm norm, const void *in,
                             void *out, const char *function)
@@ -181,10 +191,8 @@ pel_status pel__fft_oneshot(pel_fft_kind kind, pel_precision precision, int rank
     size_t in_bytes, out_bytes;
     int variant;
 
-    status = pel__fft_key_init(&key, function, kind, precision, rank, dims, howmany, direction, in == out,
-                               (pel_fft_effort)atomic_load_explicit(&default_effort, memory_order_relaxed),
-                               atomic_load_explicit(&default_time_limit, memory_order_relaxed), 0, norm, &in_bytes,
-                               &out_bytes);
+    status = pel__fft_oneshot_key(&key, kind, precision, rank, dims, howmany, direction, norm, in == out, 0,
+                                  &in_bytes, &out_bytes, function);
     if (status != PEL_OK)
         return status;
     /* Arrays are checked before planning so that a bad call neither plans
@@ -194,7 +202,7 @@ pel_status pel__fft_oneshot(pel_fft_kind kind, pel_precision precision, int rank
     if (status != PEL_OK)
         return status;
     variant = pel__fft_variant(&key, in, out);
-    status = acquire_plan(&key, variant, function, &plan);
+    status = pel__fft_cache_acquire(&key, variant, function, &plan);
     if (status != PEL_OK)
         return status;
     status = pel__fft_plan_run_variant(plan, variant, in, out, function);

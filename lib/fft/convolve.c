@@ -18,11 +18,14 @@
  * tile is the classic padded FFT convolution, with FFTW's own threads. */
 #include "config.h"
 
+#include <omp.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/error.h"
+#include "core/threads.h"
 #include "fft/plan.h"
 
 /* The smallest 2,3,5,7-smooth number >= n (FFTW's fast sizes), enumerating
@@ -68,8 +71,11 @@ static pel_status convolve_shape(int rank, const size_t *a_dims, const size_t *b
         if (b_dims[k] == 0)
             return pel__fail(PEL_ERROR_INVALID_ARGUMENT, function, "b_dims[%d]=0: every dimension must be at least 1",
                              k);
-        if (a_dims[k] > (size_t)PTRDIFF_MAX / 2 || b_dims[k] > (size_t)PTRDIFF_MAX / 2)
-            return pel__fail(PEL_ERROR_OVERFLOW, function, "dimension %d (%zu and %zu) is too large", k, a_dims[k],
+        if (a_dims[k] > (size_t)PTRDIFF_MAX / 2)
+            return pel__fail(PEL_ERROR_OVERFLOW, function, "a_dims[%d]=%zu is too large (limit PTRDIFF_MAX/2)", k,
+                             a_dims[k]);
+        if (b_dims[k] > (size_t)PTRDIFF_MAX / 2)
+            return pel__fail(PEL_ERROR_OVERFLOW, function, "b_dims[%d]=%zu is too large (limit PTRDIFF_MAX/2)", k,
                              b_dims[k]);
         a_covers = a_covers && a_dims[k] >= b_dims[k];
         b_covers = b_covers && b_dims[k] >= a_dims[k];
@@ -113,6 +119,9 @@ typedef struct conv_job {
     size_t reals; /* reals of one tile buffer */
     double *spectrum;
     double *out;
+    pel_fft_plan *kernel_forward;     /* r2c scaled by 1/N: the kernel's spectrum */
+    pel_fft_plan *forward, *backward; /* tile r2c and c2r, single-threaded, from the cache */
+    int variant;                      /* of every buffer: all come from pel_malloc */
 } conv_job;
 
 /* Copies the inputs of tile (t0, t1, t2) into buffer (zeroed first). */
@@ -179,27 +188,93 @@ static const size_t *fft_dims(const conv_job *job)
 }
 
 /* One tile: load, r2c, multiply, c2r (unnormalised: 1/N is in the kernel
- * spectrum), store. */
-static pel_status run_tile(const conv_job *job, size_t index, double *buffer, int nthreads)
+ * spectrum), store. The plans were acquired (and their FFTW plans made)
+ * before the first tile, so nothing here can fail and `out` is written only
+ * once the whole call is sure to succeed. */
+static void run_tile(const conv_job *job, size_t index, double *buffer, int nthreads)
 {
     size_t t[3];
-    pel_status status;
 
     t[2] = index % job->tiles[2];
     t[1] = index / job->tiles[2] % job->tiles[1];
     t[0] = index / (job->tiles[2] * job->tiles[1]);
     load_tile(job, t, buffer);
-    status = pel__fft_oneshot(PEL_FFT_R2C, PEL_FLOAT64, job->rank, fft_dims(job), 1, PEL_FFT_FORWARD,
-                              PEL_FFT_NORM_BACKWARD, buffer, buffer, "pel_fft_convolve");
-    if (status != PEL_OK)
-        return status;
+    (void)pel__fft_plan_run_variant(job->forward, job->variant, buffer, buffer, "pel_fft_convolve");
     multiply(buffer, job->spectrum, job->reals / 2, nthreads);
-    status = pel__fft_oneshot(PEL_FFT_C2R, PEL_FLOAT64, job->rank, fft_dims(job), 1, PEL_FFT_BACKWARD,
-                              PEL_FFT_NORM_FORWARD, buffer, buffer, "pel_fft_convolve");
+    (void)pel__fft_plan_run_variant(job->backward, job->variant, buffer, buffer, "pel_fft_convolve");
+    store_tile(job, t, buffer);
+}
+
+/* Takes a single-threaded, in-place cached plan of the tile shape. One
+ * thread whatever pel's thread count: FFTW's threaded plans choose other
+ * algorithms (other bits) for other thread counts (3 and 7 threads against
+ * 1 changed 84% of a 1-D convolution's outputs), so the parallelism of a
+ * convolution is across tiles only and its bits never depend on the
+ * thread count. */
+static pel_status tile_plan(const conv_job *job, pel_fft_kind kind, pel_fft_direction direction,
+                            pel_fft_norm norm, const double *buffer, pel_fft_plan **plan, int *variant)
+{
+    pel__fft_key key;
+    pel_status status;
+
+    status = pel__fft_oneshot_key(&key, kind, PEL_FLOAT64, job->rank, fft_dims(job), 1, direction, norm, 1, 1,
+                                  NULL, NULL, "pel_fft_convolve");
     if (status != PEL_OK)
         return status;
-    store_tile(job, t, buffer);
-    return PEL_OK;
+    *variant = pel__fft_variant(&key, buffer, buffer);
+    return pel__fft_cache_acquire(&key, *variant, "pel_fft_convolve", plan);
+}
+
+/* Allocates the spectrum and one tile buffer per thread, then takes the
+ * three plans (making their FFTW plans). On failure the caller releases
+ * what was taken. */
+static pel_status acquire_resources(conv_job *job, int nthreads, double **buffers)
+{
+    const char *function = "pel_fft_convolve";
+    pel_status status;
+    int variant;
+
+    job->spectrum = pel_malloc(job->reals * sizeof(double));
+    if (job->spectrum == NULL)
+        return pel__fail(PEL_ERROR_OUT_OF_MEMORY, function, "cannot allocate %zu doubles for the kernel spectrum",
+                         job->reals);
+    for (int i = 0; i < nthreads; i++) {
+        buffers[i] = pel_malloc(job->reals * sizeof(double));
+        if (buffers[i] == NULL)
+            return pel__fail(PEL_ERROR_OUT_OF_MEMORY, function, "cannot allocate %zu doubles for tile buffer %d",
+                             job->reals, i);
+    }
+    status = tile_plan(job, PEL_FFT_R2C, PEL_FFT_FORWARD, PEL_FFT_NORM_FORWARD, job->spectrum, &job->kernel_forward,
+                       &job->variant);
+    if (status == PEL_OK)
+        status = tile_plan(job, PEL_FFT_R2C, PEL_FFT_FORWARD, PEL_FFT_NORM_BACKWARD, buffers[0], &job->forward,
+                           &variant);
+    if (status == PEL_OK)
+        status = tile_plan(job, PEL_FFT_C2R, PEL_FFT_BACKWARD, PEL_FFT_NORM_FORWARD, buffers[0], &job->backward,
+                           &variant);
+    /* pel_malloc aligns every buffer alike, so one variant serves them all. */
+    return status;
+}
+
+static void release_resources(conv_job *job, int nthreads, double **buffers)
+{
+    pel__fft_plan_release(job->kernel_forward);
+    pel__fft_plan_release(job->forward);
+    pel__fft_plan_release(job->backward);
+    for (int i = 0; i < nthreads; i++)
+        pel_free(buffers[i]);
+    pel_free(job->spectrum);
+}
+
+/* "[n0,n1,n2]" into text (room for three 20-digit numbers). */
+static const char *shape_text(int rank, const size_t *dims, char *text)
+{
+    int used = snprintf(text, 72, "[");
+    for (int k = 0; k < rank && used < 72; k++)
+        used += snprintf(text + used, 72 - (size_t)used, "%s%zu", k ? "," : "", dims[k]);
+    if (used < 72)
+        snprintf(text + used, 72 - (size_t)used, "]");
+    return text;
 }
 
 /* Picks F and T per dimension (see the file comment). */
@@ -228,6 +303,9 @@ pel_status pel_fft_convolve(int rank, const size_t *a_dims, const double *a, con
     conv_job job;
     pel_status status = PEL_OK;
     int ok = 1, nthreads, a_is_image;
+    char a_text[72], b_text[72];
+    double **buffers;
+    PEL__TEAM_SCOPE(team); /* the thread budget's share, given back on return */
 
     status = convolve_shape(rank, a_dims, b_dims, mode, out_dims, __func__);
     if (status != PEL_OK)
@@ -242,12 +320,15 @@ pel_status pel_fft_convolve(int rank, const size_t *a_dims, const double *a, con
          pel__mul_size(b_count, sizeof(double), &bytes) && bytes <= (size_t)PTRDIFF_MAX &&
          pel__mul_size(out_count, sizeof(double), &bytes) && bytes <= (size_t)PTRDIFF_MAX;
     if (!ok)
-        return PEL_FAIL(PEL_ERROR_OVERFLOW, "the arrays would exceed PTRDIFF_MAX bytes");
+        return PEL_FAIL(PEL_ERROR_OVERFLOW, "a_dims=%s and b_dims=%s: a, b or out would exceed PTRDIFF_MAX bytes",
+                        shape_text(rank, a_dims, a_text), shape_text(rank, b_dims, b_text));
     {
         uintptr_t o = (uintptr_t)out, oe = o + out_count * sizeof(double);
         uintptr_t pa = (uintptr_t)a, pb = (uintptr_t)b;
-        if ((pa < oe && o < pa + a_count * sizeof(double)) || (pb < oe && o < pb + b_count * sizeof(double)))
-            return PEL_FAIL(PEL_ERROR_INVALID_ARGUMENT, "out=%p overlaps a or b", (void *)out);
+        if (pa < oe && o < pa + a_count * sizeof(double))
+            return PEL_FAIL(PEL_ERROR_INVALID_ARGUMENT, "out=%p overlaps a=%p", (void *)out, (const void *)a);
+        if (pb < oe && o < pb + b_count * sizeof(double))
+            return PEL_FAIL(PEL_ERROR_INVALID_ARGUMENT, "out=%p overlaps b=%p", (void *)out, (const void *)b);
     }
 
     /* Convolution commutes: tile the larger array, transform the smaller. */
@@ -270,63 +351,46 @@ pel_status pel_fft_convolve(int rank, const size_t *a_dims, const double *a, con
     ok = pel__mul_size(job.fft[0], job.fft[1], &job.reals) && pel__mul_size(job.reals, job.row, &job.reals) &&
          pel__mul_size(job.reals, sizeof(double), &bytes) && bytes <= (size_t)PTRDIFF_MAX;
     if (!ok)
-        return PEL_FAIL(PEL_ERROR_OVERFLOW, "the padded arrays would exceed PTRDIFF_MAX bytes");
+        return PEL_FAIL(PEL_ERROR_OVERFLOW, "a_dims=%s and b_dims=%s: the padded tiles would exceed PTRDIFF_MAX bytes",
+                        shape_text(rank, a_dims, a_text), shape_text(rank, b_dims, b_text));
     ntiles = job.tiles[0] * job.tiles[1] * job.tiles[2];
+    nthreads = pel_threads_for_work(pel__mul_size(ntiles, job.reals * 16, &bytes) ? bytes : SIZE_MAX);
+    if ((size_t)nthreads > ntiles)
+        nthreads = (int)ntiles;
+    nthreads = pel__team_take(&team, nthreads);
+
+    /* Everything that can fail comes first (buffers, then the three plans);
+     * out is written only after, by tiles that cannot fail. */
+    buffers = calloc((size_t)nthreads, sizeof *buffers);
+    if (buffers == NULL)
+        return PEL_FAIL(PEL_ERROR_OUT_OF_MEMORY, "cannot allocate %d buffer pointers", nthreads);
+    status = acquire_resources(&job, nthreads, buffers);
+    if (status != PEL_OK) {
+        release_resources(&job, nthreads, buffers);
+        free(buffers);
+        return status;
+    }
 
     /* The kernel's spectrum at the tile size, with the 1/N of the round
      * trip folded in. */
-    job.spectrum = pel_malloc(job.reals * sizeof(double));
-    if (job.spectrum == NULL)
-        return PEL_FAIL(PEL_ERROR_OUT_OF_MEMORY, "cannot allocate %zu doubles", job.reals);
     memset(job.spectrum, 0, job.reals * sizeof(double));
     for (size_t i0 = 0; i0 < job.kernel[0]; i0++)
         for (size_t i1 = 0; i1 < job.kernel[1]; i1++)
             memcpy(job.spectrum + (i0 * job.fft[1] + i1) * job.row,
                    job.kernel_data + (i0 * job.kernel[1] + i1) * job.kernel[2], job.kernel[2] * sizeof(double));
-    status = pel__fft_oneshot(PEL_FFT_R2C, PEL_FLOAT64, rank, fft_dims(&job), 1, PEL_FFT_FORWARD,
-                              PEL_FFT_NORM_FORWARD, job.spectrum, job.spectrum, __func__);
-    if (status != PEL_OK) {
-        pel_free(job.spectrum);
-        return status;
-    }
+    (void)pel__fft_plan_run_variant(job.kernel_forward, job.variant, job.spectrum, job.spectrum, __func__);
 
-    nthreads = pel_threads_for_work(ntiles * job.reals * 16);
-    if (ntiles == 1 || nthreads == 1) {
-        /* One tile (or one thread): FFTW's own threads, if any, do the work. */
-        double *buffer = pel_malloc(job.reals * sizeof(double));
-        if (buffer == NULL)
-            status = PEL_FAIL(PEL_ERROR_OUT_OF_MEMORY, "cannot allocate %zu doubles", job.reals);
-        for (size_t t = 0; t < ntiles && status == PEL_OK; t++)
-            status = run_tile(&job, t, buffer, pel_threads_for_work(job.reals));
-        pel_free(buffer);
+    if (nthreads == 1) {
+        for (size_t t = 0; t < ntiles; t++)
+            run_tile(&job, t, buffers[0], pel__team_take(&team, pel_threads_for_work(job.reals)));
     } else {
-        char message[512] = "";
-        if ((size_t)nthreads > ntiles)
-            nthreads = (int)ntiles;
-        /* Tiles in parallel, each thread with its own buffer; plans come from
-         * the cache single-threaded (pel's policy inside a parallel region)
-         * and run concurrently. */
-#pragma omp parallel num_threads(nthreads)
-        {
-            double *buffer = pel_malloc(job.reals * sizeof(double));
-            pel_status mine = buffer == NULL ? PEL_ERROR_OUT_OF_MEMORY : PEL_OK;
-#pragma omp for schedule(dynamic, 1)
-            for (size_t t = 0; t < ntiles; t++)
-                if (mine == PEL_OK)
-                    mine = run_tile(&job, t, buffer, 1);
-            if (mine != PEL_OK) {
-                /* unnamed: a named critical exports a .gomp_critical_user_* symbol */
-#pragma omp critical
-                if (status == PEL_OK) {
-                    status = mine;
-                    snprintf(message, sizeof message, "%s", pel_last_error());
-                }
-            }
-            pel_free(buffer);
-        }
-        if (status != PEL_OK)
-            pel__set_error_message(message);
+        /* Tiles in parallel, each thread with its own buffer, all running
+         * the same single-threaded plans concurrently. */
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nthreads)
+        for (size_t t = 0; t < ntiles; t++)
+            run_tile(&job, t, buffers[omp_get_thread_num()], 1);
     }
-    pel_free(job.spectrum);
-    return status;
+    release_resources(&job, nthreads, buffers);
+    free(buffers);
+    return PEL_OK;
 }

@@ -292,6 +292,21 @@ static void destroy_fftw_plan(int precision, void *fftw_plan_pointer)
         fftw_destroy_plan(fftw_plan_pointer);
 }
 
+static atomic_long plan_failure_countdown = -1;
+
+void pel__fft_test_fail_plan_after(long n)
+{
+    atomic_store(&plan_failure_countdown, n < 0 ? -1 : n);
+}
+
+/* The test hook's decision for one planning: 1 = fail this one. */
+static int injected_plan_failure(void)
+{
+    if (atomic_load_explicit(&plan_failure_countdown, memory_order_relaxed) < 0)
+        return 0;
+    return atomic_fetch_sub(&plan_failure_countdown, 1) == 0;
+}
+
 /* Makes the FFTW plan of one variant, if no other thread made it first.
  * Planning runs on scratch arrays: MEASURE and PATIENT overwrite the arrays
  * they are given, and the caller's data must survive. */
@@ -304,6 +319,8 @@ static pel_status make_variant(pel_fft_plan *plan, int variant, const char *func
     int nthreads = (variant & PEL__FFT_SINGLE) ? 1 : key->nthreads;
 
     compute_sizes(key, &s, function); /* cannot fail: checked when the key was made */
+    if (injected_plan_failure())
+        return pel__fail(PEL_ERROR_OUT_OF_MEMORY, function, "cannot plan: failure injected by the test hook");
     in = pel_malloc(s.in_bytes);
     out = key->in_place ? in : pel_malloc(s.out_bytes);
     if (in == NULL || out == NULL) {
@@ -506,6 +523,13 @@ pel_status pel__fft_plan_run_variant(const pel_fft_plan *plan, int variant, cons
     void *fftw_plan_pointer, *source = (void *)(uintptr_t)in, *copy = NULL;
     pel_fft_plan *mutable_plan = (pel_fft_plan *)(uintptr_t)plan;
     pel_status status;
+    PEL__TEAM_SCOPE(team); /* the thread budget's share, given back on return */
+
+    /* FFTW's team is fixed in the plan: with less than the whole team left
+     * in the thread budget, the single-threaded variant runs instead. */
+    if (!(variant & PEL__FFT_SINGLE) && plan->key.nthreads > 1 &&
+        pel__team_take(&team, plan->key.nthreads) < plan->key.nthreads)
+        variant |= PEL__FFT_SINGLE;
 
     /* The variants are made on first need: the plan stays immutable to its
      * users, and the slot is published atomically. */
@@ -539,9 +563,11 @@ pel_status pel_fft_plan_create(pel_fft_kind kind, pel_precision precision, int r
 {
     static const pel_fft_options defaults = {PEL_FFT_ESTIMATE, 0.0, 0, PEL_FFT_NORM_BACKWARD};
     pel__fft_key key;
+    pel_fft_plan *made;
     pel_status status;
 
     PEL_CHECK_NOT_NULL(plan);
+    *plan = NULL; /* the out-argument rule: NULL on every failure */
     if (options == NULL)
         options = &defaults;
     status = pel__fft_key_init(&key, __func__, kind, precision, rank, dims, howmany, direction, in_place,
@@ -549,14 +575,28 @@ pel_status pel_fft_plan_create(pel_fft_kind kind, pel_precision precision, int r
                                NULL);
     if (status != PEL_OK)
         return status;
-    return pel__fft_plan_new(&key, 0, __func__, plan);
+    status = pel__fft_plan_new(&key, 0, __func__, &made);
+    if (status != PEL_OK)
+        return status;
+    /* Only plans handed to the user are registered: they hold exactly one
+     * reference (the owner's), because one-shot calls and convolutions use
+     * the cache's own plans, never a user's. So unregistering on destroy
+     * and dropping that reference always go together. */
+    status = pel__handle_register(&made->handle, PEL__HANDLE_FFT_PLAN, (int)key.precision, __func__);
+    if (status != PEL_OK) {
+        pel__fft_plan_release(made);
+        return status;
+    }
+    *plan = made;
+    return PEL_OK;
 }
 
 pel_status pel_fft_execute(const pel_fft_plan *plan, const void *in, void *out)
 {
-    pel_status status;
+    pel_status status = pel__handle_check(plan, PEL__HANDLE_FFT_PLAN, -1, __func__, "plan");
 
-    PEL_CHECK_NOT_NULL(plan);
+    if (status != PEL_OK)
+        return status;
     status = pel__fft_check_arrays(&plan->key, plan->in_bytes, plan->out_bytes, in, out, __func__);
     if (status != PEL_OK)
         return status;
@@ -565,10 +605,16 @@ pel_status pel_fft_execute(const pel_fft_plan *plan, const void *in, void *out)
 
 void pel_fft_plan_destroy(pel_fft_plan *plan)
 {
-    pel__fft_plan_release(plan);
+    /* A second destroy, or a pointer pel never made, is found in the
+     * registry without reading the object: the message is recorded and
+     * nothing is freed. */
+    if (pel__handle_unregister(plan, PEL__HANDLE_FFT_PLAN, __func__))
+        pel__fft_plan_release(plan);
 }
 
 int pel_fft_plan_threads(const pel_fft_plan *plan)
 {
-    return plan == NULL ? 0 : plan->key.nthreads;
+    if (plan == NULL || pel__handle_check(plan, PEL__HANDLE_FFT_PLAN, -1, __func__, "plan") != PEL_OK)
+        return 0;
+    return plan->key.nthreads;
 }

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/handle.h"
 #include "pel/fft.h"
 
 /* Everything that decides which FFTW plan is made. Built with
@@ -33,6 +34,9 @@ typedef struct pel__fft_key {
 enum { PEL__FFT_UNALIGNED = 1, PEL__FFT_SINGLE = 2, PEL__FFT_VARIANTS = 4 };
 
 struct pel_fft_plan {
+    /* Registered (core/handle.h) only for plans handed to a user by
+     * pel_fft_plan_create(); the cache's own plans never leave pel. */
+    pel__handle handle;
     pel__fft_key key;
     size_t points;         /* points of one transform: product of dims */
     size_t in_bytes;       /* bytes of the whole input array (batch included) */
@@ -87,6 +91,24 @@ void pel__fft_planner_unlock(void);
 
 /* Hash of a key for the cache's quick comparisons. */
 uint64_t pel__fft_key_hash(const pel__fft_key *key);
+
+/* Returns, with a reference the caller must release, the cached plan for
+ * key (made on a miss, with the FFTW plan of `variant`). */
+pel_status pel__fft_cache_acquire(const pel__fft_key *key, int variant, const char *function, pel_fft_plan **plan);
+
+/* Builds the key of a one-shot transform: the default effort and time limit
+ * of pel_fft_set_default_effort(), `nthreads` (0: automatic) and in place
+ * when in_place is nonzero. */
+pel_status pel__fft_oneshot_key(pel__fft_key *key, pel_fft_kind kind, pel_precision precision, int rank,
+                                const size_t *dims, size_t howmany, pel_fft_direction direction,
+                                pel_fft_norm norm, int in_place, int nthreads, size_t *in_bytes,
+                                size_t *out_bytes, const char *function);
+
+/* Test hook, compiled in always (one relaxed atomic load per planning when
+ * off): after n more successful plannings, the next one fails with
+ * PEL_ERROR_OUT_OF_MEMORY, once. n < 0 turns it off. Lets the tests check
+ * that a failure part-way through a call leaves its outputs untouched. */
+PEL_API void pel__fft_test_fail_plan_after(long n);
 
 /* Runs a one-shot transform through the cache. */
 pel_status pel__fft_oneshot(pel_fft_kind kind, pel_precision precision, int rank, const size_t *dims,

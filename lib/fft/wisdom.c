@@ -1,8 +1,16 @@
 /* FFTW wisdom through pel: every call under the planner lock, because the
- * wisdom is the planner's own state. */
+ * wisdom is the planner's own state.
+ *
+ * FFTW's importer aborts the process on some malformed texts (a flags word
+ * wider than its bit-field trips an assertion that release builds keep),
+ * and its number reader takes any letter as a digit. So pel validates every
+ * text against the grammar of what FFTW exports before FFTW sees it
+ * (pel__fft_wisdom_validate(), also the entry point of the fuzz harness). */
 #include "config.h"
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +19,315 @@
 
 #include "core/error.h"
 #include "fft/plan.h"
+#include "fft/wisdom.h"
+
+/* ------------------------------------------------------------ validation */
+
+/* Widths of the fields of FFTW 3.3's flags_t (kernel/ifftw.h) that the
+ * importer stores without a range check: l and u 20 bits, the time-limit
+ * impatience 9 bits. A larger value makes FFTW abort ("planner.c:890:
+ * assertion failed: flags.l == l"). MAXNAM (64) bounds a solver's name. */
+enum { FLAGS_BITS = 20, IMPATIENCE_BITS = 9, NAME_MAX_CHARS = 64, VERSION_MAX_CHARS = 32 };
+
+typedef struct wisdom_cursor {
+    const char *text;
+    size_t len, pos;
+    const char *function, *what;
+} wisdom_cursor;
+
+static pel_status wisdom_error(const wisdom_cursor *c, const char *format, ...) __attribute__((format(printf, 2, 3)));
+
+/* Records "<what> is not valid FFTW wisdom: line L, column C: <detail>"
+ * for the byte at the cursor. */
+static pel_status wisdom_error(const wisdom_cursor *c, const char *format, ...)
+{
+    char detail[160];
+    size_t line = 1, column = 1;
+    va_list args;
+
+    for (size_t i = 0; i < c->pos && i < c->len; i++) {
+        if (c->text[i] == '\n') {
+            line++;
+            column = 1;
+        } else {
+            column++;
+        }
+    }
+    va_start(args, format);
+    vsnprintf(detail, sizeof detail, format, args);
+    va_end(args);
+    return pel__fail(PEL_ERROR_PARSE, c->function, "%s is not valid FFTW wisdom: line %zu, column %zu: %s", c->what,
+                     line, column, detail);
+}
+
+static int at_end(const wisdom_cursor *c)
+{
+    return c->pos >= c->len;
+}
+
+static int is_blank(char ch)
+{
+    return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r';
+}
+
+static int is_name_char(char ch)
+{
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_';
+}
+
+static int hex_value(char ch)
+{
+    if (ch >= '0' && ch <= '9')
+        return ch - '0';
+    if (ch >= 'a' && ch <= 'f')
+        return ch - 'a' + 10;
+    if (ch >= 'A' && ch <= 'F')
+        return ch - 'A' + 10;
+    return -1;
+}
+
+/* Skips blanks; with `required`, at least one must be there. */
+static pel_status skip_blanks(wisdom_cursor *c, int required)
+{
+    size_t start = c->pos;
+
+    while (!at_end(c) && is_blank(c->text[c->pos]))
+        c->pos++;
+    if (required && c->pos == start)
+        return at_end(c) ? wisdom_error(c, "the text ends early") : wisdom_error(c, "expected a blank");
+    return PEL_OK;
+}
+
+/* Describes the byte at the cursor for a message. */
+static const char *byte_text(const wisdom_cursor *c, char *buffer)
+{
+    unsigned char ch;
+
+    if (at_end(c))
+        return "the end of the text";
+    ch = (unsigned char)c->text[c->pos];
+    if (ch >= 0x21 && ch < 0x7f)
+        snprintf(buffer, 16, "'%c'", ch);
+    else
+        snprintf(buffer, 16, "byte 0x%02x", ch);
+    return buffer;
+}
+
+static pel_status expect_char(wisdom_cursor *c, char expected)
+{
+    char seen[16];
+
+    if (at_end(c) || c->text[c->pos] != expected)
+        return wisdom_error(c, "expected '%c', found %s", expected, byte_text(c, seen));
+    c->pos++;
+    return PEL_OK;
+}
+
+static pel_status expect_word(wisdom_cursor *c, const char *word)
+{
+    size_t n = strlen(word), same = 0;
+
+    while (same < n && c->pos + same < c->len && c->text[c->pos + same] == word[same])
+        same++;
+    if (same < n) {
+        char seen[16];
+        c->pos += same;
+        return wisdom_error(c, "expected \"%s\", found %s", word, byte_text(c, seen));
+    }
+    c->pos += n;
+    return PEL_OK;
+}
+
+/* "#x" and 1 to 8 hex digits (FFTW's own reader would take any letter, a
+ * sign and any length); *value gets the number, `field` names it. */
+static pel_status read_hex(wisdom_cursor *c, const char *field, uint32_t *value)
+{
+    char seen[16];
+    size_t digits = 0;
+    uint32_t v = 0;
+    pel_status status = expect_word(c, "#x");
+
+    if (status != PEL_OK)
+        return status;
+    while (!at_end(c) && hex_value(c->text[c->pos]) >= 0) {
+        if (++digits > 8)
+            return wisdom_error(c, "%s has more than 8 hex digits (FFTW's words are 32-bit)", field);
+        v = v * 16 + (uint32_t)hex_value(c->text[c->pos]);
+        c->pos++;
+    }
+    if (digits == 0)
+        return wisdom_error(c, "%s: expected a hex digit, found %s", field, byte_text(c, seen));
+    if (!at_end(c) && is_name_char(c->text[c->pos]))
+        return wisdom_error(c, "%s: %s is not a hex digit", field, byte_text(c, seen));
+    *value = v;
+    return PEL_OK;
+}
+
+/* 1 to 9 decimal digits: the solver's registration number. */
+static pel_status read_decimal(wisdom_cursor *c, const char *field)
+{
+    char seen[16];
+    size_t digits = 0;
+
+    while (!at_end(c) && c->text[c->pos] >= '0' && c->text[c->pos] <= '9') {
+        if (++digits > 9)
+            return wisdom_error(c, "%s has more than 9 digits", field);
+        c->pos++;
+    }
+    if (digits == 0)
+        return wisdom_error(c, "%s: expected a decimal digit, found %s", field, byte_text(c, seen));
+    if (!at_end(c) && is_name_char(c->text[c->pos]))
+        return wisdom_error(c, "%s: %s is not a decimal digit", field, byte_text(c, seen));
+    return PEL_OK;
+}
+
+/* One entry: (name reg_id #xl #xu #ximpatience #xs0 #xs1 #xs2 #xs3). */
+static pel_status read_entry(wisdom_cursor *c)
+{
+    static const char *const signature[4] = {"signature word 1", "signature word 2", "signature word 3",
+                                             "signature word 4"};
+    size_t name_start;
+    uint32_t l, u, impatience, word;
+    pel_status status = expect_char(c, '(');
+
+    if (status != PEL_OK)
+        return status;
+    name_start = c->pos;
+    while (!at_end(c) && is_name_char(c->text[c->pos])) {
+        if (c->pos - name_start >= NAME_MAX_CHARS)
+            return wisdom_error(c, "a solver name is longer than %d characters", NAME_MAX_CHARS);
+        c->pos++;
+    }
+    if (c->pos == name_start) {
+        char seen[16];
+        return wisdom_error(c, "expected a solver name, found %s", byte_text(c, seen));
+    }
+    if ((status = skip_blanks(c, 1)) != PEL_OK || (status = read_decimal(c, "the solver number")) != PEL_OK)
+        return status;
+    if ((status = skip_blanks(c, 1)) != PEL_OK)
+        return status;
+    {
+        size_t flags_at = c->pos;
+        if ((status = read_hex(c, "flags l", &l)) != PEL_OK)
+            return status;
+        if (l >> FLAGS_BITS) {
+            c->pos = flags_at;
+            return wisdom_error(c, "flags l=#x%x does not fit FFTW's %d-bit field (FFTW would abort)", l,
+                                FLAGS_BITS);
+        }
+        if ((status = skip_blanks(c, 1)) != PEL_OK)
+            return status;
+        flags_at = c->pos;
+        if ((status = read_hex(c, "flags u", &u)) != PEL_OK)
+            return status;
+        if (u >> FLAGS_BITS) {
+            c->pos = flags_at;
+            return wisdom_error(c, "flags u=#x%x does not fit FFTW's %d-bit field (FFTW would abort)", u,
+                                FLAGS_BITS);
+        }
+        if (l & ~u) {
+            c->pos = flags_at;
+            return wisdom_error(c, "flags l=#x%x are not a subset of u=#x%x (FFTW never writes that)", l, u);
+        }
+        if ((status = skip_blanks(c, 1)) != PEL_OK)
+            return status;
+        flags_at = c->pos;
+        if ((status = read_hex(c, "the time-limit impatience", &impatience)) != PEL_OK)
+            return status;
+        if (impatience >> IMPATIENCE_BITS) {
+            c->pos = flags_at;
+            return wisdom_error(c,
+                                "the time-limit impatience #x%x does not fit FFTW's %d-bit field (FFTW would abort)",
+                                impatience, IMPATIENCE_BITS);
+        }
+    }
+    for (int k = 0; k < 4; k++)
+        if ((status = skip_blanks(c, 1)) != PEL_OK || (status = read_hex(c, signature[k], &word)) != PEL_OK)
+            return status;
+    if ((status = skip_blanks(c, 0)) != PEL_OK)
+        return status;
+    return expect_char(c, ')');
+}
+
+/* "fftw-3.3.10" of the linked library, from fftw_version
+ * ("fftw-3.3.10-sse2-avx"): the part FFTW's preamble holds. */
+static size_t library_version(const char **text)
+{
+    const char *v = fftw_version, *dash = strchr(v + 5, '-');
+
+    *text = v;
+    return dash != NULL ? (size_t)(dash - v) : strlen(v);
+}
+
+pel_status pel__fft_wisdom_validate(const char *text, size_t len, pel_precision precision, const char *function,
+                                    const char *what)
+{
+    wisdom_cursor cursor = {text, len, 0, function, what}, *c = &cursor;
+    const char *prefix = precision == PEL_FLOAT32 ? "fftwf" : "fftw", *library;
+    size_t version_start, library_len = library_version(&library);
+    uint32_t word;
+    pel_status status;
+
+    if (text == NULL)
+        return pel__fail(PEL_ERROR_INVALID_ARGUMENT, function, "%s must not be NULL", what);
+    if (len > PEL__FFT_WISDOM_MAX_BYTES)
+        return pel__fail(PEL_ERROR_PARSE, function, "%s is %zu bytes, more than the %d that pel accepts as wisdom",
+                         what, len, PEL__FFT_WISDOM_MAX_BYTES);
+    if ((status = skip_blanks(c, 0)) != PEL_OK)
+        return status;
+    if (at_end(c))
+        return wisdom_error(c, "the text is empty");
+    if ((status = expect_char(c, '(')) != PEL_OK || (status = expect_word(c, "fftw-")) != PEL_OK)
+        return status;
+    version_start = c->pos - 5;
+    while (!at_end(c) && (is_name_char(c->text[c->pos]) || c->text[c->pos] == '.' || c->text[c->pos] == '-')) {
+        if (c->pos - version_start >= VERSION_MAX_CHARS)
+            return wisdom_error(c, "the version is longer than %d characters", VERSION_MAX_CHARS);
+        c->pos++;
+    }
+    if (c->pos - version_start != library_len || memcmp(c->text + version_start, library, library_len) != 0) {
+        int token = (int)(c->pos - version_start);
+        c->pos = version_start;
+        return wisdom_error(c, "the wisdom is of %.*s, this program runs %.*s", token, text + version_start,
+                            (int)library_len, library);
+    }
+    if ((status = skip_blanks(c, 1)) != PEL_OK)
+        return status;
+    /* The precision word: fftw_wisdom (double), fftwf_wisdom (single),
+     * fftwl_wisdom (long double, which pel does not use). */
+    if (c->len - c->pos >= 13 && memcmp(c->text + c->pos, "fftwf_wisdom", 12) == 0 && precision != PEL_FLOAT32)
+        return wisdom_error(c, "it holds single-precision wisdom (fftwf_wisdom); precision=PEL_FLOAT64 needs "
+                               "double-precision wisdom (fftw_wisdom)");
+    if (c->len - c->pos >= 12 && memcmp(c->text + c->pos, "fftw_wisdom", 11) == 0 && precision == PEL_FLOAT32)
+        return wisdom_error(c, "it holds double-precision wisdom (fftw_wisdom); precision=PEL_FLOAT32 needs "
+                               "single-precision wisdom (fftwf_wisdom)");
+    if (c->len - c->pos >= 12 && memcmp(c->text + c->pos, "fftwl_wisdom", 12) == 0)
+        return wisdom_error(c, "it holds long-double wisdom (fftwl_wisdom), which pel does not use");
+    if ((status = expect_word(c, prefix)) != PEL_OK || (status = expect_word(c, "_wisdom")) != PEL_OK)
+        return status;
+    for (int k = 0; k < 4; k++)
+        if ((status = skip_blanks(c, 1)) != PEL_OK ||
+            (status = read_hex(c, "a configuration signature word", &word)) != PEL_OK)
+            return status;
+    for (;;) {
+        if ((status = skip_blanks(c, 0)) != PEL_OK)
+            return status;
+        if (at_end(c))
+            return wisdom_error(c, "the text ends before the closing ')'");
+        if (c->text[c->pos] == ')')
+            break;
+        if ((status = read_entry(c)) != PEL_OK)
+            return status;
+    }
+    c->pos++;
+    if ((status = skip_blanks(c, 0)) != PEL_OK)
+        return status;
+    if (!at_end(c)) {
+        char seen[16];
+        return wisdom_error(c, "%s after the closing ')'", byte_text(c, seen));
+    }
+    return PEL_OK;
+}
 
 static pel_status check_precision(pel_precision precision, const char *function)
 {
@@ -44,10 +361,76 @@ pel_status pel_fft_wisdom_export_file(pel_precision precision, const char *path)
     return PEL_OK;
 }
 
+/* Hands a validated text to FFTW; its importer keeps its wisdom unchanged
+ * when it refuses (another configuration signature, an unknown solver). */
+static pel_status import_validated(pel_precision precision, const char *text, const char *function,
+                                   const char *what)
+{
+    int ok;
+
+    pel__fft_planner_lock();
+    ok = precision == PEL_FLOAT32 ? fftwf_import_wisdom_from_string(text) : fftw_import_wisdom_from_string(text);
+    pel__fft_planner_unlock();
+    if (!ok)
+        return pel__fail(PEL_ERROR_PARSE, function,
+                         "%s is not FFTW %s-precision wisdom of this FFTW build (FFTW refused it: another "
+                         "configuration signature or an unknown solver)",
+                         what, precision == PEL_FLOAT32 ? "single" : "double");
+    return PEL_OK;
+}
+
+/* Reads at most PEL__FFT_WISDOM_MAX_BYTES of file into a NUL-terminated
+ * buffer; *text is NULL on failure. */
+static pel_status read_bounded(FILE *file, const char *path, const char *function, char **text, size_t *length)
+{
+    size_t capacity = 4096, used = 0;
+    char *buffer = malloc(capacity);
+
+    *text = NULL;
+    if (buffer == NULL)
+        return pel__fail(PEL_ERROR_OUT_OF_MEMORY, function, "cannot allocate %zu bytes to read '%s'", capacity, path);
+    for (;;) {
+        size_t got;
+        if (used == capacity - 1) {
+            /* Full: one byte beyond the limit is enough to know it is too
+             * large. */
+            size_t grown = capacity * 2 > PEL__FFT_WISDOM_MAX_BYTES + 2 ? PEL__FFT_WISDOM_MAX_BYTES + 2 : capacity * 2;
+            char *bigger;
+            if (used > PEL__FFT_WISDOM_MAX_BYTES) {
+                free(buffer);
+                return pel__fail(PEL_ERROR_PARSE, function,
+                                 "path='%s' holds more than %d bytes, the most pel reads as wisdom", path,
+                                 PEL__FFT_WISDOM_MAX_BYTES);
+            }
+            bigger = realloc(buffer, grown);
+            if (bigger == NULL) {
+                free(buffer);
+                return pel__fail(PEL_ERROR_OUT_OF_MEMORY, function, "cannot allocate %zu bytes to read '%s'", grown,
+                                 path);
+            }
+            buffer = bigger;
+            capacity = grown;
+        }
+        got = fread(buffer + used, 1, capacity - 1 - used, file);
+        used += got;
+        if (got == 0)
+            break;
+    }
+    if (ferror(file)) {
+        free(buffer);
+        return pel__fail(PEL_ERROR_IO, function, "cannot read '%s'", path);
+    }
+    buffer[used] = '\0';
+    *text = buffer;
+    *length = used;
+    return PEL_OK;
+}
+
 pel_status pel_fft_wisdom_import_file(pel_precision precision, const char *path)
 {
     FILE *file;
-    int ok;
+    char *text, what[160];
+    size_t length = 0;
     pel_status status = check_precision(precision, __func__);
 
     if (status != PEL_OK)
@@ -56,14 +439,16 @@ pel_status pel_fft_wisdom_import_file(pel_precision precision, const char *path)
     file = fopen(path, "r");
     if (file == NULL)
         return PEL_FAIL(PEL_ERROR_IO, "cannot open '%s': %s", path, strerror(errno));
-    pel__fft_planner_lock();
-    ok = precision == PEL_FLOAT32 ? fftwf_import_wisdom_from_file(file) : fftw_import_wisdom_from_file(file);
-    pel__fft_planner_unlock();
+    status = read_bounded(file, path, __func__, &text, &length);
     fclose(file);
-    if (!ok)
-        return PEL_FAIL(PEL_ERROR_PARSE, "'%s' is not FFTW %s-precision wisdom", path,
-                        precision == PEL_FLOAT32 ? "single" : "double");
-    return PEL_OK;
+    if (status != PEL_OK)
+        return status;
+    snprintf(what, sizeof what, "path='%s'", path);
+    status = pel__fft_wisdom_validate(text, length, precision, __func__, what);
+    if (status == PEL_OK)
+        status = import_validated(precision, text, __func__, what);
+    free(text);
+    return status;
 }
 
 pel_status pel_fft_wisdom_export_string(pel_precision precision, char **text)
@@ -72,6 +457,8 @@ pel_status pel_fft_wisdom_export_string(pel_precision precision, char **text)
     size_t length;
     pel_status status = check_precision(precision, __func__);
 
+    if (text != NULL)
+        *text = NULL; /* the out-argument rule: NULL on every failure */
     if (status != PEL_OK)
         return status;
     PEL_CHECK_NOT_NULL(text);
@@ -95,19 +482,18 @@ pel_status pel_fft_wisdom_export_string(pel_precision precision, char **text)
 
 pel_status pel_fft_wisdom_import_string(pel_precision precision, const char *text)
 {
-    int ok;
     pel_status status = check_precision(precision, __func__);
 
     if (status != PEL_OK)
         return status;
     PEL_CHECK_NOT_NULL(text);
-    pel__fft_planner_lock();
-    ok = precision == PEL_FLOAT32 ? fftwf_import_wisdom_from_string(text) : fftw_import_wisdom_from_string(text);
-    pel__fft_planner_unlock();
-    if (!ok)
-        return PEL_FAIL(PEL_ERROR_PARSE, "the text is not FFTW %s-precision wisdom",
-                        precision == PEL_FLOAT32 ? "single" : "double");
-    return PEL_OK;
+    /* strnlen: a text longer than the limit is refused without reading it
+     * all. */
+    status = pel__fft_wisdom_validate(text, strnlen(text, (size_t)PEL__FFT_WISDOM_MAX_BYTES + 1), precision,
+                                      __func__, "text");
+    if (status != PEL_OK)
+        return status;
+    return import_validated(precision, text, __func__, "text");
 }
 
 void pel_fft_wisdom_forget(void)

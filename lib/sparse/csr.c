@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/threads.h"
 #include "sparse/csr.h"
 
 int pel__csr_narrow_index_enabled = 1;
@@ -272,6 +273,7 @@ pel_status pel__csr_build(const char *function, pel_precision precision, size_t 
     pel_csr *m;
     pel_status status;
     int nthreads;
+    PEL__TEAM_SCOPE(team); /* the thread budget's share, given back on return */
 
     if (precision != PEL_FLOAT64 && precision != PEL_FLOAT32)
         return pel__fail(PEL_ERROR_INVALID_ARGUMENT, function, "precision=%d is not PEL_FLOAT64 or PEL_FLOAT32",
@@ -285,7 +287,7 @@ pel_status pel__csr_build(const char *function, pel_precision precision, size_t 
     if (!pel__mul_size(nnz, sizeof(double), &bytes) || !pel__mul_size(rows + 1, sizeof(size_t), &bytes))
         return pel__fail(PEL_ERROR_OVERFLOW, function, "nnz=%zu or rows=%zu is too large to allocate", nnz, rows);
 
-    nthreads = pel_threads_for_work(nnz + rows);
+    nthreads = pel__team_take(&team, pel_threads_for_work(nnz + rows));
     m = allocate(precision, rows, cols, nnz);
     kept = malloc((rows > 0 ? rows : 1) * sizeof *kept);
     columns = pel_malloc(nnz * sizeof(uint32_t));

@@ -17,6 +17,7 @@
 #endif
 
 #include "core/error.h"
+#include "core/threads.h"
 #include "sparse/csr.h"
 
 /* Vectors of a row-major block done per pass over a row: the sums live in a
@@ -386,10 +387,11 @@ static void run_product(const product *p)
     const pel_csr *m = p->matrix;
     size_t work;
     int nthreads;
+    PEL__TEAM_SCOPE(team); /* the thread budget's share, given back on return */
 
     if (!pel__mul_size(2 * m->nnz + m->rows, p->nvec, &work))
         work = SIZE_MAX; /* saturate: only the thread count depends on it */
-    nthreads = pel_threads_for_work(work);
+    nthreads = pel__team_take(&team, pel_threads_for_work(work));
 
 #pragma omp parallel num_threads(nthreads) if (nthreads > 1)
     {

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/threads.h"
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -138,6 +139,7 @@ pel_status pel__stencil_apply_engine(const char *function, pel__stencil_engine *
     pel_status status;
     char *other;
     int in_b = 0, map[3];
+    PEL__TEAM_SCOPE(team); /* the thread budget's share, given back on return */
 
     pel__stencil_axis_map(stencil->ndim, map);
     if (blocking != NULL) {
@@ -166,7 +168,7 @@ pel_status pel__stencil_apply_engine(const char *function, pel__stencil_engine *
         size_t work_units = count;
         if (!pel__mul_size(work_units, stencil->nterms * 2 * (nsteps < 64 ? nsteps : 64), &work_units))
             work_units = SIZE_MAX;
-        e->nthreads = pel_threads_for_work(work_units);
+        e->nthreads = pel__team_take(&team, pel_threads_for_work(work_units));
     }
     pel__stencil_choose_blocking(e, nsteps, blocking);
 
@@ -180,7 +182,7 @@ pel_status pel__stencil_apply_engine(const char *function, pel__stencil_engine *
     if (status == PEL_OK && in_b) {
         if (work == NULL) {
             /* The result is in pel's own buffer: copy it back into grid. */
-            int threads = pel_threads_for_work(count);
+            int threads = pel__team_take(&team, pel_threads_for_work(count));
 #pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
             for (size_t chunk = 0; chunk < (bytes + 65535) / 65536; chunk++) {
                 size_t begin = chunk * 65536, len = bytes - begin < 65536 ? bytes - begin : 65536;
@@ -202,6 +204,7 @@ pel_status pel_stencil_grid_alloc(const pel_stencil *stencil, const size_t *dims
     size_t count, bytes, rows, row_bytes;
     char *memory;
     int threads;
+    PEL__TEAM_SCOPE(team); /* the thread budget's share, given back on return */
     pel_status status;
 
     PEL_CHECK_NOT_NULL(grid);
@@ -221,7 +224,7 @@ pel_status pel_stencil_grid_alloc(const pel_stencil *stencil, const size_t *dims
      * band) on the thread that will own it. */
     rows = (size_t)e.n[0];
     row_bytes = bytes / rows;
-    threads = pel_threads_for_work(count);
+    threads = pel__team_take(&team, pel_threads_for_work(count));
 #pragma omp parallel num_threads(threads) if (threads > 1)
     {
         int id = 0, nth = 1;

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/threads.h"
 
 /* ------------------------------------------------------------ constant form */
 
@@ -503,10 +504,9 @@ pel_status pel_stencil_apply_general(const pel_stencil *stencil, const size_t *d
     return status;
 }
 
-/* Copies one grid into another on pel's threads (64 KiB pieces). */
-static void copy_grid(char *to, const char *from, size_t bytes)
+/* Copies one grid into another on `threads` threads (64 KiB pieces). */
+static void copy_grid(char *to, const char *from, size_t bytes, int threads)
 {
-    int threads = pel_threads_for_work(bytes / sizeof(double));
 #pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
     for (size_t chunk = 0; chunk < (bytes + 65535) / 65536; chunk++) {
         size_t begin = chunk * 65536, len = bytes - begin < 65536 ? bytes - begin : 65536;
@@ -528,6 +528,7 @@ pel_status pel_stencil_apply_wave(const pel_stencil *stencil, const size_t *dims
     size_t count, bytes;
     int prev = 0, cur = 1;
     pel_status status;
+    PEL__TEAM_SCOPE(team); /* the thread budget's share, given back on return */
 
     if (stencil == NULL)
         return pel__fail(PEL_ERROR_INVALID_ARGUMENT, fn, "stencil must not be NULL");
@@ -604,22 +605,23 @@ pel_status pel_stencil_apply_wave(const pel_stencil *stencil, const size_t *dims
         size_t work_units = count;
         if (!pel__mul_size(work_units, (stencil->nterms + 3) * 2 * (nsteps < 64 ? nsteps : 64), &work_units))
             work_units = SIZE_MAX;
-        e.nthreads = pel_threads_for_work(work_units);
+        e.nthreads = pel__team_take(&team, pel_threads_for_work(work_units));
     }
     pel__stencil_choose_blocking(&e, nsteps, blocking);
     status = pel__stencil_run_two_level(&e, buffer, &prev, &cur, nsteps);
     if (status == PEL_OK && own != NULL) {
         /* Back into the caller's two buffers: first save a level that sits
          * in the other's buffer, then copy. */
+        const int threads = pel__team_take(&team, pel_threads_for_work(count));
         if (prev == 1) {
             int spare = cur == 2 ? 3 : 2;
-            copy_grid(buffer[spare], buffer[1], bytes);
+            copy_grid(buffer[spare], buffer[1], bytes, threads);
             prev = spare;
         }
         if (cur != 1)
-            copy_grid(current, buffer[cur], bytes);
+            copy_grid(current, buffer[cur], bytes, threads);
         if (prev != 0)
-            copy_grid(previous, buffer[prev], bytes);
+            copy_grid(previous, buffer[prev], bytes, threads);
     } else if (status == PEL_OK) {
         *result_previous = buffer[prev];
         *result_current = buffer[cur];

@@ -50,26 +50,30 @@ static inline __attribute__((always_inline)) void store_s(float *p, v8f v)
 /* Non-temporal stores: a step's output that does not fit in cache goes
  * straight to memory, skipping the read-for-ownership of each line (a third
  * less memory traffic for a streaming sweep). Only the AVX2 kernels use them;
- * the generic ones receive stream = 0 and this code folds away. */
+ * the generic ones receive stream = 0 and this code folds away. The vector
+ * comes by pointer: these functions carry the avx target and the generic
+ * kernels (without it) contain the calls, and passing a 32-byte vector by
+ * value between the two would change the ABI (clang refuses it). Inlined
+ * into the AVX2 kernels, the pointer costs nothing. */
 #ifdef PEL_STENCIL_X86
-__attribute__((target("avx"))) static void stream_d(double *p, v4d v)
+__attribute__((target("avx"))) static void stream_d(double *p, const v4d *v)
 {
-    _mm256_stream_pd(p, (__m256d)v);
+    _mm256_stream_pd(p, (__m256d)*v);
 }
 
-__attribute__((target("avx"))) static void stream_s(float *p, v8f v)
+__attribute__((target("avx"))) static void stream_s(float *p, const v8f *v)
 {
-    _mm256_stream_ps(p, (__m256)v);
+    _mm256_stream_ps(p, (__m256)*v);
 }
 #else
-static void stream_d(double *p, v4d v)
+static void stream_d(double *p, const v4d *v)
 {
-    store_d(p, v);
+    store_d(p, *v);
 }
 
-static void stream_s(float *p, v8f v)
+static void stream_s(float *p, const v8f *v)
 {
-    store_s(p, v);
+    store_s(p, *v);
 }
 #endif
 
@@ -150,7 +154,7 @@ static inline __attribute__((always_inline)) void row_body_d(double *restrict ou
         _Pragma("GCC unroll 8")
         for (int j = 0; j < 8; j++)
             if (stream)
-                stream_d(out + i + 4 * j, a[j]);
+                stream_d(out + i + 4 * j, &a[j]);
             else
                 store_d(out + i + 4 * j, a[j]);
     }
@@ -169,7 +173,7 @@ static inline __attribute__((always_inline)) void row_body_d(double *restrict ou
         /* After the peel a vector starts a line or ends one whose first
          * half streamed. */
         if (stream && (((size_t)(out + i) & 63) != 0 || i + 8 <= n))
-            stream_d(out + i, a);
+            stream_d(out + i, &a);
         else
             store_d(out + i, a);
     }
@@ -208,7 +212,7 @@ static inline __attribute__((always_inline)) void row_body_s(float *restrict out
         _Pragma("GCC unroll 8")
         for (int j = 0; j < 8; j++)
             if (stream)
-                stream_s(out + i + 8 * j, a[j]);
+                stream_s(out + i + 8 * j, &a[j]);
             else
                 store_s(out + i + 8 * j, a[j]);
     }
@@ -224,7 +228,7 @@ static inline __attribute__((always_inline)) void row_body_s(float *restrict out
             a = a + wv * load_s(rhs + i);
         }
         if (stream && (((size_t)(out + i) & 63) != 0 || i + 16 <= n))
-            stream_s(out + i, a);
+            stream_s(out + i, &a);
         else
             store_s(out + i, a);
     }
@@ -277,7 +281,7 @@ static inline __attribute__((always_inline)) void row_fixed_d(double *restrict o
         _Pragma("GCC unroll 4")
         for (int j = 0; j < 4; j++)
             if (stream)
-                stream_d(out + i + 4 * j, a[j]);
+                stream_d(out + i + 4 * j, &a[j]);
             else
                 store_d(out + i + 4 * j, a[j]);
     }
@@ -289,7 +293,7 @@ static inline __attribute__((always_inline)) void row_fixed_d(double *restrict o
         if (rhs)
             a = a + wv * load_d(rhs + i);
         if (stream && (((size_t)(out + i) & 63) != 0 || i + 8 <= n))
-            stream_d(out + i, a);
+            stream_d(out + i, &a);
         else
             store_d(out + i, a);
     }
@@ -332,7 +336,7 @@ static inline __attribute__((always_inline)) void row_fixed_s(float *restrict ou
         _Pragma("GCC unroll 4")
         for (int j = 0; j < 4; j++)
             if (stream)
-                stream_s(out + i + 8 * j, a[j]);
+                stream_s(out + i + 8 * j, &a[j]);
             else
                 store_s(out + i + 8 * j, a[j]);
     }
@@ -344,7 +348,7 @@ static inline __attribute__((always_inline)) void row_fixed_s(float *restrict ou
         if (rhs)
             a = a + wv * load_s(rhs + i);
         if (stream && (((size_t)(out + i) & 63) != 0 || i + 16 <= n))
-            stream_s(out + i, a);
+            stream_s(out + i, &a);
         else
             store_s(out + i, a);
     }
