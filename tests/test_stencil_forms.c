@@ -793,6 +793,255 @@ static void test_wave_convergence(void)
     }
 }
 
+/* ------------------------------------------------------------ user row kernels */
+
+/* A nonlinear test kernel that reads every row at every offset, and the
+ * index: out = sum_j,d w_jd * row_j[i+d] + 0.05*|row_0[i-r]|*row_last[i+r]
+ * + 1e-3 * (sum of the index). */
+typedef struct row_kernel_data {
+    pel_precision precision;
+    int ndim, radius;
+    size_t nrows;
+    double weight[81][9];
+} row_kernel_data;
+
+static void test_kernel(void *out, const void *const *rows, size_t n, const size_t *index, void *user_data)
+{
+    const row_kernel_data *q = user_data;
+    const long r = q->radius, w = 2 * r + 1;
+    for (size_t i = 0; i < n; i++) {
+        double where = 0;
+        for (int a = 0; a < q->ndim; a++)
+            where += (double)index[a] + (a == q->ndim - 1 ? (double)i : 0.0);
+        if (q->precision == PEL_FLOAT32) {
+            float acc = 0;
+            for (size_t j = 0; j < q->nrows; j++)
+                for (long d = 0; d < w; d++)
+                    acc = acc + (float)q->weight[j][d] * ((const float *)rows[j])[(long)i + d - r];
+            acc = acc + 0.05f * fabsf(((const float *)rows[0])[(long)i - r]) *
+                            ((const float *)rows[q->nrows - 1])[(long)i + r];
+            ((float *)out)[i] = acc + 1e-3f * (float)where;
+        } else {
+            double acc = 0;
+            for (size_t j = 0; j < q->nrows; j++)
+                for (long d = 0; d < w; d++)
+                    acc = acc + q->weight[j][d] * ((const double *)rows[j])[(long)i + d - r];
+            acc = acc + 0.05 * fabs(((const double *)rows[0])[(long)i - r]) *
+                            ((const double *)rows[q->nrows - 1])[(long)i + r];
+            ((double *)out)[i] = acc + 1e-3 * where;
+        }
+    }
+}
+
+/* The reference: each point's neighbourhood gathered by the header's
+ * boundary rule into rows of 2r+1 values, the kernel called on one point. */
+static void reference_rows_step(const problem *p, pel_precision precision, const void *in, void *out,
+                                row_kernel_data *q)
+{
+    const size_t es = precision == PEL_FLOAT32 ? sizeof(float) : sizeof(double), n = grid_size(p);
+    const int r = p->radius, w = 2 * r + 1;
+    double gathered[81 * 9];
+    const void *rows[81];
+    for (size_t point = 0; point < n; point++) {
+        long index[3];
+        size_t uindex[3];
+        point_index(p, point, index);
+        for (size_t j = 0; j < q->nrows; j++) {
+            long d0 = p->ndim == 3 ? (long)(j / (size_t)w) - r : p->ndim == 2 ? (long)j - r : 0;
+            long d1 = p->ndim == 3 ? (long)(j % (size_t)w) - r : 0;
+            for (int d = 0; d < w; d++) {
+                long at[3] = {index[0], index[1], index[2]};
+                size_t lin;
+                double v;
+                if (p->ndim == 3) {
+                    at[0] += d0;
+                    at[1] += d1;
+                    at[2] += d - r;
+                } else if (p->ndim == 2) {
+                    at[0] += d0;
+                    at[1] += d - r;
+                } else {
+                    at[0] += d - r;
+                }
+                if (reference_locate(p, at, &lin, &v)) {
+                    memcpy((char *)gathered + ((size_t)j * (size_t)w + (size_t)d) * es, (const char *)in + lin * es,
+                           es);
+                } else if (precision == PEL_FLOAT32) {
+                    float f = (float)v;
+                    memcpy((char *)gathered + ((size_t)j * (size_t)w + (size_t)d) * es, &f, es);
+                } else {
+                    memcpy((char *)gathered + ((size_t)j * (size_t)w + (size_t)d) * es, &v, es);
+                }
+            }
+            rows[j] = (const char *)gathered + ((size_t)j * (size_t)w + (size_t)r) * es;
+        }
+        for (int a = 0; a < 3; a++)
+            uindex[a] = (size_t)index[a];
+        test_kernel((char *)out + point * es, rows, 1, uindex, q);
+    }
+}
+
+static void check_rows(const problem *p, pel_precision precision, size_t nsteps, int threads,
+                       const pel_stencil_blocking *blocking, int use_work)
+{
+    size_t n = grid_size(p), es = precision == PEL_FLOAT32 ? sizeof(float) : sizeof(double);
+    char *u0 = malloc(n * es), *u1 = malloc(n * es), *r0 = malloc(n * es), *r1 = malloc(n * es);
+    void *result = NULL;
+    char *a = r0, *b = r1;
+    row_kernel_data q;
+    memset(&q, 0, sizeof q);
+    q.precision = precision;
+    q.ndim = p->ndim;
+    q.radius = p->radius;
+    q.nrows = p->ndim == 3 ? (size_t)(2 * p->radius + 1) * (size_t)(2 * p->radius + 1)
+                           : p->ndim == 2 ? (size_t)(2 * p->radius + 1) : 1;
+    for (size_t j = 0; j < q.nrows; j++)
+        for (int d = 0; d < 2 * p->radius + 1; d++)
+            q.weight[j][d] = pel_test_uniform(&rng, 0.1, 0.8) / (double)(q.nrows * (size_t)(2 * p->radius + 1));
+    if (precision == PEL_FLOAT32)
+        pel_test_fill_float((float *)u0, n, 17 + nsteps);
+    else
+        pel_test_fill((double *)u0, n, 17 + nsteps);
+    memcpy(r0, u0, n * es);
+    for (size_t step = 0; step < nsteps; step++) {
+        char *t;
+        reference_rows_step(p, precision, a, b, &q);
+        t = a;
+        a = b;
+        b = t;
+    }
+    PEL_TEST_OK(pel_set_num_threads(threads));
+    PEL_TEST_OK(pel_stencil_apply_rows(precision, p->ndim, p->radius, p->dims, p->faces, u0, use_work ? u1 : NULL,
+                                       test_kernel, &q, nsteps, blocking, &result));
+    compare_count++;
+    if (memcmp(result, a, n * es) != 0) {
+        mismatch_count++;
+        if (mismatch_count < 5) {
+            char what[320];
+            snprintf(what, sizeof what,
+                     "rows mismatch: ndim=%d r=%d dims=%zux%zux%zu faces=%d%d%d%d%d%d steps=%zu threads=%d "
+                     "float=%d T=%zu",
+                     p->ndim, p->radius, p->dims[0], p->dims[1], p->dims[2], p->faces[0].kind, p->faces[1].kind,
+                     p->faces[2].kind, p->faces[3].kind, p->faces[4].kind, p->faces[5].kind, nsteps, threads,
+                     precision == PEL_FLOAT32, blocking ? blocking->time_block : 0);
+            CU_FAIL(what);
+            fprintf(stderr, "%s\n", what);
+        }
+    }
+    free(u0);
+    free(u1);
+    free(r0);
+    free(r1);
+}
+
+static void test_rows_matrix(void)
+{
+    static const size_t steps[] = {1, 4};
+    PEL_TEST_OK(pel_set_min_work_per_thread(1));
+    compare_count = mismatch_count = 0;
+    for (int ndim = 1; ndim <= 3; ndim++)
+        for (int radius = 1; radius <= (ndim == 3 ? 2 : 4); radius++) {
+            problem p;
+            random_problem(&p, ndim, PEL_STENCIL_BOX, radius, 0, FORM_CONSTANT);
+            odd_dims(&p);
+            for (int mix = radius % 2; mix < NVARMIXES + NMIXES; mix += 2) {
+                set_faces(&p, mix < NVARMIXES ? varcoef_mixes[mix] : mixes[mix - NVARMIXES]);
+                for (size_t si = 0; si < sizeof steps / sizeof steps[0]; si++) {
+                    int threads = 1 + (int)((mix + si + (size_t)radius) % 4);
+                    pel_stencil_blocking forced = {{0, 0, 0}, 2 + (size_t)(mix % 2), 0, (int)(si % 2)};
+                    for (int a = 0; a < ndim; a++)
+                        forced.tile[a] = 3 + (size_t)(a + mix) % 3;
+                    check_rows(&p, mix % 3 == 2 ? PEL_FLOAT32 : PEL_FLOAT64, steps[si], threads, NULL, (int)(si % 2));
+                    check_rows(&p, PEL_FLOAT64, steps[si], threads, &forced, 1);
+                }
+            }
+        }
+    /* Short axes and threads 1..4 with several time blocks. */
+    {
+        problem p;
+        static const size_t time_blocks[] = {0, 1, 3};
+        random_problem(&p, 3, PEL_STENCIL_BOX, 2, 0, FORM_CONSTANT);
+        p.dims[0] = 3;
+        p.dims[1] = 1;
+        p.dims[2] = 5;
+        set_faces(&p, mixes[3]);
+        for (int threads = 1; threads <= 4; threads++)
+            for (size_t b = 0; b < sizeof time_blocks / sizeof time_blocks[0]; b++) {
+                pel_stencil_blocking blocking = {{0, 0, 0}, time_blocks[b], 0, 0};
+                check_rows(&p, PEL_FLOAT64, 5, threads, &blocking, 1);
+            }
+    }
+    CU_ASSERT_EQUAL(mismatch_count, 0);
+    CU_ASSERT(compare_count > 50);
+}
+
+/* First-order upwind advection u_t + a . grad u = 0 with a mixed-sign
+ * velocity, periodic: the row kernel and the same update written as a plain
+ * loop over the periodic grid, with the same order of operations. */
+typedef struct upwind_data {
+    double c[3]; /* a_i dt / h per axis (the Courant numbers) */
+} upwind_data;
+
+static double upwind_point(const double *c, double centre, const double *lower, const double *upper)
+{
+    double acc = centre;
+    for (int a = 0; a < 3; a++)
+        acc = c[a] > 0 ? acc - c[a] * (centre - lower[a]) : acc - c[a] * (upper[a] - centre);
+    return acc;
+}
+
+static void upwind_kernel(void *out, const void *const *rows, size_t n, const size_t *index, void *user_data)
+{
+    const upwind_data *q = user_data;
+    /* 3-D radius 1: rows j = (d0+1)*3 + (d1+1); the centre row is 4. */
+    const double *centre = rows[4], *down0 = rows[1], *up0 = rows[7], *down1 = rows[3], *up1 = rows[5];
+    (void)index;
+    for (size_t i = 0; i < n; i++) {
+        const double lower[3] = {down0[i], down1[i], centre[(long)i - 1]};
+        const double upper[3] = {up0[i], up1[i], centre[i + 1]};
+        ((double *)out)[i] = upwind_point(q->c, centre[i], lower, upper);
+    }
+}
+
+static void test_upwind_advection(void)
+{
+    const size_t n0 = 12, n1 = 17, n2 = 40, n = n0 * n1 * n2, nsteps = 20;
+    const size_t dims[3] = {n0, n1, n2};
+    pel_boundary faces[6];
+    upwind_data q = {{0.21, -0.13, 0.37}};
+    double *u = malloc(n * sizeof *u), *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);
+    for (int f = 0; f < 6; f++)
+        faces[f] = (pel_boundary){PEL_BOUNDARY_PERIODIC, 0};
+    pel_test_fill(u, n, 77);
+    memcpy(a, u, n * sizeof *u);
+    for (size_t step = 0; step < nsteps; step++) {
+        for (size_t i = 0; i < n0; i++)
+            for (size_t j = 0; j < n1; j++)
+                for (size_t k = 0; k < n2; k++) {
+#define AT(x, y, z) a[((x) % n0 * n1 + (y) % n1) * n2 + (z) % n2]
+                    const double lower[3] = {AT(i + n0 - 1, j, k), AT(i, j + n1 - 1, k), AT(i, j, k + n2 - 1)};
+                    const double upper[3] = {AT(i + 1, j, k), AT(i, j + 1, k), AT(i, j, k + 1)};
+                    b[(i * n1 + j) * n2 + k] = upwind_point(q.c, AT(i, j, k), lower, upper);
+#undef AT
+                }
+        double *t = a;
+        a = b;
+        b = t;
+    }
+    for (int threads = 1; threads <= 4; threads += 3) {
+        double *v = malloc(n * sizeof *v);
+        memcpy(v, u, n * sizeof *u);
+        PEL_TEST_OK(pel_set_num_threads(threads));
+        PEL_TEST_OK(pel_stencil_apply_rows(PEL_FLOAT64, 3, 1, dims, faces, v, NULL, upwind_kernel, &q, nsteps, NULL,
+                                           NULL));
+        CU_ASSERT(memcmp(v, a, n * sizeof *v) == 0);
+        free(v);
+    }
+    free(u);
+    free(a);
+    free(b);
+}
+
 /* ------------------------------------------------------------ errors */
 
 static void test_varcoef_errors(void)
@@ -904,6 +1153,26 @@ static void test_varcoef_errors(void)
         CU_ASSERT(rp == u && rc == w);
 #undef WAVE_ERR
     }
+    {
+#define ROWS_ERR(call, status, fragment) PEL_TEST_EXPECT_ERROR(call, status, "pel_stencil_apply_rows", fragment)
+        row_kernel_data q;
+        memset(&q, 0, sizeof q);
+        ROWS_ERR(pel_stencil_apply_rows((pel_precision)5, 3, 1, dims, faces, u, w, test_kernel, &q, 1, NULL, &result),
+                 PEL_ERROR_INVALID_ARGUMENT, "precision=5");
+        ROWS_ERR(pel_stencil_apply_rows(PEL_FLOAT64, 4, 1, dims, faces, u, w, test_kernel, &q, 1, NULL, &result),
+                 PEL_ERROR_INVALID_ARGUMENT, "ndim=4");
+        ROWS_ERR(pel_stencil_apply_rows(PEL_FLOAT64, 3, 5, dims, faces, u, w, test_kernel, &q, 1, NULL, &result),
+                 PEL_ERROR_INVALID_ARGUMENT, "radius=5");
+        ROWS_ERR(pel_stencil_apply_rows(PEL_FLOAT64, 3, 1, dims, faces, u, w, NULL, &q, 1, NULL, &result),
+                 PEL_ERROR_INVALID_ARGUMENT, "function");
+        ROWS_ERR(pel_stencil_apply_rows(PEL_FLOAT64, 3, 1, NULL, faces, u, w, test_kernel, &q, 1, NULL, &result),
+                 PEL_ERROR_INVALID_ARGUMENT, "dims");
+        ROWS_ERR(pel_stencil_apply_rows(PEL_FLOAT64, 3, 1, dims, faces, NULL, w, test_kernel, &q, 1, NULL, &result),
+                 PEL_ERROR_INVALID_ARGUMENT, "grid");
+        ROWS_ERR(pel_stencil_apply_rows(PEL_FLOAT64, 3, 1, dims, faces, u, u + 1, test_kernel, &q, 1, NULL, &result),
+                 PEL_ERROR_INVALID_ARGUMENT, "work overlaps");
+#undef ROWS_ERR
+    }
 #undef FACTORED_ERR
 #undef GENERAL_ERR
     /* Nothing written on error, the result pointer included. */
@@ -930,10 +1199,12 @@ static void add_suites(void)
         {"two levels, double", test_wave_double},
         {"two levels, float", test_wave_float},
         {"two levels: threads 1..4 x blockings", test_wave_threads_and_blockings},
+        {"user row kernels", test_rows_matrix},
         {NULL, NULL}};
     static const pel_test_case physics[] = {{"conservative variable-diffusivity heat", test_conservative_heat},
                                             {"plane wave, second-order convergence (1-D, 3-D r4)",
                                              test_wave_convergence},
+                                            {"upwind advection row kernel = plain loop", test_upwind_advection},
                                             {NULL, NULL}};
     static const pel_test_case errors[] = {{"factored and general", test_varcoef_errors}, {NULL, NULL}};
     pel_test_add_suite("stencil forms: bit-identical to the reference", exact);

@@ -252,6 +252,46 @@ PEL_API pel_status pel_stencil_apply_wave(const pel_stencil *stencil, const size
                                           void **result_current);
 
 /**
+ * A user row kernel for pel_stencil_apply_rows(): computes out[0..n-1], the
+ * points index[0..ndim-1] (the grid index of out[0]; index[ndim-1] runs along
+ * the row) up to index[ndim-1] + n - 1, from the input rows at every offset
+ * (d0, d1) in -r..r of the outer axes. rows[j] points at the element that
+ * lines up with out[0] in row j = (d0 + r) * (2r + 1) + (d1 + r) for a 3-D
+ * grid, j = d0 + r for 2-D, j = 0 for 1-D; rows[j][-r .. n-1+r] may be read,
+ * already extended by the boundary rules (outside the grid they hold mapped
+ * values or a Dirichlet face's value). What the function may assume: n >= 1;
+ * pointers are aligned to the element size only (no vector alignment); out
+ * does not alias any row, and no row is written while the function runs;
+ * the data are double or float by the precision. What it must do: write
+ * out[0..n-1] and nothing else (no other global state), compute each out[i]
+ * from rows[*][i-r .. i+r], index and user_data alone, and be safe to call
+ * from several threads at once (pel calls it from its threads, on different
+ * rows, in no fixed order, and more than once for the same point when tiles
+ * overlap). Then the result is bit-identical for every thread count and
+ * blocking.
+ */
+typedef void (*pel_stencil_row_function)(void *out, const void *const *rows, size_t n, const size_t *index,
+                                         void *user_data);
+
+/**
+ * Runs @p nsteps steps of a user row kernel @p function of @p radius (1..4)
+ * on a C-order grid of @p ndim (1..3) dimensions @p dims with boundary
+ * conditions @p faces: pel does the tiling, temporal blocking, threads and
+ * boundaries, the function the arithmetic (updates no linear form covers:
+ * upwind advection, limiters, nonlinear terms). @p user_data is passed
+ * through. Buffers (@p grid, @p work, *@p result), @p blocking and nsteps = 0
+ * are as in pel_stencil_apply(). Errors (PEL_ERROR_INVALID_ARGUMENT, message
+ * naming pel_stencil_apply_rows and the argument): precision, ndim, radius,
+ * function NULL, and the dims, faces, buffer and blocking errors of
+ * pel_stencil_apply(); PEL_ERROR_OVERFLOW, PEL_ERROR_OUT_OF_MEMORY. Nothing
+ * is written on error. Thread-safe for distinct buffers if the function is.
+ */
+PEL_API pel_status pel_stencil_apply_rows(pel_precision precision, int ndim, int radius, const size_t *dims,
+                                          const pel_boundary *faces, void *grid, void *work,
+                                          pel_stencil_row_function function, void *user_data, size_t nsteps,
+                                          const pel_stencil_blocking *blocking, void **result);
+
+/**
  * Allocates a grid of @p dims (the stencil's ndim entries) for @p stencil's
  * precision with pel_malloc() and initialises it to zero on pel's threads,
  * each thread zeroing its contiguous share of every plane (of every row for a

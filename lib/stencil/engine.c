@@ -122,6 +122,14 @@ static inline char *row_pointer(const pel__stencil_engine *e, const level_view *
     return v->slot[mod_long(c0, v->m)] + (size_t)((c1 - v->lo[1]) * v->row_stride + v->x_offset) * e->element_size;
 }
 
+/* Whether a form reads anything at the output point's own coordinates
+ * (pointwise grids, the history level, the coordinates): its rows are cut
+ * where a periodic axis 2 wraps. */
+static inline int reads_at_point(const pel__stencil_form *form)
+{
+    return form->npoint > 0 || form->history || form->position;
+}
+
 /* Points element x of every pointwise grid's row (wrapped on a periodic
  * axis 2, whose grown tiles run past the grid's ends). */
 static inline void point_at(const pel__stencil_engine *e, thread_space *ts, long x)
@@ -140,8 +148,8 @@ static inline void point_at(const pel__stencil_engine *e, thread_space *ts, long
  * leaves the view along axis 2. Each point gets its terms resolved by the
  * boundary rules and runs through the same row function (n = 1), so it gets
  * the same operations in the same order as every other point. */
-static void compute_ends(const pel__stencil_engine *e, thread_space *ts, const level_view *in, char *out, long sa,
-                         long sb, long xa)
+static void compute_ends(const pel__stencil_engine *e, thread_space *ts, const level_view *in, char *out, long c0,
+                         long c1, long sa, long sb, long xa)
 {
     const pel_stencil *s = e->stencil;
     const size_t es = e->element_size;
@@ -158,7 +166,14 @@ static void compute_ends(const pel__stencil_engine *e, thread_space *ts, const l
                 ts->term_ptr[k] = ts->const_row[2][face % 2];
         }
         point_at(e, ts, x);
-        e->form->row(e->form, out + (size_t)(x - xa) * es, ts->term_ptr, ts->point_ptr, 1, 0);
+        {
+            const long at[3] = {mod_long(c0, e->n[0]), mod_long(c1, e->n[1]), mod_long(x, e->n[2])};
+            static const ptrdiff_t zero = 0;
+            if (e->form->points)
+                e->form->points(e->form, out + (size_t)(x - xa) * es, &zero, ts->term_ptr, ts->point_ptr, at, 1);
+            else
+                e->form->row(e->form, out + (size_t)(x - xa) * es, ts->term_ptr, ts->point_ptr, at, 1, 0);
+        }
     }
 }
 
@@ -232,7 +247,7 @@ static void compute_row(const pel__stencil_engine *e, thread_space *ts, const le
     const pel_stencil *s = e->stencil;
     const size_t es = e->element_size;
     const long n2 = e->n[2];
-    const int has_points = e->form->npoint > 0 || e->form->history;
+    const int has_points = reads_at_point(e->form);
     long vlo, vhi;
 
     resolve_rows(e, ts, in, c0, c1);
@@ -249,13 +264,17 @@ static void compute_row(const pel__stencil_engine *e, thread_space *ts, const le
                                                : ts->row_ptr[u] + (size_t)(x + s->offset[k][2] - in->lo[2]) * es;
         }
         point_at(e, ts, x);
-        e->form->row(e->form, out + (size_t)(x - xa) * es, ts->term_ptr, ts->point_ptr, (size_t)(end - x), stream);
+        {
+            const long at[3] = {mod_long(c0, e->n[0]), mod_long(c1, e->n[1]), mod_long(x, n2)};
+            e->form->row(e->form, out + (size_t)(x - xa) * es, ts->term_ptr, ts->point_ptr, at, (size_t)(end - x),
+                         stream);
+        }
         x = end;
     }
 
     /* The ends, where some neighbour leaves the view along axis 2. */
-    compute_ends(e, ts, in, out, xa, vlo, xa);
-    compute_ends(e, ts, in, out, vhi, xb, xa);
+    compute_ends(e, ts, in, out, c0, c1, xa, vlo, xa);
+    compute_ends(e, ts, in, out, c0, c1, vhi, xb, xa);
 }
 
 static void fill_ghost_columns(const pel__stencil_engine *e, const thread_space *ts, char *row, long lo2, long hi2);
@@ -282,7 +301,7 @@ static void compute_plane(const pel__stencil_engine *e, thread_space *ts, const 
     vector_range(e, in, xa, xb, &vlo, &vhi);
     /* A plan needs every input plane in the view, room for its pointers, and
      * pointwise rows that do not wrap along axis 2. */
-    if (c0 - e->r[0] >= in->lo[0] && c0 + e->r[0] < in->hi[0] && ((e->form->npoint == 0 && !e->form->history) ||
+    if (c0 - e->r[0] >= in->lo[0] && c0 + e->r[0] < in->hi[0] && (!reads_at_point(e->form) ||
                                                            (xa >= 0 && xb <= e->n[2]))) {
         nend = (size_t)((vlo - xa) + (xb - vhi));
         nptr = (1 + nend) * nt;
@@ -334,19 +353,25 @@ static void compute_plane(const pel__stencil_engine *e, thread_space *ts, const 
                     if (ts->plan_moves[i])
                         plan[i] = (const char *)plan[i] + in_stride;
             }
+            /* Regular rows lie inside the grid on axes 0 and 1 when a form
+             * has pointwise inputs; the coordinates are wrapped for the
+             * others too (periodic grown tiles). */
+            long at[3] = {mod_long(c0, e->n[0]), mod_long(c1, e->n[1]), mod_long(vlo, e->n[2])};
             if (vhi > vlo) {
                 point_at(e, ts, vlo);
-                e->form->row(e->form, out + (size_t)(vlo - xa) * es, plan, ts->point_ptr, (size_t)(vhi - vlo),
+                e->form->row(e->form, out + (size_t)(vlo - xa) * es, plan, ts->point_ptr, at, (size_t)(vhi - vlo),
                              stream);
             }
             if (nend && e->form->points) {
                 point_at(e, ts, xa);
-                e->form->points(e->form, out, ts->plan_offset, plan + nt, ts->point_ptr, nend);
+                at[2] = mod_long(xa, e->n[2]);
+                e->form->points(e->form, out, ts->plan_offset, plan + nt, ts->point_ptr, at, nend);
             } else {
                 for (size_t j = 0; j < nend; j++) {
                     point_at(e, ts, xa + ts->plan_offset[j]);
+                    at[2] = mod_long(xa + ts->plan_offset[j], e->n[2]);
                     e->form->row(e->form, out + (size_t)ts->plan_offset[j] * es, plan + (1 + j) * nt,
-                                 ts->point_ptr, 1, 0);
+                                 ts->point_ptr, at, 1, 0);
                 }
             }
         }

@@ -19,16 +19,21 @@ typedef struct pel__stencil_form pel__stencil_form;
 
 /* Computes out[i] for i in [0, n): term[k] (k < the stencil's nterms) points
  * at the element of term k that lines up with out[0], point[j] (j < npoint)
- * at element out[0] of pointwise grid j. stream nonzero allows non-temporal
- * stores into out. Pointers are double* or float* by the precision. */
+ * at element out[0] of pointwise grid j. at[0..2] are the internal
+ * coordinates of out[0], wrapped into the grid. stream nonzero allows
+ * non-temporal stores into out. Pointers are double* or float* by the
+ * precision. */
 typedef void (*pel__stencil_form_row_fn)(const pel__stencil_form *form, void *out, const void *const *term,
-                                         const void *const *point, size_t n, int stream);
+                                         const void *const *point, const long *at, size_t n, int stream);
 
 /* Computes count single points: point j is element offset[j] of out, its
- * terms at term[j*nterms + k], its pointwise inputs at element offset[j] of
- * point[i] (the point pointers line up with out). */
+ * terms at term[j*nterms + k] (each resolved by the boundary rules on its
+ * own), its pointwise inputs at element offset[j] of point[i] (the point
+ * pointers line up with out); at[] are the coordinates of out[0]. The
+ * engine calls it for the points at a row's ends when it is set. */
 typedef void (*pel__stencil_form_points_fn)(const pel__stencil_form *form, void *out, const ptrdiff_t *offset,
-                                            const void *const *term, const void *const *point, size_t count);
+                                            const void *const *term, const void *const *point, const long *at,
+                                            size_t count);
 
 struct pel__stencil_form {
     pel__stencil_form_row_fn row;
@@ -41,6 +46,10 @@ struct pel__stencil_form {
      * engine passes the level before the input level, at the output point,
      * as point[npoint]. */
     int history;
+    /* Nonzero when the row function reads `at` for more than out[0] (it
+     * takes the coordinate of out[i] as at[2] + i): rows are then cut where
+     * a periodic axis 2 wraps, as for pointwise grids. */
+    int position;
 };
 
 /* The constant-coefficient form (the stencil's own coefficients and its rhs

@@ -24,16 +24,18 @@
 /* ------------------------------------------------------------ constant form */
 
 static void constant_row(const pel__stencil_form *form, void *out, const void *const *term,
-                         const void *const *point, size_t n, int stream)
+                         const void *const *point, const long *at, size_t n, int stream)
 {
     const pel_stencil *s = form->stencil;
+    (void)at;
     s->row(out, term, s->coefficients, s->nterms, form->npoint ? point[0] : NULL, form->params, n, stream);
 }
 
 static void constant_points(const pel__stencil_form *form, void *out, const ptrdiff_t *offset,
-                            const void *const *term, const void *const *point, size_t count)
+                            const void *const *term, const void *const *point, const long *at, size_t count)
 {
     const pel_stencil *s = form->stencil;
+    (void)at;
     pel__stencil_points(s->precision, out, offset, term, s->coefficients, s->nterms,
                         form->npoint ? point[0] : NULL, form->params, count);
 }
@@ -302,7 +304,7 @@ typedef struct varcoef_params {
 } varcoef_params;
 
 static void factored_row(const pel__stencil_form *form, void *out, const void *const *term,
-                         const void *const *point, size_t n, int stream)
+                         const void *const *point, const long *at, size_t n, int stream)
 {
     const pel_stencil *s = form->stencil;
     const varcoef_params *p = form->params;
@@ -311,6 +313,7 @@ static void factored_row(const pel__stencil_form *form, void *out, const void *c
     static const double zero_d = 0.0;
     static const float zero_f = 0.0f;
     (void)stream; /* the passes read the row back: plain stores */
+    (void)at;
     if (s->precision == PEL_FLOAT32) {
         s->row(out, term, s->coefficients, s->nterms, NULL, &zero_f, n, 0);
         p->passes->factored_s(out, a, b, term[p->center_term], r, p->weight_f, n);
@@ -321,12 +324,13 @@ static void factored_row(const pel__stencil_form *form, void *out, const void *c
 }
 
 static void general_row(const pel__stencil_form *form, void *out, const void *const *term,
-                        const void *const *point, size_t n, int stream)
+                        const void *const *point, const long *at, size_t n, int stream)
 {
     const pel_stencil *s = form->stencil;
     const varcoef_params *p = form->params;
     const void *r = p->rhs >= 0 ? point[p->rhs] : NULL;
     (void)stream;
+    (void)at;
     if (s->precision == PEL_FLOAT32)
         p->passes->general_s(out, point, term, s->nterms, r, p->weight_f, n);
     else
@@ -336,7 +340,7 @@ static void general_row(const pel__stencil_form *form, void *out, const void *co
 /* Two levels: acc = alpha*u(t)(p) + beta*u(t-1)(p) + gamma(p) * S u(t)(p);
  * point[0] is gamma when given, then the level before (the engine's). */
 static void wave_row(const pel__stencil_form *form, void *out, const void *const *term, const void *const *point,
-                     size_t n, int stream)
+                     const long *at, size_t n, int stream)
 {
     const pel_stencil *s = form->stencil;
     const varcoef_params *p = form->params;
@@ -344,6 +348,7 @@ static void wave_row(const pel__stencil_form *form, void *out, const void *const
     static const double zero_d = 0.0;
     static const float zero_f = 0.0f;
     (void)stream;
+    (void)at;
     if (s->precision == PEL_FLOAT32) {
         s->row(out, term, s->coefficients, s->nterms, NULL, &zero_f, n, 0);
         p->passes->wave_s(out, term[p->center_term], before, g, p->alpha_f, p->beta_f, n);
@@ -627,5 +632,121 @@ pel_status pel_stencil_apply_wave(const pel_stencil *stencil, const size_t *dims
         *result_current = buffer[cur];
     }
     pel_free(own);
+    return status;
+}
+
+/* ------------------------------------------------------------ user row functions */
+
+enum { ROWS_MAX_RADIUS = 4, ROWS_MAX_ROWS = (2 * ROWS_MAX_RADIUS + 1) * (2 * ROWS_MAX_RADIUS + 1) };
+
+/* A user row function runs as the form of a box stencil of its radius: the
+ * engine resolves every term (d0, d1, dx) of the box, and row j = (d0, d1)
+ * starts at term j*(2r+1) + r. */
+typedef struct rows_params {
+    pel_stencil_row_function function;
+    void *user_data;
+    int ndim, radius;
+    size_t nrows;
+    int map[3]; /* internal axis of each user axis */
+    long n2;    /* points along the row */
+} rows_params;
+
+static void user_index(const rows_params *p, const long *at, long x, size_t *index)
+{
+    for (int a = 0; a < p->ndim; a++)
+        index[a] = (size_t)(p->map[a] == 2 ? x : at[p->map[a]]);
+}
+
+static void rows_row(const pel__stencil_form *form, void *out, const void *const *term, const void *const *point,
+                     const long *at, size_t n, int stream)
+{
+    const rows_params *p = form->params;
+    const size_t es = form->stencil->element_size, w = 2 * (size_t)p->radius + 1;
+    const void *rows[ROWS_MAX_ROWS];
+    size_t index[3];
+    (void)point;
+    (void)stream;
+    /* Inside the vector part every row is contiguous from x - r to x + n - 1
+     * + r; a row behind a Dirichlet face is a constant row at least n + 2r
+     * long, so rows[j] = its first term + r serves both. */
+    for (size_t j = 0; j < p->nrows; j++)
+        rows[j] = (const char *)term[j * w] + (size_t)p->radius * es;
+    user_index(p, at, at[2], index);
+    p->function(out, rows, n, index, p->user_data);
+}
+
+/* End points: each term was resolved on its own, so the 2r+1 values of each
+ * row are gathered into a short contiguous row first. */
+static void rows_points(const pel__stencil_form *form, void *out, const ptrdiff_t *offset, const void *const *term,
+                        const void *const *point, const long *at, size_t count)
+{
+    const rows_params *p = form->params;
+    const size_t es = form->stencil->element_size, w = 2 * (size_t)p->radius + 1, nt = form->stencil->nterms;
+    double gathered[ROWS_MAX_ROWS * (2 * ROWS_MAX_RADIUS + 1)];
+    const void *rows[ROWS_MAX_ROWS];
+    size_t index[3];
+    (void)point;
+    for (size_t j = 0; j < count; j++) {
+        long x = at[2] + (long)offset[j];
+        x = ((x % p->n2) + p->n2) % p->n2;
+        for (size_t u = 0; u < p->nrows; u++) {
+            for (size_t d = 0; d < w; d++)
+                memcpy((char *)gathered + (u * w + d) * es, term[j * nt + u * w + d], es);
+            rows[u] = (const char *)gathered + (u * w + (size_t)p->radius) * es;
+        }
+        user_index(p, at, x, index);
+        p->function((char *)out + (size_t)offset[j] * es, rows, 1, index, p->user_data);
+    }
+}
+
+pel_status pel_stencil_apply_rows(pel_precision precision, int ndim, int radius, const size_t *dims,
+                                  const pel_boundary *faces, void *grid, void *work, pel_stencil_row_function function,
+                                  void *user_data, size_t nsteps, const pel_stencil_blocking *blocking, void **result)
+{
+    static const char *const fn = "pel_stencil_apply_rows";
+    double ones[729];
+    size_t npoints = 1, count;
+    pel_stencil *box = NULL;
+    pel__stencil_engine e;
+    pel__stencil_form form;
+    rows_params params;
+    pel_status status;
+
+    if (precision != PEL_FLOAT64 && precision != PEL_FLOAT32)
+        return pel__fail(PEL_ERROR_INVALID_ARGUMENT, fn, "precision=%d is neither PEL_FLOAT64 nor PEL_FLOAT32",
+                         (int)precision);
+    if (ndim < 1 || ndim > 3)
+        return pel__fail(PEL_ERROR_INVALID_ARGUMENT, fn, "ndim=%d is not 1, 2 or 3", ndim);
+    if (radius < 1 || radius > ROWS_MAX_RADIUS)
+        return pel__fail(PEL_ERROR_INVALID_ARGUMENT, fn, "radius=%d is outside 1..%d", radius, ROWS_MAX_RADIUS);
+    if (function == NULL)
+        return pel__fail(PEL_ERROR_INVALID_ARGUMENT, fn, "function must not be NULL");
+    for (int a = 0; a < ndim; a++)
+        npoints *= 2 * (size_t)radius + 1;
+    for (size_t k = 0; k < npoints; k++)
+        ones[k] = 1.0;
+    status = pel_stencil_create(precision, ndim, PEL_STENCIL_BOX, radius, ones, npoints, 0, 0.0, &box);
+    if (status != PEL_OK)
+        return pel__fail(status, fn, "no memory for the row geometry");
+    status = check_common(fn, &e, box, dims, faces, grid, work, NULL, result, &count);
+    if (status == PEL_OK) {
+        memset(&params, 0, sizeof params);
+        params.function = function;
+        params.user_data = user_data;
+        params.ndim = ndim;
+        params.radius = radius;
+        params.nrows = box->nrows;
+        pel__stencil_axis_map(ndim, params.map);
+        params.n2 = e.n[2];
+        memset(&form, 0, sizeof form);
+        form.row = rows_row;
+        form.points = rows_points;
+        form.position = 1;
+        form.stencil = box;
+        form.params = &params;
+        e.form = &form;
+        status = pel__stencil_apply_engine(fn, &e, dims, grid, work, count, nsteps, blocking, result);
+    }
+    pel_stencil_destroy(box);
     return status;
 }
