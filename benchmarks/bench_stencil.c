@@ -226,7 +226,8 @@ typedef struct form_case {
     pel_stencil *stencil;
     pel_boundary faces[6];
     double *u[4], *a, *b;       /* pel: u[0] (and u[1] previous for the wave), work after them */
-    void *result, *result_prev; /* pel's final level(s) */
+    void *result;               /* pel's final level */
+    void *levels[4];            /* the wave's rotating grids */
     double *p[3], *presult;     /* baseline: padded grids */
 } form_case;
 
@@ -327,8 +328,12 @@ static void form_pel(void *arg)
         status = pel_stencil_apply_factored(fc->stencil, fc->dims, fc->faces, fc->u[1], fc->u[2], fc->a, fc->b, NULL,
                                             fc->steps, NULL, &fc->result);
     else if (fc->v->kind == FORM_WAVE)
-        status = pel_stencil_apply_wave(fc->stencil, fc->dims, fc->faces, fc->u[0], fc->u[1], fc->u[2], 2.0, -1.0,
-                                        fc->a, fc->steps, NULL, &fc->result_prev, &fc->result);
+    {
+        /* The four grids rotate from call to call (the levels array). */
+        status = pel_stencil_apply_wave(fc->stencil, fc->dims, fc->faces, fc->levels, 2.0, -1.0, fc->a, fc->steps,
+                                        NULL);
+        fc->result = fc->levels[1];
+    }
     else
         status = pel_stencil_apply_rows(PEL_FLOAT64, 3, 1, fc->dims, fc->faces, fc->u[1], fc->u[2], upwind_rows, fc,
                                         fc->steps, NULL, &fc->result);
@@ -421,12 +426,6 @@ static int run_stencil_form(const pel_bench_context *context, const form_variant
             pel_bench_progress("stencil %s: %s\n", v->name, pel_last_error());
             return 1;
         }
-    /* The work buffer of the wave holds two grids: u[2] and u[3] are
-     * allocated apart, so the wave gets its own pair. */
-    pel_free(fc.u[3]);
-    pel_free(fc.u[2]);
-    fc.u[3] = NULL;
-    fc.u[2] = pel_malloc(2 * fc.points * sizeof(double));
     fc.a = pel_bench_random(fc.points, 31);
     fc.b = pel_bench_random(fc.points, 32);
     for (size_t i = 0; i < fc.points; i++) {
@@ -437,7 +436,8 @@ static int run_stencil_form(const pel_bench_context *context, const form_variant
         double *r0 = pel_bench_random(fc.points, 33), *r1 = pel_bench_random(fc.points, 34);
         memcpy(fc.u[0], r0, fc.points * sizeof(double));
         memcpy(fc.u[1], v->kind == FORM_WAVE ? r1 : r0, fc.points * sizeof(double));
-        memset(fc.u[2], 0, 2 * fc.points * sizeof(double));
+        for (int i = 0; i < 4; i++)
+            fc.levels[i] = fc.u[i];
         for (int i = 0; i < 3; i++)
             fc.p[i] = pel_malloc(fc.padded_points * sizeof(double));
         pad_into(&fc, fc.u[0], fc.p[0]);
@@ -480,10 +480,10 @@ static int run_stencil_form(const pel_bench_context *context, const form_variant
                        v->name, dims_text, fc.steps, (double)fc.points * (double)fc.steps / t_pel * 1e-9, row.gbps,
                        (double)fc.points * (double)fc.steps / t_base * 1e-9, t_base / t_pel);
     pel_stencil_destroy(fc.stencil);
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < 4; i++)
         pel_free(fc.u[i]);
+    for (int i = 0; i < 3; i++)
         pel_free(fc.p[i]);
-    }
     pel_free(fc.a);
     pel_free(fc.b);
     return 0;

@@ -630,8 +630,20 @@ static void check_wave(const problem *p, pel_precision precision, size_t nsteps,
     PEL_TEST_OK(pel_stencil_create(precision, p->ndim, p->shape, p->radius, p->coefficients, p->npoints, 0, 0.0,
                                    &s));
     PEL_TEST_OK(pel_set_num_threads(threads));
-    PEL_TEST_OK(pel_stencil_apply_wave(s, p->dims, p->faces, prev, cur, use_work ? work : NULL, alpha, beta, gamma,
-                                       nsteps, blocking, &got_prev, &got_cur));
+    {
+        void *levels[4] = {prev, cur, use_work ? work : NULL, use_work ? work + n * es : NULL};
+        PEL_TEST_OK(pel_stencil_apply_wave(s, p->dims, p->faces, levels, alpha, beta, gamma, nsteps, blocking));
+        got_prev = levels[0];
+        got_cur = levels[1];
+        /* The four grids come back permuted, none lost. */
+        if (use_work)
+            for (int i = 0; i < 4; i++) {
+                int found = 0;
+                for (int j = 0; j < 4; j++)
+                    found += levels[j] == (i == 0 ? (void *)prev : i == 1 ? (void *)cur : work + (size_t)(i - 2) * n * es);
+                CU_ASSERT_EQUAL(found, 1);
+            }
+    }
     compare_count++;
     if (!use_work && (got_prev != prev || got_cur != cur)) {
         CU_FAIL("without work the levels must come back in previous and current");
@@ -754,14 +766,14 @@ static double plane_wave_error(int ndim, int npoints, size_t n, size_t nsteps, d
         cur[i] = sin(phase);
     }
     PEL_TEST_OK(pel_stencil_create_laplacian(PEL_FLOAT64, ndim, npoints, h, &lap));
-    PEL_TEST_OK(pel_stencil_apply_wave(lap, dims, faces, prev, cur, NULL, 2.0, -1.0, NULL, 0, NULL, NULL, NULL));
     {
         /* gamma = c^2 dt^2 everywhere: a uniform velocity model. */
         double *gamma = malloc(total * sizeof *gamma);
+        void *levels[4] = {prev, cur, NULL, NULL};
         for (size_t i = 0; i < total; i++)
             gamma[i] = c * c * dt * dt;
-        PEL_TEST_OK(pel_stencil_apply_wave(lap, dims, faces, prev, cur, NULL, 2.0, -1.0, gamma, nsteps, NULL, NULL,
-                                           NULL));
+        PEL_TEST_OK(pel_stencil_apply_wave(lap, dims, faces, levels, 2.0, -1.0, gamma, nsteps, NULL));
+        CU_ASSERT(levels[0] == prev && levels[1] == cur);
         free(gamma);
     }
     for (size_t i = 0; i < total; i++) {
@@ -1118,39 +1130,42 @@ static void test_varcoef_errors(void)
     GENERAL_ERR(pel_stencil_apply_general(s, dims, faces, u, w, g, rhs, 1, NULL, &result),
                 PEL_ERROR_INVALID_ARGUMENT, "rhs must be NULL");
     {
-        double work[120], *rp = NULL, *rc = NULL;
-        void *got_prev = u, *got_cur = w;
+        double work[120];
+        void *levels[4] = {u, w, work, work + 60}, *copy_levels[4];
 #define WAVE_ERR(call, status, fragment) PEL_TEST_EXPECT_ERROR(call, status, "pel_stencil_apply_wave", fragment)
-        WAVE_ERR(pel_stencil_apply_wave(NULL, dims, faces, u, w, work, 2, -1, a, 1, NULL, &got_prev, &got_cur),
-                 PEL_ERROR_INVALID_ARGUMENT, "stencil");
-        WAVE_ERR(pel_stencil_apply_wave(s, dims, faces, NULL, w, work, 2, -1, a, 1, NULL, &got_prev, &got_cur),
-                 PEL_ERROR_INVALID_ARGUMENT, "previous");
-        WAVE_ERR(pel_stencil_apply_wave(s, dims, faces, u, NULL, work, 2, -1, a, 1, NULL, &got_prev, &got_cur),
-                 PEL_ERROR_INVALID_ARGUMENT, "current");
-        WAVE_ERR(pel_stencil_apply_wave(s, zero, faces, u, w, work, 2, -1, a, 1, NULL, &got_prev, &got_cur),
-                 PEL_ERROR_INVALID_ARGUMENT, "dims[1]=0");
-        WAVE_ERR(pel_stencil_apply_wave(with_rhs, dims, faces, u, w, work, 2, -1, a, 1, NULL, &got_prev, &got_cur),
-                 PEL_ERROR_INVALID_ARGUMENT, "rhs term");
-        WAVE_ERR(pel_stencil_apply_wave(s, dims, faces, u, w, work, NAN, -1, a, 1, NULL, &got_prev, &got_cur),
-                 PEL_ERROR_INVALID_ARGUMENT, "alpha");
-        WAVE_ERR(pel_stencil_apply_wave(s, dims, faces, u, u + 30, work, 2, -1, a, 1, NULL, &got_prev, &got_cur),
-                 PEL_ERROR_INVALID_ARGUMENT, "previous overlaps current");
-        WAVE_ERR(pel_stencil_apply_wave(s, dims, faces, u, w, w + 10, 2, -1, a, 1, NULL, &got_prev, &got_cur),
-                 PEL_ERROR_INVALID_ARGUMENT, "work overlaps");
-        WAVE_ERR(pel_stencil_apply_wave(s, dims, faces, u, w, work, 2, -1, a, 1, NULL, NULL, &got_cur),
-                 PEL_ERROR_INVALID_ARGUMENT, "result_previous");
-        WAVE_ERR(pel_stencil_apply_wave(s, dims, faces, u, w, work, 2, -1, work + 70, 1, NULL, &got_prev, &got_cur),
-                 PEL_ERROR_INVALID_ARGUMENT, "gamma overlaps");
+        memcpy(copy_levels, levels, sizeof levels);
+        WAVE_ERR(pel_stencil_apply_wave(NULL, dims, faces, levels, 2, -1, a, 1, NULL), PEL_ERROR_INVALID_ARGUMENT,
+                 "stencil");
+        WAVE_ERR(pel_stencil_apply_wave(s, dims, faces, NULL, 2, -1, a, 1, NULL), PEL_ERROR_INVALID_ARGUMENT,
+                 "levels must not be NULL");
+        levels[1] = NULL;
+        WAVE_ERR(pel_stencil_apply_wave(s, dims, faces, levels, 2, -1, a, 1, NULL), PEL_ERROR_INVALID_ARGUMENT,
+                 "levels[1] must not be NULL");
+        levels[1] = w;
+        levels[3] = NULL;
+        WAVE_ERR(pel_stencil_apply_wave(s, dims, faces, levels, 2, -1, a, 1, NULL), PEL_ERROR_INVALID_ARGUMENT,
+                 "levels[2] and levels[3]");
+        levels[3] = work + 60;
+        WAVE_ERR(pel_stencil_apply_wave(s, zero, faces, levels, 2, -1, a, 1, NULL), PEL_ERROR_INVALID_ARGUMENT,
+                 "dims[1]=0");
+        WAVE_ERR(pel_stencil_apply_wave(with_rhs, dims, faces, levels, 2, -1, a, 1, NULL), PEL_ERROR_INVALID_ARGUMENT,
+                 "rhs term");
+        WAVE_ERR(pel_stencil_apply_wave(s, dims, faces, levels, NAN, -1, a, 1, NULL), PEL_ERROR_INVALID_ARGUMENT,
+                 "alpha");
+        levels[3] = work + 30;
+        WAVE_ERR(pel_stencil_apply_wave(s, dims, faces, levels, 2, -1, a, 1, NULL), PEL_ERROR_INVALID_ARGUMENT,
+                 "levels[2] overlaps levels[3]");
+        levels[3] = work + 60;
+        WAVE_ERR(pel_stencil_apply_wave(s, dims, faces, levels, 2, -1, work + 70, 1, NULL),
+                 PEL_ERROR_INVALID_ARGUMENT, "gamma overlaps levels[3]");
         {
             pel_stencil_blocking big = {{4, 0, 0}, 0, 0, 0};
-            WAVE_ERR(pel_stencil_apply_wave(s, dims, faces, u, w, work, 2, -1, a, 1, &big, &got_prev, &got_cur),
-                     PEL_ERROR_INVALID_ARGUMENT, "blocking->tile[0]=4");
+            WAVE_ERR(pel_stencil_apply_wave(s, dims, faces, levels, 2, -1, a, 1, &big), PEL_ERROR_INVALID_ARGUMENT,
+                     "blocking->tile[0]=4");
         }
-        CU_ASSERT_PTR_EQUAL(got_prev, u);
-        CU_ASSERT_PTR_EQUAL(got_cur, w);
-        PEL_TEST_OK(pel_stencil_apply_wave(s, dims, faces, u, w, work, 2, -1, a, 0, NULL, (void **)&rp,
-                                           (void **)&rc));
-        CU_ASSERT(rp == u && rc == w);
+        CU_ASSERT(memcmp(levels, copy_levels, sizeof levels) == 0);
+        PEL_TEST_OK(pel_stencil_apply_wave(s, dims, faces, levels, 2, -1, a, 0, NULL));
+        CU_ASSERT(memcmp(levels, copy_levels, sizeof levels) == 0);
 #undef WAVE_ERR
     }
     {

@@ -223,33 +223,32 @@ PEL_API pel_status pel_stencil_apply_general(const pel_stencil *stencil, const s
  * e.g. the acoustic wave equation u(t+1) = 2u(t) - u(t-1) + v(x)^2 dt^2 Lap u(t)
  * with alpha = 2, beta = -1, gamma = v^2 dt^2 and a Laplacian stencil. The
  * boundary rules apply to u(t) as in pel_stencil_apply(); u(t-1) and gamma
- * are read at p only. @p previous holds u(t0-1) and @p current u(t0). The
- * steps are temporally blocked: a tile keeps both levels in cache and a block
- * of T steps reads both grids and writes both of its last two levels once.
- * For that pel needs two more grids besides previous and current: @p work
- * (one buffer of 2 grids, distinct from the others), or NULL to let pel
- * allocate them for the call and copy the last two levels back into
- * previous and current. With work given, *@p result_previous and
- * *@p result_current (required then) name the buffers among previous,
- * current, work and work + one grid that hold u(t0+nsteps-1) and
- * u(t0+nsteps); the other two hold scratch. alpha and beta are rounded to
- * float for PEL_FLOAT32 stencils. @p gamma has the field's dims and C order,
- * is only read, may be NULL (taken as 1).
+ * are read at p only. The steps are temporally blocked: a tile keeps both
+ * levels in cache, and a block of T steps reads both old levels and writes
+ * both of its last two once. Because a block writes two levels while other
+ * tiles still read the two it started from, pel rotates four grids:
+ * @p levels[0] holds u(t0-1), @p levels[1] u(t0), levels[2] and levels[3]
+ * are work grids. On return the array is permuted so that levels[0] and
+ * levels[1] hold the last two levels u(t0+nsteps-1) and u(t0+nsteps) and
+ * levels[2..3] the other two grids (scratch), ready for the next call. With
+ * levels[2] = levels[3] = NULL pel allocates the work grids for the call and
+ * copies the last two levels back into the caller's levels[0] and levels[1]
+ * (the pointers stay). alpha and beta are rounded to float for PEL_FLOAT32
+ * stencils. @p gamma has the field's dims and C order, is only read, and may
+ * be NULL (taken as 1).
  * Errors (PEL_ERROR_INVALID_ARGUMENT, the message names pel_stencil_apply_wave
- * and the argument): stencil, dims, faces, previous or current NULL; the
- * dims, faces and blocking errors of pel_stencil_apply(); a stencil with a rhs
- * term; alpha or beta not finite; previous overlapping current; work
- * overlapping them; result pointers NULL while work is given; gamma
- * overlapping a buffer. PEL_ERROR_OVERFLOW, PEL_ERROR_OUT_OF_MEMORY. Nothing
- * is written on error; nsteps = 0 touches no data. Bit-identical to the
- * plain loop above for every thread count and blocking. Thread-safe for
- * distinct buffers.
+ * and the argument): stencil, dims, faces, levels, levels[0] or levels[1]
+ * NULL; only one of levels[2], levels[3] NULL; two grids overlapping; gamma
+ * overlapping a grid; a stencil with a rhs term; alpha or beta not finite;
+ * the dims, faces and blocking errors of pel_stencil_apply().
+ * PEL_ERROR_OVERFLOW, PEL_ERROR_OUT_OF_MEMORY. Nothing is written on error
+ * (levels included); nsteps = 0 touches no data. Bit-identical to the plain
+ * loop above for every thread count and blocking. Thread-safe for distinct
+ * buffers.
  */
 PEL_API pel_status pel_stencil_apply_wave(const pel_stencil *stencil, const size_t *dims,
-                                          const pel_boundary *faces, void *previous, void *current, void *work,
-                                          double alpha, double beta, const void *gamma, size_t nsteps,
-                                          const pel_stencil_blocking *blocking, void **result_previous,
-                                          void **result_current);
+                                          const pel_boundary *faces, void **levels, double alpha, double beta,
+                                          const void *gamma, size_t nsteps, const pel_stencil_blocking *blocking);
 
 /**
  * A user row kernel for pel_stencil_apply_rows(): computes out[0..n-1], the

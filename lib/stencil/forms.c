@@ -519,10 +519,11 @@ static void copy_grid(char *to, const char *from, size_t bytes, int threads)
     }
 }
 
+static const char *const level_name[4] = {"levels[0]", "levels[1]", "levels[2]", "levels[3]"};
+
 pel_status pel_stencil_apply_wave(const pel_stencil *stencil, const size_t *dims, const pel_boundary *faces,
-                                  void *previous, void *current, void *work, double alpha, double beta,
-                                  const void *gamma, size_t nsteps, const pel_stencil_blocking *blocking,
-                                  void **result_previous, void **result_current)
+                                  void **levels, double alpha, double beta, const void *gamma, size_t nsteps,
+                                  const pel_stencil_blocking *blocking)
 {
     static const char *const fn = "pel_stencil_apply_wave";
     pel__stencil_engine e;
@@ -531,7 +532,7 @@ pel_status pel_stencil_apply_wave(const pel_stencil *stencil, const size_t *dims
     const char *point[1] = {gamma};
     char *buffer[4], *own = NULL;
     size_t count, bytes;
-    int prev = 0, cur = 1;
+    int prev = 0, cur = 1, given;
     pel_status status;
     PEL__TEAM_SCOPE(team); /* the thread budget's share, given back on return */
 
@@ -541,10 +542,16 @@ pel_status pel_stencil_apply_wave(const pel_stencil *stencil, const size_t *dims
         return pel__fail(PEL_ERROR_INVALID_ARGUMENT, fn, "dims must not be NULL");
     if (faces == NULL)
         return pel__fail(PEL_ERROR_INVALID_ARGUMENT, fn, "faces must not be NULL");
-    if (previous == NULL)
-        return pel__fail(PEL_ERROR_INVALID_ARGUMENT, fn, "previous must not be NULL");
-    if (current == NULL)
-        return pel__fail(PEL_ERROR_INVALID_ARGUMENT, fn, "current must not be NULL");
+    if (levels == NULL)
+        return pel__fail(PEL_ERROR_INVALID_ARGUMENT, fn, "levels must not be NULL");
+    for (int i = 0; i < 2; i++)
+        if (levels[i] == NULL)
+            return pel__fail(PEL_ERROR_INVALID_ARGUMENT, fn, "%s must not be NULL (it holds u(t%s))", level_name[i],
+                             i == 0 ? "-1" : "");
+    if ((levels[2] == NULL) != (levels[3] == NULL))
+        return pel__fail(PEL_ERROR_INVALID_ARGUMENT, fn,
+                         "levels[2] and levels[3] must both be work grids or both NULL (pel's own)");
+    given = levels[2] != NULL ? 4 : 2;
     status = pel__stencil_setup(fn, &e, stencil, dims, faces, &count);
     if (status != PEL_OK)
         return status;
@@ -553,44 +560,28 @@ pel_status pel_stencil_apply_wave(const pel_stencil *stencil, const size_t *dims
         return pel__fail(PEL_ERROR_INVALID_ARGUMENT, fn, "stencil has a rhs term: the two-level form takes none");
     if (!isfinite(alpha) || !isfinite(beta))
         return pel__fail(PEL_ERROR_INVALID_ARGUMENT, fn, "alpha=%g and beta=%g must be finite", alpha, beta);
-    if (pel__stencil_overlaps(previous, current, bytes))
-        return pel__fail(PEL_ERROR_INVALID_ARGUMENT, fn, "previous overlaps current: the levels need two buffers");
-    if (work != NULL && (pel__stencil_overlaps(work, previous, bytes) ||
-                         pel__stencil_overlaps((char *)work + bytes, previous, bytes) ||
-                         pel__stencil_overlaps(work, current, bytes) ||
-                         pel__stencil_overlaps((char *)work + bytes, current, bytes)))
-        return pel__fail(PEL_ERROR_INVALID_ARGUMENT, fn,
-                         "work overlaps previous or current: it must be a separate buffer of two grids");
-    if (work != NULL && (result_previous == NULL || result_current == NULL))
-        return pel__fail(PEL_ERROR_INVALID_ARGUMENT, fn,
-                         "result_previous and result_current must not be NULL when work is given (they say "
-                         "which buffers hold the last two levels)");
-    if (gamma != NULL && (pel__stencil_overlaps(gamma, previous, bytes) || pel__stencil_overlaps(gamma, current, bytes) ||
-                          (work != NULL && (pel__stencil_overlaps(gamma, work, bytes) ||
-                                            pel__stencil_overlaps(gamma, (char *)work + bytes, bytes)))))
-        return pel__fail(PEL_ERROR_INVALID_ARGUMENT, fn,
-                         "gamma overlaps previous, current or work: it must be a separate, read-only buffer");
-    /* The blocking override is checked by the shared path; run it for the
-     * checks with no steps first, so nothing is written on error. */
-    status = pel__stencil_apply_engine(fn, &e, dims, current, NULL, count, 0, blocking, NULL);
-    if (status != PEL_OK)
+    for (int i = 0; i < given; i++)
+        for (int j = i + 1; j < given; j++)
+            if (pel__stencil_overlaps(levels[i], levels[j], bytes))
+                return pel__fail(PEL_ERROR_INVALID_ARGUMENT, fn, "%s overlaps %s: every level needs its own grid",
+                                 level_name[i], level_name[j]);
+    for (int i = 0; gamma != NULL && i < given; i++)
+        if (pel__stencil_overlaps(gamma, levels[i], bytes))
+            return pel__fail(PEL_ERROR_INVALID_ARGUMENT, fn,
+                             "gamma overlaps %s: it must be a separate, read-only buffer", level_name[i]);
+    /* The blocking override is checked by the shared path; run it with no
+     * steps first, so nothing is written on error. */
+    status = pel__stencil_apply_engine(fn, &e, dims, levels[1], NULL, count, 0, blocking, NULL);
+    if (status != PEL_OK || nsteps == 0)
         return status;
-    if (result_previous)
-        *result_previous = previous;
-    if (result_current)
-        *result_current = current;
-    if (nsteps == 0)
-        return PEL_OK;
 
-    if (work == NULL) {
+    if (given == 2) {
         own = pel_malloc(2 * bytes);
         if (own == NULL)
             return pel__fail(PEL_ERROR_OUT_OF_MEMORY, fn, "no memory for two work grids of %zu bytes", bytes);
     }
-    buffer[0] = previous;
-    buffer[1] = current;
-    buffer[2] = own ? own : work;
-    buffer[3] = buffer[2] + bytes;
+    for (int i = 0; i < 4; i++)
+        buffer[i] = i < given ? levels[i] : own + (size_t)(i - 2) * bytes;
 
     varcoef_params_init(&params, stencil);
     params.scale = gamma ? 0 : -1;
@@ -615,8 +606,8 @@ pel_status pel_stencil_apply_wave(const pel_stencil *stencil, const size_t *dims
     pel__stencil_choose_blocking(&e, nsteps, blocking);
     status = pel__stencil_run_two_level(&e, buffer, &prev, &cur, nsteps);
     if (status == PEL_OK && own != NULL) {
-        /* Back into the caller's two buffers: first save a level that sits
-         * in the other's buffer, then copy. */
+        /* Back into the caller's two grids: first save a level that sits in
+         * the other's grid, then copy. */
         const int threads = pel__team_take(&team, pel_threads_for_work(count));
         if (prev == 1) {
             int spare = cur == 2 ? 3 : 2;
@@ -624,12 +615,17 @@ pel_status pel_stencil_apply_wave(const pel_stencil *stencil, const size_t *dims
             prev = spare;
         }
         if (cur != 1)
-            copy_grid(current, buffer[cur], bytes, threads);
+            copy_grid(buffer[1], buffer[cur], bytes, threads);
         if (prev != 0)
-            copy_grid(previous, buffer[prev], bytes, threads);
+            copy_grid(buffer[0], buffer[prev], bytes, threads);
     } else if (status == PEL_OK) {
-        *result_previous = buffer[prev];
-        *result_current = buffer[cur];
+        /* Permute the caller's four grids: the last two levels first. */
+        int k = 2;
+        levels[0] = buffer[prev];
+        levels[1] = buffer[cur];
+        for (int i = 0; i < 4; i++)
+            if (i != prev && i != cur)
+                levels[k++] = buffer[i];
     }
     pel_free(own);
     return status;
