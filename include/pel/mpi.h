@@ -156,19 +156,40 @@ PEL_API pel_status pel_dgrid_halo_steps(pel_dgrid *grid, const pel_stencil *sten
 
 /** The measured inputs of the halo-depth model (equal on every rank). */
 typedef struct pel_dgrid_model {
-    double latency_seconds;      /**< one-way time of a small message */
-    double bandwidth_bytes;      /**< bytes per second of a large message */
-    double seconds_per_point;    /**< local stencil time per point update (the
-                                      slowest rank's; 7-point star, double) */
+    double latency_seconds;   /**< one-way time of a small message (median) */
+    double bandwidth_bytes;   /**< bytes per second of a large message (median) */
+    double seconds_per_point; /**< one step of a 7-point star, double, on a box
+                                   larger than the caches, per point (the
+                                   slowest rank's) */
+    double seconds_per_point_blocked; /**< the same box advanced 8 steps at once
+                                           (pel's temporal blocking), per point
+                                           and step */
 } pel_dgrid_model;
 
 /**
  * The grid's model inputs, measured on first use (ping-pong between ranks 0
- * and 1 of the grid's communicator, 8 bytes and 1 MiB, and a 3-step sweep of
- * a 7-point star on a 48^3 box, the slowest rank's time), into *@p model.
+ * and 1 of the grid's communicator, 8 bytes and 1 MiB, medians; a 1-step and
+ * an 8-step sweep of a 7-point star on a 96^3 box, best of 3, the slowest
+ * rank's), into *@p model. The halo depth T minimises the modelled time per
+ * step (one exchange latency per cut axis and the halo bytes over the
+ * bandwidth, every T steps, plus the grown box's update at
+ * sb + (s1 - sb)/T per point, s1 and sb the two sweep rates).
  * Collective. Errors: grid not live, model NULL.
  */
 PEL_API pel_status pel_dgrid_model_get(pel_dgrid *grid, pel_dgrid_model *model);
+
+/** What the last pel_dgrid_stencil_apply() on a grid did on this rank. */
+typedef struct pel_dgrid_stats {
+    size_t halo_steps;       /**< T used */
+    size_t exchanges;        /**< halo exchanges (one per T steps, plus one for the rhs) */
+    double halo_bytes;       /**< bytes this rank sent per exchange */
+    double exchange_seconds; /**< time in the exchanges (packing, messages, unpacking) */
+    double total_seconds;    /**< time of the whole call */
+} pel_dgrid_stats;
+
+/** Copies the last apply's statistics on this rank into *@p stats. Local.
+ *  Errors: grid not live, stats NULL. */
+PEL_API pel_status pel_dgrid_last_stats(const pel_dgrid *grid, pel_dgrid_stats *stats);
 
 /**
  * Distributed twin of pel_stencil_jacobi_poisson(): solves -Laplace(u) = f

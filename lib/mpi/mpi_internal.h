@@ -58,6 +58,7 @@ struct pel_dgrid {
     /* The halo-depth model, measured once (have_model). */
     int have_model;
     pel_dgrid_model model;
+    pel_dgrid_stats stats; /* of the last apply */
 };
 
 /* Checks a grid handle for `function`. */

@@ -25,5 +25,7 @@ for np in 1 2 3 4; do
         run "$np" "$threads" "$bin/test_mpi"
     done
 done
+# Eight ranks give the 2x2x2 process grid that cuts every axis of a 3-D grid.
+run 8 1 "$bin/test_mpi"
 run 2 2 "$bin/test_mpi_init"
 exit $status
