@@ -271,10 +271,12 @@ static int run_mpi_stencil(const pel_bench_context *context)
         snprintf(extra, sizeof extra,
                  "\"ranks\":%d,\"halo_steps\":%zu,\"steps\":%zu,\"process_grid\":\"%dx%dx%d\",\"comm_share\":%.4f,"
                  "\"halo_bytes_per_step\":%.0f,\"baseline_comm_share\":%.4f,\"baseline_halo_bytes_per_step\":%.0f,"
-                 "\"latency_s\":%.3g,\"bandwidth_Bps\":%.4g,\"seconds_per_point\":%.4g,\"oversubscribed\":%s",
+                 "\"latency_s\":%.3g,\"bandwidth_Bps\":%.4g,\"seconds_per_point\":%.4g,"
+                 "\"seconds_per_point_blocked\":%.4g,"
+                 "\"oversubscribed\":%s",
                  nranks, m.T, m.steps, pd[0], pd[1], m.ndim == 3 ? pd[2] : 1, share, bytes_step, share_t1,
                  bytes_step_t1, model.latency_seconds, model.bandwidth_bytes, model.seconds_per_point,
-                 nranks * context->threads > 2 ? "true" : "false");
+                 model.seconds_per_point_blocked, nranks * context->threads > 2 ? "true" : "false");
         pel_bench_emit(&row);
 #ifdef PEL_HAVE_PETSC
         row.baseline = "PETSc DMDA (GlobalToLocal + local loop, every step)";
