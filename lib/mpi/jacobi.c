@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/threads.h"
 #include "mpi/mpi_internal.h"
 
 #define FN "pel_dgrid_jacobi_poisson"
@@ -19,7 +20,8 @@
 static double local_max_abs(const void *x, size_t n, pel_precision precision)
 {
     double result = 0.0;
-    int threads = pel_threads_for_work(n);
+    PEL__TEAM_SCOPE(team); /* the thread budget's share, given back on return */
+    int threads = pel__team_take(&team, pel_threads_for_work(n));
 #pragma omp parallel for schedule(static) reduction(max : result) num_threads(threads) if (threads > 1)
     for (size_t i = 0; i < n; i++) {
         double v = precision == PEL_FLOAT32 ? fabs((double)((const float *)x)[i]) : fabs(((const double *)x)[i]);
