@@ -770,6 +770,60 @@ static void test_matrix_gesv(void)
     sweep_threads(&c, 3); /* copies of A and B, and the pivots */
 }
 
+/* A reduction long enough that its block results outgrow pel's stack
+ * buffer: the scalar result is written only on success. */
+typedef struct nrm2_ctx {
+    double *x;
+    size_t n;
+    double result, copy, expected;
+} nrm2_ctx;
+
+static void nrm2_prepare(void *context)
+{
+    nrm2_ctx *c = context;
+
+    c->result = c->copy = -0.75;
+}
+
+static int nrm2_call(void *context)
+{
+    nrm2_ctx *c = context;
+
+    return pel_dnrm2(c->n, c->x, 1, &c->result);
+}
+
+static int nrm2_untouched(void *context)
+{
+    nrm2_ctx *c = context;
+
+    return same_bytes(&c->result, &c->copy, sizeof c->result);
+}
+
+static int nrm2_verify(void *context)
+{
+    nrm2_ctx *c = context;
+
+    /* Against a plain serial sum of squares: both orders are within
+     * n eps of the sum, relative. */
+    return fabs(c->result - c->expected) <= 1e-10 * c->expected;
+}
+
+static void test_matrix_nrm2(void)
+{
+    nrm2_ctx ctx = {NULL, 300 * 4096, 0, 0, 0};
+    sweep_case c = {"pel_dnrm2 (1.2M elements)", &ctx, nrm2_prepare, nrm2_call, nrm2_untouched, nrm2_verify, NULL};
+    double sum = 0.0;
+
+    ctx.x = malloc(ctx.n * sizeof(double));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ctx.x);
+    pel_test_fill(ctx.x, ctx.n, 9);
+    for (size_t i = 0; i < ctx.n; i++)
+        sum += ctx.x[i] * ctx.x[i];
+    ctx.expected = sqrt(sum);
+    sweep_threads(&c, 1);
+    free(ctx.x);
+}
+
 /* ------------------------------------------------------------ sparse */
 
 enum { CSR_ROWS = 3000, CSR_COLS = 2500, CSR_PER_ROW = 7 };
@@ -1439,6 +1493,7 @@ static void add_suites(void)
         {"exec: pel_parallel_reduce", test_exec_parallel_reduce},
         {"matrix: pel_dgemm_batch", test_matrix_gemm_batch},
         {"matrix: pel_dgesv", test_matrix_gesv},
+        {"matrix: pel_dnrm2", test_matrix_nrm2},
         {"sparse: create, read_mtx, spmv", test_sparse},
         {"fft: plan_create and execute", test_fft_plan_and_execute},
         {"fft: one-shot c2c", test_fft_one_shot},
