@@ -1234,6 +1234,21 @@ static void fft_cache_cleanup(void *context)
     pel_fft_cache_clear(); /* the next attempt plans again */
 }
 
+/* Sets the shape and a Hermitian half spectrum in in_copy: the r2c of
+ * random reals. */
+static void make_spectrum(fft_ctx *ctx, uint64_t seed)
+{
+    double real[FFT_N0 * FFT_N1];
+    pel_fft_plan *r2c = NULL;
+
+    ctx->dims[0] = FFT_N0;
+    ctx->dims[1] = FFT_N1;
+    pel_test_fill(real, FFT_N0 * FFT_N1, seed);
+    PEL_TEST_OK(pel_fft_plan_create(PEL_FFT_R2C, PEL_FLOAT64, 2, ctx->dims, 1, PEL_FFT_FORWARD, 0, NULL, &r2c));
+    PEL_TEST_OK(pel_fft_execute(r2c, real, ctx->in_copy));
+    pel_fft_plan_destroy(r2c);
+}
+
 static void test_fft_plan_and_execute(void)
 {
     static fft_ctx ctx;
@@ -1241,16 +1256,8 @@ static void test_fft_plan_and_execute(void)
                        fft_plan_verify, fft_plan_cleanup};
     sweep_case execute = {"pel_fft_execute (unaligned)", &ctx, fft_exec_prepare, fft_exec_call, fft_exec_untouched,
                           fft_exec_verify, fft_exec_cleanup};
-    double real[FFT_N0 * FFT_N1];
-    pel_fft_plan *r2c = NULL;
 
-    ctx.dims[0] = FFT_N0;
-    ctx.dims[1] = FFT_N1;
-    /* A Hermitian half spectrum: the r2c of random reals. */
-    pel_test_fill(real, FFT_N0 * FFT_N1, 31);
-    PEL_TEST_OK(pel_fft_plan_create(PEL_FFT_R2C, PEL_FLOAT64, 2, ctx.dims, 1, PEL_FFT_FORWARD, 0, NULL, &r2c));
-    PEL_TEST_OK(pel_fft_execute(r2c, real, ctx.in_copy));
-    pel_fft_plan_destroy(r2c);
+    make_spectrum(&ctx, 31);
     sweep_threads(&plan, 2); /* the plan and its planning scratch */
 
     PEL_TEST_OK(fft_plan_call(&ctx));
@@ -1352,15 +1359,8 @@ static void test_fft_c2r_and_wisdom(void)
                       fft_c2r_verify, fft_cache_cleanup};
     sweep_case export = {"pel_fft_wisdom_export_string", &wisdom, wisdom_prepare, wisdom_call, wisdom_out_null,
                          wisdom_verify, wisdom_cleanup};
-    double real[FFT_N0 * FFT_N1];
-    pel_fft_plan *r2c = NULL;
 
-    ctx.dims[0] = FFT_N0;
-    ctx.dims[1] = FFT_N1;
-    pel_test_fill(real, FFT_N0 * FFT_N1, 33);
-    PEL_TEST_OK(pel_fft_plan_create(PEL_FFT_R2C, PEL_FLOAT64, 2, ctx.dims, 1, PEL_FFT_FORWARD, 0, NULL, &r2c));
-    PEL_TEST_OK(pel_fft_execute(r2c, real, ctx.in_copy));
-    pel_fft_plan_destroy(r2c);
+    make_spectrum(&ctx, 33);
     sweep_threads(&c2r, 4); /* plan, 2 scratch, input copy (the cache entry too) */
     sweep_threads(&export, 1);
 }
