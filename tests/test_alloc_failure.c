@@ -309,9 +309,12 @@ static sweep_result sweep(const sweep_case *c)
                 printf("\n  %s: allocation %ld failed, returned %s: %s\n", c->name, n, pel_status_name(status),
                        pel_last_error());
             CU_ASSERT_EQUAL(status, PEL_ERROR_OUT_OF_MEMORY);
-            if (pel_last_error()[0] == '\0')
-                printf("\n  %s: allocation %ld failed without a message\n", c->name, n);
-            CU_ASSERT(pel_last_error()[0] != '\0');
+            /* The message names the function the user called: the case's
+             * name up to its first blank. */
+            if (strncmp(pel_last_error(), c->name, strcspn(c->name, " ")) != 0)
+                printf("\n  %s: allocation %ld failed, the message does not name the call: \"%s\"\n", c->name, n,
+                       pel_last_error());
+            CU_ASSERT(strncmp(pel_last_error(), c->name, strcspn(c->name, " ")) == 0);
             if (!untouched)
                 printf("\n  %s: allocation %ld failed and the outputs were written\n", c->name, n);
             CU_ASSERT(untouched);
