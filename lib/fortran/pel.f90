@@ -33,6 +33,9 @@ module pel
    integer(c_int), parameter, public :: PEL_SCHEDULE_GUIDED = 2
    ! Block length of the reproducible reductions.
    integer(c_size_t), parameter, public :: PEL_REDUCE_BLOCK = 4096
+   ! Thread counts: the largest accepted, and the budget's "restore the default".
+   integer(c_int), parameter, public :: PEL_MAX_THREADS = 4096
+   integer(c_int), parameter, public :: PEL_THREAD_BUDGET_DEFAULT = -1
 
    ! ------------------------------------------------------------ callbacks
    ! Procedures passed to pel must have these interfaces and BIND(C); they
@@ -101,6 +104,17 @@ module pel
       integer(c_int) function pel_get_num_threads() bind(C, name="pel_get_num_threads")
          import :: c_int
       end function pel_get_num_threads
+      !> Process-wide thread budget shared by concurrent pel kernels (0: off, -1: default).
+      integer(c_int) function pel_set_thread_budget(nthreads) bind(C, name="pel_set_thread_budget")
+         import :: c_int
+         integer(c_int), value :: nthreads
+      end function pel_set_thread_budget
+      integer(c_int) function pel_get_thread_budget() bind(C, name="pel_get_thread_budget")
+         import :: c_int
+      end function pel_get_thread_budget
+      integer(c_int) function pel_get_thread_budget_in_use() bind(C, name="pel_get_thread_budget_in_use")
+         import :: c_int
+      end function pel_get_thread_budget_in_use
       integer(c_size_t) function pel_get_min_work_per_thread() bind(C, name="pel_get_min_work_per_thread")
          import :: c_size_t
       end function pel_get_min_work_per_thread
@@ -109,7 +123,8 @@ module pel
       end function pel_in_forked_child
    end interface
    public :: pel_free, pel_wtime, pel_version_number, pel_set_num_threads, pel_set_num_threads_local, &
-             pel_get_num_threads_local, pel_get_num_threads, pel_get_min_work_per_thread, pel_in_forked_child
+             pel_get_num_threads_local, pel_get_num_threads, pel_get_min_work_per_thread, pel_in_forked_child, &
+             pel_set_thread_budget, pel_get_thread_budget, pel_get_thread_budget_in_use
 
    ! ------------------------------------------------------------ core: C entry points behind wrappers
    interface
@@ -227,7 +242,9 @@ module pel
    integer(c_int), parameter, public :: PEL_NO_TRANS = 111, PEL_TRANS = 112, PEL_CONJ_TRANS = 113
    integer(c_int), parameter, public :: PEL_UPPER = 121, PEL_LOWER = 122
    integer(c_int), parameter, public :: PEL_FFT_MAX_RANK = 3
-   integer(c_int), parameter, public :: PEL_FFT_C2C = 0, PEL_FFT_R2C = 1, PEL_FFT_C2R = 2
+   integer(c_int), parameter, public :: PEL_FFT_C2C = 0, PEL_FFT_R2C = 1, PEL_FFT_C2R = 2, PEL_FFT_R2R = 3
+   integer(c_int), parameter, public :: PEL_FFT_DCT1 = 0, PEL_FFT_DCT2 = 1, PEL_FFT_DCT3 = 2, PEL_FFT_DCT4 = 3, &
+                                        PEL_FFT_DST1 = 4, PEL_FFT_DST2 = 5, PEL_FFT_DST3 = 6, PEL_FFT_DST4 = 7
    integer(c_int), parameter, public :: PEL_FFT_FORWARD = -1, PEL_FFT_BACKWARD = 1
    integer(c_int), parameter, public :: PEL_FFT_NORM_BACKWARD = 0, PEL_FFT_NORM_ORTHO = 1, PEL_FFT_NORM_FORWARD = 2
    integer(c_int), parameter, public :: PEL_FFT_ESTIMATE = 0, PEL_FFT_MEASURE = 1, PEL_FFT_PATIENT = 2, &
@@ -464,6 +481,98 @@ module pel
          integer(c_size_t), value :: n, nrhs, lda, ldb
          type(c_ptr), value :: a, b
       end function pel_sposv
+      ! Batched LAPACK (pel/matrix.h): stacks of small problems in parallel.
+      integer(c_int) function pel_dgesv_batch(layout, n, nrhs, batch, a, lda, stride_a, b, ldb, stride_b, x, ldx, &
+                                     stride_x) bind(C, name="pel_dgesv_batch")
+         import :: c_int, c_size_t, c_ptr
+         integer(c_int), value :: layout
+         integer(c_size_t), value :: n, nrhs, batch, lda, stride_a, ldb, stride_b, ldx, stride_x
+         type(c_ptr), value :: a, b, x
+      end function pel_dgesv_batch
+      integer(c_int) function pel_sgesv_batch(layout, n, nrhs, batch, a, lda, stride_a, b, ldb, stride_b, x, ldx, &
+                                     stride_x) bind(C, name="pel_sgesv_batch")
+         import :: c_int, c_size_t, c_ptr
+         integer(c_int), value :: layout
+         integer(c_size_t), value :: n, nrhs, batch, lda, stride_a, ldb, stride_b, ldx, stride_x
+         type(c_ptr), value :: a, b, x
+      end function pel_sgesv_batch
+      integer(c_int) function pel_zgesv_batch(layout, n, nrhs, batch, a, lda, stride_a, b, ldb, stride_b, x, ldx, &
+                                     stride_x) bind(C, name="pel_zgesv_batch")
+         import :: c_int, c_size_t, c_ptr
+         integer(c_int), value :: layout
+         integer(c_size_t), value :: n, nrhs, batch, lda, stride_a, ldb, stride_b, ldx, stride_x
+         type(c_ptr), value :: a, b, x
+      end function pel_zgesv_batch
+      integer(c_int) function pel_dinv_batch(layout, n, batch, a, lda, stride_a, inv, ldinv, stride_inv) &
+         bind(C, name="pel_dinv_batch")
+         import :: c_int, c_size_t, c_ptr
+         integer(c_int), value :: layout
+         integer(c_size_t), value :: n, batch, lda, stride_a, ldinv, stride_inv
+         type(c_ptr), value :: a, inv
+      end function pel_dinv_batch
+      integer(c_int) function pel_sinv_batch(layout, n, batch, a, lda, stride_a, inv, ldinv, stride_inv) &
+         bind(C, name="pel_sinv_batch")
+         import :: c_int, c_size_t, c_ptr
+         integer(c_int), value :: layout
+         integer(c_size_t), value :: n, batch, lda, stride_a, ldinv, stride_inv
+         type(c_ptr), value :: a, inv
+      end function pel_sinv_batch
+      integer(c_int) function pel_ddet_batch(layout, n, batch, a, lda, stride_a, det, sign, logabsdet) &
+         bind(C, name="pel_ddet_batch")
+         import :: c_int, c_size_t, c_ptr
+         integer(c_int), value :: layout
+         integer(c_size_t), value :: n, batch, lda, stride_a
+         type(c_ptr), value :: a, det, sign, logabsdet
+      end function pel_ddet_batch
+      integer(c_int) function pel_sdet_batch(layout, n, batch, a, lda, stride_a, det, sign, logabsdet) &
+         bind(C, name="pel_sdet_batch")
+         import :: c_int, c_size_t, c_ptr
+         integer(c_int), value :: layout
+         integer(c_size_t), value :: n, batch, lda, stride_a
+         type(c_ptr), value :: a, det, sign, logabsdet
+      end function pel_sdet_batch
+      integer(c_int) function pel_dcholesky_batch(layout, uplo, n, batch, a, lda, stride_a, l, ldl, stride_l) &
+         bind(C, name="pel_dcholesky_batch")
+         import :: c_int, c_size_t, c_ptr
+         integer(c_int), value :: layout, uplo
+         integer(c_size_t), value :: n, batch, lda, stride_a, ldl, stride_l
+         type(c_ptr), value :: a, l
+      end function pel_dcholesky_batch
+      integer(c_int) function pel_scholesky_batch(layout, uplo, n, batch, a, lda, stride_a, l, ldl, stride_l) &
+         bind(C, name="pel_scholesky_batch")
+         import :: c_int, c_size_t, c_ptr
+         integer(c_int), value :: layout, uplo
+         integer(c_size_t), value :: n, batch, lda, stride_a, ldl, stride_l
+         type(c_ptr), value :: a, l
+      end function pel_scholesky_batch
+      integer(c_int) function pel_deigh_batch(layout, uplo, n, batch, a, lda, stride_a, w, stride_w, v, ldv, stride_v) &
+         bind(C, name="pel_deigh_batch")
+         import :: c_int, c_size_t, c_ptr
+         integer(c_int), value :: layout, uplo
+         integer(c_size_t), value :: n, batch, lda, stride_a, stride_w, ldv, stride_v
+         type(c_ptr), value :: a, w, v
+      end function pel_deigh_batch
+      integer(c_int) function pel_seigh_batch(layout, uplo, n, batch, a, lda, stride_a, w, stride_w, v, ldv, stride_v) &
+         bind(C, name="pel_seigh_batch")
+         import :: c_int, c_size_t, c_ptr
+         integer(c_int), value :: layout, uplo
+         integer(c_size_t), value :: n, batch, lda, stride_a, stride_w, ldv, stride_v
+         type(c_ptr), value :: a, w, v
+      end function pel_seigh_batch
+      integer(c_int) function pel_dsvd_batch(layout, m, n, batch, a, lda, stride_a, s, stride_s, u, ldu, stride_u, &
+                                    vt, ldvt, stride_vt, full_matrices) bind(C, name="pel_dsvd_batch")
+         import :: c_int, c_size_t, c_ptr
+         integer(c_int), value :: layout, full_matrices
+         integer(c_size_t), value :: m, n, batch, lda, stride_a, stride_s, ldu, stride_u, ldvt, stride_vt
+         type(c_ptr), value :: a, s, u, vt
+      end function pel_dsvd_batch
+      integer(c_int) function pel_ssvd_batch(layout, m, n, batch, a, lda, stride_a, s, stride_s, u, ldu, stride_u, &
+                                    vt, ldvt, stride_vt, full_matrices) bind(C, name="pel_ssvd_batch")
+         import :: c_int, c_size_t, c_ptr
+         integer(c_int), value :: layout, full_matrices
+         integer(c_size_t), value :: m, n, batch, lda, stride_a, stride_s, ldu, stride_u, ldvt, stride_vt
+         type(c_ptr), value :: a, s, u, vt
+      end function pel_ssvd_batch
 
       ! ---- sparse (0-based size_t arrays; the wrapper pel_csr_create takes 1-based ones)
       integer(c_int) function pel_csr_create_c(precision, rows, cols, row_ptr, col_idx, values, matrix) &
@@ -597,6 +706,42 @@ module pel
          integer(c_int), value :: norm
          type(c_ptr), value :: in, out
       end function pel_fft_c2r_float
+      ! Real-to-real (DCT/DST) transforms: kinds(d) is PEL_FFT_DCT1..PEL_FFT_DST4
+      ! along C dimension d (row-major dims, as the other FFT calls).
+      integer(c_int) function pel_fft_r2r_c(rank, dims, howmany, kinds, norm, in, out) bind(C, name="pel_fft_r2r")
+         import :: c_int, c_size_t, c_ptr
+         integer(c_int), value :: rank
+         integer(c_size_t), intent(in) :: dims(*)
+         integer(c_size_t), value :: howmany
+         integer(c_int), intent(in) :: kinds(*)
+         integer(c_int), value :: norm
+         type(c_ptr), value :: in, out
+      end function pel_fft_r2r_c
+      integer(c_int) function pel_fft_r2r_float(rank, dims, howmany, kinds, norm, in, out) &
+         bind(C, name="pel_fft_r2r_float")
+         import :: c_int, c_size_t, c_ptr
+         integer(c_int), value :: rank
+         integer(c_size_t), intent(in) :: dims(*)
+         integer(c_size_t), value :: howmany
+         integer(c_int), intent(in) :: kinds(*)
+         integer(c_int), value :: norm
+         type(c_ptr), value :: in, out
+      end function pel_fft_r2r_float
+      integer(c_int) function pel_fft_r2r_plan_create(precision, rank, dims, howmany, kinds, in_place, options, &
+                                                      plan) bind(C, name="pel_fft_r2r_plan_create")
+         import :: c_int, c_size_t, c_ptr
+         integer(c_int), value :: precision, rank, in_place
+         integer(c_size_t), intent(in) :: dims(*)
+         integer(c_size_t), value :: howmany
+         integer(c_int), intent(in) :: kinds(*)
+         type(c_ptr), value :: options
+         type(c_ptr), intent(out) :: plan
+      end function pel_fft_r2r_plan_create
+      integer(c_size_t) function pel_fft_r2r_logical_size(kind, n) bind(C, name="pel_fft_r2r_logical_size")
+         import :: c_int, c_size_t
+         integer(c_int), value :: kind
+         integer(c_size_t), value :: n
+      end function pel_fft_r2r_logical_size
       integer(c_int) function pel_fft_set_default_effort(effort, time_limit) bind(C, name="pel_fft_set_default_effort")
          import :: c_int, c_double
          integer(c_int), value :: effort
@@ -719,10 +864,14 @@ module pel
              pel_sgemm_batch_strided, pel_dgemm_batch, pel_sgemm_batch, pel_domatcopy, pel_somatcopy, &
              pel_dtranspose_square, pel_stranspose_square, pel_daxpy, pel_saxpy, pel_dscal, pel_sscal, pel_ddot, &
              pel_sdot, pel_dnrm2, pel_snrm2, pel_dasum, pel_sasum, pel_dgesv, pel_sgesv, pel_dposv, pel_sposv
+   public :: pel_dgesv_batch, pel_sgesv_batch, pel_zgesv_batch, pel_dinv_batch, pel_sinv_batch, pel_ddet_batch, &
+             pel_sdet_batch, pel_dcholesky_batch, pel_scholesky_batch, pel_deigh_batch, pel_seigh_batch, &
+             pel_dsvd_batch, pel_ssvd_batch
    public :: pel_csr_create_c, pel_csr_destroy, pel_csr_rows, pel_csr_cols, pel_csr_nnz, pel_csr_precision, &
              pel_csr_export, pel_csr_spmv_c, pel_csr_spmm, pel_csr_read_mtx_c, pel_csr_write_mtx_c
    public :: pel_fft_plan_create, pel_fft_execute, pel_fft_plan_destroy, pel_fft_plan_threads, pel_fft_c2c_c, &
              pel_fft_c2c_float, pel_fft_r2c_c, pel_fft_r2c_float, pel_fft_c2r_c, pel_fft_c2r_float, &
+             pel_fft_r2r_c, pel_fft_r2r_float, pel_fft_r2r_plan_create, pel_fft_r2r_logical_size, &
              pel_fft_set_default_effort, pel_fft_get_default_effort, pel_fft_cache_get_stats, &
              pel_fft_cache_reset_stats, pel_fft_cache_clear, pel_fft_cache_set_capacity, &
              pel_fft_wisdom_export_file_c, pel_fft_wisdom_import_file_c, pel_fft_wisdom_export_string, &
