@@ -417,6 +417,101 @@ static void test_wisdom_bounds(void)
     pel_free(text);
 }
 
+/* ------------------------------------------------------------ FFTW's memory */
+
+/* Each point of the sweep runs in a fresh process (this program run again
+ * with --oom-child CASE EXTRA): a forked child would inherit the parent's
+ * free heap, which no address-space limit constrains. The child allocates
+ * its arrays, limits its address space to its size plus EXTRA bytes, runs
+ * one one-shot transform on 1 thread and exits 0 (PEL_OK), 2
+ * (PEL_ERROR_OUT_OF_MEMORY with a pel message) or 1 (anything else); an
+ * abort by FFTW shows as SIGABRT.
+ *
+ * The transforms: prime sizes, where FFTW's Rader and Bluestein tables and
+ * buffers take several times the arrays, a smooth r2c, and a 1-D c2r (whose
+ * execution copies its input). */
+static const char *self_path;
+
+static int oom_child(int which, size_t extra)
+{
+    static const size_t sizes[] = {65537, 4099, 1 << 18, 1 << 18};
+    size_t n = sizes[which];
+    double *in = pel_malloc(2 * n * sizeof *in), *out = pel_malloc(2 * n * sizeof *out);
+    unsigned long pages = 0;
+    FILE *statm = fopen("/proc/self/statm", "r");
+    struct rlimit limit;
+    pel_status status;
+
+    if (in == NULL || out == NULL || statm == NULL || fscanf(statm, "%lu", &pages) != 1)
+        return 3;
+    fclose(statm);
+    pel_test_fill(in, 2 * n, 41);
+    if (pel_set_num_threads(1) != PEL_OK)
+        return 3;
+    limit.rlim_cur = limit.rlim_max = (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE) + extra;
+    if (setrlimit(RLIMIT_AS, &limit) != 0)
+        return 3;
+    switch (which) {
+    case 2:
+        status = pel_fft_r2c(1, &n, 1, PEL_FFT_NORM_BACKWARD, in, out);
+        break;
+    case 3:
+        status = pel_fft_c2r(1, &n, 1, PEL_FFT_NORM_BACKWARD, in, out);
+        break;
+    default:
+        status = pel_fft_c2c(1, &n, 1, PEL_FFT_FORWARD, PEL_FFT_NORM_BACKWARD, in, out);
+        break;
+    }
+    if (status == PEL_OK)
+        return 0;
+    if (status == PEL_ERROR_OUT_OF_MEMORY && strstr(pel_last_error(), "pel_fft_") != NULL)
+        return 2;
+    return 1;
+}
+
+/* Exit code of one child, or -signal. */
+static int run_oom_child(int which, size_t extra)
+{
+    char which_text[16], extra_text[32];
+    pid_t pid;
+    int wstatus = 0;
+
+    snprintf(which_text, sizeof which_text, "%d", which);
+    snprintf(extra_text, sizeof extra_text, "%zu", extra);
+    fflush(stdout);
+    pid = fork();
+    if (pid < 0)
+        return -1000;
+    if (pid == 0) {
+        alarm(30);
+        execl(self_path, self_path, "--oom-child", which_text, extra_text, (char *)NULL);
+        _exit(4);
+    }
+    if (waitpid(pid, &wstatus, 0) != pid)
+        return -1000;
+    return WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -WTERMSIG(wstatus);
+}
+
+/* Sweeps the limit from nothing to plenty: every child must exit normally,
+ * with PEL_OK or PEL_ERROR_OUT_OF_MEMORY, and the sweep must see both. */
+static void test_fftw_memory_headroom(void)
+{
+    for (int which = 0; which < 4; which++) {
+        int ok = 0, refused = 0;
+        for (size_t extra = 0; extra <= ((size_t)24 << 20); extra += (size_t)512 << 10) {
+            int code = run_oom_child(which, extra);
+            if (code != 0 && code != 2)
+                printf("\n  case %d, limit +%zu bytes: child %s %d", which, extra,
+                       code < 0 ? "killed by signal" : "exited with", code < 0 ? -code : code);
+            CU_ASSERT(code == 0 || code == 2);
+            ok += code == 0;
+            refused += code == 2;
+        }
+        CU_ASSERT(ok > 0);
+        CU_ASSERT(refused > 0);
+    }
+}
+
 /* ------------------------------------------------------------ suites */
 
 static void add_suites(void)
@@ -432,12 +527,18 @@ static void add_suites(void)
                                            {"random bytes and mutations", test_wisdom_random},
                                            {"size bound, no abort in a child", test_wisdom_bounds},
                                            {NULL, NULL}};
+    static const pel_test_case memory[] = {{"FFTW never aborts for want of memory", test_fftw_memory_headroom},
+                                           {NULL, NULL}};
     pel_test_add_suite("fft reliability: convolution", convolve);
+    pel_test_add_suite("fft reliability: FFTW memory", memory);
     pel_test_add_suite("fft reliability: hostile wisdom", wisdom);
     pel_test_add_suite("fft reliability: plan handles", handles);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    if (argc == 4 && strcmp(argv[1], "--oom-child") == 0)
+        return oom_child(atoi(argv[2]), (size_t)strtoull(argv[3], NULL, 10));
+    self_path = argv[0];
     return pel_test_main("test_fft_reliability", add_suites);
 }

@@ -124,7 +124,10 @@ PEL_API pel_status pel_stencil_create(pel_precision precision, int ndim, pel_ste
 PEL_API pel_status pel_stencil_create_laplacian(pel_precision precision, int ndim, int npoints, double spacing,
                                                 pel_stencil **stencil);
 
-/** Destroys a stencil; NULL is ignored. Not while another thread uses it. */
+/** Destroys a stencil; NULL is ignored. A pointer that is not a live
+ *  stencil (destroyed already, or not made by pel) is not freed: the call
+ *  records a message in pel_last_error() and returns. Not while another
+ *  thread uses it. */
 PEL_API void pel_stencil_destroy(pel_stencil *stencil);
 
 /** The stencil's precision, dimension, radius and point count (any pointer
@@ -145,13 +148,14 @@ PEL_API pel_status pel_stencil_info(const pel_stencil *stencil, pel_precision *p
  * required when the stencil has a rhs term and must be NULL otherwise.
  * @p blocking may be NULL (automatic). Data are double or float by the
  * stencil's precision.
- * Errors (PEL_ERROR_INVALID_ARGUMENT, message names the argument): stencil,
- * dims, faces or grid NULL; a zero dimension; an unknown boundary kind;
+ * Errors (PEL_ERROR_INVALID_ARGUMENT, message names the argument): stencil
+ * NULL, destroyed or not made by pel; dims, faces or grid NULL; a zero dimension; an unknown boundary kind;
  * periodic on one face of an axis only; Neumann on an axis shorter than the
  * radius; work equal to grid or rhs equal to a buffer; rhs missing or
  * unexpected; result NULL while work is given; blocking tile larger than
  * the axis or time_block above 1024. PEL_ERROR_OVERFLOW when the grid size
- * overflows size_t; PEL_ERROR_OUT_OF_MEMORY. On error no buffer is modified.
+ * overflows size_t; PEL_ERROR_OUT_OF_MEMORY. On error no buffer is modified
+ * and *result is not written.
  * Thread-safe for distinct buffers; the result is bit-identical for every
  * thread count and blocking.
  */
@@ -180,12 +184,19 @@ PEL_API pel_status pel_stencil_grid_alloc(const pel_stencil *stencil, const size
  * it is <= @p tolerance or after @p max_iterations steps. @p u holds the
  * initial guess and receives the solution; @p precision selects double or
  * float data. *@p iterations and *@p residual (optional) report the steps run
- * and the last residual. Returns PEL_OK when converged, PEL_ERROR_NOT_CONVERGED
- * (with u holding the last iterate) when the step limit came first.
- * Errors: PEL_ERROR_INVALID_ARGUMENT for a bad precision or ndim, NULL dims,
- * spacing, faces, u or f, a spacing not finite and positive, a negative or NaN
- * tolerance, max_iterations 0, and any error of pel_stencil_apply();
- * PEL_ERROR_OUT_OF_MEMORY. The result does not depend on the thread count.
+ * and the last residual. Returns PEL_OK when converged (a finite residual
+ * <= tolerance), PEL_ERROR_NOT_CONVERGED (with u holding the last iterate)
+ * when the step limit came first or the residual stopped being finite (the
+ * iterate overflowed the precision; *residual is then inf).
+ * Errors (u, *iterations and *residual untouched; messages name this
+ * function and its arguments): PEL_ERROR_INVALID_ARGUMENT for a bad
+ * precision or ndim, NULL dims, spacing, faces, u or f, a spacing not finite
+ * and positive (or so small that 1/spacing^2 overflows), a negative or NaN
+ * tolerance, max_iterations 0, the grid errors of pel_stencil_apply() (dims,
+ * faces), f overlapping u, and NaN or Inf in f, in u or in a Dirichlet face
+ * value (the first one is named: such data never converges);
+ * PEL_ERROR_OUT_OF_MEMORY (two work grids are allocated). The result does
+ * not depend on the thread count.
  */
 PEL_API pel_status pel_stencil_jacobi_poisson(pel_precision precision, int ndim, const size_t *dims,
                                               const double *spacing, const pel_boundary *faces, void *u,

@@ -18,6 +18,24 @@ static size_t capacity;      /* a power of two, or 0 before the first object */
 static size_t used;          /* live objects plus tombstones */
 static size_t live;
 
+/* fork() while another thread holds the lock would leave it locked forever
+ * in the child (whose only thread is the forking one): take it around fork()
+ * so the child inherits a consistent registry and an unlocked mutex. */
+static void registry_prepare(void)
+{
+    pthread_mutex_lock(&registry_lock);
+}
+
+static void registry_after_fork(void)
+{
+    pthread_mutex_unlock(&registry_lock);
+}
+
+__attribute__((constructor)) static void registry_load(void)
+{
+    pthread_atfork(registry_prepare, registry_after_fork, registry_after_fork);
+}
+
 static size_t slot_of(uintptr_t key, size_t mask)
 {
     /* Objects come from malloc, 16-byte aligned: drop the low bits, then mix. */

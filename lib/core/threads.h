@@ -14,10 +14,11 @@ void pel__backends_init(void);
  * pel__team_release(); PEL__TEAM_SCOPE makes the release automatic when the
  * enclosing block is left, by any return (GCC/clang cleanup attribute), so no
  * error path can keep threads. Taking never waits: a kernel that finds the
- * budget used up runs with what it gets, down to the calling thread alone. */
+ * budget used up runs with what it gets, down to the calling thread alone
+ * (which it still counts, so that other callers see it busy). */
 typedef struct pel__team {
     int threads;         /* the team size granted so far (>= 1) */
-    int held;            /* threads counted in the budget (0 for a team of one) */
+    int held;            /* threads counted in the budget by this team */
     unsigned generation; /* budget generation when taken (fork resets it) */
 } pel__team;
 

@@ -297,6 +297,92 @@ static void destroy_fftw_plan(int precision, void *fftw_plan_pointer)
         fftw_destroy_plan(fftw_plan_pointer);
 }
 
+/* ------------------------------------------------------------ headroom */
+
+/* FFTW aborts the process when its own malloc fails ("alloc.c:29:
+ * assertion failed: p"), during planning (twiddles, Rader and Bluestein
+ * tables) and during execution (the buffers of buffered and Bluestein
+ * plans). So before FFTW plans or executes, pel allocates and frees the
+ * memory FFTW may need: if that fails, the call is PEL_ERROR_OUT_OF_MEMORY
+ * and FFTW never runs short. The bounds come from measuring FFTW 3.3.10's
+ * peak heap use (an allocator interposer, ESTIMATE and MEASURE, c2c, r2c,
+ * c2r, ranks 1-3, batches, 1-4 threads; docs/fft.md has the table), with
+ * C = bytes of one complex array of the transform (points x howmany x 2
+ * scalars):
+ *   planning:  4 MiB + 8 C when a dimension has a prime factor > 1000
+ *              (measured up to 5.9 C + 2.7 MiB), else 4 MiB + 1.5 C
+ *              (measured up to 1.1 C);
+ *   execution: 64 KiB + nthreads x min(C, 1 MiB), plus 6 C with a prime
+ *              factor > 1000 (measured up to 4.3 C), plus 1 C for a 1-D
+ *              c2r (FFTW keeps its input in a copy; measured 0.5 C). */
+enum { ROUGH_PRIME = 1000 };
+
+/* Whether some dimension has a prime factor above ROUGH_PRIME, where FFTW
+ * turns to Rader's or Bluestein's algorithm and their large tables. */
+static int has_rough_dimension(const pel__fft_key *key)
+{
+    for (int k = 0; k < key->rank; k++) {
+        size_t n = key->dims[k];
+        for (size_t p = 2; p <= ROUGH_PRIME && n > 1; p++)
+            while (n % p == 0)
+                n /= p;
+        if (n > 1)
+            return 1;
+    }
+    return 0;
+}
+
+/* a * b / 2 + c, saturating at SIZE_MAX (a malloc of SIZE_MAX fails, which
+ * is the right answer for a transform that large). */
+static size_t saturating_half_mul_add(size_t a, size_t b, size_t c)
+{
+    size_t product;
+
+    if (!pel__mul_size(a, b, &product))
+        return SIZE_MAX;
+    product /= 2;
+    return product > SIZE_MAX - c ? SIZE_MAX : product + c;
+}
+
+static size_t fftw_headroom(const pel__fft_key *key, size_t points, int nthreads, int executing)
+{
+    size_t complex_bytes, per_thread, base;
+    int rough = has_rough_dimension(key);
+
+    if (!pel__mul_size(points, key->howmany, &complex_bytes) ||
+        !pel__mul_size(complex_bytes, 2 * scalar_size(key->precision), &complex_bytes))
+        return SIZE_MAX;
+    if (!executing)
+        return saturating_half_mul_add(complex_bytes, rough ? 16 : 3, (size_t)4 << 20);
+    per_thread = complex_bytes < ((size_t)1 << 20) ? complex_bytes : ((size_t)1 << 20);
+    base = ((size_t)64 << 10) + (size_t)nthreads * per_thread;
+    if (rough)
+        return saturating_half_mul_add(complex_bytes, 12, base);
+    if (key->kind == PEL_FFT_C2R && key->rank == 1)
+        return saturating_half_mul_add(complex_bytes, 2, base);
+    return base;
+}
+
+size_t pel__fft_plan_headroom(const pel_fft_plan *plan, int variant)
+{
+    return fftw_headroom(&plan->key, plan->points, (variant & PEL__FFT_SINGLE) ? 1 : plan->key.nthreads, 1);
+}
+
+pel_status pel__fft_check_headroom(size_t bytes, const char *what, const char *function)
+{
+    void *probe = malloc(bytes);
+
+    if (probe == NULL)
+        return pel__fail(PEL_ERROR_OUT_OF_MEMORY, function,
+                         "FFTW may need %zu bytes beyond the arrays to %s this transform and they cannot be "
+                         "allocated (pel refuses rather than let FFTW abort)",
+                         bytes, what);
+    free(probe);
+    return PEL_OK;
+}
+
+/* ------------------------------------------------------------ test hook */
+
 static atomic_long plan_failure_countdown = -1;
 
 void pel__fft_test_fail_plan_after(long n)
@@ -334,6 +420,15 @@ static pel_status make_variant(pel_fft_plan *plan, int variant, const char *func
             pel_free(out);
         return pel__fail(PEL_ERROR_OUT_OF_MEMORY, function, "cannot allocate %zu bytes of planning scratch",
                          s.in_bytes + (key->in_place ? 0 : s.out_bytes));
+    }
+    {
+        pel_status status = pel__fft_check_headroom(fftw_headroom(key, s.points, nthreads, 0), "plan", function);
+        if (status != PEL_OK) {
+            pel_free(in);
+            if (out != in)
+                pel_free(out);
+            return status;
+        }
     }
     if (variant & PEL__FFT_UNALIGNED)
         flags |= FFTW_UNALIGNED;
@@ -531,15 +626,30 @@ int pel__fft_variant(const pel__fft_key *key, const void *in, const void *out)
 pel_status pel__fft_plan_run_variant(const pel_fft_plan *plan, int variant, const void *in, void *out,
                                      const char *function)
 {
+    pel_status status = pel__fft_check_headroom(pel__fft_plan_headroom(plan, variant), "execute", function);
+
+    if (status != PEL_OK)
+        return status;
+    return pel__fft_plan_run_prechecked(plan, variant, in, out, function);
+}
+
+pel_status pel__fft_plan_run_prechecked(const pel_fft_plan *plan, int variant, const void *in, void *out,
+                                        const char *function)
+{
     void *fftw_plan_pointer, *source = (void *)(uintptr_t)in, *copy = NULL;
     pel_fft_plan *mutable_plan = (pel_fft_plan *)(uintptr_t)plan;
     pel_status status;
     PEL__TEAM_SCOPE(team); /* the thread budget's share, given back on return */
 
     /* FFTW's team is fixed in the plan: with less than the whole team left
-     * in the thread budget, the single-threaded variant runs instead. */
+     * in the thread budget, the single-threaded variant runs instead, when
+     * it exists or is instant to make (ESTIMATE); planning it with MEASURE
+     * would cost seconds and WISDOM_ONLY may have no wisdom for it, so such
+     * plans keep their full team. */
     if (!(variant & PEL__FFT_SINGLE) && plan->key.nthreads > 1 &&
-        pel__team_take(&team, plan->key.nthreads) < plan->key.nthreads)
+        pel__team_take(&team, plan->key.nthreads) < plan->key.nthreads &&
+        (plan->key.effort == PEL_FFT_ESTIMATE ||
+         atomic_load_explicit(&mutable_plan->variants[variant | PEL__FFT_SINGLE], memory_order_acquire) != NULL))
         variant |= PEL__FFT_SINGLE;
 
     /* The variants are made on first need: the plan stays immutable to its

@@ -78,9 +78,23 @@ int pel__fft_auto_threads(size_t points, size_t howmany);
 pel_status pel__fft_plan_new(const pel__fft_key *key, int variant, const char *function, pel_fft_plan **plan);
 
 /* Executes plan on arrays already checked with pel__fft_check_arrays(),
- * with the variant pel__fft_variant() chose for them. */
+ * with the variant pel__fft_variant() chose for them, after checking that
+ * the memory FFTW may allocate meanwhile is there. */
 pel_status pel__fft_plan_run_variant(const pel_fft_plan *plan, int variant, const void *in, void *out,
                                      const char *function);
+
+/* pel__fft_plan_run_variant() without its headroom check, for callers that
+ * checked the headroom of several executions at once (convolution). Cannot
+ * fail once the variant exists and the plan does not copy its input. */
+pel_status pel__fft_plan_run_prechecked(const pel_fft_plan *plan, int variant, const void *in, void *out,
+                                        const char *function);
+
+/* Bytes FFTW may allocate while executing this variant (see plan.c). */
+size_t pel__fft_plan_headroom(const pel_fft_plan *plan, int variant);
+
+/* Allocates and frees `bytes` to show that FFTW will find them: else
+ * PEL_ERROR_OUT_OF_MEMORY ("FFTW may need ... to <what> this transform"). */
+pel_status pel__fft_check_headroom(size_t bytes, const char *what, const char *function);
 
 /* Drops one reference; the last one frees the plan. */
 void pel__fft_plan_release(pel_fft_plan *plan);

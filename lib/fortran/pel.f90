@@ -33,6 +33,9 @@ module pel
    integer(c_int), parameter, public :: PEL_SCHEDULE_GUIDED = 2
    ! Block length of the reproducible reductions.
    integer(c_size_t), parameter, public :: PEL_REDUCE_BLOCK = 4096
+   ! Thread counts: the largest accepted, and the budget's "restore the default".
+   integer(c_int), parameter, public :: PEL_MAX_THREADS = 4096
+   integer(c_int), parameter, public :: PEL_THREAD_BUDGET_DEFAULT = -1
 
    ! ------------------------------------------------------------ callbacks
    ! Procedures passed to pel must have these interfaces and BIND(C); they
@@ -101,6 +104,17 @@ module pel
       integer(c_int) function pel_get_num_threads() bind(C, name="pel_get_num_threads")
          import :: c_int
       end function pel_get_num_threads
+      !> Process-wide thread budget shared by concurrent pel kernels (0: off, -1: default).
+      integer(c_int) function pel_set_thread_budget(nthreads) bind(C, name="pel_set_thread_budget")
+         import :: c_int
+         integer(c_int), value :: nthreads
+      end function pel_set_thread_budget
+      integer(c_int) function pel_get_thread_budget() bind(C, name="pel_get_thread_budget")
+         import :: c_int
+      end function pel_get_thread_budget
+      integer(c_int) function pel_get_thread_budget_in_use() bind(C, name="pel_get_thread_budget_in_use")
+         import :: c_int
+      end function pel_get_thread_budget_in_use
       integer(c_size_t) function pel_get_min_work_per_thread() bind(C, name="pel_get_min_work_per_thread")
          import :: c_size_t
       end function pel_get_min_work_per_thread
@@ -109,7 +123,8 @@ module pel
       end function pel_in_forked_child
    end interface
    public :: pel_free, pel_wtime, pel_version_number, pel_set_num_threads, pel_set_num_threads_local, &
-             pel_get_num_threads_local, pel_get_num_threads, pel_get_min_work_per_thread, pel_in_forked_child
+             pel_get_num_threads_local, pel_get_num_threads, pel_get_min_work_per_thread, pel_in_forked_child, &
+             pel_set_thread_budget, pel_get_thread_budget, pel_get_thread_budget_in_use
 
    ! ------------------------------------------------------------ core: C entry points behind wrappers
    interface

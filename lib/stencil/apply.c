@@ -42,8 +42,8 @@ static pel_status check_dims(const char *function, const pel_stencil *s, const s
 }
 
 /* Fills the engine's geometry and boundaries from the user's arguments. */
-static pel_status setup_engine(pel__stencil_engine *e, const pel_stencil *s, const size_t *dims,
-                               const pel_boundary *faces)
+static pel_status setup_engine(const char *function, pel__stencil_engine *e, const pel_stencil *s,
+                               const size_t *dims, const pel_boundary *faces)
 {
     int map[3];
     memset(e, 0, sizeof *e);
@@ -65,23 +65,31 @@ static pel_status setup_engine(pel__stencil_engine *e, const pel_stencil *s, con
             const pel_boundary *f = &faces[2 * a + side];
             if (f->kind != PEL_BOUNDARY_DIRICHLET && f->kind != PEL_BOUNDARY_PERIODIC &&
                 f->kind != PEL_BOUNDARY_NEUMANN)
-                return pel__fail(PEL_ERROR_INVALID_ARGUMENT, FN, "faces[%d].kind=%d is not a pel_boundary_kind",
+                return pel__fail(PEL_ERROR_INVALID_ARGUMENT, function, "faces[%d].kind=%d is not a pel_boundary_kind",
                                  2 * a + side, (int)f->kind);
             e->kind[ia][side] = f->kind;
             e->value[ia][side] = f->kind == PEL_BOUNDARY_DIRICHLET ? f->value : 0.0;
         }
         if ((e->kind[ia][0] == PEL_BOUNDARY_PERIODIC) != (e->kind[ia][1] == PEL_BOUNDARY_PERIODIC))
-            return pel__fail(PEL_ERROR_INVALID_ARGUMENT, FN,
+            return pel__fail(PEL_ERROR_INVALID_ARGUMENT, function,
                              "faces[%d] and faces[%d] (axis %d) are %s and %s: periodic needs both faces", 2 * a,
                              2 * a + 1, a, kind_name(e->kind[ia][0]), kind_name(e->kind[ia][1]));
         for (int side = 0; side < 2; side++)
             if (e->kind[ia][side] == PEL_BOUNDARY_NEUMANN && dims[a] < (size_t)s->radius)
-                return pel__fail(PEL_ERROR_INVALID_ARGUMENT, FN,
+                return pel__fail(PEL_ERROR_INVALID_ARGUMENT, function,
                                  "faces[%d] is Neumann but dims[%d]=%zu is smaller than the radius %d",
                                  2 * a + side, a, dims[a], s->radius);
     }
     e->rhs_weight = s->precision == PEL_FLOAT32 ? (const void *)&s->rhs_weight_f : (const void *)&s->rhs_weight_d;
     return PEL_OK;
+}
+
+pel_status pel__stencil_check_grid(const char *function, const pel_stencil *stencil, const size_t *dims,
+                                   const pel_boundary *faces, size_t *count)
+{
+    pel__stencil_engine e;
+    pel_status status = check_dims(function, stencil, dims, count);
+    return status != PEL_OK ? status : setup_engine(function, &e, stencil, dims, faces);
 }
 
 static int overlaps(const void *x, const void *y, size_t bytes)
@@ -101,7 +109,9 @@ pel_status pel_stencil_apply(const pel_stencil *stencil, const size_t *dims, con
     char *other;
     int in_b = 0, map[3];
 
-    PEL_CHECK_NOT_NULL(stencil);
+    status = pel__handle_check(stencil, PEL__HANDLE_STENCIL, -1, FN, "stencil");
+    if (status != PEL_OK)
+        return status;
     PEL_CHECK_NOT_NULL(dims);
     PEL_CHECK_NOT_NULL(faces);
     PEL_CHECK_NOT_NULL(grid);
@@ -109,7 +119,7 @@ pel_status pel_stencil_apply(const pel_stencil *stencil, const size_t *dims, con
     if (status != PEL_OK)
         return status;
     bytes = count * stencil->element_size;
-    status = setup_engine(&e, stencil, dims, faces);
+    status = setup_engine(FN, &e, stencil, dims, faces);
     if (status != PEL_OK)
         return status;
     if (work != NULL && overlaps(work, grid, bytes))
@@ -140,10 +150,12 @@ pel_status pel_stencil_apply(const pel_stencil *stencil, const size_t *dims, con
                             blocking->time_block);
         e.time_block = blocking->time_block;
     }
-    if (result)
-        *result = grid;
-    if (nsteps == 0)
+    /* *result is written on success only (the out-argument rule). */
+    if (nsteps == 0) {
+        if (result)
+            *result = grid;
         return PEL_OK;
+    }
 
     e.rhs = rhs;
     {
@@ -162,6 +174,8 @@ pel_status pel_stencil_apply(const pel_stencil *stencil, const size_t *dims, con
             return PEL_FAIL(PEL_ERROR_OUT_OF_MEMORY, "no memory for a work grid of %zu bytes", bytes);
     }
     status = pel__stencil_run(&e, grid, other, nsteps, &in_b);
+    if (status == PEL_OK && result)
+        *result = grid;
     if (status == PEL_OK && in_b) {
         if (work == NULL) {
             /* The result is in pel's own buffer: copy it back into grid. */
@@ -191,7 +205,9 @@ pel_status pel_stencil_grid_alloc(const pel_stencil *stencil, const size_t *dims
 
     PEL_CHECK_NOT_NULL(grid);
     *grid = NULL;
-    PEL_CHECK_NOT_NULL(stencil);
+    status = pel__handle_check(stencil, PEL__HANDLE_STENCIL, -1, __func__, "stencil");
+    if (status != PEL_OK)
+        return status;
     PEL_CHECK_NOT_NULL(dims);
     status = check_dims("pel_stencil_grid_alloc", stencil, dims, &count);
     if (status != PEL_OK)
@@ -200,7 +216,7 @@ pel_status pel_stencil_grid_alloc(const pel_stencil *stencil, const size_t *dims
     memory = pel_malloc(bytes);
     if (memory == NULL)
         return PEL_FAIL(PEL_ERROR_OUT_OF_MEMORY, "no memory for a grid of %zu bytes", bytes);
-    setup_engine(&e, stencil, dims, NULL);
+    setup_engine(__func__, &e, stencil, dims, NULL);
     /* The engine hands out tiles with axis 1 slowest in a static partition:
      * zero each plane's axis-1 band (or, for 2-D grids, each row's axis-2
      * band) on the thread that will own it. */

@@ -252,7 +252,10 @@ static void compute_plane(const pel__stencil_engine *e, thread_space *ts, const 
                 /* The plan of the first regular row. */
                 size_t j = 1;
                 resolve_rows(e, ts, in, c0, c1);
-                for (size_t k = 0; k < nt; k++) {
+                /* An empty vector part (a row shorter than 2*r2+1) has no
+                 * pointers: vlo + offset could lie before the row's start,
+                 * and forming such a pointer is undefined behaviour. */
+                for (size_t k = 0; k < nt && vhi > vlo; k++) {
                     plan[k] = ts->row_ptr[s->term_row[k]] + (size_t)(vlo + s->offset[k][2] - in->lo[2]) * es;
                     ts->plan_moves[k] = 1;
                 }
@@ -276,7 +279,7 @@ static void compute_plane(const pel__stencil_engine *e, thread_space *ts, const 
             } else {
                 /* The vector part's pointers all move; an end point's stay
                  * where they hold a Dirichlet face's value. */
-                for (size_t k = 0; k < nt; k++)
+                for (size_t k = 0; k < nt && vhi > vlo; k++)
                     plan[k] = (const char *)plan[k] + in_stride;
                 for (size_t i = nt; i < nptr; i++)
                     if (ts->plan_moves[i])

@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 
+#include "core/handle.h"
 #include "pel/stencil.h"
 
 /* Computes out[i] for i in [0, n): acc = c[0]*in[0][i]; acc = acc + c[k]*in[k][i]
@@ -41,6 +42,7 @@ void pel__stencil_points(pel_precision precision, void *out, const ptrdiff_t *of
 pel__stencil_row_fn pel__stencil_row_kernel(pel_precision precision);
 
 struct pel_stencil {
+    pel__handle handle; /* first member: misuse detection (core/handle.h) */
     pel_precision precision;
     size_t element_size;
     int ndim;
@@ -60,6 +62,14 @@ struct pel_stencil {
     size_t *term_row;
     pel__stencil_row_fn row;
 };
+
+/* Checks dims (no zero axis, no overflow) and faces (kinds, periodic pairs,
+ * Neumann axes at least the radius long) of a grid for `stencil`, with
+ * messages attributed to `function` and naming dims[] and faces[]; the
+ * point count goes to *count. pel_stencil_apply() and the solvers built on
+ * it (pel_stencil_jacobi_poisson) share it. */
+pel_status pel__stencil_check_grid(const char *function, const pel_stencil *stencil, const size_t *dims,
+                                   const pel_boundary *faces, size_t *count);
 
 /* Maps the user's axes onto the internal three (see the file comment):
  * internal_axis[user_axis]. */

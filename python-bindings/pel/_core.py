@@ -22,6 +22,10 @@ _set_num_threads = declare("pel_set_num_threads", None, [c_int])
 _set_num_threads_local = declare("pel_set_num_threads_local", None, [c_int])
 _get_num_threads_local = declare("pel_get_num_threads_local", c_int, [], status=False)
 _get_num_threads = declare("pel_get_num_threads", c_int, [], status=False)
+_set_thread_budget = declare("pel_set_thread_budget", None, [c_int])
+_get_thread_budget = declare("pel_get_thread_budget", c_int, [], status=False)
+_get_thread_budget_in_use = declare("pel_get_thread_budget_in_use", c_int, [], status=False)
+_environment_notes = declare("pel_environment_notes", c_char_p, [], status=False)
 _set_min_work = declare("pel_set_min_work_per_thread", None, [c_size_t])
 _get_min_work = declare("pel_get_min_work_per_thread", c_size_t, [], status=False)
 _threads_for_work = declare("pel_threads_for_work", c_int, [c_size_t], status=False)
@@ -36,6 +40,11 @@ _calloc = declare("pel_calloc", c_void_p, [c_size_t, c_size_t], status=False)
 _free = declare("pel_free", None, [c_void_p], status=False)
 
 _SIZE_MAX = _args.SIZE_MAX
+
+#: The largest thread count pel accepts (PEL_MAX_THREADS in pel/core.h).
+MAX_THREADS = 4096
+#: set_thread_budget() argument that restores the default budget.
+THREAD_BUDGET_DEFAULT = -1
 
 
 def version():
@@ -66,7 +75,7 @@ def status_name(status):
 def set_num_threads(nthreads):
     """Sets the process-wide number of threads pel kernels use (OpenBLAS and
     FFTW included). 0 restores the default (PEL_NUM_THREADS, else OpenMP's).
-    Raises InvalidArgumentError (a ValueError) for negative values."""
+    Raises InvalidArgumentError (a ValueError) outside 0..MAX_THREADS."""
     _set_num_threads(_args.c_int("set_num_threads", "nthreads", nthreads))
 
 
@@ -77,15 +86,43 @@ def get_num_threads():
 
 
 def set_num_threads_local(nthreads):
-    """Sets a thread budget for pel calls made from the calling Python thread
+    """Sets the thread count for pel calls made from the calling Python thread
     only, overriding set_num_threads() there; 0 removes the override. Useful
-    when several Python threads each run pel: give each a share of the cores."""
+    when several Python threads each run pel: give each a fixed share of the
+    cores (the process-wide set_thread_budget() shares them automatically)."""
     _set_num_threads_local(_args.c_int("set_num_threads_local", "nthreads", nthreads))
 
 
 def get_num_threads_local():
     """The calling thread's override from set_num_threads_local(), or 0."""
     return _get_num_threads_local()
+
+
+def set_thread_budget(nthreads):
+    """Sets the process-wide thread budget: how many threads pel's kernels
+    running at the same time, from any number of (Python) threads, may use
+    together, OpenBLAS and FFTW teams included. A kernel gets what is left,
+    down to its calling thread alone, and never waits; a kernel running
+    alone always gets its full count. 0 turns the budget off;
+    THREAD_BUDGET_DEFAULT (-1) restores the default (PEL_THREAD_BUDGET, else
+    the core count). Raises InvalidArgumentError outside -1..MAX_THREADS."""
+    _set_thread_budget(_args.c_int("set_thread_budget", "nthreads", nthreads))
+
+
+def get_thread_budget():
+    """The thread budget in effect (0 when off)."""
+    return _get_thread_budget()
+
+
+def get_thread_budget_in_use():
+    """The number of threads running pel teams hold from the budget now."""
+    return _get_thread_budget_in_use()
+
+
+def environment_notes():
+    """Why pel ignored environment variables when it loaded (e.g. an
+    out-of-range PEL_NUM_THREADS), "; "-separated; "" when none was refused."""
+    return _environment_notes().decode()
 
 
 def set_min_work_per_thread(work_units):

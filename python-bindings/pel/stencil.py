@@ -300,10 +300,15 @@ def jacobi_poisson(f, spacing=1.0, bc="dirichlet", u0=None, tol=1e-6, max_iter=1
     :meth:`Stencil.apply`; ``u0`` the initial guess (zeros by default).
     Stops when the relative residual max|f + Laplace_h(u)| / max|f| is at
     most ``tol``. Returns ``JacobiResult(u, iterations, residual,
-    converged)``; when ``max_iter`` steps did not converge it raises
-    :class:`pel.NotConvergedError` (a RuntimeError), unless
-    ``raise_on_failure`` is false. The result does not depend on the thread
-    count."""
+    converged)``; when ``max_iter`` steps did not converge, or the iterate
+    overflowed the precision (``residual`` is then ``inf``: a non-finite
+    residual is never convergence), it raises :class:`pel.NotConvergedError`
+    (a RuntimeError), unless ``raise_on_failure`` is false, which returns
+    the last iterate with ``converged=False``. NaN or Inf in ``f``, in
+    ``u0`` or in a Dirichlet value of ``bc`` can never converge and raises
+    :class:`pel.InvalidArgumentError` (a ValueError) naming the first bad
+    value, whatever ``raise_on_failure`` says. The result does not depend on
+    the thread count."""
     func = "jacobi_poisson"
     fa = f if isinstance(f, np.ndarray) else np.asarray(f)
     if dtype is None:

@@ -207,3 +207,37 @@ def test_zeros_grid(rng):
         lap.zeros((4, 4))
     with pytest.raises(pel.InvalidArgumentError, match="^pel_stencil_grid_alloc: "):
         lap.zeros((4, 0, 4))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_jacobi_non_finite_never_converges(rng, dtype, bad):
+    """NaN/Inf in f, u0 or a Dirichlet value: a clear error before any work
+    (it used to come back with converged=True and residual NaN)."""
+    f = rng.uniform(-1, 1, (6, 7)).astype(dtype)
+    f[2, 3] = bad
+    for flag in (True, False):
+        with pytest.raises(pel.InvalidArgumentError, match=r"^pel_stencil_jacobi_poisson: f\[17\]=.* not finite"):
+            ps.jacobi_poisson(f, spacing=0.1, raise_on_failure=flag)
+    f[2, 3] = 0.5
+    u0 = np.zeros_like(f)
+    u0[0, 1] = bad
+    with pytest.raises(ValueError, match=r"u\[1\]=.* not finite"):
+        ps.jacobi_poisson(f, spacing=0.1, u0=u0, raise_on_failure=False)
+    with pytest.raises(ValueError, match=r"faces\[0\]\.value=.* not a finite"):
+        ps.jacobi_poisson(f, spacing=0.1, bc=[(("dirichlet", bad), "dirichlet"), "periodic"],
+                          raise_on_failure=False)
+
+
+@pytest.mark.parametrize("dtype,big", [(np.float64, 1.5e308), (np.float32, 3.0e38)])
+def test_jacobi_overflow_reports_not_converged(dtype, big):
+    """Finite f whose solution overflows: converged=False with a non-finite
+    residual (raise_on_failure=False), NotConvergedError otherwise."""
+    f = np.full(64, big, dtype=dtype)
+    res = ps.jacobi_poisson(f, spacing=1.0, tol=np.inf, max_iter=1000, check_interval=10,
+                            raise_on_failure=False)
+    assert res.converged is False
+    assert not np.isfinite(res.residual)
+    assert res.iterations == 10
+    with pytest.raises(pel.NotConvergedError, match="not finite"):
+        ps.jacobi_poisson(f, spacing=1.0, max_iter=1000, check_interval=10)
