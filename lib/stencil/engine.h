@@ -1,5 +1,22 @@
 /* The stencil engine: time-skewed wavefront along axis 0 inside overlapped
- * tiles over axes 1 and 2 (see docs/stencil.md for why this scheme). */
+ * tiles over axes 1 and 2 (see docs/stencil.md for why this scheme).
+ *
+ * The local engine interface, shared by pel_stencil_apply, its forms
+ * (lib/stencil/forms.c) and any distributed apply built on top:
+ *   1. pel__stencil_setup(): dims and faces into a pel__stencil_engine
+ *      (internal axes: 3-D as is, 2-D (ny, 1, nx), 1-D (1, 1, n));
+ *   2. e.form = a pel__stencil_form: the row computation and what a row
+ *      reads besides the stencil's terms (pointwise grids, the previous time
+ *      level, the output coordinates); NULL runs the stencil's constant form
+ *      with e.rhs;
+ *   3. pel__stencil_apply_engine() (blocking override, threads, work grid,
+ *      copy back) or, with your own blocking and buffers,
+ *      pel__stencil_choose_blocking() and pel__stencil_run() /
+ *      pel__stencil_run_two_level().
+ * Every value is computed by the form from inputs resolved by the boundary
+ * rules, whatever the tile: a distributed apply can hand the engine a local
+ * block whose faces are halo data (Dirichlet-like rows filled by exchange)
+ * without a second copy of the scheme. */
 #ifndef PEL_STENCIL_ENGINE_H
 #define PEL_STENCIL_ENGINE_H
 
