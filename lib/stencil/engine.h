@@ -14,9 +14,9 @@
  *      pel__stencil_choose_blocking() and pel__stencil_run() /
  *      pel__stencil_run_two_level().
  * Every value is computed by the form from inputs resolved by the boundary
- * rules, whatever the tile: a distributed apply can hand the engine a local
- * block whose faces are halo data (Dirichlet-like rows filled by exchange)
- * without a second copy of the scheme. */
+ * rules, whatever the tile, so a distributed apply can run the same engine
+ * (the same forms, the same bits) on its local block and halo instead of a
+ * second copy of the scheme. */
 #ifndef PEL_STENCIL_ENGINE_H
 #define PEL_STENCIL_ENGINE_H
 
