@@ -60,6 +60,9 @@ struct pel_stencil {
     size_t nrows;
     int (*row_offset)[2];
     size_t *term_row;
+    /* Coupled systems only (lib/stencil/system.c): the field each row
+     * group reads; NULL for a stencil of one field. */
+    int *row_field;
     pel__stencil_row_fn row;
 };
 
