@@ -25,7 +25,8 @@ for np in 1 2 3 4; do
         run "$np" "$threads" "$bin/test_mpi"
     done
 done
-# Eight ranks give the 2x2x2 process grid that cuts every axis of a 3-D grid.
-run 8 1 "$bin/test_mpi"
+# Eight ranks give the 2x2x2 process grid that cuts every axis of a 3-D
+# grid: only that subset (8 ranks oversubscribe the 2 cores 4 times).
+run 8 1 "$bin/test_mpi" cube
 run 2 2 "$bin/test_mpi_init"
 exit $status
