@@ -309,9 +309,12 @@ static sweep_result sweep(const sweep_case *c)
                 printf("\n  %s: allocation %ld failed, returned %s: %s\n", c->name, n, pel_status_name(status),
                        pel_last_error());
             CU_ASSERT_EQUAL(status, PEL_ERROR_OUT_OF_MEMORY);
-            if (pel_last_error()[0] == '\0')
-                printf("\n  %s: allocation %ld failed without a message\n", c->name, n);
-            CU_ASSERT(pel_last_error()[0] != '\0');
+            /* The message names the function the user called: the case's
+             * name up to its first blank. */
+            if (strncmp(pel_last_error(), c->name, strcspn(c->name, " ")) != 0)
+                printf("\n  %s: allocation %ld failed, the message does not name the call: \"%s\"\n", c->name, n,
+                       pel_last_error());
+            CU_ASSERT(strncmp(pel_last_error(), c->name, strcspn(c->name, " ")) == 0);
             if (!untouched)
                 printf("\n  %s: allocation %ld failed and the outputs were written\n", c->name, n);
             CU_ASSERT(untouched);
@@ -541,6 +544,62 @@ static void test_exec_run_tasks(void)
     PEL_TEST_OK(pel_set_num_threads(0));
 }
 
+typedef struct plan_ctx {
+    double costs[TASKS];
+    int assignment[TASKS], copy[TASKS];
+    double makespan, makespan_copy;
+} plan_ctx;
+
+static void plan_prepare(void *context)
+{
+    plan_ctx *c = context;
+
+    for (size_t i = 0; i < TASKS; i++)
+        c->assignment[i] = c->copy[i] = -5;
+    c->makespan = c->makespan_copy = -2.5;
+}
+
+static int plan_call(void *context)
+{
+    plan_ctx *c = context;
+
+    return pel_task_plan(TASKS, c->costs, 4, c->assignment, &c->makespan);
+}
+
+static int plan_untouched(void *context)
+{
+    plan_ctx *c = context;
+
+    return memcmp(c->assignment, c->copy, sizeof c->assignment) == 0 && c->makespan == c->makespan_copy;
+}
+
+static int plan_verify(void *context)
+{
+    plan_ctx *c = context;
+    double load[4] = {0, 0, 0, 0}, most = 0.0;
+
+    /* Every task on a thread, and the makespan is the largest load. */
+    for (size_t i = 0; i < TASKS; i++) {
+        if (c->assignment[i] < 0 || c->assignment[i] >= 4)
+            return 0;
+        load[c->assignment[i]] += c->costs[i];
+    }
+    for (int t = 0; t < 4; t++)
+        most = load[t] > most ? load[t] : most;
+    return fabs(most - c->makespan) <= 1e-12 * most;
+}
+
+static void test_exec_task_plan(void)
+{
+    static plan_ctx ctx;
+    sweep_case c = {"pel_task_plan", &ctx, plan_prepare, plan_call, plan_untouched, plan_verify, NULL};
+    pel_test_rng rng = {12};
+
+    for (size_t i = 0; i < TASKS; i++)
+        ctx.costs[i] = pel_test_uniform(&rng, 0.5, 7.25);
+    sweep_threads(&c, 2);
+}
+
 typedef struct reduce_ctx {
     size_t n;
     double result, copy;
@@ -768,6 +827,60 @@ static void test_matrix_gesv(void)
         ctx.a[i * GESV_N + i] += GESV_N;
     memcpy(ctx.a_copy, ctx.a, sizeof ctx.a);
     sweep_threads(&c, 3); /* copies of A and B, and the pivots */
+}
+
+/* A reduction long enough that its block results outgrow pel's stack
+ * buffer: the scalar result is written only on success. */
+typedef struct nrm2_ctx {
+    double *x;
+    size_t n;
+    double result, copy, expected;
+} nrm2_ctx;
+
+static void nrm2_prepare(void *context)
+{
+    nrm2_ctx *c = context;
+
+    c->result = c->copy = -0.75;
+}
+
+static int nrm2_call(void *context)
+{
+    nrm2_ctx *c = context;
+
+    return pel_dnrm2(c->n, c->x, 1, &c->result);
+}
+
+static int nrm2_untouched(void *context)
+{
+    nrm2_ctx *c = context;
+
+    return same_bytes(&c->result, &c->copy, sizeof c->result);
+}
+
+static int nrm2_verify(void *context)
+{
+    nrm2_ctx *c = context;
+
+    /* Against a plain serial sum of squares: both orders are within
+     * n eps of the sum, relative. */
+    return fabs(c->result - c->expected) <= 1e-10 * c->expected;
+}
+
+static void test_matrix_nrm2(void)
+{
+    nrm2_ctx ctx = {NULL, 300 * 4096, 0, 0, 0};
+    sweep_case c = {"pel_dnrm2 (1.2M elements)", &ctx, nrm2_prepare, nrm2_call, nrm2_untouched, nrm2_verify, NULL};
+    double sum = 0.0;
+
+    ctx.x = malloc(ctx.n * sizeof(double));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ctx.x);
+    pel_test_fill(ctx.x, ctx.n, 9);
+    for (size_t i = 0; i < ctx.n; i++)
+        sum += ctx.x[i] * ctx.x[i];
+    ctx.expected = sqrt(sum);
+    sweep_threads(&c, 1);
+    free(ctx.x);
 }
 
 /* ------------------------------------------------------------ sparse */
@@ -1124,6 +1237,21 @@ static void fft_cache_cleanup(void *context)
     pel_fft_cache_clear(); /* the next attempt plans again */
 }
 
+/* Sets the shape and a Hermitian half spectrum in in_copy: the r2c of
+ * random reals. */
+static void make_spectrum(fft_ctx *ctx, uint64_t seed)
+{
+    double real[FFT_N0 * FFT_N1];
+    pel_fft_plan *r2c = NULL;
+
+    ctx->dims[0] = FFT_N0;
+    ctx->dims[1] = FFT_N1;
+    pel_test_fill(real, FFT_N0 * FFT_N1, seed);
+    PEL_TEST_OK(pel_fft_plan_create(PEL_FFT_R2C, PEL_FLOAT64, 2, ctx->dims, 1, PEL_FFT_FORWARD, 0, NULL, &r2c));
+    PEL_TEST_OK(pel_fft_execute(r2c, real, ctx->in_copy));
+    pel_fft_plan_destroy(r2c);
+}
+
 static void test_fft_plan_and_execute(void)
 {
     static fft_ctx ctx;
@@ -1131,16 +1259,8 @@ static void test_fft_plan_and_execute(void)
                        fft_plan_verify, fft_plan_cleanup};
     sweep_case execute = {"pel_fft_execute (unaligned)", &ctx, fft_exec_prepare, fft_exec_call, fft_exec_untouched,
                           fft_exec_verify, fft_exec_cleanup};
-    double real[FFT_N0 * FFT_N1];
-    pel_fft_plan *r2c = NULL;
 
-    ctx.dims[0] = FFT_N0;
-    ctx.dims[1] = FFT_N1;
-    /* A Hermitian half spectrum: the r2c of random reals. */
-    pel_test_fill(real, FFT_N0 * FFT_N1, 31);
-    PEL_TEST_OK(pel_fft_plan_create(PEL_FFT_R2C, PEL_FLOAT64, 2, ctx.dims, 1, PEL_FFT_FORWARD, 0, NULL, &r2c));
-    PEL_TEST_OK(pel_fft_execute(r2c, real, ctx.in_copy));
-    pel_fft_plan_destroy(r2c);
+    make_spectrum(&ctx, 31);
     sweep_threads(&plan, 2); /* the plan and its planning scratch */
 
     PEL_TEST_OK(fft_plan_call(&ctx));
@@ -1148,6 +1268,78 @@ static void test_fft_plan_and_execute(void)
     sweep_threads(&execute, 2); /* planning scratch of the variant, the input copy */
     pel_fft_plan_destroy(exec_plan);
     ctx.plan = NULL;
+}
+
+/* One-shot c2r of rank 2: the plan, and the copy that keeps in unchanged. */
+static void fft_c2r_prepare(void *context)
+{
+    fft_ctx *c = context;
+
+    memcpy(c->complex_in, c->in_copy, sizeof c->in_copy);
+    fill_pattern(c->real_out, sizeof c->real_out);
+    memcpy(c->out_copy, c->real_out, sizeof c->real_out);
+}
+
+static int fft_c2r_call(void *context)
+{
+    fft_ctx *c = context;
+
+    return pel_fft_c2r(2, c->dims, 1, PEL_FFT_NORM_BACKWARD, c->complex_in, c->real_out);
+}
+
+static int fft_c2r_untouched(void *context)
+{
+    fft_ctx *c = context;
+
+    return same_bytes(c->real_out, c->out_copy, sizeof c->real_out) &&
+           same_bytes(c->complex_in, c->in_copy, sizeof c->in_copy);
+}
+
+static int fft_c2r_verify(void *context)
+{
+    fft_ctx *c = context;
+
+    return same_bytes(c->complex_in, c->in_copy, sizeof c->in_copy) && fft_real_output_right(c, c->real_out);
+}
+
+typedef struct wisdom_ctx {
+    char *text;
+    char sentinel;
+} wisdom_ctx;
+
+static void wisdom_prepare(void *context)
+{
+    wisdom_ctx *c = context;
+
+    c->text = &c->sentinel;
+}
+
+static int wisdom_call(void *context)
+{
+    wisdom_ctx *c = context;
+
+    return pel_fft_wisdom_export_string(PEL_FLOAT64, &c->text);
+}
+
+static int wisdom_out_null(void *context)
+{
+    return ((wisdom_ctx *)context)->text == NULL;
+}
+
+static int wisdom_verify(void *context)
+{
+    wisdom_ctx *c = context;
+
+    return c->text != NULL && c->text != &c->sentinel && strstr(c->text, "fftw") != NULL;
+}
+
+static void wisdom_cleanup(void *context)
+{
+    wisdom_ctx *c = context;
+
+    if (c->text != &c->sentinel)
+        pel_free(c->text);
+    c->text = NULL;
 }
 
 static void test_fft_one_shot(void)
@@ -1160,6 +1352,20 @@ static void test_fft_one_shot(void)
     ctx.dims[1] = FFT_N1;
     pel_test_fill(ctx.c2c, 2 * FFT_N0 * FFT_N1, 32);
     sweep_threads(&c2c, 2);
+}
+
+static void test_fft_c2r_and_wisdom(void)
+{
+    static fft_ctx ctx;
+    static wisdom_ctx wisdom;
+    sweep_case c2r = {"pel_fft_c2r (one-shot, 2-D)", &ctx, fft_c2r_prepare, fft_c2r_call, fft_c2r_untouched,
+                      fft_c2r_verify, fft_cache_cleanup};
+    sweep_case export = {"pel_fft_wisdom_export_string", &wisdom, wisdom_prepare, wisdom_call, wisdom_out_null,
+                         wisdom_verify, wisdom_cleanup};
+
+    make_spectrum(&ctx, 33);
+    sweep_threads(&c2r, 4); /* plan, 2 scratch, input copy (the cache entry too) */
+    sweep_threads(&export, 1);
 }
 
 enum { CONV_A = 3000, CONV_B = 37 };
@@ -1310,6 +1516,52 @@ static void stencil_reference(const stencil_ctx *c, size_t steps, double *u)
     }
 }
 
+typedef struct grid_ctx {
+    pel_stencil *stencil;
+    size_t dims[3];
+    void *grid;
+    char sentinel;
+} grid_ctx;
+
+static void grid_prepare(void *context)
+{
+    ((grid_ctx *)context)->grid = &((grid_ctx *)context)->sentinel;
+}
+
+static int grid_call(void *context)
+{
+    grid_ctx *c = context;
+
+    return pel_stencil_grid_alloc(c->stencil, c->dims, &c->grid);
+}
+
+static int grid_out_null(void *context)
+{
+    return ((grid_ctx *)context)->grid == NULL;
+}
+
+static int grid_verify(void *context)
+{
+    grid_ctx *c = context;
+    const double *g = c->grid;
+
+    if (g == NULL || c->grid == (void *)&c->sentinel)
+        return 0;
+    for (size_t i = 0; i < c->dims[0] * c->dims[1] * c->dims[2]; i++)
+        if (g[i] != 0.0)
+            return 0;
+    return 1;
+}
+
+static void grid_cleanup(void *context)
+{
+    grid_ctx *c = context;
+
+    if (c->grid != (void *)&c->sentinel)
+        pel_free(c->grid);
+    c->grid = NULL;
+}
+
 static void apply_prepare(void *context)
 {
     stencil_ctx *c = context;
@@ -1413,6 +1665,12 @@ static void test_stencil(void)
 
     PEL_TEST_OK(stencil_create_call(&ctx));
     sweep_threads(&apply, 2); /* the work grid and the tile space */
+    {
+        grid_ctx grid = {ctx.stencil, {ST_N0, ST_N1, ST_N2}, NULL, 0};
+        sweep_case alloc = {"pel_stencil_grid_alloc", &grid, grid_prepare, grid_call, grid_out_null, grid_verify,
+                            grid_cleanup};
+        sweep_threads(&alloc, 1);
+    }
     pel_stencil_destroy(ctx.stencil);
     ctx.stencil = NULL;
 
@@ -1421,6 +1679,73 @@ static void test_stencil(void)
     memcpy(jacobi_expected, ctx.grid, sizeof jacobi_expected);
     jacobi_expected_residual = ctx.residual;
     sweep_threads(&jacobi, 6);
+}
+
+/* The handle registry's own allocation: its table grows by doubling, so
+ * registering objects one by one reaches a registration that allocates. With
+ * every allocation failing, that registration must fail cleanly (the object
+ * not registered, the others still found); then a plan created at that very
+ * point must come back as out of memory with *plan NULL and nothing leaked,
+ * and succeed once the memory is there. */
+static void test_registry_growth(void)
+{
+    enum { MOST = 100000 };
+    typedef struct dummy {
+        pel__handle handle;
+    } dummy;
+    dummy *objects = malloc(MOST * sizeof *objects);
+    size_t count = 0, live = pel__handle_live_count(), bad = 0;
+    pel_status status = PEL_OK;
+    size_t dims[2] = {12, 10};
+    pel_fft_plan *plan = NULL;
+    long attempts = 0;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(objects);
+    for (; count < MOST; count++) {
+        arm(1);
+        status = pel__handle_register(&objects[count].handle, PEL__HANDLE_OTHER, -1, "test");
+        disarm();
+        if (status != PEL_OK)
+            break;
+    }
+    CU_ASSERT_FATAL(count < MOST);
+    CU_ASSERT_EQUAL(status, PEL_ERROR_OUT_OF_MEMORY);
+    CU_ASSERT(strstr(pel_last_error(), "registry") != NULL);
+    CU_ASSERT_EQUAL(pel__handle_check(&objects[count], PEL__HANDLE_OTHER, -1, "test", "x"),
+                    PEL_ERROR_INVALID_ARGUMENT);
+    CU_ASSERT_EQUAL(pel__handle_live_count(), live + count);
+    for (size_t i = 0; i < count; i++)
+        bad += pel__handle_check(&objects[i], PEL__HANDLE_OTHER, -1, "test", "x") != PEL_OK;
+    CU_ASSERT_EQUAL(bad, 0);
+    CU_ASSERT_EQUAL(atomic_load(&outstanding), 0);
+
+    /* The next registration grows the table: fail each allocation of a
+     * plan creation in turn, the registry's last. */
+    for (long n = 1; n < 50; n++) {
+        plan = (pel_fft_plan *)(void *)objects;
+        arm(n);
+        status = pel_fft_plan_create(PEL_FFT_C2C, PEL_FLOAT64, 2, dims, 1, PEL_FFT_FORWARD, 0, NULL, &plan);
+        disarm();
+        if (atomic_load(&injected) == 0)
+            break;
+        attempts++;
+        CU_ASSERT_EQUAL(status, PEL_ERROR_OUT_OF_MEMORY);
+        CU_ASSERT_PTR_NULL(plan);
+        CU_ASSERT_EQUAL(atomic_load(&outstanding), 0);
+        if (atomic_load(&outstanding) != 0)
+            track_reset();
+    }
+    CU_ASSERT_EQUAL(status, PEL_OK);
+    CU_ASSERT(attempts >= 4); /* the plan, two scratch arrays, the registry's table */
+    PEL_TEST_OK(pel__handle_check(plan, PEL__HANDLE_FFT_PLAN, PEL_FLOAT64, "test", "plan"));
+    pel_fft_plan_destroy(plan);
+    track_reset(); /* the grown table stays, by design */
+    for (size_t i = 0; i < count; i++)
+        bad += pel__handle_unregister(&objects[i], PEL__HANDLE_OTHER, "test") != 1;
+    CU_ASSERT_EQUAL(bad, 0);
+    CU_ASSERT_EQUAL(pel__handle_live_count(), live);
+    pel_fft_cache_clear();
+    free(objects);
 }
 
 static void test_nothing_left_registered(void)
@@ -1436,14 +1761,18 @@ static void add_suites(void)
         {"the wraps intercept", test_wraps_intercept},
         {"core: pel_calloc", test_core_calloc},
         {"exec: pel_run_tasks with costs", test_exec_run_tasks},
+        {"exec: pel_task_plan", test_exec_task_plan},
         {"exec: pel_parallel_reduce", test_exec_parallel_reduce},
         {"matrix: pel_dgemm_batch", test_matrix_gemm_batch},
         {"matrix: pel_dgesv", test_matrix_gesv},
+        {"matrix: pel_dnrm2", test_matrix_nrm2},
         {"sparse: create, read_mtx, spmv", test_sparse},
         {"fft: plan_create and execute", test_fft_plan_and_execute},
         {"fft: one-shot c2c", test_fft_one_shot},
+        {"fft: one-shot c2r, wisdom export", test_fft_c2r_and_wisdom},
         {"fft: convolve", test_fft_convolve},
         {"stencil: create, apply, jacobi", test_stencil},
+        {"core: the handle registry cannot grow", test_registry_growth},
         {"nothing left registered", test_nothing_left_registered},
         {NULL, NULL}};
 

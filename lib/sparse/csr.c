@@ -447,7 +447,7 @@ pel_status pel__csr_build(const char *function, pel_precision precision, size_t 
             if (kept[i] == SIZE_MAX) {
                 /* Rows run in increasing order per thread: its first bad
                  * row is its lowest; the lowest over all is reported. */
-#pragma omp critical(pel_csr_bad_sum)
+#pragma omp critical
                 if (i < bad_row) {
                     bad_row = i;
                     bad_col = col;

@@ -211,3 +211,14 @@ done:
     pel_stencil_destroy(laplacian);
     return status;
 }
+
+pel_status pel__jacobi_stencil(pel_precision precision, int ndim, const double *spacing, int jacobi,
+                               pel_stencil **stencil)
+{
+    return make_stencil(precision, ndim, spacing, jacobi, stencil);
+}
+
+double pel__jacobi_max_abs(const void *x, size_t n, pel_precision precision)
+{
+    return max_abs(x, n, precision);
+}
