@@ -405,7 +405,7 @@ static int radix_pass(const uint64_t *key, const double *value, uint64_t *key_ou
  * Time and memory are linear in the entries (4 counting passes of 16 bits
  * over 64-bit keys, passes with one digit skipped), whatever the declared
  * row count. */
-static pel_status build_matrix(mtx_reader *r, const triplets *t, size_t rows, size_t cols, pel_precision precision,
+static pel_status build_matrix(mtx_reader *r, triplets *t, size_t rows, size_t cols, pel_precision precision,
                                pel_csr **out)
 {
     const size_t n = t->count, slots = n ? n : 1;
@@ -422,6 +422,13 @@ static pel_status build_matrix(mtx_reader *r, const triplets *t, size_t rows, si
         key[k] = (uint64_t)t->row[k] << 32 | t->col[k];
         value[k] = t->value[k];
     }
+    /* The triplets are in the keys now: their memory goes back before the
+     * sort's and the matrix's arrays are at their largest. */
+    free(t->row);
+    free(t->col);
+    free(t->value);
+    t->row = t->col = NULL;
+    t->value = NULL;
     for (int shift = 0; shift < 64; shift += 16)
         if (radix_pass(key, value, key2, value2, n, shift, count)) {
             uint64_t *kt = key;
@@ -431,8 +438,8 @@ static pel_status build_matrix(mtx_reader *r, const triplets *t, size_t rows, si
             value = value2;
             value2 = vt;
         }
-    /* Sum runs of equal keys into the front of the arrays: rows in row[]
-     * (reusing t's arrays would need them writable: key2 holds them). */
+    /* Sum each run of equal keys (duplicates, in file order) into one
+     * entry, compacting towards the front of key and value. */
     for (size_t k = 0; k < n;) {
         const uint64_t here = key[k];
         double sum = value[k];
@@ -450,6 +457,8 @@ static pel_status build_matrix(mtx_reader *r, const triplets *t, size_t rows, si
         value[kept] = sum;
         kept++;
     }
+    free(value2);
+    value2 = NULL;
     {
         /* Split the keys into rows and columns for the builder, in the
          * spare key array (two uint32_t per former uint64_t). */
@@ -534,12 +543,12 @@ pel_status pel__csr_read_mtx_buffer(const char *data, size_t length, pel_precisi
     mtx_reader *r;
     pel_status status;
 
-    if (out != NULL)
-        *out = NULL;
+    if (out == NULL)
+        return pel__fail(PEL_ERROR_INVALID_ARGUMENT, read_function, "out must not be NULL");
+    *out = NULL;
     if (data == NULL && length > 0)
         return pel__fail(PEL_ERROR_INVALID_ARGUMENT, read_function, "data must not be NULL when length=%zu > 0",
                          length);
-    PEL_CHECK_NOT_NULL(out);
     if (precision != PEL_FLOAT64 && precision != PEL_FLOAT32)
         return pel__fail(PEL_ERROR_INVALID_ARGUMENT, read_function, "precision=%d is not PEL_FLOAT64 or PEL_FLOAT32",
                          (int)precision);
