@@ -18,7 +18,7 @@ src=$(cd "$1" && pwd)
 build=$(cd "$2" && pwd)
 seconds=${3:-30}
 
-libomp=$(clang -print-file-name=libomp.so.5)
+libomp=$(readlink -f "$(clang -print-file-name=libomp.so.5)")
 [ -e "$libomp" ] || libomp=$(ls /usr/lib/llvm-*/lib/libomp.so.5 2>/dev/null | head -n 1)
 archer=$(dirname "$libomp")/libarcher.so
 [ -e "$libomp" ] || { echo "run-tsan: libomp.so.5 not found (Debian: apt-get install libomp-14-dev)" >&2; exit 1; }
@@ -30,7 +30,12 @@ ln -sf "$libomp" "$shim/libgomp.so.1"
 export LD_LIBRARY_PATH=$shim${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 export OMP_TOOL_LIBRARIES=$archer
 export ARCHER_OPTIONS=${ARCHER_OPTIONS:-verbose=1}
-export TSAN_OPTIONS="exitcode=66 halt_on_error=0 second_deadlock_stack=1 suppressions=$src/tests/stress/tsan.supp ${TSAN_OPTIONS:-}"
+# ignore_noninstrumented_modules=1: what Archer asks for. libomp, OpenBLAS
+# and FFTW are not instrumented; without it TSan sees only the pthread calls
+# inside libomp (a mutex initialised by a new worker, locked by the master
+# after libomp's own untracked handshake) and reports them as races. pel's
+# code, all instrumented, is checked in full either way.
+export TSAN_OPTIONS="exitcode=66 halt_on_error=0 second_deadlock_stack=1 ignore_noninstrumented_modules=1 suppressions=$src/tests/stress/tsan.supp ${TSAN_OPTIONS:-}"
 export OMP_WAIT_POLICY=passive
 
 cd "$build"
