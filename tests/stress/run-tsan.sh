@@ -39,6 +39,18 @@ export TSAN_OPTIONS="exitcode=66 halt_on_error=0 second_deadlock_stack=1 ignore_
 export OMP_WAIT_POLICY=passive
 
 cd "$build"
+# The setup must see a race inside a pel parallel region, or a clean run
+# below means nothing.
+echo "=== TSan: the planted race must be reported" >&2
+make tests/stress/planted_race >/dev/null
+if ./tests/stress/planted_race > "$build/tsan-planted.log" 2>&1 ||
+   ! grep -q 'WARNING: ThreadSanitizer: data race' "$build/tsan-planted.log"; then
+  cat "$build/tsan-planted.log" >&2
+  echo "run-tsan: the planted race in tests/stress/planted_race.c was not reported" >&2
+  exit 1
+fi
+grep -m1 -A4 'WARNING: ThreadSanitizer: data race' "$build/tsan-planted.log" >&2
+
 # The stress program first: it is what this run is for.
 echo "=== TSan: stress, $seconds s, 8 user threads" >&2
 log=$build/tsan-stress.log
