@@ -100,7 +100,7 @@ static int replay_path(const char *path)
 
 int main(int argc, char **argv)
 {
-    int seeds = 0, regressions = 0;
+    int seeds = 0;
 
     if (argc > 1) {
         for (int i = 1; i < argc; i++) {
@@ -113,6 +113,7 @@ int main(int argc, char **argv)
         return 0;
     }
 #if defined(PEL_FUZZ_DIR) && defined(PEL_FUZZ_NAME)
+    int regressions;
     seeds = replay_path(PEL_FUZZ_DIR "/corpus/" PEL_FUZZ_NAME);
     regressions = replay_path(PEL_FUZZ_DIR "/regressions/" PEL_FUZZ_NAME);
     if (seeds < 0 || regressions < 0)
