@@ -199,7 +199,7 @@ static int parse_token(const char *token, stencil_case *sc, char *dims_text, siz
 /* The forms' rows: variable coefficients (factored), the two-level wave,
  * and a user row kernel, each against the plain OpenMP loop of the same
  * update over ghost-padded grids (Dirichlet 1), bits compared once. */
-typedef enum form_kind { FORM_VARCOEF, FORM_WAVE, FORM_ROWFN } form_kind;
+typedef enum form_kind { FORM_VARCOEF, FORM_WAVE, FORM_ROWFN, FORM_2FIELD } form_kind;
 
 typedef struct form_variant {
     const char *name;
@@ -214,13 +214,14 @@ static const form_variant form_variants[] = {
     {"3d7-varcoef", FORM_VARCOEF, 1, 7, 32.0, 16.0},   /* read u, a, b; write */
     {"3d25r4-wave", FORM_WAVE, 4, 25, 32.0, 54.0},     /* read u(t), u(t-1), gamma; write */
     {"3d7-rowfn", FORM_ROWFN, 1, 7, 16.0, 9.0},        /* read u; write */
+    {"2d5-2field", FORM_2FIELD, 1, 5, 32.0, 38.0},     /* read u, v; write both (per point of one field) */
 };
 
 typedef struct form_case {
     const form_variant *v;
     size_t dims[3], padded[3], points, padded_points, steps;
     int threads;
-    double c[25];
+    double c[25], cross[2][2][5]; /* 2d5-2field: field f from field g */
     ptrdiff_t off[25];
     double courant[3];
     pel_stencil *stencil;
@@ -229,6 +230,9 @@ typedef struct form_case {
     void *result;               /* pel's final level */
     void *levels[4];            /* the wave's rotating grids */
     double *p[3], *presult;     /* baseline: padded grids */
+    pel_stencil *pair[2][2];    /* 2d5-2field: the four stencils */
+    double *q[2][2];            /* 2d5-2field baseline: both fields, two buffers each */
+    void *fields[2], *work[2];  /* 2d5-2field pel side */
 } form_case;
 
 /* The upwind row kernel of the 3d7-rowfn row (velocity positive on every
@@ -306,9 +310,40 @@ static void form_sweep(const form_case *fc, const double *restrict in, const dou
     }
 }
 
+/* 2d5-2field: u_f' = S_f0 u_0 + S_f1 u_1 for f = 0, 1 (each S a 5-point
+ * star in pel's order), over padded 2-D grids. */
+static void two_field_sweep(const form_case *fc, double *const *in, double *const *out)
+{
+    const size_t n0 = fc->dims[0], n1 = fc->dims[1], s0 = fc->padded[1];
+#pragma omp parallel for schedule(static) num_threads(fc->threads)
+    for (size_t y = 0; y < n0; y++)
+        for (int f = 0; f < 2; f++) {
+            const double *a = fc->cross[f][0], *b = fc->cross[f][1];
+            const double *p = in[0] + (y + 1) * s0 + 1, *r = in[1] + (y + 1) * s0 + 1;
+            double *o = out[f] + (y + 1) * s0 + 1;
+#pragma omp simd
+            for (size_t x = 0; x < n1; x++)
+                o[x] = (a[0] * p[x - s0] + a[1] * p[x - 1] + a[2] * p[x] + a[3] * p[x + 1] + a[4] * p[x + s0]) +
+                       (b[0] * r[x - s0] + b[1] * r[x - 1] + b[2] * r[x] + b[3] * r[x + 1] + b[4] * r[x + s0]);
+        }
+}
+
 static void form_baseline(void *arg)
 {
     form_case *fc = arg;
+    if (fc->v->kind == FORM_2FIELD) {
+        double *in[2] = {fc->q[0][0], fc->q[1][0]}, *out[2] = {fc->q[0][1], fc->q[1][1]};
+        for (size_t s = 0; s < fc->steps; s++) {
+            two_field_sweep(fc, in, out);
+            for (int f = 0; f < 2; f++) {
+                double *t = in[f];
+                in[f] = out[f];
+                out[f] = t;
+            }
+        }
+        fc->presult = in[0];
+        return;
+    }
     double *in = fc->p[1], *before = fc->p[0], *out = fc->p[2];
     for (size_t s = 0; s < fc->steps; s++) {
         form_sweep(fc, in, before, out);
@@ -334,7 +369,12 @@ static void form_pel(void *arg)
                                         NULL);
         fc->result = fc->levels[1];
     }
-    else
+    else if (fc->v->kind == FORM_2FIELD) {
+        const pel_stencil_term terms[4] = {{0, 0, fc->pair[0][0], NULL}, {0, 1, fc->pair[0][1], NULL},
+                                           {1, 0, fc->pair[1][0], NULL}, {1, 1, fc->pair[1][1], NULL}};
+        status = pel_stencil_system_apply(2, terms, 4, fc->dims, fc->faces, fc->fields, fc->work, fc->steps, NULL);
+        fc->result = fc->fields[0];
+    } else
         status = pel_stencil_apply_rows(PEL_FLOAT64, 3, 1, fc->dims, fc->faces, fc->u[1], fc->u[2], upwind_rows, fc,
                                         fc->steps, NULL, &fc->result);
     if (status != PEL_OK)
@@ -365,23 +405,90 @@ static size_t unpadded_mismatches(const form_case *fc, const double *got, const 
     return bad;
 }
 
+static void emit_form_row(const pel_bench_context *context, form_case *fc, const char *dims_text, int reps);
+
+/* 2d5-2field: two fields, four 5-point stencils (diffusion of each field,
+ * a weak cross term), Dirichlet 1. */
+static int run_two_field(const pel_bench_context *context, form_case *fc, const char *dims_text)
+{
+    const size_t n0 = fc->dims[0], n1 = fc->dims[1];
+    fc->points = n0 * n1;
+    fc->padded[0] = n0 + 2;
+    fc->padded[1] = n1 + 2;
+    fc->padded[2] = 1;
+    fc->padded_points = fc->padded[0] * fc->padded[1];
+    for (int f = 0; f < 4; f++)
+        fc->faces[f] = (pel_boundary){PEL_BOUNDARY_DIRICHLET, 1.0};
+    for (int f = 0; f < 2; f++)
+        for (int g = 0; g < 2; g++) {
+            double *c = fc->cross[f][g];
+            for (int k = 0; k < 5; k++)
+                c[k] = f == g ? (k == 2 ? 0.5 : 0.1) : (k == 2 ? 0.06 : 0.01);
+            if (pel_stencil_create(PEL_FLOAT64, 2, PEL_STENCIL_STAR, 1, c, 5, 0, 0.0, &fc->pair[f][g]) != PEL_OK) {
+                pel_bench_progress("stencil 2d5-2field: %s\n", pel_last_error());
+                return 1;
+            }
+        }
+    for (int f = 0; f < 2; f++) {
+        double *random = pel_bench_random(fc->points, 41 + (unsigned long long)f);
+        if (pel_stencil_grid_alloc(fc->pair[0][0], fc->dims, &fc->fields[f]) != PEL_OK ||
+            pel_stencil_grid_alloc(fc->pair[0][0], fc->dims, &fc->work[f]) != PEL_OK) {
+            pel_bench_progress("stencil 2d5-2field: %s\n", pel_last_error());
+            return 1;
+        }
+        memcpy(fc->fields[f], random, fc->points * sizeof(double));
+        for (int k = 0; k < 2; k++) {
+            fc->q[f][k] = pel_malloc(fc->padded_points * sizeof(double));
+            for (size_t i = 0; i < fc->padded_points; i++)
+                fc->q[f][k][i] = 1.0;
+        }
+        for (size_t y = 0; y < n0; y++)
+            memcpy(fc->q[f][0] + (y + 1) * fc->padded[1] + 1, random + y * n1, n1 * sizeof(double));
+        pel_free(random);
+    }
+    /* One round from the same data on both sides: same bits expected. */
+    form_pel(fc);
+    form_baseline(fc);
+    {
+        size_t bad = 0;
+        for (size_t y = 0; y < n0; y++)
+            bad += memcmp((const double *)fc->result + y * n1, fc->presult + (y + 1) * fc->padded[1] + 1,
+                          n1 * sizeof(double)) != 0;
+        if (bad)
+            pel_bench_progress("stencil 2d5-2field: %zu rows differ from the plain loop\n", bad);
+    }
+    emit_form_row(context, fc, dims_text, context->reps);
+    for (int f = 0; f < 2; f++) {
+        pel_free(fc->fields[f]);
+        pel_free(fc->work[f]);
+        for (int k = 0; k < 2; k++) {
+            pel_free(fc->q[f][k]);
+            pel_stencil_destroy(fc->pair[f][k]);
+        }
+    }
+    return 0;
+}
+
 static int run_stencil_form(const pel_bench_context *context, const form_variant *v, const char *dims_text,
                             size_t steps)
 {
     form_case fc;
-    char extra[200];
-    double t_pel, t_base, copy;
     int reps = context->reps;
-    pel_bench_row row = {"stencil", v->name, dims_text, context->threads, 0, 0, 0,
-                         "plain omp collapse(2) loop of the same update", 0, NULL};
     memset(&fc, 0, sizeof fc);
     fc.v = v;
     fc.steps = steps;
     fc.threads = context->threads;
-    if (pel_bench_parse_dims(dims_text, fc.dims, 3) != 3) {
-        pel_bench_progress("stencil %s: size '%s' is not three dims\n", v->name, dims_text);
-        return 1;
+    {
+        const int want = v->kind == FORM_2FIELD ? 2 : 3;
+        if (pel_bench_parse_dims(dims_text, fc.dims, 3) != want) {
+            pel_bench_progress("stencil %s: size '%s' is not %d dims\n", v->name, dims_text, want);
+            return 1;
+        }
+        if (want == 2)
+            fc.dims[2] = 1;
     }
+    if (v->kind == FORM_2FIELD)
+        return run_two_field(context, &fc, dims_text);
     fc.points = fc.dims[0] * fc.dims[1] * fc.dims[2];
     fc.padded_points = 1;
     for (int a = 0; a < 3; a++) {
@@ -454,31 +561,7 @@ static int run_stencil_form(const pel_bench_context *context, const form_variant
         if (bad)
             pel_bench_progress("stencil %s: %zu rows differ from the plain loop\n", v->name, bad);
     }
-    if ((double)fc.points * (double)fc.steps > 4e8 && reps > 3)
-        reps = 3;
-    {
-        pel_bench_reference ref = {pel_bench_stream_copy,
-                                   fc.steps == 1 && !context->quick ? pel_bench_stream_open(context->threads) : NULL,
-                                   0.0};
-        pel_bench_compare_with(reps, form_pel, form_baseline, &fc, ref.arg ? &ref : NULL, &t_pel, &t_base);
-        copy = ref.arg ? pel_bench_stream_gbps(ref.fn, ref.median) : 0.0;
-        pel_bench_stream_close(ref.arg);
-    }
-    snprintf(extra, sizeof extra, "\"steps\":%zu,\"gpoints\":%.4g,\"bytes_per_point\":%g", fc.steps,
-             (double)fc.points * (double)fc.steps / t_pel * 1e-9, v->bytes_per_point);
-    row.seconds = t_pel;
-    row.baseline_seconds = t_base;
-    row.gflops = (double)fc.points * (double)fc.steps * v->flops_per_point / t_pel * 1e-9;
-    row.gbps = v->bytes_per_point * (double)fc.points * (double)fc.steps / t_pel * 1e-9;
-    if (copy > 0)
-        snprintf(extra + strlen(extra), sizeof extra - strlen(extra),
-                 ",\"stream_copy_gbps\":%.4g,\"pct_stream_copy\":%.1f", copy, 100.0 * row.gbps / copy);
-    row.extra_json = extra;
-    pel_bench_emit(&row);
-    pel_bench_progress("stencil %s %s steps=%zu: pel %.2f Gpoints/s (%.1f GB/s effective), baseline %.2f Gpoints/s, "
-                       "ratio %.2f\n",
-                       v->name, dims_text, fc.steps, (double)fc.points * (double)fc.steps / t_pel * 1e-9, row.gbps,
-                       (double)fc.points * (double)fc.steps / t_base * 1e-9, t_base / t_pel);
+    emit_form_row(context, &fc, dims_text, reps);
     pel_stencil_destroy(fc.stencil);
     for (int i = 0; i < 4; i++)
         pel_free(fc.u[i]);
@@ -487,6 +570,42 @@ static int run_stencil_form(const pel_bench_context *context, const form_variant
     pel_free(fc.a);
     pel_free(fc.b);
     return 0;
+}
+
+/* Times pel and the plain loop interleaved (with stream copy in the same
+ * rounds for single sweeps) and emits the row. */
+static void emit_form_row(const pel_bench_context *context, form_case *fc, const char *dims_text, int reps)
+{
+    const form_variant *v = fc->v;
+    char extra[200];
+    double t_pel, t_base, copy;
+    pel_bench_row row = {"stencil", v->name, dims_text, context->threads, 0, 0, 0,
+                         "plain omp loop of the same update", 0, NULL};
+    if ((double)fc->points * (double)fc->steps > 4e8 && reps > 3)
+        reps = 3;
+    {
+        pel_bench_reference ref = {pel_bench_stream_copy,
+                                   fc->steps == 1 && !context->quick ? pel_bench_stream_open(context->threads) : NULL,
+                                   0.0};
+        pel_bench_compare_with(reps, form_pel, form_baseline, fc, ref.arg ? &ref : NULL, &t_pel, &t_base);
+        copy = ref.arg ? pel_bench_stream_gbps(ref.fn, ref.median) : 0.0;
+        pel_bench_stream_close(ref.arg);
+    }
+    snprintf(extra, sizeof extra, "\"steps\":%zu,\"gpoints\":%.4g,\"bytes_per_point\":%g", fc->steps,
+             (double)fc->points * (double)fc->steps / t_pel * 1e-9, v->bytes_per_point);
+    row.seconds = t_pel;
+    row.baseline_seconds = t_base;
+    row.gflops = (double)fc->points * (double)fc->steps * v->flops_per_point / t_pel * 1e-9;
+    row.gbps = v->bytes_per_point * (double)fc->points * (double)fc->steps / t_pel * 1e-9;
+    if (copy > 0)
+        snprintf(extra + strlen(extra), sizeof extra - strlen(extra),
+                 ",\"stream_copy_gbps\":%.4g,\"pct_stream_copy\":%.1f", copy, 100.0 * row.gbps / copy);
+    row.extra_json = extra;
+    pel_bench_emit(&row);
+    pel_bench_progress("stencil %s %s steps=%zu: pel %.2f Gpoints/s (%.1f GB/s effective), baseline %.2f Gpoints/s, "
+                       "ratio %.2f\n",
+                       v->name, dims_text, fc->steps, (double)fc->points * (double)fc->steps / t_pel * 1e-9, row.gbps,
+                       (double)fc->points * (double)fc->steps / t_base * 1e-9, t_base / t_pel);
 }
 
 static int run_stencil(const pel_bench_context *context)
@@ -619,11 +738,12 @@ static int run_stencil(const pel_bench_context *context)
 const pel_bench_kernel pel_bench_stencil_kernels[] = {
     {"stencil",
      "pel_stencil_apply and its forms (temporal blocking) vs a plain omp collapse(2) loop of the same update; "
-     "sizes VARIANT:DIMS:STEPS, VARIANT 3d7, 2d5, 3d27, 3d25r4, 3d7-varcoef, 3d25r4-wave, 3d7-rowfn",
+     "sizes VARIANT:DIMS:STEPS, VARIANT 3d7, 2d5, 3d27, 3d25r4, 3d7-varcoef, 3d25r4-wave, 3d7-rowfn, 2d5-2field",
      "3d7:256x256x256:1,3d7:256x256x256:100,2d5:8192x8192:100,3d27:256x256x256:50,3d25r4:256x256x256:20,"
      "3d7-varcoef:256x256x256:100,3d7-varcoef:256x256x256:1,3d25r4-wave:256x256x256:100,"
-     "3d25r4-wave:256x256x256:1,3d7-rowfn:256x256x256:100,3d7-rowfn:256x256x256:1",
+     "3d25r4-wave:256x256x256:1,3d7-rowfn:256x256x256:100,3d7-rowfn:256x256x256:1,2d5-2field:4096x4096:100,"
+     "2d5-2field:4096x4096:1",
      "3d7:48x48x48:1,3d7:48x48x48:10,2d5:256x256:10,3d27:32x32x32:5,3d25r4:32x32x32:4,3d7-varcoef:48x48x48:10,"
-     "3d25r4-wave:32x32x32:4,3d7-rowfn:48x48x48:10", run_stencil},
+     "3d25r4-wave:32x32x32:4,3d7-rowfn:48x48x48:10,2d5-2field:256x256:10", run_stencil},
     {NULL, NULL, NULL, NULL, NULL},
 };

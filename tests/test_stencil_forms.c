@@ -1054,6 +1054,238 @@ static void test_upwind_advection(void)
     free(b);
 }
 
+/* ------------------------------------------------------------ coupled fields */
+
+typedef struct system_case {
+    int nfields;
+    size_t nterms;
+    int output[8], input[8], scaled[8];
+    problem term[8]; /* each term's stencil (offsets, coefficients); term[0] holds dims and faces */
+} system_case;
+
+/* The header's order: s_i = S_i u_in(p); s_i = scale_i * s_i; acc = s_first;
+ * acc = acc + s_i. */
+static void reference_system_step(const system_case *sc, double *const *in, double *const *out,
+                                  double *const *scale)
+{
+    const problem *g = &sc->term[0];
+    size_t n = grid_size(g);
+    for (int f = 0; f < sc->nfields; f++)
+        for (size_t point = 0; point < n; point++) {
+            long index[3];
+            double acc = 0;
+            int first = 1;
+            point_index(g, point, index);
+            for (size_t i = 0; i < sc->nterms; i++) {
+                const problem *p = &sc->term[i];
+                double sum = 0;
+                if (sc->output[i] != f)
+                    continue;
+                for (size_t k = 0; k < p->npoints; k++) {
+                    long at[3];
+                    size_t lin;
+                    double v;
+                    for (int a = 0; a < 3; a++)
+                        at[a] = index[a] + p->offsets[k][a];
+                    if (reference_locate(g, at, &lin, &v))
+                        v = in[sc->input[i]][lin];
+                    sum = k == 0 ? p->coefficients[0] * v : sum + p->coefficients[k] * v;
+                }
+                if (sc->scaled[i])
+                    sum = scale[i][point] * sum;
+                acc = first ? sum : acc + sum;
+                first = 0;
+            }
+            out[f][point] = acc;
+        }
+}
+
+static void check_system(const system_case *sc, size_t nsteps, int threads, const pel_stencil_blocking *blocking,
+                         int use_work)
+{
+    const problem *g = &sc->term[0];
+    size_t n = grid_size(g);
+    double *u[4], *w[4], *r0[4], *r1[4], *scale[8];
+    void *fields[4], *work[4];
+    pel_stencil *st[8];
+    pel_stencil_term terms[8];
+    for (int f = 0; f < sc->nfields; f++) {
+        u[f] = malloc(n * sizeof(double));
+        w[f] = malloc(n * sizeof(double));
+        r0[f] = malloc(n * sizeof(double));
+        r1[f] = malloc(n * sizeof(double));
+        pel_test_fill(u[f], n, 40 + (uint64_t)f);
+        memcpy(r0[f], u[f], n * sizeof(double));
+        fields[f] = u[f];
+        work[f] = w[f];
+    }
+    for (size_t i = 0; i < sc->nterms; i++) {
+        const problem *p = &sc->term[i];
+        scale[i] = sc->scaled[i] ? coefficient_grid(n, PEL_FLOAT64, 0.4, 1.0) : NULL;
+        PEL_TEST_OK(pel_stencil_create(PEL_FLOAT64, p->ndim, p->shape, p->radius, p->coefficients, p->npoints, 0,
+                                       0.0, &st[i]));
+        terms[i] = (pel_stencil_term){sc->output[i], sc->input[i], st[i], scale[i]};
+    }
+    for (size_t step = 0; step < nsteps; step++) {
+        reference_system_step(sc, r0, r1, scale);
+        for (int f = 0; f < sc->nfields; f++) {
+            double *t = r0[f];
+            r0[f] = r1[f];
+            r1[f] = t;
+        }
+    }
+    PEL_TEST_OK(pel_set_num_threads(threads));
+    PEL_TEST_OK(pel_stencil_system_apply(sc->nfields, terms, sc->nterms, g->dims, g->faces, fields,
+                                         use_work ? work : NULL, nsteps, blocking));
+    compare_count++;
+    for (int f = 0; f < sc->nfields; f++)
+        if (memcmp(fields[f], r0[f], n * sizeof(double)) != 0) {
+            mismatch_count++;
+            if (mismatch_count < 5) {
+                char what[256];
+                snprintf(what, sizeof what,
+                         "system mismatch: field %d of %d, %zu terms, ndim=%d dims=%zux%zux%zu steps=%zu threads=%d "
+                         "T=%zu work=%d",
+                         f, sc->nfields, sc->nterms, g->ndim, g->dims[0], g->dims[1], g->dims[2], nsteps, threads,
+                         blocking ? blocking->time_block : 0, use_work);
+                CU_FAIL(what);
+                fprintf(stderr, "%s\n", what);
+            }
+            break;
+        }
+    for (size_t i = 0; i < sc->nterms; i++) {
+        pel_stencil_destroy(st[i]);
+        free(scale[i]);
+    }
+    for (int f = 0; f < sc->nfields; f++) {
+        free(u[f]);
+        free(w[f]);
+        free(r0[f]);
+        free(r1[f]);
+    }
+}
+
+/* Random systems: 1..4 fields, every field the output of one to three
+ * terms reading random fields through stars and boxes of radius 1..3. */
+static void random_system(system_case *sc, int ndim, int nfields, int mix)
+{
+    memset(sc, 0, sizeof *sc);
+    sc->nfields = nfields;
+    for (int f = 0; f < nfields; f++) {
+        int count = 1 + (int)(pel_test_next(&rng) % 3);
+        for (int c = 0; c < count && sc->nterms < 8; c++) {
+            size_t i = sc->nterms++;
+            int radius = 1 + (int)(pel_test_next(&rng) % 3);
+            pel_stencil_shape shape = ndim < 3 && pel_test_next(&rng) % 2 ? PEL_STENCIL_BOX : PEL_STENCIL_STAR;
+            random_problem(&sc->term[i], ndim, shape, radius, 0, FORM_CONSTANT);
+            for (size_t k = 0; k < sc->term[i].npoints; k++)
+                sc->term[i].coefficients[k] /= (double)count;
+            sc->output[i] = f;
+            sc->input[i] = (int)(pel_test_next(&rng) % (uint64_t)nfields);
+            sc->scaled[i] = (int)(pel_test_next(&rng) % 2);
+        }
+    }
+    odd_dims(&sc->term[0]);
+    set_faces(&sc->term[0], mix < NVARMIXES ? varcoef_mixes[mix] : mixes[mix - NVARMIXES]);
+}
+
+static void test_system_matrix(void)
+{
+    PEL_TEST_OK(pel_set_min_work_per_thread(1));
+    compare_count = mismatch_count = 0;
+    for (int ndim = 1; ndim <= 3; ndim++)
+        for (int nfields = 1; nfields <= 4; nfields++)
+            for (int mix = nfields % 2; mix < NVARMIXES + NMIXES; mix += 3) {
+                system_case sc;
+                random_system(&sc, ndim, nfields, mix);
+                for (size_t steps = 1; steps <= 4; steps += 3) {
+                    int threads = 1 + (int)((size_t)mix + steps + (size_t)nfields) % 4;
+                    pel_stencil_blocking forced = {{0, 0, 0}, 2 + (size_t)(mix % 2), 0, (int)(steps % 2)};
+                    for (int a = 0; a < ndim; a++)
+                        forced.tile[a] = 3 + (size_t)(a + mix) % 3;
+                    check_system(&sc, steps, threads, NULL, (int)(steps % 2));
+                    check_system(&sc, steps, threads, &forced, (int)((steps + 1) % 2));
+                }
+            }
+    /* Threads 1..4 x time blocks on a 3-D two-field system. */
+    {
+        system_case sc;
+        static const size_t time_blocks[] = {0, 1, 3, 5};
+        random_system(&sc, 3, 2, 2);
+        for (int threads = 1; threads <= 4; threads++)
+            for (size_t b = 0; b < sizeof time_blocks / sizeof time_blocks[0]; b++) {
+                pel_stencil_blocking blocking = {{0, 2, 3}, time_blocks[b], 0, 0};
+                check_system(&sc, 7, threads, &blocking, (int)(b % 2));
+            }
+    }
+    CU_ASSERT_EQUAL(mismatch_count, 0);
+    CU_ASSERT(compare_count > 40);
+}
+
+static void test_system_errors(void)
+{
+    double u[60], v[60], w[60], x[60], a[60], copy_u[60], copy_v[60];
+    size_t dims[3] = {3, 4, 5};
+    pel_boundary faces[6];
+    pel_stencil *lap, *lap2d, *with_rhs;
+    double c7[7] = {0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7};
+    void *fields[2] = {u, v}, *work[2] = {w, x};
+    for (int f = 0; f < 6; f++)
+        faces[f] = (pel_boundary){PEL_BOUNDARY_NEAREST, 0};
+    pel_test_fill(u, 60, 1);
+    pel_test_fill(v, 60, 2);
+    memcpy(copy_u, u, sizeof u);
+    memcpy(copy_v, v, sizeof v);
+    PEL_TEST_OK(pel_stencil_create_laplacian(PEL_FLOAT64, 3, 7, 1.0, &lap));
+    PEL_TEST_OK(pel_stencil_create_laplacian(PEL_FLOAT64, 2, 5, 1.0, &lap2d));
+    PEL_TEST_OK(pel_stencil_create(PEL_FLOAT64, 3, PEL_STENCIL_STAR, 1, c7, 7, 1, 0.5, &with_rhs));
+    {
+        pel_stencil_term good[2] = {{0, 1, lap, NULL}, {1, 0, lap, a}};
+        pel_stencil_term bad[2];
+#define SYSTEM_ERR(call, fragment) \
+    PEL_TEST_EXPECT_ERROR(call, PEL_ERROR_INVALID_ARGUMENT, "pel_stencil_system_apply", fragment)
+        SYSTEM_ERR(pel_stencil_system_apply(5, good, 2, dims, faces, fields, work, 1, NULL), "nfields=5");
+        SYSTEM_ERR(pel_stencil_system_apply(2, NULL, 2, dims, faces, fields, work, 1, NULL), "terms");
+        SYSTEM_ERR(pel_stencil_system_apply(2, good, 0, dims, faces, fields, work, 1, NULL), "nterms=0");
+        SYSTEM_ERR(pel_stencil_system_apply(2, good, 1, dims, faces, fields, work, 1, NULL), "field 1");
+        memcpy(bad, good, sizeof bad);
+        bad[1].stencil = NULL;
+        SYSTEM_ERR(pel_stencil_system_apply(2, bad, 2, dims, faces, fields, work, 1, NULL), "terms[1].stencil");
+        memcpy(bad, good, sizeof bad);
+        bad[0].output = 2;
+        SYSTEM_ERR(pel_stencil_system_apply(2, bad, 2, dims, faces, fields, work, 1, NULL), "terms[0].output=2");
+        memcpy(bad, good, sizeof bad);
+        bad[1].input = -1;
+        SYSTEM_ERR(pel_stencil_system_apply(2, bad, 2, dims, faces, fields, work, 1, NULL), "terms[1].input=-1");
+        memcpy(bad, good, sizeof bad);
+        bad[1].stencil = with_rhs;
+        SYSTEM_ERR(pel_stencil_system_apply(2, bad, 2, dims, faces, fields, work, 1, NULL), "rhs term");
+        bad[1].stencil = lap2d;
+        SYSTEM_ERR(pel_stencil_system_apply(2, bad, 2, dims, faces, fields, work, 1, NULL), "ndim");
+        SYSTEM_ERR(pel_stencil_system_apply(2, good, 2, NULL, faces, fields, work, 1, NULL), "dims");
+        SYSTEM_ERR(pel_stencil_system_apply(2, good, 2, dims, faces, NULL, work, 1, NULL), "fields");
+        fields[1] = u + 7;
+        SYSTEM_ERR(pel_stencil_system_apply(2, good, 2, dims, faces, fields, work, 1, NULL), "fields[0] overlaps fields[1]");
+        fields[1] = v;
+        work[1] = v + 3;
+        SYSTEM_ERR(pel_stencil_system_apply(2, good, 2, dims, faces, fields, work, 1, NULL), "overlaps work[1]");
+        work[1] = x;
+        memcpy(bad, good, sizeof bad);
+        bad[1].scale = w + 1;
+        SYSTEM_ERR(pel_stencil_system_apply(2, bad, 2, dims, faces, fields, work, 1, NULL), "terms[1].scale overlaps");
+        {
+            pel_stencil_blocking big = {{0, 5, 0}, 0, 0, 0};
+            SYSTEM_ERR(pel_stencil_system_apply(2, good, 2, dims, faces, fields, work, 1, &big), "blocking->tile[1]=5");
+        }
+#undef SYSTEM_ERR
+        CU_ASSERT(memcmp(u, copy_u, sizeof u) == 0 && memcmp(v, copy_v, sizeof v) == 0);
+        CU_ASSERT(fields[0] == (void *)u && fields[1] == (void *)v && work[0] == (void *)w && work[1] == (void *)x);
+    }
+    pel_stencil_destroy(lap);
+    pel_stencil_destroy(lap2d);
+    pel_stencil_destroy(with_rhs);
+}
+
 /* ------------------------------------------------------------ errors */
 
 static void test_varcoef_errors(void)
@@ -1215,13 +1447,16 @@ static void add_suites(void)
         {"two levels, float", test_wave_float},
         {"two levels: threads 1..4 x blockings", test_wave_threads_and_blockings},
         {"user row kernels", test_rows_matrix},
+        {"coupled fields", test_system_matrix},
         {NULL, NULL}};
     static const pel_test_case physics[] = {{"conservative variable-diffusivity heat", test_conservative_heat},
                                             {"plane wave, second-order convergence (1-D, 3-D r4)",
                                              test_wave_convergence},
                                             {"upwind advection row kernel = plain loop", test_upwind_advection},
                                             {NULL, NULL}};
-    static const pel_test_case errors[] = {{"factored and general", test_varcoef_errors}, {NULL, NULL}};
+    static const pel_test_case errors[] = {{"factored, general, two levels, rows", test_varcoef_errors},
+                                           {"coupled fields", test_system_errors},
+                                           {NULL, NULL}};
     pel_test_add_suite("stencil forms: bit-identical to the reference", exact);
     pel_test_add_suite("stencil forms: physics", physics);
     pel_test_add_suite("stencil forms: bad arguments", errors);

@@ -70,7 +70,8 @@ typedef struct pel_dgrid pel_dgrid;
 PEL_API pel_status pel_dgrid_create(MPI_Comm comm, pel_precision precision, int ndim, const size_t *dims,
                                     const int *process_dims, const pel_boundary *faces, pel_dgrid **grid);
 
-/** Destroys a grid (frees its communicator: collective). NULL is ignored. */
+/** Destroys a grid (frees its communicator: collective while MPI runs; after
+ *  MPI_Finalize only the memory is freed). NULL is ignored. */
 PEL_API void pel_dgrid_destroy(pel_dgrid *grid);
 
 /**

@@ -295,6 +295,50 @@ PEL_API pel_status pel_stencil_apply_rows(pel_precision precision, int ndim, int
                                           pel_stencil_row_function function, void *user_data, size_t nsteps,
                                           const pel_stencil_blocking *blocking, void **result);
 
+/** One term of a coupled system (pel_stencil_system_apply()): field
+ *  @p output gets @p stencil applied to field @p input, scaled per point by
+ *  @p scale when it is not NULL. */
+typedef struct pel_stencil_term {
+    int output;                 /**< the field the term adds to, 0..nfields-1 */
+    int input;                  /**< the field its stencil reads, 0..nfields-1 */
+    const pel_stencil *stencil; /**< no rhs term; every term's stencil of one precision and ndim */
+    const void *scale;          /**< per-point factor (the field's dims, read-only), or NULL */
+} pel_stencil_term;
+
+/**
+ * Coupled fields: runs @p nsteps steps of a linear system of @p nfields
+ * (1..4) fields updated together, e.g. a two-species reaction-diffusion or a
+ * linearised shallow-water model. Each step computes for each field f, from
+ * the old values of all fields,
+ *
+ *     s_i = S_i u_input(i) (p)            (stencil i's order of terms)
+ *     if scale_i:  s_i = scale_i(p) * s_i
+ *     new u_f(p) = s_first;  then  + s_i for each further term of f
+ *
+ * over the @p nterms (1..16) terms whose output is f, in the order given
+ * (every field must be the output of at least one term; a stencil may have
+ * up to 343 points). A pointwise reaction term is a radius-1 star whose only
+ * nonzero coefficient is the centre's. The stencils may have different radii
+ * and shapes. All fields share the boundary conditions
+ * @p faces and @p dims. @p fields[f] holds field f; @p work is NULL (pel
+ * allocates nfields work grids and the results come back in fields[]) or
+ * nfields work grids, and then on return fields[] and work[] are swapped
+ * where needed so that fields[f] names field f's result. Temporal blocking
+ * covers the whole system: a tile advances every field level by level.
+ * Errors (PEL_ERROR_INVALID_ARGUMENT, message naming pel_stencil_system_apply
+ * and the argument): nfields, terms NULL, nterms, a term's stencil NULL or
+ * with a rhs term or too many points, precisions or ndims that differ, an
+ * output or input out of range, a field with no term, fields or work
+ * entries NULL or overlapping, a scale overlapping a grid, and the dims,
+ * faces and blocking errors of pel_stencil_apply(); PEL_ERROR_OVERFLOW,
+ * PEL_ERROR_OUT_OF_MEMORY. Nothing is written on error. Bit-identical to
+ * the plain loop above for every thread count and blocking. Thread-safe
+ * for distinct buffers.
+ */
+PEL_API pel_status pel_stencil_system_apply(int nfields, const pel_stencil_term *terms, size_t nterms,
+                                            const size_t *dims, const pel_boundary *faces, void **fields,
+                                            void **work, size_t nsteps, const pel_stencil_blocking *blocking);
+
 /**
  * Allocates a grid of @p dims (the stencil's ndim entries) for @p stencil's
  * precision with pel_malloc() and initialises it to zero on pel's threads,

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/threads.h"
 #include "mpi/mpi_internal.h"
 
 enum { MESSAGE_BYTES = 512 };
@@ -95,10 +96,11 @@ void pel__box_copy(size_t elem, const void *src, const size_t *sdims, const size
 {
     size_t rows = count[0] * count[1], row_bytes = count[2] * elem;
     int threads;
+    PEL__TEAM_SCOPE(team); /* the thread budget's share, given back on return */
 
     if (rows == 0 || row_bytes == 0)
         return;
-    threads = pel_threads_for_work(rows * count[2]);
+    threads = pel__team_take(&team, pel_threads_for_work(rows * count[2]));
 #pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
     for (size_t r = 0; r < rows; r++) {
         size_t i = r / count[1], j = r % count[1];

@@ -306,7 +306,12 @@ void pel_dgrid_destroy(pel_dgrid *grid)
     for (int i = 0; i < 3; i++)
         pel_free(grid->work[i]);
     pel_free(grid->message);
-    MPI_Comm_free(&grid->comm);
+    {
+        int finalized = 1;
+        /* After MPI_Finalize the communicator is gone with MPI itself. */
+        if (MPI_Finalized(&finalized) == MPI_SUCCESS && !finalized)
+            MPI_Comm_free(&grid->comm);
+    }
     free(grid);
 }
 

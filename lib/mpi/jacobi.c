@@ -1,6 +1,7 @@
 /* The distributed Jacobi Poisson solver: the steps of
- * pel_stencil_jacobi_poisson() (lib/stencil/jacobi.c) with each block of
- * steps and each residual evaluation run by the distributed apply. Its
+ * pel_stencil_jacobi_poisson() (lib/stencil/jacobi.c), with its very
+ * stencils and max norm (pel__jacobi_stencil, pel__jacobi_max_abs), each
+ * block of steps and each residual evaluation run by the distributed apply. Its
  * residual is a max norm, which is exact in any order, so the MPI_MAX
  * reduction over the ranks gives the single-process value bit for bit and
  * the iteration count with it. */
@@ -11,48 +12,14 @@
 
 #include "core/error.h"
 #include "mpi/mpi_internal.h"
+#include "stencil/stencil_internal.h"
 
 #define FN "pel_dgrid_jacobi_poisson"
 
-/* Max |x| over this rank's box; a NaN gives HUGE_VAL, as in the serial
- * solver, so a diverging run never converges. */
-static double local_max_abs(const void *x, size_t n, pel_precision precision)
-{
-    double result = 0.0;
-    int threads = pel_threads_for_work(n);
-#pragma omp parallel for schedule(static) reduction(max : result) num_threads(threads) if (threads > 1)
-    for (size_t i = 0; i < n; i++) {
-        double v = precision == PEL_FLOAT32 ? fabs((double)((const float *)x)[i]) : fabs(((const double *)x)[i]);
-        if (v > result || v != v)
-            result = v != v ? HUGE_VAL : v;
-    }
-    return result;
-}
-
 static int global_max_abs(const pel_dgrid *g, const void *x, double *result)
 {
-    double mine = local_max_abs(x, g->owned, g->precision);
+    double mine = pel__jacobi_max_abs(x, g->owned, g->precision);
     return MPI_Allreduce(&mine, result, 1, MPI_DOUBLE, MPI_MAX, g->comm) == MPI_SUCCESS;
-}
-
-/* The serial solver's two stencils, built by the same arithmetic: Jacobi
- * (neighbours 1/(h_a^2 D), centre 0, rhs weight 1/D with D = sum 2/h_a^2) and
- * the residual Laplacian (neighbours 1/h_a^2, centre -D, rhs weight 1). */
-static pel_status make_stencil(pel_precision precision, int ndim, const double *spacing, int jacobi,
-                               pel_stencil **stencil)
-{
-    double c[7] = {0}, diagonal = 0.0;
-    size_t n = 2 * (size_t)ndim + 1;
-    for (int a = 0; a < ndim; a++)
-        diagonal += 2.0 / (spacing[a] * spacing[a]);
-    for (int a = 0; a < ndim; a++) {
-        double w = 1.0 / (spacing[a] * spacing[a]);
-        if (jacobi)
-            w /= diagonal;
-        c[a] = c[n - 1 - (size_t)a] = w;
-    }
-    c[ndim] = jacobi ? 0.0 : -diagonal;
-    return pel_stencil_create(precision, ndim, PEL_STENCIL_STAR, 1, c, n, 1, jacobi ? 1.0 / diagonal : 1.0, stencil);
 }
 
 pel_status pel_dgrid_jacobi_poisson(pel_dgrid *grid, const double *spacing, void *u, const void *f,
@@ -96,9 +63,9 @@ pel_status pel_dgrid_jacobi_poisson(pel_dgrid *grid, const double *spacing, void
             same[nsame++] = (pel__mpi_same){"spacing", spacing[a]};
     }
     if (status == PEL_OK) {
-        status = make_stencil(grid->precision, grid->ndim, spacing, 1, &step);
+        status = pel__jacobi_stencil(grid->precision, grid->ndim, spacing, 1, &step);
         if (status == PEL_OK)
-            status = make_stencil(grid->precision, grid->ndim, spacing, 0, &laplacian);
+            status = pel__jacobi_stencil(grid->precision, grid->ndim, spacing, 0, &laplacian);
         if (status == PEL_OK)
             status = pel_dgrid_local_alloc(grid, &scratch);
         if (status != PEL_OK)

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/threads.h"
 #include "mpi/mpi_internal.h"
 #include "pel/exec.h"
 #include "pel/matrix.h"
@@ -244,7 +245,8 @@ static pel_status reduce(const char *fn, kind k, MPI_Comm comm, const double *x,
     }
     if (status == PEL_OK && b1 > b0) {
         size_t mine_blocks = (size_t)(b1 - b0);
-        int threads = pel_threads_for_work(n);
+        PEL__TEAM_SCOPE(team); /* the thread budget's share, given back on return */
+        int threads = pel__team_take(&team, pel_threads_for_work(n));
 #pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
         for (size_t j = 0; j < mine_blocks; j++) {
             uint64_t b = b0 + j, lo = b * BLOCK, hi = (b + 1) * BLOCK < total ? (b + 1) * BLOCK : total;

@@ -96,8 +96,8 @@ pel_status pel__stencil_setup(const char *function, pel__stencil_engine *e, cons
     pel_status status = pel__handle_check(stencil, PEL__HANDLE_STENCIL, -1, function, "stencil");
     if (status != PEL_OK)
         return status;
-    PEL_CHECK_NOT_NULL(dims);
-    PEL_CHECK_NOT_NULL(faces);
+    if (dims == NULL || faces == NULL)
+        return pel__fail(PEL_ERROR_INVALID_ARGUMENT, function, "%s must not be NULL", dims == NULL ? "dims" : "faces");
     status = check_dims(function, stencil, dims, count);
     if (status != PEL_OK)
         return status;

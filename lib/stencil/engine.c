@@ -58,6 +58,7 @@ typedef struct thread_space {
     const char *history_row;    /* its row at the output row, element history_x0 */
     long history_x0;
     int history_wraps;          /* the history is a grid (wrap x on a periodic axis 2) */
+    const struct level_view *field_view[4]; /* coupled systems: each field's view of the input level */
 } thread_space;
 
 static inline long mod_long(long x, long n)
@@ -192,6 +193,10 @@ static void resolve_rows(const pel__stencil_engine *e, thread_space *ts, const l
         const int d0 = s->row_offset[u][0];
         long a0 = c0 + d0, a1 = c1 + s->row_offset[u][1];
         int face = 0;
+        /* A coupled system's row reads its own field; the fields' views
+         * share the geometry of `in`. */
+        if (s->row_field)
+            in = ts->field_view[s->row_field[u]];
         if (resolve(e, in, 0, &a0, &face) && resolve(e, in, 1, &a1, &face)) {
             if (in->base == NULL && a0 == c0 + d0) {
                 long j = slot0 + d0;
@@ -443,12 +448,14 @@ static inline void level_range(const pel__stencil_engine *e, int a, long tlo, lo
     }
 }
 
-/* The view of level j (1..T-1) of a tile: its ring of planes. */
-static void ring_view(const pel__stencil_engine *e, const thread_space *ts, size_t j, size_t T, const long *tlo,
-                      const long *thi, level_view *v)
+/* The view of level j (1..T-1) of a tile: its ring of planes, ring number
+ * `ring` of the thread's scratch (a system keeps one ring per field and
+ * level). */
+static void ring_view(const pel__stencil_engine *e, const thread_space *ts, size_t j, size_t ring, size_t T,
+                      const long *tlo, const long *thi, level_view *v)
 {
     const size_t es = e->element_size, plane = ring_plane_elements(e);
-    char *base = ts->scratch + (j - 1) * (size_t)v->m * plane * es;
+    char *base = ts->scratch + ring * (size_t)v->m * plane * es;
     for (long k = 0; k < v->m; k++)
         v->slot[k] = base + (size_t)k * plane * es;
     for (int a = 0; a < 3; a++)
@@ -496,15 +503,16 @@ static void copy_own_points(const pel__stencil_engine *e, const char *plane_star
 /* Advances one tile by T steps from grid src into grid dst. A two-level
  * form also reads src_prev (the level before src) and writes level T-1 into
  * dst_prev (T >= 2; for T = 1 the level before dst is src itself). */
-static void run_tile(const pel__stencil_engine *e, thread_space *ts, char *src, char *dst, char *src_prev,
-                     char *dst_prev, size_t tile_index, size_t T)
+static void run_tile(const pel__stencil_engine *fields, int nfields, thread_space *ts, char *const *src,
+                     char *const *dst, char *src_prev, char *dst_prev, size_t tile_index, size_t T)
 {
+    const pel__stencil_engine *e = &fields[0];
     const size_t es = e->element_size;
     const long r0 = e->r[0], m = 2 * r0 + 1;
     const size_t plane = ring_plane_elements(e);
     long tlo[3], thi[3], p_end;
     size_t index = tile_index;
-    level_view grid_in, grid_prev, ring_in, ring_history;
+    level_view grid_in[4], grid_prev, ring_in[4], ring_history;
 
     /* Tiles are numbered axis 0 slowest, then axis 1, then axis 2, so a
      * static partition gives each thread a contiguous band. */
@@ -518,12 +526,15 @@ static void run_tile(const pel__stencil_engine *e, thread_space *ts, char *src, 
             thi[a] = tlo[a] + e->tile[a] < e->n[a] ? tlo[a] + e->tile[a] : e->n[a];
         }
     }
-    grid_view(e, src, &grid_in);
+    for (int f = 0; f < nfields; f++)
+        grid_view(e, src[f], &grid_in[f]);
     grid_view(e, src_prev, &grid_prev);
-    memset(&ring_in, 0, sizeof ring_in);
-    ring_in.m = m;
-    ring_in.row_stride = ring_row_stride(e);
-    ring_history = ring_in;
+    memset(&ring_in[0], 0, sizeof ring_in[0]);
+    ring_in[0].m = m;
+    ring_in[0].row_stride = ring_row_stride(e);
+    for (int f = 1; f < nfields; f++)
+        ring_in[f] = ring_in[0];
+    ring_history = ring_in[0];
 
     /* The last position: the last plane of level T is computed at
      * p = hi0(T) - 1 + (T-1)*r0; earlier levels end no later. */
@@ -539,12 +550,12 @@ static void run_tile(const pel__stencil_engine *e, thread_space *ts, char *src, 
                     level_range(e, a, tlo[a], thi[a], t, T, &lo[a], &hi[a]);
                 if (q < lo[0] || q >= hi[0])
                     continue;
-                if (t == 1) {
-                    in = &grid_in;
-                } else {
-                    ring_view(e, ts, t - 1, T, tlo, thi, &ring_in);
-                    in = &ring_in;
+                for (int f = 0; f < nfields; f++) {
+                    if (t > 1)
+                        ring_view(e, ts, t - 1, (t - 2) * (size_t)nfields + (size_t)f, T, tlo, thi, &ring_in[f]);
+                    ts->field_view[f] = t == 1 ? &grid_in[f] : &ring_in[f];
                 }
+                in = ts->field_view[0];
                 if (e->form->history) {
                     /* Level t-2: src_prev, src, or a ring. Its ring still
                      * holds plane q: it computed plane q + 2*r0 last, and a
@@ -552,22 +563,26 @@ static void run_tile(const pel__stencil_engine *e, thread_space *ts, char *src, 
                     if (t == 1) {
                         ts->history = &grid_prev;
                     } else if (t == 2) {
-                        ts->history = &grid_in;
+                        ts->history = &grid_in[0];
                     } else {
-                        ring_view(e, ts, t - 2, T, tlo, thi, &ring_history);
+                        ring_view(e, ts, t - 2, t - 3, T, tlo, thi, &ring_history);
                         ts->history = &ring_history;
                     }
                 }
-                if (t < T) {
-                    char *base = ts->scratch + (t - 1) * (size_t)m * plane * es;
-                    char *start = base + (size_t)mod_long(q, m) * plane * es + (size_t)e->r[2] * es;
-                    compute_plane(e, ts, in, start, (size_t)ring_in.row_stride * es, q, lo[1], hi[1], lo[2], hi[2],
-                                  0, 1);
-                    if (dst_prev != NULL && t == T - 1)
-                        copy_own_points(e, start, ring_in.row_stride, lo, tlo, thi, q, dst_prev);
-                } else {
-                    compute_plane(e, ts, in, dst + (size_t)((q * e->n[1] + lo[1]) * e->n[2] + lo[2]) * es,
-                                  (size_t)e->n[2] * es, q, lo[1], hi[1], lo[2], hi[2], e->stream, 0);
+                for (int f = 0; f < nfields; f++) {
+                    /* Every field of level t before any of level t + 1. */
+                    const pel__stencil_engine *ef = &fields[f];
+                    if (t < T) {
+                        char *base = ts->scratch + ((t - 1) * (size_t)nfields + (size_t)f) * (size_t)m * plane * es;
+                        char *start = base + (size_t)mod_long(q, m) * plane * es + (size_t)e->r[2] * es;
+                        compute_plane(ef, ts, in, start, (size_t)ring_in[0].row_stride * es, q, lo[1], hi[1], lo[2],
+                                      hi[2], 0, 1);
+                        if (dst_prev != NULL && t == T - 1)
+                            copy_own_points(e, start, ring_in[0].row_stride, lo, tlo, thi, q, dst_prev);
+                    } else {
+                        compute_plane(ef, ts, in, dst[f] + (size_t)((q * e->n[1] + lo[1]) * e->n[2] + lo[2]) * es,
+                                      (size_t)e->n[2] * es, q, lo[1], hi[1], lo[2], hi[2], e->stream, 0);
+                    }
                 }
             }
         }
@@ -594,6 +609,24 @@ static void fill_row(char *row, size_t count, double value, size_t es)
 static pel_status run_blocks(const pel__stencil_engine *e, char *const *buffer, int *previous, int *current,
                              size_t nsteps)
 {
+    /* One engine per output field (the same geometry, each field's form and
+     * terms); a plain form is a system of one field. */
+    const int nfields = e->nfields > 1 ? e->nfields : 1;
+    pel__stencil_engine fields[4];
+    size_t max_terms = 0, max_rows = 0, max_points = 0;
+    for (int f = 0; f < nfields; f++) {
+        fields[f] = *e;
+        if (e->nfields > 1) {
+            fields[f].form = e->field_form[f];
+            fields[f].stencil = e->field_form[f]->stencil;
+        }
+        if (fields[f].stencil->nterms > max_terms)
+            max_terms = fields[f].stencil->nterms;
+        if (fields[f].stencil->nrows > max_rows)
+            max_rows = fields[f].stencil->nrows;
+        if (fields[f].form->npoint > max_points)
+            max_points = fields[f].form->npoint;
+    }
     const size_t es = e->element_size, T = e->time_block;
     const size_t ntiles = (size_t)e->ntiles[0] * (size_t)e->ntiles[1] * (size_t)e->ntiles[2];
     const size_t m = 2 * (size_t)e->r[0] + 1;
@@ -609,19 +642,19 @@ static pel_status run_blocks(const pel__stencil_engine *e, char *const *buffer, 
         nthreads = 1;
     /* Everything is allocated before any data is touched, so running out of
      * memory leaves the caller's buffers as they were. */
-    scratch_bytes = T > 1 ? (T - 1) * m * ring_plane_elements(e) * es : 0;
+    scratch_bytes = T > 1 ? (T - 1) * (size_t)nfields * m * ring_plane_elements(e) * es : 0;
     scratch_bytes = (scratch_bytes + 63) / 64 * 64;
     row_len = ((size_t)row_max + 16) * es;
     row_len = (row_len + 63) / 64 * 64;
     /* A row plan: the vector part and the 2*r2 end points a row has unless
      * the grid is tiny, capped for the largest box stencils. */
-    plan_capacity = (1 + 2 * (size_t)e->r[2]) * e->stencil->nterms;
+    plan_capacity = (1 + 2 * (size_t)e->r[2]) * max_terms;
     if (plan_capacity > MAX_PLAN)
         plan_capacity = MAX_PLAN;
-    per_thread = scratch_bytes + 6 * row_len + e->stencil->nterms * sizeof(void *) +
-                 e->stencil->nrows * (sizeof(char *) + 1) + plan_capacity * (sizeof(void *) + 1) +
-                 (plan_capacity / (e->stencil->nterms ? e->stencil->nterms : 1)) * sizeof(ptrdiff_t) + 320;
-    per_thread += (2 * e->form->npoint + 1) * sizeof(void *);
+    per_thread = scratch_bytes + 6 * row_len + max_terms * sizeof(void *) + max_rows * (sizeof(char *) + 1) +
+                 plan_capacity * (sizeof(void *) + 1) + (plan_capacity / (max_terms ? max_terms : 1)) * sizeof(ptrdiff_t) +
+                 320;
+    per_thread += (2 * max_points + 1) * sizeof(void *);
     per_thread = (per_thread + 63) / 64 * 64;
     if (!pel__mul_size(per_thread, (size_t)nthreads, &total))
         return pel__fail(PEL_ERROR_OVERFLOW, "pel_stencil_apply", "work space size overflows");
@@ -648,11 +681,11 @@ static pel_status run_blocks(const pel__stencil_engine *e, char *const *buffer, 
                 mine += row_len;
             }
         ts.term_ptr = (const void **)(void *)mine;
-        mine += e->stencil->nterms * sizeof(void *);
+        mine += max_terms * sizeof(void *);
         ts.row_ptr = (char **)(void *)mine;
-        mine += e->stencil->nrows * sizeof(char *);
+        mine += max_rows * sizeof(char *);
         ts.row_const = mine;
-        mine += (e->stencil->nrows + 63) / 64 * 64;
+        mine += (max_rows + 63) / 64 * 64;
         ts.plan_ptr = (const void **)(void *)mine;
         mine += plan_capacity * sizeof(void *);
         ts.plan_moves = (unsigned char *)mine;
@@ -660,9 +693,9 @@ static pel_status run_blocks(const pel__stencil_engine *e, char *const *buffer, 
         mine += plan_capacity;
         mine = (char *)(((size_t)mine + 7) / 8 * 8);
         ts.plan_offset = (ptrdiff_t *)(void *)mine;
-        mine += (plan_capacity / (e->stencil->nterms ? e->stencil->nterms : 1)) * sizeof(ptrdiff_t);
+        mine += (plan_capacity / (max_terms ? max_terms : 1)) * sizeof(ptrdiff_t);
         ts.point_row = (const char **)(void *)mine;
-        mine += e->form->npoint * sizeof(void *);
+        mine += max_points * sizeof(void *);
         ts.point_ptr = (const void **)(void *)mine;
         /* Every thread follows the same rotation of buffers. */
         int prev = *previous, cur = *current;
@@ -677,9 +710,15 @@ static pel_status run_blocks(const pel__stencil_engine *e, char *const *buffer, 
                 next = free_buffers[0];
                 next_prev = steps == 1 ? cur : free_buffers[1];
             }
+            /* A system's field f sits in buffers 2f and 2f + 1. */
+            char *src[4], *dst[4];
+            for (int f = 0; f < nfields; f++) {
+                src[f] = buffer[2 * f + cur];
+                dst[f] = buffer[2 * f + next];
+            }
 #pragma omp for schedule(static) nowait
             for (size_t tile = 0; tile < ntiles; tile++)
-                run_tile(e, &ts, buffer[cur], buffer[next], e->form->history ? buffer[prev] : NULL,
+                run_tile(fields, nfields, &ts, src, dst, e->form->history ? buffer[prev] : NULL,
                          e->form->history && steps > 1 ? buffer[next_prev] : NULL, tile, steps);
             prev = next_prev;
             cur = next;
@@ -718,6 +757,14 @@ pel_status pel__stencil_run(const pel__stencil_engine *engine, char *a, char *b,
         *in_b = current;
         return status;
     }
+}
+
+pel_status pel__stencil_run_system(const pel__stencil_engine *e, char *const *buffer, size_t nsteps, int *in_b)
+{
+    int previous = 1, current = 0;
+    pel_status status = run_blocks(e, buffer, &previous, &current, nsteps);
+    *in_b = current;
+    return status;
 }
 
 pel_status pel__stencil_run_two_level(const pel__stencil_engine *e, char *const *buffer, int *previous,

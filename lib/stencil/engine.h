@@ -1,5 +1,22 @@
 /* The stencil engine: time-skewed wavefront along axis 0 inside overlapped
- * tiles over axes 1 and 2 (see docs/stencil.md for why this scheme). */
+ * tiles over axes 1 and 2 (see docs/stencil.md for why this scheme).
+ *
+ * The local engine interface, shared by pel_stencil_apply, its forms
+ * (lib/stencil/forms.c) and any distributed apply built on top:
+ *   1. pel__stencil_setup(): dims and faces into a pel__stencil_engine
+ *      (internal axes: 3-D as is, 2-D (ny, 1, nx), 1-D (1, 1, n));
+ *   2. e.form = a pel__stencil_form: the row computation and what a row
+ *      reads besides the stencil's terms (pointwise grids, the previous time
+ *      level, the output coordinates); NULL runs the stencil's constant form
+ *      with e.rhs;
+ *   3. pel__stencil_apply_engine() (blocking override, threads, work grid,
+ *      copy back) or, with your own blocking and buffers,
+ *      pel__stencil_choose_blocking() and pel__stencil_run() /
+ *      pel__stencil_run_two_level().
+ * Every value is computed by the form from inputs resolved by the boundary
+ * rules, whatever the tile, so a distributed apply can run the same engine
+ * (the same forms, the same bits) on its local block and halo instead of a
+ * second copy of the scheme. */
 #ifndef PEL_STENCIL_ENGINE_H
 #define PEL_STENCIL_ENGINE_H
 
@@ -60,6 +77,12 @@ void pel__stencil_form_constant(pel__stencil_form *form, const pel_stencil *sten
 /* Everything one apply call needs, on internal axes. */
 typedef struct pel__stencil_engine {
     const pel__stencil_form *form; /* NULL: the constant form of stencil with rhs */
+    /* A coupled system (nfields 2..4): field_form[f] computes field f, its
+     * stencil holding the terms of every field it reads (row_field). The
+     * fields advance together, level by level, in one temporal block. 0 or
+     * 1: one field, `form`. */
+    int nfields;
+    const pel__stencil_form *const *field_form;
     const pel_stencil *stencil;
     size_t element_size;
     long n[3];
@@ -100,6 +123,11 @@ int pel__stencil_overlaps(const void *x, const void *y, size_t bytes);
  * PEL_ERROR_OUT_OF_MEMORY (before touching any data) and sets *in_b when the
  * result is in b. */
 pel_status pel__stencil_run(const pel__stencil_engine *e, char *a, char *b, size_t nsteps, int *in_b);
+
+/* Runs nsteps steps of a coupled system (e->nfields, e->field_form):
+ * buffer[2f] holds field f, buffer[2f+1] is its second buffer; *in_b is set
+ * when the results are in the second buffers. Errors as pel__stencil_run. */
+pel_status pel__stencil_run_system(const pel__stencil_engine *e, char *const *buffer, size_t nsteps, int *in_b);
 
 /* Runs nsteps steps of a two-level form (e->form->history set) on four
  * buffers: buffer[*current] holds u(t0), buffer[*previous] u(t0-1), the

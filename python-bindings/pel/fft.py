@@ -40,7 +40,8 @@ import contextlib
 import math
 import os
 import threading
-from ctypes import (POINTER, Structure, byref, c_char_p, c_double, c_int, c_size_t, c_void_p)
+from ctypes import (POINTER, Structure, byref, c_char, c_char_p, c_double, c_int, c_size_t,
+                    c_void_p)
 
 import numpy as np
 
@@ -383,6 +384,91 @@ def _copy_out(func, a, out):
     return result
 
 
+# ----------------------------------------------------------------- fast path
+#
+# The common call -- a C-contiguous array of the transform's dtype, the
+# default axes, no n/s change, no workers/plan/out -- skips the general
+# argument machinery (which costs tens of microseconds, more than a small
+# transform): a few type checks, a cached dims array, one C call. Anything
+# else returns None and takes the general path, which gives the same result.
+
+_DIMS_CACHE = {}
+_FAST_C2C = {COMPLEX128: COMPLEX128, COMPLEX64: COMPLEX64, FLOAT64: COMPLEX128,
+             FLOAT32: COMPLEX64}
+_FAST_REAL = (FLOAT64, FLOAT32)
+
+
+def _cached_dims(shape):
+    dims = _DIMS_CACHE.get(shape)
+    if dims is None:
+        if len(_DIMS_CACHE) > 256:
+            _DIMS_CACHE.clear()
+        dims = _DIMS_CACHE[shape] = (c_size_t * len(shape))(*shape)
+    return dims
+
+
+def _fast_rank(x, axes):
+    """The rank of a transform of the trailing axes that ``axes`` names in
+    its default forms (None: all axes; fft2's (-2, -1)), else 0."""
+    if axes is None:
+        return x.ndim if 1 <= x.ndim <= MAX_RANK else 0
+    if axes == (-2, -1) and x.ndim >= 2:
+        return 2
+    return 0
+
+
+def _fast_ok(x, workers, plan, out):
+    return (type(x) is np.ndarray and workers is None and plan is None and out is None
+            and x.ndim and x.size and x.flags.c_contiguous and x.flags.aligned
+            and getattr(_config, "workers", None) is None)
+
+
+def _fast_norm(norm):
+    try:
+        return _NORMS.get(norm)
+    except TypeError:  # unhashable: the general path reports it
+        return None
+
+
+def _fast_c2c(x, rank, direction, norm, overwrite_x):
+    """A transform of the trailing rank axes of x, or None."""
+    nmode = _fast_norm(norm)
+    dtype = _FAST_C2C.get(x.dtype)
+    if nmode is None or dtype is None or x.ndim < rank:
+        return None
+    if x.dtype != dtype:
+        src = x.astype(dtype)
+        y = src  # the converted copy is ours: transform it in place
+    else:
+        src = x
+        y = x if (overwrite_x and x.flags.writeable) else np.empty(x.shape, dtype)
+    shape = x.shape[x.ndim - rank:]
+    _C2C_FN[dtype](rank, _cached_dims(shape), x.size // math.prod(shape), direction, nmode,
+                   _fast_address(src), _fast_address(y))
+    return y
+
+
+def _fast_r2c(x, rank, norm):
+    nmode = _fast_norm(norm)
+    if nmode is None or x.dtype not in _FAST_REAL or x.ndim < rank:
+        return None
+    shape = x.shape[x.ndim - rank:]
+    y = np.empty(x.shape[:-1] + (x.shape[-1] // 2 + 1,), _arrays.complex_of(x.dtype))
+    _R2C_FN[x.dtype](rank, _cached_dims(shape), x.size // math.prod(shape), nmode,
+                     _fast_address(x), _fast_address(y))
+    return y
+
+
+def _fast_address(a):
+    """The data address of a C-contiguous array, as ctypes takes it: through
+    the buffer protocol when the array is writeable (several times cheaper
+    than ndarray.ctypes), else ndarray.ctypes."""
+    try:
+        return byref(c_char.from_buffer(a))
+    except (TypeError, ValueError, BufferError):
+        return a.ctypes.data
+
+
 def _planned(func, plan, x, out):
     """plan=: scipy accepts only None; pel also takes a pel.fft.Plan made
     for exactly this transform (it is then called as it is)."""
@@ -400,6 +486,11 @@ def fft(x, n=None, axis=-1, norm=None, overwrite_x=False, workers=None, *, plan=
     thread count (negative as scipy reads it; default: :func:`get_workers`),
     ``overwrite_x`` lets pel transform a C-contiguous complex input in
     place, ``plan`` may be a matching :class:`Plan`, ``out`` a result array."""
+    if _fast_ok(x, workers, plan, out) and axis == -1 and \
+            (n is None or (type(n) is int and n == x.shape[-1])):
+        y = _fast_c2c(x, 1, _FORWARD, norm, overwrite_x)
+        if y is not None:
+            return y
     if plan is not None:
         return _planned("fft", plan, x, out)
     xa = _as_array("fft", x)
@@ -410,6 +501,11 @@ def fft(x, n=None, axis=-1, norm=None, overwrite_x=False, workers=None, *, plan=
 
 def ifft(x, n=None, axis=-1, norm=None, overwrite_x=False, workers=None, *, plan=None, out=None):
     """1-D inverse transform, like ``scipy.fft.ifft``."""
+    if _fast_ok(x, workers, plan, out) and axis == -1 and \
+            (n is None or (type(n) is int and n == x.shape[-1])):
+        y = _fast_c2c(x, 1, _BACKWARD, norm, overwrite_x)
+        if y is not None:
+            return y
     if plan is not None:
         return _planned("ifft", plan, x, out)
     xa = _as_array("ifft", x)
@@ -434,6 +530,11 @@ def fftn(x, s=None, axes=None, norm=None, overwrite_x=False, workers=None, *, pl
          out=None, _func="fftn"):
     """N-D transform, like ``scipy.fft.fftn``. ``out=x`` (a C-contiguous
     complex array of the transform's precision) transforms in place."""
+    if s is None and _fast_ok(x, workers, plan, out):
+        rank = _fast_rank(x, axes)
+        y = _fast_c2c(x, rank, _FORWARD, norm, overwrite_x) if rank else None
+        if y is not None:
+            return y
     if plan is not None:
         return _planned(_func, plan, x, out)
     with _threads(_func, workers):
@@ -443,6 +544,11 @@ def fftn(x, s=None, axes=None, norm=None, overwrite_x=False, workers=None, *, pl
 def ifftn(x, s=None, axes=None, norm=None, overwrite_x=False, workers=None, *, plan=None,
           out=None, _func="ifftn"):
     """N-D inverse transform, like ``scipy.fft.ifftn``."""
+    if s is None and _fast_ok(x, workers, plan, out):
+        rank = _fast_rank(x, axes)
+        y = _fast_c2c(x, rank, _BACKWARD, norm, overwrite_x) if rank else None
+        if y is not None:
+            return y
     if plan is not None:
         return _planned(_func, plan, x, out)
     with _threads(_func, workers):
@@ -488,6 +594,11 @@ def _r2c_cooked(func, xa, s, axes, norm, nmode, dtype, out):
 def rfft(x, n=None, axis=-1, norm=None, overwrite_x=False, workers=None, *, plan=None, out=None):
     """1-D transform of real input (the n//2+1 non-negative frequencies),
     like ``scipy.fft.rfft``. Complex input is a TypeError."""
+    if _fast_ok(x, workers, plan, out) and axis == -1 and \
+            (n is None or (type(n) is int and n == x.shape[-1])):
+        y = _fast_r2c(x, 1, norm)
+        if y is not None:
+            return y
     if plan is not None:
         return _planned("rfft", plan, x, out)
     xa = _as_array("rfft", x)
@@ -506,6 +617,11 @@ def rfftn(x, s=None, axes=None, norm=None, overwrite_x=False, workers=None, *, p
           out=None, _func="rfftn"):
     """N-D transform of real input, like ``scipy.fft.rfftn``: the last of
     ``axes`` keeps its n//2+1 non-negative frequencies."""
+    if s is None and _fast_ok(x, workers, plan, out):
+        rank = _fast_rank(x, axes)
+        y = _fast_r2c(x, rank, norm) if rank else None
+        if y is not None:
+            return y
     if plan is not None:
         return _planned(_func, plan, x, out)
     with _threads(_func, workers):

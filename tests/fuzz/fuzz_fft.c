@@ -161,7 +161,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     pel_fft_options options;
     pel_fft_plan *sentinel = (pel_fft_plan *)&sentinel, *plan = sentinel;
     size_t points = 1, unaligned;
-    int status, sane = 1, effort;
+    int status, sane = 1, effort, use_options;
     void *src, *dst;
 
     p.kind = kinds[fuzz_u8(&in) % 4];
@@ -183,14 +183,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     options.time_limit = fuzz_u8(&in) % 16 == 0 ? fuzz_double(&in) : 0.0;
     options.nthreads = (int)(fuzz_u8(&in) % 5) - 1;
     options.norm = (pel_fft_norm)(fuzz_u8(&in) % 4);
-    p.norm = (int)options.norm;
+    use_options = fuzz_u8(&in) % 8 != 0;
+    if (!use_options)
+        effort = PEL_FFT_ESTIMATE; /* NULL options: the defaults */
+    p.norm = use_options ? (int)options.norm : PEL_FFT_NORM_BACKWARD;
     unaligned = fuzz_u8(&in) % 4 == 0;
     sane = sane && p.rank >= 1 && p.rank <= 3 && p.howmany >= 1 && p.howmany <= MAX_BATCH;
 
     pel_clear_error();
     status = pel_fft_plan_create((pel_fft_kind)p.kind, p.single ? PEL_FLOAT32 : PEL_FLOAT64, p.rank, p.dims,
                                  p.howmany, (pel_fft_direction)p.direction, p.in_place,
-                                 fuzz_u8(&in) % 8 ? &options : NULL, &plan);
+                                 use_options ? &options : NULL, &plan);
     if (status != PEL_OK) {
         fuzz_check_error_message(status, "pel_fft_plan_create");
         fuzz_require(plan == sentinel || plan == NULL, "pel_fft_plan_create wrote a pointer on error");

@@ -185,6 +185,22 @@ static void test_apply_every_mix(void)
                        5000 + (uint64_t)mix);
 }
 
+/* The 2x2x2 process grid that cuts every axis of a 3-D grid (run at 8
+ * ranks by run.sh, with only this subset: 8 ranks oversubscribe 2 cores). */
+static void test_apply_cube(void)
+{
+    static const size_t dims[3] = {17, 13, 11};
+    static const int cube[3] = {2, 2, 2};
+    int counter = 0;
+    if (nranks != 8)
+        return;
+    for (int shape = 0; shape < 2; shape++)
+        for (int radius = 1; radius <= 4; radius++)
+            for (size_t T = 0; T <= 2; T++, counter++)
+                apply_case(3, dims, (pel_stencil_shape)shape, radius, counter % 3 == 1 ? PEL_FLOAT32 : PEL_FLOAT64,
+                           counter % 2, (counter * 37) % 125, cube, 4, T, 300 + (uint64_t)counter);
+}
+
 /* Many steps, T large and automatic, nsteps not a multiple of T. */
 static void test_apply_long(void)
 {
@@ -630,6 +646,8 @@ int main(int argc, char **argv)
         test_apply_big_box();
         test_apply_long();
     }
+    if (only && strcmp(only, "cube") == 0)
+        test_apply_cube();
     if (!only || strcmp(only, "mix") == 0)
         test_apply_every_mix();
     if (!only || strcmp(only, "halo") == 0)

@@ -59,6 +59,7 @@ CASES = [
     ("convolve_shape", lambda v: pf.convolve_shape((v,), (3,)), "size_t"),
     ("set_num_threads", lambda v: pel.set_num_threads(v), "int"),
     ("set_num_threads_local", lambda v: pel.set_num_threads_local(v), "int"),
+    ("set_thread_budget", lambda v: pel.set_thread_budget(v), "int"),
     ("set_min_work_per_thread", lambda v: pel.set_min_work_per_thread(v), "size_t"),
     ("threads_for_work", lambda v: pel.threads_for_work(v), "size_t"),
     ("task_plan nthreads", lambda v: pel.task_plan([1.0, 2.0], v), "int"),
@@ -87,6 +88,7 @@ CASES = [
 def _restore(threads):
     yield
     pf.set_cache_capacity(32)
+    pel.set_thread_budget(pel.THREAD_BUDGET_DEFAULT)
 
 
 _DEFAULT_NONE = {"fft n", "ifft n", "rfft n", "irfft n", "hfft n", "ihfft n", "dct n", "idst n",

@@ -338,3 +338,32 @@ def test_register_backend_and_global(rng):
         assert y.dtype == np.clongdouble
     finally:
         scipy.fft.set_global_backend("scipy", try_last=True)
+
+
+@pytest.mark.parametrize("dtype", [np.complex128, np.complex64, np.float64, np.float32])
+@pytest.mark.parametrize("shape", [(16,), (3, 10), (4, 6, 8), (2, 3, 4, 5)])
+def test_fast_path_equals_general_path(rng, dtype, shape):
+    # The default call takes a shortcut past the argument machinery; passing
+    # out= forces the general path. Same plan, hence the same bits.
+    x = rng.standard_normal(shape).astype(dtype)
+    if np.dtype(dtype).kind == "c":
+        x = x + 1j * rng.standard_normal(shape).astype(dtype)
+    cdtype = np.result_type(dtype, np.complex64)
+    for name in ("fft", "ifft", "fftn", "ifftn", "fft2", "ifft2"):
+        if name.endswith("2") and len(shape) < 2:
+            continue
+        fn = getattr(pf, name)
+        for norm in (None, "ortho", "forward"):
+            fast = fn(x, norm=norm)
+            general = fn(x, norm=norm, out=np.empty(fast.shape, cdtype))
+            assert fast.dtype == cdtype and np.array_equal(fast, general), (name, norm)
+    if np.dtype(dtype).kind == "f":
+        for name in ("rfft", "rfftn", "rfft2"):
+            if name.endswith("2") and len(shape) < 2:
+                continue
+            fn = getattr(pf, name)
+            fast = fn(x)
+            assert np.array_equal(fast, fn(x, out=np.empty(fast.shape, cdtype))), name
+    x0 = x.copy()
+    pf.fft(x)
+    assert np.array_equal(x, x0)  # the shortcut never writes the input
