@@ -883,6 +883,72 @@ static void test_matrix_nrm2(void)
     free(ctx.x);
 }
 
+/* Batched solves: staging for the results, and scratch allocated by each
+ * thread inside the parallel region. */
+enum { GB_ITEMS_LAPACK = 30, GB_LN = 8 };
+
+typedef struct gesv_batch_ctx {
+    double a[GB_ITEMS_LAPACK * GB_LN * GB_LN], b[GB_ITEMS_LAPACK * GB_LN * 2];
+    double x[GB_ITEMS_LAPACK * GB_LN * 2], copy[GB_ITEMS_LAPACK * GB_LN * 2];
+} gesv_batch_ctx;
+
+static void gesv_batch_prepare(void *context)
+{
+    gesv_batch_ctx *c = context;
+
+    fill_pattern(c->x, sizeof c->x);
+    memcpy(c->copy, c->x, sizeof c->x);
+}
+
+static int gesv_batch_call(void *context)
+{
+    gesv_batch_ctx *c = context;
+
+    return pel_dgesv_batch(PEL_ROW_MAJOR, GB_LN, 2, GB_ITEMS_LAPACK, c->a, GB_LN, GB_LN * GB_LN, c->b, 2,
+                           GB_LN * 2, c->x, 2, GB_LN * 2);
+}
+
+static int gesv_batch_untouched(void *context)
+{
+    gesv_batch_ctx *c = context;
+
+    return same_bytes(c->x, c->copy, sizeof c->x);
+}
+
+static int gesv_batch_verify(void *context)
+{
+    gesv_batch_ctx *c = context;
+
+    /* Residuals of every item, relative as for pel_dgesv above. */
+    for (size_t t = 0; t < GB_ITEMS_LAPACK; t++)
+        for (size_t i = 0; i < GB_LN; i++)
+            for (size_t r = 0; r < 2; r++) {
+                const double *a = c->a + t * GB_LN * GB_LN, *x = c->x + t * GB_LN * 2;
+                double s = 0.0, scale = fabs(c->b[t * GB_LN * 2 + i * 2 + r]);
+                for (size_t k = 0; k < GB_LN; k++) {
+                    s += a[i * GB_LN + k] * x[k * 2 + r];
+                    scale += fabs(a[i * GB_LN + k] * x[k * 2 + r]);
+                }
+                if (fabs(s - c->b[t * GB_LN * 2 + i * 2 + r]) > 64.0 * GB_LN * 2.3e-16 * scale)
+                    return 0;
+            }
+    return 1;
+}
+
+static void test_matrix_gesv_batch(void)
+{
+    static gesv_batch_ctx ctx;
+    sweep_case c = {"pel_dgesv_batch", &ctx, gesv_batch_prepare, gesv_batch_call, gesv_batch_untouched,
+                    gesv_batch_verify, NULL};
+
+    pel_test_fill(ctx.a, sizeof ctx.a / sizeof ctx.a[0], 17);
+    pel_test_fill(ctx.b, sizeof ctx.b / sizeof ctx.b[0], 18);
+    for (size_t t = 0; t < GB_ITEMS_LAPACK; t++)
+        for (size_t i = 0; i < GB_LN; i++)
+            ctx.a[t * GB_LN * GB_LN + i * GB_LN + i] += GB_LN;
+    sweep_threads(&c, 6); /* staging, then five scratch arrays per thread */
+}
+
 /* ------------------------------------------------------------ sparse */
 
 enum { CSR_ROWS = 3000, CSR_COLS = 2500, CSR_PER_ROW = 7 };
@@ -1766,6 +1832,7 @@ static void add_suites(void)
         {"matrix: pel_dgemm_batch", test_matrix_gemm_batch},
         {"matrix: pel_dgesv", test_matrix_gesv},
         {"matrix: pel_dnrm2", test_matrix_nrm2},
+        {"matrix: pel_dgesv_batch", test_matrix_gesv_batch},
         {"sparse: create, read_mtx, spmv", test_sparse},
         {"fft: plan_create and execute", test_fft_plan_and_execute},
         {"fft: one-shot c2c", test_fft_one_shot},

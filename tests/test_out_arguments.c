@@ -206,6 +206,45 @@ static void test_solves(void)
     release(&spd);
 }
 
+/* Batched LAPACK stages every item's result and copies only when all
+ * succeeded: one bad item leaves every output item untouched. */
+static void test_lapack_batch(void)
+{
+    enum { ITEMS = 9, BAD = 5 };
+    guarded a = guard(ITEMS * N * N, 34), b = guard(ITEMS * N * 2, 35), x = guard(ITEMS * N * 2, 36);
+    guarded l = guard(ITEMS * N * N, 37);
+
+    /* Diagonally dominant items, and one with a zero third column. */
+    for (int t = 0; t < ITEMS; t++)
+        for (int i = 0; i < N; i++) {
+            a.data[t * N * N + i * N + i] += N;
+            if (t == BAD)
+                a.data[t * N * N + i * N + 2] = 0.0;
+        }
+    memcpy(a.copy, a.data, ITEMS * N * N * sizeof(double));
+    PEL_TEST_EXPECT_ERROR(pel_dgesv_batch(PEL_ROW_MAJOR, N, 2, ITEMS, a.data, N, N * N, b.data, 2, N * 2, x.data, 2,
+                                          N * 2),
+                          PEL_ERROR_SINGULAR, "pel_dgesv_batch", "item 5");
+    CU_ASSERT(intact(&x));
+    CU_ASSERT(intact(&a));
+    CU_ASSERT(intact(&b));
+    EXPECT_UNTOUCHED(pel_dgesv_batch(PEL_ROW_MAJOR, N, 2, ITEMS, a.data, N, N * N, b.data, 2, N * 2, x.data, 2,
+                                     N * 2 - 1),
+                     PEL_ERROR_INVALID_ARGUMENT, "pel_dgesv_batch", "stride_x", &x);
+    /* Symmetric items, the bad one with a negative leading entry. */
+    for (int t = 0; t < ITEMS; t++)
+        for (int i = 0; i < N; i++)
+            for (int j = 0; j < N; j++)
+                a.data[t * N * N + i * N + j] = i == j ? (t == BAD && i == 0 ? -1.0 : 4.0) : 0.25;
+    PEL_TEST_EXPECT_ERROR(pel_dcholesky_batch(PEL_ROW_MAJOR, PEL_LOWER, N, ITEMS, a.data, N, N * N, l.data, N, N * N),
+                          PEL_ERROR_NOT_POSITIVE_DEFINITE, "pel_dcholesky_batch", "item 5");
+    CU_ASSERT(intact(&l));
+    release(&a);
+    release(&b);
+    release(&x);
+    release(&l);
+}
+
 /* ------------------------------------------------------------ exec */
 
 static int failing_map(size_t begin, size_t end, void *partial, void *arg)
@@ -291,6 +330,7 @@ static void add_suites(void)
         {"matrix: batched gemm", test_gemm_batch},
         {"matrix: copies, vectors, reductions", test_copies_and_vectors},
         {"matrix: solves (singular, indefinite)", test_solves},
+        {"matrix: batched LAPACK", test_lapack_batch},
         {"exec: reductions and the task plan", test_exec},
         {"core: settings and allocation", test_core_settings},
         {NULL, NULL}};
