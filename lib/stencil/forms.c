@@ -36,8 +36,9 @@ static void constant_points(const pel__stencil_form *form, void *out, const ptrd
 {
     const pel_stencil *s = form->stencil;
     (void)at;
-    pel__stencil_points(s->precision, out, offset, term, s->coefficients, s->nterms,
-                        form->npoint ? point[0] : NULL, form->params, count);
+    (s->fma ? pel__stencil_points_fma : pel__stencil_points)(s->precision, out, offset, term, s->coefficients,
+                                                             s->nterms, form->npoint ? point[0] : NULL,
+                                                             form->params, count);
 }
 
 void pel__stencil_form_constant(pel__stencil_form *form, const pel_stencil *stencil, const char *const *point)
@@ -745,4 +746,19 @@ pel_status pel_stencil_apply_rows(pel_precision precision, int ndim, int radius,
     }
     pel_stencil_destroy(box);
     return status;
+}
+
+/* ------------------------------------------------------------ FMA order */
+
+pel_status pel_stencil_create_fma(pel_precision precision, int ndim, pel_stencil_shape shape, int radius,
+                                  const double *coefficients, size_t ncoefficients, int has_rhs, double rhs_weight,
+                                  pel_stencil **stencil)
+{
+    pel_status status = pel_stencil_create(precision, ndim, shape, radius, coefficients, ncoefficients, has_rhs,
+                                           rhs_weight, stencil);
+    if (status != PEL_OK)
+        return pel__fail(status, "pel_stencil_create_fma", "%s", pel_last_error());
+    (*stencil)->fma = 1;
+    (*stencil)->row = pel__stencil_row_kernel_fma(precision);
+    return PEL_OK;
 }
