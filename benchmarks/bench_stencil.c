@@ -79,6 +79,14 @@ static size_t padded_index(const stencil_case *sc, size_t i0, size_t i1, size_t 
     return (i0 * sc->padded[1] + i1) * sc->padded[2] + i2;
 }
 
+/* The terms' offsets in a padded 3-D grid. */
+static void padded_offsets(const stencil_case *sc, ptrdiff_t *off)
+{
+    const size_t s1 = sc->padded[2], s0 = sc->padded[1] * s1;
+    for (size_t k = 0; k < sc->v->npoints; k++)
+        off[k] = sc->offset[k][0] * (ptrdiff_t)s0 + sc->offset[k][1] * (ptrdiff_t)s1 + sc->offset[k][2];
+}
+
 /* The plain sweep, one step, written as a user would for each variant. */
 static void sweep_3d(const stencil_case *sc, const double *restrict in, double *restrict out)
 {
@@ -87,8 +95,7 @@ static void sweep_3d(const stencil_case *sc, const double *restrict in, double *
     const size_t nt = sc->v->npoints;
     const double *c = sc->c;
     ptrdiff_t off[27];
-    for (size_t k = 0; k < nt; k++)
-        off[k] = sc->offset[k][0] * (ptrdiff_t)s0 + sc->offset[k][1] * (ptrdiff_t)s1 + sc->offset[k][2];
+    padded_offsets(sc, off);
     if (sc->v->npoints == 7) {
 #pragma omp parallel for collapse(2) schedule(static) num_threads(sc->threads)
         for (size_t z = 0; z < n0; z++)
@@ -131,8 +138,7 @@ static void sweep_3d_fma(const stencil_case *sc, const double *restrict in, doub
     const size_t nt = sc->v->npoints;
     const double *c = sc->c;
     ptrdiff_t off[27];
-    for (size_t k = 0; k < nt; k++)
-        off[k] = sc->offset[k][0] * (ptrdiff_t)s0 + sc->offset[k][1] * (ptrdiff_t)s1 + sc->offset[k][2];
+    padded_offsets(sc, off);
 #pragma omp parallel for collapse(2) schedule(static) num_threads(sc->threads)
     for (size_t z = 0; z < n0; z++)
         for (size_t y = 0; y < n1; y++) {

@@ -510,8 +510,7 @@ pel_status pel_stencil_apply_general(const pel_stencil *stencil, const size_t *d
     return status;
 }
 
-/* Copies one grid into another on `threads` threads (64 KiB pieces). */
-static void copy_grid(char *to, const char *from, size_t bytes, int threads)
+void pel__stencil_copy_grid(char *to, const char *from, size_t bytes, int threads)
 {
 #pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
     for (size_t chunk = 0; chunk < (bytes + 65535) / 65536; chunk++) {
@@ -612,13 +611,13 @@ pel_status pel_stencil_apply_wave(const pel_stencil *stencil, const size_t *dims
         const int threads = pel__team_take(&team, pel_threads_for_work(count));
         if (prev == 1) {
             int spare = cur == 2 ? 3 : 2;
-            copy_grid(buffer[spare], buffer[1], bytes, threads);
+            pel__stencil_copy_grid(buffer[spare], buffer[1], bytes, threads);
             prev = spare;
         }
         if (cur != 1)
-            copy_grid(buffer[1], buffer[cur], bytes, threads);
+            pel__stencil_copy_grid(buffer[1], buffer[cur], bytes, threads);
         if (prev != 0)
-            copy_grid(buffer[0], buffer[prev], bytes, threads);
+            pel__stencil_copy_grid(buffer[0], buffer[prev], bytes, threads);
     } else if (status == PEL_OK) {
         /* Permute the caller's four grids: the last two levels first. */
         int k = 2;
