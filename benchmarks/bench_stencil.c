@@ -10,6 +10,7 @@
  * runs pel with streaming stores (pel_stencil_blocking.streaming_stores). */
 #include "pel_bench.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,7 @@ typedef struct stencil_case {
     size_t dims[3], padded[3], points, steps;
     int threads;
     int streaming; /* pel with streaming stores (size token suffix ":nt") */
+    int fma;       /* the FMA order on both sides (suffix ":fma") */
     double c[27];
     int offset[27][3];
     /* pel side */
@@ -77,6 +79,14 @@ static size_t padded_index(const stencil_case *sc, size_t i0, size_t i1, size_t 
     return (i0 * sc->padded[1] + i1) * sc->padded[2] + i2;
 }
 
+/* The terms' offsets in a padded 3-D grid. */
+static void padded_offsets(const stencil_case *sc, ptrdiff_t *off)
+{
+    const size_t s1 = sc->padded[2], s0 = sc->padded[1] * s1;
+    for (size_t k = 0; k < sc->v->npoints; k++)
+        off[k] = sc->offset[k][0] * (ptrdiff_t)s0 + sc->offset[k][1] * (ptrdiff_t)s1 + sc->offset[k][2];
+}
+
 /* The plain sweep, one step, written as a user would for each variant. */
 static void sweep_3d(const stencil_case *sc, const double *restrict in, double *restrict out)
 {
@@ -85,8 +95,7 @@ static void sweep_3d(const stencil_case *sc, const double *restrict in, double *
     const size_t nt = sc->v->npoints;
     const double *c = sc->c;
     ptrdiff_t off[27];
-    for (size_t k = 0; k < nt; k++)
-        off[k] = sc->offset[k][0] * (ptrdiff_t)s0 + sc->offset[k][1] * (ptrdiff_t)s1 + sc->offset[k][2];
+    padded_offsets(sc, off);
     if (sc->v->npoints == 7) {
 #pragma omp parallel for collapse(2) schedule(static) num_threads(sc->threads)
         for (size_t z = 0; z < n0; z++)
@@ -117,6 +126,48 @@ static void sweep_3d(const stencil_case *sc, const double *restrict in, double *
         }
 }
 
+/* The plain sweep in the FMA order, as a user would compile it for an FMA
+ * machine (-mfma): acc = c0*u0; acc = fma(ck, uk, acc). */
+#if defined(__x86_64__) || defined(__i386__)
+__attribute__((target("avx2,fma")))
+#endif
+static void sweep_3d_fma(const stencil_case *sc, const double *restrict in, double *restrict out)
+{
+    const size_t n0 = sc->dims[0], n1 = sc->dims[1], n2 = sc->dims[2], r = (size_t)sc->v->radius;
+    const size_t s1 = sc->padded[2], s0 = sc->padded[1] * s1;
+    const size_t nt = sc->v->npoints;
+    const double *c = sc->c;
+    ptrdiff_t off[27];
+    padded_offsets(sc, off);
+#pragma omp parallel for collapse(2) schedule(static) num_threads(sc->threads)
+    for (size_t z = 0; z < n0; z++)
+        for (size_t y = 0; y < n1; y++) {
+            const double *p = in + (z + r) * s0 + (y + r) * s1 + r;
+            double *q = out + (z + r) * s0 + (y + r) * s1 + r;
+            if (nt == 7) {
+#pragma omp simd
+                for (size_t x = 0; x < n2; x++) {
+                    double acc = c[0] * p[x - s0];
+                    acc = fma(c[1], p[x - s1], acc);
+                    acc = fma(c[2], p[x - 1], acc);
+                    acc = fma(c[3], p[x], acc);
+                    acc = fma(c[4], p[x + 1], acc);
+                    acc = fma(c[5], p[x + s1], acc);
+                    acc = fma(c[6], p[x + s0], acc);
+                    q[x] = acc;
+                }
+            } else {
+#pragma omp simd
+                for (size_t x = 0; x < n2; x++) {
+                    double acc = c[0] * p[(ptrdiff_t)x + off[0]];
+                    for (size_t k = 1; k < nt; k++)
+                        acc = fma(c[k], p[(ptrdiff_t)x + off[k]], acc);
+                    q[x] = acc;
+                }
+            }
+        }
+}
+
 static void sweep_2d(const stencil_case *sc, const double *restrict in, double *restrict out)
 {
     const size_t n0 = sc->dims[0], n1 = sc->dims[1], s0 = sc->padded[1];
@@ -138,6 +189,8 @@ static void run_baseline(void *arg)
     for (size_t s = 0; s < sc->steps; s++) {
         if (sc->v->ndim == 2)
             sweep_2d(sc, a, b);
+        else if (sc->fma)
+            sweep_3d_fma(sc, a, b);
         else
             sweep_3d(sc, a, b);
         double *t = a;
@@ -168,10 +221,14 @@ static int parse_token(const char *token, stencil_case *sc, char *dims_text, siz
         fields[nfields++] = f;
     sc->steps = 100;
     sc->streaming = 0;
+    sc->fma = 0;
     if (nfields == 4) {
-        if (strcmp(fields[3], "nt") != 0)
+        if (strcmp(fields[3], "nt") == 0)
+            sc->streaming = 1;
+        else if (strcmp(fields[3], "fma") == 0)
+            sc->fma = 1;
+        else
             return 1;
-        sc->streaming = 1;
         nfields = 3;
     }
     if (nfields == 1) {
@@ -191,7 +248,7 @@ static int parse_token(const char *token, stencil_case *sc, char *dims_text, siz
     for (size_t i = 0; i < sizeof variants / sizeof variants[0]; i++)
         if (strcmp(variants[i].name, variant_name) == 0)
             sc->v = &variants[i];
-    return sc->v == NULL || sc->v->ndim != ndims;
+    return sc->v == NULL || sc->v->ndim != ndims || (sc->fma && ndims != 3);
 }
 
 /* ------------------------------------------------------------ forms */
@@ -633,7 +690,8 @@ static int run_stencil(const pel_bench_context *context)
         }
     }
     if (parse_token(context->size, &sc, dims_text, sizeof dims_text)) {
-        pel_bench_progress("stencil: size '%s' is not VARIANT:DIMS:STEPS[:nt] with VARIANT 3d7, 2d5, 3d27 or 3d25r4\n",
+        pel_bench_progress("stencil: size '%s' is not VARIANT:DIMS:STEPS[:nt|:fma] with VARIANT 3d7, 2d5, 3d27, "
+                           "3d25r4 (fma: 3-D only) or a form variant\n",
                            context->size);
         return 1;
     }
@@ -647,8 +705,8 @@ static int run_stencil(const pel_bench_context *context)
     make_coefficients(&sc);
     for (int f = 0; f < 6; f++)
         sc.faces[f] = (pel_boundary){PEL_BOUNDARY_DIRICHLET, 1.0};
-    if (pel_stencil_create(PEL_FLOAT64, sc.v->ndim, sc.v->shape, sc.v->radius, sc.c, sc.v->npoints, 0, 0.0,
-                           &sc.stencil) != PEL_OK ||
+    if ((sc.fma ? pel_stencil_create_fma : pel_stencil_create)(PEL_FLOAT64, sc.v->ndim, sc.v->shape, sc.v->radius,
+                                                                 sc.c, sc.v->npoints, 0, 0.0, &sc.stencil) != PEL_OK ||
         pel_stencil_grid_alloc(sc.stencil, sc.dims, (void **)&sc.u0) != PEL_OK ||
         pel_stencil_grid_alloc(sc.stencil, sc.dims, (void **)&sc.u1) != PEL_OK) {
         pel_bench_progress("stencil: %s\n", pel_last_error());
@@ -707,8 +765,12 @@ static int run_stencil(const pel_bench_context *context)
         copy = ref.arg ? pel_bench_stream_gbps(ref.fn, ref.median) : 0.0;
         pel_bench_stream_close(ref.arg);
     }
-    snprintf(extra, sizeof extra, "\"steps\":%zu%s", sc.steps, sc.streaming ? ",\"streaming_stores\":1" : "");
-    row.variant = sc.v->name;
+    snprintf(extra, sizeof extra, "\"steps\":%zu%s%s", sc.steps, sc.streaming ? ",\"streaming_stores\":1" : "",
+             sc.fma ? ",\"order\":\"fma\"" : "");
+    row.variant = sc.fma ? (sc.v->npoints == 7 ? "3d7-fma" : sc.v->npoints == 27 ? "3d27-fma" : "3d25r4-fma")
+                         : sc.v->name;
+    if (sc.fma)
+        row.baseline = "omp parallel for collapse(2) sweep with fma() (-mfma)";
     row.size = dims_text;
     row.seconds = t_pel;
     row.baseline_seconds = t_base;
@@ -740,7 +802,7 @@ const pel_bench_kernel pel_bench_stencil_kernels[] = {
      "pel_stencil_apply and its forms (temporal blocking) vs a plain omp collapse(2) loop of the same update; "
      "sizes VARIANT:DIMS:STEPS, VARIANT 3d7, 2d5, 3d27, 3d25r4, 3d7-varcoef, 3d25r4-wave, 3d7-rowfn, 2d5-2field",
      "3d7:256x256x256:1,3d7:256x256x256:100,2d5:8192x8192:100,3d27:256x256x256:50,3d25r4:256x256x256:20,"
-     "3d7-varcoef:256x256x256:100,3d7-varcoef:256x256x256:1,3d25r4-wave:256x256x256:100,"
+     "3d7:256x256x256:100:fma,3d7-varcoef:256x256x256:100,3d7-varcoef:256x256x256:1,3d25r4-wave:256x256x256:100,"
      "3d25r4-wave:256x256x256:1,3d7-rowfn:256x256x256:100,3d7-rowfn:256x256x256:1,2d5-2field:4096x4096:100,"
      "2d5-2field:4096x4096:1",
      "3d7:48x48x48:1,3d7:48x48x48:10,2d5:256x256:10,3d27:32x32x32:5,3d25r4:32x32x32:4,3d7-varcoef:48x48x48:10,"

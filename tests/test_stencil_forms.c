@@ -26,6 +26,7 @@ typedef struct problem {
     double weight;
     form_kind form;
     int has_scale, has_center; /* factored form */
+    int fma;                   /* the FMA order of terms (pel_stencil_create_fma) */
 } problem;
 
 /* The inputs of one run: rhs, scale, center and the term grids, each NULL
@@ -123,14 +124,15 @@ static void reference_step_d(const problem *p, const double *in, double *out, co
             if (reference_locate(p, at, &lin, &v))
                 v = in[lin];
             const double c = p->form == FORM_GENERAL ? ((const double *)x->term[k])[point] : p->coefficients[k];
-            acc = k == 0 ? c * v : acc + c * v;
+            acc = k == 0 ? c * v : p->fma ? fma(c, v, acc) : acc + c * v;
         }
         if (p->form == FORM_FACTORED && p->has_scale)
             acc = ((const double *)x->scale)[point] * acc;
         if (p->form == FORM_FACTORED && p->has_center)
             acc = acc + ((const double *)x->center)[point] * in[point];
         if (p->has_rhs)
-            acc = acc + p->weight * ((const double *)x->rhs)[point];
+            acc = p->fma ? fma(p->weight, ((const double *)x->rhs)[point], acc)
+                         : acc + p->weight * ((const double *)x->rhs)[point];
         out[point] = acc;
     }
 }
@@ -151,14 +153,15 @@ static void reference_step_s(const problem *p, const float *in, float *out, cons
                 at[a] = index[a] + p->offsets[k][a];
             v = reference_locate(p, at, &lin, &dv) ? in[lin] : (float)dv;
             const float c = p->form == FORM_GENERAL ? ((const float *)x->term[k])[point] : (float)p->coefficients[k];
-            acc = k == 0 ? c * v : acc + c * v;
+            acc = k == 0 ? c * v : p->fma ? fmaf(c, v, acc) : acc + c * v;
         }
         if (p->form == FORM_FACTORED && p->has_scale)
             acc = ((const float *)x->scale)[point] * acc;
         if (p->form == FORM_FACTORED && p->has_center)
             acc = acc + ((const float *)x->center)[point] * in[point];
         if (p->has_rhs)
-            acc = acc + (float)p->weight * ((const float *)x->rhs)[point];
+            acc = p->fma ? fmaf((float)p->weight, ((const float *)x->rhs)[point], acc)
+                         : acc + (float)p->weight * ((const float *)x->rhs)[point];
         out[point] = acc;
     }
 }
@@ -324,8 +327,8 @@ static void check_case(const problem *p, pel_precision precision, size_t nsteps,
         pel_test_fill((double *)u0, n, 7 + nsteps);
     memcpy(r0, u0, n * es);
     memset(u1, 0x5a, n * es);
-    PEL_TEST_OK(pel_stencil_create(precision, p->ndim, p->shape, p->radius, p->coefficients, p->npoints, p->has_rhs,
-                                   p->weight, &s));
+    PEL_TEST_OK((p->fma ? pel_stencil_create_fma : pel_stencil_create)(
+        precision, p->ndim, p->shape, p->radius, p->coefficients, p->npoints, p->has_rhs, p->weight, &s));
     PEL_TEST_OK(pel_set_num_threads(threads));
     PEL_TEST_OK(run_pel(p, s, u0, use_work ? u1 : NULL, &x, nsteps, blocking, &result));
     expected = reference_run(p, precision, r0, r1, &x, nsteps);
@@ -396,6 +399,8 @@ static void odd_dims(problem *p)
 /* Every dimension, shape, radius 1..4 and the given mixes; one and several
  * steps; automatic and forced small blocking (tiles of 3-5 points, time
  * blocks of 2-3 steps) on 1..4 threads. */
+static int matrix_fma; /* run_matrix: stencils in the FMA order */
+
 static void run_matrix(pel_precision precision, form_kind form, int has_rhs, const pel_boundary_kind (*kinds)[6],
                        int nkinds, int mix_step)
 {
@@ -410,6 +415,7 @@ static void run_matrix(pel_precision precision, form_kind form, int has_rhs, con
                 if (ndim == 3 && shape == PEL_STENCIL_BOX && radius > 2 && form == FORM_GENERAL)
                     continue; /* 343+ coefficient grids: slow and adds no path */
                 random_problem(&p, ndim, (pel_stencil_shape)shape, radius, has_rhs, form);
+                p.fma = matrix_fma;
                 odd_dims(&p);
                 for (int mix = (radius + shape) % mix_step; mix < nkinds; mix += mix_step) {
                     set_faces(&p, kinds[mix]);
@@ -589,6 +595,58 @@ static void test_conservative_heat(void)
         free(g[k]);
     free(u);
     free(kappa);
+}
+
+/* The FMA order against a naive loop with C's fma(): every shape, radius,
+ * boundary mix, with and without rhs, float; and in the factored form. */
+static void test_fma_order(void)
+{
+    PEL_TEST_OK(pel_set_min_work_per_thread(1));
+    matrix_fma = 1;
+    run_matrix(PEL_FLOAT64, FORM_CONSTANT, 0, varcoef_mixes, NVARMIXES, 1);
+    run_matrix(PEL_FLOAT64, FORM_CONSTANT, 1, mixes, NMIXES, 2);
+    run_matrix(PEL_FLOAT32, FORM_CONSTANT, 1, varcoef_mixes, NVARMIXES, 2);
+    run_matrix(PEL_FLOAT64, FORM_FACTORED, 0, varcoef_mixes, NVARMIXES, 3);
+    matrix_fma = 0;
+    /* Larger grids: the vector kernels, automatic blocking, 1..4 threads. */
+    {
+        problem p;
+        compare_count = mismatch_count = 0;
+        for (int shape = 0; shape < 2; shape++) {
+            random_problem(&p, 3, (pel_stencil_shape)shape, 1, shape, FORM_CONSTANT);
+            p.fma = 1;
+            p.dims[0] = 19;
+            p.dims[1] = 23;
+            p.dims[2] = 131;
+            set_faces(&p, varcoef_mixes[2 + shape]);
+            for (int threads = 1; threads <= 4; threads++) {
+                check_case(&p, PEL_FLOAT64, 6, threads, NULL, 1);
+                check_case(&p, PEL_FLOAT32, 3, threads, NULL, 0);
+            }
+        }
+        CU_ASSERT_EQUAL(mismatch_count, 0);
+    }
+    /* The FMA order really differs from the separate one somewhere (else
+     * the test above would not tell them apart). */
+    {
+        const double c[3] = {0.1, 0.7, 0.3};
+        double u[64], a[64], b[64];
+        size_t dims[1] = {64};
+        pel_boundary faces[2] = {{PEL_BOUNDARY_PERIODIC, 0}, {PEL_BOUNDARY_PERIODIC, 0}};
+        pel_stencil *plain, *fused;
+        pel_test_fill(u, 64, 3);
+        memcpy(a, u, sizeof u);
+        memcpy(b, u, sizeof u);
+        PEL_TEST_OK(pel_stencil_create(PEL_FLOAT64, 1, PEL_STENCIL_STAR, 1, c, 3, 0, 0.0, &plain));
+        PEL_TEST_OK(pel_stencil_create_fma(PEL_FLOAT64, 1, PEL_STENCIL_STAR, 1, c, 3, 0, 0.0, &fused));
+        PEL_TEST_OK(pel_stencil_apply(plain, dims, faces, a, NULL, NULL, 20, NULL, NULL));
+        PEL_TEST_OK(pel_stencil_apply(fused, dims, faces, b, NULL, NULL, 20, NULL, NULL));
+        CU_ASSERT(memcmp(a, b, sizeof a) != 0);
+        PEL_TEST_EXPECT_ERROR(pel_stencil_create_fma(PEL_FLOAT64, 1, PEL_STENCIL_STAR, 9, c, 3, 0, 0.0, &fused),
+                              PEL_ERROR_INVALID_ARGUMENT, "pel_stencil_create_fma", "radius=9");
+        CU_ASSERT_PTR_NULL(fused);
+        pel_stencil_destroy(plain);
+    }
 }
 
 /* ------------------------------------------------------------ two levels */
@@ -1448,6 +1506,7 @@ static void add_suites(void)
         {"two levels: threads 1..4 x blockings", test_wave_threads_and_blockings},
         {"user row kernels", test_rows_matrix},
         {"coupled fields", test_system_matrix},
+        {"FMA order of terms", test_fma_order},
         {NULL, NULL}};
     static const pel_test_case physics[] = {{"conservative variable-diffusivity heat", test_conservative_heat},
                                             {"plane wave, second-order convergence (1-D, 3-D r4)",

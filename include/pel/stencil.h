@@ -124,6 +124,25 @@ PEL_API pel_status pel_stencil_create(pel_precision precision, int ndim, pel_ste
                                       double rhs_weight, pel_stencil **stencil);
 
 /**
+ * As pel_stencil_create(), in the FMA order of terms: every new value is
+ *
+ *     acc = c[0] * u(p + o[0]);
+ *     for k = 1 .. npoints-1:  acc = fma(c[k], u(p + o[k]), acc);
+ *     if the stencil has a rhs term:  acc = fma(w, rhs(p), acc);
+ *
+ * each fused multiply-add rounded once, as C's fma() / fmaf() does, so a
+ * naive loop written with fma() gives the same bits (for every thread count
+ * and blocking). On CPUs with FMA units this doubles the arithmetic rate of
+ * the separate multiply/add order; elsewhere libm's fma() keeps the bits
+ * (slowly). Every apply function takes such a stencil; the forms use its
+ * order for the stencil's sum. Streaming stores are not used with it.
+ * Errors as pel_stencil_create(), the message naming pel_stencil_create_fma.
+ */
+PEL_API pel_status pel_stencil_create_fma(pel_precision precision, int ndim, pel_stencil_shape shape, int radius,
+                                          const double *coefficients, size_t ncoefficients, int has_rhs,
+                                          double rhs_weight, pel_stencil **stencil);
+
+/**
  * Creates a common Laplacian stencil scaled by 1/@p spacing^2: @p npoints = 3
  * (1-D), 5 or 9 (2-D; the 9-point is the compact isotropic one,
  * [1 4 1; 4 -20 4; 1 4 1]/6), 7, 27 or 25 (3-D; the 27-point is

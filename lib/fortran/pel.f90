@@ -274,6 +274,14 @@ module pel
       integer(c_int) :: kind = PEL_BOUNDARY_DIRICHLET
       real(c_double) :: value = 0
    end type pel_boundary
+   !> pel_stencil_term: one term of a coupled system (pel_stencil_system_apply_c);
+   !> output and input are C field indices (0-based).
+   type, bind(C), public :: pel_stencil_term
+      integer(c_int) :: output = 0
+      integer(c_int) :: input = 0
+      type(c_ptr) :: stencil = c_null_ptr
+      type(c_ptr) :: scale = c_null_ptr
+   end type pel_stencil_term
    !> pel_stencil_blocking (tile extents in C order: tile(1) is C's axis 0).
    type, bind(C), public :: pel_stencil_blocking
       integer(c_size_t) :: tile(3) = 0
@@ -898,6 +906,29 @@ module pel
          integer(c_size_t), value :: nsteps
          type(c_ptr), value :: blocking
       end function pel_stencil_apply_wave_c
+      integer(c_int) function pel_stencil_create_fma_c(precision, ndim, shape, radius, coefficients, ncoefficients, &
+                                                       has_rhs, rhs_weight, stencil) bind(C, name="pel_stencil_create_fma")
+         import :: c_int, c_size_t, c_double, c_ptr
+         integer(c_int), value :: precision, ndim, shape, radius
+         real(c_double), intent(in) :: coefficients(*)
+         integer(c_size_t), value :: ncoefficients
+         integer(c_int), value :: has_rhs
+         real(c_double), value :: rhs_weight
+         type(c_ptr), intent(inout) :: stencil
+      end function pel_stencil_create_fma_c
+      integer(c_int) function pel_stencil_system_apply_c(nfields, terms, nterms, dims, faces, fields, work, nsteps, &
+                                                         blocking) bind(C, name="pel_stencil_system_apply")
+         import :: c_int, c_size_t, c_ptr, pel_boundary, pel_stencil_term
+         integer(c_int), value :: nfields
+         type(pel_stencil_term), intent(in) :: terms(*)
+         integer(c_size_t), value :: nterms
+         integer(c_size_t), intent(in) :: dims(*)
+         type(pel_boundary), intent(in) :: faces(*)
+         type(c_ptr), intent(inout) :: fields(*)
+         type(c_ptr), value :: work
+         integer(c_size_t), value :: nsteps
+         type(c_ptr), value :: blocking
+      end function pel_stencil_system_apply_c
       integer(c_int) function pel_stencil_apply_rows_c(precision, ndim, radius, dims, faces, grid, work, function, &
                                                        user_data, nsteps, blocking, result) &
          bind(C, name="pel_stencil_apply_rows")
@@ -932,7 +963,7 @@ module pel
    public :: pel_stencil_create_c, pel_stencil_create_laplacian, pel_stencil_destroy, pel_stencil_info_c, &
              pel_stencil_apply_c, pel_stencil_grid_alloc, pel_stencil_jacobi_poisson_c, &
              pel_stencil_apply_factored_c, pel_stencil_apply_general_c, pel_stencil_apply_wave_c, &
-             pel_stencil_apply_rows_c
+             pel_stencil_apply_rows_c, pel_stencil_create_fma_c, pel_stencil_system_apply_c
    public :: pel_parallel_for_c, pel_reduce_sum_c, pel_parallel_reduce_c, pel_run_tasks_c, pel_task_plan_c, &
              pel_set_min_work_per_thread_c, pel_threads_for_work_c, pel_malloc_c, pel_calloc_c, pel_strerror_c, &
              pel_status_name_c, pel_version_c, pel_backend_info_c

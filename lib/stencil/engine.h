@@ -116,6 +116,9 @@ pel_status pel__stencil_apply_engine(const char *function, pel__stencil_engine *
                                      void *work, size_t count, size_t nsteps, const pel_stencil_blocking *blocking,
                                      void **result);
 
+/* Copies one grid into another on `threads` threads (64 KiB pieces). */
+void pel__stencil_copy_grid(char *to, const char *from, size_t bytes, int threads);
+
 /* Nonzero when [x, x+bytes) and [y, y+bytes) overlap. */
 int pel__stencil_overlaps(const void *x, const void *y, size_t bytes);
 

@@ -36,8 +36,9 @@ static void constant_points(const pel__stencil_form *form, void *out, const ptrd
 {
     const pel_stencil *s = form->stencil;
     (void)at;
-    pel__stencil_points(s->precision, out, offset, term, s->coefficients, s->nterms,
-                        form->npoint ? point[0] : NULL, form->params, count);
+    (s->fma ? pel__stencil_points_fma : pel__stencil_points)(s->precision, out, offset, term, s->coefficients,
+                                                             s->nterms, form->npoint ? point[0] : NULL,
+                                                             form->params, count);
 }
 
 void pel__stencil_form_constant(pel__stencil_form *form, const pel_stencil *stencil, const char *const *point)
@@ -509,8 +510,7 @@ pel_status pel_stencil_apply_general(const pel_stencil *stencil, const size_t *d
     return status;
 }
 
-/* Copies one grid into another on `threads` threads (64 KiB pieces). */
-static void copy_grid(char *to, const char *from, size_t bytes, int threads)
+void pel__stencil_copy_grid(char *to, const char *from, size_t bytes, int threads)
 {
 #pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
     for (size_t chunk = 0; chunk < (bytes + 65535) / 65536; chunk++) {
@@ -611,13 +611,13 @@ pel_status pel_stencil_apply_wave(const pel_stencil *stencil, const size_t *dims
         const int threads = pel__team_take(&team, pel_threads_for_work(count));
         if (prev == 1) {
             int spare = cur == 2 ? 3 : 2;
-            copy_grid(buffer[spare], buffer[1], bytes, threads);
+            pel__stencil_copy_grid(buffer[spare], buffer[1], bytes, threads);
             prev = spare;
         }
         if (cur != 1)
-            copy_grid(buffer[1], buffer[cur], bytes, threads);
+            pel__stencil_copy_grid(buffer[1], buffer[cur], bytes, threads);
         if (prev != 0)
-            copy_grid(buffer[0], buffer[prev], bytes, threads);
+            pel__stencil_copy_grid(buffer[0], buffer[prev], bytes, threads);
     } else if (status == PEL_OK) {
         /* Permute the caller's four grids: the last two levels first. */
         int k = 2;
@@ -745,4 +745,19 @@ pel_status pel_stencil_apply_rows(pel_precision precision, int ndim, int radius,
     }
     pel_stencil_destroy(box);
     return status;
+}
+
+/* ------------------------------------------------------------ FMA order */
+
+pel_status pel_stencil_create_fma(pel_precision precision, int ndim, pel_stencil_shape shape, int radius,
+                                  const double *coefficients, size_t ncoefficients, int has_rhs, double rhs_weight,
+                                  pel_stencil **stencil)
+{
+    pel_status status = pel_stencil_create(precision, ndim, shape, radius, coefficients, ncoefficients, has_rhs,
+                                           rhs_weight, stencil);
+    if (status != PEL_OK)
+        return pel__fail(status, "pel_stencil_create_fma", "%s", pel_last_error());
+    (*stencil)->fma = 1;
+    (*stencil)->row = pel__stencil_row_kernel_fma(precision);
+    return PEL_OK;
 }

@@ -41,6 +41,13 @@ void pel__stencil_points(pel_precision precision, void *out, const ptrdiff_t *of
 /* The best row kernel for this CPU and precision (the registry). */
 pel__stencil_row_fn pel__stencil_row_kernel(pel_precision precision);
 
+/* The same in the FMA order of terms (lib/stencil/kernels_fma.c):
+ * acc = c[0]*in[0][i]; acc = fma(c[k], in[k][i], acc); acc = fma(w, rhs[i], acc). */
+pel__stencil_row_fn pel__stencil_row_kernel_fma(pel_precision precision);
+void pel__stencil_points_fma(pel_precision precision, void *out, const ptrdiff_t *offset, const void *const *ptrs,
+                             const void *coefficients, size_t nterms, const void *rhs, const void *rhs_weight,
+                             size_t count);
+
 struct pel_stencil {
     pel__handle handle; /* first member: misuse detection (core/handle.h) */
     pel_precision precision;
@@ -63,6 +70,7 @@ struct pel_stencil {
     /* Coupled systems only (lib/stencil/system.c): the field each row
      * group reads; NULL for a stencil of one field. */
     int *row_field;
+    int fma; /* nonzero: the FMA order of terms (pel_stencil_create_fma) */
     pel__stencil_row_fn row;
 };
 

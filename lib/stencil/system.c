@@ -312,13 +312,8 @@ pel_status pel_stencil_system_apply(int nfields, const pel_stencil_term *terms, 
     if (status == PEL_OK && in_b) {
         if (own != NULL) {
             const int threads = pel__team_take(&team, pel_threads_for_work(count));
-            for (int f = 0; f < nfields; f++) {
-#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
-                for (size_t chunk = 0; chunk < (bytes + 65535) / 65536; chunk++) {
-                    size_t begin = chunk * 65536, len = bytes - begin < 65536 ? bytes - begin : 65536;
-                    memcpy((char *)fields[f] + begin, buffer[2 * f + 1] + begin, len);
-                }
-            }
+            for (int f = 0; f < nfields; f++)
+                pel__stencil_copy_grid(fields[f], buffer[2 * f + 1], bytes, threads);
         } else {
             /* The results are in the work grids: swap the names. */
             for (int f = 0; f < nfields; f++) {

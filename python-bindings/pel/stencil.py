@@ -62,6 +62,17 @@ _info = _decl("pel_stencil_info", [c_void_p, POINTER(c_int), POINTER(c_int), POI
 _apply = _decl("pel_stencil_apply", [c_void_p, _dims_t, POINTER(_Boundary), c_void_p, c_void_p,
                                      c_void_p, c_size_t, POINTER(_Blocking), POINTER(c_void_p)])
 _grid_alloc = _decl("pel_stencil_grid_alloc", [c_void_p, _dims_t, POINTER(c_void_p)])
+_create_fma = _decl("pel_stencil_create_fma", [c_int, c_int, c_int, c_int, POINTER(c_double), c_size_t,
+                                               c_int, c_double, POINTER(c_void_p)])
+
+
+class _Term(Structure):
+    _fields_ = [("output", c_int), ("input", c_int), ("stencil", c_void_p), ("scale", c_void_p)]
+
+
+_system_apply = _decl("pel_stencil_system_apply",
+                      [c_int, POINTER(_Term), c_size_t, _dims_t, POINTER(_Boundary), POINTER(c_void_p),
+                       POINTER(c_void_p), c_size_t, POINTER(_Blocking)])
 _apply_factored = _decl("pel_stencil_apply_factored",
                         [c_void_p, _dims_t, POINTER(_Boundary), c_void_p, c_void_p, c_void_p, c_void_p,
                          c_void_p, c_size_t, POINTER(_Blocking), POINTER(c_void_p)])
@@ -178,11 +189,16 @@ class Stencil:
     (pass ``rhs=`` to :meth:`apply`). New values are
     ``sum_k c[k] * u(p + o[k])`` summed in point order, each product rounded
     before the addition, so a plain loop written that way gives the same bits.
+    With ``order="fma"`` the terms are fused instead: ``acc = fma(c[k],
+    u(p+o[k]), acc)`` (twice the arithmetic rate on FMA machines), the bits
+    of a plain loop written with fma().
     """
 
     def __init__(self, coefficients, ndim, shape="star", radius=1, dtype=np.float64,
-                 rhs_weight=None):
+                 rhs_weight=None, order="separate"):
         self._handle = c_void_p()
+        if order not in ("separate", "fma"):
+            raise ValueError(f"Stencil: order must be 'separate' or 'fma', not {order!r}")
         dtype = np.dtype(dtype)
         if dtype not in _PRECISION:
             raise TypeError(f"Stencil: dtype must be float32 or float64, not {dtype}")
@@ -191,7 +207,8 @@ class Stencil:
         coeffs = _args.real_array("Stencil", "coefficients", coefficients).reshape(-1)
         weight = 0.0 if rhs_weight is None else _args.real_scalar("Stencil", "rhs_weight",
                                                                   rhs_weight)
-        _create(_PRECISION[dtype], _args.c_int("Stencil", "ndim", ndim, 0),
+        (_create_fma if order == "fma" else _create)(
+                _PRECISION[dtype], _args.c_int("Stencil", "ndim", ndim, 0),
                 _SHAPES[shape], _args.c_int("Stencil", "radius", radius, 0),
                 coeffs.ctypes.data_as(POINTER(c_double)), coeffs.shape[0],
                 0 if rhs_weight is None else 1, weight, byref(self._handle))
@@ -419,6 +436,45 @@ def apply_rows(function, grid, radius=1, steps=1, bc="dirichlet", out=None, bloc
     if failures:
         raise failures[0]
     return result
+
+
+def system_apply(terms, fields, steps=1, bc="dirichlet", blocking=None):
+    """Coupled fields (pel_stencil_system_apply): ``fields`` is a list of 1
+    to 4 arrays of one shape and dtype; ``terms`` a list of ``(output,
+    input, stencil)`` or ``(output, input, stencil, scale)`` tuples: each
+    step, field ``output`` gets ``scale * (stencil applied to field input)``
+    summed over its terms in the order given. Returns the new fields (the
+    inputs are not modified)."""
+    func = "system_apply"
+    arrays = [f if isinstance(f, np.ndarray) else np.asarray(f) for f in fields]
+    if not 1 <= len(arrays) <= 4:
+        raise ValueError(f"{func}: {len(arrays)} fields (1 to 4)")
+    terms = list(terms)
+    if not terms:
+        raise ValueError(f"{func}: no terms")
+    stencils = [t[2] for t in terms]
+    dtype, ndim = stencils[0].dtype, stencils[0].ndim
+    grids = [np.array(_grid_input(func, a, dtype, ndim), dtype=dtype, order="C") for a in arrays]
+    if any(g.shape != grids[0].shape for g in grids):
+        raise ValueError(f"{func}: the fields differ in shape: {[g.shape for g in grids]}")
+    keep, table = [], (_Term * len(terms))()
+    for i, t in enumerate(terms):
+        scale = None
+        if len(t) == 4 and t[3] is not None:
+            scale = _arrays.as_input(_grid_input(func, t[3], dtype, ndim), dtype)
+            if scale.shape != grids[0].shape:
+                raise ValueError(f"{func}: terms[{i}] scale has shape {scale.shape}")
+            keep.append(scale)
+        table[i] = _Term(int(t[0]), int(t[1]), t[2]._handle.value, _pointer(scale))
+    if grids[0].size == 0:
+        return grids
+    work = [np.empty_like(g) for g in grids]
+    by_address = {a.ctypes.data: a for a in grids + work}
+    field_ptrs = (c_void_p * len(grids))(*[g.ctypes.data for g in grids])
+    work_ptrs = (c_void_p * len(grids))(*[w.ctypes.data for w in work])
+    _system_apply(len(grids), table, len(terms), (c_size_t * ndim)(*grids[0].shape),
+                  _faces(func, bc, ndim), field_ptrs, work_ptrs, _args.size(func, "steps", steps), _blocking(func, blocking))
+    return [by_address[field_ptrs[f]] for f in range(len(grids))]
 
 
 def laplacian(ndim, npoints=None, spacing=1.0, dtype=np.float64):

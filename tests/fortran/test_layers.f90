@@ -17,6 +17,13 @@ program test_layers
    integer(c_int) :: status   ! results are stored before they are checked: Fortran may
                               ! evaluate the operands of an expression in any order
    integer(c_int64_t) :: seed = 12345
+   interface
+      ! libm's fma: one rounding, the reference of the FMA order.
+      real(c_double) function c_fma(x, y, z) bind(C, name="fma")
+         import :: c_double
+         real(c_double), value :: x, y, z
+      end function c_fma
+   end interface
 
    call test_gemm()
    call test_gemm_batch()
@@ -462,6 +469,44 @@ contains
       end do
       call check(pel_stencil_apply_wave(st, prev, cur(1:5), mirror, 1, 2.0_c_double, -1.0_c_double) == &
                  PEL_ERROR_INVALID_ARGUMENT, 'apply_wave refuses mismatched shapes')
+      ! The FMA order: acc = c1*u(i-1); acc = fma(c2, u(i), acc); ... against
+      ! a loop calling libm's fma (one rounding per fused operation).
+      block
+         type(c_ptr) :: fused
+         type(c_ptr) :: fields(2)
+         type(pel_stencil_term) :: terms(2)
+         real(c_double), target :: f1(n), f2(n)
+         integer(c_size_t) :: dims1(1)
+         fused = c_null_ptr
+         call check(pel_stencil_create_fma_c(PEL_FLOAT64, 1, PEL_STENCIL_STAR, 1, c, 3_c_size_t, 0, 0.0_c_double, &
+                                             fused) == PEL_OK, 'create_fma')
+         ref = u
+         do k = 1, steps
+            e(1:n) = ref
+            e(0) = ref(1)
+            e(n + 1) = ref(n)
+            do i = 1, n
+               s = c(1) * e(i - 1)
+               s = c_fma(c(2), e(i), s)
+               s = c_fma(c(3), e(i + 1), s)
+               next(i) = s
+            end do
+            ref = next
+         end do
+         next = u
+         call check(pel_stencil_apply(fused, next, nearest, steps) == PEL_OK, 'apply fma stencil')
+         call check(all(next == ref), 'FMA order bit-identical to a loop with fma')
+         ! A coupled pair: field 0 <- S u0 + S u1, field 1 <- S u1 (C indices).
+         f1 = u
+         f2 = a
+         terms(1) = pel_stencil_term(0, 0, st, c_null_ptr)
+         terms(2) = pel_stencil_term(0, 1, st, c_null_ptr)
+         fields = [c_loc(f1), c_loc(f2)]
+         dims1 = int(n, c_size_t)
+         call check(pel_stencil_system_apply_c(2, terms, 2_c_size_t, dims1, nearest, fields, c_null_ptr, 1_c_size_t, &
+                                               c_null_ptr) == PEL_ERROR_INVALID_ARGUMENT, 'system: field 1 without a term')
+         call pel_stencil_destroy(fused)
+      end block
       call pel_stencil_destroy(st)
    end subroutine test_stencil_forms
 

@@ -323,3 +323,51 @@ def test_rows_upwind(rng):
         raise RuntimeError("kernel failed")
     with pytest.raises(RuntimeError, match="kernel failed"):
         ps.apply_rows(broken, u, steps=1)
+
+
+def test_fma_order(rng):
+    """order='fma' differs from the separate order by rounding only and gives
+    the same bits on every thread count (numpy has no fma; tests/
+    test_stencil_forms.c compares it with a naive loop written with fma())."""
+    offs = ps.offsets(2, "star", 1)
+    coeffs = rng.uniform(0.1, 0.3, len(offs))
+    fused = ps.Stencil(coeffs, 2, order="fma")
+    plain = ps.Stencil(coeffs, 2)
+    u = rng.uniform(-1, 1, (40, 37))
+    pel.set_min_work_per_thread(1)
+    pel.set_num_threads(1)
+    one = fused.apply(u, 6, bc="mirror")
+    assert not np.array_equal(one, plain.apply(u, 6, bc="mirror"))
+    assert np.allclose(one, plain.apply(u, 6, bc="mirror"), rtol=1e-13, atol=1e-13)
+    for t in (2, 3):
+        pel.set_num_threads(t)
+        assert np.array_equal(fused.apply(u, 6, bc="mirror"), one)
+    with pytest.raises(ValueError, match="order"):
+        ps.Stencil(coeffs, 2, order="fused")
+
+
+def test_system_apply(rng):
+    """Two coupled fields against the numpy loop in the documented order."""
+    offs = ps.offsets(2, "star", 1)
+    c = [rng.uniform(0.05, 0.2, len(offs)) for _ in range(3)]
+    st = [ps.Stencil(ck, 2) for ck in c]
+    u, v = rng.uniform(-1, 1, (20, 17)), rng.uniform(-1, 1, (20, 17))
+    scale = rng.uniform(0.5, 1.0, u.shape)
+
+    def stencil_sum(ck, x):
+        p = np.pad(x, 1, mode="wrap")
+        acc = None
+        for coef, o in zip(ck, offs):
+            view = p[tuple(slice(1 + d, 1 + d + n) for d, n in zip(o, x.shape))]
+            acc = coef * view if acc is None else acc + coef * view
+        return acc
+    want_u, want_v = u.copy(), v.copy()
+    for _ in range(5):
+        new_u = stencil_sum(c[0], want_u) + scale * stencil_sum(c[1], want_v)
+        new_v = stencil_sum(c[2], want_v)
+        want_u, want_v = new_u, new_v
+    got_u, got_v = ps.system_apply([(0, 0, st[0]), (0, 1, st[1], scale), (1, 1, st[2])], [u, v], 5,
+                                   bc="periodic")
+    assert np.array_equal(got_u, want_u) and np.array_equal(got_v, want_v)
+    with pytest.raises(pel.InvalidArgumentError, match="^pel_stencil_system_apply: field 1"):
+        ps.system_apply([(0, 0, st[0])], [u, v], 1)
