@@ -333,8 +333,9 @@ def _complex_dtype(func, xa):
 
 def _real_dtype(func, xa):
     if xa.dtype.kind == "c":
-        raise TypeError(f"{func}: x must be a real sequence (the input must be real, got {xa.dtype}; pel never drops "
-                        "imaginary parts silently: use fft for complex data)")
+        raise TypeError(f"{func}: x must be a real sequence (the input must be real, got "
+                        f"{xa.dtype}; pel never drops imaginary parts silently: use fft for "
+                        "complex data)")
     if xa.dtype == _FLOAT16:
         return FLOAT32
     return _arrays.kernel_dtype(func, xa, allowed=(FLOAT32, FLOAT64))
