@@ -634,7 +634,8 @@ def solve(a, b, out=None):
     a = _square_stack("solve", a)
     b = b if isinstance(b, np.ndarray) else np.asarray(b)
     if a.ndim == 2 and b.ndim in (1, 2) and dtype in _REAL_TYPES and \
-            (b.ndim == 1 or b.shape[0] == a.shape[0]):
+            (b.ndim == 1 or b.shape[0] == a.shape[0]) and \
+            (out is None or (isinstance(out, np.ndarray) and out.flags.c_contiguous)):
         return _solve_single(a, b, out)
     n = a.shape[-1]
     vector = b.ndim == a.ndim - 1
