@@ -484,8 +484,9 @@ _SWAP_MODE = {0: 2, 1: 1, 2: 0}
 def _fast_r2r(x, rank, t, norm, overwrite_x, workers, orthogonalize, sine, inverse):
     """A DCT/DST of the trailing rank axes without the orthogonalising
     weights, or None."""
-    if not rank or overwrite_x or not _fast_ok(x, workers, None, None) or \
-            x.dtype not in _FAST_REAL or x.ndim < rank or type(t) is not int or t not in (1, 2, 3, 4):
+    if not rank or overwrite_x or not _fast_ok(x, workers, None, None):
+        return None
+    if x.dtype not in _FAST_REAL or x.ndim < rank or type(t) is not int or t not in (1, 2, 3, 4):
         return None
     if orthogonalize or (orthogonalize is None and norm == "ortho"):
         return None
