@@ -681,7 +681,6 @@ def _c2r(func, x, s, axes, norm, out):
     nmode = _norm(func, norm)
     xa = _as_array(func, x)
     dtype = _complex_dtype(func, xa)
-    given_s = s
     if s is not None:
         s, axes = _cook(func, xa, s, axes)
     else:
@@ -693,7 +692,6 @@ def _c2r(func, x, s, axes, norm, out):
                 raise ValueError(f"{func}: invalid number of data points ({s[-1]}) specified")
     if not axes:
         raise ValueError(f"{func}: at least 1 axis must be transformed")
-    del given_s
     return _c2r_cooked(func, xa, s, axes, norm, nmode, dtype, out)
 
 
