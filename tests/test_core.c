@@ -22,6 +22,8 @@
 #include "core/handle.h"
 #include "core/threads.h"
 
+static void add_handle_suites(void);
+
 static void test_status_table(void)
 {
     /* Every code has a distinct name and description; unknown codes are named so. */
@@ -1108,6 +1110,7 @@ static void add_suites(void)
     pel_test_add_suite("core: threads", threads);
     pel_test_add_suite("core: environment", environment);
     pel_test_add_suite("core: thread budget", budget);
+    add_handle_suites();
 }
 
 int main(int argc, char **argv)
@@ -1122,4 +1125,260 @@ int main(int argc, char **argv)
         return 0;
     }
     return pel_test_main("test_core", add_suites);
+}
+
+/* ---- The registry of live objects (lib/core/handle.c) ---- */
+
+/* A stand-in for pel's objects: a pel__handle first, then some payload. */
+typedef struct test_object {
+    pel__handle handle;
+    double payload[3];
+} test_object;
+
+static void test_handle_lifecycle(void)
+{
+    size_t before = pel__handle_live_count();
+    test_object *a = malloc(sizeof *a), *b = malloc(sizeof *b);
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+    PEL_TEST_OK(pel__handle_register(&a->handle, PEL__HANDLE_CSR, PEL_FLOAT64, "pel_csr_create"));
+    PEL_TEST_OK(pel__handle_register(&b->handle, PEL__HANDLE_STENCIL, -1, "pel_stencil_create"));
+    CU_ASSERT_EQUAL(pel__handle_live_count(), before + 2);
+    CU_ASSERT_EQUAL(a->handle.magic, (uint32_t)PEL__HANDLE_CSR);
+    CU_ASSERT_EQUAL(a->handle.precision, PEL_FLOAT64);
+
+    /* Right kind, any precision or the right one. */
+    PEL_TEST_OK(pel__handle_check(a, PEL__HANDLE_CSR, -1, "pel_csr_spmv", "matrix"));
+    PEL_TEST_OK(pel__handle_check(a, PEL__HANDLE_CSR, PEL_FLOAT64, "pel_csr_spmv", "matrix"));
+    PEL_TEST_OK(pel__handle_check(b, PEL__HANDLE_STENCIL, -1, "pel_stencil_apply", "stencil"));
+    /* Wrong kind: the message names both kinds. */
+    PEL_TEST_EXPECT_ERROR(pel__handle_check(a, PEL__HANDLE_FFT_PLAN, -1, "pel_fft_execute", "plan"),
+                          PEL_ERROR_INVALID_ARGUMENT, "pel_fft_execute: plan=", "is a pel_csr, not a pel_fft_plan");
+    /* Precision mismatch, both ways, and an object without a precision. */
+    PEL_TEST_EXPECT_ERROR(pel__handle_check(a, PEL__HANDLE_CSR, PEL_FLOAT32, "pel_csr_spmv", "matrix"),
+                          PEL_ERROR_INVALID_ARGUMENT, "pel_csr_spmv: matrix=", "holds double data, the call needs float data");
+    a->handle.precision = PEL_FLOAT32;
+    PEL_TEST_EXPECT_ERROR(pel__handle_check(a, PEL__HANDLE_CSR, PEL_FLOAT64, "pel_csr_spmv", "matrix"),
+                          PEL_ERROR_INVALID_ARGUMENT, "pel_csr_spmv: matrix=", "holds float data, the call needs double data");
+    a->handle.precision = PEL_FLOAT64;
+    PEL_TEST_EXPECT_ERROR(pel__handle_check(b, PEL__HANDLE_STENCIL, PEL_FLOAT64, "pel_stencil_apply", "stencil"),
+                          PEL_ERROR_INVALID_ARGUMENT, "pel_stencil_apply: stencil=", "has no precision");
+    /* NULL, and a pointer pel never registered (read nowhere: it is not ours). */
+    PEL_TEST_EXPECT_ERROR(pel__handle_check(NULL, PEL__HANDLE_CSR, -1, "pel_csr_rows", "matrix"),
+                          PEL_ERROR_INVALID_ARGUMENT, "pel_csr_rows", "matrix must not be NULL");
+    {
+        test_object foreign = {{(uint32_t)PEL__HANDLE_CSR, PEL_FLOAT64}, {0}};
+        PEL_TEST_EXPECT_ERROR(pel__handle_check(&foreign, PEL__HANDLE_CSR, -1, "pel_csr_rows", "matrix"),
+                              PEL_ERROR_INVALID_ARGUMENT, "pel_csr_rows: matrix=", "is not a live pel_csr");
+        /* Unregistering a foreign object is refused and leaves it alone. */
+        pel_clear_error();
+        CU_ASSERT_EQUAL(pel__handle_unregister(&foreign, PEL__HANDLE_CSR, "pel_csr_destroy"), 0);
+        CU_ASSERT(strstr(pel_last_error(), "pel_csr_destroy") != NULL);
+        CU_ASSERT(strstr(pel_last_error(), "nothing was freed") != NULL);
+        CU_ASSERT_EQUAL(foreign.handle.magic, (uint32_t)PEL__HANDLE_CSR);
+    }
+    /* Unregistering with the wrong kind is refused: the object stays live. */
+    CU_ASSERT_EQUAL(pel__handle_unregister(a, PEL__HANDLE_STENCIL, "pel_stencil_destroy"), 0);
+    PEL_TEST_OK(pel__handle_check(a, PEL__HANDLE_CSR, -1, "pel_csr_rows", "matrix"));
+    CU_ASSERT_EQUAL(pel__handle_live_count(), before + 2);
+
+    /* Unregister once: 1, magic cleared; twice: 0 with a message. */
+    CU_ASSERT_EQUAL(pel__handle_unregister(a, PEL__HANDLE_CSR, "pel_csr_destroy"), 1);
+    CU_ASSERT_EQUAL(a->handle.magic, 0u);
+    CU_ASSERT_EQUAL(pel__handle_live_count(), before + 1);
+    pel_clear_error();
+    CU_ASSERT_EQUAL(pel__handle_unregister(a, PEL__HANDLE_CSR, "pel_csr_destroy"), 0);
+    CU_ASSERT(strstr(pel_last_error(), "pel_csr_destroy") != NULL);
+    CU_ASSERT(strstr(pel_last_error(), "destroyed twice") != NULL);
+    CU_ASSERT_EQUAL(pel__handle_live_count(), before + 1);
+    PEL_TEST_EXPECT_ERROR(pel__handle_check(a, PEL__HANDLE_CSR, -1, "pel_csr_rows", "matrix"),
+                          PEL_ERROR_INVALID_ARGUMENT, "pel_csr_rows: matrix=", "destroyed");
+    /* NULL unregisters as nothing, without a message (destroy(NULL) is legal). */
+    pel_clear_error();
+    CU_ASSERT_EQUAL(pel__handle_unregister(NULL, PEL__HANDLE_CSR, "pel_csr_destroy"), 0);
+    CU_ASSERT_STRING_EQUAL(pel_last_error(), "");
+    /* The same memory registered again is live again. */
+    PEL_TEST_OK(pel__handle_register(&a->handle, PEL__HANDLE_FFT_PLAN, PEL_FLOAT32, "pel_fft_plan_create"));
+    PEL_TEST_OK(pel__handle_check(a, PEL__HANDLE_FFT_PLAN, PEL_FLOAT32, "pel_fft_execute", "plan"));
+    CU_ASSERT_EQUAL(pel__handle_unregister(a, PEL__HANDLE_FFT_PLAN, "pel_fft_plan_destroy"), 1);
+    CU_ASSERT_EQUAL(pel__handle_unregister(b, PEL__HANDLE_STENCIL, "pel_stencil_destroy"), 1);
+    CU_ASSERT_EQUAL(pel__handle_live_count(), before);
+    free(a);
+    free(b);
+}
+
+/* Many thousands of objects: the table grows; removing leaves tombstones that
+ * must neither hide the objects probed past them nor fill the table. */
+static void test_handle_growth_and_tombstones(void)
+{
+    enum { N = 40000 };
+    size_t before = pel__handle_live_count();
+    test_object *objects = malloc(N * sizeof *objects);
+    size_t bad = 0;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(objects);
+    for (size_t i = 0; i < N; i++)
+        bad += pel__handle_register(&objects[i].handle, PEL__HANDLE_OTHER, (int)(i % 2), "test") != PEL_OK;
+    CU_ASSERT_EQUAL(bad, 0);
+    CU_ASSERT_EQUAL(pel__handle_live_count(), before + N);
+    for (size_t i = 0; i < N; i++)
+        bad += pel__handle_check(&objects[i], PEL__HANDLE_OTHER, (int)(i % 2), "test", "x") != PEL_OK;
+    CU_ASSERT_EQUAL(bad, 0);
+    /* Remove every third object; the others must still be found. */
+    for (size_t i = 0; i < N; i += 3)
+        bad += pel__handle_unregister(&objects[i], PEL__HANDLE_OTHER, "test") != 1;
+    CU_ASSERT_EQUAL(bad, 0);
+    CU_ASSERT_EQUAL(pel__handle_live_count(), before + N - (N + 2) / 3);
+    for (size_t i = 0; i < N; i++) {
+        pel_status expected = i % 3 == 0 ? PEL_ERROR_INVALID_ARGUMENT : PEL_OK;
+        bad += pel__handle_check(&objects[i], PEL__HANDLE_OTHER, -1, "test", "x") != expected;
+    }
+    CU_ASSERT_EQUAL(bad, 0);
+    /* Churn: a few hundred thousand register/unregister pairs with a small
+     * live set would loop forever if tombstones could fill every slot. */
+    for (size_t round = 0; round < 10; round++)
+        for (size_t i = 0; i < N; i += 3) {
+            bad += pel__handle_register(&objects[i].handle, PEL__HANDLE_OTHER, -1, "test") != PEL_OK;
+            bad += pel__handle_unregister(&objects[i], PEL__HANDLE_OTHER, "test") != 1;
+        }
+    CU_ASSERT_EQUAL(bad, 0);
+    for (size_t i = 0; i < N; i++) {
+        pel_status expected = i % 3 == 0 ? PEL_ERROR_INVALID_ARGUMENT : PEL_OK;
+        bad += pel__handle_check(&objects[i], PEL__HANDLE_OTHER, -1, "test", "x") != expected;
+    }
+    CU_ASSERT_EQUAL(bad, 0);
+    for (size_t i = 0; i < N; i++)
+        if (i % 3 != 0)
+            bad += pel__handle_unregister(&objects[i], PEL__HANDLE_OTHER, "test") != 1;
+    CU_ASSERT_EQUAL(bad, 0);
+    CU_ASSERT_EQUAL(pel__handle_live_count(), before);
+    pel_clear_error();
+    free(objects);
+}
+
+/* Eight threads register, check and unregister their own objects while
+ * checking each other's; every answer must be the one the sequence implies. */
+enum { HANDLE_THREADS = 8, HANDLE_PER_THREAD = 3000, HANDLE_ROUNDS = 4 };
+
+typedef struct handle_worker {
+    test_object *objects; /* HANDLE_PER_THREAD objects of this thread */
+    test_object *shared;  /* objects that stay live for the whole test */
+    size_t nshared;
+    size_t errors;
+} handle_worker;
+
+static void *handle_worker_run(void *arg)
+{
+    handle_worker *w = arg;
+    size_t errors = 0;
+
+    for (int round = 0; round < HANDLE_ROUNDS; round++) {
+        pel__handle_kind kind = round % 2 ? PEL__HANDLE_CSR : PEL__HANDLE_STENCIL;
+        for (size_t i = 0; i < HANDLE_PER_THREAD; i++)
+            errors += pel__handle_register(&w->objects[i].handle, kind, (int)(i % 2), "test") != PEL_OK;
+        for (size_t i = 0; i < HANDLE_PER_THREAD; i++) {
+            errors += pel__handle_check(&w->objects[i], kind, (int)(i % 2), "test", "x") != PEL_OK;
+            errors += pel__handle_check(&w->objects[i], kind, (int)(1 - i % 2), "test", "x") !=
+                      PEL_ERROR_INVALID_ARGUMENT;
+            errors += pel__handle_check(&w->shared[i % w->nshared], PEL__HANDLE_OTHER, -1, "test", "x") != PEL_OK;
+        }
+        for (size_t i = 0; i < HANDLE_PER_THREAD; i++) {
+            errors += pel__handle_unregister(&w->objects[i], kind, "test") != 1;
+            errors += pel__handle_unregister(&w->objects[i], kind, "test") != 0;
+            errors += pel__handle_check(&w->objects[i], kind, -1, "test", "x") != PEL_ERROR_INVALID_ARGUMENT;
+        }
+    }
+    w->errors = errors;
+    return NULL;
+}
+
+static void test_handle_concurrent(void)
+{
+    enum { SHARED = 257 };
+    size_t before = pel__handle_live_count();
+    test_object *objects = malloc((size_t)HANDLE_THREADS * HANDLE_PER_THREAD * sizeof *objects);
+    test_object *shared = malloc(SHARED * sizeof *shared);
+    handle_worker workers[HANDLE_THREADS];
+    pthread_t threads[HANDLE_THREADS];
+    size_t bad = 0;
+
+    CU_ASSERT_PTR_NOT_NULL_FATAL(objects);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(shared);
+    for (size_t i = 0; i < SHARED; i++)
+        bad += pel__handle_register(&shared[i].handle, PEL__HANDLE_OTHER, -1, "test") != PEL_OK;
+    for (int t = 0; t < HANDLE_THREADS; t++) {
+        workers[t] = (handle_worker){objects + (size_t)t * HANDLE_PER_THREAD, shared, SHARED, 0};
+        CU_ASSERT_EQUAL_FATAL(pthread_create(&threads[t], NULL, handle_worker_run, &workers[t]), 0);
+    }
+    for (int t = 0; t < HANDLE_THREADS; t++) {
+        pthread_join(threads[t], NULL);
+        bad += workers[t].errors;
+    }
+    CU_ASSERT_EQUAL(bad, 0);
+    CU_ASSERT_EQUAL(pel__handle_live_count(), before + SHARED);
+    for (size_t i = 0; i < SHARED; i++)
+        bad += pel__handle_unregister(&shared[i], PEL__HANDLE_OTHER, "test") != 1;
+    CU_ASSERT_EQUAL(bad, 0);
+    CU_ASSERT_EQUAL(pel__handle_live_count(), before);
+    free(objects);
+    free(shared);
+}
+
+/* fork() while another thread holds the registry's lock: the child has only
+ * the forking thread, so a lock copied in the held state would never be
+ * released and the child's first check would hang. */
+static test_object fork_object;
+static volatile int fork_stop;
+
+static void *fork_checker(void *arg)
+{
+    size_t errors = 0;
+
+    (void)arg;
+    while (!fork_stop)
+        errors += pel__handle_check(&fork_object, PEL__HANDLE_OTHER, -1, "test", "x") != PEL_OK;
+    return (void *)(uintptr_t)errors;
+}
+
+static int child_checks_handle(void)
+{
+    test_object other;
+
+    if (pel__handle_check(&fork_object, PEL__HANDLE_OTHER, -1, "test", "x") != PEL_OK)
+        return 1;
+    if (pel__handle_register(&other.handle, PEL__HANDLE_OTHER, -1, "test") != PEL_OK)
+        return 1;
+    return pel__handle_unregister(&other, PEL__HANDLE_OTHER, "test") == 1 ? 0 : 1;
+}
+
+static void test_handle_fork_while_locked(void)
+{
+    enum { FORKS = 20 };
+    pthread_t checker;
+    void *errors = NULL;
+    int children_ok = 0;
+
+    PEL_TEST_OK(pel__handle_register(&fork_object.handle, PEL__HANDLE_OTHER, -1, "test"));
+    fork_stop = 0;
+    CU_ASSERT_EQUAL_FATAL(pthread_create(&checker, NULL, fork_checker, NULL), 0);
+    for (int i = 0; i < FORKS; i++)
+        children_ok += pel_test_in_child(child_checks_handle, 2.0);
+    fork_stop = 1;
+    pthread_join(checker, &errors);
+    CU_ASSERT_EQUAL(children_ok, FORKS);
+    CU_ASSERT_PTR_NULL(errors);
+    CU_ASSERT_EQUAL(pel__handle_unregister(&fork_object, PEL__HANDLE_OTHER, "test"), 1);
+}
+
+static void add_handle_suites(void)
+{
+    static const pel_test_case handles[] = {
+        {"register, check, unregister", test_handle_lifecycle},
+        {"growth and tombstones", test_handle_growth_and_tombstones},
+        {"8 threads at once", test_handle_concurrent},
+        {"fork while another thread checks", test_handle_fork_while_locked},
+        {NULL, NULL}};
+
+    pel_test_add_suite("core: handle registry", handles);
 }

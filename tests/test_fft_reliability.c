@@ -276,55 +276,45 @@ static void test_wisdom_corrupt(void)
     size_t length = strlen(text), close_at = strrchr(text, ')') - text;
     char *copy = malloc(length + 64);
 
-    /* Flags wider than FFTW's bit-fields: FFTW aborts on each of these. */
-    bad = replace_field(text, 2, "#x100000");
-    expect_refused_text(PEL_FLOAT64, bad, "line 2");
-    expect_refused_text(PEL_FLOAT64, bad, "flags l=#x100000 does not fit");
-    free(bad);
-    bad = replace_field(text, 3, "#x100000");
-    expect_refused_text(PEL_FLOAT64, bad, "flags u=#x100000");
-    free(bad);
-    bad = replace_field(text, 2, "#x-1");
-    expect_refused_text(PEL_FLOAT64, bad, "flags l");
-    free(bad);
-    {
-        char *timeout = replace_field(text, 0, "TIMEOUT"), *zero = replace_field(timeout, 1, "0");
-        bad = replace_field(zero, 4, "#x200");
-        expect_refused_text(PEL_FLOAT64, bad, "impatience");
-        free(bad);
-        free(timeout);
-        free(zero);
-    }
-    /* Non-hex letters (FFTW's reader takes 'z' as digit 35). */
-    bad = replace_field(text, 2, "#xzz");
-    expect_refused_text(PEL_FLOAT64, bad, "hex digit");
-    free(bad);
-    bad = replace_field(text, 5, "#x1234567g");
-    expect_refused_text(PEL_FLOAT64, bad, "not a hex digit");
-    free(bad);
-    /* Huge numbers (FFTW's reader wraps them silently). */
-    bad = replace_field(text, 2, "#x1000000000000011bdd");
-    expect_refused_text(PEL_FLOAT64, bad, "more than 8 hex digits");
-    free(bad);
-    bad = replace_field(text, 1, "99999999999999999999");
-    expect_refused_text(PEL_FLOAT64, bad, "more than 9 digits");
-    free(bad);
-    /* l not within u. */
-    {
-        char *low = replace_field(text, 2, "#x3");
-        bad = replace_field(low, 3, "#x1");
-        expect_refused_text(PEL_FLOAT64, bad, "subset");
-        free(bad);
-        free(low);
+    /* One field of the second line replaced (fields: 0 name, 1 number, 2 l,
+     * 3 u, 4 impatience, 5-8 signature); several steps build one text. */
+    static const struct {
+        int steps, field[3];
+        const char *value[3], *fragment;
+    } cases[] = {
+        /* Flags wider than FFTW's bit-fields: FFTW aborts on each of these. */
+        {1, {2}, {"#x100000"}, "line 2"},
+        {1, {2}, {"#x100000"}, "flags l=#x100000 does not fit"},
+        {1, {3}, {"#x100000"}, "flags u=#x100000"},
+        {1, {2}, {"#x-1"}, "flags l"},
+        {3, {0, 1, 4}, {"TIMEOUT", "0", "#x200"}, "impatience"},
+        /* Non-hex letters (FFTW's reader takes 'z' as digit 35). */
+        {1, {2}, {"#xzz"}, "hex digit"},
+        {1, {5}, {"#x1234567g"}, "not a hex digit"},
+        /* Huge numbers (FFTW's reader wraps them silently). */
+        {1, {2}, {"#x1000000000000011bdd"}, "more than 8 hex digits"},
+        {1, {1}, {"99999999999999999999"}, "more than 9 decimal digits"},
+        /* l not within u (FFTW never writes that). */
+        {2, {2, 3}, {"#x3", "#x1"}, "subset"},
+        /* An entry closed early. */
+        {1, {8}, {"#x0)"}, "wisdom"},
+    };
+
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        char *current = strdup(text);
+        for (int step = 0; step < cases[k].steps; step++) {
+            char *next = replace_field(current, cases[k].field[step], cases[k].value[step]);
+            free(current);
+            current = next;
+        }
+        expect_refused_text(PEL_FLOAT64, current, cases[k].fragment);
+        free(current);
     }
     /* Unbalanced parentheses. */
     snprintf(copy, length + 64, "%.*s(%s", (int)close_at, text, text + close_at);
     expect_refused_text(PEL_FLOAT64, copy, "solver name");
     snprintf(copy, length + 64, "%s)", text);
     expect_refused_text(PEL_FLOAT64, copy, "after the closing");
-    bad = replace_field(text, 8, "#x0)");
-    expect_refused_text(PEL_FLOAT64, bad, "wisdom");
-    free(bad);
     /* Every truncation before the closing parenthesis. */
     for (size_t cut = 0; cut <= close_at; cut++) {
         memcpy(copy, text, cut);
@@ -462,6 +452,8 @@ static int oom_child(int which, size_t extra)
         status = pel_fft_c2c(1, &n, 1, PEL_FFT_FORWARD, PEL_FFT_NORM_BACKWARD, in, out);
         break;
     }
+    pel_free(in);
+    pel_free(out);
     if (status == PEL_OK)
         return 0;
     if (status == PEL_ERROR_OUT_OF_MEMORY && strstr(pel_last_error(), "pel_fft_") != NULL)

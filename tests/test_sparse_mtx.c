@@ -387,9 +387,15 @@ static int child_reads_hypersparse(void)
     double start = resident_kb(), growth;
     int ok = pel_csr_read_mtx(hypersparse_path, PEL_FLOAT64, &m) == PEL_OK && pel_csr_rows(m) == HYPERSPARSE_ROWS &&
              pel_csr_nnz(m) == 1;
+    const char *preload = getenv("LD_PRELOAD");
     pel_csr_destroy(m);
     growth = child_peak_growth(start);
-    if (growth > 16.0 * HYPERSPARSE_ROWS + 24e6) {
+    /* Under valgrind the resident size holds memcheck's shadow memory too
+     * (about as much again): the bound says nothing there, the read still
+     * must succeed. ASan's shadow (1/8) fits in the slack. */
+    if (preload != NULL && strstr(preload, "vgpreload") != NULL)
+        fprintf(stderr, "under valgrind: peak growth %.0f MB not checked\n", growth * 1e-6);
+    else if (growth > 16.0 * HYPERSPARSE_ROWS + 24e6) {
         fprintf(stderr, "reading %d empty rows grew the peak by %.0f MB\n", HYPERSPARSE_ROWS, growth * 1e-6);
         ok = 0;
     }

@@ -108,9 +108,12 @@ typedef struct pel_fft_plan pel_fft_plan;
  * effort or norm; rank outside 1..3; NULL dims or plan; a zero dimension or
  * howmany; a wrong direction for r2c/c2r; negative or non-finite time limit;
  * negative nthreads), PEL_ERROR_OVERFLOW (the arrays would exceed PTRDIFF_MAX
- * bytes), PEL_ERROR_OUT_OF_MEMORY, PEL_ERROR_UNSUPPORTED (WISDOM_ONLY without
- * wisdom for this problem), PEL_ERROR_BACKEND (FFTW refused the problem).
- * *plan is left alone on error. Thread-safe (planning is serialised).
+ * bytes), PEL_ERROR_OUT_OF_MEMORY (including when the memory FFTW may need
+ * to plan, measured in docs/fft.md, cannot be allocated: pel refuses rather
+ * than let FFTW abort), PEL_ERROR_UNSUPPORTED (WISDOM_ONLY without wisdom
+ * for this problem), PEL_ERROR_BACKEND (FFTW refused the problem).
+ * On error *plan is set to NULL (when @p plan itself is not NULL).
+ * Thread-safe (planning is serialised).
  */
 PEL_API pel_status pel_fft_plan_create(pel_fft_kind kind, pel_precision precision, int rank, const size_t *dims,
                                        size_t howmany, pel_fft_direction direction, int in_place,
@@ -128,18 +131,27 @@ PEL_API pel_status pel_fft_plan_create(pel_fft_kind kind, pel_precision precisio
  * a forked child (where libgomp cannot start threads), a multi-threaded plan
  * runs a single-threaded twin, also planned on first use.
  *
- * Errors: PEL_ERROR_INVALID_ARGUMENT (NULL plan or array, in != out for an
- * in-place plan, overlapping out-of-place arrays, an array not aligned to its
- * element type), and the planning errors when a twin plan must be made.
- * @p out is untouched on error. Thread-safe: many threads may execute the
+ * Errors: PEL_ERROR_INVALID_ARGUMENT (NULL, destroyed or foreign plan, NULL
+ * array, in != out for an in-place plan, overlapping out-of-place arrays, an
+ * array not aligned to its element type), PEL_ERROR_OUT_OF_MEMORY (the
+ * memory FFTW may allocate while executing cannot be allocated), and the
+ * planning errors when a twin plan must be made. @p out is untouched on
+ * error. Thread-safe: many threads may execute the
  * same plan at once on different arrays, without locks.
  */
 PEL_API pel_status pel_fft_execute(const pel_fft_plan *plan, const void *in, void *out);
 
-/** Frees a plan; NULL is ignored. No other thread may be using it. */
+/**
+ * Frees a plan; NULL is ignored. No other thread may be using it. A plan
+ * destroyed twice, or a pointer that is not a live plan, is not touched:
+ * pel records "pel_fft_plan_destroy: ... destroyed twice, or not made by
+ * pel" in pel_last_error() and frees nothing (best effort: see
+ * docs/reliability.md).
+ */
 PEL_API void pel_fft_plan_destroy(pel_fft_plan *plan);
 
-/** The number of threads @p plan runs on (0 for NULL). */
+/** The number of threads @p plan runs on (0, with a message, for a NULL,
+ *  destroyed or foreign plan). */
 PEL_API int pel_fft_plan_threads(const pel_fft_plan *plan);
 
 /**
@@ -236,21 +248,32 @@ PEL_API pel_status pel_fft_wisdom_export_file(pel_precision precision, const cha
 /**
  * Adds the wisdom in file @p path (written by pel_fft_wisdom_export_file()
  * or fftw-wisdom with the same precision) to FFTW's wisdom.
- * Errors: PEL_ERROR_INVALID_ARGUMENT, PEL_ERROR_IO (cannot open),
- * PEL_ERROR_PARSE (not FFTW wisdom of this precision). Thread-safe.
+ * The file is read whole (at most 16 MiB) and validated by pel before FFTW
+ * sees it, as pel_fft_wisdom_import_string() does.
+ * Errors: PEL_ERROR_INVALID_ARGUMENT, PEL_ERROR_IO (cannot open or read),
+ * PEL_ERROR_PARSE (more than 16 MiB, not FFTW wisdom of this precision and
+ * FFTW version; the message gives the line and column). FFTW's wisdom is
+ * unchanged on error. Thread-safe.
  */
 PEL_API pel_status pel_fft_wisdom_import_file(pel_precision precision, const char *path);
 
 /**
  * Returns FFTW's wisdom of @p precision as a NUL-terminated string in
  * @p *text, allocated with pel_malloc() (free it with pel_free()).
- * Errors: PEL_ERROR_INVALID_ARGUMENT, PEL_ERROR_OUT_OF_MEMORY. Thread-safe.
+ * Errors: PEL_ERROR_INVALID_ARGUMENT, PEL_ERROR_OUT_OF_MEMORY; *text is set
+ * to NULL on error (when @p text is not NULL). Thread-safe.
  */
 PEL_API pel_status pel_fft_wisdom_export_string(pel_precision precision, char **text);
 
 /**
- * Adds the wisdom in @p text to FFTW's wisdom.
- * Errors: PEL_ERROR_INVALID_ARGUMENT, PEL_ERROR_PARSE. Thread-safe.
+ * Adds the wisdom in @p text to FFTW's wisdom. pel checks the text against
+ * the grammar FFTW exports before FFTW's importer sees it (FFTW's importer
+ * aborts the process on some malformed texts): every number in canonical
+ * form, every flags field within FFTW's bit-field widths, balanced
+ * parentheses, this FFTW version and precision, at most 16 MiB.
+ * Errors: PEL_ERROR_INVALID_ARGUMENT, PEL_ERROR_PARSE (the message gives the
+ * line and column of the first fault). FFTW's wisdom is unchanged on error.
+ * Thread-safe.
  */
 PEL_API pel_status pel_fft_wisdom_import_string(pel_precision precision, const char *text);
 
@@ -280,10 +303,13 @@ PEL_API pel_status pel_fft_convolve_shape(int rank, const size_t *a_dims, const 
  * 2, 3, 5 and 7, and writes the part chosen by @p mode to @p out (shape from
  * pel_fft_convolve_shape()). Matches scipy.signal.fftconvolve(a, b, mode).
  * Uses the plan cache and pel's threads. @p out must not overlap @p a or @p b.
+ * The result has the same bits for every thread count (the tiles run
+ * single-threaded FFTW plans in parallel).
  *
  * Errors: those of pel_fft_convolve_shape(), NULL arrays, overlapping out,
- * PEL_ERROR_OVERFLOW, PEL_ERROR_OUT_OF_MEMORY. @p out is untouched on error.
- * Thread-safe.
+ * PEL_ERROR_OVERFLOW, PEL_ERROR_OUT_OF_MEMORY. Every buffer and plan is
+ * acquired before the first output is written, so @p out is untouched on
+ * error. Thread-safe.
  */
 PEL_API pel_status pel_fft_convolve(int rank, const size_t *a_dims, const double *a, const size_t *b_dims,
                                     const double *b, pel_fft_convolve_mode mode, double *out);

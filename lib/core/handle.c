@@ -130,6 +130,20 @@ static const char *kind_name(pel__handle_kind kind)
     return "pel object";
 }
 
+/* What the object holds, for the mismatch message: an object registered
+ * with precision -1 has none, which must not read as "double". */
+static const char *precision_text(int32_t precision)
+{
+    switch (precision) {
+    case PEL_FLOAT64:
+        return "holds double data";
+    case PEL_FLOAT32:
+        return "holds float data";
+    default:
+        return "has no precision";
+    }
+}
+
 pel_status pel__handle_check(const void *object, pel__handle_kind kind, int precision, const char *function,
                              const char *argument)
 {
@@ -156,9 +170,8 @@ pel_status pel__handle_check(const void *object, pel__handle_kind kind, int prec
         return pel__fail(PEL_ERROR_INVALID_ARGUMENT, function, "%s=%p is a %s, not a %s", argument, object,
                          kind_name((pel__handle_kind)magic), kind_name(kind));
     if (precision != -1 && held != precision)
-        return pel__fail(PEL_ERROR_INVALID_ARGUMENT, function, "%s=%p holds %s data, the call needs %s",
-                         argument, object, held == PEL_FLOAT32 ? "float" : "double",
-                         precision == PEL_FLOAT32 ? "float" : "double");
+        return pel__fail(PEL_ERROR_INVALID_ARGUMENT, function, "%s=%p %s, the call needs %s data", argument,
+                         object, precision_text(held), precision == PEL_FLOAT32 ? "float" : "double");
     return PEL_OK;
 }
 

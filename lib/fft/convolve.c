@@ -13,9 +13,15 @@
  * 3 transforms of the full size that stream through memory; tiles of about
  * 2^16 points stay in the 512 KiB L2 cache, need 2 transforms each (the
  * kernel spectrum is shared), and run in parallel on pel's threads with
- * single-threaded plans from the cache (which also makes the result the same
- * for any thread count). When the kernel is as large as the image, a single
- * tile is the classic padded FFT convolution, with FFTW's own threads. */
+ * single-threaded plans from the cache. When the kernel is as large as the
+ * image, a single tile is the classic padded FFT convolution.
+ *
+ * Every FFTW plan of a convolution is single-threaded, whatever pel's thread
+ * count: FFTW's threaded plans pick other algorithms for other thread counts
+ * (the kernel spectrum planned on 3 or 7 threads changed 84% of a 1-D
+ * convolution's outputs against 1 thread), and the tile layout depends only
+ * on the shapes, so the result has the same bits for every thread count.
+ * The price: a single-tile convolution runs its transforms on one thread. */
 #include "config.h"
 
 #include <omp.h>

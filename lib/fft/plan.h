@@ -46,6 +46,7 @@ struct pel_fft_plan {
     size_t scale_count;    /* scalars of the output the normalisation scales */
     double scale;          /* 1.0 when the direction is not normalised */
     int copy_input;        /* multi-dimensional c2r out of place: FFTW destroys its input */
+    size_t exec_headroom[2]; /* bytes FFTW may allocate executing: [0] its team, [1] one thread */
     /* FFTW plans (fftw_plan or fftwf_plan), made on first need under the
      * planner lock and published with release stores, so that execution
      * reads them without a lock. */

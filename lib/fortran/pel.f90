@@ -254,7 +254,8 @@ module pel
    integer(c_int), parameter, public :: PEL_STENCIL_MAX_RADIUS = 8
    integer(c_int), parameter, public :: PEL_STENCIL_STAR = 0, PEL_STENCIL_BOX = 1
    integer(c_int), parameter, public :: PEL_BOUNDARY_DIRICHLET = 0, PEL_BOUNDARY_PERIODIC = 1, &
-                                        PEL_BOUNDARY_NEUMANN = 2
+                                        PEL_BOUNDARY_NEUMANN = 2, PEL_BOUNDARY_NEAREST = 3, &
+                                        PEL_BOUNDARY_MIRROR = 4
    integer(c_size_t), parameter, public :: PEL_CSR_MAX_COLS = 4294967295_c_size_t
 
    !> pel_fft_options; zero-initialise (the default constructor below does).
@@ -859,6 +860,58 @@ module pel
          integer(c_size_t), value :: max_iterations, check_interval
          type(c_ptr), value :: iterations, residual
       end function pel_stencil_jacobi_poisson_c
+      integer(c_int) function pel_stencil_apply_factored_c(stencil, dims, faces, grid, work, scale, center, rhs, &
+                                                           nsteps, blocking, result) &
+         bind(C, name="pel_stencil_apply_factored")
+         import :: c_int, c_size_t, c_ptr, pel_boundary
+         type(c_ptr), value :: stencil
+         integer(c_size_t), intent(in) :: dims(*)
+         type(pel_boundary), intent(in) :: faces(*)
+         type(c_ptr), value :: grid, work, scale, center, rhs
+         integer(c_size_t), value :: nsteps
+         type(c_ptr), value :: blocking
+         type(c_ptr), intent(inout) :: result
+      end function pel_stencil_apply_factored_c
+      integer(c_int) function pel_stencil_apply_general_c(stencil, dims, faces, grid, work, term_grids, rhs, &
+                                                          nsteps, blocking, result) &
+         bind(C, name="pel_stencil_apply_general")
+         import :: c_int, c_size_t, c_ptr, pel_boundary
+         type(c_ptr), value :: stencil
+         integer(c_size_t), intent(in) :: dims(*)
+         type(pel_boundary), intent(in) :: faces(*)
+         type(c_ptr), value :: grid, work
+         type(c_ptr), intent(in) :: term_grids(*)
+         type(c_ptr), value :: rhs
+         integer(c_size_t), value :: nsteps
+         type(c_ptr), value :: blocking
+         type(c_ptr), intent(inout) :: result
+      end function pel_stencil_apply_general_c
+      integer(c_int) function pel_stencil_apply_wave_c(stencil, dims, faces, levels, alpha, beta, gamma, nsteps, &
+                                                       blocking) bind(C, name="pel_stencil_apply_wave")
+         import :: c_int, c_size_t, c_double, c_ptr, pel_boundary
+         type(c_ptr), value :: stencil
+         integer(c_size_t), intent(in) :: dims(*)
+         type(pel_boundary), intent(in) :: faces(*)
+         type(c_ptr), intent(inout) :: levels(4)
+         real(c_double), value :: alpha, beta
+         type(c_ptr), value :: gamma
+         integer(c_size_t), value :: nsteps
+         type(c_ptr), value :: blocking
+      end function pel_stencil_apply_wave_c
+      integer(c_int) function pel_stencil_apply_rows_c(precision, ndim, radius, dims, faces, grid, work, function, &
+                                                       user_data, nsteps, blocking, result) &
+         bind(C, name="pel_stencil_apply_rows")
+         import :: c_int, c_size_t, c_ptr, c_funptr, pel_boundary
+         integer(c_int), value :: precision, ndim, radius
+         integer(c_size_t), intent(in) :: dims(*)
+         type(pel_boundary), intent(in) :: faces(*)
+         type(c_ptr), value :: grid, work
+         type(c_funptr), value :: function
+         type(c_ptr), value :: user_data
+         integer(c_size_t), value :: nsteps
+         type(c_ptr), value :: blocking
+         type(c_ptr), intent(inout) :: result
+      end function pel_stencil_apply_rows_c
    end interface
    public :: pel_dgemm, pel_sgemm, pel_zgemm, pel_dgemv, pel_sgemv, pel_dgemm_batch_strided, &
              pel_sgemm_batch_strided, pel_dgemm_batch, pel_sgemm_batch, pel_domatcopy, pel_somatcopy, &
@@ -877,7 +930,9 @@ module pel
              pel_fft_wisdom_export_file_c, pel_fft_wisdom_import_file_c, pel_fft_wisdom_export_string, &
              pel_fft_wisdom_import_string_c, pel_fft_wisdom_forget, pel_fft_convolve_shape, pel_fft_convolve_c
    public :: pel_stencil_create_c, pel_stencil_create_laplacian, pel_stencil_destroy, pel_stencil_info_c, &
-             pel_stencil_apply_c, pel_stencil_grid_alloc, pel_stencil_jacobi_poisson_c
+             pel_stencil_apply_c, pel_stencil_grid_alloc, pel_stencil_jacobi_poisson_c, &
+             pel_stencil_apply_factored_c, pel_stencil_apply_general_c, pel_stencil_apply_wave_c, &
+             pel_stencil_apply_rows_c
    public :: pel_parallel_for_c, pel_reduce_sum_c, pel_parallel_reduce_c, pel_run_tasks_c, pel_task_plan_c, &
              pel_set_min_work_per_thread_c, pel_threads_for_work_c, pel_malloc_c, pel_calloc_c, pel_strerror_c, &
              pel_status_name_c, pel_version_c, pel_backend_info_c
@@ -890,7 +945,8 @@ module pel
    public :: pel_csr_create, pel_csr_spmv, pel_csr_read_mtx, pel_csr_write_mtx
    public :: pel_fft, pel_fft_inplace, pel_rfft, pel_irfft, pel_fft_convolve, pel_fft_wisdom_export_file, &
              pel_fft_wisdom_import_file, pel_fft_wisdom_import_string
-   public :: pel_stencil_create, pel_stencil_info, pel_stencil_apply, pel_stencil_jacobi_poisson
+   public :: pel_stencil_create, pel_stencil_info, pel_stencil_apply, pel_stencil_jacobi_poisson, &
+             pel_stencil_apply_factored, pel_stencil_apply_wave
 
 contains
 
@@ -1994,6 +2050,114 @@ contains
       status = pel_stencil_apply_c(stencil, dims, faces_to_c(faces, ndim), c_loc(grid), c_null_ptr, p_rhs, &
                                    int(nsteps, c_size_t), p_blocking, result)
    end function pel_stencil_apply
+
+   ! The C dims of a double grid for a stencil wrapper, or an error naming
+   ! the wrapper (rank, faces, nsteps checks shared by the wrappers).
+   integer(c_int) function stencil_grid_dims(function_name, stencil, grid, faces, nsteps, dims, ndim) result(status)
+      character(len=*), intent(in) :: function_name
+      type(c_ptr), intent(in) :: stencil
+      real(c_double), intent(in), contiguous :: grid(..)
+      type(pel_boundary), intent(in) :: faces(:)
+      integer, intent(in) :: nsteps
+      integer(c_size_t), intent(inout) :: dims(3)
+      integer(c_int), intent(inout) :: ndim
+      integer(c_int) :: precision
+      integer :: i
+      status = pel_stencil_info(stencil, precision=precision, ndim=ndim)
+      if (status /= PEL_OK) return
+      if (precision /= PEL_FLOAT64 .or. rank(grid) /= ndim .or. size(faces) /= 2 * ndim .or. nsteps < 0) then
+         call set_error(function_name//': a '//itoa(int(ndim, c_int64_t))//'-D stencil needs a double grid of '// &
+                        'that rank, 2*ndim faces and nsteps >= 0')
+         status = PEL_ERROR_INVALID_ARGUMENT
+         return
+      end if
+      do i = 1, ndim
+         dims(i) = size(grid, ndim + 1 - i, kind=c_size_t)
+      end do
+   end function stencil_grid_dims
+
+   !> Variable coefficients, factored form (see pel_stencil_apply_factored):
+   !> nsteps steps of acc = S u; acc = scale*acc; acc = acc + center*u on
+   !> grid in place; scale and center (optional) have grid's shape.
+   integer(c_int) function pel_stencil_apply_factored(stencil, grid, faces, nsteps, scale, center, blocking) &
+      result(status)
+      type(c_ptr), intent(in) :: stencil
+      real(c_double), intent(inout), target, contiguous :: grid(..)
+      type(pel_boundary), intent(in) :: faces(:)
+      integer, intent(in) :: nsteps
+      real(c_double), intent(in), target, contiguous, optional :: scale(..), center(..)
+      type(pel_stencil_blocking), intent(in), target, optional :: blocking
+      integer(c_int) :: ndim
+      integer(c_size_t) :: dims(3)
+      type(c_ptr) :: p_scale, p_center, p_blocking, result
+
+      status = stencil_grid_dims('pel_stencil_apply_factored', stencil, grid, faces, nsteps, dims, ndim)
+      if (status /= PEL_OK) return
+      p_scale = c_null_ptr
+      p_center = c_null_ptr
+      if (present(scale)) then
+         if (rank(scale) /= rank(grid) .or. size(scale) /= size(grid)) then
+            call shape_mismatch('pel_stencil_apply_factored', 'scale must have the shape of grid')
+            status = PEL_ERROR_INVALID_ARGUMENT
+            return
+         end if
+         p_scale = c_loc(scale)
+      end if
+      if (present(center)) then
+         if (rank(center) /= rank(grid) .or. size(center) /= size(grid)) then
+            call shape_mismatch('pel_stencil_apply_factored', 'center must have the shape of grid')
+            status = PEL_ERROR_INVALID_ARGUMENT
+            return
+         end if
+         p_center = c_loc(center)
+      end if
+      p_blocking = c_null_ptr
+      if (present(blocking)) p_blocking = c_loc(blocking)
+      result = c_null_ptr
+      status = pel_stencil_apply_factored_c(stencil, dims, faces_to_c(faces, ndim), c_loc(grid), c_null_ptr, &
+                                            p_scale, p_center, c_null_ptr, int(nsteps, c_size_t), p_blocking, result)
+   end function pel_stencil_apply_factored
+
+   !> Two time levels (see pel_stencil_apply_wave): nsteps steps of
+   !> u(t+1) = alpha*u(t) + beta*u(t-1) + gamma*S u(t) from previous = u(t0-1)
+   !> and current = u(t0), both updated in place to the last two levels;
+   !> gamma (optional) has the grid's shape.
+   integer(c_int) function pel_stencil_apply_wave(stencil, previous, current, faces, nsteps, alpha, beta, gamma, &
+                                                  blocking) result(status)
+      type(c_ptr), intent(in) :: stencil
+      real(c_double), intent(inout), target, contiguous :: previous(..), current(..)
+      type(pel_boundary), intent(in) :: faces(:)
+      integer, intent(in) :: nsteps
+      real(c_double), intent(in) :: alpha, beta
+      real(c_double), intent(in), target, contiguous, optional :: gamma(..)
+      type(pel_stencil_blocking), intent(in), target, optional :: blocking
+      integer(c_int) :: ndim
+      integer(c_size_t) :: dims(3)
+      type(c_ptr) :: p_gamma, p_blocking, levels(4)
+
+      status = stencil_grid_dims('pel_stencil_apply_wave', stencil, current, faces, nsteps, dims, ndim)
+      if (status /= PEL_OK) return
+      if (rank(previous) /= rank(current) .or. size(previous) /= size(current)) then
+         call shape_mismatch('pel_stencil_apply_wave', 'previous must have the shape of current')
+         status = PEL_ERROR_INVALID_ARGUMENT
+         return
+      end if
+      p_gamma = c_null_ptr
+      if (present(gamma)) then
+         if (rank(gamma) /= rank(current) .or. size(gamma) /= size(current)) then
+            call shape_mismatch('pel_stencil_apply_wave', 'gamma must have the shape of current')
+            status = PEL_ERROR_INVALID_ARGUMENT
+            return
+         end if
+         p_gamma = c_loc(gamma)
+      end if
+      p_blocking = c_null_ptr
+      if (present(blocking)) p_blocking = c_loc(blocking)
+      ! No work grids: pel allocates them and copies the levels back.
+      levels = [c_loc(previous), c_loc(current), c_null_ptr, c_null_ptr]
+      status = pel_stencil_apply_wave_c(stencil, dims, faces_to_c(faces, ndim), levels, alpha, beta, p_gamma, &
+                                        int(nsteps, c_size_t), p_blocking)
+   end function pel_stencil_apply_wave
 
    !> Solves -Laplace(u) = f by Jacobi iteration on the grid of u (rank 1..3,
    !> double), with spacing(i) the grid spacing along Fortran axis i and

@@ -396,6 +396,7 @@ static pel_status run_job(batch_job *job)
     pel_status status = check_job(job);
     size_t stage_bytes[MAX_OUTPUTS] = {0}, work, first_bad = SIZE_MAX;
     int bad_info = 0, out_of_memory = 0, nthreads;
+    PEL__TEAM_SCOPE(team); /* the thread budget's share, given back on return */
 
     if (status != PEL_OK)
         return status;
@@ -423,6 +424,7 @@ static pel_status run_job(batch_job *job)
     nthreads = pel_threads_for_work(work);
     if ((size_t)nthreads > job->batch)
         nthreads = (int)job->batch;
+    nthreads = pel__team_take(&team, nthreads); /* the thread budget's share */
 
 #pragma omp parallel num_threads(nthreads) if (nthreads > 1)
     {

@@ -447,7 +447,7 @@ pel_status pel__csr_build(const char *function, pel_precision precision, size_t 
             if (kept[i] == SIZE_MAX) {
                 /* Rows run in increasing order per thread: its first bad
                  * row is its lowest; the lowest over all is reported. */
-#pragma omp critical(pel_csr_bad_sum)
+#pragma omp critical
                 if (i < bad_row) {
                     bad_row = i;
                     bad_col = col;
@@ -496,6 +496,7 @@ pel_status pel__csr_build_sorted(const char *function, pel_precision precision, 
 {
     pel_csr *m;
     size_t k = 0;
+    PEL__TEAM_SCOPE(team); /* the thread budget's share, given back on return */
 
     *out = NULL;
     m = allocate(function, precision, rows, cols, nnz);
@@ -512,7 +513,7 @@ pel_status pel__csr_build_sorted(const char *function, pel_precision precision, 
     for (k = 0; k < nnz; k++)
         store_value(m->values, precision, k, value[k]);
     compute_parts(rows, m->row_ptr, m->nparts, m->part_row);
-    return finish(function, m, col, pel_threads_for_work(nnz + rows), out);
+    return finish(function, m, col, pel__team_take(&team, pel_threads_for_work(nnz + rows)), out);
 }
 
 pel_status pel_csr_create(pel_precision precision, size_t rows, size_t cols, const size_t *row_ptr,

@@ -58,7 +58,8 @@ static pel_status make_stencil(pel_precision precision, int ndim, const double *
 static size_t first_non_finite(const void *x, size_t n, pel_precision precision)
 {
     size_t first = n;
-    int threads = pel_threads_for_work(n);
+    PEL__TEAM_SCOPE(team); /* the thread budget's share, given back on return */
+    int threads = pel__team_take(&team, pel_threads_for_work(n));
 #pragma omp parallel for schedule(static) reduction(min : first) num_threads(threads) if (threads > 1)
     for (size_t i = 0; i < n; i++) {
         double v = precision == PEL_FLOAT32 ? (double)((const float *)x)[i] : ((const double *)x)[i];
@@ -209,4 +210,15 @@ done:
     pel_stencil_destroy(step);
     pel_stencil_destroy(laplacian);
     return status;
+}
+
+pel_status pel__jacobi_stencil(pel_precision precision, int ndim, const double *spacing, int jacobi,
+                               pel_stencil **stencil)
+{
+    return make_stencil(precision, ndim, spacing, jacobi, stencil);
+}
+
+double pel__jacobi_max_abs(const void *x, size_t n, pel_precision precision)
+{
+    return max_abs(x, n, precision);
 }

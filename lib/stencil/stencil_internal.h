@@ -60,6 +60,9 @@ struct pel_stencil {
     size_t nrows;
     int (*row_offset)[2];
     size_t *term_row;
+    /* Coupled systems only (lib/stencil/system.c): the field each row
+     * group reads; NULL for a stencil of one field. */
+    int *row_field;
     pel__stencil_row_fn row;
 };
 
@@ -78,5 +81,13 @@ void pel__stencil_axis_map(int ndim, int internal_axis[3]);
 /* The data cache size per core, in bytes, of level 1, 2 and 3 (sysfs, else
  * sysconf, else 48 KiB / 512 KiB / 32 MiB). Read once. */
 size_t pel__stencil_cache_size(int level);
+
+/* The serial Jacobi solver's two stencils (jacobi != 0: the Jacobi step,
+ * else the residual Laplacian with rhs weight 1) and its max norm (a NaN
+ * counts as HUGE_VAL), exported for libpel_mpi's distributed twin
+ * (lib/mpi/jacobi.c): one definition, so both solvers give the same bits. */
+PEL_API pel_status pel__jacobi_stencil(pel_precision precision, int ndim, const double *spacing, int jacobi,
+                                       pel_stencil **stencil);
+PEL_API double pel__jacobi_max_abs(const void *x, size_t n, pel_precision precision);
 
 #endif

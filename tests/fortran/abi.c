@@ -27,7 +27,7 @@ void pel_test_abi_values(long long *values, size_t capacity, size_t *count)
         PEL_FFT_CONVOLVE_FULL, PEL_FFT_CONVOLVE_SAME, PEL_FFT_CONVOLVE_VALID,
         PEL_STENCIL_MAX_RADIUS, PEL_STENCIL_STAR, PEL_STENCIL_BOX,
         PEL_BOUNDARY_DIRICHLET, PEL_BOUNDARY_PERIODIC, PEL_BOUNDARY_NEUMANN,
-        (long long)PEL_CSR_MAX_COLS,
+        (long long)PEL_CSR_MAX_COLS, PEL_BOUNDARY_NEAREST, PEL_BOUNDARY_MIRROR,
         (long long)sizeof(pel_status), (long long)sizeof(pel_layout), (long long)sizeof(pel_fft_kind)};
     size_t n = sizeof table / sizeof table[0];
 

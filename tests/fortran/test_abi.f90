@@ -15,7 +15,7 @@ program test_abi
       end subroutine pel_test_abi_values
    end interface
 
-   character(len=40), parameter :: names(56) = [character(len=40) :: &
+   character(len=40), parameter :: names(58) = [character(len=40) :: &
       'sizeof(pel_fft_options)', 'offsetof(pel_fft_options, norm)', 'sizeof(pel_fft_cache_stats)', &
       'sizeof(pel_boundary)', 'offsetof(pel_boundary, value)', 'sizeof(pel_stencil_blocking)', &
       'offsetof(blocking, streaming_stores)', &
@@ -30,11 +30,12 @@ program test_abi
       'PEL_FFT_CONVOLVE_FULL', 'PEL_FFT_CONVOLVE_SAME', 'PEL_FFT_CONVOLVE_VALID', &
       'PEL_STENCIL_MAX_RADIUS', 'PEL_STENCIL_STAR', 'PEL_STENCIL_BOX', &
       'PEL_BOUNDARY_DIRICHLET', 'PEL_BOUNDARY_PERIODIC', 'PEL_BOUNDARY_NEUMANN', 'PEL_CSR_MAX_COLS', &
+      'PEL_BOUNDARY_NEAREST', 'PEL_BOUNDARY_MIRROR', &
       'sizeof(pel_status) = c_int', 'sizeof(pel_layout) = c_int', 'sizeof(pel_fft_kind) = c_int']
    type(pel_fft_options), target :: options(2)
    type(pel_boundary), target :: faces(2)
    type(pel_stencil_blocking), target :: blocking
-   integer(c_long_long) :: expected(56), actual(64)
+   integer(c_long_long) :: expected(58), actual(64)
    integer(c_size_t) :: count
    integer :: i, failures
 
@@ -53,6 +54,7 @@ program test_abi
       PEL_FFT_CONVOLVE_FULL, PEL_FFT_CONVOLVE_SAME, PEL_FFT_CONVOLVE_VALID, &
       PEL_STENCIL_MAX_RADIUS, PEL_STENCIL_STAR, PEL_STENCIL_BOX, &
       PEL_BOUNDARY_DIRICHLET, PEL_BOUNDARY_PERIODIC, PEL_BOUNDARY_NEUMANN, int(PEL_CSR_MAX_COLS, c_long_long), &
+      int(PEL_BOUNDARY_NEAREST, c_long_long), int(PEL_BOUNDARY_MIRROR, c_long_long), &
       c_sizeof(0_c_int), c_sizeof(0_c_int), c_sizeof(0_c_int)]
    count = 0
    call pel_test_abi_values(actual, size(actual, kind=c_size_t), count)

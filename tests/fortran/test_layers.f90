@@ -25,6 +25,7 @@ program test_layers
    call test_fft()
    call test_convolve()
    call test_stencil()
+   call test_stencil_forms()
    call test_jacobi()
    call test_csr()
    write (*, '(a,i0,a,i0,a)') 'test_layers: ', checks, ' checks, ', failures, ' failed'
@@ -393,6 +394,76 @@ contains
          at = u(i, jj)
       end if
    end function at
+
+   ! The factored variable-coefficient form (nearest faces) and the
+   ! two-level form (mirror faces) on a 1-D grid against plain loops in the
+   ! documented order of operations.
+   subroutine test_stencil_forms()
+      integer, parameter :: n = 23, steps = 4
+      real(c_double) :: c(3), u(n), ref(n), next(n), prev(n), cur(n), rprev(n), rcur(n), a(n), b(n), g(n), s
+      real(c_double) :: e(0:n + 1)
+      type(pel_boundary) :: nearest(2), mirror(2)
+      type(c_ptr) :: st
+      integer :: i, k, threads
+
+      c = [0.25_c_double, 0.4375_c_double, 0.3125_c_double]
+      call fill(u)
+      call fill(a)
+      call fill(b)
+      call fill(g)
+      a = 0.75_c_double + 0.2_c_double * a
+      b = 0.1_c_double * b
+      g = 0.05_c_double + 0.01_c_double * g
+      nearest = pel_boundary(PEL_BOUNDARY_NEAREST, 0.0_c_double)
+      mirror = pel_boundary(PEL_BOUNDARY_MIRROR, 0.0_c_double)
+      st = c_null_ptr
+      call check(pel_stencil_create(PEL_FLOAT64, 1, PEL_STENCIL_STAR, 1, c, st) == PEL_OK, 'create 1-D stencil')
+      ref = u
+      do k = 1, steps
+         e(1:n) = ref
+         e(0) = ref(1)
+         e(n + 1) = ref(n)
+         do i = 1, n
+            s = c(1) * e(i - 1)
+            s = s + c(2) * e(i)
+            s = s + c(3) * e(i + 1)
+            next(i) = a(i) * s + b(i) * ref(i)
+         end do
+         ref = next
+      end do
+      call fill(prev)
+      call fill(cur)
+      rprev = prev
+      rcur = cur
+      do k = 1, steps
+         e(1:n) = rcur
+         e(0) = rcur(2)
+         e(n + 1) = rcur(n - 1)
+         do i = 1, n
+            s = c(1) * e(i - 1)
+            s = s + c(2) * e(i)
+            s = s + c(3) * e(i + 1)
+            next(i) = (2.0_c_double * rcur(i) + (-1.0_c_double) * rprev(i)) + g(i) * s
+         end do
+         rprev = rcur
+         rcur = next
+      end do
+      do threads = 1, 3, 2
+         call set_threads(threads)
+         next = u
+         call check(pel_stencil_apply_factored(st, next, nearest, steps, scale=a, center=b) == PEL_OK, &
+                    'apply_factored')
+         call check(all(next == ref), 'factored form bit-identical to the Fortran loop')
+         e(1:n) = prev
+         next = cur
+         call check(pel_stencil_apply_wave(st, e(1:n), next, mirror, steps, 2.0_c_double, -1.0_c_double, g) &
+                    == PEL_OK, 'apply_wave')
+         call check(all(next == rcur) .and. all(e(1:n) == rprev), 'two-level form bit-identical to the Fortran loop')
+      end do
+      call check(pel_stencil_apply_wave(st, prev, cur(1:5), mirror, 1, 2.0_c_double, -1.0_c_double) == &
+                 PEL_ERROR_INVALID_ARGUMENT, 'apply_wave refuses mismatched shapes')
+      call pel_stencil_destroy(st)
+   end subroutine test_stencil_forms
 
    subroutine test_stencil()
       integer, parameter :: n1 = 9, n2 = 7, steps = 3

@@ -46,7 +46,8 @@ ENUMS = {
     "PEL_FFT_MAX_RANK": pfft.MAX_RANK,
     "PEL_STENCIL_STAR": pstencil._SHAPES["star"], "PEL_STENCIL_BOX": pstencil._SHAPES["box"],
     "PEL_BOUNDARY_DIRICHLET": pstencil._DIRICHLET, "PEL_BOUNDARY_PERIODIC": pstencil._PERIODIC,
-    "PEL_BOUNDARY_NEUMANN": pstencil._NEUMANN, "PEL_STENCIL_MAX_RADIUS": pstencil.MAX_RADIUS,
+    "PEL_BOUNDARY_NEUMANN": pstencil._NEUMANN, "PEL_BOUNDARY_NEAREST": pstencil._NEAREST,
+    "PEL_BOUNDARY_MIRROR": pstencil._MIRROR, "PEL_STENCIL_MAX_RADIUS": pstencil.MAX_RADIUS,
 }
 ERRORS = [pel.InvalidArgumentError, pel.OutOfMemoryError, pel.UnsupportedError,
           pel.BackendError, pel.SizeOverflowError, pel.SingularMatrixError,
