@@ -311,7 +311,7 @@ PEL_API pel_status pel_sposv(pel_layout layout, pel_uplo uplo, size_t n, size_t 
 
 /**
  * Solves A_i X_i = B_i for each item: A_i n x n, B_i and X_i n x nrhs (LU
- * with partial pivoting, LAPACK getrf/getrs); x must not overlap a or b.
+ * with partial pivoting, LAPACK gesv); x must not overlap a or b.
  * Errors: PEL_ERROR_SINGULAR (an exactly zero pivot; the message names the
  * item and the pivot).
  */
@@ -329,7 +329,7 @@ PEL_API pel_status pel_zgesv_batch(pel_layout layout, size_t n, size_t nrhs, siz
                                    void *x, size_t ldx, size_t stride_x);
 
 /**
- * The inverse of each n x n A_i into INV_i (LU, LAPACK getrf/getrs on the
+ * The inverse of each n x n A_i into INV_i (LU, LAPACK gesv on the
  * identity). Errors: PEL_ERROR_SINGULAR.
  */
 PEL_API pel_status pel_dinv_batch(pel_layout layout, size_t n, size_t batch, const double *a, size_t lda,

@@ -333,8 +333,9 @@ def _complex_dtype(func, xa):
 
 def _real_dtype(func, xa):
     if xa.dtype.kind == "c":
-        raise TypeError(f"{func}: x must be a real sequence (the input must be real, got {xa.dtype}; pel never drops "
-                        "imaginary parts silently: use fft for complex data)")
+        raise TypeError(f"{func}: x must be a real sequence (the input must be real, got "
+                        f"{xa.dtype}; pel never drops imaginary parts silently: use fft for "
+                        "complex data)")
     if xa.dtype == _FLOAT16:
         return FLOAT32
     return _arrays.kernel_dtype(func, xa, allowed=(FLOAT32, FLOAT64))
@@ -455,6 +456,54 @@ def _fast_r2c(x, rank, norm):
     shape = x.shape[x.ndim - rank:]
     y = np.empty(x.shape[:-1] + (x.shape[-1] // 2 + 1,), _arrays.complex_of(x.dtype))
     _R2C_FN[x.dtype](rank, _cached_dims(shape), x.size // math.prod(shape), nmode,
+                     _fast_address(x), _fast_address(y))
+    return y
+
+
+def _fast_c2r(x, rank, n, norm):
+    """irfft/irfftn of the trailing rank axes with the default output
+    length 2*(m-1) (or n giving the same m), or None."""
+    nmode = _fast_norm(norm)
+    if nmode is None or x.dtype not in (COMPLEX128, COMPLEX64) or x.ndim < rank:
+        return None
+    m = x.shape[-1]
+    last = 2 * (m - 1) if n is None else n
+    if type(last) is not int or last < 1 or last // 2 + 1 != m:
+        return None
+    shape = x.shape[x.ndim - rank:-1] + (last,)
+    y = np.empty(x.shape[:-1] + (last,), _arrays.real_of(x.dtype))
+    _C2R_FN[x.dtype](rank, _cached_dims(shape), x.size // math.prod(x.shape[x.ndim - rank:]),
+                     nmode, _fast_address(x), _fast_address(y))
+    return y
+
+
+_KINDS_CACHE = {}
+_SWAP_MODE = {0: 2, 1: 1, 2: 0}
+
+
+def _fast_r2r(x, rank, t, norm, overwrite_x, workers, orthogonalize, sine, inverse):
+    """A DCT/DST of the trailing rank axes without the orthogonalising
+    weights, or None."""
+    if not rank or overwrite_x or not _fast_ok(x, workers, None, None):
+        return None
+    if x.dtype not in _FAST_REAL or x.ndim < rank or type(t) is not int or t not in (1, 2, 3, 4):
+        return None
+    if orthogonalize or (orthogonalize is None and norm == "ortho"):
+        return None
+    nmode = _fast_norm(norm)
+    if nmode is None:
+        return None
+    if inverse:
+        t, nmode = _INVERSE_TYPE[t], _SWAP_MODE[nmode]
+    shape = x.shape[x.ndim - rank:]
+    if t == 1 and not sine and min(shape) < 2:
+        return None
+    key = ((t - 1) + (4 if sine else 0), rank)
+    kinds = _KINDS_CACHE.get(key)
+    if kinds is None:
+        kinds = _KINDS_CACHE[key] = (c_int * rank)(*([key[0]] * rank))
+    y = np.empty(x.shape, x.dtype)
+    _R2R_FN[x.dtype](rank, _cached_dims(shape), x.size // math.prod(shape), kinds, nmode,
                      _fast_address(x), _fast_address(y))
     return y
 
@@ -632,7 +681,6 @@ def _c2r(func, x, s, axes, norm, out):
     nmode = _norm(func, norm)
     xa = _as_array(func, x)
     dtype = _complex_dtype(func, xa)
-    given_s = s
     if s is not None:
         s, axes = _cook(func, xa, s, axes)
     else:
@@ -644,7 +692,6 @@ def _c2r(func, x, s, axes, norm, out):
                 raise ValueError(f"{func}: invalid number of data points ({s[-1]}) specified")
     if not axes:
         raise ValueError(f"{func}: at least 1 axis must be transformed")
-    del given_s
     return _c2r_cooked(func, xa, s, axes, norm, nmode, dtype, out)
 
 
@@ -677,6 +724,10 @@ def irfft(x, n=None, axis=-1, norm=None, overwrite_x=False, workers=None, *, pla
           out=None):
     """Inverse of :func:`rfft`: ``n`` real outputs (default 2*(m-1)), like
     ``scipy.fft.irfft``. The input is never modified."""
+    if _fast_ok(x, workers, plan, out) and axis == -1:
+        y = _fast_c2r(x, 1, n, norm)
+        if y is not None:
+            return y
     if plan is not None:
         return _planned("irfft", plan, x, out)
     xa = _as_array("irfft", x)
@@ -699,6 +750,11 @@ def irfftn(x, s=None, axes=None, norm=None, overwrite_x=False, workers=None, *, 
            out=None, _func="irfftn"):
     """Inverse of :func:`rfftn`, like ``scipy.fft.irfftn``: ``s`` is the
     real output shape (default: 2*(m-1) along the last axis)."""
+    if s is None and _fast_ok(x, workers, plan, out):
+        rank = _fast_rank(x, axes)
+        y = _fast_c2r(x, rank, None, norm) if rank else None
+        if y is not None:
+            return y
     if plan is not None:
         return _planned(_func, plan, x, out)
     with _threads(_func, workers):
@@ -844,6 +900,10 @@ def dct(x, type=2, n=None, axis=-1, norm=None, overwrite_x=False, workers=None,
         orthogonalize=None):
     """Discrete cosine transform of type 1-4 along ``axis``, like
     ``scipy.fft.dct`` (FFTW's REDFT kinds through pel_fft_r2r)."""
+    if n is None and axis == -1:
+        y = _fast_r2r(x, 1, type, norm, overwrite_x, workers, orthogonalize, False, False)
+        if y is not None:
+            return y
     xa = _as_array("dct", x)
     s, axes = _cook_1d("dct", xa, n, axis)
     return _r2r("dct", xa, type, s, axes, norm, overwrite_x, workers, orthogonalize, False, False)
@@ -852,6 +912,10 @@ def dct(x, type=2, n=None, axis=-1, norm=None, overwrite_x=False, workers=None,
 def idct(x, type=2, n=None, axis=-1, norm=None, overwrite_x=False, workers=None,
          orthogonalize=None):
     """Inverse DCT, like ``scipy.fft.idct``."""
+    if n is None and axis == -1:
+        y = _fast_r2r(x, 1, type, norm, overwrite_x, workers, orthogonalize, False, True)
+        if y is not None:
+            return y
     xa = _as_array("idct", x)
     s, axes = _cook_1d("idct", xa, n, axis)
     return _r2r("idct", xa, type, s, axes, norm, overwrite_x, workers, orthogonalize, False, True)
@@ -861,6 +925,10 @@ def dst(x, type=2, n=None, axis=-1, norm=None, overwrite_x=False, workers=None,
         orthogonalize=None):
     """Discrete sine transform of type 1-4 along ``axis``, like
     ``scipy.fft.dst`` (FFTW's RODFT kinds)."""
+    if n is None and axis == -1:
+        y = _fast_r2r(x, 1, type, norm, overwrite_x, workers, orthogonalize, True, False)
+        if y is not None:
+            return y
     xa = _as_array("dst", x)
     s, axes = _cook_1d("dst", xa, n, axis)
     return _r2r("dst", xa, type, s, axes, norm, overwrite_x, workers, orthogonalize, True, False)
@@ -869,6 +937,10 @@ def dst(x, type=2, n=None, axis=-1, norm=None, overwrite_x=False, workers=None,
 def idst(x, type=2, n=None, axis=-1, norm=None, overwrite_x=False, workers=None,
          orthogonalize=None):
     """Inverse DST, like ``scipy.fft.idst``."""
+    if n is None and axis == -1:
+        y = _fast_r2r(x, 1, type, norm, overwrite_x, workers, orthogonalize, True, True)
+        if y is not None:
+            return y
     xa = _as_array("idst", x)
     s, axes = _cook_1d("idst", xa, n, axis)
     return _r2r("idst", xa, type, s, axes, norm, overwrite_x, workers, orthogonalize, True, True)
@@ -877,24 +949,44 @@ def idst(x, type=2, n=None, axis=-1, norm=None, overwrite_x=False, workers=None,
 def dctn(x, type=2, s=None, axes=None, norm=None, overwrite_x=False, workers=None,
          orthogonalize=None):
     """N-D DCT over ``axes``, like ``scipy.fft.dctn``."""
+    if s is None and isinstance(x, np.ndarray):
+        y = _fast_r2r(x, _fast_rank(x, axes), type, norm, overwrite_x, workers, orthogonalize,
+                      False, False)
+        if y is not None:
+            return y
     return _r2r("dctn", x, type, s, axes, norm, overwrite_x, workers, orthogonalize, False, False)
 
 
 def idctn(x, type=2, s=None, axes=None, norm=None, overwrite_x=False, workers=None,
           orthogonalize=None):
     """N-D inverse DCT, like ``scipy.fft.idctn``."""
+    if s is None and isinstance(x, np.ndarray):
+        y = _fast_r2r(x, _fast_rank(x, axes), type, norm, overwrite_x, workers, orthogonalize,
+                      False, True)
+        if y is not None:
+            return y
     return _r2r("idctn", x, type, s, axes, norm, overwrite_x, workers, orthogonalize, False, True)
 
 
 def dstn(x, type=2, s=None, axes=None, norm=None, overwrite_x=False, workers=None,
          orthogonalize=None):
     """N-D DST over ``axes``, like ``scipy.fft.dstn``."""
+    if s is None and isinstance(x, np.ndarray):
+        y = _fast_r2r(x, _fast_rank(x, axes), type, norm, overwrite_x, workers, orthogonalize,
+                      True, False)
+        if y is not None:
+            return y
     return _r2r("dstn", x, type, s, axes, norm, overwrite_x, workers, orthogonalize, True, False)
 
 
 def idstn(x, type=2, s=None, axes=None, norm=None, overwrite_x=False, workers=None,
           orthogonalize=None):
     """N-D inverse DST, like ``scipy.fft.idstn``."""
+    if s is None and isinstance(x, np.ndarray):
+        y = _fast_r2r(x, _fast_rank(x, axes), type, norm, overwrite_x, workers, orthogonalize,
+                      True, True)
+        if y is not None:
+            return y
     return _r2r("idstn", x, type, s, axes, norm, overwrite_x, workers, orthogonalize, True, True)
 
 

@@ -553,39 +553,27 @@ def scal(alpha, x):
 
 # ------------------------------------------------- numpy.linalg for stacks
 
-def _bdecl(name, argtypes):
-    return declare(name, None, argtypes, required=False)
+# Prototypes of the batched LAPACK entry points (include/pel/matrix.h), one
+# per family; the precisions share them.
+_GESV_ARGS = [c_int, _sz, _sz, _sz, _p, _sz, _sz, _p, _sz, _sz, _p, _sz, _sz]
+_INV_ARGS = [c_int, _sz, _sz, _p, _sz, _sz, _p, _sz, _sz]
+_DET_ARGS = [c_int, _sz, _sz, _p, _sz, _sz, _p, _p, _p]
+_CHOL_ARGS = [c_int, c_int, _sz, _sz, _p, _sz, _sz, _p, _sz, _sz]
+_EIGH_ARGS = [c_int, c_int, _sz, _sz, _p, _sz, _sz, _p, _sz, _p, _sz, _sz]
+_SVD_ARGS = [c_int, _sz, _sz, _sz, _p, _sz, _sz, _p, _sz, _p, _sz, _sz, _p, _sz, _sz, c_int]
 
 
-_GESV_BATCH = {
-    FLOAT64: _bdecl("pel_dgesv_batch", [c_int, _sz, _sz, _sz, _p, _sz, _sz, _p, _sz, _sz, _p, _sz, _sz]),
-    FLOAT32: _bdecl("pel_sgesv_batch", [c_int, _sz, _sz, _sz, _p, _sz, _sz, _p, _sz, _sz, _p, _sz, _sz]),
-    COMPLEX128: _bdecl("pel_zgesv_batch", [c_int, _sz, _sz, _sz, _p, _sz, _sz, _p, _sz, _sz, _p, _sz,
-                                           _sz]),
-}
-_INV_BATCH = {
-    FLOAT64: _bdecl("pel_dinv_batch", [c_int, _sz, _sz, _p, _sz, _sz, _p, _sz, _sz]),
-    FLOAT32: _bdecl("pel_sinv_batch", [c_int, _sz, _sz, _p, _sz, _sz, _p, _sz, _sz]),
-}
-_DET_BATCH = {
-    FLOAT64: _bdecl("pel_ddet_batch", [c_int, _sz, _sz, _p, _sz, _sz, _p, _p, _p]),
-    FLOAT32: _bdecl("pel_sdet_batch", [c_int, _sz, _sz, _p, _sz, _sz, _p, _p, _p]),
-}
-_CHOL_BATCH = {
-    FLOAT64: _bdecl("pel_dcholesky_batch", [c_int, c_int, _sz, _sz, _p, _sz, _sz, _p, _sz, _sz]),
-    FLOAT32: _bdecl("pel_scholesky_batch", [c_int, c_int, _sz, _sz, _p, _sz, _sz, _p, _sz, _sz]),
-}
-_EIGH_BATCH = {
-    FLOAT64: _bdecl("pel_deigh_batch", [c_int, c_int, _sz, _sz, _p, _sz, _sz, _p, _sz, _p, _sz, _sz]),
-    FLOAT32: _bdecl("pel_seigh_batch", [c_int, c_int, _sz, _sz, _p, _sz, _sz, _p, _sz, _p, _sz, _sz]),
-}
-_SVD_BATCH = {
-    FLOAT64: _bdecl("pel_dsvd_batch", [c_int, _sz, _sz, _sz, _p, _sz, _sz, _p, _sz, _p, _sz, _sz, _p,
-                                       _sz, _sz, c_int]),
-    FLOAT32: _bdecl("pel_ssvd_batch", [c_int, _sz, _sz, _sz, _p, _sz, _sz, _p, _sz, _p, _sz, _sz, _p,
-                                       _sz, _sz, c_int]),
-}
-_LINALG_REAL = (FLOAT32, FLOAT64)
+def _batch_family(name, argtypes, letters=("d", "s")):
+    dtypes = {"d": FLOAT64, "s": FLOAT32, "z": COMPLEX128}
+    return {dtypes[c]: _decl(f"pel_{c}{name}_batch", argtypes) for c in letters}
+
+
+_GESV_BATCH = _batch_family("gesv", _GESV_ARGS, ("d", "s", "z"))
+_INV_BATCH = _batch_family("inv", _INV_ARGS)
+_DET_BATCH = _batch_family("det", _DET_ARGS)
+_CHOL_BATCH = _batch_family("cholesky", _CHOL_ARGS)
+_EIGH_BATCH = _batch_family("eigh", _EIGH_ARGS)
+_SVD_BATCH = _batch_family("svd", _SVD_ARGS)
 _LINALG_ALL = (FLOAT32, FLOAT64, COMPLEX64, COMPLEX128)
 
 
@@ -646,7 +634,8 @@ def solve(a, b, out=None):
     a = _square_stack("solve", a)
     b = b if isinstance(b, np.ndarray) else np.asarray(b)
     if a.ndim == 2 and b.ndim in (1, 2) and dtype in _REAL_TYPES and \
-            (b.ndim == 1 or b.shape[0] == a.shape[0]):
+            (b.ndim == 1 or b.shape[0] == a.shape[0]) and \
+            (out is None or (isinstance(out, np.ndarray) and out.flags.c_contiguous)):
         return _solve_single(a, b, out)
     n = a.shape[-1]
     vector = b.ndim == a.ndim - 1

@@ -367,3 +367,28 @@ def test_fast_path_equals_general_path(rng, dtype, shape):
     x0 = x.copy()
     pf.fft(x)
     assert np.array_equal(x, x0)  # the shortcut never writes the input
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("shape", [(16,), (3, 10), (4, 6, 8)])
+def test_fast_path_r2r_and_c2r_equal_general_path(rng, dtype, shape):
+    x = rng.standard_normal(shape).astype(dtype)
+    for kind in ("dct", "idct", "dst", "idst"):
+        for t in (1, 2, 3, 4):
+            for norm in (None, "forward", "ortho"):
+                fn = getattr(pf, kind)
+                fast = fn(x, type=t, norm=norm, orthogonalize=False)
+                # an explicit n (the same length) takes the general path
+                general = fn(x, type=t, n=x.shape[-1], norm=norm, orthogonalize=False)
+                assert np.array_equal(fast, general), (kind, t, norm)
+            fast_n = getattr(pf, kind + "n")(x, type=t)
+            general_n = getattr(pf, kind + "n")(x, type=t, s=x.shape)
+            assert np.array_equal(fast_n, general_n), (kind, t)
+    c = pf.rfftn(x)
+    cdtype = c.dtype
+    assert cdtype == np.result_type(dtype, np.complex64)
+    fast = pf.irfft(c)
+    assert np.array_equal(fast, pf.irfft(c, out=np.empty(fast.shape, dtype)))
+    fast = pf.irfftn(c)
+    assert np.array_equal(fast, pf.irfftn(c, out=np.empty(fast.shape, dtype)))
+    assert pf.irfftn(c, s=x.shape).shape == x.shape

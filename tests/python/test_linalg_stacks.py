@@ -201,3 +201,16 @@ def test_matmul_numpy_dtypes_vectors_and_strided_out(rng):
     stack_out = np.zeros((7, 4, 2))[..., 0]
     assert pel.matmul(m, v, out=stack_out) is stack_out
     almost(stack_out, m @ v, np.float64)
+
+
+def test_solve_strided_out(rng):
+    a = stack(rng, (6, 6), np.float64)
+    b = rng.uniform(-1, 1, (6, 3))
+    big = np.zeros((12, 3))
+    view = big[::2]
+    assert pel.solve(a, b, out=view) is view
+    almost(view, np.linalg.solve(a, b), np.float64)
+    assert np.all(big[1::2] == 0)
+    many = stack(rng, (4, 6, 6), np.float64)
+    out = np.zeros((4, 3, 6)).transpose(0, 2, 1)  # a non-contiguous (4, 6, 3) view
+    assert pel.solve(many, rng.uniform(-1, 1, (4, 6, 3)), out=out) is out

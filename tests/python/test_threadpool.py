@@ -5,7 +5,6 @@ With threadpoolctl 3.2+ pel registers a controller."""
 
 import threading
 
-import pytest
 
 import pel
 
