@@ -473,7 +473,8 @@ def system_apply(terms, fields, steps=1, bc="dirichlet", blocking=None):
     field_ptrs = (c_void_p * len(grids))(*[g.ctypes.data for g in grids])
     work_ptrs = (c_void_p * len(grids))(*[w.ctypes.data for w in work])
     _system_apply(len(grids), table, len(terms), (c_size_t * ndim)(*grids[0].shape),
-                  _faces(func, bc, ndim), field_ptrs, work_ptrs, _args.size(func, "steps", steps), _blocking(func, blocking))
+                  _faces(func, bc, ndim), field_ptrs, work_ptrs, _args.size(func, "steps", steps),
+                  _blocking(func, blocking))
     return [by_address[field_ptrs[f]] for f in range(len(grids))]
 
 
