@@ -53,7 +53,8 @@ extern "C" {
 typedef enum pel_fft_kind {
     PEL_FFT_C2C = 0, /**< complex to complex, forward or backward */
     PEL_FFT_R2C = 1, /**< real to complex (half spectrum), always forward */
-    PEL_FFT_C2R = 2  /**< complex (half spectrum) to real, always backward */
+    PEL_FFT_C2R = 2, /**< complex (half spectrum) to real, always backward */
+    PEL_FFT_R2R = 3  /**< real to real (DCT/DST, see pel_fft_r2r()); made by pel_fft_r2r_plan_create() */
 } pel_fft_kind;
 
 /** Sign of the exponent; the values are FFTW's. */
@@ -312,6 +313,82 @@ PEL_API pel_status pel_fft_convolve_shape(int rank, const size_t *a_dims, const 
  */
 PEL_API pel_status pel_fft_convolve(int rank, const size_t *a_dims, const double *a, const size_t *b_dims,
                                     const double *b, pel_fft_convolve_mode mode, double *out);
+
+/**
+ * Real-to-real transforms: the discrete cosine and sine transforms of types
+ * I-IV (FFTW's REDFT and RODFT kinds). Unscaled, with FFTW's and
+ * scipy.fft's definitions (scipy's norm="backward" forward transforms), for
+ * n points x[0..n-1]:
+ *
+ * - DCT-I:   y[k] = x[0] + (-1)^k x[n-1] + 2 sum_{j=1}^{n-2} x[j] cos(pi j k / (n-1))   (n >= 2)
+ * - DCT-II:  y[k] = 2 sum_j x[j] cos(pi (2j+1) k / (2n))
+ * - DCT-III: y[k] = x[0] + 2 sum_{j=1}^{n-1} x[j] cos(pi j (2k+1) / (2n))
+ * - DCT-IV:  y[k] = 2 sum_j x[j] cos(pi (2j+1)(2k+1) / (4n))
+ * - DST-I:   y[k] = 2 sum_j x[j] sin(pi (j+1)(k+1) / (n+1))
+ * - DST-II:  y[k] = 2 sum_j x[j] sin(pi (2j+1)(k+1) / (2n))
+ * - DST-III: y[k] = (-1)^k x[n-1] + 2 sum_{j=0}^{n-2} x[j] sin(pi (j+1)(2k+1) / (2n))
+ * - DST-IV:  y[k] = 2 sum_j x[j] sin(pi (2j+1)(2k+1) / (4n))
+ *
+ * Each is its own inverse up to a factor (types I and IV) or the inverse of
+ * the other (II and III): applying the inverse kind gives M times the input,
+ * M being the logical size 2(n-1) for DCT-I, 2(n+1) for DST-I and 2n for
+ * the others (the product over the dimensions of a multi-dimensional
+ * transform). Boundary conditions: DCT-I/II suit Neumann problems on
+ * vertex/cell grids, DST-I/II Dirichlet ones.
+ */
+typedef enum pel_fft_r2r_kind {
+    PEL_FFT_DCT1 = 0, /**< DCT-I (FFTW_REDFT00) */
+    PEL_FFT_DCT2 = 1, /**< DCT-II, "the" DCT (FFTW_REDFT10) */
+    PEL_FFT_DCT3 = 2, /**< DCT-III, the inverse of DCT-II up to 1/M (FFTW_REDFT01) */
+    PEL_FFT_DCT4 = 3, /**< DCT-IV (FFTW_REDFT11) */
+    PEL_FFT_DST1 = 4, /**< DST-I (FFTW_RODFT00) */
+    PEL_FFT_DST2 = 5, /**< DST-II (FFTW_RODFT10) */
+    PEL_FFT_DST3 = 6, /**< DST-III, the inverse of DST-II up to 1/M (FFTW_RODFT01) */
+    PEL_FFT_DST4 = 7  /**< DST-IV (FFTW_RODFT11) */
+} pel_fft_r2r_kind;
+
+/**
+ * One-shot real-to-real transform of @p howmany arrays of shape
+ * @p dims[0..rank-1] (double, row-major, back to back), with kind
+ * @p kinds[d] along dimension d; in place when in == out. @p norm scales
+ * the result: PEL_FFT_NORM_BACKWARD leaves it unscaled (the definitions
+ * above), PEL_FFT_NORM_FORWARD multiplies by 1/M, PEL_FFT_NORM_ORTHO by
+ * 1/sqrt(M), M the logical size (see pel_fft_r2r_kind). (The exactly
+ * orthonormal DCT/DST also weights the first or last point by sqrt(2); the
+ * Python layer's norm="ortho" does that.) Plans come from the one-shot plan
+ * cache, as pel_fft_c2c().
+ *
+ * Errors: PEL_ERROR_INVALID_ARGUMENT (NULL kinds, an unknown kind, DCT-I
+ * along a dimension of 1 point, and those of pel_fft_c2c()),
+ * PEL_ERROR_OVERFLOW, PEL_ERROR_OUT_OF_MEMORY, PEL_ERROR_BACKEND. @p out is
+ * untouched on error. Thread-safe.
+ */
+PEL_API pel_status pel_fft_r2r(int rank, const size_t *dims, size_t howmany, const pel_fft_r2r_kind *kinds,
+                               pel_fft_norm norm, const double *in, double *out);
+
+/** pel_fft_r2r() for float data. */
+PEL_API pel_status pel_fft_r2r_float(int rank, const size_t *dims, size_t howmany, const pel_fft_r2r_kind *kinds,
+                                     pel_fft_norm norm, const float *in, float *out);
+
+/**
+ * Creates an explicit real-to-real plan (kind PEL_FFT_R2R) for @p howmany
+ * transforms of shape @p dims with @p kinds per dimension, run with
+ * pel_fft_execute() and freed with pel_fft_plan_destroy(). @p options as
+ * for pel_fft_plan_create() (its norm scales as pel_fft_r2r()'s). Errors:
+ * those of pel_fft_plan_create() and pel_fft_r2r(); *plan is set to NULL on
+ * error. Thread-safe.
+ */
+PEL_API pel_status pel_fft_r2r_plan_create(pel_precision precision, int rank, const size_t *dims, size_t howmany,
+                                           const pel_fft_r2r_kind *kinds, int in_place,
+                                           const pel_fft_options *options, pel_fft_plan **plan);
+
+/**
+ * The logical size M of a transform of @p n points of @p kind (2(n-1) for
+ * DCT-I, 2(n+1) for DST-I, 2n otherwise): the factor between a transform
+ * followed by its inverse kind and the identity. 0 for an unknown kind,
+ * n = 0 or DCT-I of one point.
+ */
+PEL_API size_t pel_fft_r2r_logical_size(pel_fft_r2r_kind kind, size_t n);
 
 #ifdef __cplusplus
 }

@@ -95,6 +95,9 @@ static pel_status compute_sizes(const pel__fft_key *key, plan_sizes *s, const ch
         in_scalar = 2 * scalar;
         out_scalar = scalar;
         break;
+    case PEL_FFT_R2R:
+        in_scalar = out_scalar = scalar;
+        break;
     default:
         in_scalar = out_scalar = 2 * scalar;
         break;
@@ -149,9 +152,9 @@ pel_status pel__fft_key_init(pel__fft_key *key, const char *function, pel_fft_ki
     plan_sizes sizes;
     pel_status status;
 
-    if (kind != PEL_FFT_C2C && kind != PEL_FFT_R2C && kind != PEL_FFT_C2R)
+    if (kind != PEL_FFT_C2C && kind != PEL_FFT_R2C && kind != PEL_FFT_C2R && kind != PEL_FFT_R2R)
         return pel__fail(PEL_ERROR_INVALID_ARGUMENT, function,
-                         "kind=%d is not PEL_FFT_C2C, PEL_FFT_R2C or PEL_FFT_C2R", (int)kind);
+                         "kind=%d is not PEL_FFT_C2C, PEL_FFT_R2C, PEL_FFT_C2R or PEL_FFT_R2R", (int)kind);
     if (precision != PEL_FLOAT64 && precision != PEL_FLOAT32)
         return pel__fail(PEL_ERROR_INVALID_ARGUMENT, function,
                          "precision=%d is not PEL_FLOAT64 or PEL_FLOAT32", (int)precision);
@@ -262,6 +265,8 @@ static void *call_planner(const pel_fft_plan *plan, const plan_sizes *s, void *i
     batch.n = (ptrdiff_t)key->howmany;
     batch.is = in_stride;
     batch.os = out_stride;
+    if (key->kind == PEL_FFT_R2R)
+        return pel__fft_r2r_planner(key, dims, batch_rank, &batch, in, out, flags);
     /* fftwf_iodim64 has the same layout as fftw_iodim64 (both ptrdiff_t). */
     if (key->precision == PEL_FLOAT32) {
         const fftwf_iodim64 *fdims = (const fftwf_iodim64 *)dims, *fbatch = (const fftwf_iodim64 *)&batch;
@@ -489,6 +494,8 @@ pel_status pel__fft_plan_new(const pel__fft_key *key, int variant, const char *f
     else if ((key->norm == PEL_FFT_NORM_BACKWARD && key->direction == PEL_FFT_BACKWARD) ||
              (key->norm == PEL_FFT_NORM_FORWARD && key->direction == PEL_FFT_FORWARD))
         plan->scale = 1.0 / (double)s.points;
+    if (key->kind == PEL_FFT_R2R)
+        plan->scale = pel__fft_r2r_scale(key);
     for (int v = 0; v < PEL__FFT_VARIANTS; v++)
         atomic_init(&plan->variants[v], NULL);
     atomic_init(&plan->references, 1);
@@ -519,6 +526,10 @@ void pel__fft_plan_release(pel_fft_plan *plan)
 
 static void execute_fftw(const pel_fft_plan *plan, void *fftw_plan_pointer, void *in, void *out)
 {
+    if (plan->key.kind == PEL_FFT_R2R) {
+        pel__fft_r2r_execute(&plan->key, fftw_plan_pointer, in, out);
+        return;
+    }
     if (plan->key.precision == PEL_FLOAT32) {
         switch (plan->key.kind) {
         case PEL_FFT_R2C:
@@ -634,9 +645,14 @@ pel_status pel__fft_plan_run_prechecked(const pel_fft_plan *plan, int variant, c
     PEL__TEAM_SCOPE(team); /* the thread budget's share, given back on return */
 
     /* FFTW's team is fixed in the plan: with less than the whole team left
-     * in the thread budget, the single-threaded variant runs instead. */
+     * in the thread budget, the single-threaded variant runs instead, when
+     * it exists or is instant to make (ESTIMATE); planning it with MEASURE
+     * would cost seconds and WISDOM_ONLY may have no wisdom for it, so such
+     * plans keep their full team. */
     if (!(variant & PEL__FFT_SINGLE) && plan->key.nthreads > 1 &&
-        pel__team_take(&team, plan->key.nthreads) < plan->key.nthreads)
+        pel__team_take(&team, plan->key.nthreads) < plan->key.nthreads &&
+        (plan->key.effort == PEL_FFT_ESTIMATE ||
+         atomic_load_explicit(&mutable_plan->variants[variant | PEL__FFT_SINGLE], memory_order_acquire) != NULL))
         variant |= PEL__FFT_SINGLE;
 
     /* The variants are made on first need: the plan stays immutable to its
@@ -678,6 +694,9 @@ pel_status pel_fft_plan_create(pel_fft_kind kind, pel_precision precision, int r
     *plan = NULL; /* the out-argument rule: NULL on every failure */
     if (options == NULL)
         options = &defaults;
+    if (kind == PEL_FFT_R2R)
+        return PEL_FAIL(PEL_ERROR_INVALID_ARGUMENT,
+                        "kind=PEL_FFT_R2R needs the per-dimension kinds: use pel_fft_r2r_plan_create()");
     status = pel__fft_key_init(&key, __func__, kind, precision, rank, dims, howmany, direction, in_place,
                                options->effort, options->time_limit, options->nthreads, options->norm, NULL,
                                NULL);

@@ -23,6 +23,8 @@ typedef struct pel__fft_key {
     int effort;        /* pel_fft_effort */
     int nthreads;      /* >= 1: threads FFTW plans with */
     int norm;          /* pel_fft_norm */
+    int r2r_kinds;     /* PEL_FFT_R2R: pel_fft_r2r_kind of dimension d in bits 4d..4d+3 (fft/r2r.c); else 0 */
+    int reserved;      /* zero: keeps the key a whole number of words */
     double time_limit; /* seconds, 0 = none */
     size_t howmany;
     size_t dims[PEL_FFT_MAX_RANK];
@@ -106,6 +108,15 @@ void pel__fft_planner_unlock(void);
 
 /* Hash of a key for the cache's quick comparisons. */
 uint64_t pel__fft_key_hash(const pel__fft_key *key);
+
+/* Real-to-real hooks (fft/r2r.c), called by plan.c for PEL_FFT_R2R keys:
+ * the FFTW planner call (dims and batch are fftw_iodim64 / fftwf_iodim64
+ * arrays, planner lock held), the execution on new arrays, and the
+ * normalisation factor of the key's norm. */
+void *pel__fft_r2r_planner(const pel__fft_key *key, const void *dims, int batch_rank, const void *batch, void *in,
+                           void *out, unsigned flags);
+void pel__fft_r2r_execute(const pel__fft_key *key, void *fftw_plan_pointer, void *in, void *out);
+double pel__fft_r2r_scale(const pel__fft_key *key);
 
 /* Returns, with a reference the caller must release, the cached plan for
  * key (made on a miss, with the FFTW plan of `variant`). */
