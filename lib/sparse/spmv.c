@@ -347,7 +347,7 @@ static void scale_part(const product *p, size_t part)
             size_t at = i * row_step + j * vec_step;
             if (single) {
                 float *y = p->y;
-                y[at] = p->beta == 0.0 ? 0.0f : (float)p->beta * y[at];
+                y[at] = (float)p->beta == 0.0f ? 0.0f : (float)p->beta * y[at];
             } else {
                 double *y = p->y;
                 y[at] = p->beta == 0.0 ? 0.0 : p->beta * y[at];
@@ -373,7 +373,10 @@ static void vector_part(const product *p, size_t j, size_t part)
  * from memory once and from cache for the other vectors. */
 static void product_part(const product *p, size_t part)
 {
-    if (p->alpha == 0.0)
+    /* A float matrix computes with alpha rounded to float: one that rounds
+     * to 0.0f (a denormal double) must not read A or x either, or NaN there
+     * leaks through 0*NaN (found by tests/fuzz/fuzz_sparse.c). */
+    if (p->alpha == 0.0 || (p->matrix->precision == PEL_FLOAT32 && (float)p->alpha == 0.0f))
         scale_part(p, part);
     else if (p->layout == PEL_ROW_MAJOR && p->matrix->precision == PEL_FLOAT32)
         spmm_part_row_major_float(p, part);

@@ -232,6 +232,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(out_copy, out_buf, sizeof out_buf);
 
     status = pel_fft_execute(plan, src, dst);
+    if (status != PEL_OK && effort == PEL_FFT_WISDOM_ONLY) {
+        /* Documented: an unaligned array needs a twin plan, and a
+         * WISDOM_ONLY twin fails without wisdom for it. out stays as it was. */
+        fuzz_check_error_message(status, "pel_fft_execute");
+        fuzz_require(fuzz_same_bytes(out_buf, out_copy, sizeof out_buf) &&
+                         fuzz_same_bytes(in_buf, in_copy, sizeof in_buf),
+                     "an array was written by a failed pel_fft_execute");
+        pel_fft_plan_destroy(plan);
+        return 0;
+    }
     fuzz_require(status == PEL_OK, "pel_fft_execute failed: %s", pel_last_error());
     if (!p.in_place) {
         fuzz_require(fuzz_same_bytes(in_buf, in_copy, sizeof in_buf), "an out-of-place transform changed its input");

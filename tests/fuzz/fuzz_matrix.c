@@ -72,6 +72,12 @@ static void fuzz_gemm_batch(fuzz_input *in, int threads)
         sa = fuzz_u8(in) % 8 == 0 ? 0 : lda * (layout == PEL_ROW_MAJOR ? ar : ac);
         sb = fuzz_u8(in) % 8 == 0 ? 0 : ldb * (layout == PEL_ROW_MAJOR ? br : bc);
         sc = ldc * (layout == PEL_ROW_MAJOR ? m : n) + fuzz_upto(in, 3);
+    } else if (m != 0 && n != 0 && batch != 0) {
+        /* A huge, non-empty C would be written (validly) past the buffers
+         * here, so such a call must be invalid: either its extent overflows
+         * (with a minimal ldc) or ldc is 0. */
+        size_t extent;
+        ldc = __builtin_mul_overflow(m, n, &extent) ? (layout == PEL_ROW_MAJOR ? n : m) : 0;
     }
     fill(in, a, 64);
     fill(in, b, 64);
@@ -96,8 +102,11 @@ static void fuzz_gemm_batch(fuzz_input *in, int threads)
     fuzz_require(valid_enums, "an unknown layout or transpose was accepted");
     fuzz_require(!short_ld || ldc >= (layout == PEL_ROW_MAJOR ? n : m) || m == 0 || n == 0 || batch == 0,
                  "a too-small ldc was accepted");
-    if (!small)
-        return; /* huge sizes with an empty batch or an empty C: nothing to compare */
+    if (!small) {
+        fuzz_require(m == 0 || n == 0 || batch == 0, "a non-empty m=%zu n=%zu problem with ldc=%zu was accepted", m, n,
+                     ldc);
+        return; /* an empty C: nothing to compare */
+    }
     pel_set_num_threads_local(threads);
     status = pel_dgemm_batch_strided((pel_layout)layout, (pel_transpose)ta, (pel_transpose)tb, m, n, k, alpha, a, lda,
                                      sa, b, ldb, sb, beta, c1, ldc, sc, batch);
