@@ -61,11 +61,14 @@ typedef struct pel_dgrid pel_dgrid;
  * ranks, coordinate c owns n/p points, plus one for c < n mod p (uneven
  * splits work). Data are double or float by @p precision.
  * Collective. Errors (PEL_ERROR_INVALID_ARGUMENT): MPI not ready; comm
- * MPI_COMM_NULL; precision, ndim, dims (NULL, zero), faces (NULL, unknown
- * kind, periodic on one face of an axis only, Neumann on an axis shorter
- * than 1) or process_dims (product not the rank count, or more ranks than
- * points on an axis) bad on any rank, or dims/faces/precision differing
- * between ranks; PEL_ERROR_OUT_OF_MEMORY. On error *grid is set to NULL.
+ * MPI_COMM_NULL; grid NULL; precision, ndim, dims (NULL, zero), faces
+ * (NULL, unknown kind, periodic on one face of an axis only) or
+ * process_dims (negative, product not the rank count, or more ranks than
+ * points on an axis) bad on any rank, or precision, ndim, dims, the process
+ * grid, face kinds or Dirichlet values differing between ranks;
+ * PEL_ERROR_OVERFLOW (more than 2^53 points); PEL_ERROR_OUT_OF_MEMORY.
+ * (Neumann faces are checked against the stencil's radius at apply time.)
+ * On error *grid is set to NULL.
  */
 PEL_API pel_status pel_dgrid_create(MPI_Comm comm, pel_precision precision, int ndim, const size_t *dims,
                                     const int *process_dims, const pel_boundary *faces, pel_dgrid **grid);
