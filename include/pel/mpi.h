@@ -61,11 +61,14 @@ typedef struct pel_dgrid pel_dgrid;
  * ranks, coordinate c owns n/p points, plus one for c < n mod p (uneven
  * splits work). Data are double or float by @p precision.
  * Collective. Errors (PEL_ERROR_INVALID_ARGUMENT): MPI not ready; comm
- * MPI_COMM_NULL; precision, ndim, dims (NULL, zero), faces (NULL, unknown
- * kind, periodic on one face of an axis only, Neumann on an axis shorter
- * than 1) or process_dims (product not the rank count, or more ranks than
- * points on an axis) bad on any rank, or dims/faces/precision differing
- * between ranks; PEL_ERROR_OUT_OF_MEMORY. On error *grid is set to NULL.
+ * MPI_COMM_NULL; grid NULL; precision, ndim, dims (NULL, zero), faces
+ * (NULL, unknown kind, periodic on one face of an axis only) or
+ * process_dims (negative, product not the rank count, or more ranks than
+ * points on an axis) bad on any rank, or precision, ndim, dims, the process
+ * grid, face kinds or Dirichlet values differing between ranks;
+ * PEL_ERROR_OVERFLOW (more than 2^53 points); PEL_ERROR_OUT_OF_MEMORY.
+ * (Neumann faces are checked against the stencil's radius at apply time.)
+ * On error *grid is set to NULL.
  */
 PEL_API pel_status pel_dgrid_create(MPI_Comm comm, pel_precision precision, int ndim, const size_t *dims,
                                     const int *process_dims, const pel_boundary *faces, pel_dgrid **grid);
@@ -129,7 +132,11 @@ PEL_API pel_status pel_dgrid_gather(const pel_dgrid *grid, int root, const void 
  * the redundant work in the halo replaces T-1 message rounds, and the owned
  * box stays exact. T = 0 chooses T from a model of message latency,
  * bandwidth and compute rate that the grid measures once on first use (a
- * ping-pong and a small local sweep; see pel_dgrid_model()). T is capped so
+ * ping-pong and a small local sweep; see pel_dgrid_model_get()); the first
+ * automatic apply on a grid also runs its first (up to 4) blocks with that T,
+ * takes the slowest rank's real time per exchange as the latency when it is
+ * larger (late ranks on a busy node), and chooses T again for the rest. T is
+ * capped so
  * that radius*T fits in every rank's extent along each cut axis, and at
  * nsteps. The result is bit-identical to pel_stencil_apply() on the whole
  * grid in one process, for every T, process grid and thread count.
@@ -157,7 +164,10 @@ PEL_API pel_status pel_dgrid_halo_steps(pel_dgrid *grid, const pel_stencil *sten
 
 /** The measured inputs of the halo-depth model (equal on every rank). */
 typedef struct pel_dgrid_model {
-    double latency_seconds;   /**< one-way time of a small message (median) */
+    double latency_seconds;   /**< one-way time of a small message: the median
+                                   ping-pong, or the median 8-byte allreduce
+                                   per tree level (a round all ranks join,
+                                   which sees late ranks) when larger */
     double bandwidth_bytes;   /**< bytes per second of a large message (median) */
     double seconds_per_point; /**< one step of a 7-point star, double, on a box
                                    larger than the caches, per point (the

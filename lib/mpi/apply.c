@@ -273,10 +273,17 @@ static pel_status sweep_rate(const pel_stencil *star, const size_t *dims, const 
     return PEL_OK;
 }
 
+/* The local sweep rates, measured once per process (they do not depend on
+ * the communicator; each grid still reduces them over its ranks). Grids are
+ * used from the main thread only (MPI_THREAD_FUNNELED), so no lock. */
+static int sweep_cached, comm_cached;
+static double sweep_single, sweep_blocked, cached_latency, cached_bandwidth;
+static MPI_Group cached_group;
+
 /* Measures the model once per grid: collective. */
 static pel_status ensure_model(pel_dgrid *g, const char *fn)
 {
-    enum { SWEEP = 96, BIG = 1 << 20, REPS = 41 };
+    enum { SWEEP = 96, BIG = 1 << 20, REPS = 21 };
     pel_stencil *star = NULL;
     size_t dims[3] = {SWEEP, SWEEP, SWEEP}, n = (size_t)SWEEP * SWEEP * SWEEP;
     pel_boundary faces[6];
@@ -289,34 +296,92 @@ static pel_status ensure_model(pel_dgrid *g, const char *fn)
     for (int f = 0; f < 6; f++)
         faces[f] = (pel_boundary){PEL_BOUNDARY_DIRICHLET, 0.0};
     buf = pel_calloc(BIG, 1);
-    grid = pel_calloc(n, sizeof(double));
-    work = pel_calloc(n, sizeof(double));
-    if (buf == NULL || grid == NULL || work == NULL)
+    grid = sweep_cached ? NULL : pel_calloc(n, sizeof(double));
+    work = sweep_cached ? NULL : pel_calloc(n, sizeof(double));
+    if (buf == NULL || (!sweep_cached && (grid == NULL || work == NULL)))
         status = pel__fail(PEL_ERROR_OUT_OF_MEMORY, fn, "no memory to measure the halo model");
-    if (status == PEL_OK)
+    if (status == PEL_OK && sweep_cached) {
+        local[2] = sweep_single;
+        local[3] = sweep_blocked;
+    } else if (status == PEL_OK) {
         status = pel_stencil_create_laplacian(PEL_FLOAT64, 3, 7, 1.0, &star);
-    if (status == PEL_OK) {
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; status == PEL_OK && i < n; i++)
             grid[i] = (double)(i % 97) * 0.01;
-        status = sweep_rate(star, dims, faces, grid, work, 1, &local[2]);
+        if (status == PEL_OK)
+            status = sweep_rate(star, dims, faces, grid, work, 1, &local[2]);
         if (status == PEL_OK)
             status = sweep_rate(star, dims, faces, grid, work, 8, &local[3]);
         if (status == PEL_OK && local[3] > local[2])
             local[3] = local[2]; /* blocking never costs more than single sweeps */
+        if (status == PEL_OK) {
+            sweep_single = local[2];
+            sweep_blocked = local[3];
+            sweep_cached = 1;
+        }
     }
     pel_stencil_destroy(star);
     pel_free(grid);
     pel_free(work);
     status = pel__mpi_agree(g->comm, fn, status, NULL, 0);
+    /* The message part is cached per process for one group of ranks (the
+     * last one measured): a grid over the same ranks reuses it when every
+     * rank still holds it (one MPI_MIN reduction decides, so all agree). */
+    if (status == PEL_OK && g->size > 1) {
+        MPI_Group group;
+        int same = MPI_UNEQUAL, all = 0;
+        MPI_Comm_group(g->comm, &group);
+        if (comm_cached)
+            MPI_Group_compare(group, cached_group, &same);
+        same = same == MPI_IDENT;
+        MPI_Allreduce(&same, &all, 1, MPI_INT, MPI_MIN, g->comm);
+        if (all) {
+            local[0] = cached_latency;
+            local[1] = cached_bandwidth;
+            MPI_Group_free(&group);
+        } else {
+            if (comm_cached)
+                MPI_Group_free(&cached_group);
+            cached_group = group;
+            comm_cached = 1;
+        }
+        if (all)
+            goto reduce;
+    }
     if (status == PEL_OK && g->size > 1) {
         ping_pong(g->comm, g->rank, buf, 8, 5, times); /* warm-up */
         double small = ping_pong(g->comm, g->rank, buf, 8, REPS, times);
         double big = ping_pong(g->comm, g->rank, buf, BIG, 9, times);
-        if (g->rank == 0) { /* rank 0's timing is the one reported */
+        /* What a message round costs once every rank takes part: ranks
+         * that arrive late (other work, a shared or oversubscribed node)
+         * make it far dearer than a ping-pong between two idle ranks. The
+         * median 8-byte allreduce over the communicator, per tree level,
+         * is taken as the latency when it is the larger. */
+        double round = 0.0, levels = 0.0;
+        for (int i = 0; i < REPS; i++) {
+            int one = 1, sum;
+            double t = MPI_Wtime();
+            MPI_Allreduce(&one, &sum, 1, MPI_INT, MPI_SUM, g->comm);
+            times[i] = MPI_Wtime() - t;
+        }
+        for (int i = 1; i < REPS; i++)
+            for (int j = i; j > 0 && times[j] < times[j - 1]; j--) {
+                double t = times[j];
+                times[j] = times[j - 1];
+                times[j - 1] = t;
+            }
+        for (int p = 1; p < g->size; p *= 2)
+            levels += 1.0;
+        round = times[REPS / 2] / (2.0 * levels);
+        if (g->rank == 0) { /* rank 0's ping-pong is the one reported */
             local[0] = small;
             local[1] = big > small ? (double)BIG / (big - small) : 1e12;
         }
+        if (round > local[0])
+            local[0] = round;
+        cached_latency = local[0];
+        cached_bandwidth = local[1];
     }
+reduce:
     pel_free(buf);
     if (status != PEL_OK)
         return status;
@@ -563,13 +628,59 @@ pel_status pel__dgrid_prepare(pel_dgrid *g, const char *fn, const pel_stencil *s
     return choose_halo_steps(g, stencil, nsteps, halo_steps, T);
 }
 
+/* The first automatic apply on a grid checks the model against the real
+ * exchanges: it runs a few blocks, takes the slowest rank's time per
+ * exchange, and when that is dearer than the model's latency (ranks that
+ * arrive late on a shared or oversubscribed node make an exchange cost far
+ * more than a ping-pong between idle ranks) it becomes the latency, and T
+ * is chosen again for the remaining steps. Collective: every rank makes the
+ * same decisions from the same reduced numbers. */
+static pel_status calibrate(pel_dgrid *g, const pel_stencil *stencil)
+{
+    double per_exchange, worst;
+    int radius, cut = 0;
+    size_t T = g->stats.halo_steps;
+
+    pel_stencil_info(stencil, NULL, NULL, &radius, NULL);
+    per_exchange = g->stats.exchanges ? g->stats.exchange_seconds / (double)g->stats.exchanges : 0.0;
+    if (MPI_Allreduce(&per_exchange, &worst, 1, MPI_DOUBLE, MPI_MAX, g->comm) != MPI_SUCCESS)
+        return pel__fail(PEL_ERROR_BACKEND, FN, "MPI_Allreduce of the exchange time failed");
+    for (int a = 0; a < g->ndim; a++)
+        cut += g->pdims[a] > 1;
+    if (cut > 0) {
+        /* What the model says the exchange should have cost, minus its
+         * latency part, leaves the observed latency per cut axis. */
+        double bandwidth_part = 0.0, latency;
+        if (g->model.bandwidth_bytes > 0)
+            bandwidth_part = g->stats.halo_bytes / g->model.bandwidth_bytes;
+        latency = (worst - bandwidth_part) / (double)cut;
+        if (latency > g->model.latency_seconds)
+            g->model.latency_seconds = latency;
+    }
+    (void)T;
+    g->calibrated = 1;
+    return PEL_OK;
+}
+
 pel_status pel_dgrid_stencil_apply(pel_dgrid *grid, const pel_stencil *stencil, void *local, const void *rhs,
                                    size_t nsteps, size_t halo_steps, const pel_stencil_blocking *blocking)
 {
-    size_t T;
+    size_t T, first;
     pel_status status = pel__dgrid_prepare(grid, FN, stencil, local, rhs, nsteps, halo_steps, &T);
     if (status != PEL_OK)
         return status;
+    /* Calibration: up to 4 blocks first, when steps remain after them. */
+    first = 4 * T < nsteps ? 4 * T : (nsteps - 1) / T * T;
+    if (halo_steps == 0 && !grid->calibrated && grid->size > 1 && first > 0 && T < nsteps) {
+        status = pel__dgrid_apply(grid, FN, stencil, local, local, rhs, first, T, blocking);
+        if (status == PEL_OK)
+            status = calibrate(grid, stencil);
+        if (status == PEL_OK)
+            status = choose_halo_steps(grid, stencil, nsteps - first, 0, &T);
+        if (status != PEL_OK)
+            return status;
+        return pel__dgrid_apply(grid, FN, stencil, local, local, rhs, nsteps - first, T, blocking);
+    }
     return pel__dgrid_apply(grid, FN, stencil, local, local, rhs, nsteps, T, blocking);
 }
 

@@ -57,6 +57,7 @@ struct pel_dgrid {
     size_t message_bytes;
     /* The halo-depth model, measured once (have_model). */
     int have_model;
+    int calibrated; /* the latency was replaced by an observed exchange cost */
     pel_dgrid_model model;
     pel_dgrid_stats stats; /* of the last apply */
 };
