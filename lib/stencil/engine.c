@@ -131,12 +131,60 @@ static inline int reads_at_point(const pel__stencil_form *form)
     return form->npoint > 0 || form->history || form->position;
 }
 
+/* The coordinates a form's row gets: wrapped into the grid for forms that
+ * read them (position), the plain ones otherwise (no divisions). */
+static inline void coordinates(const pel__stencil_engine *e, long c0, long c1, long x, long *at)
+{
+    if (e->position) {
+        at[0] = mod_long(c0, e->n[0]);
+        at[1] = mod_long(c1, e->n[1]);
+        at[2] = mod_long(x, e->n[2]);
+    } else {
+        at[0] = c0;
+        at[1] = c1;
+        at[2] = x;
+    }
+}
+
+/* Calls the form's row function; the constant form calls its stencil's row
+ * kernel directly (the call the engine made before forms existed). */
+static inline void call_row(const pel__stencil_engine *e, void *out, const void *const *term,
+                            const void *const *point, const long *at, size_t n, int stream)
+{
+    const pel__stencil_form *form = e->form;
+    if (e->direct) {
+        const pel_stencil *s = e->stencil;
+        s->row(out, term, s->coefficients, s->nterms, e->rhs ? point[0] : NULL, form->params, n, stream);
+    } else {
+        form->row(form, out, term, point, at, n, stream);
+    }
+}
+
+/* Calls the form's batched end points; the constant form calls the
+ * stencil's batched kernel directly. */
+static inline void call_points(const pel__stencil_engine *e, void *out, const ptrdiff_t *offset,
+                               const void *const *term, const void *const *point, const long *at, size_t count)
+{
+    const pel__stencil_form *form = e->form;
+    if (e->direct) {
+        const pel_stencil *s = e->stencil;
+        (s->fma ? pel__stencil_points_fma : pel__stencil_points)(s->precision, out, offset, term, s->coefficients,
+                                                                 s->nterms, form->npoint ? point[0] : NULL,
+                                                                 form->params, count);
+    } else {
+        form->points(form, out, offset, term, point, at, count);
+    }
+}
+
 /* Points element x of every pointwise grid's row (wrapped on a periodic
  * axis 2, whose grown tiles run past the grid's ends). */
 static inline void point_at(const pel__stencil_engine *e, thread_space *ts, long x)
 {
     const size_t es = e->element_size;
-    const long wrapped = mod_long(x, e->n[2]);
+    long wrapped;
+    if (!e->pointwise)
+        return;
+    wrapped = mod_long(x, e->n[2]);
     for (size_t j = 0; j < e->form->npoint; j++)
         ts->point_ptr[j] = ts->point_row[j] + (size_t)wrapped * es;
     if (e->form->history)
@@ -168,12 +216,13 @@ static void compute_ends(const pel__stencil_engine *e, thread_space *ts, const l
         }
         point_at(e, ts, x);
         {
-            const long at[3] = {mod_long(c0, e->n[0]), mod_long(c1, e->n[1]), mod_long(x, e->n[2])};
+            long at[3];
             static const ptrdiff_t zero = 0;
+            coordinates(e, c0, c1, x, at);
             if (e->form->points)
-                e->form->points(e->form, out + (size_t)(x - xa) * es, &zero, ts->term_ptr, ts->point_ptr, at, 1);
+                call_points(e, out + (size_t)(x - xa) * es, &zero, ts->term_ptr, ts->point_ptr, at, 1);
             else
-                e->form->row(e->form, out + (size_t)(x - xa) * es, ts->term_ptr, ts->point_ptr, at, 1, 0);
+                call_row(e, out + (size_t)(x - xa) * es, ts->term_ptr, ts->point_ptr, at, 1, 0);
         }
     }
 }
@@ -215,7 +264,7 @@ static void resolve_rows(const pel__stencil_engine *e, thread_space *ts, const l
 
 /* The rows (x = 0) of the pointwise grids at output row (c0, c1), wrapped
  * on periodic axes. */
-static void point_rows(const pel__stencil_engine *e, thread_space *ts, long c0, long c1)
+static void point_rows_of(const pel__stencil_engine *e, thread_space *ts, long c0, long c1)
 {
     const size_t row = (size_t)((mod_long(c0, e->n[0]) * e->n[1] + mod_long(c1, e->n[1])) * e->n[2]);
     for (size_t j = 0; j < e->form->npoint; j++)
@@ -229,6 +278,12 @@ static void point_rows(const pel__stencil_engine *e, thread_space *ts, long c0, 
                                   : row_pointer(e, h, c0, c1);
         ts->history_x0 = h->base ? 0 : h->lo[2];
     }
+}
+
+static inline void point_rows(const pel__stencil_engine *e, thread_space *ts, long c0, long c1)
+{
+    if (e->pointwise)
+        point_rows_of(e, ts, c0, c1);
 }
 
 /* The part [*vlo, *vhi) of [xa, xb) where every term's x lies inside the
@@ -252,7 +307,7 @@ static void compute_row(const pel__stencil_engine *e, thread_space *ts, const le
     const pel_stencil *s = e->stencil;
     const size_t es = e->element_size;
     const long n2 = e->n[2];
-    const int has_points = reads_at_point(e->form);
+    const int has_points = e->pointwise;
     long vlo, vhi;
 
     resolve_rows(e, ts, in, c0, c1);
@@ -270,9 +325,9 @@ static void compute_row(const pel__stencil_engine *e, thread_space *ts, const le
         }
         point_at(e, ts, x);
         {
-            const long at[3] = {mod_long(c0, e->n[0]), mod_long(c1, e->n[1]), mod_long(x, n2)};
-            e->form->row(e->form, out + (size_t)(x - xa) * es, ts->term_ptr, ts->point_ptr, at, (size_t)(end - x),
-                         stream);
+            long at[3];
+            coordinates(e, c0, c1, x, at);
+            call_row(e, out + (size_t)(x - xa) * es, ts->term_ptr, ts->point_ptr, at, (size_t)(end - x), stream);
         }
         x = end;
     }
@@ -306,7 +361,7 @@ static void compute_plane(const pel__stencil_engine *e, thread_space *ts, const 
     vector_range(e, in, xa, xb, &vlo, &vhi);
     /* A plan needs every input plane in the view, room for its pointers, and
      * pointwise rows that do not wrap along axis 2. */
-    if (c0 - e->r[0] >= in->lo[0] && c0 + e->r[0] < in->hi[0] && (!reads_at_point(e->form) ||
+    if (c0 - e->r[0] >= in->lo[0] && c0 + e->r[0] < in->hi[0] && (!e->pointwise ||
                                                            (xa >= 0 && xb <= e->n[2]))) {
         nend = (size_t)((vlo - xa) + (xb - vhi));
         nptr = (1 + nend) * nt;
@@ -361,25 +416,22 @@ static void compute_plane(const pel__stencil_engine *e, thread_space *ts, const 
                     if (ts->plan_moves[i])
                         plan[i] = (const char *)plan[i] + in_stride;
             }
-            /* Regular rows lie inside the grid on axes 0 and 1 when a form
-             * has pointwise inputs; the coordinates are wrapped for the
-             * others too (periodic grown tiles). */
-            long at[3] = {mod_long(c0, e->n[0]), mod_long(c1, e->n[1]), mod_long(vlo, e->n[2])};
+            long at[3];
             if (vhi > vlo) {
                 point_at(e, ts, vlo);
-                e->form->row(e->form, out + (size_t)(vlo - xa) * es, plan, ts->point_ptr, at, (size_t)(vhi - vlo),
-                             stream);
+                coordinates(e, c0, c1, vlo, at);
+                call_row(e, out + (size_t)(vlo - xa) * es, plan, ts->point_ptr, at, (size_t)(vhi - vlo), stream);
             }
             if (nend && e->form->points) {
                 point_at(e, ts, xa);
-                at[2] = mod_long(xa, e->n[2]);
-                e->form->points(e->form, out, ts->plan_offset, plan + nt, ts->point_ptr, at, nend);
+                coordinates(e, c0, c1, xa, at);
+                call_points(e, out, ts->plan_offset, plan + nt, ts->point_ptr, at, nend);
             } else {
                 for (size_t j = 0; j < nend; j++) {
                     point_at(e, ts, xa + ts->plan_offset[j]);
-                    at[2] = mod_long(xa + ts->plan_offset[j], e->n[2]);
-                    e->form->row(e->form, out + (size_t)ts->plan_offset[j] * es, plan + (1 + j) * nt,
-                                 ts->point_ptr, at, 1, 0);
+                    coordinates(e, c0, c1, xa + ts->plan_offset[j], at);
+                    call_row(e, out + (size_t)ts->plan_offset[j] * es, plan + (1 + j) * nt, ts->point_ptr, at, 1,
+                             0);
                 }
             }
         }
@@ -450,11 +502,11 @@ static inline void level_range(const pel__stencil_engine *e, int a, long tlo, lo
 
 /* The view of level j (1..T-1) of a tile: its ring of planes, ring number
  * `ring` of the thread's scratch (a system keeps one ring per field and
- * level). */
-static void ring_view(const pel__stencil_engine *e, const thread_space *ts, size_t j, size_t ring, size_t T,
-                      const long *tlo, const long *thi, level_view *v)
+ * level), each plane `plane` elements (ring_plane_elements). */
+static inline void ring_view(const pel__stencil_engine *e, const thread_space *ts, size_t plane, size_t j,
+                             size_t ring, size_t T, const long *tlo, const long *thi, level_view *v)
 {
-    const size_t es = e->element_size, plane = ring_plane_elements(e);
+    const size_t es = e->element_size;
     char *base = ts->scratch + ring * (size_t)v->m * plane * es;
     for (long k = 0; k < v->m; k++)
         v->slot[k] = base + (size_t)k * plane * es;
@@ -552,7 +604,8 @@ static void run_tile(const pel__stencil_engine *fields, int nfields, thread_spac
                     continue;
                 for (int f = 0; f < nfields; f++) {
                     if (t > 1)
-                        ring_view(e, ts, t - 1, (t - 2) * (size_t)nfields + (size_t)f, T, tlo, thi, &ring_in[f]);
+                        ring_view(e, ts, plane, t - 1, (t - 2) * (size_t)nfields + (size_t)f, T, tlo, thi,
+                                  &ring_in[f]);
                     ts->field_view[f] = t == 1 ? &grid_in[f] : &ring_in[f];
                 }
                 in = ts->field_view[0];
@@ -565,7 +618,7 @@ static void run_tile(const pel__stencil_engine *fields, int nfields, thread_spac
                     } else if (t == 2) {
                         ts->history = &grid_in[0];
                     } else {
-                        ring_view(e, ts, t - 2, t - 3, T, tlo, thi, &ring_history);
+                        ring_view(e, ts, plane, t - 2, t - 3, T, tlo, thi, &ring_history);
                         ts->history = &ring_history;
                     }
                 }
@@ -626,6 +679,12 @@ static pel_status run_blocks(const pel__stencil_engine *e, char *const *buffer, 
             max_rows = fields[f].stencil->nrows;
         if (fields[f].form->npoint > max_points)
             max_points = fields[f].form->npoint;
+        /* The per-row questions, answered once. */
+        fields[f].pointwise = reads_at_point(fields[f].form);
+        fields[f].position = fields[f].form->position;
+        fields[f].direct = fields[f].form->direct;
+        if (!fields[f].direct)
+            fields[f].rhs = NULL;
     }
     const size_t es = e->element_size, T = e->time_block;
     const size_t ntiles = (size_t)e->ntiles[0] * (size_t)e->ntiles[1] * (size_t)e->ntiles[2];

@@ -37,7 +37,8 @@ typedef struct pel__stencil_form pel__stencil_form;
 /* Computes out[i] for i in [0, n): term[k] (k < the stencil's nterms) points
  * at the element of term k that lines up with out[0], point[j] (j < npoint)
  * at element out[0] of pointwise grid j. at[0..2] are the internal
- * coordinates of out[0], wrapped into the grid. stream nonzero allows
+ * coordinates of out[0], wrapped into the grid when the form sets
+ * `position` (else unwrapped and only informative). stream nonzero allows
  * non-temporal stores into out. Pointers are double* or float* by the
  * precision. */
 typedef void (*pel__stencil_form_row_fn)(const pel__stencil_form *form, void *out, const void *const *term,
@@ -67,6 +68,10 @@ struct pel__stencil_form {
      * takes the coordinate of out[i] as at[2] + i): rows are then cut where
      * a periodic axis 2 wraps, as for pointwise grids. */
     int position;
+    /* Nonzero for the constant form: the engine calls the stencil's row
+     * kernel itself (with point[0] as the rhs row when npoint is 1 and
+     * params as the rhs weight) instead of row(). */
+    int direct;
 };
 
 /* The constant-coefficient form (the stencil's own coefficients and its rhs
@@ -96,6 +101,10 @@ typedef struct pel__stencil_engine {
     size_t time_block;
     int nthreads;
     int stream; /* non-temporal stores into the destination grid */
+    /* Set by the engine from the form (run_blocks): whether rows read at
+     * the output point, get wrapped coordinates, call the stencil's row
+     * kernel directly (the constant form; rhs then names its rhs grid). */
+    int pointwise, position, direct;
 } pel__stencil_engine;
 
 /* Fills e->tile / e->time_block from the override (fields 0 = automatic) and

@@ -46,6 +46,7 @@ void pel__stencil_form_constant(pel__stencil_form *form, const pel_stencil *sten
     memset(form, 0, sizeof *form);
     form->row = constant_row;
     form->points = constant_points;
+    form->direct = 1;
     form->npoint = stencil->has_rhs ? 1 : 0;
     form->point = point;
     form->stencil = stencil;
