@@ -934,6 +934,23 @@ static void test_stencil_handles(void)
     PEL_TEST_EXPECT_ERROR(pel_stencil_grid_alloc(gone, dims, &g), PEL_ERROR_INVALID_ARGUMENT,
                           "pel_stencil_grid_alloc", "is not a live pel_stencil");
     CU_ASSERT_PTR_NULL(g);
+    {
+        /* Coupled systems check every term's stencil before reading it. */
+        pel_stencil_term terms[2] = {{0, 0, s, NULL}, {0, 0, gone, NULL}};
+        void *fields[1] = {grid};
+        PEL_TEST_EXPECT_ERROR(pel_stencil_system_apply(1, terms, 2, dims, faces, fields, NULL, 1, NULL),
+                              PEL_ERROR_INVALID_ARGUMENT, "pel_stencil_system_apply",
+                              "is not a live pel_stencil");
+        terms[1].stencil = fake;
+        PEL_TEST_EXPECT_ERROR(pel_stencil_system_apply(1, terms, 2, dims, faces, fields, NULL, 1, NULL),
+                              PEL_ERROR_INVALID_ARGUMENT, "pel_stencil_system_apply", "terms[1].stencil=");
+        terms[0].stencil = NULL;
+        PEL_TEST_EXPECT_ERROR(pel_stencil_system_apply(1, terms, 2, dims, faces, fields, NULL, 1, NULL),
+                              PEL_ERROR_INVALID_ARGUMENT, "pel_stencil_system_apply",
+                              "terms[0].stencil must not be NULL");
+        PEL_TEST_EXPECT_ERROR(pel_stencil_apply_general(gone, dims, faces, grid, work, NULL, NULL, 1, NULL, &result),
+                              PEL_ERROR_INVALID_ARGUMENT, "pel_stencil_apply_general", "is not a live pel_stencil");
+    }
     /* A live one still works. */
     PEL_TEST_OK(pel_stencil_info(s, &prec, NULL, NULL, NULL));
     CU_ASSERT_EQUAL(prec, PEL_FLOAT32);

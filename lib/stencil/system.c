@@ -19,6 +19,7 @@
 
 #include <stdint.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/error.h"
@@ -180,8 +181,14 @@ static pel_status check_terms(int nfields, const pel_stencil_term *terms, size_t
         return pel__fail(PEL_ERROR_INVALID_ARGUMENT, FN, "nterms=%zu is outside 1..%d", nterms, MAX_COUPLINGS);
     for (size_t i = 0; i < nterms; i++) {
         const pel_stencil *s = terms[i].stencil;
-        if (s == NULL)
-            return pel__fail(PEL_ERROR_INVALID_ARGUMENT, FN, "terms[%zu].stencil must not be NULL", i);
+        char name[48];
+        pel_status status;
+        /* NULL, destroyed and foreign stencils are refused before any of
+         * their fields is read (misuse detection, core/handle.h). */
+        snprintf(name, sizeof name, "terms[%zu].stencil", i);
+        status = pel__handle_check(s, PEL__HANDLE_STENCIL, -1, FN, name);
+        if (status != PEL_OK)
+            return status;
         if (terms[i].output < 0 || terms[i].output >= nfields)
             return pel__fail(PEL_ERROR_INVALID_ARGUMENT, FN, "terms[%zu].output=%d is not a field (0..%d)", i,
                              terms[i].output, nfields - 1);
