@@ -1,9 +1,11 @@
 /* pel-bench kernels of the exec layer: parallel_for overhead, the
- * reproducible sum, and STREAM copy/triad (the bandwidth reference that
- * memory-bound kernels are compared with). */
+ * reproducible sum, STREAM copy/triad (the bandwidth reference that
+ * memory-bound kernels are compared with), and concurrent callers sharing
+ * the thread budget. */
 #include "pel_bench.h"
 
 #include <omp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -309,11 +311,139 @@ static int run_sum(const pel_bench_context *context)
     return 0;
 }
 
+/* ------------------------------------------------------------ concurrent callers */
+
+/* P user threads each run the same loop of pel kernels at once: the
+ * reproducible sum and daxpy (pel's own parallel regions) and a dgemm
+ * (OpenBLAS's team). With the thread budget on, the callers share the
+ * budget's threads; off, each starts a full team and the machine runs P
+ * times that many. The pel side is budget on, the baseline budget off. */
+enum { CONCURRENT_ROUNDS = 8, CONCURRENT_GEMM = 128 };
+
+typedef struct concurrent_case {
+    double *x, *y, *a, *c; /* x, y: n each; a, c: CONCURRENT_GEMM^2 each, per caller */
+    size_t n;
+    int callers;
+    int one_thread_each; /* the hand-tuned alternative: pel_set_num_threads_local(1) */
+    volatile double sink;
+} concurrent_case;
+
+typedef struct concurrent_caller {
+    concurrent_case *work;
+    int index;
+} concurrent_caller;
+
+static void *concurrent_loop(void *arg)
+{
+    concurrent_caller *me = arg;
+    concurrent_case *w = me->work;
+    double *y = w->y + (size_t)me->index * w->n;
+    double *c = w->c + (size_t)me->index * CONCURRENT_GEMM * CONCURRENT_GEMM;
+    double sum = 0.0;
+
+    pel_set_num_threads_local(w->one_thread_each ? 1 : 0);
+    for (int round = 0; round < CONCURRENT_ROUNDS; round++) {
+        double part = 0.0;
+        pel_reduce_sum(w->x, w->n, 1, &part);
+        pel_daxpy(w->n, 1e-3, w->x, 1, y, 1);
+        pel_dgemm(PEL_ROW_MAJOR, PEL_NO_TRANS, PEL_NO_TRANS, CONCURRENT_GEMM, CONCURRENT_GEMM, CONCURRENT_GEMM, 1.0,
+                  w->a, CONCURRENT_GEMM, w->a, CONCURRENT_GEMM, 0.0, c, CONCURRENT_GEMM);
+        sum += part + c[round];
+    }
+    w->sink = sum;
+    return NULL;
+}
+
+static void concurrent_run(concurrent_case *w)
+{
+    pthread_t threads[64];
+    concurrent_caller callers[64];
+
+    for (int t = 0; t < w->callers; t++) {
+        callers[t] = (concurrent_caller){w, t};
+        if (pthread_create(&threads[t], NULL, concurrent_loop, &callers[t]) != 0)
+            callers[t].work = NULL;
+    }
+    for (int t = 0; t < w->callers; t++)
+        if (callers[t].work != NULL)
+            pthread_join(threads[t], NULL);
+}
+
+static void concurrent_budget_on(void *arg)
+{
+    pel_set_thread_budget(PEL_THREAD_BUDGET_DEFAULT);
+    concurrent_run(arg);
+}
+
+static void concurrent_budget_off(void *arg)
+{
+    pel_set_thread_budget(0);
+    concurrent_run(arg);
+    pel_set_thread_budget(PEL_THREAD_BUDGET_DEFAULT);
+}
+
+static void concurrent_one_thread_each(void *arg)
+{
+    concurrent_case *w = arg;
+
+    pel_set_thread_budget(0);
+    w->one_thread_each = 1;
+    concurrent_run(w);
+    w->one_thread_each = 0;
+    pel_set_thread_budget(PEL_THREAD_BUDGET_DEFAULT);
+}
+
+static int run_concurrent(const pel_bench_context *context)
+{
+    static const int counts[] = {1, 4, 8}; /* 1: the budget must cost a lone caller nothing */
+    size_t n;
+
+    if (pel_bench_parse_dims(context->size, &n, 1) != 1)
+        return 1;
+    for (size_t v = 0; v < sizeof counts / sizeof counts[0]; v++) {
+        concurrent_case w;
+        char variant[32], extra[256];
+        double t_on, t_off, t_one, unused, flops;
+        pel_bench_row row = {"exec", variant, context->size, context->threads, 0, 0, 0,
+                             "the same callers with the thread budget off", 0, extra};
+        w.n = n;
+        w.callers = counts[v];
+        w.one_thread_each = 0;
+        w.x = pel_bench_random(n, 21);
+        w.y = pel_bench_random(n * (size_t)counts[v], 22);
+        w.a = pel_bench_random(CONCURRENT_GEMM * CONCURRENT_GEMM, 23);
+        w.c = pel_bench_random(CONCURRENT_GEMM * CONCURRENT_GEMM * (size_t)counts[v], 24);
+        if (w.x == NULL || w.y == NULL || w.a == NULL || w.c == NULL)
+            return 1;
+        snprintf(variant, sizeof variant, "concurrent-%d", counts[v]);
+        pel_bench_compare(context->reps, concurrent_budget_on, concurrent_budget_off, &w, &t_on, &t_off);
+        /* For context: each caller fixed to one pel thread, budget off. */
+        pel_bench_compare(context->reps, concurrent_one_thread_each, NULL, &w, &t_one, &unused);
+        snprintf(extra, sizeof extra,
+                 "\"callers\":%d,\"budget\":%d,\"rounds\":%d,\"gemm\":%d,\"one_thread_each_seconds\":%.6g",
+                 counts[v], pel_get_thread_budget(), CONCURRENT_ROUNDS, CONCURRENT_GEMM, t_one);
+        /* Work of all callers: sum n, daxpy 2n, gemm 2*G^3 flops per round. */
+        flops = (double)counts[v] * CONCURRENT_ROUNDS *
+                (3.0 * (double)n + 2.0 * CONCURRENT_GEMM * CONCURRENT_GEMM * CONCURRENT_GEMM);
+        row.seconds = t_on;
+        row.baseline_seconds = t_off;
+        row.gflops = flops / t_on * 1e-9;
+        pel_bench_emit(&row);
+        pel_free(w.x);
+        pel_free(w.y);
+        pel_free(w.a);
+        pel_free(w.c);
+    }
+    return 0;
+}
+
 const pel_bench_kernel pel_bench_exec_kernels[] = {
     {"stream", "STREAM copy and triad: pel_parallel_for vs a plain OpenMP loop", "33554432", "8388608",
      run_stream},
     {"parallel_for", "pel_parallel_for overhead (y += 2x) vs omp parallel for, per schedule",
      "1000,100000,10000000", "1000,1000000", run_parallel_for},
     {"sum", "reproducible pel_reduce_sum vs omp reduction(+)", "33554432", "4194304", run_sum},
+    {"exec", "1, 4 and 8 user threads calling pel at once (sum, daxpy, dgemm 128): thread budget on vs off",
+     "1048576", "262144", run_concurrent},
     {NULL, NULL, NULL, NULL, NULL},
 };

@@ -10,6 +10,7 @@
  * runs pel with streaming stores (pel_stencil_blocking.streaming_stores). */
 #include "pel_bench.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,7 @@ typedef struct stencil_case {
     size_t dims[3], padded[3], points, steps;
     int threads;
     int streaming; /* pel with streaming stores (size token suffix ":nt") */
+    int fma;       /* the FMA order on both sides (suffix ":fma") */
     double c[27];
     int offset[27][3];
     /* pel side */
@@ -77,6 +79,14 @@ static size_t padded_index(const stencil_case *sc, size_t i0, size_t i1, size_t 
     return (i0 * sc->padded[1] + i1) * sc->padded[2] + i2;
 }
 
+/* The terms' offsets in a padded 3-D grid. */
+static void padded_offsets(const stencil_case *sc, ptrdiff_t *off)
+{
+    const size_t s1 = sc->padded[2], s0 = sc->padded[1] * s1;
+    for (size_t k = 0; k < sc->v->npoints; k++)
+        off[k] = sc->offset[k][0] * (ptrdiff_t)s0 + sc->offset[k][1] * (ptrdiff_t)s1 + sc->offset[k][2];
+}
+
 /* The plain sweep, one step, written as a user would for each variant. */
 static void sweep_3d(const stencil_case *sc, const double *restrict in, double *restrict out)
 {
@@ -85,8 +95,7 @@ static void sweep_3d(const stencil_case *sc, const double *restrict in, double *
     const size_t nt = sc->v->npoints;
     const double *c = sc->c;
     ptrdiff_t off[27];
-    for (size_t k = 0; k < nt; k++)
-        off[k] = sc->offset[k][0] * (ptrdiff_t)s0 + sc->offset[k][1] * (ptrdiff_t)s1 + sc->offset[k][2];
+    padded_offsets(sc, off);
     if (sc->v->npoints == 7) {
 #pragma omp parallel for collapse(2) schedule(static) num_threads(sc->threads)
         for (size_t z = 0; z < n0; z++)
@@ -117,6 +126,48 @@ static void sweep_3d(const stencil_case *sc, const double *restrict in, double *
         }
 }
 
+/* The plain sweep in the FMA order, as a user would compile it for an FMA
+ * machine (-mfma): acc = c0*u0; acc = fma(ck, uk, acc). */
+#if defined(__x86_64__) || defined(__i386__)
+__attribute__((target("avx2,fma")))
+#endif
+static void sweep_3d_fma(const stencil_case *sc, const double *restrict in, double *restrict out)
+{
+    const size_t n0 = sc->dims[0], n1 = sc->dims[1], n2 = sc->dims[2], r = (size_t)sc->v->radius;
+    const size_t s1 = sc->padded[2], s0 = sc->padded[1] * s1;
+    const size_t nt = sc->v->npoints;
+    const double *c = sc->c;
+    ptrdiff_t off[27];
+    padded_offsets(sc, off);
+#pragma omp parallel for collapse(2) schedule(static) num_threads(sc->threads)
+    for (size_t z = 0; z < n0; z++)
+        for (size_t y = 0; y < n1; y++) {
+            const double *p = in + (z + r) * s0 + (y + r) * s1 + r;
+            double *q = out + (z + r) * s0 + (y + r) * s1 + r;
+            if (nt == 7) {
+#pragma omp simd
+                for (size_t x = 0; x < n2; x++) {
+                    double acc = c[0] * p[x - s0];
+                    acc = fma(c[1], p[x - s1], acc);
+                    acc = fma(c[2], p[x - 1], acc);
+                    acc = fma(c[3], p[x], acc);
+                    acc = fma(c[4], p[x + 1], acc);
+                    acc = fma(c[5], p[x + s1], acc);
+                    acc = fma(c[6], p[x + s0], acc);
+                    q[x] = acc;
+                }
+            } else {
+#pragma omp simd
+                for (size_t x = 0; x < n2; x++) {
+                    double acc = c[0] * p[(ptrdiff_t)x + off[0]];
+                    for (size_t k = 1; k < nt; k++)
+                        acc = fma(c[k], p[(ptrdiff_t)x + off[k]], acc);
+                    q[x] = acc;
+                }
+            }
+        }
+}
+
 static void sweep_2d(const stencil_case *sc, const double *restrict in, double *restrict out)
 {
     const size_t n0 = sc->dims[0], n1 = sc->dims[1], s0 = sc->padded[1];
@@ -138,6 +189,8 @@ static void run_baseline(void *arg)
     for (size_t s = 0; s < sc->steps; s++) {
         if (sc->v->ndim == 2)
             sweep_2d(sc, a, b);
+        else if (sc->fma)
+            sweep_3d_fma(sc, a, b);
         else
             sweep_3d(sc, a, b);
         double *t = a;
@@ -168,10 +221,14 @@ static int parse_token(const char *token, stencil_case *sc, char *dims_text, siz
         fields[nfields++] = f;
     sc->steps = 100;
     sc->streaming = 0;
+    sc->fma = 0;
     if (nfields == 4) {
-        if (strcmp(fields[3], "nt") != 0)
+        if (strcmp(fields[3], "nt") == 0)
+            sc->streaming = 1;
+        else if (strcmp(fields[3], "fma") == 0)
+            sc->fma = 1;
+        else
             return 1;
-        sc->streaming = 1;
         nfields = 3;
     }
     if (nfields == 1) {
@@ -191,7 +248,421 @@ static int parse_token(const char *token, stencil_case *sc, char *dims_text, siz
     for (size_t i = 0; i < sizeof variants / sizeof variants[0]; i++)
         if (strcmp(variants[i].name, variant_name) == 0)
             sc->v = &variants[i];
-    return sc->v == NULL || sc->v->ndim != ndims;
+    return sc->v == NULL || sc->v->ndim != ndims || (sc->fma && ndims != 3);
+}
+
+/* ------------------------------------------------------------ forms */
+
+/* The forms' rows: variable coefficients (factored), the two-level wave,
+ * and a user row kernel, each against the plain OpenMP loop of the same
+ * update over ghost-padded grids (Dirichlet 1), bits compared once. */
+typedef enum form_kind { FORM_VARCOEF, FORM_WAVE, FORM_ROWFN, FORM_2FIELD } form_kind;
+
+typedef struct form_variant {
+    const char *name;
+    form_kind kind;
+    int radius;
+    size_t npoints;
+    double bytes_per_point; /* a single sweep's least traffic per point and step */
+    double flops_per_point;
+} form_variant;
+
+static const form_variant form_variants[] = {
+    {"3d7-varcoef", FORM_VARCOEF, 1, 7, 32.0, 16.0},   /* read u, a, b; write */
+    {"3d25r4-wave", FORM_WAVE, 4, 25, 32.0, 54.0},     /* read u(t), u(t-1), gamma; write */
+    {"3d7-rowfn", FORM_ROWFN, 1, 7, 16.0, 9.0},        /* read u; write */
+    {"2d5-2field", FORM_2FIELD, 1, 5, 32.0, 38.0},     /* read u, v; write both (per point of one field) */
+};
+
+typedef struct form_case {
+    const form_variant *v;
+    size_t dims[3], padded[3], points, padded_points, steps;
+    int threads;
+    double c[25], cross[2][2][5]; /* 2d5-2field: field f from field g */
+    ptrdiff_t off[25];
+    double courant[3];
+    pel_stencil *stencil;
+    pel_boundary faces[6];
+    double *u[4], *a, *b;       /* pel: u[0] (and u[1] previous for the wave), work after them */
+    void *result;               /* pel's final level */
+    void *levels[4];            /* the wave's rotating grids */
+    double *p[3], *presult;     /* baseline: padded grids */
+    pel_stencil *pair[2][2];    /* 2d5-2field: the four stencils */
+    double *q[2][2];            /* 2d5-2field baseline: both fields, two buffers each */
+    void *fields[2], *work[2];  /* 2d5-2field pel side */
+} form_case;
+
+/* The upwind row kernel of the 3d7-rowfn row (velocity positive on every
+ * axis): acc = u; acc = acc - c_a * (u - u(lower neighbour on axis a)). */
+static void upwind_rows(void *out, const void *const *rows, size_t n, const size_t *index, void *user_data)
+{
+    const form_case *fc = user_data;
+    const double *centre = rows[4], *down0 = rows[1], *down1 = rows[3];
+    const double c0 = fc->courant[0], c1 = fc->courant[1], c2 = fc->courant[2];
+    double *q = out;
+    (void)index;
+#pragma omp simd
+    for (size_t x = 0; x < n; x++) {
+        double acc = centre[x];
+        acc = acc - c0 * (centre[x] - down0[x]);
+        acc = acc - c1 * (centre[x] - down1[x]);
+        acc = acc - c2 * (centre[x] - centre[(ptrdiff_t)x - 1]);
+        q[x] = acc;
+    }
+}
+
+/* The plain loops: one step of each form over padded grids. */
+static void form_sweep(const form_case *fc, const double *restrict in, const double *restrict before,
+                       double *restrict out)
+{
+    const size_t n0 = fc->dims[0], n1 = fc->dims[1], n2 = fc->dims[2], r = (size_t)fc->v->radius;
+    const size_t s1 = fc->padded[2], s0 = fc->padded[1] * s1;
+    const double *c = fc->c, *a = fc->a, *b = fc->b;
+    const double c0 = fc->courant[0], c1 = fc->courant[1], c2 = fc->courant[2];
+    if (fc->v->kind == FORM_VARCOEF) {
+#pragma omp parallel for collapse(2) schedule(static) num_threads(fc->threads)
+        for (size_t z = 0; z < n0; z++)
+            for (size_t y = 0; y < n1; y++) {
+                const double *p = in + (z + r) * s0 + (y + r) * s1 + r;
+                const double *ar = a + (z * n1 + y) * n2, *br = b + (z * n1 + y) * n2;
+                double *q = out + (z + r) * s0 + (y + r) * s1 + r;
+#pragma omp simd
+                for (size_t x = 0; x < n2; x++)
+                    q[x] = ar[x] * (c[0] * p[x - s0] + c[1] * p[x - s1] + c[2] * p[x - 1] + c[3] * p[x] +
+                                    c[4] * p[x + 1] + c[5] * p[x + s1] + c[6] * p[x + s0]) +
+                           br[x] * p[x];
+            }
+    } else if (fc->v->kind == FORM_WAVE) {
+        const ptrdiff_t *off = fc->off;
+#pragma omp parallel for collapse(2) schedule(static) num_threads(fc->threads)
+        for (size_t z = 0; z < n0; z++)
+            for (size_t y = 0; y < n1; y++) {
+                const size_t row = (z + r) * s0 + (y + r) * s1 + r;
+                const double *p = in + row, *pp = before + row, *g = a + (z * n1 + y) * n2;
+                double *q = out + row;
+#pragma omp simd
+                for (size_t x = 0; x < n2; x++) {
+                    double sum = c[0] * p[(ptrdiff_t)x + off[0]];
+#pragma GCC unroll 25
+                    for (size_t k = 1; k < 25; k++)
+                        sum = sum + c[k] * p[(ptrdiff_t)x + off[k]];
+                    q[x] = (2.0 * p[x] + -1.0 * pp[x]) + g[x] * sum;
+                }
+            }
+    } else {
+#pragma omp parallel for collapse(2) schedule(static) num_threads(fc->threads)
+        for (size_t z = 0; z < n0; z++)
+            for (size_t y = 0; y < n1; y++) {
+                const double *p = in + (z + r) * s0 + (y + r) * s1 + r;
+                double *q = out + (z + r) * s0 + (y + r) * s1 + r;
+#pragma omp simd
+                for (size_t x = 0; x < n2; x++) {
+                    double acc = p[x];
+                    acc = acc - c0 * (p[x] - p[x - s0]);
+                    acc = acc - c1 * (p[x] - p[x - s1]);
+                    acc = acc - c2 * (p[x] - p[x - 1]);
+                    q[x] = acc;
+                }
+            }
+    }
+}
+
+/* 2d5-2field: u_f' = S_f0 u_0 + S_f1 u_1 for f = 0, 1 (each S a 5-point
+ * star in pel's order), over padded 2-D grids. */
+static void two_field_sweep(const form_case *fc, double *const *in, double *const *out)
+{
+    const size_t n0 = fc->dims[0], n1 = fc->dims[1], s0 = fc->padded[1];
+#pragma omp parallel for schedule(static) num_threads(fc->threads)
+    for (size_t y = 0; y < n0; y++)
+        for (int f = 0; f < 2; f++) {
+            const double *a = fc->cross[f][0], *b = fc->cross[f][1];
+            const double *p = in[0] + (y + 1) * s0 + 1, *r = in[1] + (y + 1) * s0 + 1;
+            double *o = out[f] + (y + 1) * s0 + 1;
+#pragma omp simd
+            for (size_t x = 0; x < n1; x++)
+                o[x] = (a[0] * p[x - s0] + a[1] * p[x - 1] + a[2] * p[x] + a[3] * p[x + 1] + a[4] * p[x + s0]) +
+                       (b[0] * r[x - s0] + b[1] * r[x - 1] + b[2] * r[x] + b[3] * r[x + 1] + b[4] * r[x + s0]);
+        }
+}
+
+static void form_baseline(void *arg)
+{
+    form_case *fc = arg;
+    if (fc->v->kind == FORM_2FIELD) {
+        double *in[2] = {fc->q[0][0], fc->q[1][0]}, *out[2] = {fc->q[0][1], fc->q[1][1]};
+        for (size_t s = 0; s < fc->steps; s++) {
+            two_field_sweep(fc, in, out);
+            for (int f = 0; f < 2; f++) {
+                double *t = in[f];
+                in[f] = out[f];
+                out[f] = t;
+            }
+        }
+        fc->presult = in[0];
+        return;
+    }
+    double *in = fc->p[1], *before = fc->p[0], *out = fc->p[2];
+    for (size_t s = 0; s < fc->steps; s++) {
+        form_sweep(fc, in, before, out);
+        double *t = before;
+        before = in;
+        in = out;
+        out = fc->v->kind == FORM_WAVE ? t : before;
+    }
+    fc->presult = in;
+}
+
+static void form_pel(void *arg)
+{
+    form_case *fc = arg;
+    pel_status status;
+    if (fc->v->kind == FORM_VARCOEF)
+        status = pel_stencil_apply_factored(fc->stencil, fc->dims, fc->faces, fc->u[1], fc->u[2], fc->a, fc->b, NULL,
+                                            fc->steps, NULL, &fc->result);
+    else if (fc->v->kind == FORM_WAVE)
+    {
+        /* The four grids rotate from call to call (the levels array). */
+        status = pel_stencil_apply_wave(fc->stencil, fc->dims, fc->faces, fc->levels, 2.0, -1.0, fc->a, fc->steps,
+                                        NULL);
+        fc->result = fc->levels[1];
+    }
+    else if (fc->v->kind == FORM_2FIELD) {
+        const pel_stencil_term terms[4] = {{0, 0, fc->pair[0][0], NULL}, {0, 1, fc->pair[0][1], NULL},
+                                           {1, 0, fc->pair[1][0], NULL}, {1, 1, fc->pair[1][1], NULL}};
+        status = pel_stencil_system_apply(2, terms, 4, fc->dims, fc->faces, fc->fields, fc->work, fc->steps, NULL);
+        fc->result = fc->fields[0];
+    } else
+        status = pel_stencil_apply_rows(PEL_FLOAT64, 3, 1, fc->dims, fc->faces, fc->u[1], fc->u[2], upwind_rows, fc,
+                                        fc->steps, NULL, &fc->result);
+    if (status != PEL_OK)
+        pel_bench_progress("stencil %s: %s\n", fc->v->name, pel_last_error());
+}
+
+/* Copies a compact grid into the interior of a padded one (ghosts 1). */
+static void pad_into(const form_case *fc, const double *from, double *to)
+{
+    const size_t r = (size_t)fc->v->radius;
+    for (size_t i = 0; i < fc->padded_points; i++)
+        to[i] = 1.0;
+    for (size_t z = 0; z < fc->dims[0]; z++)
+        for (size_t y = 0; y < fc->dims[1]; y++)
+            memcpy(to + ((z + r) * fc->padded[1] + y + r) * fc->padded[2] + r,
+                   from + (z * fc->dims[1] + y) * fc->dims[2], fc->dims[2] * sizeof *from);
+}
+
+static size_t unpadded_mismatches(const form_case *fc, const double *got, const double *padded)
+{
+    const size_t r = (size_t)fc->v->radius;
+    size_t bad = 0;
+    for (size_t z = 0; z < fc->dims[0]; z++)
+        for (size_t y = 0; y < fc->dims[1]; y++)
+            bad += memcmp(got + (z * fc->dims[1] + y) * fc->dims[2],
+                          padded + ((z + r) * fc->padded[1] + y + r) * fc->padded[2] + r,
+                          fc->dims[2] * sizeof *got) != 0;
+    return bad;
+}
+
+static void emit_form_row(const pel_bench_context *context, form_case *fc, const char *dims_text, int reps);
+
+/* 2d5-2field: two fields, four 5-point stencils (diffusion of each field,
+ * a weak cross term), Dirichlet 1. */
+static int run_two_field(const pel_bench_context *context, form_case *fc, const char *dims_text)
+{
+    const size_t n0 = fc->dims[0], n1 = fc->dims[1];
+    fc->points = n0 * n1;
+    fc->padded[0] = n0 + 2;
+    fc->padded[1] = n1 + 2;
+    fc->padded[2] = 1;
+    fc->padded_points = fc->padded[0] * fc->padded[1];
+    for (int f = 0; f < 4; f++)
+        fc->faces[f] = (pel_boundary){PEL_BOUNDARY_DIRICHLET, 1.0};
+    for (int f = 0; f < 2; f++)
+        for (int g = 0; g < 2; g++) {
+            double *c = fc->cross[f][g];
+            for (int k = 0; k < 5; k++)
+                c[k] = f == g ? (k == 2 ? 0.5 : 0.1) : (k == 2 ? 0.06 : 0.01);
+            if (pel_stencil_create(PEL_FLOAT64, 2, PEL_STENCIL_STAR, 1, c, 5, 0, 0.0, &fc->pair[f][g]) != PEL_OK) {
+                pel_bench_progress("stencil 2d5-2field: %s\n", pel_last_error());
+                return 1;
+            }
+        }
+    for (int f = 0; f < 2; f++) {
+        double *random = pel_bench_random(fc->points, 41 + (unsigned long long)f);
+        if (pel_stencil_grid_alloc(fc->pair[0][0], fc->dims, &fc->fields[f]) != PEL_OK ||
+            pel_stencil_grid_alloc(fc->pair[0][0], fc->dims, &fc->work[f]) != PEL_OK) {
+            pel_bench_progress("stencil 2d5-2field: %s\n", pel_last_error());
+            return 1;
+        }
+        memcpy(fc->fields[f], random, fc->points * sizeof(double));
+        for (int k = 0; k < 2; k++) {
+            fc->q[f][k] = pel_malloc(fc->padded_points * sizeof(double));
+            for (size_t i = 0; i < fc->padded_points; i++)
+                fc->q[f][k][i] = 1.0;
+        }
+        for (size_t y = 0; y < n0; y++)
+            memcpy(fc->q[f][0] + (y + 1) * fc->padded[1] + 1, random + y * n1, n1 * sizeof(double));
+        pel_free(random);
+    }
+    /* One round from the same data on both sides: same bits expected. */
+    form_pel(fc);
+    form_baseline(fc);
+    {
+        size_t bad = 0;
+        for (size_t y = 0; y < n0; y++)
+            bad += memcmp((const double *)fc->result + y * n1, fc->presult + (y + 1) * fc->padded[1] + 1,
+                          n1 * sizeof(double)) != 0;
+        if (bad)
+            pel_bench_progress("stencil 2d5-2field: %zu rows differ from the plain loop\n", bad);
+    }
+    emit_form_row(context, fc, dims_text, context->reps);
+    for (int f = 0; f < 2; f++) {
+        pel_free(fc->fields[f]);
+        pel_free(fc->work[f]);
+        for (int k = 0; k < 2; k++) {
+            pel_free(fc->q[f][k]);
+            pel_stencil_destroy(fc->pair[f][k]);
+        }
+    }
+    return 0;
+}
+
+static int run_stencil_form(const pel_bench_context *context, const form_variant *v, const char *dims_text,
+                            size_t steps)
+{
+    form_case fc;
+    int reps = context->reps;
+    memset(&fc, 0, sizeof fc);
+    fc.v = v;
+    fc.steps = steps;
+    fc.threads = context->threads;
+    {
+        const int want = v->kind == FORM_2FIELD ? 2 : 3;
+        if (pel_bench_parse_dims(dims_text, fc.dims, 3) != want) {
+            pel_bench_progress("stencil %s: size '%s' is not %d dims\n", v->name, dims_text, want);
+            return 1;
+        }
+        if (want == 2)
+            fc.dims[2] = 1;
+    }
+    if (v->kind == FORM_2FIELD)
+        return run_two_field(context, &fc, dims_text);
+    fc.points = fc.dims[0] * fc.dims[1] * fc.dims[2];
+    fc.padded_points = 1;
+    for (int a = 0; a < 3; a++) {
+        fc.padded[a] = fc.dims[a] + 2 * (size_t)v->radius;
+        fc.padded_points *= fc.padded[a];
+    }
+    for (int f = 0; f < 6; f++)
+        fc.faces[f] = (pel_boundary){PEL_BOUNDARY_DIRICHLET, 1.0};
+    fc.courant[0] = 0.2;
+    fc.courant[1] = 0.15;
+    fc.courant[2] = 0.1;
+    {
+        /* Star offsets in pel's order, coefficients: smoothing (sum 1) for
+         * 3d7, the eighth-order Laplacian (h = 1) for the wave. */
+        int k = 0, r = v->radius;
+        pel_stencil *lap = NULL;
+        for (int a0 = -r; a0 <= r; a0++)
+            for (int a1 = -r; a1 <= r; a1++)
+                for (int a2 = -r; a2 <= r; a2++) {
+                    if ((a0 != 0) + (a1 != 0) + (a2 != 0) > 1)
+                        continue;
+                    fc.off[k] = (ptrdiff_t)a0 * (ptrdiff_t)(fc.padded[1] * fc.padded[2]) +
+                                (ptrdiff_t)a1 * (ptrdiff_t)fc.padded[2] + a2;
+                    fc.c[k] = (a0 | a1 | a2) == 0 ? 0.4 : 0.1;
+                    k++;
+                }
+        if (v->kind == FORM_WAVE) {
+            static const double order8[5] = {-205.0 / 72.0, 8.0 / 5.0, -1.0 / 5.0, 8.0 / 315.0, -1.0 / 560.0};
+            for (int j = 0; j < 4; j++)
+                fc.c[j] = fc.c[24 - j] = fc.c[4 + j] = fc.c[20 - j] = fc.c[8 + j] = fc.c[16 - j] = order8[4 - j];
+            fc.c[12] = 3.0 * order8[0];
+            (void)lap;
+        }
+    }
+    if (pel_stencil_create(PEL_FLOAT64, 3, PEL_STENCIL_STAR, v->radius, fc.c, v->npoints, 0, 0.0, &fc.stencil) !=
+        PEL_OK) {
+        pel_bench_progress("stencil %s: %s\n", v->name, pel_last_error());
+        return 1;
+    }
+    for (int i = 0; i < 4; i++)
+        if (pel_stencil_grid_alloc(fc.stencil, fc.dims, (void **)&fc.u[i]) != PEL_OK) {
+            pel_bench_progress("stencil %s: %s\n", v->name, pel_last_error());
+            return 1;
+        }
+    fc.a = pel_bench_random(fc.points, 31);
+    fc.b = pel_bench_random(fc.points, 32);
+    for (size_t i = 0; i < fc.points; i++) {
+        fc.a[i] = v->kind == FORM_WAVE ? 0.05 + 0.01 * fc.a[i] : 0.7 + 0.1 * fc.a[i];
+        fc.b[i] = 0.1 + 0.05 * fc.b[i];
+    }
+    {
+        double *r0 = pel_bench_random(fc.points, 33), *r1 = pel_bench_random(fc.points, 34);
+        memcpy(fc.u[0], r0, fc.points * sizeof(double));
+        memcpy(fc.u[1], v->kind == FORM_WAVE ? r1 : r0, fc.points * sizeof(double));
+        for (int i = 0; i < 4; i++)
+            fc.levels[i] = fc.u[i];
+        for (int i = 0; i < 3; i++)
+            fc.p[i] = pel_malloc(fc.padded_points * sizeof(double));
+        pad_into(&fc, fc.u[0], fc.p[0]);
+        pad_into(&fc, fc.u[1], fc.p[1]);
+        pad_into(&fc, fc.u[1], fc.p[2]);
+        pel_free(r0);
+        pel_free(r1);
+    }
+    /* One round from the same data on both sides: same bits expected. */
+    form_pel(&fc);
+    form_baseline(&fc);
+    {
+        size_t bad = unpadded_mismatches(&fc, fc.result, fc.presult);
+        if (bad)
+            pel_bench_progress("stencil %s: %zu rows differ from the plain loop\n", v->name, bad);
+    }
+    emit_form_row(context, &fc, dims_text, reps);
+    pel_stencil_destroy(fc.stencil);
+    for (int i = 0; i < 4; i++)
+        pel_free(fc.u[i]);
+    for (int i = 0; i < 3; i++)
+        pel_free(fc.p[i]);
+    pel_free(fc.a);
+    pel_free(fc.b);
+    return 0;
+}
+
+/* Times pel and the plain loop interleaved (with stream copy in the same
+ * rounds for single sweeps) and emits the row. */
+static void emit_form_row(const pel_bench_context *context, form_case *fc, const char *dims_text, int reps)
+{
+    const form_variant *v = fc->v;
+    char extra[200];
+    double t_pel, t_base, copy;
+    pel_bench_row row = {"stencil", v->name, dims_text, context->threads, 0, 0, 0,
+                         "plain omp loop of the same update", 0, NULL};
+    if ((double)fc->points * (double)fc->steps > 4e8 && reps > 3)
+        reps = 3;
+    {
+        pel_bench_reference ref = {pel_bench_stream_copy,
+                                   fc->steps == 1 && !context->quick ? pel_bench_stream_open(context->threads) : NULL,
+                                   0.0};
+        pel_bench_compare_with(reps, form_pel, form_baseline, fc, ref.arg ? &ref : NULL, &t_pel, &t_base);
+        copy = ref.arg ? pel_bench_stream_gbps(ref.fn, ref.median) : 0.0;
+        pel_bench_stream_close(ref.arg);
+    }
+    snprintf(extra, sizeof extra, "\"steps\":%zu,\"gpoints\":%.4g,\"bytes_per_point\":%g", fc->steps,
+             (double)fc->points * (double)fc->steps / t_pel * 1e-9, v->bytes_per_point);
+    row.seconds = t_pel;
+    row.baseline_seconds = t_base;
+    row.gflops = (double)fc->points * (double)fc->steps * v->flops_per_point / t_pel * 1e-9;
+    row.gbps = v->bytes_per_point * (double)fc->points * (double)fc->steps / t_pel * 1e-9;
+    if (copy > 0)
+        snprintf(extra + strlen(extra), sizeof extra - strlen(extra),
+                 ",\"stream_copy_gbps\":%.4g,\"pct_stream_copy\":%.1f", copy, 100.0 * row.gbps / copy);
+    row.extra_json = extra;
+    pel_bench_emit(&row);
+    pel_bench_progress("stencil %s %s steps=%zu: pel %.2f Gpoints/s (%.1f GB/s effective), baseline %.2f Gpoints/s, "
+                       "ratio %.2f\n",
+                       v->name, dims_text, fc->steps, (double)fc->points * (double)fc->steps / t_pel * 1e-9, row.gbps,
+                       (double)fc->points * (double)fc->steps / t_base * 1e-9, t_base / t_pel);
 }
 
 static int run_stencil(const pel_bench_context *context)
@@ -206,8 +677,21 @@ static int run_stencil(const pel_bench_context *context)
                          NULL};
 
     memset(&sc, 0, sizeof sc);
+    for (size_t i = 0; i < sizeof form_variants / sizeof form_variants[0]; i++) {
+        size_t len = strlen(form_variants[i].name);
+        if (strncmp(context->size, form_variants[i].name, len) == 0 && context->size[len] == ':') {
+            char copy_text[128], *steps_text;
+            snprintf(copy_text, sizeof copy_text, "%s", context->size + len + 1);
+            steps_text = strchr(copy_text, ':');
+            if (steps_text)
+                *steps_text++ = '\0';
+            return run_stencil_form(context, &form_variants[i], copy_text,
+                                    steps_text ? strtoul(steps_text, NULL, 10) : 100);
+        }
+    }
     if (parse_token(context->size, &sc, dims_text, sizeof dims_text)) {
-        pel_bench_progress("stencil: size '%s' is not VARIANT:DIMS:STEPS[:nt] with VARIANT 3d7, 2d5, 3d27 or 3d25r4\n",
+        pel_bench_progress("stencil: size '%s' is not VARIANT:DIMS:STEPS[:nt|:fma] with VARIANT 3d7, 2d5, 3d27, "
+                           "3d25r4 (fma: 3-D only) or a form variant\n",
                            context->size);
         return 1;
     }
@@ -221,8 +705,8 @@ static int run_stencil(const pel_bench_context *context)
     make_coefficients(&sc);
     for (int f = 0; f < 6; f++)
         sc.faces[f] = (pel_boundary){PEL_BOUNDARY_DIRICHLET, 1.0};
-    if (pel_stencil_create(PEL_FLOAT64, sc.v->ndim, sc.v->shape, sc.v->radius, sc.c, sc.v->npoints, 0, 0.0,
-                           &sc.stencil) != PEL_OK ||
+    if ((sc.fma ? pel_stencil_create_fma : pel_stencil_create)(PEL_FLOAT64, sc.v->ndim, sc.v->shape, sc.v->radius,
+                                                                 sc.c, sc.v->npoints, 0, 0.0, &sc.stencil) != PEL_OK ||
         pel_stencil_grid_alloc(sc.stencil, sc.dims, (void **)&sc.u0) != PEL_OK ||
         pel_stencil_grid_alloc(sc.stencil, sc.dims, (void **)&sc.u1) != PEL_OK) {
         pel_bench_progress("stencil: %s\n", pel_last_error());
@@ -281,8 +765,12 @@ static int run_stencil(const pel_bench_context *context)
         copy = ref.arg ? pel_bench_stream_gbps(ref.fn, ref.median) : 0.0;
         pel_bench_stream_close(ref.arg);
     }
-    snprintf(extra, sizeof extra, "\"steps\":%zu%s", sc.steps, sc.streaming ? ",\"streaming_stores\":1" : "");
-    row.variant = sc.v->name;
+    snprintf(extra, sizeof extra, "\"steps\":%zu%s%s", sc.steps, sc.streaming ? ",\"streaming_stores\":1" : "",
+             sc.fma ? ",\"order\":\"fma\"" : "");
+    row.variant = sc.fma ? (sc.v->npoints == 7 ? "3d7-fma" : sc.v->npoints == 27 ? "3d27-fma" : "3d25r4-fma")
+                         : sc.v->name;
+    if (sc.fma)
+        row.baseline = "omp parallel for collapse(2) sweep with fma() (-mfma)";
     row.size = dims_text;
     row.seconds = t_pel;
     row.baseline_seconds = t_base;
@@ -311,9 +799,13 @@ static int run_stencil(const pel_bench_context *context)
 
 const pel_bench_kernel pel_bench_stencil_kernels[] = {
     {"stencil",
-     "pel_stencil_apply (temporal blocking) vs a plain omp collapse(2) sweep; sizes VARIANT:DIMS:STEPS, "
-     "VARIANT 3d7, 2d5, 3d27, 3d25r4",
-     "3d7:256x256x256:1,3d7:256x256x256:100,2d5:8192x8192:100,3d27:256x256x256:50,3d25r4:256x256x256:20",
-     "3d7:48x48x48:1,3d7:48x48x48:10,2d5:256x256:10,3d27:32x32x32:5,3d25r4:32x32x32:4", run_stencil},
+     "pel_stencil_apply and its forms (temporal blocking) vs a plain omp collapse(2) loop of the same update; "
+     "sizes VARIANT:DIMS:STEPS, VARIANT 3d7, 2d5, 3d27, 3d25r4, 3d7-varcoef, 3d25r4-wave, 3d7-rowfn, 2d5-2field",
+     "3d7:256x256x256:1,3d7:256x256x256:100,2d5:8192x8192:100,3d27:256x256x256:50,3d25r4:256x256x256:20,"
+     "3d7:256x256x256:100:fma,3d7-varcoef:256x256x256:100,3d7-varcoef:256x256x256:1,3d25r4-wave:256x256x256:100,"
+     "3d25r4-wave:256x256x256:1,3d7-rowfn:256x256x256:100,3d7-rowfn:256x256x256:1,2d5-2field:4096x4096:100,"
+     "2d5-2field:4096x4096:1",
+     "3d7:48x48x48:1,3d7:48x48x48:10,2d5:256x256:10,3d27:32x32x32:5,3d25r4:32x32x32:4,3d7-varcoef:48x48x48:10,"
+     "3d25r4-wave:32x32x32:4,3d7-rowfn:48x48x48:10,2d5-2field:256x256:10", run_stencil},
     {NULL, NULL, NULL, NULL, NULL},
 };

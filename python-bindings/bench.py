@@ -6,6 +6,7 @@ otherwise call, baselines timed in the same run (issue 6's table).
     ... bench.py --quick            # small sizes, a few seconds
     ... bench.py --case fft --threads 2 --rounds 5 --format json
     ... bench.py --effort measure --wisdom /tmp/pel.wisdom   # plans once, reused
+    ... bench.py --case scipy_fft --case linalg_stacks      # issue 13's table
 
 Each case alternates pel and its baseline for several rounds and reports the
 median seconds of each and ratio = baseline / pel (higher is better for
@@ -132,6 +133,59 @@ def case_overhead(args, rng, rows):
     rows.append(r)
 
 
+def first_call(fn):
+    """Seconds of one call: the first of a new size includes planning."""
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def case_scipy_fft(args, rng, rows):
+    """Issue 13: pel.fft with default arguments (ESTIMATE plans from the
+    cache, pel's thread count) against scipy.fft with workers=threads."""
+    import scipy.fft
+    n = 64 if args.quick else 256
+    n1 = 2 ** 14 if args.quick else 2 ** 20
+    w = args.threads
+    xc = rand_complex(rng, (n, n, n))
+    xr = rng.uniform(-1, 1, (n, n, n))
+    x1 = rand_complex(rng, n1)
+    cases = [
+        ("pel.fft.fftn c128", f"{n}^3", lambda: pel.fft.fftn(xc),
+         f"scipy.fft.fftn(workers={w})", lambda: scipy.fft.fftn(xc, workers=w), fft_flops(n ** 3)),
+        ("pel.fft.rfftn f64", f"{n}^3", lambda: pel.fft.rfftn(xr),
+         f"scipy.fft.rfftn(workers={w})", lambda: scipy.fft.rfftn(xr, workers=w),
+         fft_flops(n ** 3) / 2),
+        ("pel.fft.fft c128", f"2^{int(np.log2(n1))}", lambda: pel.fft.fft(x1),
+         f"scipy.fft.fft(workers={w})", lambda: scipy.fft.fft(x1, workers=w), fft_flops(n1)),
+        ("pel.fft.dctn II f64", f"{n}^3", lambda: pel.fft.dctn(xr),
+         f"scipy.fft.dctn(workers={w})", lambda: scipy.fft.dctn(xr, workers=w),
+         fft_flops(n ** 3) / 2),
+    ]
+    for name, size, pfn, base, bfn, flops in cases:
+        fp = first_call(pfn)   # the first call of this size: planning included
+        fb = first_call(bfn)
+        tp, tb = compare(pfn, bfn, args.rounds)
+        rows.append(row(name, size, tp, base, tb, 1.3, gflops=flops / tp / 1e9,
+                        base_gflops=flops / tb / 1e9, first=fp, base_first=fb))
+
+
+def case_linalg_stacks(args, rng, rows):
+    """Issue 13: numpy.linalg over stacks of small matrices."""
+    count = 10000 if args.quick else 100000
+    a = rng.uniform(-1, 1, (count, 8, 8)) + 8 * np.eye(8)
+    b = rng.uniform(-1, 1, (count, 8))
+    tp, tb = compare(lambda: pel.solve(a, b), lambda: np.linalg.solve(a, b), args.rounds)
+    rows.append(row("pel.solve stack", f"{count}x8x8", tp, "numpy.linalg.solve", tb, 1.5,
+                    us_item=tp / count * 1e6, base_us_item=tb / count * 1e6))
+    count = 1000 if args.quick else 10000
+    s = rng.uniform(-1, 1, (count, 16, 16))
+    s = s + np.swapaxes(s, -1, -2)
+    tp, tb = compare(lambda: pel.eigh(s), lambda: np.linalg.eigh(s), args.rounds)
+    rows.append(row("pel.eigh stack", f"{count}x16x16", tp, "numpy.linalg.eigh", tb, 1.5,
+                    us_item=tp / count * 1e6, base_us_item=tb / count * 1e6))
+
+
 def row(case, size, tp, baseline, tb, target, **extra):
     r = {"case": case, "size": size, "threads": pel.get_num_threads(), "seconds": tp,
          "baseline": baseline, "baseline_seconds": tb, "ratio": tb / tp,
@@ -142,23 +196,27 @@ def row(case, size, tp, baseline, tb, target, **extra):
 
 
 CASES = {"fftn": case_fftn, "fft": case_fft1d, "stencil": case_stencil,
-         "batched": case_batched, "overhead": case_overhead}
+         "batched": case_batched, "overhead": case_overhead, "scipy_fft": case_scipy_fft,
+         "linalg_stacks": case_linalg_stacks}
 
 
 def print_table(rows):
     head = ["case", "size", "pel s", "baseline", "baseline s", "ratio", "rate pel/base",
-            "target", "met"]
+            "target", "met", "first call pel/base s"]
     lines = []
     for r in rows:
         if "gflops" in r:
             rate = f"{r['gflops']:.2f}/{r['base_gflops']:.2f} GFLOP/s"
+        elif "us_item" in r:
+            rate = f"{r['us_item']:.2f}/{r['base_us_item']:.2f} us/item"
         elif "gpoints" in r:
             rate = f"{r['gpoints']:.3f}/{r['base_gpoints']:.3f} Gpt/s"
         else:
             rate = f"{r['seconds'] * 1e6:.2f}/{r['baseline_seconds'] * 1e6:.2f} us/call"
         lines.append([r["case"], r["size"], f"{r['seconds']:.4g}", r["baseline"],
                       f"{r['baseline_seconds']:.4g}", f"{r['ratio']:.2f}", rate,
-                      r["target"] or "", "yes" if r["met"] else "NO"])
+                      r["target"] or "", "yes" if r["met"] else "NO",
+                      f"{r['first']:.3g}/{r['base_first']:.3g}" if "first" in r else ""])
     widths = [max(len(str(x)) for x in col) for col in zip(head, *lines)]
     fmt = "| " + " | ".join("{:<%d}" % w for w in widths) + " |"
     print(fmt.format(*head))

@@ -641,6 +641,9 @@ static void test_task_arguments(void)
                           "pel_task_plan", "costs");
     PEL_TEST_EXPECT_ERROR(pel_task_plan(3, costs, 0, assignment, &makespan), PEL_ERROR_INVALID_ARGUMENT,
                           "pel_task_plan", "nthreads=0");
+    /* INT_MAX threads would ask malloc for a 16 GiB heap. */
+    PEL_TEST_EXPECT_ERROR(pel_task_plan(3, costs, 2147483647, assignment, &makespan), PEL_ERROR_INVALID_ARGUMENT,
+                          "pel_task_plan", "nthreads=2147483647 is not in 1..4096");
     CU_ASSERT_EQUAL(makespan, 9);
     PEL_TEST_OK(pel_task_plan(0, NULL, 1, NULL, &makespan));
     CU_ASSERT_EQUAL(makespan, 0);

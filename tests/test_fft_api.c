@@ -721,8 +721,13 @@ static void test_wisdom(void)
                           "pel_fft_wisdom_export_file", "precision=7");
     PEL_TEST_EXPECT_ERROR(pel_fft_wisdom_import_file((pel_precision)7, path), PEL_ERROR_INVALID_ARGUMENT,
                           "pel_fft_wisdom_import_file", "precision=7");
+    /* The out-argument rule: a failing export sets *text to NULL (so the
+     * text it held is freed first). */
+    pel_free(text);
+    text = (char *)path;
     PEL_TEST_EXPECT_ERROR(pel_fft_wisdom_export_string((pel_precision)-1, &text), PEL_ERROR_INVALID_ARGUMENT,
                           "pel_fft_wisdom_export_string", "precision=-1");
+    CU_ASSERT(text == NULL);
     PEL_TEST_EXPECT_ERROR(pel_fft_wisdom_import_string((pel_precision)2, "x"), PEL_ERROR_INVALID_ARGUMENT,
                           "pel_fft_wisdom_import_string", "precision=2");
     unlink(path);

@@ -276,55 +276,45 @@ static void test_wisdom_corrupt(void)
     size_t length = strlen(text), close_at = strrchr(text, ')') - text;
     char *copy = malloc(length + 64);
 
-    /* Flags wider than FFTW's bit-fields: FFTW aborts on each of these. */
-    bad = replace_field(text, 2, "#x100000");
-    expect_refused_text(PEL_FLOAT64, bad, "line 2");
-    expect_refused_text(PEL_FLOAT64, bad, "flags l=#x100000 does not fit");
-    free(bad);
-    bad = replace_field(text, 3, "#x100000");
-    expect_refused_text(PEL_FLOAT64, bad, "flags u=#x100000");
-    free(bad);
-    bad = replace_field(text, 2, "#x-1");
-    expect_refused_text(PEL_FLOAT64, bad, "flags l");
-    free(bad);
-    {
-        char *timeout = replace_field(text, 0, "TIMEOUT"), *zero = replace_field(timeout, 1, "0");
-        bad = replace_field(zero, 4, "#x200");
-        expect_refused_text(PEL_FLOAT64, bad, "impatience");
-        free(bad);
-        free(timeout);
-        free(zero);
-    }
-    /* Non-hex letters (FFTW's reader takes 'z' as digit 35). */
-    bad = replace_field(text, 2, "#xzz");
-    expect_refused_text(PEL_FLOAT64, bad, "hex digit");
-    free(bad);
-    bad = replace_field(text, 5, "#x1234567g");
-    expect_refused_text(PEL_FLOAT64, bad, "not a hex digit");
-    free(bad);
-    /* Huge numbers (FFTW's reader wraps them silently). */
-    bad = replace_field(text, 2, "#x1000000000000011bdd");
-    expect_refused_text(PEL_FLOAT64, bad, "more than 8 hex digits");
-    free(bad);
-    bad = replace_field(text, 1, "99999999999999999999");
-    expect_refused_text(PEL_FLOAT64, bad, "more than 9 digits");
-    free(bad);
-    /* l not within u. */
-    {
-        char *low = replace_field(text, 2, "#x3");
-        bad = replace_field(low, 3, "#x1");
-        expect_refused_text(PEL_FLOAT64, bad, "subset");
-        free(bad);
-        free(low);
+    /* One field of the second line replaced (fields: 0 name, 1 number, 2 l,
+     * 3 u, 4 impatience, 5-8 signature); several steps build one text. */
+    static const struct {
+        int steps, field[3];
+        const char *value[3], *fragment;
+    } cases[] = {
+        /* Flags wider than FFTW's bit-fields: FFTW aborts on each of these. */
+        {1, {2}, {"#x100000"}, "line 2"},
+        {1, {2}, {"#x100000"}, "flags l=#x100000 does not fit"},
+        {1, {3}, {"#x100000"}, "flags u=#x100000"},
+        {1, {2}, {"#x-1"}, "flags l"},
+        {3, {0, 1, 4}, {"TIMEOUT", "0", "#x200"}, "impatience"},
+        /* Non-hex letters (FFTW's reader takes 'z' as digit 35). */
+        {1, {2}, {"#xzz"}, "hex digit"},
+        {1, {5}, {"#x1234567g"}, "not a hex digit"},
+        /* Huge numbers (FFTW's reader wraps them silently). */
+        {1, {2}, {"#x1000000000000011bdd"}, "more than 8 hex digits"},
+        {1, {1}, {"99999999999999999999"}, "more than 9 decimal digits"},
+        /* l not within u (FFTW never writes that). */
+        {2, {2, 3}, {"#x3", "#x1"}, "subset"},
+        /* An entry closed early. */
+        {1, {8}, {"#x0)"}, "wisdom"},
+    };
+
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        char *current = strdup(text);
+        for (int step = 0; step < cases[k].steps; step++) {
+            char *next = replace_field(current, cases[k].field[step], cases[k].value[step]);
+            free(current);
+            current = next;
+        }
+        expect_refused_text(PEL_FLOAT64, current, cases[k].fragment);
+        free(current);
     }
     /* Unbalanced parentheses. */
     snprintf(copy, length + 64, "%.*s(%s", (int)close_at, text, text + close_at);
     expect_refused_text(PEL_FLOAT64, copy, "solver name");
     snprintf(copy, length + 64, "%s)", text);
     expect_refused_text(PEL_FLOAT64, copy, "after the closing");
-    bad = replace_field(text, 8, "#x0)");
-    expect_refused_text(PEL_FLOAT64, bad, "wisdom");
-    free(bad);
     /* Every truncation before the closing parenthesis. */
     for (size_t cut = 0; cut <= close_at; cut++) {
         memcpy(copy, text, cut);
@@ -417,6 +407,116 @@ static void test_wisdom_bounds(void)
     pel_free(text);
 }
 
+/* ------------------------------------------------------------ FFTW's memory */
+
+/* Each point of the sweep runs in a fresh process (this program run again
+ * with --oom-child CASE EXTRA): a forked child would inherit the parent's
+ * free heap, which no address-space limit constrains. The child allocates
+ * its arrays, limits its address space to its size plus EXTRA bytes, runs
+ * one one-shot transform on 1 thread and exits 0 (PEL_OK), 2
+ * (PEL_ERROR_OUT_OF_MEMORY with a pel message) or 1 (anything else); an
+ * abort by FFTW shows as SIGABRT.
+ *
+ * The transforms: prime sizes, where FFTW's Rader and Bluestein tables and
+ * buffers take several times the arrays, a smooth r2c, and a 1-D c2r (whose
+ * execution copies its input). */
+static const char *self_path;
+
+static int oom_child(int which, size_t extra)
+{
+    static const size_t sizes[] = {65537, 4099, 1 << 18, 1 << 18};
+    size_t n = sizes[which];
+    double *in = pel_malloc(2 * n * sizeof *in), *out = pel_malloc(2 * n * sizeof *out);
+    unsigned long pages = 0;
+    FILE *statm = fopen("/proc/self/statm", "r");
+    struct rlimit limit;
+    pel_status status;
+
+    if (in == NULL || out == NULL || statm == NULL || fscanf(statm, "%lu", &pages) != 1)
+        return 3;
+    fclose(statm);
+    pel_test_fill(in, 2 * n, 41);
+    if (pel_set_num_threads(1) != PEL_OK)
+        return 3;
+    limit.rlim_cur = limit.rlim_max = (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE) + extra;
+    if (setrlimit(RLIMIT_AS, &limit) != 0)
+        return 3;
+    switch (which) {
+    case 2:
+        status = pel_fft_r2c(1, &n, 1, PEL_FFT_NORM_BACKWARD, in, out);
+        break;
+    case 3:
+        status = pel_fft_c2r(1, &n, 1, PEL_FFT_NORM_BACKWARD, in, out);
+        break;
+    default:
+        status = pel_fft_c2c(1, &n, 1, PEL_FFT_FORWARD, PEL_FFT_NORM_BACKWARD, in, out);
+        break;
+    }
+    pel_free(in);
+    pel_free(out);
+    if (status == PEL_OK)
+        return 0;
+    if (status == PEL_ERROR_OUT_OF_MEMORY && strstr(pel_last_error(), "pel_fft_") != NULL)
+        return 2;
+    return 1;
+}
+
+/* Exit code of one child, or -signal. */
+static int run_oom_child(int which, size_t extra)
+{
+    char which_text[16], extra_text[32];
+    pid_t pid;
+    int wstatus = 0;
+
+    snprintf(which_text, sizeof which_text, "%d", which);
+    snprintf(extra_text, sizeof extra_text, "%zu", extra);
+    fflush(stdout);
+    pid = fork();
+    if (pid < 0)
+        return -1000;
+    if (pid == 0) {
+        /* Under AddressSanitizer the child's allocator must act like
+         * malloc for the sweep to mean anything: return NULL when memory
+         * runs out, and give freed memory back at once (its quarantine
+         * would keep pel's probe mapped, so FFTW's allocation right after
+         * would fail). LeakSanitizer's exit check needs 2 MiB of address
+         * space of its own, which the limit does not leave. Without ASan
+         * these options are ignored. */
+        const char *options = getenv("ASAN_OPTIONS");
+        char child_options[512];
+        snprintf(child_options, sizeof child_options,
+                 "%s%sallocator_may_return_null=1:quarantine_size_mb=0:detect_leaks=0", options ? options : "",
+                 options && *options ? ":" : "");
+        setenv("ASAN_OPTIONS", child_options, 1);
+        alarm(30);
+        execl(self_path, self_path, "--oom-child", which_text, extra_text, (char *)NULL);
+        _exit(4);
+    }
+    if (waitpid(pid, &wstatus, 0) != pid)
+        return -1000;
+    return WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -WTERMSIG(wstatus);
+}
+
+/* Sweeps the limit from nothing to plenty: every child must exit normally,
+ * with PEL_OK or PEL_ERROR_OUT_OF_MEMORY, and the sweep must see both. */
+static void test_fftw_memory_headroom(void)
+{
+    for (int which = 0; which < 4; which++) {
+        int ok = 0, refused = 0;
+        for (size_t extra = 0; extra <= ((size_t)24 << 20); extra += (size_t)512 << 10) {
+            int code = run_oom_child(which, extra);
+            if (code != 0 && code != 2)
+                printf("\n  case %d, limit +%zu bytes: child %s %d", which, extra,
+                       code < 0 ? "killed by signal" : "exited with", code < 0 ? -code : code);
+            CU_ASSERT(code == 0 || code == 2);
+            ok += code == 0;
+            refused += code == 2;
+        }
+        CU_ASSERT(ok > 0);
+        CU_ASSERT(refused > 0);
+    }
+}
+
 /* ------------------------------------------------------------ suites */
 
 static void add_suites(void)
@@ -432,12 +532,18 @@ static void add_suites(void)
                                            {"random bytes and mutations", test_wisdom_random},
                                            {"size bound, no abort in a child", test_wisdom_bounds},
                                            {NULL, NULL}};
+    static const pel_test_case memory[] = {{"FFTW never aborts for want of memory", test_fftw_memory_headroom},
+                                           {NULL, NULL}};
     pel_test_add_suite("fft reliability: convolution", convolve);
+    pel_test_add_suite("fft reliability: FFTW memory", memory);
     pel_test_add_suite("fft reliability: hostile wisdom", wisdom);
     pel_test_add_suite("fft reliability: plan handles", handles);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    if (argc == 4 && strcmp(argv[1], "--oom-child") == 0)
+        return oom_child(atoi(argv[2]), (size_t)strtoull(argv[3], NULL, 10));
+    self_path = argv[0];
     return pel_test_main("test_fft_reliability", add_suites);
 }

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/handle.h"
 #include "sparse/csr.h"
 
 /* A random matrix in CSR arrays: sorted, no duplicates; row i has a length
@@ -208,7 +209,7 @@ static void test_create_errors(void)
                           PEL_ERROR_UNSUPPORTED, "pel_csr_create", "exceeds PEL_CSR_MAX_COLS");
     PEL_TEST_EXPECT_ERROR(pel_csr_create(PEL_FLOAT64, SIZE_MAX, 3, rp, ci, v, &m), PEL_ERROR_OVERFLOW,
                           "pel_csr_create", "rows=");
-    CU_ASSERT_PTR_EQUAL(m, sentinel);
+    CU_ASSERT_PTR_NULL(m); /* the out-argument rule: NULL on failure */
     /* The inputs were not touched. */
     CU_ASSERT(rp[1] == 2 && ci[1] == 2 && v[1] == 2.5 && bad_col[1] == 3);
 }
@@ -941,6 +942,135 @@ static void test_narrow_index_rectangular_and_empty(void)
     free_csr(&t);
 }
 
+/* ------------------------------------------------------------ reliability */
+
+/* cols = 0 with x = NULL (allowed: no entry reads x): y = beta*y, in every
+ * product form and both precisions. The product used to form x + j*ldx on
+ * the NULL pointer, undefined behaviour that clang's UBSan reports. */
+static void test_products_with_no_columns_and_null_x(void)
+{
+    enum { ROWS = 5, NVEC = 3 };
+    size_t row_ptr[ROWS + 1] = {0};
+    double y[ROWS * NVEC], want[ROWS * NVEC];
+    float fy[ROWS * NVEC];
+    pel_csr *m = NULL, *fm = NULL;
+
+    PEL_TEST_OK(pel_csr_create(PEL_FLOAT64, ROWS, 0, row_ptr, NULL, NULL, &m));
+    PEL_TEST_OK(pel_csr_create(PEL_FLOAT32, ROWS, 0, row_ptr, NULL, NULL, &fm));
+    for (int beta_zero = 0; beta_zero < 2; beta_zero++) {
+        double beta = beta_zero ? 0.0 : -1.25;
+        for (size_t i = 0; i < ROWS * NVEC; i++) {
+            y[i] = 0.5 + (double)i;
+            fy[i] = (float)y[i];
+            want[i] = beta * y[i];
+        }
+        PEL_TEST_OK(pel_csr_spmv(m, 2.0, NULL, beta, y));
+        CU_ASSERT(memcmp(y, want, ROWS * sizeof *y) == 0);
+        PEL_TEST_OK(pel_csr_spmv(fm, 2.0, NULL, beta, fy));
+        for (size_t i = 0; i < ROWS; i++)
+            CU_ASSERT(fy[i] == (float)want[i]);
+        for (size_t i = 0; i < ROWS * NVEC; i++)
+            y[i] = 0.5 + (double)i;
+        PEL_TEST_OK(pel_csr_spmm(m, PEL_COL_MAJOR, NVEC, 2.0, NULL, 1, beta, y, ROWS));
+        CU_ASSERT(memcmp(y, want, sizeof y) == 0);
+        for (size_t i = 0; i < ROWS * NVEC; i++)
+            y[i] = 0.5 + (double)i;
+        PEL_TEST_OK(pel_csr_spmm(m, PEL_ROW_MAJOR, NVEC, 2.0, NULL, NVEC, beta, y, NVEC));
+        CU_ASSERT(memcmp(y, want, sizeof y) == 0);
+        for (size_t i = 0; i < ROWS * NVEC; i++)
+            fy[i] = (float)(0.5 + (double)i);
+        PEL_TEST_OK(pel_csr_spmm(fm, PEL_COL_MAJOR, NVEC, 2.0, NULL, 1, beta, fy, ROWS));
+        for (size_t i = 0; i < ROWS * NVEC; i++)
+            CU_ASSERT(fy[i] == (float)want[i]);
+    }
+    pel_csr_destroy(m);
+    pel_csr_destroy(fm);
+}
+
+/* Misuse of CSR handles: NULL, destroyed and foreign (a stack struct cast)
+ * pointers are PEL_ERROR_INVALID_ARGUMENT with a message naming the
+ * function and the argument; a second pel_csr_destroy is refused with a
+ * message and frees nothing (it used to abort in glibc's free). */
+static void test_csr_handles(void)
+{
+    struct {
+        size_t junk[32];
+    } foreign = {{0}};
+    const size_t rp[3] = {0, 1, 2}, ci[2] = {0, 1};
+    const double v[2] = {1.5, -2.5};
+    double x[2] = {1, 1}, y[2] = {7, 7}, y0[2] = {7, 7};
+    size_t out_rp[3];
+    pel_csr *m = NULL, *gone = NULL, *fake = (pel_csr *)(void *)&foreign;
+    const size_t live = pel__handle_live_count();
+
+    PEL_TEST_OK(pel_csr_create(PEL_FLOAT64, 2, 2, rp, ci, v, &gone));
+    PEL_TEST_OK(pel_csr_create(PEL_FLOAT64, 2, 2, rp, ci, v, &m));
+    CU_ASSERT_EQUAL(pel__handle_live_count(), live + 2);
+    pel_csr_destroy(gone);
+    CU_ASSERT_EQUAL(pel__handle_live_count(), live + 1);
+    pel_csr_destroy(gone);
+    CU_ASSERT(strstr(pel_last_error(), "pel_csr_destroy") != NULL);
+    CU_ASSERT(strstr(pel_last_error(), "not a live pel_csr") != NULL);
+    pel_csr_destroy(fake);
+    CU_ASSERT(strstr(pel_last_error(), "pel_csr_destroy") != NULL);
+    CU_ASSERT_EQUAL(pel__handle_live_count(), live + 1);
+
+    for (int which = 0; which < 3; which++) {
+        pel_csr *h = which == 0 ? NULL : which == 1 ? gone : fake;
+        const char *why = which == 0 ? "matrix must not be NULL" : "is not a live pel_csr";
+        PEL_TEST_EXPECT_ERROR(pel_csr_spmv(h, 1.0, x, 0.0, y), PEL_ERROR_INVALID_ARGUMENT, "pel_csr_spmv", why);
+        PEL_TEST_EXPECT_ERROR(pel_csr_spmm(h, PEL_COL_MAJOR, 1, 1.0, x, 2, 0.0, y, 2), PEL_ERROR_INVALID_ARGUMENT,
+                              "pel_csr_spmm", why);
+        PEL_TEST_EXPECT_ERROR(pel_csr_export(h, out_rp, NULL, NULL), PEL_ERROR_INVALID_ARGUMENT, "pel_csr_export",
+                              why);
+        PEL_TEST_EXPECT_ERROR(pel_csr_write_mtx(h, "never-written.mtx"), PEL_ERROR_INVALID_ARGUMENT,
+                              "pel_csr_write_mtx", why);
+        CU_ASSERT(memcmp(y, y0, sizeof y) == 0);
+        if (which > 0) {
+            /* Getters cannot return a status: 0 (or PEL_FLOAT64), and the
+             * message says why. */
+            CU_ASSERT_EQUAL(pel_csr_rows(h), 0);
+            CU_ASSERT(strstr(pel_last_error(), "pel_csr_rows") != NULL);
+            CU_ASSERT_EQUAL(pel_csr_cols(h), 0);
+            CU_ASSERT_EQUAL(pel_csr_nnz(h), 0);
+            CU_ASSERT_EQUAL(pel_csr_precision(h), PEL_FLOAT64);
+            CU_ASSERT(strstr(pel_last_error(), "pel_csr_precision") != NULL);
+        }
+    }
+    PEL_TEST_OK(pel_csr_spmv(m, 1.0, x, 0.0, y));
+    CU_ASSERT(y[0] == 1.5 && y[1] == -2.5);
+    CU_ASSERT_EQUAL(pel_csr_rows(m), 2);
+    pel_csr_destroy(m);
+    CU_ASSERT_EQUAL(pel__handle_live_count(), live);
+}
+
+/* The out-argument rule: every failing pel_csr_create sets *out = NULL. */
+static void test_csr_create_out_argument(void)
+{
+    const size_t rp[3] = {0, 1, 2}, bad_rp[3] = {0, 2, 1}, ci[2] = {0, 1}, bad_ci[2] = {0, 9};
+    const double v[2] = {1.5, -2.5};
+    struct {
+        pel_precision precision;
+        const size_t *rp, *ci;
+        const double *v;
+        size_t cols;
+        const char *fragment;
+    } cases[] = {{(pel_precision)7, rp, ci, v, 2, "precision=7"},
+                 {PEL_FLOAT64, NULL, ci, v, 2, "row_ptr must not be NULL"},
+                 {PEL_FLOAT64, bad_rp, ci, v, 2, "row_ptr[2]=1 is smaller"},
+                 {PEL_FLOAT64, rp, bad_ci, v, 2, "col_idx[1]=9"},
+                 {PEL_FLOAT64, rp, NULL, v, 2, "col_idx must not be NULL"},
+                 {PEL_FLOAT32, rp, ci, NULL, 2, "values must not be NULL"},
+                 {PEL_FLOAT64, rp, ci, v, PEL_CSR_MAX_COLS + 1, "exceeds PEL_CSR_MAX_COLS"}};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        pel_csr *m = (pel_csr *)(uintptr_t)0x4321;
+        CU_ASSERT(pel_csr_create(cases[c].precision, 2, cases[c].cols, cases[c].rp, cases[c].ci, cases[c].v, &m) !=
+                  PEL_OK);
+        CU_ASSERT(strstr(pel_last_error(), cases[c].fragment) != NULL);
+        CU_ASSERT_PTR_NULL(m);
+    }
+}
+
 static void add_suites(void)
 {
     static const pel_test_case creation[] = {
@@ -975,10 +1105,17 @@ static void add_suites(void)
         {"rectangular, empty, far-off", test_narrow_index_rectangular_and_empty},
         {NULL, NULL},
     };
+    static const pel_test_case reliability[] = {
+        {"cols = 0 with x = NULL", test_products_with_no_columns_and_null_x},
+        {"handles: NULL, destroyed, foreign", test_csr_handles},
+        {"out-argument of pel_csr_create", test_csr_create_out_argument},
+        {NULL, NULL},
+    };
     pel_test_add_suite("csr creation", creation);
     pel_test_add_suite("spmv", spmv);
     pel_test_add_suite("spmm", spmm);
     pel_test_add_suite("compressed column index", narrow_index);
+    pel_test_add_suite("reliability", reliability);
 }
 
 int main(void)

@@ -2,6 +2,14 @@
  * @file pel/core.h
  * @brief Status codes, thread-local error messages, version, aligned memory,
  *        timers and the thread policy shared by every pel kernel.
+ *
+ * Errors, for the whole API: every fallible function returns a pel_status
+ * and records a thread-local message (pel_last_error()). On any failure a
+ * function that creates an object sets *out = NULL whenever out itself is
+ * not NULL, and every other output (scalars, arrays, buffers, settings) is
+ * left untouched. PEL_ERROR_NOT_CONVERGED reports a result and writes it
+ * (the function's documentation says what); details in docs/user-guide.md,
+ * "Status codes and errors".
  */
 #ifndef PEL_CORE_H
 #define PEL_CORE_H

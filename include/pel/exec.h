@@ -6,7 +6,9 @@
  *
  * All functions use pel's thread policy (pel_get_num_threads()): called from
  * inside an OpenMP parallel region or in a forked child they run on the
- * calling thread. A callback returns 0 for success or any nonzero code; the
+ * calling thread; their teams draw from the process-wide thread budget
+ * (pel_set_thread_budget()), which never changes which indices, blocks or
+ * tasks a callback sees. A callback returns 0 for success or any nonzero code; the
  * first nonzero code stops the work early (no new ranges or tasks start) and
  * is returned unchanged. If the callback recorded a pel error message on its
  * worker thread, that message becomes the caller's pel_last_error().
@@ -41,7 +43,7 @@ typedef int (*pel_range_fn)(size_t begin, size_t end, void *arg);
  * Runs @p body over the index range [@p begin, @p end) on pel's threads, in
  * sub-ranges handed out by @p schedule with @p chunk indices each (0 = the
  * schedule's default). Every index is visited exactly once if every body
- * call succeeds. When a body returns nonzero, no further sub-ranges start and
+ * call succeeds, for any range up to SIZE_MAX and any chunk up to SIZE_MAX. When a body returns nonzero, no further sub-ranges start and
  * the first failure recorded is returned (ranges already running finish).
  *
  * Errors: PEL_ERROR_INVALID_ARGUMENT for a NULL body, begin > end or an
@@ -106,7 +108,8 @@ typedef int (*pel_task_fn)(size_t index, void *arg);
  * returned.
  *
  * Errors: PEL_ERROR_INVALID_ARGUMENT (NULL task, a negative or non-finite
- * cost), PEL_ERROR_OUT_OF_MEMORY, or the first failing task's code.
+ * cost), PEL_ERROR_OVERFLOW (ntasks too large to schedule with costs),
+ * PEL_ERROR_OUT_OF_MEMORY, or the first failing task's code.
  */
 PEL_API int pel_run_tasks(size_t ntasks, pel_task_fn task, void *arg, const double *costs);
 
@@ -117,8 +120,8 @@ PEL_API int pel_run_tasks(size_t ntasks, pel_task_fn task, void *arg, const doub
  * lowest thread). Writes the thread of each task to @p assignment (ntasks
  * entries) and the largest per-thread total to @p makespan (either may be
  * NULL). Graham's bound holds: makespan <= (4/3 - 1/(3*nthreads)) times the
- * optimum. Errors: NULL costs with ntasks > 0, nthreads < 1, a negative or
- * non-finite cost, out of memory.
+ * optimum. Errors: NULL costs with ntasks > 0, nthreads outside
+ * 1..PEL_MAX_THREADS, a negative or non-finite cost, out of memory.
  */
 PEL_API pel_status pel_task_plan(size_t ntasks, const double *costs, int nthreads, int *assignment,
                                  double *makespan);

@@ -53,7 +53,8 @@ extern "C" {
 typedef enum pel_fft_kind {
     PEL_FFT_C2C = 0, /**< complex to complex, forward or backward */
     PEL_FFT_R2C = 1, /**< real to complex (half spectrum), always forward */
-    PEL_FFT_C2R = 2  /**< complex (half spectrum) to real, always backward */
+    PEL_FFT_C2R = 2, /**< complex (half spectrum) to real, always backward */
+    PEL_FFT_R2R = 3  /**< real to real (DCT/DST, see pel_fft_r2r()); made by pel_fft_r2r_plan_create() */
 } pel_fft_kind;
 
 /** Sign of the exponent; the values are FFTW's. */
@@ -107,9 +108,12 @@ typedef struct pel_fft_plan pel_fft_plan;
  * effort or norm; rank outside 1..3; NULL dims or plan; a zero dimension or
  * howmany; a wrong direction for r2c/c2r; negative or non-finite time limit;
  * negative nthreads), PEL_ERROR_OVERFLOW (the arrays would exceed PTRDIFF_MAX
- * bytes), PEL_ERROR_OUT_OF_MEMORY, PEL_ERROR_UNSUPPORTED (WISDOM_ONLY without
- * wisdom for this problem), PEL_ERROR_BACKEND (FFTW refused the problem).
- * *plan is left alone on error. Thread-safe (planning is serialised).
+ * bytes), PEL_ERROR_OUT_OF_MEMORY (including when the memory FFTW may need
+ * to plan, measured in docs/fft.md, cannot be allocated: pel refuses rather
+ * than let FFTW abort), PEL_ERROR_UNSUPPORTED (WISDOM_ONLY without wisdom
+ * for this problem), PEL_ERROR_BACKEND (FFTW refused the problem).
+ * On error *plan is set to NULL (when @p plan itself is not NULL).
+ * Thread-safe (planning is serialised).
  */
 PEL_API pel_status pel_fft_plan_create(pel_fft_kind kind, pel_precision precision, int rank, const size_t *dims,
                                        size_t howmany, pel_fft_direction direction, int in_place,
@@ -127,18 +131,27 @@ PEL_API pel_status pel_fft_plan_create(pel_fft_kind kind, pel_precision precisio
  * a forked child (where libgomp cannot start threads), a multi-threaded plan
  * runs a single-threaded twin, also planned on first use.
  *
- * Errors: PEL_ERROR_INVALID_ARGUMENT (NULL plan or array, in != out for an
- * in-place plan, overlapping out-of-place arrays, an array not aligned to its
- * element type), and the planning errors when a twin plan must be made.
- * @p out is untouched on error. Thread-safe: many threads may execute the
+ * Errors: PEL_ERROR_INVALID_ARGUMENT (NULL, destroyed or foreign plan, NULL
+ * array, in != out for an in-place plan, overlapping out-of-place arrays, an
+ * array not aligned to its element type), PEL_ERROR_OUT_OF_MEMORY (the
+ * memory FFTW may allocate while executing cannot be allocated), and the
+ * planning errors when a twin plan must be made. @p out is untouched on
+ * error. Thread-safe: many threads may execute the
  * same plan at once on different arrays, without locks.
  */
 PEL_API pel_status pel_fft_execute(const pel_fft_plan *plan, const void *in, void *out);
 
-/** Frees a plan; NULL is ignored. No other thread may be using it. */
+/**
+ * Frees a plan; NULL is ignored. No other thread may be using it. A plan
+ * destroyed twice, or a pointer that is not a live plan, is not touched:
+ * pel records "pel_fft_plan_destroy: ... destroyed twice, or not made by
+ * pel" in pel_last_error() and frees nothing (best effort: see
+ * docs/reliability.md).
+ */
 PEL_API void pel_fft_plan_destroy(pel_fft_plan *plan);
 
-/** The number of threads @p plan runs on (0 for NULL). */
+/** The number of threads @p plan runs on (0, with a message, for a NULL,
+ *  destroyed or foreign plan). */
 PEL_API int pel_fft_plan_threads(const pel_fft_plan *plan);
 
 /**
@@ -235,21 +248,32 @@ PEL_API pel_status pel_fft_wisdom_export_file(pel_precision precision, const cha
 /**
  * Adds the wisdom in file @p path (written by pel_fft_wisdom_export_file()
  * or fftw-wisdom with the same precision) to FFTW's wisdom.
- * Errors: PEL_ERROR_INVALID_ARGUMENT, PEL_ERROR_IO (cannot open),
- * PEL_ERROR_PARSE (not FFTW wisdom of this precision). Thread-safe.
+ * The file is read whole (at most 16 MiB) and validated by pel before FFTW
+ * sees it, as pel_fft_wisdom_import_string() does.
+ * Errors: PEL_ERROR_INVALID_ARGUMENT, PEL_ERROR_IO (cannot open or read),
+ * PEL_ERROR_PARSE (more than 16 MiB, not FFTW wisdom of this precision and
+ * FFTW version; the message gives the line and column). FFTW's wisdom is
+ * unchanged on error. Thread-safe.
  */
 PEL_API pel_status pel_fft_wisdom_import_file(pel_precision precision, const char *path);
 
 /**
  * Returns FFTW's wisdom of @p precision as a NUL-terminated string in
  * @p *text, allocated with pel_malloc() (free it with pel_free()).
- * Errors: PEL_ERROR_INVALID_ARGUMENT, PEL_ERROR_OUT_OF_MEMORY. Thread-safe.
+ * Errors: PEL_ERROR_INVALID_ARGUMENT, PEL_ERROR_OUT_OF_MEMORY; *text is set
+ * to NULL on error (when @p text is not NULL). Thread-safe.
  */
 PEL_API pel_status pel_fft_wisdom_export_string(pel_precision precision, char **text);
 
 /**
- * Adds the wisdom in @p text to FFTW's wisdom.
- * Errors: PEL_ERROR_INVALID_ARGUMENT, PEL_ERROR_PARSE. Thread-safe.
+ * Adds the wisdom in @p text to FFTW's wisdom. pel checks the text against
+ * the grammar FFTW exports before FFTW's importer sees it (FFTW's importer
+ * aborts the process on some malformed texts): every number in canonical
+ * form, every flags field within FFTW's bit-field widths, balanced
+ * parentheses, this FFTW version and precision, at most 16 MiB.
+ * Errors: PEL_ERROR_INVALID_ARGUMENT, PEL_ERROR_PARSE (the message gives the
+ * line and column of the first fault). FFTW's wisdom is unchanged on error.
+ * Thread-safe.
  */
 PEL_API pel_status pel_fft_wisdom_import_string(pel_precision precision, const char *text);
 
@@ -279,13 +303,92 @@ PEL_API pel_status pel_fft_convolve_shape(int rank, const size_t *a_dims, const 
  * 2, 3, 5 and 7, and writes the part chosen by @p mode to @p out (shape from
  * pel_fft_convolve_shape()). Matches scipy.signal.fftconvolve(a, b, mode).
  * Uses the plan cache and pel's threads. @p out must not overlap @p a or @p b.
+ * The result has the same bits for every thread count (the tiles run
+ * single-threaded FFTW plans in parallel).
  *
  * Errors: those of pel_fft_convolve_shape(), NULL arrays, overlapping out,
- * PEL_ERROR_OVERFLOW, PEL_ERROR_OUT_OF_MEMORY. @p out is untouched on error.
- * Thread-safe.
+ * PEL_ERROR_OVERFLOW, PEL_ERROR_OUT_OF_MEMORY. Every buffer and plan is
+ * acquired before the first output is written, so @p out is untouched on
+ * error. Thread-safe.
  */
 PEL_API pel_status pel_fft_convolve(int rank, const size_t *a_dims, const double *a, const size_t *b_dims,
                                     const double *b, pel_fft_convolve_mode mode, double *out);
+
+/**
+ * Real-to-real transforms: the discrete cosine and sine transforms of types
+ * I-IV (FFTW's REDFT and RODFT kinds). Unscaled, with FFTW's and
+ * scipy.fft's definitions (scipy's norm="backward" forward transforms), for
+ * n points x[0..n-1]:
+ *
+ * - DCT-I:   y[k] = x[0] + (-1)^k x[n-1] + 2 sum_{j=1}^{n-2} x[j] cos(pi j k / (n-1))   (n >= 2)
+ * - DCT-II:  y[k] = 2 sum_j x[j] cos(pi (2j+1) k / (2n))
+ * - DCT-III: y[k] = x[0] + 2 sum_{j=1}^{n-1} x[j] cos(pi j (2k+1) / (2n))
+ * - DCT-IV:  y[k] = 2 sum_j x[j] cos(pi (2j+1)(2k+1) / (4n))
+ * - DST-I:   y[k] = 2 sum_j x[j] sin(pi (j+1)(k+1) / (n+1))
+ * - DST-II:  y[k] = 2 sum_j x[j] sin(pi (2j+1)(k+1) / (2n))
+ * - DST-III: y[k] = (-1)^k x[n-1] + 2 sum_{j=0}^{n-2} x[j] sin(pi (j+1)(2k+1) / (2n))
+ * - DST-IV:  y[k] = 2 sum_j x[j] sin(pi (2j+1)(2k+1) / (4n))
+ *
+ * Each is its own inverse up to a factor (types I and IV) or the inverse of
+ * the other (II and III): applying the inverse kind gives M times the input,
+ * M being the logical size 2(n-1) for DCT-I, 2(n+1) for DST-I and 2n for
+ * the others (the product over the dimensions of a multi-dimensional
+ * transform). Boundary conditions: DCT-I/II suit Neumann problems on
+ * vertex/cell grids, DST-I/II Dirichlet ones.
+ */
+typedef enum pel_fft_r2r_kind {
+    PEL_FFT_DCT1 = 0, /**< DCT-I (FFTW_REDFT00) */
+    PEL_FFT_DCT2 = 1, /**< DCT-II, "the" DCT (FFTW_REDFT10) */
+    PEL_FFT_DCT3 = 2, /**< DCT-III, the inverse of DCT-II up to 1/M (FFTW_REDFT01) */
+    PEL_FFT_DCT4 = 3, /**< DCT-IV (FFTW_REDFT11) */
+    PEL_FFT_DST1 = 4, /**< DST-I (FFTW_RODFT00) */
+    PEL_FFT_DST2 = 5, /**< DST-II (FFTW_RODFT10) */
+    PEL_FFT_DST3 = 6, /**< DST-III, the inverse of DST-II up to 1/M (FFTW_RODFT01) */
+    PEL_FFT_DST4 = 7  /**< DST-IV (FFTW_RODFT11) */
+} pel_fft_r2r_kind;
+
+/**
+ * One-shot real-to-real transform of @p howmany arrays of shape
+ * @p dims[0..rank-1] (double, row-major, back to back), with kind
+ * @p kinds[d] along dimension d; in place when in == out. @p norm scales
+ * the result: PEL_FFT_NORM_BACKWARD leaves it unscaled (the definitions
+ * above), PEL_FFT_NORM_FORWARD multiplies by 1/M, PEL_FFT_NORM_ORTHO by
+ * 1/sqrt(M), M the logical size (see pel_fft_r2r_kind). (The exactly
+ * orthonormal DCT/DST also weights the first or last point by sqrt(2); the
+ * Python layer's norm="ortho" does that.) Plans come from the one-shot plan
+ * cache, as pel_fft_c2c().
+ *
+ * Errors: PEL_ERROR_INVALID_ARGUMENT (NULL kinds, an unknown kind, DCT-I
+ * along a dimension of 1 point, and those of pel_fft_c2c()),
+ * PEL_ERROR_OVERFLOW, PEL_ERROR_OUT_OF_MEMORY, PEL_ERROR_BACKEND. @p out is
+ * untouched on error. Thread-safe.
+ */
+PEL_API pel_status pel_fft_r2r(int rank, const size_t *dims, size_t howmany, const pel_fft_r2r_kind *kinds,
+                               pel_fft_norm norm, const double *in, double *out);
+
+/** pel_fft_r2r() for float data. */
+PEL_API pel_status pel_fft_r2r_float(int rank, const size_t *dims, size_t howmany, const pel_fft_r2r_kind *kinds,
+                                     pel_fft_norm norm, const float *in, float *out);
+
+/**
+ * Creates an explicit real-to-real plan (kind PEL_FFT_R2R) for @p howmany
+ * transforms of shape @p dims with @p kinds per dimension, run with
+ * pel_fft_execute() and freed with pel_fft_plan_destroy(). @p options as
+ * for pel_fft_plan_create() (its norm scales as pel_fft_r2r()'s). Errors:
+ * those of pel_fft_plan_create() and pel_fft_r2r(); *plan is set to NULL on
+ * error. Thread-safe.
+ */
+PEL_API pel_status pel_fft_r2r_plan_create(pel_precision precision, int rank, const size_t *dims, size_t howmany,
+                                           const pel_fft_r2r_kind *kinds, int in_place,
+                                           const pel_fft_options *options, pel_fft_plan **plan);
+
+/**
+ * The logical size M of a transform of @p n points of @p kind (2(n-1) for
+ * DCT-I, 2(n+1) for DST-I, 2n otherwise): the factor between a transform
+ * followed by its inverse kind and the identity. 0 for an unknown kind,
+ * n = 0 or DCT-I of one point.
+ */
+PEL_API size_t pel_fft_r2r_logical_size(pel_fft_r2r_kind kind, size_t n);
 
 #ifdef __cplusplus
 }

@@ -280,6 +280,121 @@ PEL_API pel_status pel_dposv(pel_layout layout, pel_uplo uplo, size_t n, size_t 
 PEL_API pel_status pel_sposv(pel_layout layout, pel_uplo uplo, size_t n, size_t nrhs, const float *a, size_t lda,
                              float *b, size_t ldb);
 
+/* ------------------------------------------------------------ batched LAPACK */
+
+/*
+ * Stacks of small dense problems, solved in parallel: the items are shared
+ * out over pel's threads and each item is one LAPACK call on one thread
+ * (OpenBLAS runs single-threaded inside the loop), the way to use many
+ * cores on 10^4..10^6 matrices of 2..64 rows that LAPACK alone runs one at
+ * a time. Conventions of every pel_*_batch function below:
+ *
+ * - Item i of a stacked argument X starts at element i * stride_x of x and
+ *   is stored in @p layout with leading dimension ldx (so numpy's C-ordered
+ *   stacks are PEL_ROW_MAJOR with ld = columns and stride = rows * columns,
+ *   Fortran arrays PEL_COL_MAJOR). stride_x = 0 shares one item (inputs).
+ * - Inputs are never modified (pel copies each item into per-thread
+ *   scratch). Outputs are written only when every item succeeded: on any
+ *   error they are untouched, and the message names the first failing item
+ *   ("item 17: ..."). Outputs must not overlap inputs or each other.
+ * - batch = 0 or n = 0 returns PEL_OK at once. Sizes must fit LAPACK's
+ *   32-bit integers (PEL_ERROR_UNSUPPORTED otherwise).
+ * - Each item's result is the LAPACK result for that item alone, so the bits
+ *   do not depend on the thread count or on the other items.
+ *
+ * Errors common to all: PEL_ERROR_INVALID_ARGUMENT (unknown layout or uplo,
+ * NULL arrays, a leading dimension too small, a nonzero stride smaller than
+ * one item, overlapping outputs), PEL_ERROR_OVERFLOW (an extent overflows
+ * size_t), PEL_ERROR_OUT_OF_MEMORY, PEL_ERROR_UNSUPPORTED, and per item the
+ * LAPACK outcome named below. Thread-safe for distinct outputs.
+ */
+
+/**
+ * Solves A_i X_i = B_i for each item: A_i n x n, B_i and X_i n x nrhs (LU
+ * with partial pivoting, LAPACK gesv); x must not overlap a or b.
+ * Errors: PEL_ERROR_SINGULAR (an exactly zero pivot; the message names the
+ * item and the pivot).
+ */
+PEL_API pel_status pel_dgesv_batch(pel_layout layout, size_t n, size_t nrhs, size_t batch, const double *a,
+                                   size_t lda, size_t stride_a, const double *b, size_t ldb, size_t stride_b,
+                                   double *x, size_t ldx, size_t stride_x);
+/** pel_dgesv_batch() for float. */
+PEL_API pel_status pel_sgesv_batch(pel_layout layout, size_t n, size_t nrhs, size_t batch, const float *a,
+                                   size_t lda, size_t stride_a, const float *b, size_t ldb, size_t stride_b,
+                                   float *x, size_t ldx, size_t stride_x);
+/** pel_dgesv_batch() for double complex (interleaved re, im; strides and
+ *  leading dimensions in complex elements). */
+PEL_API pel_status pel_zgesv_batch(pel_layout layout, size_t n, size_t nrhs, size_t batch, const void *a,
+                                   size_t lda, size_t stride_a, const void *b, size_t ldb, size_t stride_b,
+                                   void *x, size_t ldx, size_t stride_x);
+
+/**
+ * The inverse of each n x n A_i into INV_i (LU, LAPACK gesv on the
+ * identity). Errors: PEL_ERROR_SINGULAR.
+ */
+PEL_API pel_status pel_dinv_batch(pel_layout layout, size_t n, size_t batch, const double *a, size_t lda,
+                                  size_t stride_a, double *inv, size_t ldinv, size_t stride_inv);
+/** pel_dinv_batch() for float. */
+PEL_API pel_status pel_sinv_batch(pel_layout layout, size_t n, size_t batch, const float *a, size_t lda,
+                                  size_t stride_a, float *inv, size_t ldinv, size_t stride_inv);
+
+/**
+ * Determinants of each n x n A_i from its LU factors (LAPACK getrf):
+ * det[i] = the product of U's diagonal with the permutation's sign, and
+ * sign[i] (+1, -1, or 0 for a singular matrix) with logabsdet[i] = log|det|
+ * (-Inf when singular), as numpy.linalg.det / slogdet. Any of det, sign,
+ * logabsdet may be NULL (not all three); each is batch contiguous values.
+ * A singular matrix is not an error here.
+ */
+PEL_API pel_status pel_ddet_batch(pel_layout layout, size_t n, size_t batch, const double *a, size_t lda,
+                                  size_t stride_a, double *det, double *sign, double *logabsdet);
+/** pel_ddet_batch() for float (results in float). */
+PEL_API pel_status pel_sdet_batch(pel_layout layout, size_t n, size_t batch, const float *a, size_t lda,
+                                  size_t stride_a, float *det, float *sign, float *logabsdet);
+
+/**
+ * Cholesky factor of each symmetric positive definite A_i (LAPACK potrf),
+ * reading the @p uplo triangle: PEL_LOWER gives L with A = L L^T, PEL_UPPER
+ * gives U with A = U^T U; the other triangle of the output is set to zero
+ * (numpy.linalg.cholesky is PEL_LOWER). Errors:
+ * PEL_ERROR_NOT_POSITIVE_DEFINITE (names the item and the minor).
+ */
+PEL_API pel_status pel_dcholesky_batch(pel_layout layout, pel_uplo uplo, size_t n, size_t batch, const double *a,
+                                       size_t lda, size_t stride_a, double *l, size_t ldl, size_t stride_l);
+/** pel_dcholesky_batch() for float. */
+PEL_API pel_status pel_scholesky_batch(pel_layout layout, pel_uplo uplo, size_t n, size_t batch, const float *a,
+                                       size_t lda, size_t stride_a, float *l, size_t ldl, size_t stride_l);
+
+/**
+ * Eigenvalues (ascending) and, when @p v is not NULL, orthonormal
+ * eigenvectors (column j of V_i for w_i[j]) of each symmetric A_i, reading
+ * the @p uplo triangle (LAPACK syevd; numpy.linalg.eigh is PEL_LOWER).
+ * w holds n values per item at stride_w. Errors: PEL_ERROR_NOT_CONVERGED.
+ */
+PEL_API pel_status pel_deigh_batch(pel_layout layout, pel_uplo uplo, size_t n, size_t batch, const double *a,
+                                   size_t lda, size_t stride_a, double *w, size_t stride_w, double *v, size_t ldv,
+                                   size_t stride_v);
+/** pel_deigh_batch() for float. */
+PEL_API pel_status pel_seigh_batch(pel_layout layout, pel_uplo uplo, size_t n, size_t batch, const float *a,
+                                   size_t lda, size_t stride_a, float *w, size_t stride_w, float *v, size_t ldv,
+                                   size_t stride_v);
+
+/**
+ * Singular value decomposition A_i = U_i diag(s_i) VT_i of each m x n A_i
+ * (LAPACK gesdd): s holds min(m, n) values per item (descending) at
+ * stride_s. With u and vt NULL only the singular values are computed;
+ * otherwise both are needed: U_i m x m and VT_i n x n when
+ * @p full_matrices is nonzero, m x k and k x n (k = min(m, n)) when zero,
+ * as numpy.linalg.svd. Errors: PEL_ERROR_NOT_CONVERGED.
+ */
+PEL_API pel_status pel_dsvd_batch(pel_layout layout, size_t m, size_t n, size_t batch, const double *a, size_t lda,
+                                  size_t stride_a, double *s, size_t stride_s, double *u, size_t ldu,
+                                  size_t stride_u, double *vt, size_t ldvt, size_t stride_vt, int full_matrices);
+/** pel_dsvd_batch() for float. */
+PEL_API pel_status pel_ssvd_batch(pel_layout layout, size_t m, size_t n, size_t batch, const float *a, size_t lda,
+                                  size_t stride_a, float *s, size_t stride_s, float *u, size_t ldu,
+                                  size_t stride_u, float *vt, size_t ldvt, size_t stride_vt, int full_matrices);
+
 #ifdef __cplusplus
 }
 #endif

@@ -37,20 +37,27 @@ typedef struct pel_csr pel_csr;
  * explicit zeros are kept. @p row_ptr may be NULL only when rows is 0;
  * col_idx and values may be NULL only when nnz is 0.
  *
- * Errors (nothing is written to @p out): PEL_ERROR_INVALID_ARGUMENT for a
- * NULL pointer, an unknown precision, row_ptr[0] != 0, decreasing row
- * pointers or a column index >= cols (the message names the row and
- * position); PEL_ERROR_UNSUPPORTED for cols > PEL_CSR_MAX_COLS;
- * PEL_ERROR_OVERFLOW or PEL_ERROR_OUT_OF_MEMORY. Thread-safe.
+ * Errors (*out is set to NULL when out is not NULL):
+ * PEL_ERROR_INVALID_ARGUMENT for a NULL pointer, an unknown precision,
+ * row_ptr[0] != 0, decreasing row pointers, a column index >= cols (the
+ * message names the row and position) or finite duplicates whose sum is
+ * beyond the precision's range (the message names the entry);
+ * PEL_ERROR_UNSUPPORTED for cols > PEL_CSR_MAX_COLS; PEL_ERROR_OVERFLOW;
+ * PEL_ERROR_OUT_OF_MEMORY, also when a large matrix needs more than the
+ * memory the system reports available. Thread-safe.
  */
 PEL_API pel_status pel_csr_create(pel_precision precision, size_t rows, size_t cols, const size_t *row_ptr,
                                   const size_t *col_idx, const void *values, pel_csr **out);
 
 /** Frees a matrix from pel_csr_create() or pel_csr_read_mtx(); NULL is
- *  ignored. No other thread may be using the matrix. */
+ *  ignored. A pointer that is not a live matrix (destroyed already, or not
+ *  made by pel) is not freed: the call records a message in
+ *  pel_last_error() and returns (best effort misuse detection). No other
+ *  thread may be using the matrix. */
 PEL_API void pel_csr_destroy(pel_csr *matrix);
 
-/** Number of rows of @p matrix (0 for NULL). Thread-safe. */
+/** Number of rows of @p matrix (0 for NULL, or for a pointer that is not a
+ *  live matrix, with a message in pel_last_error()). Thread-safe. */
 PEL_API size_t pel_csr_rows(const pel_csr *matrix);
 
 /** Number of columns of @p matrix (0 for NULL). Thread-safe. */
@@ -81,8 +88,9 @@ PEL_API pel_status pel_csr_export(const pel_csr *matrix, size_t *row_ptr, size_t
  * number of nonzeros, so skewed matrices balance; every row is summed left to
  * right in column order, so y has the same bits for any thread count.
  *
- * Errors (y is unchanged): PEL_ERROR_INVALID_ARGUMENT for a NULL matrix, a
- * NULL x (cols > 0) or y (rows > 0), or x and y overlapping in memory.
+ * Errors (y is unchanged): PEL_ERROR_INVALID_ARGUMENT for a NULL,
+ * destroyed or foreign matrix, a NULL x (cols > 0) or y (rows > 0), or x
+ * and y overlapping in memory.
  * Thread-safe; concurrent calls may share the matrix and x.
  */
 PEL_API pel_status pel_csr_spmv(const pel_csr *matrix, double alpha, const void *x, double beta, void *y);
@@ -111,20 +119,23 @@ PEL_API pel_status pel_csr_spmm(const pel_csr *matrix, pel_layout layout, size_t
  * triangle; the other one is filled in (negated for skew-symmetric, whose
  * diagonal must be empty). Pattern entries become 1.0. Duplicate entries are
  * summed, as in pel_csr_create(). Comment (%) and blank lines are skipped.
- * The file is untrusted input: every line is checked and nothing is
- * allocated from the declared sizes before the entries are seen.
+ * The file is untrusted input: every line is checked, and the reader's time
+ * and memory grow with the entries present, not with the declared sizes;
+ * the matrix itself needs 12 bytes per declared row (row pointers and ends).
  *
- * Errors (nothing is written to @p out): PEL_ERROR_INVALID_ARGUMENT (NULL
- * path or out, unknown precision); PEL_ERROR_IO when the file cannot be
- * opened or read; PEL_ERROR_PARSE for a malformed file, with the line number
- * and the reason in pel_last_error() (bad banner, a size line that is not
- * three non-negative integers, dimensions over PEL_CSR_MAX_COLS, more entries
- * than rows*cols, more rows than the machine's physical memory can hold row
- * pointers for (24 bytes per row), an index out of range, a value that is not a finite number
- * of the precision, extra or missing fields, a line over 4096 bytes, a NUL
- * byte, too many or too few entries); PEL_ERROR_UNSUPPORTED for the array
- * format and complex or hermitian fields; PEL_ERROR_OUT_OF_MEMORY.
- * Thread-safe.
+ * Errors (*out is set to NULL when out is not NULL):
+ * PEL_ERROR_INVALID_ARGUMENT (NULL path or out, unknown precision);
+ * PEL_ERROR_IO when the file cannot be opened or read; PEL_ERROR_PARSE for a
+ * malformed file, with the line number and the reason in pel_last_error()
+ * (bad banner, a size line that is not three non-negative integers,
+ * dimensions over PEL_CSR_MAX_COLS, more entries than rows*cols, more
+ * entries than the rest of the file can hold at 4 bytes an entry line, an
+ * index out of range, a value that is not a finite number of the precision,
+ * duplicates whose sum is not, extra or missing fields, a line over 4096
+ * bytes, a NUL byte, too many or too few entries); PEL_ERROR_UNSUPPORTED for
+ * the array format and complex or hermitian fields; PEL_ERROR_OUT_OF_MEMORY,
+ * also when the matrix needs more than the memory the system reports
+ * available. Thread-safe.
  */
 PEL_API pel_status pel_csr_read_mtx(const char *path, pel_precision precision, pel_csr **out);
 
@@ -133,8 +144,10 @@ PEL_API pel_status pel_csr_read_mtx(const char *path, pel_precision precision, p
  * file, one-based, rows in order, with values printed with enough digits
  * (17 for double, 9 for float) that reading the file back gives the same
  * bits. On failure the partial file is removed. Errors:
- * PEL_ERROR_INVALID_ARGUMENT (NULL matrix or path), PEL_ERROR_IO (cannot
- * create or write the file). Thread-safe for different paths.
+ * PEL_ERROR_INVALID_ARGUMENT (NULL, destroyed or foreign matrix, NULL path,
+ * or a value that is Inf or NaN, which a Matrix Market file cannot hold:
+ * refused before the file is created), PEL_ERROR_IO (cannot create or write
+ * the file). Thread-safe for different paths.
  */
 PEL_API pel_status pel_csr_write_mtx(const pel_csr *matrix, const char *path);
 

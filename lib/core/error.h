@@ -9,7 +9,7 @@
 
 /* Records "function: message" as the calling thread's last error and returns
  * status, so that a validation reads `return PEL_FAIL(...)`. */
-pel_status pel__fail(pel_status status, const char *function, const char *format, ...)
+PEL_API pel_status pel__fail(pel_status status, const char *function, const char *format, ...)
     __attribute__((format(printf, 3, 4)));
 
 #define PEL_FAIL(status, ...) pel__fail((status), __func__, __VA_ARGS__)

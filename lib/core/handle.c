@@ -18,6 +18,24 @@ static size_t capacity;      /* a power of two, or 0 before the first object */
 static size_t used;          /* live objects plus tombstones */
 static size_t live;
 
+/* fork() while another thread holds the lock would leave it locked forever
+ * in the child (whose only thread is the forking one): take it around fork()
+ * so the child inherits a consistent registry and an unlocked mutex. */
+static void registry_prepare(void)
+{
+    pthread_mutex_lock(&registry_lock);
+}
+
+static void registry_after_fork(void)
+{
+    pthread_mutex_unlock(&registry_lock);
+}
+
+__attribute__((constructor)) static void registry_load(void)
+{
+    pthread_atfork(registry_prepare, registry_after_fork, registry_after_fork);
+}
+
 static size_t slot_of(uintptr_t key, size_t mask)
 {
     /* Objects come from malloc, 16-byte aligned: drop the low bits, then mix. */
@@ -112,6 +130,20 @@ static const char *kind_name(pel__handle_kind kind)
     return "pel object";
 }
 
+/* What the object holds, for the mismatch message: an object registered
+ * with precision -1 has none, which must not read as "double". */
+static const char *precision_text(int32_t precision)
+{
+    switch (precision) {
+    case PEL_FLOAT64:
+        return "holds double data";
+    case PEL_FLOAT32:
+        return "holds float data";
+    default:
+        return "has no precision";
+    }
+}
+
 pel_status pel__handle_check(const void *object, pel__handle_kind kind, int precision, const char *function,
                              const char *argument)
 {
@@ -138,9 +170,8 @@ pel_status pel__handle_check(const void *object, pel__handle_kind kind, int prec
         return pel__fail(PEL_ERROR_INVALID_ARGUMENT, function, "%s=%p is a %s, not a %s", argument, object,
                          kind_name((pel__handle_kind)magic), kind_name(kind));
     if (precision != -1 && held != precision)
-        return pel__fail(PEL_ERROR_INVALID_ARGUMENT, function, "%s=%p holds %s data, the call needs %s",
-                         argument, object, held == PEL_FLOAT32 ? "float" : "double",
-                         precision == PEL_FLOAT32 ? "float" : "double");
+        return pel__fail(PEL_ERROR_INVALID_ARGUMENT, function, "%s=%p %s, the call needs %s data", argument,
+                         object, precision_text(held), precision == PEL_FLOAT32 ? "float" : "double");
     return PEL_OK;
 }
 

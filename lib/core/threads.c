@@ -30,9 +30,9 @@ static _Thread_local int local_threads; /* 0: no override on this thread */
 
 /* The thread budget. budget_setting: PEL_THREAD_BUDGET_DEFAULT, 0 (off) or a
  * count; budget_default: PEL_THREAD_BUDGET or the core count, fixed at load.
- * budget_in_use counts the threads of the multi-threaded pel teams running
- * now (a kernel on the calling thread alone takes nothing, so tiny kernels
- * never touch the shared counter). budget_generation changes in a forked
+ * budget_in_use counts the threads of the pel teams running now, calling
+ * threads included, for kernels large enough to want more than one thread
+ * (tiny kernels never touch the shared counter). budget_generation changes in a forked
  * child, so that a team begun in the parent before fork() gives nothing back
  * in the child, which starts with an empty count. No lock: nothing to reset
  * or to deadlock on after fork(). */
@@ -223,13 +223,16 @@ int pel__team_take(pel__team *team, int wanted)
         team->generation = atomic_load_explicit(&budget_generation, memory_order_relaxed);
     current = atomic_load_explicit(&budget_in_use, memory_order_relaxed);
     for (;;) {
-        /* Alone (no other thread's team holds anything) a team gets all it
-         * asks for, so the budget never cuts a lone caller's explicit count;
-         * else it gets what is left, never waiting. */
+        /* Alone (no other thread holds anything) a team gets all it asks
+         * for, so the budget never cuts a lone caller's explicit count; else
+         * it gets what is left, never waiting. A kernel that wanted a team
+         * but runs on its calling thread alone still counts that thread, so
+         * that callers busy in large kernels are seen by the others (tiny
+         * kernels, which want one thread, never get here). */
         int want = wanted - mine;
         int take = current - mine <= 0 ? want : budget - current < want ? budget - current : want;
-        if (mine + take < 2)
-            take = 0; /* a team of one runs on the calling thread and takes nothing */
+        if (take < 1 && mine == 0)
+            take = 1;
         if (take <= 0)
             break;
         if (atomic_compare_exchange_weak_explicit(&budget_in_use, &current, current + take, memory_order_relaxed,

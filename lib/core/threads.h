@@ -14,10 +14,11 @@ void pel__backends_init(void);
  * pel__team_release(); PEL__TEAM_SCOPE makes the release automatic when the
  * enclosing block is left, by any return (GCC/clang cleanup attribute), so no
  * error path can keep threads. Taking never waits: a kernel that finds the
- * budget used up runs with what it gets, down to the calling thread alone. */
+ * budget used up runs with what it gets, down to the calling thread alone
+ * (which it still counts, so that other callers see it busy). */
 typedef struct pel__team {
     int threads;         /* the team size granted so far (>= 1) */
-    int held;            /* threads counted in the budget (0 for a team of one) */
+    int held;            /* threads counted in the budget by this team */
     unsigned generation; /* budget generation when taken (fork resets it) */
 } pel__team;
 
@@ -30,11 +31,12 @@ typedef struct pel__team {
  * and returns the size granted, 1..wanted. Called again on the same team it
  * tries to grow it to the larger count and never shrinks it, so a kernel may
  * size several regions from one team. */
-int pel__team_take(pel__team *team, int wanted);
+PEL_API int pel__team_take(pel__team *team, int wanted);
 
 /* Gives the team's threads back to the budget; the team is then a team of
- * one again. Safe to call twice, and on a team of one. */
-void pel__team_release(pel__team *team);
+ * one again. Safe to call twice, and on a team of one. (Both are exported
+ * for libpel_mpi, like pel__fail.) */
+PEL_API void pel__team_release(pel__team *team);
 
 /* Runs OpenBLAS on exactly `nthreads` threads for the calls between enter and
  * leave, and restores the calling thread's OpenMP thread count afterwards.

@@ -110,8 +110,8 @@ pel_status pel_task_plan(size_t ntasks, const double *costs, int nthreads, int *
 
     if (ntasks > 0 && costs == NULL)
         return PEL_FAIL(PEL_ERROR_INVALID_ARGUMENT, "costs must not be NULL when ntasks=%zu", ntasks);
-    if (nthreads < 1)
-        return PEL_FAIL(PEL_ERROR_INVALID_ARGUMENT, "nthreads=%d must be at least 1", nthreads);
+    if (nthreads < 1 || nthreads > PEL_MAX_THREADS)
+        return PEL_FAIL(PEL_ERROR_INVALID_ARGUMENT, "nthreads=%d is not in 1..%d", nthreads, PEL_MAX_THREADS);
     if (ntasks > 0 && (status = check_costs(ntasks, costs, __func__)) != PEL_OK)
         return status;
     if (assignment == NULL) {

@@ -13,9 +13,15 @@
  * 3 transforms of the full size that stream through memory; tiles of about
  * 2^16 points stay in the 512 KiB L2 cache, need 2 transforms each (the
  * kernel spectrum is shared), and run in parallel on pel's threads with
- * single-threaded plans from the cache (which also makes the result the same
- * for any thread count). When the kernel is as large as the image, a single
- * tile is the classic padded FFT convolution, with FFTW's own threads. */
+ * single-threaded plans from the cache. When the kernel is as large as the
+ * image, a single tile is the classic padded FFT convolution.
+ *
+ * Every FFTW plan of a convolution is single-threaded, whatever pel's thread
+ * count: FFTW's threaded plans pick other algorithms for other thread counts
+ * (the kernel spectrum planned on 3 or 7 threads changed 84% of a 1-D
+ * convolution's outputs against 1 thread), and the tile layout depends only
+ * on the shapes, so the result has the same bits for every thread count.
+ * The price: a single-tile convolution runs its transforms on one thread. */
 #include "config.h"
 
 #include <omp.h>
@@ -199,9 +205,9 @@ static void run_tile(const conv_job *job, size_t index, double *buffer, int nthr
     t[1] = index / job->tiles[2] % job->tiles[1];
     t[0] = index / (job->tiles[2] * job->tiles[1]);
     load_tile(job, t, buffer);
-    (void)pel__fft_plan_run_variant(job->forward, job->variant, buffer, buffer, "pel_fft_convolve");
+    (void)pel__fft_plan_run_prechecked(job->forward, job->variant, buffer, buffer, "pel_fft_convolve");
     multiply(buffer, job->spectrum, job->reals / 2, nthreads);
-    (void)pel__fft_plan_run_variant(job->backward, job->variant, buffer, buffer, "pel_fft_convolve");
+    (void)pel__fft_plan_run_prechecked(job->backward, job->variant, buffer, buffer, "pel_fft_convolve");
     store_tile(job, t, buffer);
 }
 
@@ -252,7 +258,17 @@ static pel_status acquire_resources(conv_job *job, int nthreads, double **buffer
     if (status == PEL_OK)
         status = tile_plan(job, PEL_FFT_C2R, PEL_FFT_BACKWARD, PEL_FFT_NORM_FORWARD, buffers[0], &job->backward,
                            &variant);
-    /* pel_malloc aligns every buffer alike, so one variant serves them all. */
+    /* pel_malloc aligns every buffer alike, so one variant serves them all.
+     * FFTW's own allocations while the tiles run: nthreads tiles at once. */
+    if (status == PEL_OK) {
+        size_t each = pel__fft_plan_headroom(job->forward, job->variant), total;
+        size_t other = pel__fft_plan_headroom(job->backward, job->variant);
+        if (other > each)
+            each = other;
+        if (!pel__mul_size(each, (size_t)nthreads, &total))
+            total = SIZE_MAX;
+        status = pel__fft_check_headroom(total, "execute", function);
+    }
     return status;
 }
 
@@ -378,7 +394,7 @@ pel_status pel_fft_convolve(int rank, const size_t *a_dims, const double *a, con
         for (size_t i1 = 0; i1 < job.kernel[1]; i1++)
             memcpy(job.spectrum + (i0 * job.fft[1] + i1) * job.row,
                    job.kernel_data + (i0 * job.kernel[1] + i1) * job.kernel[2], job.kernel[2] * sizeof(double));
-    (void)pel__fft_plan_run_variant(job.kernel_forward, job.variant, job.spectrum, job.spectrum, __func__);
+    (void)pel__fft_plan_run_prechecked(job.kernel_forward, job.variant, job.spectrum, job.spectrum, __func__);
 
     if (nthreads == 1) {
         for (size_t t = 0; t < ntiles; t++)

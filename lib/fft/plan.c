@@ -95,6 +95,9 @@ static pel_status compute_sizes(const pel__fft_key *key, plan_sizes *s, const ch
         in_scalar = 2 * scalar;
         out_scalar = scalar;
         break;
+    case PEL_FFT_R2R:
+        in_scalar = out_scalar = scalar;
+        break;
     default:
         in_scalar = out_scalar = 2 * scalar;
         break;
@@ -149,9 +152,9 @@ pel_status pel__fft_key_init(pel__fft_key *key, const char *function, pel_fft_ki
     plan_sizes sizes;
     pel_status status;
 
-    if (kind != PEL_FFT_C2C && kind != PEL_FFT_R2C && kind != PEL_FFT_C2R)
+    if (kind != PEL_FFT_C2C && kind != PEL_FFT_R2C && kind != PEL_FFT_C2R && kind != PEL_FFT_R2R)
         return pel__fail(PEL_ERROR_INVALID_ARGUMENT, function,
-                         "kind=%d is not PEL_FFT_C2C, PEL_FFT_R2C or PEL_FFT_C2R", (int)kind);
+                         "kind=%d is not PEL_FFT_C2C, PEL_FFT_R2C, PEL_FFT_C2R or PEL_FFT_R2R", (int)kind);
     if (precision != PEL_FLOAT64 && precision != PEL_FLOAT32)
         return pel__fail(PEL_ERROR_INVALID_ARGUMENT, function,
                          "precision=%d is not PEL_FLOAT64 or PEL_FLOAT32", (int)precision);
@@ -262,6 +265,8 @@ static void *call_planner(const pel_fft_plan *plan, const plan_sizes *s, void *i
     batch.n = (ptrdiff_t)key->howmany;
     batch.is = in_stride;
     batch.os = out_stride;
+    if (key->kind == PEL_FFT_R2R)
+        return pel__fft_r2r_planner(key, dims, batch_rank, &batch, in, out, flags);
     /* fftwf_iodim64 has the same layout as fftw_iodim64 (both ptrdiff_t). */
     if (key->precision == PEL_FLOAT32) {
         const fftwf_iodim64 *fdims = (const fftwf_iodim64 *)dims, *fbatch = (const fftwf_iodim64 *)&batch;
@@ -291,6 +296,93 @@ static void destroy_fftw_plan(int precision, void *fftw_plan_pointer)
     else
         fftw_destroy_plan(fftw_plan_pointer);
 }
+
+/* ------------------------------------------------------------ headroom */
+
+/* FFTW aborts the process when its own malloc fails ("alloc.c:29:
+ * assertion failed: p"), during planning (twiddles, Rader and Bluestein
+ * tables) and during execution (the buffers of buffered and Bluestein
+ * plans). So before FFTW plans or executes, pel allocates and frees the
+ * memory FFTW may need: if that fails, the call is PEL_ERROR_OUT_OF_MEMORY
+ * and FFTW never runs short. The bounds come from measuring FFTW 3.3.10's
+ * peak heap use (an allocator interposer, ESTIMATE and MEASURE, c2c, r2c,
+ * c2r, ranks 1-3, batches, 1-4 threads; docs/fft.md has the table), with
+ * C = bytes of one complex array of the transform (points x howmany x 2
+ * scalars):
+ *   planning:  4 MiB + 8 C when a dimension has a prime factor > 1000
+ *              (measured up to 5.9 C + 2.7 MiB), else 4 MiB + 1.5 C
+ *              (measured up to 1.1 C);
+ *   execution: nthreads x min(C, 1 MiB) (measured up to 66 KiB with one
+ *              thread, 0.14 C for small C), plus 6 C with a prime
+ *              factor > 1000 (measured up to 4.3 C), plus 1 C for a 1-D
+ *              c2r (FFTW keeps its input in a copy; measured 0.5 C). */
+enum { ROUGH_PRIME = 1000 };
+
+/* Whether some dimension has a prime factor above ROUGH_PRIME, where FFTW
+ * turns to Rader's or Bluestein's algorithm and their large tables. */
+static int has_rough_dimension(const pel__fft_key *key)
+{
+    for (int k = 0; k < key->rank; k++) {
+        size_t n = key->dims[k];
+        for (size_t p = 2; p <= ROUGH_PRIME && n > 1; p++)
+            while (n % p == 0)
+                n /= p;
+        if (n > 1)
+            return 1;
+    }
+    return 0;
+}
+
+/* a * b / 2 + c, saturating at SIZE_MAX (a malloc of SIZE_MAX fails, which
+ * is the right answer for a transform that large). */
+static size_t saturating_half_mul_add(size_t a, size_t b, size_t c)
+{
+    size_t product;
+
+    if (!pel__mul_size(a, b, &product))
+        return SIZE_MAX;
+    product /= 2;
+    return product > SIZE_MAX - c ? SIZE_MAX : product + c;
+}
+
+static size_t fftw_headroom(const pel__fft_key *key, size_t points, int nthreads, int executing)
+{
+    size_t complex_bytes, per_thread, base;
+    int rough = has_rough_dimension(key);
+
+    if (!pel__mul_size(points, key->howmany, &complex_bytes) ||
+        !pel__mul_size(complex_bytes, 2 * scalar_size(key->precision), &complex_bytes))
+        return SIZE_MAX;
+    if (!executing)
+        return saturating_half_mul_add(complex_bytes, rough ? 16 : 3, (size_t)4 << 20);
+    per_thread = complex_bytes < ((size_t)1 << 20) ? complex_bytes : ((size_t)1 << 20);
+    base = (size_t)nthreads * per_thread;
+    if (rough)
+        return saturating_half_mul_add(complex_bytes, 12, base);
+    if (key->kind == PEL_FFT_C2R && key->rank == 1)
+        return saturating_half_mul_add(complex_bytes, 2, base);
+    return base;
+}
+
+size_t pel__fft_plan_headroom(const pel_fft_plan *plan, int variant)
+{
+    return plan->exec_headroom[(variant & PEL__FFT_SINGLE) ? 1 : 0];
+}
+
+pel_status pel__fft_check_headroom(size_t bytes, const char *what, const char *function)
+{
+    void *probe = malloc(bytes);
+
+    if (probe == NULL)
+        return pel__fail(PEL_ERROR_OUT_OF_MEMORY, function,
+                         "FFTW may need %zu bytes beyond the arrays to %s this transform and they cannot be "
+                         "allocated (pel refuses rather than let FFTW abort)",
+                         bytes, what);
+    free(probe);
+    return PEL_OK;
+}
+
+/* ------------------------------------------------------------ test hook */
 
 static atomic_long plan_failure_countdown = -1;
 
@@ -329,6 +421,15 @@ static pel_status make_variant(pel_fft_plan *plan, int variant, const char *func
             pel_free(out);
         return pel__fail(PEL_ERROR_OUT_OF_MEMORY, function, "cannot allocate %zu bytes of planning scratch",
                          s.in_bytes + (key->in_place ? 0 : s.out_bytes));
+    }
+    {
+        pel_status status = pel__fft_check_headroom(fftw_headroom(key, s.points, nthreads, 0), "plan", function);
+        if (status != PEL_OK) {
+            pel_free(in);
+            if (out != in)
+                pel_free(out);
+            return status;
+        }
     }
     if (variant & PEL__FFT_UNALIGNED)
         flags |= FFTW_UNALIGNED;
@@ -385,12 +486,16 @@ pel_status pel__fft_plan_new(const pel__fft_key *key, int variant, const char *f
     plan->out_bytes = s.out_bytes;
     plan->scale_count = s.scale_count;
     plan->copy_input = key->kind == PEL_FFT_C2R && !key->in_place && key->rank > 1;
+    plan->exec_headroom[0] = fftw_headroom(key, s.points, key->nthreads, 1);
+    plan->exec_headroom[1] = fftw_headroom(key, s.points, 1, 1);
     plan->scale = 1.0;
     if (key->norm == PEL_FFT_NORM_ORTHO)
         plan->scale = 1.0 / sqrt((double)s.points);
     else if ((key->norm == PEL_FFT_NORM_BACKWARD && key->direction == PEL_FFT_BACKWARD) ||
              (key->norm == PEL_FFT_NORM_FORWARD && key->direction == PEL_FFT_FORWARD))
         plan->scale = 1.0 / (double)s.points;
+    if (key->kind == PEL_FFT_R2R)
+        plan->scale = pel__fft_r2r_scale(key);
     for (int v = 0; v < PEL__FFT_VARIANTS; v++)
         atomic_init(&plan->variants[v], NULL);
     atomic_init(&plan->references, 1);
@@ -421,6 +526,10 @@ void pel__fft_plan_release(pel_fft_plan *plan)
 
 static void execute_fftw(const pel_fft_plan *plan, void *fftw_plan_pointer, void *in, void *out)
 {
+    if (plan->key.kind == PEL_FFT_R2R) {
+        pel__fft_r2r_execute(&plan->key, fftw_plan_pointer, in, out);
+        return;
+    }
     if (plan->key.precision == PEL_FLOAT32) {
         switch (plan->key.kind) {
         case PEL_FFT_R2C:
@@ -520,15 +629,30 @@ int pel__fft_variant(const pel__fft_key *key, const void *in, const void *out)
 pel_status pel__fft_plan_run_variant(const pel_fft_plan *plan, int variant, const void *in, void *out,
                                      const char *function)
 {
+    pel_status status = pel__fft_check_headroom(pel__fft_plan_headroom(plan, variant), "execute", function);
+
+    if (status != PEL_OK)
+        return status;
+    return pel__fft_plan_run_prechecked(plan, variant, in, out, function);
+}
+
+pel_status pel__fft_plan_run_prechecked(const pel_fft_plan *plan, int variant, const void *in, void *out,
+                                        const char *function)
+{
     void *fftw_plan_pointer, *source = (void *)(uintptr_t)in, *copy = NULL;
     pel_fft_plan *mutable_plan = (pel_fft_plan *)(uintptr_t)plan;
     pel_status status;
     PEL__TEAM_SCOPE(team); /* the thread budget's share, given back on return */
 
     /* FFTW's team is fixed in the plan: with less than the whole team left
-     * in the thread budget, the single-threaded variant runs instead. */
+     * in the thread budget, the single-threaded variant runs instead, when
+     * it exists or is instant to make (ESTIMATE); planning it with MEASURE
+     * would cost seconds and WISDOM_ONLY may have no wisdom for it, so such
+     * plans keep their full team. */
     if (!(variant & PEL__FFT_SINGLE) && plan->key.nthreads > 1 &&
-        pel__team_take(&team, plan->key.nthreads) < plan->key.nthreads)
+        pel__team_take(&team, plan->key.nthreads) < plan->key.nthreads &&
+        (plan->key.effort == PEL_FFT_ESTIMATE ||
+         atomic_load_explicit(&mutable_plan->variants[variant | PEL__FFT_SINGLE], memory_order_acquire) != NULL))
         variant |= PEL__FFT_SINGLE;
 
     /* The variants are made on first need: the plan stays immutable to its
@@ -570,6 +694,9 @@ pel_status pel_fft_plan_create(pel_fft_kind kind, pel_precision precision, int r
     *plan = NULL; /* the out-argument rule: NULL on every failure */
     if (options == NULL)
         options = &defaults;
+    if (kind == PEL_FFT_R2R)
+        return PEL_FAIL(PEL_ERROR_INVALID_ARGUMENT,
+                        "kind=PEL_FFT_R2R needs the per-dimension kinds: use pel_fft_r2r_plan_create()");
     status = pel__fft_key_init(&key, __func__, kind, precision, rank, dims, howmany, direction, in_place,
                                options->effort, options->time_limit, options->nthreads, options->norm, NULL,
                                NULL);

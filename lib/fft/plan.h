@@ -23,6 +23,8 @@ typedef struct pel__fft_key {
     int effort;        /* pel_fft_effort */
     int nthreads;      /* >= 1: threads FFTW plans with */
     int norm;          /* pel_fft_norm */
+    int r2r_kinds;     /* PEL_FFT_R2R: pel_fft_r2r_kind of dimension d in bits 4d..4d+3 (fft/r2r.c); else 0 */
+    int reserved;      /* zero: keeps the key a whole number of words */
     double time_limit; /* seconds, 0 = none */
     size_t howmany;
     size_t dims[PEL_FFT_MAX_RANK];
@@ -44,6 +46,7 @@ struct pel_fft_plan {
     size_t scale_count;    /* scalars of the output the normalisation scales */
     double scale;          /* 1.0 when the direction is not normalised */
     int copy_input;        /* multi-dimensional c2r out of place: FFTW destroys its input */
+    size_t exec_headroom[2]; /* bytes FFTW may allocate executing: [0] its team, [1] one thread */
     /* FFTW plans (fftw_plan or fftwf_plan), made on first need under the
      * planner lock and published with release stores, so that execution
      * reads them without a lock. */
@@ -76,9 +79,23 @@ int pel__fft_auto_threads(size_t points, size_t howmany);
 pel_status pel__fft_plan_new(const pel__fft_key *key, int variant, const char *function, pel_fft_plan **plan);
 
 /* Executes plan on arrays already checked with pel__fft_check_arrays(),
- * with the variant pel__fft_variant() chose for them. */
+ * with the variant pel__fft_variant() chose for them, after checking that
+ * the memory FFTW may allocate meanwhile is there. */
 pel_status pel__fft_plan_run_variant(const pel_fft_plan *plan, int variant, const void *in, void *out,
                                      const char *function);
+
+/* pel__fft_plan_run_variant() without its headroom check, for callers that
+ * checked the headroom of several executions at once (convolution). Cannot
+ * fail once the variant exists and the plan does not copy its input. */
+pel_status pel__fft_plan_run_prechecked(const pel_fft_plan *plan, int variant, const void *in, void *out,
+                                        const char *function);
+
+/* Bytes FFTW may allocate while executing this variant (see plan.c). */
+size_t pel__fft_plan_headroom(const pel_fft_plan *plan, int variant);
+
+/* Allocates and frees `bytes` to show that FFTW will find them: else
+ * PEL_ERROR_OUT_OF_MEMORY ("FFTW may need ... to <what> this transform"). */
+pel_status pel__fft_check_headroom(size_t bytes, const char *what, const char *function);
 
 /* Drops one reference; the last one frees the plan. */
 void pel__fft_plan_release(pel_fft_plan *plan);
@@ -91,6 +108,15 @@ void pel__fft_planner_unlock(void);
 
 /* Hash of a key for the cache's quick comparisons. */
 uint64_t pel__fft_key_hash(const pel__fft_key *key);
+
+/* Real-to-real hooks (fft/r2r.c), called by plan.c for PEL_FFT_R2R keys:
+ * the FFTW planner call (dims and batch are fftw_iodim64 / fftwf_iodim64
+ * arrays, planner lock held), the execution on new arrays, and the
+ * normalisation factor of the key's norm. */
+void *pel__fft_r2r_planner(const pel__fft_key *key, const void *dims, int batch_rank, const void *batch, void *in,
+                           void *out, unsigned flags);
+void pel__fft_r2r_execute(const pel__fft_key *key, void *fftw_plan_pointer, void *in, void *out);
+double pel__fft_r2r_scale(const pel__fft_key *key);
 
 /* Returns, with a reference the caller must release, the cached plan for
  * key (made on a miss, with the FFTW plan of `variant`). */

@@ -138,46 +138,69 @@ static pel_status expect_word(wisdom_cursor *c, const char *word)
     return PEL_OK;
 }
 
-/* "#x" and 1 to 8 hex digits (FFTW's own reader would take any letter, a
- * sign and any length); *value gets the number, `field` names it. */
-static pel_status read_hex(wisdom_cursor *c, const char *field, uint32_t *value)
+/* Value of a digit in base 16 or 10, or -1. */
+static int digit_value(char ch, int base)
+{
+    int v = hex_value(ch);
+    return v < base ? v : -1;
+}
+
+/* 1 to max_digits digits of `base` (FFTW's own reader would take any
+ * letter, a sign and any length); *value gets the number, `field` names it
+ * in messages. */
+static pel_status read_digits(wisdom_cursor *c, const char *field, int base, size_t max_digits, uint32_t *value)
 {
     char seen[16];
     size_t digits = 0;
     uint32_t v = 0;
-    pel_status status = expect_word(c, "#x");
+    const char *kind = base == 16 ? "hex" : "decimal";
 
-    if (status != PEL_OK)
-        return status;
-    while (!at_end(c) && hex_value(c->text[c->pos]) >= 0) {
-        if (++digits > 8)
-            return wisdom_error(c, "%s has more than 8 hex digits (FFTW's words are 32-bit)", field);
-        v = v * 16 + (uint32_t)hex_value(c->text[c->pos]);
+    while (!at_end(c) && digit_value(c->text[c->pos], base) >= 0) {
+        if (++digits > max_digits)
+            return wisdom_error(c, "%s has more than %zu %s digits", field, max_digits, kind);
+        v = v * (uint32_t)base + (uint32_t)digit_value(c->text[c->pos], base);
         c->pos++;
     }
     if (digits == 0)
-        return wisdom_error(c, "%s: expected a hex digit, found %s", field, byte_text(c, seen));
+        return wisdom_error(c, "%s: expected a %s digit, found %s", field, kind, byte_text(c, seen));
     if (!at_end(c) && is_name_char(c->text[c->pos]))
-        return wisdom_error(c, "%s: %s is not a hex digit", field, byte_text(c, seen));
+        return wisdom_error(c, "%s: %s is not a %s digit", field, byte_text(c, seen), kind);
     *value = v;
     return PEL_OK;
+}
+
+/* "#x" and 1 to 8 hex digits: FFTW's words are 32-bit. */
+static pel_status read_hex(wisdom_cursor *c, const char *field, uint32_t *value)
+{
+    pel_status status = expect_word(c, "#x");
+
+    return status != PEL_OK ? status : read_digits(c, field, 16, 8, value);
 }
 
 /* 1 to 9 decimal digits: the solver's registration number. */
 static pel_status read_decimal(wisdom_cursor *c, const char *field)
 {
-    char seen[16];
-    size_t digits = 0;
+    uint32_t ignored;
 
-    while (!at_end(c) && c->text[c->pos] >= '0' && c->text[c->pos] <= '9') {
-        if (++digits > 9)
-            return wisdom_error(c, "%s has more than 9 digits", field);
-        c->pos++;
+    return read_digits(c, field, 10, 9, &ignored);
+}
+
+/* Blanks, then a hex field that must fit FFTW's bit-field of `bits` bits
+ * (the importer stores it there and aborts when it does not fit). */
+static pel_status read_field(wisdom_cursor *c, const char *field, int bits, uint32_t *value)
+{
+    size_t at;
+    pel_status status = skip_blanks(c, 1);
+
+    if (status != PEL_OK)
+        return status;
+    at = c->pos;
+    if ((status = read_hex(c, field, value)) != PEL_OK)
+        return status;
+    if (*value >> bits) {
+        c->pos = at;
+        return wisdom_error(c, "%s=#x%x does not fit FFTW's %d-bit field (FFTW would abort)", field, *value, bits);
     }
-    if (digits == 0)
-        return wisdom_error(c, "%s: expected a decimal digit, found %s", field, byte_text(c, seen));
-    if (!at_end(c) && is_name_char(c->text[c->pos]))
-        return wisdom_error(c, "%s: %s is not a decimal digit", field, byte_text(c, seen));
     return PEL_OK;
 }
 
@@ -204,43 +227,13 @@ static pel_status read_entry(wisdom_cursor *c)
     }
     if ((status = skip_blanks(c, 1)) != PEL_OK || (status = read_decimal(c, "the solver number")) != PEL_OK)
         return status;
-    if ((status = skip_blanks(c, 1)) != PEL_OK)
+    if ((status = read_field(c, "flags l", FLAGS_BITS, &l)) != PEL_OK ||
+        (status = read_field(c, "flags u", FLAGS_BITS, &u)) != PEL_OK)
         return status;
-    {
-        size_t flags_at = c->pos;
-        if ((status = read_hex(c, "flags l", &l)) != PEL_OK)
-            return status;
-        if (l >> FLAGS_BITS) {
-            c->pos = flags_at;
-            return wisdom_error(c, "flags l=#x%x does not fit FFTW's %d-bit field (FFTW would abort)", l,
-                                FLAGS_BITS);
-        }
-        if ((status = skip_blanks(c, 1)) != PEL_OK)
-            return status;
-        flags_at = c->pos;
-        if ((status = read_hex(c, "flags u", &u)) != PEL_OK)
-            return status;
-        if (u >> FLAGS_BITS) {
-            c->pos = flags_at;
-            return wisdom_error(c, "flags u=#x%x does not fit FFTW's %d-bit field (FFTW would abort)", u,
-                                FLAGS_BITS);
-        }
-        if (l & ~u) {
-            c->pos = flags_at;
-            return wisdom_error(c, "flags l=#x%x are not a subset of u=#x%x (FFTW never writes that)", l, u);
-        }
-        if ((status = skip_blanks(c, 1)) != PEL_OK)
-            return status;
-        flags_at = c->pos;
-        if ((status = read_hex(c, "the time-limit impatience", &impatience)) != PEL_OK)
-            return status;
-        if (impatience >> IMPATIENCE_BITS) {
-            c->pos = flags_at;
-            return wisdom_error(c,
-                                "the time-limit impatience #x%x does not fit FFTW's %d-bit field (FFTW would abort)",
-                                impatience, IMPATIENCE_BITS);
-        }
-    }
+    if (l & ~u)
+        return wisdom_error(c, "flags l=#x%x are not a subset of u=#x%x (FFTW never writes that)", l, u);
+    if ((status = read_field(c, "the time-limit impatience", IMPATIENCE_BITS, &impatience)) != PEL_OK)
+        return status;
     for (int k = 0; k < 4; k++)
         if ((status = skip_blanks(c, 1)) != PEL_OK || (status = read_hex(c, signature[k], &word)) != PEL_OK)
             return status;
@@ -348,7 +341,7 @@ pel_status pel_fft_wisdom_export_file(pel_precision precision, const char *path)
     PEL_CHECK_NOT_NULL(path);
     file = fopen(path, "w");
     if (file == NULL)
-        return PEL_FAIL(PEL_ERROR_IO, "cannot open '%s' for writing: %s", path, strerror(errno));
+        return PEL_FAIL(PEL_ERROR_IO, "path='%s': cannot open for writing: %s", path, strerror(errno));
     pel__fft_planner_lock();
     if (precision == PEL_FLOAT32)
         fftwf_export_wisdom_to_file(file);
@@ -357,7 +350,7 @@ pel_status pel_fft_wisdom_export_file(pel_precision precision, const char *path)
     pel__fft_planner_unlock();
     failed = ferror(file);
     if (fclose(file) != 0 || failed)
-        return PEL_FAIL(PEL_ERROR_IO, "cannot write '%s'", path);
+        return PEL_FAIL(PEL_ERROR_IO, "path='%s': cannot write", path);
     return PEL_OK;
 }
 
@@ -388,7 +381,8 @@ static pel_status read_bounded(FILE *file, const char *path, const char *functio
 
     *text = NULL;
     if (buffer == NULL)
-        return pel__fail(PEL_ERROR_OUT_OF_MEMORY, function, "cannot allocate %zu bytes to read '%s'", capacity, path);
+        return pel__fail(PEL_ERROR_OUT_OF_MEMORY, function, "path='%s': cannot allocate %zu bytes to read it", path,
+                         capacity);
     for (;;) {
         size_t got;
         if (used == capacity - 1) {
@@ -405,8 +399,8 @@ static pel_status read_bounded(FILE *file, const char *path, const char *functio
             bigger = realloc(buffer, grown);
             if (bigger == NULL) {
                 free(buffer);
-                return pel__fail(PEL_ERROR_OUT_OF_MEMORY, function, "cannot allocate %zu bytes to read '%s'", grown,
-                                 path);
+                return pel__fail(PEL_ERROR_OUT_OF_MEMORY, function, "path='%s': cannot allocate %zu bytes to read it",
+                                 path, grown);
             }
             buffer = bigger;
             capacity = grown;
@@ -418,7 +412,7 @@ static pel_status read_bounded(FILE *file, const char *path, const char *functio
     }
     if (ferror(file)) {
         free(buffer);
-        return pel__fail(PEL_ERROR_IO, function, "cannot read '%s'", path);
+        return pel__fail(PEL_ERROR_IO, function, "path='%s': cannot read", path);
     }
     buffer[used] = '\0';
     *text = buffer;
@@ -438,7 +432,7 @@ pel_status pel_fft_wisdom_import_file(pel_precision precision, const char *path)
     PEL_CHECK_NOT_NULL(path);
     file = fopen(path, "r");
     if (file == NULL)
-        return PEL_FAIL(PEL_ERROR_IO, "cannot open '%s': %s", path, strerror(errno));
+        return PEL_FAIL(PEL_ERROR_IO, "path='%s': cannot open: %s", path, strerror(errno));
     status = read_bounded(file, path, __func__, &text, &length);
     fclose(file);
     if (status != PEL_OK)

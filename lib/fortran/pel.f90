@@ -33,6 +33,9 @@ module pel
    integer(c_int), parameter, public :: PEL_SCHEDULE_GUIDED = 2
    ! Block length of the reproducible reductions.
    integer(c_size_t), parameter, public :: PEL_REDUCE_BLOCK = 4096
+   ! Thread counts: the largest accepted, and the budget's "restore the default".
+   integer(c_int), parameter, public :: PEL_MAX_THREADS = 4096
+   integer(c_int), parameter, public :: PEL_THREAD_BUDGET_DEFAULT = -1
 
    ! ------------------------------------------------------------ callbacks
    ! Procedures passed to pel must have these interfaces and BIND(C); they
@@ -101,6 +104,17 @@ module pel
       integer(c_int) function pel_get_num_threads() bind(C, name="pel_get_num_threads")
          import :: c_int
       end function pel_get_num_threads
+      !> Process-wide thread budget shared by concurrent pel kernels (0: off, -1: default).
+      integer(c_int) function pel_set_thread_budget(nthreads) bind(C, name="pel_set_thread_budget")
+         import :: c_int
+         integer(c_int), value :: nthreads
+      end function pel_set_thread_budget
+      integer(c_int) function pel_get_thread_budget() bind(C, name="pel_get_thread_budget")
+         import :: c_int
+      end function pel_get_thread_budget
+      integer(c_int) function pel_get_thread_budget_in_use() bind(C, name="pel_get_thread_budget_in_use")
+         import :: c_int
+      end function pel_get_thread_budget_in_use
       integer(c_size_t) function pel_get_min_work_per_thread() bind(C, name="pel_get_min_work_per_thread")
          import :: c_size_t
       end function pel_get_min_work_per_thread
@@ -109,7 +123,8 @@ module pel
       end function pel_in_forked_child
    end interface
    public :: pel_free, pel_wtime, pel_version_number, pel_set_num_threads, pel_set_num_threads_local, &
-             pel_get_num_threads_local, pel_get_num_threads, pel_get_min_work_per_thread, pel_in_forked_child
+             pel_get_num_threads_local, pel_get_num_threads, pel_get_min_work_per_thread, pel_in_forked_child, &
+             pel_set_thread_budget, pel_get_thread_budget, pel_get_thread_budget_in_use
 
    ! ------------------------------------------------------------ core: C entry points behind wrappers
    interface
@@ -227,7 +242,9 @@ module pel
    integer(c_int), parameter, public :: PEL_NO_TRANS = 111, PEL_TRANS = 112, PEL_CONJ_TRANS = 113
    integer(c_int), parameter, public :: PEL_UPPER = 121, PEL_LOWER = 122
    integer(c_int), parameter, public :: PEL_FFT_MAX_RANK = 3
-   integer(c_int), parameter, public :: PEL_FFT_C2C = 0, PEL_FFT_R2C = 1, PEL_FFT_C2R = 2
+   integer(c_int), parameter, public :: PEL_FFT_C2C = 0, PEL_FFT_R2C = 1, PEL_FFT_C2R = 2, PEL_FFT_R2R = 3
+   integer(c_int), parameter, public :: PEL_FFT_DCT1 = 0, PEL_FFT_DCT2 = 1, PEL_FFT_DCT3 = 2, PEL_FFT_DCT4 = 3, &
+                                        PEL_FFT_DST1 = 4, PEL_FFT_DST2 = 5, PEL_FFT_DST3 = 6, PEL_FFT_DST4 = 7
    integer(c_int), parameter, public :: PEL_FFT_FORWARD = -1, PEL_FFT_BACKWARD = 1
    integer(c_int), parameter, public :: PEL_FFT_NORM_BACKWARD = 0, PEL_FFT_NORM_ORTHO = 1, PEL_FFT_NORM_FORWARD = 2
    integer(c_int), parameter, public :: PEL_FFT_ESTIMATE = 0, PEL_FFT_MEASURE = 1, PEL_FFT_PATIENT = 2, &
@@ -237,7 +254,8 @@ module pel
    integer(c_int), parameter, public :: PEL_STENCIL_MAX_RADIUS = 8
    integer(c_int), parameter, public :: PEL_STENCIL_STAR = 0, PEL_STENCIL_BOX = 1
    integer(c_int), parameter, public :: PEL_BOUNDARY_DIRICHLET = 0, PEL_BOUNDARY_PERIODIC = 1, &
-                                        PEL_BOUNDARY_NEUMANN = 2
+                                        PEL_BOUNDARY_NEUMANN = 2, PEL_BOUNDARY_NEAREST = 3, &
+                                        PEL_BOUNDARY_MIRROR = 4
    integer(c_size_t), parameter, public :: PEL_CSR_MAX_COLS = 4294967295_c_size_t
 
    !> pel_fft_options; zero-initialise (the default constructor below does).
@@ -256,6 +274,14 @@ module pel
       integer(c_int) :: kind = PEL_BOUNDARY_DIRICHLET
       real(c_double) :: value = 0
    end type pel_boundary
+   !> pel_stencil_term: one term of a coupled system (pel_stencil_system_apply_c);
+   !> output and input are C field indices (0-based).
+   type, bind(C), public :: pel_stencil_term
+      integer(c_int) :: output = 0
+      integer(c_int) :: input = 0
+      type(c_ptr) :: stencil = c_null_ptr
+      type(c_ptr) :: scale = c_null_ptr
+   end type pel_stencil_term
    !> pel_stencil_blocking (tile extents in C order: tile(1) is C's axis 0).
    type, bind(C), public :: pel_stencil_blocking
       integer(c_size_t) :: tile(3) = 0
@@ -464,6 +490,98 @@ module pel
          integer(c_size_t), value :: n, nrhs, lda, ldb
          type(c_ptr), value :: a, b
       end function pel_sposv
+      ! Batched LAPACK (pel/matrix.h): stacks of small problems in parallel.
+      integer(c_int) function pel_dgesv_batch(layout, n, nrhs, batch, a, lda, stride_a, b, ldb, stride_b, x, ldx, &
+                                     stride_x) bind(C, name="pel_dgesv_batch")
+         import :: c_int, c_size_t, c_ptr
+         integer(c_int), value :: layout
+         integer(c_size_t), value :: n, nrhs, batch, lda, stride_a, ldb, stride_b, ldx, stride_x
+         type(c_ptr), value :: a, b, x
+      end function pel_dgesv_batch
+      integer(c_int) function pel_sgesv_batch(layout, n, nrhs, batch, a, lda, stride_a, b, ldb, stride_b, x, ldx, &
+                                     stride_x) bind(C, name="pel_sgesv_batch")
+         import :: c_int, c_size_t, c_ptr
+         integer(c_int), value :: layout
+         integer(c_size_t), value :: n, nrhs, batch, lda, stride_a, ldb, stride_b, ldx, stride_x
+         type(c_ptr), value :: a, b, x
+      end function pel_sgesv_batch
+      integer(c_int) function pel_zgesv_batch(layout, n, nrhs, batch, a, lda, stride_a, b, ldb, stride_b, x, ldx, &
+                                     stride_x) bind(C, name="pel_zgesv_batch")
+         import :: c_int, c_size_t, c_ptr
+         integer(c_int), value :: layout
+         integer(c_size_t), value :: n, nrhs, batch, lda, stride_a, ldb, stride_b, ldx, stride_x
+         type(c_ptr), value :: a, b, x
+      end function pel_zgesv_batch
+      integer(c_int) function pel_dinv_batch(layout, n, batch, a, lda, stride_a, inv, ldinv, stride_inv) &
+         bind(C, name="pel_dinv_batch")
+         import :: c_int, c_size_t, c_ptr
+         integer(c_int), value :: layout
+         integer(c_size_t), value :: n, batch, lda, stride_a, ldinv, stride_inv
+         type(c_ptr), value :: a, inv
+      end function pel_dinv_batch
+      integer(c_int) function pel_sinv_batch(layout, n, batch, a, lda, stride_a, inv, ldinv, stride_inv) &
+         bind(C, name="pel_sinv_batch")
+         import :: c_int, c_size_t, c_ptr
+         integer(c_int), value :: layout
+         integer(c_size_t), value :: n, batch, lda, stride_a, ldinv, stride_inv
+         type(c_ptr), value :: a, inv
+      end function pel_sinv_batch
+      integer(c_int) function pel_ddet_batch(layout, n, batch, a, lda, stride_a, det, sign, logabsdet) &
+         bind(C, name="pel_ddet_batch")
+         import :: c_int, c_size_t, c_ptr
+         integer(c_int), value :: layout
+         integer(c_size_t), value :: n, batch, lda, stride_a
+         type(c_ptr), value :: a, det, sign, logabsdet
+      end function pel_ddet_batch
+      integer(c_int) function pel_sdet_batch(layout, n, batch, a, lda, stride_a, det, sign, logabsdet) &
+         bind(C, name="pel_sdet_batch")
+         import :: c_int, c_size_t, c_ptr
+         integer(c_int), value :: layout
+         integer(c_size_t), value :: n, batch, lda, stride_a
+         type(c_ptr), value :: a, det, sign, logabsdet
+      end function pel_sdet_batch
+      integer(c_int) function pel_dcholesky_batch(layout, uplo, n, batch, a, lda, stride_a, l, ldl, stride_l) &
+         bind(C, name="pel_dcholesky_batch")
+         import :: c_int, c_size_t, c_ptr
+         integer(c_int), value :: layout, uplo
+         integer(c_size_t), value :: n, batch, lda, stride_a, ldl, stride_l
+         type(c_ptr), value :: a, l
+      end function pel_dcholesky_batch
+      integer(c_int) function pel_scholesky_batch(layout, uplo, n, batch, a, lda, stride_a, l, ldl, stride_l) &
+         bind(C, name="pel_scholesky_batch")
+         import :: c_int, c_size_t, c_ptr
+         integer(c_int), value :: layout, uplo
+         integer(c_size_t), value :: n, batch, lda, stride_a, ldl, stride_l
+         type(c_ptr), value :: a, l
+      end function pel_scholesky_batch
+      integer(c_int) function pel_deigh_batch(layout, uplo, n, batch, a, lda, stride_a, w, stride_w, v, ldv, stride_v) &
+         bind(C, name="pel_deigh_batch")
+         import :: c_int, c_size_t, c_ptr
+         integer(c_int), value :: layout, uplo
+         integer(c_size_t), value :: n, batch, lda, stride_a, stride_w, ldv, stride_v
+         type(c_ptr), value :: a, w, v
+      end function pel_deigh_batch
+      integer(c_int) function pel_seigh_batch(layout, uplo, n, batch, a, lda, stride_a, w, stride_w, v, ldv, stride_v) &
+         bind(C, name="pel_seigh_batch")
+         import :: c_int, c_size_t, c_ptr
+         integer(c_int), value :: layout, uplo
+         integer(c_size_t), value :: n, batch, lda, stride_a, stride_w, ldv, stride_v
+         type(c_ptr), value :: a, w, v
+      end function pel_seigh_batch
+      integer(c_int) function pel_dsvd_batch(layout, m, n, batch, a, lda, stride_a, s, stride_s, u, ldu, stride_u, &
+                                    vt, ldvt, stride_vt, full_matrices) bind(C, name="pel_dsvd_batch")
+         import :: c_int, c_size_t, c_ptr
+         integer(c_int), value :: layout, full_matrices
+         integer(c_size_t), value :: m, n, batch, lda, stride_a, stride_s, ldu, stride_u, ldvt, stride_vt
+         type(c_ptr), value :: a, s, u, vt
+      end function pel_dsvd_batch
+      integer(c_int) function pel_ssvd_batch(layout, m, n, batch, a, lda, stride_a, s, stride_s, u, ldu, stride_u, &
+                                    vt, ldvt, stride_vt, full_matrices) bind(C, name="pel_ssvd_batch")
+         import :: c_int, c_size_t, c_ptr
+         integer(c_int), value :: layout, full_matrices
+         integer(c_size_t), value :: m, n, batch, lda, stride_a, stride_s, ldu, stride_u, ldvt, stride_vt
+         type(c_ptr), value :: a, s, u, vt
+      end function pel_ssvd_batch
 
       ! ---- sparse (0-based size_t arrays; the wrapper pel_csr_create takes 1-based ones)
       integer(c_int) function pel_csr_create_c(precision, rows, cols, row_ptr, col_idx, values, matrix) &
@@ -597,6 +715,42 @@ module pel
          integer(c_int), value :: norm
          type(c_ptr), value :: in, out
       end function pel_fft_c2r_float
+      ! Real-to-real (DCT/DST) transforms: kinds(d) is PEL_FFT_DCT1..PEL_FFT_DST4
+      ! along C dimension d (row-major dims, as the other FFT calls).
+      integer(c_int) function pel_fft_r2r_c(rank, dims, howmany, kinds, norm, in, out) bind(C, name="pel_fft_r2r")
+         import :: c_int, c_size_t, c_ptr
+         integer(c_int), value :: rank
+         integer(c_size_t), intent(in) :: dims(*)
+         integer(c_size_t), value :: howmany
+         integer(c_int), intent(in) :: kinds(*)
+         integer(c_int), value :: norm
+         type(c_ptr), value :: in, out
+      end function pel_fft_r2r_c
+      integer(c_int) function pel_fft_r2r_float(rank, dims, howmany, kinds, norm, in, out) &
+         bind(C, name="pel_fft_r2r_float")
+         import :: c_int, c_size_t, c_ptr
+         integer(c_int), value :: rank
+         integer(c_size_t), intent(in) :: dims(*)
+         integer(c_size_t), value :: howmany
+         integer(c_int), intent(in) :: kinds(*)
+         integer(c_int), value :: norm
+         type(c_ptr), value :: in, out
+      end function pel_fft_r2r_float
+      integer(c_int) function pel_fft_r2r_plan_create(precision, rank, dims, howmany, kinds, in_place, options, &
+                                                      plan) bind(C, name="pel_fft_r2r_plan_create")
+         import :: c_int, c_size_t, c_ptr
+         integer(c_int), value :: precision, rank, in_place
+         integer(c_size_t), intent(in) :: dims(*)
+         integer(c_size_t), value :: howmany
+         integer(c_int), intent(in) :: kinds(*)
+         type(c_ptr), value :: options
+         type(c_ptr), intent(out) :: plan
+      end function pel_fft_r2r_plan_create
+      integer(c_size_t) function pel_fft_r2r_logical_size(kind, n) bind(C, name="pel_fft_r2r_logical_size")
+         import :: c_int, c_size_t
+         integer(c_int), value :: kind
+         integer(c_size_t), value :: n
+      end function pel_fft_r2r_logical_size
       integer(c_int) function pel_fft_set_default_effort(effort, time_limit) bind(C, name="pel_fft_set_default_effort")
          import :: c_int, c_double
          integer(c_int), value :: effort
@@ -714,21 +868,102 @@ module pel
          integer(c_size_t), value :: max_iterations, check_interval
          type(c_ptr), value :: iterations, residual
       end function pel_stencil_jacobi_poisson_c
+      integer(c_int) function pel_stencil_apply_factored_c(stencil, dims, faces, grid, work, scale, center, rhs, &
+                                                           nsteps, blocking, result) &
+         bind(C, name="pel_stencil_apply_factored")
+         import :: c_int, c_size_t, c_ptr, pel_boundary
+         type(c_ptr), value :: stencil
+         integer(c_size_t), intent(in) :: dims(*)
+         type(pel_boundary), intent(in) :: faces(*)
+         type(c_ptr), value :: grid, work, scale, center, rhs
+         integer(c_size_t), value :: nsteps
+         type(c_ptr), value :: blocking
+         type(c_ptr), intent(inout) :: result
+      end function pel_stencil_apply_factored_c
+      integer(c_int) function pel_stencil_apply_general_c(stencil, dims, faces, grid, work, term_grids, rhs, &
+                                                          nsteps, blocking, result) &
+         bind(C, name="pel_stencil_apply_general")
+         import :: c_int, c_size_t, c_ptr, pel_boundary
+         type(c_ptr), value :: stencil
+         integer(c_size_t), intent(in) :: dims(*)
+         type(pel_boundary), intent(in) :: faces(*)
+         type(c_ptr), value :: grid, work
+         type(c_ptr), intent(in) :: term_grids(*)
+         type(c_ptr), value :: rhs
+         integer(c_size_t), value :: nsteps
+         type(c_ptr), value :: blocking
+         type(c_ptr), intent(inout) :: result
+      end function pel_stencil_apply_general_c
+      integer(c_int) function pel_stencil_apply_wave_c(stencil, dims, faces, levels, alpha, beta, gamma, nsteps, &
+                                                       blocking) bind(C, name="pel_stencil_apply_wave")
+         import :: c_int, c_size_t, c_double, c_ptr, pel_boundary
+         type(c_ptr), value :: stencil
+         integer(c_size_t), intent(in) :: dims(*)
+         type(pel_boundary), intent(in) :: faces(*)
+         type(c_ptr), intent(inout) :: levels(4)
+         real(c_double), value :: alpha, beta
+         type(c_ptr), value :: gamma
+         integer(c_size_t), value :: nsteps
+         type(c_ptr), value :: blocking
+      end function pel_stencil_apply_wave_c
+      integer(c_int) function pel_stencil_create_fma_c(precision, ndim, shape, radius, coefficients, ncoefficients, &
+                                                       has_rhs, rhs_weight, stencil) bind(C, name="pel_stencil_create_fma")
+         import :: c_int, c_size_t, c_double, c_ptr
+         integer(c_int), value :: precision, ndim, shape, radius
+         real(c_double), intent(in) :: coefficients(*)
+         integer(c_size_t), value :: ncoefficients
+         integer(c_int), value :: has_rhs
+         real(c_double), value :: rhs_weight
+         type(c_ptr), intent(inout) :: stencil
+      end function pel_stencil_create_fma_c
+      integer(c_int) function pel_stencil_system_apply_c(nfields, terms, nterms, dims, faces, fields, work, nsteps, &
+                                                         blocking) bind(C, name="pel_stencil_system_apply")
+         import :: c_int, c_size_t, c_ptr, pel_boundary, pel_stencil_term
+         integer(c_int), value :: nfields
+         type(pel_stencil_term), intent(in) :: terms(*)
+         integer(c_size_t), value :: nterms
+         integer(c_size_t), intent(in) :: dims(*)
+         type(pel_boundary), intent(in) :: faces(*)
+         type(c_ptr), intent(inout) :: fields(*)
+         type(c_ptr), value :: work
+         integer(c_size_t), value :: nsteps
+         type(c_ptr), value :: blocking
+      end function pel_stencil_system_apply_c
+      integer(c_int) function pel_stencil_apply_rows_c(precision, ndim, radius, dims, faces, grid, work, function, &
+                                                       user_data, nsteps, blocking, result) &
+         bind(C, name="pel_stencil_apply_rows")
+         import :: c_int, c_size_t, c_ptr, c_funptr, pel_boundary
+         integer(c_int), value :: precision, ndim, radius
+         integer(c_size_t), intent(in) :: dims(*)
+         type(pel_boundary), intent(in) :: faces(*)
+         type(c_ptr), value :: grid, work
+         type(c_funptr), value :: function
+         type(c_ptr), value :: user_data
+         integer(c_size_t), value :: nsteps
+         type(c_ptr), value :: blocking
+         type(c_ptr), intent(inout) :: result
+      end function pel_stencil_apply_rows_c
    end interface
    public :: pel_dgemm, pel_sgemm, pel_zgemm, pel_dgemv, pel_sgemv, pel_dgemm_batch_strided, &
              pel_sgemm_batch_strided, pel_dgemm_batch, pel_sgemm_batch, pel_domatcopy, pel_somatcopy, &
              pel_dtranspose_square, pel_stranspose_square, pel_daxpy, pel_saxpy, pel_dscal, pel_sscal, pel_ddot, &
              pel_sdot, pel_dnrm2, pel_snrm2, pel_dasum, pel_sasum, pel_dgesv, pel_sgesv, pel_dposv, pel_sposv
+   public :: pel_dgesv_batch, pel_sgesv_batch, pel_zgesv_batch, pel_dinv_batch, pel_sinv_batch, pel_ddet_batch, &
+             pel_sdet_batch, pel_dcholesky_batch, pel_scholesky_batch, pel_deigh_batch, pel_seigh_batch, &
+             pel_dsvd_batch, pel_ssvd_batch
    public :: pel_csr_create_c, pel_csr_destroy, pel_csr_rows, pel_csr_cols, pel_csr_nnz, pel_csr_precision, &
              pel_csr_export, pel_csr_spmv_c, pel_csr_spmm, pel_csr_read_mtx_c, pel_csr_write_mtx_c
    public :: pel_fft_plan_create, pel_fft_execute, pel_fft_plan_destroy, pel_fft_plan_threads, pel_fft_c2c_c, &
              pel_fft_c2c_float, pel_fft_r2c_c, pel_fft_r2c_float, pel_fft_c2r_c, pel_fft_c2r_float, &
+             pel_fft_r2r_c, pel_fft_r2r_float, pel_fft_r2r_plan_create, pel_fft_r2r_logical_size, &
              pel_fft_set_default_effort, pel_fft_get_default_effort, pel_fft_cache_get_stats, &
              pel_fft_cache_reset_stats, pel_fft_cache_clear, pel_fft_cache_set_capacity, &
              pel_fft_wisdom_export_file_c, pel_fft_wisdom_import_file_c, pel_fft_wisdom_export_string, &
              pel_fft_wisdom_import_string_c, pel_fft_wisdom_forget, pel_fft_convolve_shape, pel_fft_convolve_c
    public :: pel_stencil_create_c, pel_stencil_create_laplacian, pel_stencil_destroy, pel_stencil_info_c, &
-             pel_stencil_apply_c, pel_stencil_grid_alloc, pel_stencil_jacobi_poisson_c
+             pel_stencil_apply_c, pel_stencil_grid_alloc, pel_stencil_jacobi_poisson_c, &
+             pel_stencil_apply_factored_c, pel_stencil_apply_general_c, pel_stencil_apply_wave_c, &
+             pel_stencil_apply_rows_c, pel_stencil_create_fma_c, pel_stencil_system_apply_c
    public :: pel_parallel_for_c, pel_reduce_sum_c, pel_parallel_reduce_c, pel_run_tasks_c, pel_task_plan_c, &
              pel_set_min_work_per_thread_c, pel_threads_for_work_c, pel_malloc_c, pel_calloc_c, pel_strerror_c, &
              pel_status_name_c, pel_version_c, pel_backend_info_c
@@ -741,7 +976,8 @@ module pel
    public :: pel_csr_create, pel_csr_spmv, pel_csr_read_mtx, pel_csr_write_mtx
    public :: pel_fft, pel_fft_inplace, pel_rfft, pel_irfft, pel_fft_convolve, pel_fft_wisdom_export_file, &
              pel_fft_wisdom_import_file, pel_fft_wisdom_import_string
-   public :: pel_stencil_create, pel_stencil_info, pel_stencil_apply, pel_stencil_jacobi_poisson
+   public :: pel_stencil_create, pel_stencil_info, pel_stencil_apply, pel_stencil_jacobi_poisson, &
+             pel_stencil_apply_factored, pel_stencil_apply_wave
 
 contains
 
@@ -1845,6 +2081,114 @@ contains
       status = pel_stencil_apply_c(stencil, dims, faces_to_c(faces, ndim), c_loc(grid), c_null_ptr, p_rhs, &
                                    int(nsteps, c_size_t), p_blocking, result)
    end function pel_stencil_apply
+
+   ! The C dims of a double grid for a stencil wrapper, or an error naming
+   ! the wrapper (rank, faces, nsteps checks shared by the wrappers).
+   integer(c_int) function stencil_grid_dims(function_name, stencil, grid, faces, nsteps, dims, ndim) result(status)
+      character(len=*), intent(in) :: function_name
+      type(c_ptr), intent(in) :: stencil
+      real(c_double), intent(in), contiguous :: grid(..)
+      type(pel_boundary), intent(in) :: faces(:)
+      integer, intent(in) :: nsteps
+      integer(c_size_t), intent(inout) :: dims(3)
+      integer(c_int), intent(inout) :: ndim
+      integer(c_int) :: precision
+      integer :: i
+      status = pel_stencil_info(stencil, precision=precision, ndim=ndim)
+      if (status /= PEL_OK) return
+      if (precision /= PEL_FLOAT64 .or. rank(grid) /= ndim .or. size(faces) /= 2 * ndim .or. nsteps < 0) then
+         call set_error(function_name//': a '//itoa(int(ndim, c_int64_t))//'-D stencil needs a double grid of '// &
+                        'that rank, 2*ndim faces and nsteps >= 0')
+         status = PEL_ERROR_INVALID_ARGUMENT
+         return
+      end if
+      do i = 1, ndim
+         dims(i) = size(grid, ndim + 1 - i, kind=c_size_t)
+      end do
+   end function stencil_grid_dims
+
+   !> Variable coefficients, factored form (see pel_stencil_apply_factored):
+   !> nsteps steps of acc = S u; acc = scale*acc; acc = acc + center*u on
+   !> grid in place; scale and center (optional) have grid's shape.
+   integer(c_int) function pel_stencil_apply_factored(stencil, grid, faces, nsteps, scale, center, blocking) &
+      result(status)
+      type(c_ptr), intent(in) :: stencil
+      real(c_double), intent(inout), target, contiguous :: grid(..)
+      type(pel_boundary), intent(in) :: faces(:)
+      integer, intent(in) :: nsteps
+      real(c_double), intent(in), target, contiguous, optional :: scale(..), center(..)
+      type(pel_stencil_blocking), intent(in), target, optional :: blocking
+      integer(c_int) :: ndim
+      integer(c_size_t) :: dims(3)
+      type(c_ptr) :: p_scale, p_center, p_blocking, result
+
+      status = stencil_grid_dims('pel_stencil_apply_factored', stencil, grid, faces, nsteps, dims, ndim)
+      if (status /= PEL_OK) return
+      p_scale = c_null_ptr
+      p_center = c_null_ptr
+      if (present(scale)) then
+         if (rank(scale) /= rank(grid) .or. size(scale) /= size(grid)) then
+            call shape_mismatch('pel_stencil_apply_factored', 'scale must have the shape of grid')
+            status = PEL_ERROR_INVALID_ARGUMENT
+            return
+         end if
+         p_scale = c_loc(scale)
+      end if
+      if (present(center)) then
+         if (rank(center) /= rank(grid) .or. size(center) /= size(grid)) then
+            call shape_mismatch('pel_stencil_apply_factored', 'center must have the shape of grid')
+            status = PEL_ERROR_INVALID_ARGUMENT
+            return
+         end if
+         p_center = c_loc(center)
+      end if
+      p_blocking = c_null_ptr
+      if (present(blocking)) p_blocking = c_loc(blocking)
+      result = c_null_ptr
+      status = pel_stencil_apply_factored_c(stencil, dims, faces_to_c(faces, ndim), c_loc(grid), c_null_ptr, &
+                                            p_scale, p_center, c_null_ptr, int(nsteps, c_size_t), p_blocking, result)
+   end function pel_stencil_apply_factored
+
+   !> Two time levels (see pel_stencil_apply_wave): nsteps steps of
+   !> u(t+1) = alpha*u(t) + beta*u(t-1) + gamma*S u(t) from previous = u(t0-1)
+   !> and current = u(t0), both updated in place to the last two levels;
+   !> gamma (optional) has the grid's shape.
+   integer(c_int) function pel_stencil_apply_wave(stencil, previous, current, faces, nsteps, alpha, beta, gamma, &
+                                                  blocking) result(status)
+      type(c_ptr), intent(in) :: stencil
+      real(c_double), intent(inout), target, contiguous :: previous(..), current(..)
+      type(pel_boundary), intent(in) :: faces(:)
+      integer, intent(in) :: nsteps
+      real(c_double), intent(in) :: alpha, beta
+      real(c_double), intent(in), target, contiguous, optional :: gamma(..)
+      type(pel_stencil_blocking), intent(in), target, optional :: blocking
+      integer(c_int) :: ndim
+      integer(c_size_t) :: dims(3)
+      type(c_ptr) :: p_gamma, p_blocking, levels(4)
+
+      status = stencil_grid_dims('pel_stencil_apply_wave', stencil, current, faces, nsteps, dims, ndim)
+      if (status /= PEL_OK) return
+      if (rank(previous) /= rank(current) .or. size(previous) /= size(current)) then
+         call shape_mismatch('pel_stencil_apply_wave', 'previous must have the shape of current')
+         status = PEL_ERROR_INVALID_ARGUMENT
+         return
+      end if
+      p_gamma = c_null_ptr
+      if (present(gamma)) then
+         if (rank(gamma) /= rank(current) .or. size(gamma) /= size(current)) then
+            call shape_mismatch('pel_stencil_apply_wave', 'gamma must have the shape of current')
+            status = PEL_ERROR_INVALID_ARGUMENT
+            return
+         end if
+         p_gamma = c_loc(gamma)
+      end if
+      p_blocking = c_null_ptr
+      if (present(blocking)) p_blocking = c_loc(blocking)
+      ! No work grids: pel allocates them and copies the levels back.
+      levels = [c_loc(previous), c_loc(current), c_null_ptr, c_null_ptr]
+      status = pel_stencil_apply_wave_c(stencil, dims, faces_to_c(faces, ndim), levels, alpha, beta, p_gamma, &
+                                        int(nsteps, c_size_t), p_blocking)
+   end function pel_stencil_apply_wave
 
    !> Solves -Laplace(u) = f by Jacobi iteration on the grid of u (rank 1..3,
    !> double), with spacing(i) the grid spacing along Fortran axis i and

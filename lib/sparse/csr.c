@@ -2,9 +2,12 @@
  * duplicates, the nonzero-balanced partition, getters and export. */
 #include "config.h"
 
+#include <math.h>
 #include <omp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/error.h"
 #include "core/threads.h"
@@ -90,10 +93,20 @@ static void compute_parts(size_t rows, const size_t *row_ptr, size_t nparts, siz
     part_row[nparts] = rows;
 }
 
+/* Whether v, rounded to `precision`, is finite. */
+static int finite_in(double v, pel_precision precision)
+{
+    return precision == PEL_FLOAT32 ? isfinite((float)v) : isfinite(v);
+}
+
 /* Copies row [b, e) of the input to the same offsets of the output, sorted
- * by column with duplicates summed; returns the number of entries kept. */
+ * by column with duplicates summed; returns the number of entries kept.
+ * Finite values whose sum (or conversion) leaves the output precision's
+ * range are refused: it returns SIZE_MAX with the column in *bad_col, so
+ * that every matrix pel builds from finite values holds finite values
+ * (and can be written and read back). */
 static size_t build_row(const size_t *col_in, const void *val_in, pel_precision in_prec, size_t b, size_t e,
-                        uint32_t *col_out, void *val_out, pel_precision out_prec, entry *scratch)
+                        uint32_t *col_out, void *val_out, pel_precision out_prec, entry *scratch, size_t *bad_col)
 {
     size_t n = e - b, kept = 0;
     int sorted = 1;
@@ -102,8 +115,13 @@ static size_t build_row(const size_t *col_in, const void *val_in, pel_precision 
         sorted = col_in[k - 1] < col_in[k];
     if (sorted) {
         for (size_t k = b; k < e; k++) {
+            double v = input_value(val_in, in_prec, k);
+            if (in_prec != out_prec && isfinite(v) && !finite_in(v, out_prec)) {
+                *bad_col = col_in[k];
+                return SIZE_MAX;
+            }
             col_out[k] = (uint32_t)col_in[k];
-            store_value(val_out, out_prec, k, input_value(val_in, in_prec, k));
+            store_value(val_out, out_prec, k, v);
         }
         return n;
     }
@@ -114,9 +132,17 @@ static size_t build_row(const size_t *col_in, const void *val_in, pel_precision 
         /* Duplicates are summed in double, then rounded once to the
          * matrix's precision. */
         double sum = input_value(val_in, in_prec, scratch[k].pos);
+        int finite_terms = isfinite(sum);
         size_t col = scratch[k].col;
-        for (k++; k < n && scratch[k].col == col; k++)
-            sum += input_value(val_in, in_prec, scratch[k].pos);
+        for (k++; k < n && scratch[k].col == col; k++) {
+            double v = input_value(val_in, in_prec, scratch[k].pos);
+            finite_terms &= isfinite(v) != 0;
+            sum += v;
+        }
+        if (finite_terms && !finite_in(sum, out_prec)) {
+            *bad_col = col;
+            return SIZE_MAX;
+        }
         col_out[b + kept] = (uint32_t)col;
         store_value(val_out, out_prec, b + kept, sum);
         kept++;
@@ -238,12 +264,75 @@ static int build_index(pel_csr *m, const uint32_t *columns, int nthreads)
     return m->index != NULL;
 }
 
-static pel_csr *allocate(pel_precision precision, size_t rows, size_t cols, size_t nnz)
+/* Frees a matrix that may be partly built and is not registered (the
+ * builder's failure paths); pel_csr_destroy() unregisters, then calls it. */
+static void free_matrix(pel_csr *matrix)
 {
-    pel_csr *m = calloc(1, sizeof *m);
+    if (matrix == NULL)
+        return;
+    pel_free(matrix->row_ptr);
+    pel_free(matrix->index);
+    pel_free(matrix->index_at);
+    pel_free(matrix->narrow);
+    pel_free(matrix->values);
+    pel_free(matrix->part_row);
+    pel_free(matrix->row_end);
+    free(matrix);
+}
 
-    if (m == NULL)
+/* Matrices smaller than this are not checked against the free memory. */
+#define CHECKED_ALLOCATION_BYTES ((size_t)64 << 20)
+
+/* The memory a new allocation can still get without swapping: MemAvailable
+ * of /proc/meminfo (free memory plus reclaimable caches), else the physical
+ * memory, else 0 (unknown). */
+static double available_bytes(void)
+{
+    char line[128];
+    double kb = 0.0;
+    FILE *f = fopen("/proc/meminfo", "r");
+    long pages = sysconf(_SC_PHYS_PAGES), page_size = sysconf(_SC_PAGESIZE);
+
+    if (f != NULL) {
+        while (fgets(line, sizeof line, f) != NULL)
+            if (sscanf(line, "MemAvailable: %lf kB", &kb) == 1)
+                break;
+        fclose(f);
+    }
+    if (kb > 0.0)
+        return kb * 1024.0;
+    return pages > 0 && page_size > 0 ? (double)pages * (double)page_size : 0.0;
+}
+
+/* Allocates a matrix's arrays (not filled), or records an out-of-memory
+ * message for `function` and returns NULL. The arrays are touched as they
+ * are filled: on a system that overcommits, an allocation larger than the
+ * memory left would succeed and the process be killed while filling it, so
+ * a large request beyond the available memory is refused here, cleanly
+ * (best effort: other processes may take memory meanwhile). The size
+ * includes the rows+1 row pointers and rows row ends (12 bytes a row),
+ * which a matrix needs even when most rows are empty. */
+static pel_csr *allocate(const char *function, pel_precision precision, size_t rows, size_t cols, size_t nnz)
+{
+    const double need = (double)(rows + 1) * (double)(sizeof(size_t) + sizeof(uint32_t)) +
+                        (double)nnz * (double)(pel__csr_value_size(precision) + sizeof(uint32_t));
+    pel_csr *m;
+
+    if (need >= (double)CHECKED_ALLOCATION_BYTES) {
+        double available = available_bytes();
+        if (available > 0.0 && need > available) {
+            pel__fail(PEL_ERROR_OUT_OF_MEMORY, function,
+                      "a matrix of %zu rows and %zu entries needs %.3g GB, more than the %.3g GB of memory "
+                      "available on this machine", rows, nnz, need * 1e-9, available * 1e-9);
+            return NULL;
+        }
+    }
+    m = calloc(1, sizeof *m);
+    if (m == NULL) {
+        pel__fail(PEL_ERROR_OUT_OF_MEMORY, function, "cannot allocate a matrix of %zu rows and %zu entries", rows,
+                  nnz);
         return NULL;
+    }
     m->precision = precision;
     m->rows = rows;
     m->cols = cols;
@@ -257,17 +346,54 @@ static pel_csr *allocate(pel_precision precision, size_t rows, size_t cols, size
     m->narrow = pel_malloc(m->nparts + 1);
     if (m->row_ptr == NULL || m->part_row == NULL || m->values == NULL || m->row_end == NULL ||
         m->index_at == NULL || m->narrow == NULL) {
-        pel_csr_destroy(m);
+        free_matrix(m);
+        pel__fail(PEL_ERROR_OUT_OF_MEMORY, function, "cannot allocate a matrix of %zu rows and %zu entries", rows,
+                  nnz);
         return NULL;
     }
     return m;
+}
+
+/* The last steps of every build, once m holds its row pointers, values and
+ * partition, and `columns` the sorted columns at their final offsets: the
+ * row ends, the column index, the registration. Frees m on failure. */
+static pel_status finish(const char *function, pel_csr *m, const uint32_t *columns, int nthreads, pel_csr **out)
+{
+    pel_status status;
+
+    /* Row ends relative to their part's first entry. A part spans at most
+     * about nnz/1024 entries plus one row (< 2^32, as cols < 2^32), so 32
+     * bits suffice unless nnz is beyond 4*10^12. */
+    for (size_t p = 0; p < m->nparts; p++) {
+        size_t base = m->row_ptr[m->part_row[p]];
+        if (m->row_ptr[m->part_row[p + 1]] - base > UINT32_MAX) {
+            free_matrix(m);
+            return pel__fail(PEL_ERROR_UNSUPPORTED, function, "nnz=%zu is too large: a part of the partition holds "
+                             "more than 2^32-1 entries", m->nnz);
+        }
+        for (size_t i = m->part_row[p]; i < m->part_row[p + 1]; i++)
+            m->row_end[i] = (uint32_t)(m->row_ptr[i + 1] - base);
+    }
+    if (!build_index(m, columns, nthreads)) {
+        size_t nnz = m->nnz;
+        free_matrix(m);
+        return pel__fail(PEL_ERROR_OUT_OF_MEMORY, function, "cannot allocate the column index of %zu entries",
+                         nnz);
+    }
+    status = pel__handle_register(&m->handle, PEL__HANDLE_CSR, (int)m->precision, function);
+    if (status != PEL_OK) {
+        free_matrix(m);
+        return status;
+    }
+    *out = m;
+    return PEL_OK;
 }
 
 pel_status pel__csr_build(const char *function, pel_precision precision, size_t rows, size_t cols,
                           const size_t *row_ptr, const size_t *col_idx, const void *values,
                           pel_precision input_precision, pel_csr **out)
 {
-    size_t max_row = 0, nnz, bytes, kept_total = 0, *kept = NULL;
+    size_t max_row = 0, nnz, bytes, kept_total = 0, *kept = NULL, bad_row = SIZE_MAX, bad_col = 0;
     uint32_t *columns = NULL; /* the sorted columns, until the index is built */
     entry *scratch = NULL;
     pel_csr *m;
@@ -275,11 +401,12 @@ pel_status pel__csr_build(const char *function, pel_precision precision, size_t 
     int nthreads;
     PEL__TEAM_SCOPE(team); /* the thread budget's share, given back on return */
 
+    if (out == NULL)
+        return pel__fail(PEL_ERROR_INVALID_ARGUMENT, function, "out must not be NULL");
+    *out = NULL; /* the out-argument rule: NULL on every failure */
     if (precision != PEL_FLOAT64 && precision != PEL_FLOAT32)
         return pel__fail(PEL_ERROR_INVALID_ARGUMENT, function, "precision=%d is not PEL_FLOAT64 or PEL_FLOAT32",
                          (int)precision);
-    if (out == NULL)
-        return pel__fail(PEL_ERROR_INVALID_ARGUMENT, function, "out must not be NULL");
     status = validate(function, rows, cols, row_ptr, col_idx, values, &max_row);
     if (status != PEL_OK)
         return status;
@@ -288,13 +415,15 @@ pel_status pel__csr_build(const char *function, pel_precision precision, size_t 
         return pel__fail(PEL_ERROR_OVERFLOW, function, "nnz=%zu or rows=%zu is too large to allocate", nnz, rows);
 
     nthreads = pel__team_take(&team, pel_threads_for_work(nnz + rows));
-    m = allocate(precision, rows, cols, nnz);
+    m = allocate(function, precision, rows, cols, nnz);
+    if (m == NULL)
+        return PEL_ERROR_OUT_OF_MEMORY;
     kept = malloc((rows > 0 ? rows : 1) * sizeof *kept);
     columns = pel_malloc(nnz * sizeof(uint32_t));
     if (max_row > 0 && pel__mul_size(max_row, (size_t)nthreads, &bytes) && pel__mul_size(bytes, sizeof(entry), &bytes))
         scratch = malloc(bytes);
-    if (m == NULL || kept == NULL || columns == NULL || (max_row > 0 && scratch == NULL)) {
-        pel_csr_destroy(m);
+    if (kept == NULL || columns == NULL || (max_row > 0 && scratch == NULL)) {
+        free_matrix(m);
         free(kept);
         free(scratch);
         pel_free(columns);
@@ -311,11 +440,32 @@ pel_status pel__csr_build(const char *function, pel_precision precision, size_t 
         size_t p0, p1;
         entry *mine = scratch ? scratch + (size_t)omp_get_thread_num() * max_row : NULL;
         pel__csr_thread_parts(m, omp_get_thread_num(), omp_get_num_threads(), &p0, &p1);
-        for (size_t i = p0 < p1 ? m->part_row[p0] : 0; i < (p0 < p1 ? m->part_row[p1] : 0); i++)
+        for (size_t i = p0 < p1 ? m->part_row[p0] : 0; i < (p0 < p1 ? m->part_row[p1] : 0); i++) {
+            size_t col = 0;
             kept[i] = build_row(col_idx, values, input_precision, row_ptr[i], row_ptr[i + 1], columns,
-                                m->values, precision, mine);
+                                m->values, precision, mine, &col);
+            if (kept[i] == SIZE_MAX) {
+                /* Rows run in increasing order per thread: its first bad
+                 * row is its lowest; the lowest over all is reported. */
+#pragma omp critical
+                if (i < bad_row) {
+                    bad_row = i;
+                    bad_col = col;
+                }
+                break;
+            }
+        }
     }
     free(scratch);
+    if (bad_row != SIZE_MAX) {
+        free_matrix(m);
+        free(kept);
+        pel_free(columns);
+        return pel__fail(PEL_ERROR_INVALID_ARGUMENT, function,
+                         "the values of entry (row %zu, column %zu) are finite but sum to a value beyond the range "
+                         "of %s: the matrix could not hold it", bad_row, bad_col,
+                         precision == PEL_FLOAT32 ? "float" : "double");
+    }
 
     m->row_ptr[0] = 0;
     for (size_t i = 0; i < rows; i++) {
@@ -335,29 +485,35 @@ pel_status pel__csr_build(const char *function, pel_precision precision, size_t 
         compute_parts(rows, m->row_ptr, m->nparts, m->part_row);
     }
     free(kept);
-    /* Row ends relative to their part's first entry. A part spans at most
-     * about nnz/1024 entries plus one row (< 2^32, as cols < 2^32), so 32
-     * bits suffice unless nnz is beyond 4*10^12. */
-    for (size_t p = 0; p < m->nparts; p++) {
-        size_t base = m->row_ptr[m->part_row[p]];
-        if (m->row_ptr[m->part_row[p + 1]] - base > UINT32_MAX) {
-            pel_csr_destroy(m);
-            pel_free(columns);
-            return pel__fail(PEL_ERROR_UNSUPPORTED, function, "nnz=%zu is too large: a part of the partition holds "
-                             "more than 2^32-1 entries", kept_total);
-        }
-        for (size_t i = m->part_row[p]; i < m->part_row[p + 1]; i++)
-            m->row_end[i] = (uint32_t)(m->row_ptr[i + 1] - base);
-    }
-    if (!build_index(m, columns, nthreads)) {
-        pel_csr_destroy(m);
-        pel_free(columns);
-        return pel__fail(PEL_ERROR_OUT_OF_MEMORY, function, "cannot allocate the column index of %zu entries",
-                         kept_total);
-    }
+    status = finish(function, m, columns, nthreads, out);
     pel_free(columns);
-    *out = m;
-    return PEL_OK;
+    return status;
+}
+
+pel_status pel__csr_build_sorted(const char *function, pel_precision precision, size_t rows, size_t cols,
+                                 size_t nnz, const uint32_t *row, const uint32_t *col, const double *value,
+                                 pel_csr **out)
+{
+    pel_csr *m;
+    size_t k = 0;
+    PEL__TEAM_SCOPE(team); /* the thread budget's share, given back on return */
+
+    *out = NULL;
+    m = allocate(function, precision, rows, cols, nnz);
+    if (m == NULL)
+        return PEL_ERROR_OUT_OF_MEMORY;
+    /* One pass over the rows and the entries: row i ends where the entries
+     * of later rows begin. */
+    m->row_ptr[0] = 0;
+    for (size_t i = 0; i < rows; i++) {
+        while (k < nnz && row[k] == i)
+            k++;
+        m->row_ptr[i + 1] = k;
+    }
+    for (k = 0; k < nnz; k++)
+        store_value(m->values, precision, k, value[k]);
+    compute_parts(rows, m->row_ptr, m->nparts, m->part_row);
+    return finish(function, m, col, pel__team_take(&team, pel_threads_for_work(nnz + rows)), out);
 }
 
 pel_status pel_csr_create(pel_precision precision, size_t rows, size_t cols, const size_t *row_ptr,
@@ -368,41 +524,45 @@ pel_status pel_csr_create(pel_precision precision, size_t rows, size_t cols, con
 
 void pel_csr_destroy(pel_csr *matrix)
 {
-    if (matrix == NULL)
-        return;
-    pel_free(matrix->row_ptr);
-    pel_free(matrix->index);
-    pel_free(matrix->index_at);
-    pel_free(matrix->narrow);
-    pel_free(matrix->values);
-    pel_free(matrix->part_row);
-    pel_free(matrix->row_end);
-    free(matrix);
+    /* A second destroy or a foreign pointer is refused with a message and
+     * frees nothing (the registry is asked before the memory is read). */
+    if (pel__handle_unregister(matrix, PEL__HANDLE_CSR, "pel_csr_destroy"))
+        free_matrix(matrix);
+}
+
+/* Whether a getter may read `matrix`: NULL quietly not, a pointer that is
+ * not a live pel_csr not, with the message recorded for `function`. */
+static int readable(const pel_csr *matrix, const char *function)
+{
+    return matrix != NULL && pel__handle_check(matrix, PEL__HANDLE_CSR, -1, function, "matrix") == PEL_OK;
 }
 
 size_t pel_csr_rows(const pel_csr *matrix)
 {
-    return matrix ? matrix->rows : 0;
+    return readable(matrix, "pel_csr_rows") ? matrix->rows : 0;
 }
 
 size_t pel_csr_cols(const pel_csr *matrix)
 {
-    return matrix ? matrix->cols : 0;
+    return readable(matrix, "pel_csr_cols") ? matrix->cols : 0;
 }
 
 size_t pel_csr_nnz(const pel_csr *matrix)
 {
-    return matrix ? matrix->nnz : 0;
+    return readable(matrix, "pel_csr_nnz") ? matrix->nnz : 0;
 }
 
 pel_precision pel_csr_precision(const pel_csr *matrix)
 {
-    return matrix ? matrix->precision : PEL_FLOAT64;
+    return readable(matrix, "pel_csr_precision") ? matrix->precision : PEL_FLOAT64;
 }
 
 pel_status pel_csr_export(const pel_csr *matrix, size_t *row_ptr, size_t *col_idx, void *values)
 {
-    PEL_CHECK_NOT_NULL(matrix);
+    pel_status status = pel__handle_check(matrix, PEL__HANDLE_CSR, -1, __func__, "matrix");
+
+    if (status != PEL_OK)
+        return status;
     if (row_ptr != NULL)
         memcpy(row_ptr, matrix->row_ptr, (matrix->rows + 1) * sizeof(size_t));
     if (col_idx != NULL)

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/handle.h"
 #include "pel/sparse.h"
 
 /* Number of nonzero-balanced parts a matrix is cut into at creation. A team
@@ -27,6 +28,7 @@
 #define PEL_CSR_INDEX_ALIGN 64
 
 struct pel_csr {
+    pel__handle handle; /* first member: misuse detection (core/handle.h) */
     pel_precision precision;
     size_t rows, cols, nnz;
     size_t *row_ptr;   /* rows + 1: for export, writing and building */
@@ -119,6 +121,23 @@ static inline size_t pel__csr_value_size(pel_precision precision)
 pel_status pel__csr_build(const char *function, pel_precision precision, size_t rows, size_t cols,
                           const size_t *row_ptr, const size_t *col_idx, const void *values,
                           pel_precision input_precision, pel_csr **out);
+
+/* The builder behind pel_csr_read_mtx(): entries (row[k], col[k], value[k])
+ * sorted by row, then column, without duplicates, every value finite in
+ * `precision`; only the matrix itself is allocated (12 bytes a row for its
+ * row pointers and ends, plus the entries), nothing per row besides. Sets
+ * *out (not NULL) to NULL first. */
+pel_status pel__csr_build_sorted(const char *function, pel_precision precision, size_t rows, size_t cols,
+                                 size_t nnz, const uint32_t *row, const uint32_t *col, const double *value,
+                                 pel_csr **out);
+
+/* Reads a Matrix Market text held in memory (data[0 .. length), no NUL
+ * terminator needed) as pel_csr_read_mtx() reads a file, with the same
+ * checks, statuses and messages (attributed to pel_csr_read_mtx, the file
+ * named "<buffer>"). The parser core, exposed for fuzzing harnesses
+ * (tests/fuzz/) and tests; *out is NULL on failure. Thread-safe. */
+PEL_API pel_status pel__csr_read_mtx_buffer(const char *data, size_t length, pel_precision precision,
+                                            pel_csr **out);
 
 /* The parts [*first, *last) that thread `thread` of a team of `team` works
  * on: contiguous runs, so each thread's rows are contiguous too. */

@@ -355,14 +355,16 @@ static void scale_part(const product *p, size_t part)
         }
 }
 
-/* One vector (column-major) on one part. */
+/* One vector (column-major) on one part. x may be NULL when cols = 0 (no
+ * entry reads it), and an offset on a NULL pointer, even j * ldx = 0, is
+ * undefined behaviour: such an x stays NULL. */
 static void vector_part(const product *p, size_t j, size_t part)
 {
     if (p->matrix->precision == PEL_FLOAT32)
-        spmv_part_float(p->matrix, part, (float)p->alpha, (const float *)p->x + j * p->ldx, (float)p->beta,
-                        (float *)p->y + j * p->ldy, p->stream);
+        spmv_part_float(p->matrix, part, (float)p->alpha, p->x ? (const float *)p->x + j * p->ldx : NULL,
+                        (float)p->beta, (float *)p->y + j * p->ldy, p->stream);
     else
-        spmv_part_double(p->matrix, part, p->alpha, (const double *)p->x + j * p->ldx, p->beta,
+        spmv_part_double(p->matrix, part, p->alpha, p->x ? (const double *)p->x + j * p->ldx : NULL, p->beta,
                          (double *)p->y + j * p->ldy, p->stream);
 }
 
@@ -434,8 +436,10 @@ pel_status pel_csr_spmv(const pel_csr *matrix, double alpha, const void *x, doub
 {
     product p;
     size_t esize;
+    pel_status status = pel__handle_check(matrix, PEL__HANDLE_CSR, -1, __func__, "matrix");
 
-    PEL_CHECK_NOT_NULL(matrix);
+    if (status != PEL_OK)
+        return status;
     if (x == NULL && matrix->cols > 0)
         return PEL_FAIL(PEL_ERROR_INVALID_ARGUMENT, "x must not be NULL when cols=%zu > 0", matrix->cols);
     if (y == NULL && matrix->rows > 0)
@@ -458,8 +462,10 @@ pel_status pel_csr_spmm(const pel_csr *matrix, pel_layout layout, size_t nvec, d
     size_t min_ldx, min_ldy, x_span, y_span, esize;
     int ok = 1;
     product p;
+    pel_status status = pel__handle_check(matrix, PEL__HANDLE_CSR, -1, __func__, "matrix");
 
-    PEL_CHECK_NOT_NULL(matrix);
+    if (status != PEL_OK)
+        return status;
     if (layout != PEL_ROW_MAJOR && layout != PEL_COL_MAJOR)
         return PEL_FAIL(PEL_ERROR_INVALID_ARGUMENT, "layout=%d is not PEL_ROW_MAJOR or PEL_COL_MAJOR", (int)layout);
     min_ldx = layout == PEL_ROW_MAJOR ? nvec : matrix->cols;

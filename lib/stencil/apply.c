@@ -20,6 +20,10 @@ static const char *kind_name(pel_boundary_kind kind)
         return "Dirichlet";
     case PEL_BOUNDARY_PERIODIC:
         return "periodic";
+    case PEL_BOUNDARY_NEAREST:
+        return "nearest";
+    case PEL_BOUNDARY_MIRROR:
+        return "mirror";
     default:
         return "Neumann";
     }
@@ -41,9 +45,10 @@ static pel_status check_dims(const char *function, const pel_stencil *s, const s
     return PEL_OK;
 }
 
-/* Fills the engine's geometry and boundaries from the user's arguments. */
-static pel_status setup_engine(pel__stencil_engine *e, const pel_stencil *s, const size_t *dims,
-                               const pel_boundary *faces)
+/* Fills the engine's geometry and boundaries from the user's arguments;
+ * errors name `function`. */
+static pel_status setup_engine(const char *function, pel__stencil_engine *e, const pel_stencil *s,
+                               const size_t *dims, const pel_boundary *faces)
 {
     int map[3];
     memset(e, 0, sizeof *e);
@@ -64,30 +69,46 @@ static pel_status setup_engine(pel__stencil_engine *e, const pel_stencil *s, con
         for (int side = 0; side < 2; side++) {
             const pel_boundary *f = &faces[2 * a + side];
             if (f->kind != PEL_BOUNDARY_DIRICHLET && f->kind != PEL_BOUNDARY_PERIODIC &&
-                f->kind != PEL_BOUNDARY_NEUMANN)
-                return pel__fail(PEL_ERROR_INVALID_ARGUMENT, FN, "faces[%d].kind=%d is not a pel_boundary_kind",
+                f->kind != PEL_BOUNDARY_NEUMANN && f->kind != PEL_BOUNDARY_NEAREST && f->kind != PEL_BOUNDARY_MIRROR)
+                return pel__fail(PEL_ERROR_INVALID_ARGUMENT, function, "faces[%d].kind=%d is not a pel_boundary_kind",
                                  2 * a + side, (int)f->kind);
             e->kind[ia][side] = f->kind;
             e->value[ia][side] = f->kind == PEL_BOUNDARY_DIRICHLET ? f->value : 0.0;
         }
         if ((e->kind[ia][0] == PEL_BOUNDARY_PERIODIC) != (e->kind[ia][1] == PEL_BOUNDARY_PERIODIC))
-            return pel__fail(PEL_ERROR_INVALID_ARGUMENT, FN,
+            return pel__fail(PEL_ERROR_INVALID_ARGUMENT, function,
                              "faces[%d] and faces[%d] (axis %d) are %s and %s: periodic needs both faces", 2 * a,
                              2 * a + 1, a, kind_name(e->kind[ia][0]), kind_name(e->kind[ia][1]));
-        for (int side = 0; side < 2; side++)
-            if (e->kind[ia][side] == PEL_BOUNDARY_NEUMANN && dims[a] < (size_t)s->radius)
-                return pel__fail(PEL_ERROR_INVALID_ARGUMENT, FN,
-                                 "faces[%d] is Neumann but dims[%d]=%zu is smaller than the radius %d",
-                                 2 * a + side, a, dims[a], s->radius);
     }
     e->rhs_weight = s->precision == PEL_FLOAT32 ? (const void *)&s->rhs_weight_f : (const void *)&s->rhs_weight_d;
     return PEL_OK;
 }
 
-static int overlaps(const void *x, const void *y, size_t bytes)
+int pel__stencil_overlaps(const void *x, const void *y, size_t bytes)
 {
     const char *a = x, *b = y;
     return a < b + bytes && b < a + bytes;
+}
+
+pel_status pel__stencil_setup(const char *function, pel__stencil_engine *e, const pel_stencil *stencil,
+                              const size_t *dims, const pel_boundary *faces, size_t *count)
+{
+    pel_status status = pel__handle_check(stencil, PEL__HANDLE_STENCIL, -1, function, "stencil");
+    if (status != PEL_OK)
+        return status;
+    if (dims == NULL || faces == NULL)
+        return pel__fail(PEL_ERROR_INVALID_ARGUMENT, function, "%s must not be NULL", dims == NULL ? "dims" : "faces");
+    status = check_dims(function, stencil, dims, count);
+    if (status != PEL_OK)
+        return status;
+    return setup_engine(function, e, stencil, dims, faces);
+}
+
+pel_status pel__stencil_check_grid(const char *function, const pel_stencil *stencil, const size_t *dims,
+                                   const pel_boundary *faces, size_t *count)
+{
+    pel__stencil_engine e;
+    return pel__stencil_setup(function, &e, stencil, dims, faces, count);
 }
 
 pel_status pel_stencil_apply(const pel_stencil *stencil, const size_t *dims, const pel_boundary *faces, void *grid,
@@ -97,22 +118,13 @@ pel_status pel_stencil_apply(const pel_stencil *stencil, const size_t *dims, con
     pel__stencil_engine e;
     size_t count, bytes;
     pel_status status;
-    PEL__TEAM_SCOPE(team); /* the thread budget's share, given back on return */
-    char *other;
-    int in_b = 0, map[3];
 
-    PEL_CHECK_NOT_NULL(stencil);
-    PEL_CHECK_NOT_NULL(dims);
-    PEL_CHECK_NOT_NULL(faces);
+    status = pel__stencil_setup(FN, &e, stencil, dims, faces, &count);
+    if (status != PEL_OK)
+        return status;
     PEL_CHECK_NOT_NULL(grid);
-    status = check_dims(FN, stencil, dims, &count);
-    if (status != PEL_OK)
-        return status;
     bytes = count * stencil->element_size;
-    status = setup_engine(&e, stencil, dims, faces);
-    if (status != PEL_OK)
-        return status;
-    if (work != NULL && overlaps(work, grid, bytes))
+    if (work != NULL && pel__stencil_overlaps(work, grid, bytes))
         return PEL_FAIL(PEL_ERROR_INVALID_ARGUMENT, "work overlaps grid: the two buffers must be distinct");
     if (work != NULL && result == NULL)
         return PEL_FAIL(PEL_ERROR_INVALID_ARGUMENT,
@@ -121,47 +133,65 @@ pel_status pel_stencil_apply(const pel_stencil *stencil, const size_t *dims, con
         return PEL_FAIL(PEL_ERROR_INVALID_ARGUMENT, "rhs must not be NULL: the stencil has a rhs term");
     if (!stencil->has_rhs && rhs != NULL)
         return PEL_FAIL(PEL_ERROR_INVALID_ARGUMENT, "rhs must be NULL: the stencil has no rhs term");
-    if (rhs != NULL && (overlaps(rhs, grid, bytes) || (work != NULL && overlaps(rhs, work, bytes))))
+    if (rhs != NULL && (pel__stencil_overlaps(rhs, grid, bytes) || (work != NULL && pel__stencil_overlaps(rhs, work, bytes))))
         return PEL_FAIL(PEL_ERROR_INVALID_ARGUMENT, "rhs overlaps grid or work: it must be a separate buffer");
+    e.rhs = rhs;
+    return pel__stencil_apply_engine(FN, &e, dims, grid, work, count, nsteps, blocking, result);
+}
+
+pel_status pel__stencil_apply_engine(const char *function, pel__stencil_engine *e, const size_t *dims, void *grid,
+                                     void *work, size_t count, size_t nsteps, const pel_stencil_blocking *blocking,
+                                     void **result)
+{
+    const pel_stencil *stencil = e->stencil;
+    const size_t bytes = count * stencil->element_size;
+    pel_status status;
+    char *other;
+    int in_b = 0, map[3];
+    PEL__TEAM_SCOPE(team); /* the thread budget's share, given back on return */
+
     pel__stencil_axis_map(stencil->ndim, map);
     if (blocking != NULL) {
         for (int a = 0; a < stencil->ndim; a++) {
             if (blocking->tile[a] > dims[a])
-                return PEL_FAIL(PEL_ERROR_INVALID_ARGUMENT, "blocking->tile[%d]=%zu exceeds dims[%d]=%zu", a,
+                return pel__fail(PEL_ERROR_INVALID_ARGUMENT, function, "blocking->tile[%d]=%zu exceeds dims[%d]=%zu", a,
                                 blocking->tile[a], a, dims[a]);
-            e.tile[map[a]] = (long)blocking->tile[a];
+            e->tile[map[a]] = (long)blocking->tile[a];
         }
         for (int a = stencil->ndim; a < 3; a++)
             if (blocking->tile[a] != 0)
-                return PEL_FAIL(PEL_ERROR_INVALID_ARGUMENT, "blocking->tile[%d]=%zu must be 0 for a %d-D stencil",
+                return pel__fail(PEL_ERROR_INVALID_ARGUMENT, function, "blocking->tile[%d]=%zu must be 0 for a %d-D stencil",
                                 a, blocking->tile[a], stencil->ndim);
         if (blocking->time_block > 1024)
-            return PEL_FAIL(PEL_ERROR_INVALID_ARGUMENT, "blocking->time_block=%zu is above 1024",
+            return pel__fail(PEL_ERROR_INVALID_ARGUMENT, function, "blocking->time_block=%zu is above 1024",
                             blocking->time_block);
-        e.time_block = blocking->time_block;
+        e->time_block = blocking->time_block;
     }
-    if (result)
-        *result = grid;
-    if (nsteps == 0)
+    /* *result is written on success only (the out-argument rule). */
+    if (nsteps == 0) {
+        if (result)
+            *result = grid;
         return PEL_OK;
+    }
 
-    e.rhs = rhs;
     {
         /* Work units: about two flops per term, point and step (saturating). */
         size_t work_units = count;
         if (!pel__mul_size(work_units, stencil->nterms * 2 * (nsteps < 64 ? nsteps : 64), &work_units))
             work_units = SIZE_MAX;
-        e.nthreads = pel__team_take(&team, pel_threads_for_work(work_units));
+        e->nthreads = pel__team_take(&team, pel_threads_for_work(work_units));
     }
-    pel__stencil_choose_blocking(&e, nsteps, blocking);
+    pel__stencil_choose_blocking(e, nsteps, blocking);
 
     other = work;
     if (other == NULL) {
         other = pel_malloc(bytes);
         if (other == NULL)
-            return PEL_FAIL(PEL_ERROR_OUT_OF_MEMORY, "no memory for a work grid of %zu bytes", bytes);
+            return pel__fail(PEL_ERROR_OUT_OF_MEMORY, function, "no memory for a work grid of %zu bytes", bytes);
     }
-    status = pel__stencil_run(&e, grid, other, nsteps, &in_b);
+    status = pel__stencil_run(e, grid, other, nsteps, &in_b);
+    if (status == PEL_OK && result)
+        *result = grid;
     if (status == PEL_OK && in_b) {
         if (work == NULL) {
             /* The result is in pel's own buffer: copy it back into grid. */
@@ -180,6 +210,7 @@ pel_status pel_stencil_apply(const pel_stencil *stencil, const size_t *dims, con
     return status;
 }
 
+
 pel_status pel_stencil_grid_alloc(const pel_stencil *stencil, const size_t *dims, void **grid)
 {
     pel__stencil_engine e;
@@ -191,7 +222,9 @@ pel_status pel_stencil_grid_alloc(const pel_stencil *stencil, const size_t *dims
 
     PEL_CHECK_NOT_NULL(grid);
     *grid = NULL;
-    PEL_CHECK_NOT_NULL(stencil);
+    status = pel__handle_check(stencil, PEL__HANDLE_STENCIL, -1, __func__, "stencil");
+    if (status != PEL_OK)
+        return status;
     PEL_CHECK_NOT_NULL(dims);
     status = check_dims("pel_stencil_grid_alloc", stencil, dims, &count);
     if (status != PEL_OK)
@@ -200,7 +233,7 @@ pel_status pel_stencil_grid_alloc(const pel_stencil *stencil, const size_t *dims
     memory = pel_malloc(bytes);
     if (memory == NULL)
         return PEL_FAIL(PEL_ERROR_OUT_OF_MEMORY, "no memory for a grid of %zu bytes", bytes);
-    setup_engine(&e, stencil, dims, NULL);
+    setup_engine("pel_stencil_grid_alloc", &e, stencil, dims, NULL);
     /* The engine hands out tiles with axis 1 slowest in a static partition:
      * zero each plane's axis-1 band (or, for 2-D grids, each row's axis-2
      * band) on the thread that will own it. */

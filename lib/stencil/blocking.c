@@ -59,6 +59,14 @@ void pel__stencil_choose_blocking(pel__stencil_engine *e, size_t nsteps, const p
     double best = HUGE_VAL, best_bytes = HUGE_VAL;
     long best_w1 = e->n[1], best_w2 = e->n[2];
     size_t best_t = 1;
+    /* What a form adds (none for the plain constant form, whose model the
+     * measurements above were made with): its pointwise grids are read at
+     * every level of a block on a window of (T-1)*r0 + 1 planes of the
+     * tile, a two-level form writes two grids per block, and a coupled
+     * system keeps rings for every field. */
+    const double fields = e->nfields > 1 ? (double)e->nfields : 1.0;
+    const double point_grids = e->form ? (double)e->form->npoint * fields : 0.0;
+    const double extra_writes = e->form && e->form->history ? 1.0 : 0.0;
 
     const int override_tiles = e->tile[0] > 0 || e->tile[1] > 0 || e->tile[2] > 0;
     const long tile0 = e->tile[0] > 0 ? e->tile[0] : e->n[0];
@@ -88,11 +96,14 @@ void pel__stencil_choose_blocking(pel__stencil_engine *e, size_t nsteps, const p
                     work += grown_width(e, 1, w1, T - t) * grown_width(e, 2, w2, T - t);
                 bytes = ((double)(T - 1) * m * grown_width(e, 1, w1, T - 1) * grown_width(e, 2, w2, T - 1) +
                          m * grown_width(e, 1, w1, T) * grown_width(e, 2, w2, T)) *
-                        es;
-                compute = work / (area * (double)T) *
+                        es * fields;
+                bytes += point_grids * ((double)(T - 1) * e->r[0] + 1.0) * grown_width(e, 1, w1, T - 1) *
+                         grown_width(e, 2, w2, T - 1) * es;
+                compute = work / (area * (double)T) * fields *
                           (term_ns * (double)s->nterms +
                            (row_ns_fixed + row_ns_per_input_row * (double)s->nrows) / (double)w2);
-                memory = (grown_width(e, 1, w1, T) * grown_width(e, 2, w2, T) / area * es + 2.0 * es) /
+                memory = ((grown_width(e, 1, w1, T) * grown_width(e, 2, w2, T) / area * es + 2.0 * es) * fields +
+                          (point_grids + extra_writes) * es) /
                          (double)T / (socket_bytes_per_ns / e->nthreads);
                 /* Rings beyond the L2 are served by the L3: a small cost per
                  * L2 of overflow. */

@@ -52,6 +52,13 @@ typedef struct thread_space {
     unsigned char *plan_moves;  /* per plan pointer: 1 when it moves with the row */
     size_t plan_capacity;       /* pointers the plan may hold */
     ptrdiff_t *plan_offset;     /* per end point of the plan: its x - xa */
+    const char **point_row;     /* per pointwise grid: the output row's row (x = 0) */
+    const void **point_ptr;     /* per pointwise grid (and the history level): a call's first element */
+    const struct level_view *history; /* two-level forms: the level before the input level */
+    const char *history_row;    /* its row at the output row, element history_x0 */
+    long history_x0;
+    int history_wraps;          /* the history is a grid (wrap x on a periodic axis 2) */
+    const struct level_view *field_view[4]; /* coupled systems: each field's view of the input level */
 } thread_space;
 
 static inline long mod_long(long x, long n)
@@ -63,27 +70,49 @@ static inline long mod_long(long x, long n)
     return m < 0 ? m + n : m;
 }
 
-/* Maps coordinate *c on axis a into the view. Returns 1 when *c (possibly
- * wrapped or mirrored) is in the view, 0 when it lies behind a Dirichlet
- * face, stored in *face. Only coordinates outside the domain leave a view. */
-static inline int resolve(const pel__stencil_engine *e, const level_view *v, int a, long *c, int *face)
+/* Maps a coordinate x outside [0, n) of axis a into the domain by the face
+ * rules, as often as needed: an axis shorter than the radius may send a
+ * reflected coordinate past the opposite face, whose rule then applies (so
+ * Neumann and mirror reflect repeatedly). Returns 1 with *c in [0, n), or 0
+ * with *face = 2*a + side when a Dirichlet face is met. A mirror face on a
+ * one-point axis has nothing to reflect about and gives the edge value. */
+static inline int map_outside(const pel__stencil_engine *e, int a, long *c, int *face)
 {
     long x = *c, n = e->n[a];
-    int side;
-    if (x >= v->lo[a] && x < v->hi[a])
-        return 1;
-    side = x < 0 ? 0 : 1;
-    switch (e->kind[a][side]) {
-    case PEL_BOUNDARY_PERIODIC:
-        *c = mod_long(x, n);
-        return 1;
-    case PEL_BOUNDARY_NEUMANN:
-        *c = side == 0 ? -1 - x : 2 * n - 1 - x;
-        return 1;
-    default:
-        *face = 2 * a + side;
-        return 0;
+    while (x < 0 || x >= n) {
+        const int side = x < 0 ? 0 : 1;
+        switch (e->kind[a][side]) {
+        case PEL_BOUNDARY_PERIODIC:
+            x = mod_long(x, n);
+            break;
+        case PEL_BOUNDARY_NEUMANN:
+            x = side == 0 ? -1 - x : 2 * n - 1 - x;
+            break;
+        case PEL_BOUNDARY_MIRROR:
+            x = n == 1 ? 0 : side == 0 ? -x : 2 * (n - 1) - x;
+            break;
+        case PEL_BOUNDARY_NEAREST:
+            x = side == 0 ? 0 : n - 1;
+            break;
+        default:
+            *face = 2 * a + side;
+            return 0;
+        }
     }
+    *c = x;
+    return 1;
+}
+
+/* Maps coordinate *c on axis a into the view. Returns 1 when *c (possibly
+ * wrapped or reflected) is in the view, 0 when it lies behind a Dirichlet
+ * face, stored in *face. Only coordinates outside the domain leave a view,
+ * and a mapped coordinate always lands in it (a view that stops short of a
+ * face covers the radius beyond every point it serves). */
+static inline int resolve(const pel__stencil_engine *e, const level_view *v, int a, long *c, int *face)
+{
+    if (*c >= v->lo[a] && *c < v->hi[a])
+        return 1;
+    return map_outside(e, a, c, face);
 }
 
 /* Pointer to element (c0, c1, lo[2]) of a view. */
@@ -94,13 +123,82 @@ static inline char *row_pointer(const pel__stencil_engine *e, const level_view *
     return v->slot[mod_long(c0, v->m)] + (size_t)((c1 - v->lo[1]) * v->row_stride + v->x_offset) * e->element_size;
 }
 
+/* Whether a form reads anything at the output point's own coordinates
+ * (pointwise grids, the history level, the coordinates): its rows are cut
+ * where a periodic axis 2 wraps. */
+static inline int reads_at_point(const pel__stencil_form *form)
+{
+    return form->npoint > 0 || form->history || form->position;
+}
+
+/* The coordinates a form's row gets: wrapped into the grid for forms that
+ * read them (position), the plain ones otherwise (no divisions). */
+static inline void coordinates(const pel__stencil_engine *e, long c0, long c1, long x, long *at)
+{
+    if (e->position) {
+        at[0] = mod_long(c0, e->n[0]);
+        at[1] = mod_long(c1, e->n[1]);
+        at[2] = mod_long(x, e->n[2]);
+    } else {
+        at[0] = c0;
+        at[1] = c1;
+        at[2] = x;
+    }
+}
+
+/* Calls the form's row function; the constant form calls its stencil's row
+ * kernel directly (the call the engine made before forms existed). */
+static inline void call_row(const pel__stencil_engine *e, void *out, const void *const *term,
+                            const void *const *point, const long *at, size_t n, int stream)
+{
+    const pel__stencil_form *form = e->form;
+    if (e->direct) {
+        const pel_stencil *s = e->stencil;
+        s->row(out, term, s->coefficients, s->nterms, e->rhs ? point[0] : NULL, form->params, n, stream);
+    } else {
+        form->row(form, out, term, point, at, n, stream);
+    }
+}
+
+/* Calls the form's batched end points; the constant form calls the
+ * stencil's batched kernel directly. */
+static inline void call_points(const pel__stencil_engine *e, void *out, const ptrdiff_t *offset,
+                               const void *const *term, const void *const *point, const long *at, size_t count)
+{
+    const pel__stencil_form *form = e->form;
+    if (e->direct) {
+        const pel_stencil *s = e->stencil;
+        (s->fma ? pel__stencil_points_fma : pel__stencil_points)(s->precision, out, offset, term, s->coefficients,
+                                                                 s->nterms, form->npoint ? point[0] : NULL,
+                                                                 form->params, count);
+    } else {
+        form->points(form, out, offset, term, point, at, count);
+    }
+}
+
+/* Points element x of every pointwise grid's row (wrapped on a periodic
+ * axis 2, whose grown tiles run past the grid's ends). */
+static inline void point_at(const pel__stencil_engine *e, thread_space *ts, long x)
+{
+    const size_t es = e->element_size;
+    long wrapped;
+    if (!e->pointwise)
+        return;
+    wrapped = mod_long(x, e->n[2]);
+    for (size_t j = 0; j < e->form->npoint; j++)
+        ts->point_ptr[j] = ts->point_row[j] + (size_t)wrapped * es;
+    if (e->form->history)
+        ts->point_ptr[e->form->npoint] =
+            ts->history_row + (size_t)((ts->history_wraps ? wrapped : x) - ts->history_x0) * es;
+}
+
 /* Outputs x in [sa, sb) of a row whose input rows are already resolved in
  * ts (see compute_row): the few points at the row's ends where some term
  * leaves the view along axis 2. Each point gets its terms resolved by the
- * boundary rules and runs through the same row kernel (n = 1), so it gets
+ * boundary rules and runs through the same row function (n = 1), so it gets
  * the same operations in the same order as every other point. */
-static void compute_ends(const pel__stencil_engine *e, thread_space *ts, const level_view *in, char *out,
-                         const char *rhs_row, long sa, long sb, long xa)
+static void compute_ends(const pel__stencil_engine *e, thread_space *ts, const level_view *in, char *out, long c0,
+                         long c1, long sa, long sb, long xa)
 {
     const pel_stencil *s = e->stencil;
     const size_t es = e->element_size;
@@ -116,9 +214,16 @@ static void compute_ends(const pel__stencil_engine *e, thread_space *ts, const l
             else
                 ts->term_ptr[k] = ts->const_row[2][face % 2];
         }
-        /* The rhs row may wrap on a periodic axis 2. */
-        s->row(out + (size_t)(x - xa) * es, ts->term_ptr, s->coefficients, s->nterms,
-               rhs_row ? rhs_row + (size_t)mod_long(x, e->n[2]) * es : NULL, e->rhs_weight, 1, 0);
+        point_at(e, ts, x);
+        {
+            long at[3];
+            static const ptrdiff_t zero = 0;
+            coordinates(e, c0, c1, x, at);
+            if (e->form->points)
+                call_points(e, out + (size_t)(x - xa) * es, &zero, ts->term_ptr, ts->point_ptr, at, 1);
+            else
+                call_row(e, out + (size_t)(x - xa) * es, ts->term_ptr, ts->point_ptr, at, 1, 0);
+        }
     }
 }
 
@@ -137,6 +242,10 @@ static void resolve_rows(const pel__stencil_engine *e, thread_space *ts, const l
         const int d0 = s->row_offset[u][0];
         long a0 = c0 + d0, a1 = c1 + s->row_offset[u][1];
         int face = 0;
+        /* A coupled system's row reads its own field; the fields' views
+         * share the geometry of `in`. */
+        if (s->row_field)
+            in = ts->field_view[s->row_field[u]];
         if (resolve(e, in, 0, &a0, &face) && resolve(e, in, 1, &a1, &face)) {
             if (in->base == NULL && a0 == c0 + d0) {
                 long j = slot0 + d0;
@@ -153,12 +262,28 @@ static void resolve_rows(const pel__stencil_engine *e, thread_space *ts, const l
     }
 }
 
-/* The rhs row of output row (c0, c1), or NULL without a rhs term. */
-static const char *rhs_row_of(const pel__stencil_engine *e, long c0, long c1)
+/* The rows (x = 0) of the pointwise grids at output row (c0, c1), wrapped
+ * on periodic axes. */
+static void point_rows_of(const pel__stencil_engine *e, thread_space *ts, long c0, long c1)
 {
-    if (e->rhs == NULL)
-        return NULL;
-    return e->rhs + (size_t)((mod_long(c0, e->n[0]) * e->n[1] + mod_long(c1, e->n[1])) * e->n[2]) * e->element_size;
+    const size_t row = (size_t)((mod_long(c0, e->n[0]) * e->n[1] + mod_long(c1, e->n[1])) * e->n[2]);
+    for (size_t j = 0; j < e->form->npoint; j++)
+        ts->point_row[j] = e->form->point[j] + row * e->element_size;
+    if (e->form->history) {
+        /* The level before: a grid (wrapped coordinates) or a ring (the
+         * unwrapped coordinates of the tile, which it covers). */
+        const level_view *h = ts->history;
+        ts->history_wraps = h->base != NULL;
+        ts->history_row = h->base ? row_pointer(e, h, mod_long(c0, e->n[0]), mod_long(c1, e->n[1]))
+                                  : row_pointer(e, h, c0, c1);
+        ts->history_x0 = h->base ? 0 : h->lo[2];
+    }
+}
+
+static inline void point_rows(const pel__stencil_engine *e, thread_space *ts, long c0, long c1)
+{
+    if (e->pointwise)
+        point_rows_of(e, ts, c0, c1);
 }
 
 /* The part [*vlo, *vhi) of [xa, xb) where every term's x lies inside the
@@ -182,29 +307,34 @@ static void compute_row(const pel__stencil_engine *e, thread_space *ts, const le
     const pel_stencil *s = e->stencil;
     const size_t es = e->element_size;
     const long n2 = e->n[2];
-    const char *rhs_row = rhs_row_of(e, c0, c1);
+    const int has_points = e->pointwise;
     long vlo, vhi;
 
     resolve_rows(e, ts, in, c0, c1);
+    point_rows(e, ts, c0, c1);
     vector_range(e, in, xa, xb, &vlo, &vhi);
     for (long x = vlo; x < vhi;) {
-        long wrapped = rhs_row ? mod_long(x, n2) : 0, end = vhi;
-        /* The rhs row wraps at multiples of n2 on a periodic axis 2. */
-        if (rhs_row && end - x > n2 - wrapped)
+        long wrapped = has_points ? mod_long(x, n2) : 0, end = vhi;
+        /* Pointwise rows wrap at multiples of n2 on a periodic axis 2. */
+        if (has_points && end - x > n2 - wrapped)
             end = x + (n2 - wrapped);
         for (size_t k = 0; k < s->nterms; k++) {
             size_t u = s->term_row[k];
             ts->term_ptr[k] = ts->row_const[u] ? ts->row_ptr[u]
                                                : ts->row_ptr[u] + (size_t)(x + s->offset[k][2] - in->lo[2]) * es;
         }
-        s->row(out + (size_t)(x - xa) * es, ts->term_ptr, s->coefficients, s->nterms,
-               rhs_row ? rhs_row + (size_t)wrapped * es : NULL, e->rhs_weight, (size_t)(end - x), stream);
+        point_at(e, ts, x);
+        {
+            long at[3];
+            coordinates(e, c0, c1, x, at);
+            call_row(e, out + (size_t)(x - xa) * es, ts->term_ptr, ts->point_ptr, at, (size_t)(end - x), stream);
+        }
         x = end;
     }
 
     /* The ends, where some neighbour leaves the view along axis 2. */
-    compute_ends(e, ts, in, out, rhs_row, xa, vlo, xa);
-    compute_ends(e, ts, in, out, rhs_row, vhi, xb, xa);
+    compute_ends(e, ts, in, out, c0, c1, xa, vlo, xa);
+    compute_ends(e, ts, in, out, c0, c1, vhi, xb, xa);
 }
 
 static void fill_ghost_columns(const pel__stencil_engine *e, const thread_space *ts, char *row, long lo2, long hi2);
@@ -230,8 +360,9 @@ static void compute_plane(const pel__stencil_engine *e, thread_space *ts, const 
 
     vector_range(e, in, xa, xb, &vlo, &vhi);
     /* A plan needs every input plane in the view, room for its pointers, and
-     * an rhs row that does not wrap along axis 2. */
-    if (c0 - e->r[0] >= in->lo[0] && c0 + e->r[0] < in->hi[0] && (e->rhs == NULL || (xa >= 0 && xb <= e->n[2]))) {
+     * pointwise rows that do not wrap along axis 2. */
+    if (c0 - e->r[0] >= in->lo[0] && c0 + e->r[0] < in->hi[0] && (!e->pointwise ||
+                                                           (xa >= 0 && xb <= e->n[2]))) {
         nend = (size_t)((vlo - xa) + (xb - vhi));
         nptr = (1 + nend) * nt;
         if (nptr <= ts->plan_capacity) {
@@ -246,13 +377,16 @@ static void compute_plane(const pel__stencil_engine *e, thread_space *ts, const 
         if (c1 < reg_lo || c1 >= reg_hi) {
             compute_row(e, ts, in, out, c0, c1, xa, xb, stream);
         } else {
-            const char *rhs_row = rhs_row_of(e, c0, c1);
             const void **plan = ts->plan_ptr;
+            point_rows(e, ts, c0, c1);
             if (c1 == reg_lo) {
                 /* The plan of the first regular row. */
                 size_t j = 1;
                 resolve_rows(e, ts, in, c0, c1);
-                for (size_t k = 0; k < nt; k++) {
+                /* An empty vector part (a row shorter than 2*r2+1) has no
+                 * pointers: vlo + offset could lie before the row's start,
+                 * and forming such a pointer is undefined behaviour. */
+                for (size_t k = 0; k < nt && vhi > vlo; k++) {
                     plan[k] = ts->row_ptr[s->term_row[k]] + (size_t)(vlo + s->offset[k][2] - in->lo[2]) * es;
                     ts->plan_moves[k] = 1;
                 }
@@ -276,18 +410,30 @@ static void compute_plane(const pel__stencil_engine *e, thread_space *ts, const 
             } else {
                 /* The vector part's pointers all move; an end point's stay
                  * where they hold a Dirichlet face's value. */
-                for (size_t k = 0; k < nt; k++)
+                for (size_t k = 0; k < nt && vhi > vlo; k++)
                     plan[k] = (const char *)plan[k] + in_stride;
                 for (size_t i = nt; i < nptr; i++)
                     if (ts->plan_moves[i])
                         plan[i] = (const char *)plan[i] + in_stride;
             }
-            if (vhi > vlo)
-                s->row(out + (size_t)(vlo - xa) * es, plan, s->coefficients, nt,
-                       rhs_row ? rhs_row + (size_t)vlo * es : NULL, e->rhs_weight, (size_t)(vhi - vlo), stream);
-            if (nend)
-                pel__stencil_points(s->precision, out, ts->plan_offset, plan + nt, s->coefficients, nt,
-                                    rhs_row ? rhs_row + (size_t)xa * es : NULL, e->rhs_weight, nend);
+            long at[3];
+            if (vhi > vlo) {
+                point_at(e, ts, vlo);
+                coordinates(e, c0, c1, vlo, at);
+                call_row(e, out + (size_t)(vlo - xa) * es, plan, ts->point_ptr, at, (size_t)(vhi - vlo), stream);
+            }
+            if (nend && e->form->points) {
+                point_at(e, ts, xa);
+                coordinates(e, c0, c1, xa, at);
+                call_points(e, out, ts->plan_offset, plan + nt, ts->point_ptr, at, nend);
+            } else {
+                for (size_t j = 0; j < nend; j++) {
+                    point_at(e, ts, xa + ts->plan_offset[j]);
+                    coordinates(e, c0, c1, xa + ts->plan_offset[j], at);
+                    call_row(e, out + (size_t)ts->plan_offset[j] * es, plan + (1 + j) * nt, ts->point_ptr, at, 1,
+                             0);
+                }
+            }
         }
         if (ghosts)
             fill_ghost_columns(e, ts, out - (size_t)e->r[2] * es, xa, xb);
@@ -327,10 +473,13 @@ static void fill_ghost_columns(const pel__stencil_engine *e, const thread_space 
         if (side == 0 ? lo2 != 0 : hi2 != e->n[2])
             continue;
         for (long k = 0; k < r2; k++) {
-            long x = side == 0 ? -1 - k : e->n[2] + k;
-            long from = side == 0 ? k : e->n[2] - 1 - k; /* the Neumann mirror */
-            const char *value = e->kind[2][side] == PEL_BOUNDARY_NEUMANN ? row + (size_t)(from - lo2 + r2) * es
-                                                                          : ts->const_row[2][side];
+            long x = side == 0 ? -1 - k : e->n[2] + k, from = x;
+            int face = 0;
+            /* The boundary rules map a ghost onto a point of this row (the
+             * row holds the whole axis when reflections chain) or onto a
+             * Dirichlet face's value. */
+            const char *value = map_outside(e, 2, &from, &face) ? row + (size_t)(from - lo2 + r2) * es
+                                                                : ts->const_row[2][face % 2];
             memcpy(row + (size_t)(x - lo2 + r2) * es, value, es);
         }
     }
@@ -351,16 +500,71 @@ static inline void level_range(const pel__stencil_engine *e, int a, long tlo, lo
     }
 }
 
-/* Advances one tile by T steps from grid src into grid dst. */
-static void run_tile(const pel__stencil_engine *e, thread_space *ts, char *src, char *dst, size_t tile_index,
-                     size_t T)
+/* The view of level j (1..T-1) of a tile: its ring of planes, ring number
+ * `ring` of the thread's scratch (a system keeps one ring per field and
+ * level), each plane `plane` elements (ring_plane_elements). */
+static inline void ring_view(const pel__stencil_engine *e, const thread_space *ts, size_t plane, size_t j,
+                             size_t ring, size_t T, const long *tlo, const long *thi, level_view *v)
 {
+    const size_t es = e->element_size;
+    char *base = ts->scratch + ring * (size_t)v->m * plane * es;
+    for (long k = 0; k < v->m; k++)
+        v->slot[k] = base + (size_t)k * plane * es;
+    for (int a = 0; a < 3; a++)
+        level_range(e, a, tlo[a], thi[a], j, T, &v->lo[a], &v->hi[a]);
+    /* Rows start r2 ghost columns before the level's first point; at a
+     * clipped (non-periodic) face those ghosts hold the boundary values and
+     * belong to the view. */
+    v->x_offset = e->r[2];
+    if (e->kind[2][0] != PEL_BOUNDARY_PERIODIC) {
+        if (v->lo[2] == 0) {
+            v->lo[2] -= e->r[2];
+            v->x_offset = 0;
+        }
+        if (v->hi[2] == e->n[2])
+            v->hi[2] += e->r[2];
+    }
+}
+
+static void grid_view(const pel__stencil_engine *e, char *base, level_view *v)
+{
+    memset(v, 0, sizeof *v);
+    v->base = base;
+    v->row_stride = e->n[2];
+    for (int a = 0; a < 3; a++) {
+        v->lo[a] = 0;
+        v->hi[a] = e->n[a];
+    }
+}
+
+/* Copies the tile's own points of plane q of a ring level (rows from
+ * `plane_start`, element (lo1, lo2), row_stride elements apart) into grid
+ * dst: a two-level form's block ends with both of its last levels. */
+static void copy_own_points(const pel__stencil_engine *e, const char *plane_start, long row_stride, const long *lo,
+                            const long *tlo, const long *thi, long q, char *dst)
+{
+    const size_t es = e->element_size;
+    if (q < tlo[0] || q >= thi[0])
+        return;
+    for (long c1 = tlo[1]; c1 < thi[1]; c1++)
+        memcpy(dst + (size_t)((q * e->n[1] + c1) * e->n[2] + tlo[2]) * es,
+               plane_start + (size_t)((c1 - lo[1]) * row_stride + (tlo[2] - lo[2])) * es,
+               (size_t)(thi[2] - tlo[2]) * es);
+}
+
+/* Advances one tile by T steps from grid src into grid dst. A two-level
+ * form also reads src_prev (the level before src) and writes level T-1 into
+ * dst_prev (T >= 2; for T = 1 the level before dst is src itself). */
+static void run_tile(const pel__stencil_engine *fields, int nfields, thread_space *ts, char *const *src,
+                     char *const *dst, char *src_prev, char *dst_prev, size_t tile_index, size_t T)
+{
+    const pel__stencil_engine *e = &fields[0];
     const size_t es = e->element_size;
     const long r0 = e->r[0], m = 2 * r0 + 1;
     const size_t plane = ring_plane_elements(e);
     long tlo[3], thi[3], p_end;
     size_t index = tile_index;
-    level_view grid_in, ring_in;
+    level_view grid_in[4], grid_prev, ring_in[4], ring_history;
 
     /* Tiles are numbered axis 0 slowest, then axis 1, then axis 2, so a
      * static partition gives each thread a contiguous band. */
@@ -374,16 +578,15 @@ static void run_tile(const pel__stencil_engine *e, thread_space *ts, char *src, 
             thi[a] = tlo[a] + e->tile[a] < e->n[a] ? tlo[a] + e->tile[a] : e->n[a];
         }
     }
-    memset(&grid_in, 0, sizeof grid_in);
-    grid_in.base = src;
-    grid_in.row_stride = e->n[2];
-    for (int a = 0; a < 3; a++) {
-        grid_in.lo[a] = 0;
-        grid_in.hi[a] = e->n[a];
-    }
-    memset(&ring_in, 0, sizeof ring_in);
-    ring_in.m = m;
-    ring_in.row_stride = ring_row_stride(e);
+    for (int f = 0; f < nfields; f++)
+        grid_view(e, src[f], &grid_in[f]);
+    grid_view(e, src_prev, &grid_prev);
+    memset(&ring_in[0], 0, sizeof ring_in[0]);
+    ring_in[0].m = m;
+    ring_in[0].row_stride = ring_row_stride(e);
+    for (int f = 1; f < nfields; f++)
+        ring_in[f] = ring_in[0];
+    ring_history = ring_in[0];
 
     /* The last position: the last plane of level T is computed at
      * p = hi0(T) - 1 + (T-1)*r0; earlier levels end no later. */
@@ -399,35 +602,40 @@ static void run_tile(const pel__stencil_engine *e, thread_space *ts, char *src, 
                     level_range(e, a, tlo[a], thi[a], t, T, &lo[a], &hi[a]);
                 if (q < lo[0] || q >= hi[0])
                     continue;
-                if (t == 1) {
-                    in = &grid_in;
-                } else {
-                    char *base = ts->scratch + (t - 2) * (size_t)m * plane * es;
-                    for (long j = 0; j < m; j++)
-                        ring_in.slot[j] = base + (size_t)j * plane * es;
-                    for (int a = 0; a < 3; a++)
-                        level_range(e, a, tlo[a], thi[a], t - 1, T, &ring_in.lo[a], &ring_in.hi[a]);
-                    /* Rows start r2 ghost columns before the level's first
-                     * point; at a clipped (non-periodic) face those ghosts
-                     * hold the boundary values and belong to the view. */
-                    ring_in.x_offset = e->r[2];
-                    if (e->kind[2][0] != PEL_BOUNDARY_PERIODIC) {
-                        if (ring_in.lo[2] == 0) {
-                            ring_in.lo[2] -= e->r[2];
-                            ring_in.x_offset = 0;
-                        }
-                        if (ring_in.hi[2] == e->n[2])
-                            ring_in.hi[2] += e->r[2];
-                    }
-                    in = &ring_in;
+                for (int f = 0; f < nfields; f++) {
+                    if (t > 1)
+                        ring_view(e, ts, plane, t - 1, (t - 2) * (size_t)nfields + (size_t)f, T, tlo, thi,
+                                  &ring_in[f]);
+                    ts->field_view[f] = t == 1 ? &grid_in[f] : &ring_in[f];
                 }
-                if (t < T) {
-                    char *base = ts->scratch + (t - 1) * (size_t)m * plane * es;
-                    compute_plane(e, ts, in, base + (size_t)mod_long(q, m) * plane * es + (size_t)e->r[2] * es,
-                                  (size_t)ring_in.row_stride * es, q, lo[1], hi[1], lo[2], hi[2], 0, 1);
-                } else {
-                    compute_plane(e, ts, in, dst + (size_t)((q * e->n[1] + lo[1]) * e->n[2] + lo[2]) * es,
-                                  (size_t)e->n[2] * es, q, lo[1], hi[1], lo[2], hi[2], e->stream, 0);
+                in = ts->field_view[0];
+                if (e->form->history) {
+                    /* Level t-2: src_prev, src, or a ring. Its ring still
+                     * holds plane q: it computed plane q + 2*r0 last, and a
+                     * ring keeps 2*r0 + 1 planes. */
+                    if (t == 1) {
+                        ts->history = &grid_prev;
+                    } else if (t == 2) {
+                        ts->history = &grid_in[0];
+                    } else {
+                        ring_view(e, ts, plane, t - 2, t - 3, T, tlo, thi, &ring_history);
+                        ts->history = &ring_history;
+                    }
+                }
+                for (int f = 0; f < nfields; f++) {
+                    /* Every field of level t before any of level t + 1. */
+                    const pel__stencil_engine *ef = &fields[f];
+                    if (t < T) {
+                        char *base = ts->scratch + ((t - 1) * (size_t)nfields + (size_t)f) * (size_t)m * plane * es;
+                        char *start = base + (size_t)mod_long(q, m) * plane * es + (size_t)e->r[2] * es;
+                        compute_plane(ef, ts, in, start, (size_t)ring_in[0].row_stride * es, q, lo[1], hi[1], lo[2],
+                                      hi[2], 0, 1);
+                        if (dst_prev != NULL && t == T - 1)
+                            copy_own_points(e, start, ring_in[0].row_stride, lo, tlo, thi, q, dst_prev);
+                    } else {
+                        compute_plane(ef, ts, in, dst[f] + (size_t)((q * e->n[1] + lo[1]) * e->n[2] + lo[2]) * es,
+                                      (size_t)e->n[2] * es, q, lo[1], hi[1], lo[2], hi[2], e->stream, 0);
+                    }
                 }
             }
         }
@@ -446,8 +654,38 @@ static void fill_row(char *row, size_t count, double value, size_t es)
     }
 }
 
-pel_status pel__stencil_run(const pel__stencil_engine *e, char *a, char *b, size_t nsteps, int *in_b)
+/* Runs the blocks of pel__stencil_run with a form set. buffer[*current]
+ * holds the initial level (and buffer[*previous] the one before for a
+ * two-level form); on return they name the buffers of the final levels.
+ * A one-level form uses buffers 0 and 1, a two-level form 0..3: a block
+ * writes its last two levels while other tiles still read the first two. */
+static pel_status run_blocks(const pel__stencil_engine *e, char *const *buffer, int *previous, int *current,
+                             size_t nsteps)
 {
+    /* One engine per output field (the same geometry, each field's form and
+     * terms); a plain form is a system of one field. */
+    const int nfields = e->nfields > 1 ? e->nfields : 1;
+    pel__stencil_engine fields[4];
+    size_t max_terms = 0, max_rows = 0, max_points = 0;
+    for (int f = 0; f < nfields; f++) {
+        fields[f] = *e;
+        if (e->nfields > 1) {
+            fields[f].form = e->field_form[f];
+            fields[f].stencil = e->field_form[f]->stencil;
+        }
+        if (fields[f].stencil->nterms > max_terms)
+            max_terms = fields[f].stencil->nterms;
+        if (fields[f].stencil->nrows > max_rows)
+            max_rows = fields[f].stencil->nrows;
+        if (fields[f].form->npoint > max_points)
+            max_points = fields[f].form->npoint;
+        /* The per-row questions, answered once. */
+        fields[f].pointwise = reads_at_point(fields[f].form);
+        fields[f].position = fields[f].form->position;
+        fields[f].direct = fields[f].form->direct;
+        if (!fields[f].direct)
+            fields[f].rhs = NULL;
+    }
     const size_t es = e->element_size, T = e->time_block;
     const size_t ntiles = (size_t)e->ntiles[0] * (size_t)e->ntiles[1] * (size_t)e->ntiles[2];
     const size_t m = 2 * (size_t)e->r[0] + 1;
@@ -463,18 +701,19 @@ pel_status pel__stencil_run(const pel__stencil_engine *e, char *a, char *b, size
         nthreads = 1;
     /* Everything is allocated before any data is touched, so running out of
      * memory leaves the caller's buffers as they were. */
-    scratch_bytes = T > 1 ? (T - 1) * m * ring_plane_elements(e) * es : 0;
+    scratch_bytes = T > 1 ? (T - 1) * (size_t)nfields * m * ring_plane_elements(e) * es : 0;
     scratch_bytes = (scratch_bytes + 63) / 64 * 64;
     row_len = ((size_t)row_max + 16) * es;
     row_len = (row_len + 63) / 64 * 64;
     /* A row plan: the vector part and the 2*r2 end points a row has unless
      * the grid is tiny, capped for the largest box stencils. */
-    plan_capacity = (1 + 2 * (size_t)e->r[2]) * e->stencil->nterms;
+    plan_capacity = (1 + 2 * (size_t)e->r[2]) * max_terms;
     if (plan_capacity > MAX_PLAN)
         plan_capacity = MAX_PLAN;
-    per_thread = scratch_bytes + 6 * row_len + e->stencil->nterms * sizeof(void *) +
-                 e->stencil->nrows * (sizeof(char *) + 1) + plan_capacity * (sizeof(void *) + 1) +
-                 (plan_capacity / (e->stencil->nterms ? e->stencil->nterms : 1)) * sizeof(ptrdiff_t) + 320;
+    per_thread = scratch_bytes + 6 * row_len + max_terms * sizeof(void *) + max_rows * (sizeof(char *) + 1) +
+                 plan_capacity * (sizeof(void *) + 1) + (plan_capacity / (max_terms ? max_terms : 1)) * sizeof(ptrdiff_t) +
+                 320;
+    per_thread += (2 * max_points + 1) * sizeof(void *);
     per_thread = (per_thread + 63) / 64 * 64;
     if (!pel__mul_size(per_thread, (size_t)nthreads, &total))
         return pel__fail(PEL_ERROR_OVERFLOW, "pel_stencil_apply", "work space size overflows");
@@ -501,11 +740,11 @@ pel_status pel__stencil_run(const pel__stencil_engine *e, char *a, char *b, size
                 mine += row_len;
             }
         ts.term_ptr = (const void **)(void *)mine;
-        mine += e->stencil->nterms * sizeof(void *);
+        mine += max_terms * sizeof(void *);
         ts.row_ptr = (char **)(void *)mine;
-        mine += e->stencil->nrows * sizeof(char *);
+        mine += max_rows * sizeof(char *);
         ts.row_const = mine;
-        mine += (e->stencil->nrows + 63) / 64 * 64;
+        mine += (max_rows + 63) / 64 * 64;
         ts.plan_ptr = (const void **)(void *)mine;
         mine += plan_capacity * sizeof(void *);
         ts.plan_moves = (unsigned char *)mine;
@@ -513,20 +752,82 @@ pel_status pel__stencil_run(const pel__stencil_engine *e, char *a, char *b, size
         mine += plan_capacity;
         mine = (char *)(((size_t)mine + 7) / 8 * 8);
         ts.plan_offset = (ptrdiff_t *)(void *)mine;
+        mine += (plan_capacity / (max_terms ? max_terms : 1)) * sizeof(ptrdiff_t);
+        ts.point_row = (const char **)(void *)mine;
+        mine += max_points * sizeof(void *);
+        ts.point_ptr = (const void **)(void *)mine;
+        /* Every thread follows the same rotation of buffers. */
+        int prev = *previous, cur = *current;
         for (size_t block = 0; block < nblocks; block++) {
             size_t steps = nsteps - block * T < T ? nsteps - block * T : T;
-            char *src = block % 2 ? b : a, *dst = block % 2 ? a : b;
+            int next = cur == 0 ? 1 : 0, next_prev = cur;
+            if (e->form->history) {
+                int free_buffers[2], count = 0;
+                for (int i = 0; i < 4; i++)
+                    if (i != prev && i != cur)
+                        free_buffers[count++] = i;
+                next = free_buffers[0];
+                next_prev = steps == 1 ? cur : free_buffers[1];
+            }
+            /* A system's field f sits in buffers 2f and 2f + 1. */
+            char *src[4], *dst[4];
+            for (int f = 0; f < nfields; f++) {
+                src[f] = buffer[2 * f + cur];
+                dst[f] = buffer[2 * f + next];
+            }
 #pragma omp for schedule(static) nowait
             for (size_t tile = 0; tile < ntiles; tile++)
-                run_tile(e, &ts, src, dst, tile, steps);
+                run_tile(fields, nfields, &ts, src, dst, e->form->history ? buffer[prev] : NULL,
+                         e->form->history && steps > 1 ? buffer[next_prev] : NULL, tile, steps);
+            prev = next_prev;
+            cur = next;
             /* Streaming stores are weakly ordered: fence them before the
              * barrier so the next block (or the caller) reads them. */
             if (e->stream)
                 pel__stencil_store_fence();
 #pragma omp barrier
         }
+#pragma omp master
+        {
+            *previous = prev;
+            *current = cur;
+        }
     }
     pel_free(memory);
-    *in_b = (int)(nblocks % 2);
     return PEL_OK;
+}
+
+pel_status pel__stencil_run(const pel__stencil_engine *engine, char *a, char *b, size_t nsteps, int *in_b)
+{
+    /* Without a form the engine runs the stencil's own constant form. */
+    pel__stencil_engine local = *engine;
+    pel__stencil_form constant;
+    const char *rhs_point[1] = {engine->rhs};
+    if (local.form == NULL) {
+        pel__stencil_form_constant(&constant, local.stencil, rhs_point);
+        if (local.rhs == NULL)
+            constant.npoint = 0;
+        local.form = &constant;
+    }
+    {
+        char *buffer[2] = {a, b};
+        int previous = 1, current = 0;
+        pel_status status = run_blocks(&local, buffer, &previous, &current, nsteps);
+        *in_b = current;
+        return status;
+    }
+}
+
+pel_status pel__stencil_run_system(const pel__stencil_engine *e, char *const *buffer, size_t nsteps, int *in_b)
+{
+    int previous = 1, current = 0;
+    pel_status status = run_blocks(e, buffer, &previous, &current, nsteps);
+    *in_b = current;
+    return status;
+}
+
+pel_status pel__stencil_run_two_level(const pel__stencil_engine *e, char *const *buffer, int *previous,
+                                      int *current, size_t nsteps)
+{
+    return run_blocks(e, buffer, previous, current, nsteps);
 }

@@ -1,5 +1,22 @@
 /* The stencil engine: time-skewed wavefront along axis 0 inside overlapped
- * tiles over axes 1 and 2 (see docs/stencil.md for why this scheme). */
+ * tiles over axes 1 and 2 (see docs/stencil.md for why this scheme).
+ *
+ * The local engine interface, shared by pel_stencil_apply, its forms
+ * (lib/stencil/forms.c) and any distributed apply built on top:
+ *   1. pel__stencil_setup(): dims and faces into a pel__stencil_engine
+ *      (internal axes: 3-D as is, 2-D (ny, 1, nx), 1-D (1, 1, n));
+ *   2. e.form = a pel__stencil_form: the row computation and what a row
+ *      reads besides the stencil's terms (pointwise grids, the previous time
+ *      level, the output coordinates); NULL runs the stencil's constant form
+ *      with e.rhs;
+ *   3. pel__stencil_apply_engine() (blocking override, threads, work grid,
+ *      copy back) or, with your own blocking and buffers,
+ *      pel__stencil_choose_blocking() and pel__stencil_run() /
+ *      pel__stencil_run_two_level().
+ * Every value is computed by the form from inputs resolved by the boundary
+ * rules, whatever the tile, so a distributed apply can run the same engine
+ * (the same forms, the same bits) on its local block and halo instead of a
+ * second copy of the scheme. */
 #ifndef PEL_STENCIL_ENGINE_H
 #define PEL_STENCIL_ENGINE_H
 
@@ -7,8 +24,70 @@
 
 #include "stencil/stencil_internal.h"
 
+/* A form of update: what one output row reads besides the stencil's terms,
+ * and how it combines them. The engine resolves the terms (the rows of the
+ * previous level at the stencil's offsets, extended by the boundary rules)
+ * and the pointwise grids (read-only grids of the field's dims, read at the
+ * output point itself), then calls the form; tiling, temporal blocking,
+ * threads and boundaries are the engine's, so every form gets them all.
+ * A form must compute each point from its inputs alone, in a fixed order of
+ * operations: then every tiling and thread count gives the same bits. */
+typedef struct pel__stencil_form pel__stencil_form;
+
+/* Computes out[i] for i in [0, n): term[k] (k < the stencil's nterms) points
+ * at the element of term k that lines up with out[0], point[j] (j < npoint)
+ * at element out[0] of pointwise grid j. at[0..2] are the internal
+ * coordinates of out[0], wrapped into the grid when the form sets
+ * `position` (else unwrapped and only informative). stream nonzero allows
+ * non-temporal stores into out. Pointers are double* or float* by the
+ * precision. */
+typedef void (*pel__stencil_form_row_fn)(const pel__stencil_form *form, void *out, const void *const *term,
+                                         const void *const *point, const long *at, size_t n, int stream);
+
+/* Computes count single points: point j is element offset[j] of out, its
+ * terms at term[j*nterms + k] (each resolved by the boundary rules on its
+ * own), its pointwise inputs at element offset[j] of point[i] (the point
+ * pointers line up with out); at[] are the coordinates of out[0]. The
+ * engine calls it for the points at a row's ends when it is set. */
+typedef void (*pel__stencil_form_points_fn)(const pel__stencil_form *form, void *out, const ptrdiff_t *offset,
+                                            const void *const *term, const void *const *point, const long *at,
+                                            size_t count);
+
+struct pel__stencil_form {
+    pel__stencil_form_row_fn row;
+    pel__stencil_form_points_fn points; /* NULL: row() with n = 1 per point */
+    size_t npoint;                      /* pointwise grids */
+    const char *const *point;           /* their element (0,0,0) */
+    const pel_stencil *stencil;
+    const void *params;                 /* the form's own constants */
+    /* Nonzero for a two-level form (u(t+1) from u(t) and u(t-1)): the
+     * engine passes the level before the input level, at the output point,
+     * as point[npoint]. */
+    int history;
+    /* Nonzero when the row function reads `at` for more than out[0] (it
+     * takes the coordinate of out[i] as at[2] + i): rows are then cut where
+     * a periodic axis 2 wraps, as for pointwise grids. */
+    int position;
+    /* Nonzero for the constant form: the engine calls the stencil's row
+     * kernel itself (with point[0] as the rhs row when npoint is 1 and
+     * params as the rhs weight) instead of row(). */
+    int direct;
+};
+
+/* The constant-coefficient form (the stencil's own coefficients and its rhs
+ * term): fills *form; point must hold one entry (the rhs grid) when the
+ * stencil has a rhs term. params points at the rhs weight. */
+void pel__stencil_form_constant(pel__stencil_form *form, const pel_stencil *stencil, const char *const *point);
+
 /* Everything one apply call needs, on internal axes. */
 typedef struct pel__stencil_engine {
+    const pel__stencil_form *form; /* NULL: the constant form of stencil with rhs */
+    /* A coupled system (nfields 2..4): field_form[f] computes field f, its
+     * stencil holding the terms of every field it reads (row_field). The
+     * fields advance together, level by level, in one temporal block. 0 or
+     * 1: one field, `form`. */
+    int nfields;
+    const pel__stencil_form *const *field_form;
     const pel_stencil *stencil;
     size_t element_size;
     long n[3];
@@ -22,15 +101,51 @@ typedef struct pel__stencil_engine {
     size_t time_block;
     int nthreads;
     int stream; /* non-temporal stores into the destination grid */
+    /* Set by the engine from the form (run_blocks): whether rows read at
+     * the output point, get wrapped coordinates, call the stencil's row
+     * kernel directly (the constant form; rhs then names its rhs grid). */
+    int pointwise, position, direct;
 } pel__stencil_engine;
 
 /* Fills e->tile / e->time_block from the override (fields 0 = automatic) and
  * the cache model. */
 void pel__stencil_choose_blocking(pel__stencil_engine *e, size_t nsteps, const pel_stencil_blocking *blocking);
 
+/* Checks dims (every axis nonzero, no overflow; *count = points) and faces
+ * (kinds, periodic on both faces) and fills e's geometry and boundaries;
+ * messages name `function`. */
+pel_status pel__stencil_setup(const char *function, pel__stencil_engine *e, const pel_stencil *stencil,
+                              const size_t *dims, const pel_boundary *faces, size_t *count);
+
+/* The rest of an apply call once the form's own arguments are checked: the
+ * blocking override (checked here), *result = grid, the thread count, the
+ * blocking choice, the work grid (pel's own when work is NULL, with the copy
+ * back), the run. count is the grid's point count. */
+pel_status pel__stencil_apply_engine(const char *function, pel__stencil_engine *e, const size_t *dims, void *grid,
+                                     void *work, size_t count, size_t nsteps, const pel_stencil_blocking *blocking,
+                                     void **result);
+
+/* Copies one grid into another on `threads` threads (64 KiB pieces). */
+void pel__stencil_copy_grid(char *to, const char *from, size_t bytes, int threads);
+
+/* Nonzero when [x, x+bytes) and [y, y+bytes) overlap. */
+int pel__stencil_overlaps(const void *x, const void *y, size_t bytes);
+
 /* Runs nsteps steps from a into b and back; returns PEL_OK or
  * PEL_ERROR_OUT_OF_MEMORY (before touching any data) and sets *in_b when the
  * result is in b. */
 pel_status pel__stencil_run(const pel__stencil_engine *e, char *a, char *b, size_t nsteps, int *in_b);
+
+/* Runs nsteps steps of a coupled system (e->nfields, e->field_form):
+ * buffer[2f] holds field f, buffer[2f+1] is its second buffer; *in_b is set
+ * when the results are in the second buffers. Errors as pel__stencil_run. */
+pel_status pel__stencil_run_system(const pel__stencil_engine *e, char *const *buffer, size_t nsteps, int *in_b);
+
+/* Runs nsteps steps of a two-level form (e->form->history set) on four
+ * buffers: buffer[*current] holds u(t0), buffer[*previous] u(t0-1), the
+ * other two are work space. On return *current and *previous name the
+ * buffers of the last two levels. Errors as pel__stencil_run. */
+pel_status pel__stencil_run_two_level(const pel__stencil_engine *e, char *const *buffer, int *previous,
+                                      int *current, size_t nsteps);
 
 #endif

@@ -25,7 +25,8 @@ static size_t point_count(int ndim, pel_stencil_shape shape, int radius)
     return count;
 }
 
-void pel_stencil_destroy(pel_stencil *stencil)
+/* Frees a stencil that is not registered (creation's failure path). */
+static void free_stencil(pel_stencil *stencil)
 {
     if (stencil == NULL)
         return;
@@ -34,6 +35,14 @@ void pel_stencil_destroy(pel_stencil *stencil)
     free(stencil->row_offset);
     free(stencil->term_row);
     free(stencil);
+}
+
+void pel_stencil_destroy(pel_stencil *stencil)
+{
+    /* A second destroy or a foreign pointer is refused with a message and
+     * frees nothing (the registry is asked before the memory is read). */
+    if (pel__handle_unregister(stencil, PEL__HANDLE_STENCIL, "pel_stencil_destroy"))
+        free_stencil(stencil);
 }
 
 /* Enumerates the offsets in lexicographic order of the user's axes (axis 0
@@ -123,7 +132,7 @@ pel_status pel_stencil_create(pel_precision precision, int ndim, pel_stencil_sha
     s->row_offset = malloc(npoints * sizeof *s->row_offset);
     s->term_row = malloc(npoints * sizeof *s->term_row);
     if (s->offset == NULL || s->coefficients == NULL || s->row_offset == NULL || s->term_row == NULL) {
-        pel_stencil_destroy(s);
+        free_stencil(s);
         return PEL_FAIL(PEL_ERROR_OUT_OF_MEMORY, "no memory for the stencil's %zu points", npoints);
     }
     pel__stencil_axis_map(ndim, map);
@@ -138,6 +147,10 @@ pel_status pel_stencil_create(pel_precision precision, int ndim, pel_stencil_sha
     fill_offsets(s);
     group_rows(s);
     s->row = pel__stencil_row_kernel(precision);
+    if (pel__handle_register(&s->handle, PEL__HANDLE_STENCIL, (int)precision, __func__) != PEL_OK) {
+        free_stencil(s);
+        return PEL_ERROR_OUT_OF_MEMORY;
+    }
     *stencil = s;
     return PEL_OK;
 }
@@ -208,7 +221,10 @@ pel_status pel_stencil_create_laplacian(pel_precision precision, int ndim, int n
 pel_status pel_stencil_info(const pel_stencil *stencil, pel_precision *precision, int *ndim, int *radius,
                             size_t *npoints)
 {
-    PEL_CHECK_NOT_NULL(stencil);
+    pel_status status = pel__handle_check(stencil, PEL__HANDLE_STENCIL, -1, __func__, "stencil");
+
+    if (status != PEL_OK)
+        return status;
     if (precision)
         *precision = stencil->precision;
     if (ndim)

@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 
+#include "core/handle.h"
 #include "pel/stencil.h"
 
 /* Computes out[i] for i in [0, n): acc = c[0]*in[0][i]; acc = acc + c[k]*in[k][i]
@@ -40,7 +41,15 @@ void pel__stencil_points(pel_precision precision, void *out, const ptrdiff_t *of
 /* The best row kernel for this CPU and precision (the registry). */
 pel__stencil_row_fn pel__stencil_row_kernel(pel_precision precision);
 
+/* The same in the FMA order of terms (lib/stencil/kernels_fma.c):
+ * acc = c[0]*in[0][i]; acc = fma(c[k], in[k][i], acc); acc = fma(w, rhs[i], acc). */
+pel__stencil_row_fn pel__stencil_row_kernel_fma(pel_precision precision);
+void pel__stencil_points_fma(pel_precision precision, void *out, const ptrdiff_t *offset, const void *const *ptrs,
+                             const void *coefficients, size_t nterms, const void *rhs, const void *rhs_weight,
+                             size_t count);
+
 struct pel_stencil {
+    pel__handle handle; /* first member: misuse detection (core/handle.h) */
     pel_precision precision;
     size_t element_size;
     int ndim;
@@ -58,8 +67,20 @@ struct pel_stencil {
     size_t nrows;
     int (*row_offset)[2];
     size_t *term_row;
+    /* Coupled systems only (lib/stencil/system.c): the field each row
+     * group reads; NULL for a stencil of one field. */
+    int *row_field;
+    int fma; /* nonzero: the FMA order of terms (pel_stencil_create_fma) */
     pel__stencil_row_fn row;
 };
+
+/* Checks dims (no zero axis, no overflow) and faces (kinds, periodic pairs,
+ * Neumann axes at least the radius long) of a grid for `stencil`, with
+ * messages attributed to `function` and naming dims[] and faces[]; the
+ * point count goes to *count. pel_stencil_apply() and the solvers built on
+ * it (pel_stencil_jacobi_poisson) share it. */
+pel_status pel__stencil_check_grid(const char *function, const pel_stencil *stencil, const size_t *dims,
+                                   const pel_boundary *faces, size_t *count);
 
 /* Maps the user's axes onto the internal three (see the file comment):
  * internal_axis[user_axis]. */
@@ -68,5 +89,13 @@ void pel__stencil_axis_map(int ndim, int internal_axis[3]);
 /* The data cache size per core, in bytes, of level 1, 2 and 3 (sysfs, else
  * sysconf, else 48 KiB / 512 KiB / 32 MiB). Read once. */
 size_t pel__stencil_cache_size(int level);
+
+/* The serial Jacobi solver's two stencils (jacobi != 0: the Jacobi step,
+ * else the residual Laplacian with rhs weight 1) and its max norm (a NaN
+ * counts as HUGE_VAL), exported for libpel_mpi's distributed twin
+ * (lib/mpi/jacobi.c): one definition, so both solvers give the same bits. */
+PEL_API pel_status pel__jacobi_stencil(pel_precision precision, int ndim, const double *spacing, int jacobi,
+                                       pel_stencil **stencil);
+PEL_API double pel__jacobi_max_abs(const void *x, size_t n, pel_precision precision);
 
 #endif

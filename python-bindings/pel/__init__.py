@@ -21,12 +21,15 @@ from ._core import (backend_info, empty, zeros, get_min_work_per_thread, get_num
                     get_num_threads_local, in_forked_child, reduce_sum, set_min_work_per_thread,
                     set_num_threads, set_num_threads_local, status_name, strerror, task_plan,
                     threads_for_work, version, version_number, wtime)
+from ._core import (MAX_THREADS, THREAD_BUDGET_DEFAULT, environment_notes, get_thread_budget,
+                    get_thread_budget_in_use, set_thread_budget)
 
-from .linalg import (axpy, batched_matmul, cholesky_solve, dot, gemm, gemv, matmul, norm, scal,
-                     solve, transpose)
+from .linalg import (axpy, batched_matmul, cholesky, cholesky_solve, det, dot, eigh, eigvalsh,
+                     gemm, gemv, inv, lstsq, matmul, norm, scal, slogdet, solve, svd, transpose)
 from .sparse import CSRMatrix
 from . import fft, stencil  # noqa: E402  (submodules: pel.fft.fftn, pel.stencil.Stencil)
 from ._lib import has_symbol
+from ._threadpool import THREADPOOLCTL_REGISTERED, thread_limit
 
 __version__ = version()
 
@@ -37,7 +40,10 @@ __all__ = [
     "library_path", "version", "version_number", "backend_info", "strerror", "status_name",
     "set_num_threads", "get_num_threads", "set_num_threads_local", "get_num_threads_local",
     "set_min_work_per_thread", "get_min_work_per_thread", "threads_for_work",
+    "set_thread_budget", "get_thread_budget", "get_thread_budget_in_use", "environment_notes",
+    "MAX_THREADS", "THREAD_BUDGET_DEFAULT",
     "in_forked_child", "wtime", "reduce_sum", "task_plan", "has_symbol", "empty", "zeros",
     "matmul", "gemm", "gemv", "axpy", "scal", "batched_matmul", "transpose", "dot", "norm", "solve", "cholesky_solve",
-    "CSRMatrix", "fft", "stencil",
+    "inv", "det", "slogdet", "cholesky", "eigh", "eigvalsh", "svd", "lstsq",
+    "CSRMatrix", "fft", "stencil", "thread_limit", "THREADPOOLCTL_REGISTERED",
 ]

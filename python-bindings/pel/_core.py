@@ -8,7 +8,7 @@ from ctypes import POINTER, c_char_p, c_double, c_int, c_size_t, c_ssize_t, c_vo
 
 import numpy as np
 
-from . import _arrays
+from . import _args, _arrays
 from ._errors import OutOfMemoryError, SizeOverflowError
 from ._lib import _last_error, declare
 
@@ -22,6 +22,10 @@ _set_num_threads = declare("pel_set_num_threads", None, [c_int])
 _set_num_threads_local = declare("pel_set_num_threads_local", None, [c_int])
 _get_num_threads_local = declare("pel_get_num_threads_local", c_int, [], status=False)
 _get_num_threads = declare("pel_get_num_threads", c_int, [], status=False)
+_set_thread_budget = declare("pel_set_thread_budget", None, [c_int])
+_get_thread_budget = declare("pel_get_thread_budget", c_int, [], status=False)
+_get_thread_budget_in_use = declare("pel_get_thread_budget_in_use", c_int, [], status=False)
+_environment_notes = declare("pel_environment_notes", c_char_p, [], status=False)
 _set_min_work = declare("pel_set_min_work_per_thread", None, [c_size_t])
 _get_min_work = declare("pel_get_min_work_per_thread", c_size_t, [], status=False)
 _threads_for_work = declare("pel_threads_for_work", c_int, [c_size_t], status=False)
@@ -35,8 +39,12 @@ _malloc = declare("pel_malloc", c_void_p, [c_size_t], status=False)
 _calloc = declare("pel_calloc", c_void_p, [c_size_t, c_size_t], status=False)
 _free = declare("pel_free", None, [c_void_p], status=False)
 
-_SIZE_MAX = 2 ** (8 * ctypes.sizeof(c_size_t)) - 1
-_INT_MAX = 2 ** 31 - 1
+_SIZE_MAX = _args.SIZE_MAX
+
+#: The largest thread count pel accepts (PEL_MAX_THREADS in pel/core.h).
+MAX_THREADS = 4096
+#: set_thread_budget() argument that restores the default budget.
+THREAD_BUDGET_DEFAULT = -1
 
 
 def version():
@@ -56,32 +64,19 @@ def backend_info():
 
 def strerror(status):
     """A few words describing a pel status code (``"invalid argument"``)."""
-    return _strerror(int(status)).decode()
+    return _strerror(_args.c_int("strerror", "status", status)).decode()
 
 
 def status_name(status):
     """The C enumerator name of a status code (``"PEL_ERROR_INVALID_ARGUMENT"``)."""
-    return _status_name(int(status)).decode()
-
-
-def _int_arg(func, name, value, low, high):
-    """Checks a Python integer argument before it reaches a C integer type,
-    where ctypes would silently wrap it around."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{func}: {name} must be an integer, not {type(value).__name__}")
-    value = int(value)
-    if value < low or value > high:
-        # Out-of-range values are the C function's to refuse when they fit
-        # its type (negative thread counts); beyond the type they cannot reach it.
-        raise OverflowError(f"{func}: {name}={value} does not fit the C argument")
-    return value
+    return _status_name(_args.c_int("status_name", "status", status)).decode()
 
 
 def set_num_threads(nthreads):
     """Sets the process-wide number of threads pel kernels use (OpenBLAS and
     FFTW included). 0 restores the default (PEL_NUM_THREADS, else OpenMP's).
-    Raises InvalidArgumentError (a ValueError) for negative values."""
-    _set_num_threads(_int_arg("set_num_threads", "nthreads", nthreads, -_INT_MAX - 1, _INT_MAX))
+    Raises InvalidArgumentError (a ValueError) outside 0..MAX_THREADS."""
+    _set_num_threads(_args.c_int("set_num_threads", "nthreads", nthreads))
 
 
 def get_num_threads():
@@ -91,11 +86,11 @@ def get_num_threads():
 
 
 def set_num_threads_local(nthreads):
-    """Sets a thread budget for pel calls made from the calling Python thread
+    """Sets the thread count for pel calls made from the calling Python thread
     only, overriding set_num_threads() there; 0 removes the override. Useful
-    when several Python threads each run pel: give each a share of the cores."""
-    _set_num_threads_local(_int_arg("set_num_threads_local", "nthreads", nthreads,
-                                    -_INT_MAX - 1, _INT_MAX))
+    when several Python threads each run pel: give each a fixed share of the
+    cores (the process-wide set_thread_budget() shares them automatically)."""
+    _set_num_threads_local(_args.c_int("set_num_threads_local", "nthreads", nthreads))
 
 
 def get_num_threads_local():
@@ -103,10 +98,37 @@ def get_num_threads_local():
     return _get_num_threads_local()
 
 
+def set_thread_budget(nthreads):
+    """Sets the process-wide thread budget: how many threads pel's kernels
+    running at the same time, from any number of (Python) threads, may use
+    together, OpenBLAS and FFTW teams included. A kernel gets what is left,
+    down to its calling thread alone, and never waits; a kernel running
+    alone always gets its full count. 0 turns the budget off;
+    THREAD_BUDGET_DEFAULT (-1) restores the default (PEL_THREAD_BUDGET, else
+    the core count). Raises InvalidArgumentError outside -1..MAX_THREADS."""
+    _set_thread_budget(_args.c_int("set_thread_budget", "nthreads", nthreads))
+
+
+def get_thread_budget():
+    """The thread budget in effect (0 when off)."""
+    return _get_thread_budget()
+
+
+def get_thread_budget_in_use():
+    """The number of threads running pel teams hold from the budget now."""
+    return _get_thread_budget_in_use()
+
+
+def environment_notes():
+    """Why pel ignored environment variables when it loaded (e.g. an
+    out-of-range PEL_NUM_THREADS), "; "-separated; "" when none was refused."""
+    return _environment_notes().decode()
+
+
 def set_min_work_per_thread(work_units):
     """Sets the smallest work (about one flop or 8 bytes moved) worth giving
     to one thread; 0 restores the default."""
-    _set_min_work(_int_arg("set_min_work_per_thread", "work_units", work_units, 0, _SIZE_MAX))
+    _set_min_work(_args.size("set_min_work_per_thread", "work_units", work_units))
 
 
 def get_min_work_per_thread():
@@ -116,7 +138,7 @@ def get_min_work_per_thread():
 
 def threads_for_work(work_units):
     """How many threads pel would use for a problem of @p work_units."""
-    return _threads_for_work(_int_arg("threads_for_work", "work_units", work_units, 0, _SIZE_MAX))
+    return _threads_for_work(_args.size("threads_for_work", "work_units", work_units))
 
 
 def in_forked_child():
@@ -160,7 +182,7 @@ def task_plan(costs, nthreads):
     c = _arrays.as_input(costs, _arrays.FLOAT64)
     if c.ndim != 1:
         raise ValueError(f"task_plan: costs must be 1-D, got shape {c.shape}")
-    nthreads = _int_arg("task_plan", "nthreads", nthreads, -_INT_MAX - 1, _INT_MAX)
+    nthreads = _args.c_int("task_plan", "nthreads", nthreads)
     assignment = np.empty(c.shape[0], dtype=np.intc)
     makespan = c_double()
     _task_plan(c.shape[0], c.ctypes.data if c.shape[0] else None, nthreads,
@@ -179,9 +201,7 @@ def adopt_pel_memory(address, shape, dtype):
 
 
 def _allocate(func, shape, dtype, zero):
-    shape = (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(int(v) for v in shape)
-    if any(v < 0 for v in shape):
-        raise ValueError(f"{func}: negative dimension in {shape}")
+    shape = tuple(_args.sizes(func, "shape", shape))
     dtype = np.dtype(dtype)
     count = math.prod(shape)
     if count * dtype.itemsize > _SIZE_MAX:

@@ -15,8 +15,8 @@ from ctypes import POINTER, byref, c_char, c_double, c_float, c_int, c_size_t, c
 
 import numpy as np
 
-from . import _arrays
-from ._arrays import COMPLEX128, FLOAT32, FLOAT64
+from . import _args, _arrays
+from ._arrays import COMPLEX64, COMPLEX128, FLOAT32, FLOAT64
 from ._lib import declare
 
 ROW_MAJOR, COL_MAJOR = 101, 102
@@ -181,11 +181,36 @@ def matmul(a, b, out=None):
     converted to float64. ``out`` must be C-contiguous with the result's
     shape and dtype.
     """
-    dtype = _arrays.kernel_dtype("matmul", a, b, allowed=_MATMUL_TYPES)
     a = a if isinstance(a, np.ndarray) else np.asarray(a)
     b = b if isinstance(b, np.ndarray) else np.asarray(b)
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError("matmul: scalar operands are not allowed, use '*' instead")
+    numpy_dtype = np.result_type(a.dtype, b.dtype)
+    if numpy_dtype.kind in "biu":
+        # Integer and boolean products are numpy's own: pel has no integer
+        # kernels, and float64 would round sums beyond 2**53 (and turn
+        # bool's "or of ands" into counts).
+        return np.matmul(a, b) if out is None else np.matmul(a, b, out=out)
+    dtype = _arrays.kernel_dtype("matmul", a, b, allowed=_MATMUL_TYPES)
+    if numpy_dtype.kind == "c" and (a.ndim > 2 or b.ndim > 2):
+        # pel's batched kernels are real: complex stacks are numpy's.
+        return np.matmul(a, b) if out is None else np.matmul(a, b, out=out)
+    if numpy_dtype == COMPLEX64:
+        # pel has no single-complex gemm: computed in complex128, returned
+        # as numpy's complex64.
+        return _deliver("matmul", matmul(a.astype(COMPLEX128), b.astype(COMPLEX128)), COMPLEX64,
+                        out)
+    if out is not None and not (isinstance(out, np.ndarray) and out.flags.c_contiguous
+                                and out.flags.aligned):
+        # A strided out=: computed in a temporary, then assigned.
+        return _deliver("matmul", matmul(a, b), dtype, out)
+    if a.ndim > 2 and b.ndim == 1:
+        # numpy: the vector is a column, removed from the result.
+        result = batched_matmul(a, b[:, None])[..., 0]
+        return _deliver("matmul", result, dtype, out)
+    if a.ndim == 1 and b.ndim > 2:
+        result = batched_matmul(a[None, :], b)[..., 0, :]
+        return _deliver("matmul", result, dtype, out)
     if a.ndim > 2 or b.ndim > 2:
         return batched_matmul(a, b, out=out)
     squeeze = []
@@ -390,33 +415,6 @@ def dot(x, y):
     return dtype.type(result.value) if dtype == FLOAT32 else result.value
 
 
-def norm(x, ord=None):
-    """Vector 2-norm (or Frobenius norm of a matrix: all elements as one
-    vector) without overflow or underflow, bit-identical for any thread count
-    (pel_dnrm2/snrm2). ``ord=1`` on a vector gives the sum of absolute values
-    (pel_dasum). Other ``ord`` values raise ValueError; use numpy.linalg.norm.
-    """
-    dtype = _arrays.kernel_dtype("norm", x, allowed=_REAL_TYPES)
-    xa = x if isinstance(x, np.ndarray) else np.asarray(x)
-    if ord in (None, 2, "fro") and (ord != 2 or xa.ndim == 1) and (ord != "fro" or xa.ndim == 2):
-        table = _NRM2
-    elif ord == 1 and xa.ndim == 1:
-        table = _ASUM
-    else:
-        raise ValueError(f"norm: ord={ord!r} on a {xa.ndim}-D array is not supported by pel "
-                         "(supported: None, 2 and 1 on vectors, 'fro' on matrices)")
-    fn, ctype = table[dtype]
-    if xa.ndim == 1:
-        keep, address, inc = _vector(xa, dtype)
-        n = xa.shape[0]
-    else:
-        keep = _arrays.as_input(xa, dtype)
-        address, inc, n = keep.ctypes.data, 1, keep.size
-    result = ctype()
-    fn(n, address, inc, result)
-    return dtype.type(result.value) if dtype == FLOAT32 else result.value
-
-
 def _solve_args(func, a, b, out):
     """Checks a solve's operands; returns (dtype, A in C order, n, nrhs,
     right-hand-side buffer holding b, that buffer, the result array)."""
@@ -447,7 +445,7 @@ def _finish(work, result):
     return result
 
 
-def solve(a, b, out=None):
+def _solve_single(a, b, out=None):
     """Solves ``a @ x = b`` for square ``a`` by LU with partial pivoting
     (LAPACK gesv through pel), like ``numpy.linalg.solve`` for one system:
     ``b`` of shape (n,) or (n, nrhs). ``a`` is never modified. Raises
@@ -551,3 +549,391 @@ def scal(alpha, x):
     xk, xp, incx = _in_place_vector("scal", x, x.dtype)
     _SCAL[x.dtype](x.shape[0], _real(alpha), xp, incx)
     return x
+
+
+# ------------------------------------------------- numpy.linalg for stacks
+
+# Prototypes of the batched LAPACK entry points (include/pel/matrix.h), one
+# per family; the precisions share them.
+_GESV_ARGS = [c_int, _sz, _sz, _sz, _p, _sz, _sz, _p, _sz, _sz, _p, _sz, _sz]
+_INV_ARGS = [c_int, _sz, _sz, _p, _sz, _sz, _p, _sz, _sz]
+_DET_ARGS = [c_int, _sz, _sz, _p, _sz, _sz, _p, _p, _p]
+_CHOL_ARGS = [c_int, c_int, _sz, _sz, _p, _sz, _sz, _p, _sz, _sz]
+_EIGH_ARGS = [c_int, c_int, _sz, _sz, _p, _sz, _sz, _p, _sz, _p, _sz, _sz]
+_SVD_ARGS = [c_int, _sz, _sz, _sz, _p, _sz, _sz, _p, _sz, _p, _sz, _sz, _p, _sz, _sz, c_int]
+
+
+def _batch_family(name, argtypes, letters=("d", "s")):
+    dtypes = {"d": FLOAT64, "s": FLOAT32, "z": COMPLEX128}
+    return {dtypes[c]: _decl(f"pel_{c}{name}_batch", argtypes) for c in letters}
+
+
+_GESV_BATCH = _batch_family("gesv", _GESV_ARGS, ("d", "s", "z"))
+_INV_BATCH = _batch_family("inv", _INV_ARGS)
+_DET_BATCH = _batch_family("det", _DET_ARGS)
+_CHOL_BATCH = _batch_family("cholesky", _CHOL_ARGS)
+_EIGH_BATCH = _batch_family("eigh", _EIGH_ARGS)
+_SVD_BATCH = _batch_family("svd", _SVD_ARGS)
+_LINALG_ALL = (FLOAT32, FLOAT64, COMPLEX64, COMPLEX128)
+
+
+def _linalg_dtype(func, *arrays):
+    """numpy.linalg's computing dtype: float32/complex64 stay single,
+    integers and bool become float64, float16 float32."""
+    dtype = _arrays.kernel_dtype(func, *arrays, allowed=_LINALG_ALL)
+    return dtype
+
+
+class ShapeError(np.linalg.LinAlgError, ValueError):
+    """A matrix argument of the wrong shape for a numpy.linalg function:
+    numpy raises LinAlgError there; pel's earlier releases raised
+    ValueError, so this is both."""
+
+
+def _square_stack(func, a, name="a"):
+    a = a if isinstance(a, np.ndarray) else np.asarray(a)
+    if a.ndim < 2:
+        raise ShapeError(f"{func}: {a.ndim}-dimensional array given. Array must be at "
+                         "least two-dimensional")
+    if a.shape[-1] != a.shape[-2]:
+        raise ShapeError(f"{func}: Last 2 dimensions of the array must be square "
+                                    f"(got {a.shape})")
+    return a
+
+
+def _stack_operand(x, dtype, batch_shape):
+    """A stacked operand as (C-contiguous array, item stride): a single item
+    (no batch dimensions, or all of size 1) is shared with stride 0 instead
+    of being copied for every item."""
+    item = x.shape[-2:]
+    if x.shape[:-2] != batch_shape and math.prod(x.shape[:-2]) == 1:
+        return _arrays.as_input(x.reshape(item), dtype), 0
+    if x.shape[:-2] != batch_shape:
+        x = np.broadcast_to(x, batch_shape + item)
+    return _arrays.as_input(x, dtype), item[0] * item[1]
+
+
+def _batch_shape(func, *shapes):
+    try:
+        return tuple(np.broadcast_shapes(*shapes))
+    except ValueError:
+        raise ValueError(f"{func}: the stack dimensions {shapes} do not broadcast") from None
+
+
+def solve(a, b, out=None):
+    """Solves ``a @ x = b`` like ``numpy.linalg.solve``, for one system or a
+    stack of them: ``a`` (..., n, n), ``b`` (..., n) when it has one
+    dimension less than ``a``, else (..., n, k); stack dimensions broadcast.
+    The stack runs in parallel on pel's threads, one LAPACK call per item
+    (pel_[dsz]gesv_batch); ``a`` and ``b`` are never modified. dtypes:
+    float32, float64, complex64, complex128 (complex64 computed in
+    complex128 and returned as complex64). Raises
+    :class:`pel.SingularMatrixError` (a numpy.linalg.LinAlgError) naming
+    the first singular item."""
+    dtype = _linalg_dtype("solve", a, b)
+    a = _square_stack("solve", a)
+    b = b if isinstance(b, np.ndarray) else np.asarray(b)
+    if a.ndim == 2 and b.ndim in (1, 2) and dtype in _REAL_TYPES and \
+            (b.ndim == 1 or b.shape[0] == a.shape[0]) and \
+            (out is None or (isinstance(out, np.ndarray) and out.flags.c_contiguous)):
+        return _solve_single(a, b, out)
+    n = a.shape[-1]
+    vector = b.ndim == a.ndim - 1
+    bm = b[..., None] if vector else b
+    if bm.ndim < 2 or bm.shape[-2] != n:
+        raise ValueError(f"solve: b has shape {b.shape}, a has shape {a.shape}")
+    k = bm.shape[-1]
+    batch_shape = _batch_shape("solve", a.shape[:-2], bm.shape[:-2])
+    batch = math.prod(batch_shape)
+    kernel = COMPLEX128 if dtype == COMPLEX64 else dtype
+    a_buf, sa = _stack_operand(a, kernel, batch_shape)
+    b_buf, sb = _stack_operand(bm, kernel, batch_shape)
+    x = np.empty(batch_shape + (n, k), dtype=kernel)
+    if batch and n and k:
+        _GESV_BATCH[kernel](ROW_MAJOR, n, k, batch, a_buf.ctypes.data, max(1, n), sa,
+                            b_buf.ctypes.data, max(1, k), sb, x.ctypes.data, max(1, k), n * k)
+    result = x[..., 0] if vector else x
+    return _deliver("solve", result, dtype, out)
+
+
+def _deliver(func, result, dtype, out):
+    """The result in numpy's dtype, written to out= when given (any
+    strides: out[...] = result)."""
+    if result.dtype != dtype:
+        result = result.astype(dtype)
+    if out is None:
+        return result
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"{func}: out must be a numpy.ndarray, not {type(out).__name__}")
+    if out.shape != result.shape:
+        raise ValueError(f"{func}: out has shape {out.shape}, the result has shape {result.shape}")
+    if out.dtype != dtype:
+        raise TypeError(f"{func}: out has dtype {out.dtype}, the result is {dtype}")
+    if not out.flags.writeable:
+        raise ValueError(f"{func}: out is read-only")
+    out[...] = result
+    return out
+
+
+def inv(a):
+    """The inverse of a matrix or of each matrix of a stack (..., n, n),
+    like ``numpy.linalg.inv``, in parallel over the stack
+    (pel_[ds]inv_batch; complex through pel_zgesv_batch on the identity).
+    Raises :class:`pel.SingularMatrixError` naming the first singular item."""
+    dtype = _linalg_dtype("inv", a)
+    a = _square_stack("inv", a)
+    n = a.shape[-1]
+    batch_shape = a.shape[:-2]
+    batch = math.prod(batch_shape)
+    if dtype.kind == "c":
+        eye = np.eye(n, dtype=COMPLEX128)
+        a_buf = _arrays.as_input(a, COMPLEX128)
+        x = np.empty(a.shape, dtype=COMPLEX128)
+        if batch and n:
+            _GESV_BATCH[COMPLEX128](ROW_MAJOR, n, n, batch, a_buf.ctypes.data, n, n * n,
+                                    eye.ctypes.data, n, 0, x.ctypes.data, n, n * n)
+        return x.astype(dtype, copy=False)
+    a_buf = _arrays.as_input(a, dtype)
+    x = np.empty(a.shape, dtype=dtype)
+    if batch and n:
+        _INV_BATCH[dtype](ROW_MAJOR, n, batch, a_buf.ctypes.data, n, n * n, x.ctypes.data, n,
+                          n * n)
+    return x
+
+
+def _det_call(func, a, want):
+    dtype = _linalg_dtype(func, a)
+    a = _square_stack(func, a)
+    if dtype.kind == "c":
+        return None, dtype, a
+    n = a.shape[-1]
+    batch_shape = a.shape[:-2]
+    batch = math.prod(batch_shape)
+    a_buf = _arrays.as_input(a, dtype)
+    outs = {k: np.empty(batch_shape, dtype=dtype) for k in want}
+    if batch:
+        ptr = {k: outs[k].ctypes.data if k in outs else None for k in ("det", "sign", "logabsdet")}
+        _DET_BATCH[dtype](ROW_MAJOR, n, batch, a_buf.ctypes.data if a_buf.size else None,
+                          max(1, n), n * n, ptr["det"], ptr["sign"], ptr["logabsdet"])
+    return outs, dtype, a
+
+
+def det(a):
+    """Determinant of a matrix or of each matrix of a stack, like
+    ``numpy.linalg.det`` (LU per item in parallel, pel_[ds]det_batch).
+    Complex input is handed to numpy.linalg.det."""
+    outs, dtype, a = _det_call("det", a, ("det",))
+    if outs is None:
+        return np.linalg.det(a)
+    return outs["det"][()] if outs["det"].ndim == 0 else outs["det"]
+
+
+def slogdet(a):
+    """``(sign, logabsdet)`` of a matrix or stack, like
+    ``numpy.linalg.slogdet`` (pel_[ds]det_batch). Complex input is handed
+    to numpy."""
+    outs, dtype, a = _det_call("slogdet", a, ("sign", "logabsdet"))
+    if outs is None:
+        return np.linalg.slogdet(a)
+    sign, logabs = outs["sign"], outs["logabsdet"]
+    return (sign[()], logabs[()]) if sign.ndim == 0 else (sign, logabs)
+
+
+def cholesky(a):
+    """The lower Cholesky factor L (a = L @ L.T) of a symmetric positive
+    definite matrix or of each matrix of a stack, like
+    ``numpy.linalg.cholesky`` (reads the lower triangle; pel_[ds]cholesky_batch
+    in parallel). Raises :class:`pel.NotPositiveDefiniteError` (a LinAlgError)
+    naming the first failing item. Complex input is handed to numpy."""
+    dtype = _linalg_dtype("cholesky", a)
+    a = _square_stack("cholesky", a)
+    if dtype.kind == "c":
+        return np.linalg.cholesky(a)
+    n = a.shape[-1]
+    batch = math.prod(a.shape[:-2])
+    a_buf = _arrays.as_input(a, dtype)
+    result = np.empty(a.shape, dtype=dtype)
+    if batch and n:
+        _CHOL_BATCH[dtype](ROW_MAJOR, LOWER, n, batch, a_buf.ctypes.data, n, n * n,
+                           result.ctypes.data, n, n * n)
+    return result
+
+
+def _uplo(func, UPLO):
+    if UPLO not in ("L", "U", "l", "u"):
+        raise ValueError(f"{func}: UPLO argument must be 'L' or 'U', not {UPLO!r}")
+    return LOWER if UPLO in ("L", "l") else UPPER
+
+
+def _eigh_call(func, a, UPLO, vectors):
+    dtype = _linalg_dtype(func, a)
+    a = _square_stack(func, a)
+    uplo = _uplo(func, UPLO)
+    if dtype.kind == "c":
+        return None, a
+    n = a.shape[-1]
+    batch_shape = a.shape[:-2]
+    batch = math.prod(batch_shape)
+    a_buf = _arrays.as_input(a, dtype)
+    w = np.empty(batch_shape + (n,), dtype=dtype)
+    v = np.empty(a.shape, dtype=dtype) if vectors else None
+    if batch and n:
+        _EIGH_BATCH[dtype](ROW_MAJOR, uplo, n, batch, a_buf.ctypes.data, n, n * n, w.ctypes.data, n,
+                           v.ctypes.data if vectors else None, n, n * n)
+    return (w, v), a
+
+
+def eigh(a, UPLO="L"):
+    """Eigenvalues (ascending) and eigenvectors (columns) of a symmetric
+    matrix or of each matrix of a stack, like ``numpy.linalg.eigh``
+    (LAPACK syevd per item, in parallel: pel_[ds]eigh_batch). Returns
+    ``(w, v)``. Complex (Hermitian) input is handed to numpy."""
+    result, a = _eigh_call("eigh", a, UPLO, True)
+    if result is None:
+        return np.linalg.eigh(a, UPLO)
+    return result
+
+
+def eigvalsh(a, UPLO="L"):
+    """Eigenvalues of a symmetric matrix or stack, like
+    ``numpy.linalg.eigvalsh``."""
+    result, a = _eigh_call("eigvalsh", a, UPLO, False)
+    if result is None:
+        return np.linalg.eigvalsh(a, UPLO)
+    return result[0]
+
+
+def _svd_call(func, a, full_matrices, compute_uv):
+    dtype = _linalg_dtype(func, a)
+    a = a if isinstance(a, np.ndarray) else np.asarray(a)
+    if a.ndim < 2:
+        raise np.linalg.LinAlgError(f"{func}: {a.ndim}-dimensional array given. Array must be at "
+                                    "least two-dimensional")
+    if dtype.kind == "c":
+        return None, a
+    m, n = a.shape[-2:]
+    k = min(m, n)
+    batch_shape = a.shape[:-2]
+    batch = math.prod(batch_shape)
+    a_buf = _arrays.as_input(a, dtype)
+    s = np.empty(batch_shape + (k,), dtype=dtype)
+    if compute_uv:
+        uc, vr = (m, n) if full_matrices else (k, k)
+        u = np.empty(batch_shape + (m, uc), dtype=dtype)
+        vt = np.empty(batch_shape + (vr, n), dtype=dtype)
+        if k == 0:  # numpy: identities of the full shapes
+            u[...] = np.eye(m, uc, dtype=dtype)
+            vt[...] = np.eye(vr, n, dtype=dtype)
+    if batch and k:
+        _SVD_BATCH[dtype](ROW_MAJOR, m, n, batch, a_buf.ctypes.data, n, m * n, s.ctypes.data, k,
+                          u.ctypes.data if compute_uv else None, max(1, u.shape[-1]) if compute_uv
+                          else 1, m * u.shape[-1] if compute_uv else 0,
+                          vt.ctypes.data if compute_uv else None, n if compute_uv else 1,
+                          vt.shape[-2] * n if compute_uv else 0, 1 if full_matrices else 0)
+    return ((u, s, vt) if compute_uv else s), a
+
+
+def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
+    """Singular value decomposition of a matrix or of each matrix of a
+    stack, like ``numpy.linalg.svd``: ``(u, s, vh)`` (or ``s`` with
+    ``compute_uv=False``), LAPACK gesdd per item in parallel
+    (pel_[ds]svd_batch). Complex input and ``hermitian=True`` are handed to
+    numpy."""
+    if hermitian:
+        return np.linalg.svd(a, full_matrices, compute_uv, hermitian)
+    result, a = _svd_call("svd", a, full_matrices, compute_uv)
+    if result is None:
+        return np.linalg.svd(a, full_matrices, compute_uv)
+    return result
+
+
+def lstsq(a, b, rcond=None):
+    """Least-squares solution of ``a @ x = b``, like ``numpy.linalg.lstsq``:
+    ``(x, residuals, rank, s)`` from the SVD of ``a`` (pel_[ds]svd_batch),
+    singular values below ``rcond * max(s)`` treated as zero (default
+    rcond: eps * max(m, n), numpy's). For 2-D ``a`` the results are numpy's
+    (residuals empty unless rank == n < m); pel also takes stacks
+    (..., m, n) with b (..., m) or (..., m, k), where residuals is always
+    the (..., k) array of squared residual norms and rank an array."""
+    dtype = _linalg_dtype("lstsq", a, b)
+    a = a if isinstance(a, np.ndarray) else np.asarray(a)
+    b = b if isinstance(b, np.ndarray) else np.asarray(b)
+    if dtype.kind == "c":
+        if a.ndim == 2:
+            return np.linalg.lstsq(a, b, rcond=rcond)
+        raise TypeError("lstsq: complex stacks are not supported by pel")
+    if a.ndim < 2:
+        raise np.linalg.LinAlgError(f"lstsq: {a.ndim}-dimensional array given")
+    m, n = a.shape[-2:]
+    vector = b.ndim == a.ndim - 1
+    bm = b[..., None] if vector else b
+    if bm.shape[-2] != m:
+        raise np.linalg.LinAlgError(f"lstsq: Incompatible dimensions: a {a.shape}, b {b.shape}")
+    u, s, vt = svd(a.astype(dtype, copy=False), full_matrices=False)
+    if rcond is None:
+        rcond = np.finfo(dtype).eps * max(m, n)
+    cutoff = rcond * (s.max(axis=-1, keepdims=True) if s.shape[-1] else 0)
+    keep = s > cutoff
+    inv_s = np.where(keep, 1 / np.where(keep, s, 1), 0).astype(dtype)
+    ub = np.swapaxes(u, -1, -2) @ bm.astype(dtype, copy=False)
+    x = np.swapaxes(vt, -1, -2) @ (inv_s[..., None] * ub)
+    rank = keep.sum(axis=-1)
+    resid = bm - a.astype(dtype, copy=False) @ x
+    sq = np.sum(np.abs(resid) ** 2, axis=-2)
+    if vector:
+        x = x[..., 0]
+    if a.ndim == 2:
+        rank = int(rank)
+        residuals = sq.astype(dtype) if (rank == n and m > n) else np.empty((0,), dtype=dtype)
+        if vector and residuals.size:
+            residuals = residuals.reshape(1)
+        return x, residuals, rank, s
+    return x, sq.astype(dtype), rank, s
+
+
+def norm(x, ord=None, axis=None, keepdims=False):
+    """Vector and matrix norms like ``numpy.linalg.norm(x, ord, axis,
+    keepdims)``. The 2-norm of a whole real vector or the Frobenius norm of
+    a whole matrix (axis=None) is pel's reproducible, overflow-safe
+    pel_[ds]nrm2 (bit-identical for any thread count); ``ord=1`` on a whole
+    vector pel_[ds]asum. Matrix norms ``ord`` = 2, -2, 'nuc' (over the last
+    two axes or ``axis=(i, j)``, stacks included) take singular values from
+    pel's batched SVD, in parallel; the other norms (elementwise sums and
+    maxima) are numpy's expressions."""
+    xa = x if isinstance(x, np.ndarray) else np.asarray(x)
+    if xa.dtype.kind in "biuf" and axis is None and (
+            (ord is None and xa.ndim in (1, 2)) or (ord == 2 and xa.ndim == 1)
+            or (ord == "fro" and xa.ndim == 2) or (ord == 1 and xa.ndim == 1)):
+        value = _pel_norm(xa, 1 if (ord == 1) else None)
+        return np.full((1,) * xa.ndim, value)[()] if keepdims else value
+    if axis is None:
+        if ord is not None and xa.ndim not in (1, 2):
+            raise ValueError("norm: Improper number of dimensions to norm.")
+        axes = tuple(range(xa.ndim))
+    else:
+        axes = tuple(_args.axes("norm", "axis", axis, xa.ndim))
+    if len(axes) == 2 and ord in (2, -2, "nuc"):
+        if axes[0] == axes[1]:
+            raise ValueError("norm: Duplicate axes given.")
+        moved = np.moveaxis(xa, axes, (-2, -1))
+        s = svd(moved, compute_uv=False)
+        value = s.max(axis=-1) if ord == 2 else s.min(axis=-1) if ord == -2 else s.sum(axis=-1)
+        if keepdims:
+            for a in sorted(axes):
+                value = np.expand_dims(value, a)
+        return value[()] if isinstance(value, np.ndarray) and value.ndim == 0 else value
+    return np.linalg.norm(xa, ord, axis, keepdims)
+
+
+def _pel_norm(xa, ord):
+    dtype = _arrays.kernel_dtype("norm", xa, allowed=_REAL_TYPES)
+    fn, ctype = (_ASUM if ord == 1 else _NRM2)[dtype]
+    if xa.ndim == 1:
+        keep, address, inc = _vector(xa, dtype)
+        n = xa.shape[0]
+    else:
+        keep = _arrays.as_input(xa, dtype)
+        address, inc, n = keep.ctypes.data, 1, keep.size
+    result = ctype()
+    fn(n, address, inc, result)
+    return dtype.type(result.value) if dtype == FLOAT32 else result.value

@@ -12,7 +12,7 @@ from ctypes import POINTER, byref, c_char_p, c_double, c_int, c_size_t, c_void_p
 
 import numpy as np
 
-from . import _arrays
+from . import _args, _arrays
 from ._arrays import FLOAT32, FLOAT64
 from ._lib import declare
 
@@ -88,9 +88,10 @@ class CSRMatrix:
         ptr = _index_array("CSRMatrix", "indptr", indptr)
         if shape is None:
             raise ValueError("CSRMatrix: shape=(rows, cols) is required with arrays")
-        rows, cols = (int(s) for s in shape)
-        if rows < 0 or cols < 0:
-            raise ValueError(f"CSRMatrix: shape {shape} has a negative extent")
+        dims = _args.sizes("CSRMatrix", "shape", shape)
+        if len(dims) != 2:
+            raise ValueError(f"CSRMatrix: shape must be (rows, cols), not {shape!r}")
+        rows, cols = dims
         if ptr.shape[0] != rows + 1:
             raise ValueError(f"CSRMatrix: indptr has {ptr.shape[0]} entries, expected "
                              f"rows+1 = {rows + 1}")

@@ -15,7 +15,7 @@ program test_abi
       end subroutine pel_test_abi_values
    end interface
 
-   character(len=40), parameter :: names(47) = [character(len=40) :: &
+   character(len=40), parameter :: names(58) = [character(len=40) :: &
       'sizeof(pel_fft_options)', 'offsetof(pel_fft_options, norm)', 'sizeof(pel_fft_cache_stats)', &
       'sizeof(pel_boundary)', 'offsetof(pel_boundary, value)', 'sizeof(pel_stencil_blocking)', &
       'offsetof(blocking, streaming_stores)', &
@@ -23,16 +23,19 @@ program test_abi
       'PEL_SCHEDULE_STATIC', 'PEL_SCHEDULE_DYNAMIC', 'PEL_SCHEDULE_GUIDED', 'PEL_REDUCE_BLOCK', &
       'PEL_NO_TRANS', 'PEL_TRANS', 'PEL_CONJ_TRANS', 'PEL_UPPER', 'PEL_LOWER', &
       'PEL_FFT_MAX_RANK', 'PEL_FFT_C2C', 'PEL_FFT_R2C', 'PEL_FFT_C2R', 'PEL_FFT_FORWARD', 'PEL_FFT_BACKWARD', &
+      'PEL_FFT_R2R', 'PEL_FFT_DCT1', 'PEL_FFT_DCT2', 'PEL_FFT_DCT3', 'PEL_FFT_DCT4', 'PEL_FFT_DST1', &
+      'PEL_FFT_DST2', 'PEL_FFT_DST3', 'PEL_FFT_DST4', &
       'PEL_FFT_NORM_BACKWARD', 'PEL_FFT_NORM_ORTHO', 'PEL_FFT_NORM_FORWARD', &
       'PEL_FFT_ESTIMATE', 'PEL_FFT_MEASURE', 'PEL_FFT_PATIENT', 'PEL_FFT_EXHAUSTIVE', 'PEL_FFT_WISDOM_ONLY', &
       'PEL_FFT_CONVOLVE_FULL', 'PEL_FFT_CONVOLVE_SAME', 'PEL_FFT_CONVOLVE_VALID', &
       'PEL_STENCIL_MAX_RADIUS', 'PEL_STENCIL_STAR', 'PEL_STENCIL_BOX', &
       'PEL_BOUNDARY_DIRICHLET', 'PEL_BOUNDARY_PERIODIC', 'PEL_BOUNDARY_NEUMANN', 'PEL_CSR_MAX_COLS', &
+      'PEL_BOUNDARY_NEAREST', 'PEL_BOUNDARY_MIRROR', &
       'sizeof(pel_status) = c_int', 'sizeof(pel_layout) = c_int', 'sizeof(pel_fft_kind) = c_int']
    type(pel_fft_options), target :: options(2)
    type(pel_boundary), target :: faces(2)
    type(pel_stencil_blocking), target :: blocking
-   integer(c_long_long) :: expected(47), actual(64)
+   integer(c_long_long) :: expected(58), actual(64)
    integer(c_size_t) :: count
    integer :: i, failures
 
@@ -44,11 +47,14 @@ program test_abi
       PEL_SCHEDULE_STATIC, PEL_SCHEDULE_DYNAMIC, PEL_SCHEDULE_GUIDED, PEL_REDUCE_BLOCK, &
       PEL_NO_TRANS, PEL_TRANS, PEL_CONJ_TRANS, PEL_UPPER, PEL_LOWER, &
       PEL_FFT_MAX_RANK, PEL_FFT_C2C, PEL_FFT_R2C, PEL_FFT_C2R, PEL_FFT_FORWARD, PEL_FFT_BACKWARD, &
+      PEL_FFT_R2R, PEL_FFT_DCT1, PEL_FFT_DCT2, PEL_FFT_DCT3, PEL_FFT_DCT4, PEL_FFT_DST1, PEL_FFT_DST2, &
+      PEL_FFT_DST3, PEL_FFT_DST4, &
       PEL_FFT_NORM_BACKWARD, PEL_FFT_NORM_ORTHO, PEL_FFT_NORM_FORWARD, &
       PEL_FFT_ESTIMATE, PEL_FFT_MEASURE, PEL_FFT_PATIENT, PEL_FFT_EXHAUSTIVE, PEL_FFT_WISDOM_ONLY, &
       PEL_FFT_CONVOLVE_FULL, PEL_FFT_CONVOLVE_SAME, PEL_FFT_CONVOLVE_VALID, &
       PEL_STENCIL_MAX_RADIUS, PEL_STENCIL_STAR, PEL_STENCIL_BOX, &
       PEL_BOUNDARY_DIRICHLET, PEL_BOUNDARY_PERIODIC, PEL_BOUNDARY_NEUMANN, int(PEL_CSR_MAX_COLS, c_long_long), &
+      int(PEL_BOUNDARY_NEAREST, c_long_long), int(PEL_BOUNDARY_MIRROR, c_long_long), &
       c_sizeof(0_c_int), c_sizeof(0_c_int), c_sizeof(0_c_int)]
    count = 0
    call pel_test_abi_values(actual, size(actual, kind=c_size_t), count)

@@ -179,6 +179,13 @@ contains
       call check(pel_set_min_work_per_thread(0_c_size_t) == PEL_OK, 'default cutoff')
       call check(pel_set_num_threads(0) == PEL_OK, 'default threads')
       call check(pel_in_forked_child() == 0, 'not a forked child')
+      call check(pel_set_thread_budget(3) == PEL_OK .and. pel_get_thread_budget() == 3, 'set budget')
+      call check(pel_set_thread_budget(-2) == PEL_ERROR_INVALID_ARGUMENT, 'bad budget refused')
+      call check(index(pel_last_error(), 'pel_set_thread_budget: nthreads=-2') == 1, 'budget message: '//pel_last_error())
+      call check(pel_set_num_threads(PEL_MAX_THREADS + 1) == PEL_ERROR_INVALID_ARGUMENT, 'too many threads refused')
+      call check(pel_get_thread_budget_in_use() == 0, 'no team running')
+      call check(pel_set_thread_budget(PEL_THREAD_BUDGET_DEFAULT) == PEL_OK .and. pel_get_thread_budget() >= 1, &
+                 'default budget')
 
       block = pel_calloc(1000, 8)
       call check(c_associated(block), 'calloc')

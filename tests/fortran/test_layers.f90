@@ -17,6 +17,13 @@ program test_layers
    integer(c_int) :: status   ! results are stored before they are checked: Fortran may
                               ! evaluate the operands of an expression in any order
    integer(c_int64_t) :: seed = 12345
+   interface
+      ! libm's fma: one rounding, the reference of the FMA order.
+      real(c_double) function c_fma(x, y, z) bind(C, name="fma")
+         import :: c_double
+         real(c_double), value :: x, y, z
+      end function c_fma
+   end interface
 
    call test_gemm()
    call test_gemm_batch()
@@ -25,6 +32,7 @@ program test_layers
    call test_fft()
    call test_convolve()
    call test_stencil()
+   call test_stencil_forms()
    call test_jacobi()
    call test_csr()
    write (*, '(a,i0,a,i0,a)') 'test_layers: ', checks, ' checks, ', failures, ' failed'
@@ -393,6 +401,114 @@ contains
          at = u(i, jj)
       end if
    end function at
+
+   ! The factored variable-coefficient form (nearest faces) and the
+   ! two-level form (mirror faces) on a 1-D grid against plain loops in the
+   ! documented order of operations.
+   subroutine test_stencil_forms()
+      integer, parameter :: n = 23, steps = 4
+      real(c_double) :: c(3), u(n), ref(n), next(n), prev(n), cur(n), rprev(n), rcur(n), a(n), b(n), g(n), s
+      real(c_double) :: e(0:n + 1)
+      type(pel_boundary) :: nearest(2), mirror(2)
+      type(c_ptr) :: st
+      integer :: i, k, threads
+
+      c = [0.25_c_double, 0.4375_c_double, 0.3125_c_double]
+      call fill(u)
+      call fill(a)
+      call fill(b)
+      call fill(g)
+      a = 0.75_c_double + 0.2_c_double * a
+      b = 0.1_c_double * b
+      g = 0.05_c_double + 0.01_c_double * g
+      nearest = pel_boundary(PEL_BOUNDARY_NEAREST, 0.0_c_double)
+      mirror = pel_boundary(PEL_BOUNDARY_MIRROR, 0.0_c_double)
+      st = c_null_ptr
+      call check(pel_stencil_create(PEL_FLOAT64, 1, PEL_STENCIL_STAR, 1, c, st) == PEL_OK, 'create 1-D stencil')
+      ref = u
+      do k = 1, steps
+         e(1:n) = ref
+         e(0) = ref(1)
+         e(n + 1) = ref(n)
+         do i = 1, n
+            s = c(1) * e(i - 1)
+            s = s + c(2) * e(i)
+            s = s + c(3) * e(i + 1)
+            next(i) = a(i) * s + b(i) * ref(i)
+         end do
+         ref = next
+      end do
+      call fill(prev)
+      call fill(cur)
+      rprev = prev
+      rcur = cur
+      do k = 1, steps
+         e(1:n) = rcur
+         e(0) = rcur(2)
+         e(n + 1) = rcur(n - 1)
+         do i = 1, n
+            s = c(1) * e(i - 1)
+            s = s + c(2) * e(i)
+            s = s + c(3) * e(i + 1)
+            next(i) = (2.0_c_double * rcur(i) + (-1.0_c_double) * rprev(i)) + g(i) * s
+         end do
+         rprev = rcur
+         rcur = next
+      end do
+      do threads = 1, 3, 2
+         call set_threads(threads)
+         next = u
+         call check(pel_stencil_apply_factored(st, next, nearest, steps, scale=a, center=b) == PEL_OK, &
+                    'apply_factored')
+         call check(all(next == ref), 'factored form bit-identical to the Fortran loop')
+         e(1:n) = prev
+         next = cur
+         call check(pel_stencil_apply_wave(st, e(1:n), next, mirror, steps, 2.0_c_double, -1.0_c_double, g) &
+                    == PEL_OK, 'apply_wave')
+         call check(all(next == rcur) .and. all(e(1:n) == rprev), 'two-level form bit-identical to the Fortran loop')
+      end do
+      call check(pel_stencil_apply_wave(st, prev, cur(1:5), mirror, 1, 2.0_c_double, -1.0_c_double) == &
+                 PEL_ERROR_INVALID_ARGUMENT, 'apply_wave refuses mismatched shapes')
+      ! The FMA order: acc = c1*u(i-1); acc = fma(c2, u(i), acc); ... against
+      ! a loop calling libm's fma (one rounding per fused operation).
+      block
+         type(c_ptr) :: fused
+         type(c_ptr) :: fields(2)
+         type(pel_stencil_term) :: terms(2)
+         real(c_double), target :: f1(n), f2(n)
+         integer(c_size_t) :: dims1(1)
+         fused = c_null_ptr
+         call check(pel_stencil_create_fma_c(PEL_FLOAT64, 1, PEL_STENCIL_STAR, 1, c, 3_c_size_t, 0, 0.0_c_double, &
+                                             fused) == PEL_OK, 'create_fma')
+         ref = u
+         do k = 1, steps
+            e(1:n) = ref
+            e(0) = ref(1)
+            e(n + 1) = ref(n)
+            do i = 1, n
+               s = c(1) * e(i - 1)
+               s = c_fma(c(2), e(i), s)
+               s = c_fma(c(3), e(i + 1), s)
+               next(i) = s
+            end do
+            ref = next
+         end do
+         next = u
+         call check(pel_stencil_apply(fused, next, nearest, steps) == PEL_OK, 'apply fma stencil')
+         call check(all(next == ref), 'FMA order bit-identical to a loop with fma')
+         ! A coupled pair: field 0 <- S u0 + S u1, field 1 <- S u1 (C indices).
+         f1 = u
+         f2 = a
+         terms(1) = pel_stencil_term(0, 0, st, c_null_ptr)
+         terms(2) = pel_stencil_term(0, 1, st, c_null_ptr)
+         fields = [c_loc(f1), c_loc(f2)]
+         dims1 = int(n, c_size_t)
+         call check(pel_stencil_system_apply_c(2, terms, 2_c_size_t, dims1, nearest, fields, c_null_ptr, 1_c_size_t, &
+                                               c_null_ptr) == PEL_ERROR_INVALID_ARGUMENT, 'system: field 1 without a term')
+         call pel_stencil_destroy(fused)
+      end block
+      call pel_stencil_destroy(st)
+   end subroutine test_stencil_forms
 
    subroutine test_stencil()
       integer, parameter :: n1 = 9, n2 = 7, steps = 3

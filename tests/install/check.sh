@@ -23,4 +23,10 @@ if command -v gfortran >/dev/null 2>&1; then
   (cd "$work" && gfortran -o consumer-fortran "$src/tests/fortran/consumer.f90" $(pkg-config --cflags --libs pel-fortran) &&
    ./consumer-fortran)
 fi
+# libpel_mpi, when configure found MPI: an MPI program with pkg-config pel-mpi.
+if pkg-config --exists pel-mpi; then
+  cc -o "$work/consumer-mpi" "$src/tests/mpi/consumer.c" $(pkg-config --cflags --libs pel-mpi)
+  OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_btl=self,vader \
+    timeout 120 mpirun --allow-run-as-root --oversubscribe -np 2 "$work/consumer-mpi"
+fi
 echo "install check: pkg-config, find_package(pel) and Fortran consumers passed"

@@ -30,6 +30,7 @@ ENUMS = {
     "PEL_ROW_MAJOR": linalg.ROW_MAJOR, "PEL_COL_MAJOR": linalg.COL_MAJOR,
     "PEL_NO_TRANS": linalg.NO_TRANS, "PEL_TRANS": linalg.TRANS,
     "PEL_CONJ_TRANS": linalg.CONJ_TRANS, "PEL_UPPER": linalg.UPPER, "PEL_LOWER": linalg.LOWER,
+    "PEL_MAX_THREADS": pel.MAX_THREADS, "PEL_THREAD_BUDGET_DEFAULT": pel.THREAD_BUDGET_DEFAULT,
     "PEL_FLOAT64": sparse._PRECISION[sparse.FLOAT64],
     "PEL_FLOAT32": sparse._PRECISION[sparse.FLOAT32],
     "PEL_FFT_C2C": pfft._C2C, "PEL_FFT_R2C": pfft._R2C, "PEL_FFT_C2R": pfft._C2R,
@@ -45,7 +46,8 @@ ENUMS = {
     "PEL_FFT_MAX_RANK": pfft.MAX_RANK,
     "PEL_STENCIL_STAR": pstencil._SHAPES["star"], "PEL_STENCIL_BOX": pstencil._SHAPES["box"],
     "PEL_BOUNDARY_DIRICHLET": pstencil._DIRICHLET, "PEL_BOUNDARY_PERIODIC": pstencil._PERIODIC,
-    "PEL_BOUNDARY_NEUMANN": pstencil._NEUMANN, "PEL_STENCIL_MAX_RADIUS": pstencil.MAX_RADIUS,
+    "PEL_BOUNDARY_NEUMANN": pstencil._NEUMANN, "PEL_BOUNDARY_NEAREST": pstencil._NEAREST,
+    "PEL_BOUNDARY_MIRROR": pstencil._MIRROR, "PEL_STENCIL_MAX_RADIUS": pstencil.MAX_RADIUS,
 }
 ERRORS = [pel.InvalidArgumentError, pel.OutOfMemoryError, pel.UnsupportedError,
           pel.BackendError, pel.SizeOverflowError, pel.SingularMatrixError,

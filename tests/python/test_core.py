@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import pel
+from conftest import run_in_threads
 
 
 def test_version_and_library():
@@ -66,7 +67,7 @@ def test_threads_errors(threads):
         pel.set_num_threads(2.5)
     with pytest.raises(OverflowError):
         pel.set_num_threads(2 ** 40)
-    with pytest.raises(OverflowError):
+    with pytest.raises(ValueError):  # negative: the issue-13 rule (was OverflowError)
         pel.set_min_work_per_thread(-1)
 
 
@@ -161,6 +162,56 @@ def _run(code, **env):
     full = dict(os.environ, **env)
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           env=full, timeout=60, check=False)
+
+
+def test_thread_budget(threads):
+    initial = pel.get_thread_budget()
+    assert initial >= 0
+    try:
+        pel.set_thread_budget(3)
+        assert pel.get_thread_budget() == 3
+        pel.set_thread_budget(0)
+        assert pel.get_thread_budget() == 0
+        with pytest.raises(pel.InvalidArgumentError, match=r"^pel_set_thread_budget: nthreads=-2"):
+            pel.set_thread_budget(-2)
+        with pytest.raises(pel.InvalidArgumentError, match=r"nthreads=4097"):
+            pel.set_thread_budget(pel.MAX_THREADS + 1)
+        with pytest.raises(pel.InvalidArgumentError, match=r"^pel_set_num_threads: nthreads=4097"):
+            pel.set_num_threads(4097)
+        # Four Python threads share a budget of 2; every sum keeps its bits.
+        x = np.random.default_rng(5).uniform(-1, 1, 1 << 20)
+        pel.set_num_threads(1)
+        expected = pel.reduce_sum(x)
+        pel.set_num_threads(2)
+        pel.set_min_work_per_thread(1)
+        pel.set_thread_budget(2)
+        results = [[] for _ in range(4)]
+
+        def worker(i):
+            for _ in range(20):
+                results[i].append(pel.reduce_sum(x))
+
+        run_in_threads(worker, 4)
+        assert all(r == [expected] * 20 for r in results)
+        assert pel.get_thread_budget_in_use() == 0
+    finally:
+        pel.set_thread_budget(pel.THREAD_BUDGET_DEFAULT)
+    assert pel.get_thread_budget() == initial
+
+
+def test_environment_refused_with_a_note():
+    # strtol saturated this to 2147483647 threads.
+    code = "import pel; print(pel.get_num_threads()); print(pel.environment_notes())"
+    r = _run(code, PYTHONPATH=os.pathsep.join(sys.path), PEL_NUM_THREADS="99999999999999999999",
+             OMP_NUM_THREADS="2", PEL_THREAD_BUDGET="lots")
+    assert r.returncode == 0, r.stderr
+    count, notes = r.stdout.splitlines()[:2]
+    assert count == "2"
+    assert 'PEL_NUM_THREADS: "99999999999999999999" is out of range 0..4096' in notes
+    assert 'PEL_THREAD_BUDGET: "lots" is not a whole decimal number' in notes
+    r = _run("import pel; print(pel.get_thread_budget(), repr(pel.environment_notes()))",
+             PYTHONPATH=os.pathsep.join(sys.path), PEL_THREAD_BUDGET="5")
+    assert r.stdout.split() == ["5", "''"]
 
 
 def test_missing_library_is_a_clear_import_error(tmp_path):

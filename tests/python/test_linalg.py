@@ -65,7 +65,9 @@ def test_matmul_vectors_and_promotion(rng):
     assert pel.matmul(a.astype(np.float32), a.T).dtype == np.float64
     assert pel.matmul(np.arange(6).reshape(2, 3), np.ones((3, 2))).dtype == np.float64
     c64 = (a + 1j).astype(np.complex64)
-    close(pel.matmul(c64, c64.T), (c64 @ c64.T).astype(np.complex128), np.float32)
+    got = pel.matmul(c64, c64.T)  # computed in complex128, returned as numpy's complex64
+    assert got.dtype == np.complex64
+    close(got, c64 @ c64.T, np.float32)
     with pytest.raises(ValueError, match="not aligned"):
         pel.matmul(a, a)
     with pytest.raises(ValueError, match="scalar"):
@@ -83,8 +85,9 @@ def test_matmul_out(rng):
         pel.matmul(a, b, out=np.empty((7, 5)))
     with pytest.raises(TypeError, match="dtype"):
         pel.matmul(a, b, out=np.empty((5, 7), dtype=np.float32))
-    with pytest.raises(ValueError, match="contiguous"):
-        pel.matmul(a, b, out=np.empty((7, 5)).T)
+    strided = np.full((5, 7), np.nan, order="F")  # a strided out= is filled in place
+    assert pel.matmul(a, b, out=strided) is strided
+    close(strided, a @ b, np.float64)
     sq = rng.uniform(-1, 1, (6, 6))
     want = sq @ sq
     pel.matmul(sq, sq, out=sq)                     # overlap: computed via a temporary
@@ -194,8 +197,8 @@ def test_dot_and_norm(rng, threads):
     assert pel.norm(np.array([1e300, 1e300])) == pytest.approx(np.sqrt(2) * 1e300)
     assert pel.norm(np.array([3e-300, 4e-300])) == pytest.approx(5e-300)
     assert abs(pel.norm(x[::-7]) - np.linalg.norm(x[::-7])) <= 1e-13
-    with pytest.raises(ValueError, match="ord"):
-        pel.norm(a, 2)
+    # matrix 2-norm: the largest singular value (pel's batched SVD)
+    assert abs(pel.norm(a, 2) - np.linalg.norm(a, 2)) <= 1e-13 * np.linalg.norm(a, 2)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -237,8 +240,8 @@ def test_solve_errors():
         pel.solve(np.ones((2, 3)), b)
     with pytest.raises(ValueError, match="b must have shape"):
         pel.solve(np.eye(2), np.ones(3))
-    with pytest.raises(TypeError, match="complex"):
-        pel.solve(np.eye(2) + 0j, b)
+    # complex systems are solved (pel_zgesv_batch), no longer refused
+    np.testing.assert_allclose(pel.solve(np.eye(2) * (1 + 1j), b), b / (1 + 1j))
 
 
 def test_concurrent_matmul(rng):

@@ -10,7 +10,8 @@ from conftest import run_in_threads
 from pel import stencil as ps
 
 
-MODES = {"dirichlet": "constant", "periodic": "wrap", "neumann": "symmetric"}
+MODES = {"dirichlet": "constant", "periodic": "wrap", "neumann": "symmetric", "nearest": "edge",
+         "mirror": "reflect"}
 
 
 def reference(u, coeffs, offs, steps, bcs, dtype, rhs=None, weight=None):
@@ -146,9 +147,6 @@ def test_errors(rng):
         lap.apply(u + 1j, 1)
     with pytest.raises(ValueError, match="negative"):
         lap.apply(u, -1)
-    wide = ps.Stencil(np.ones(9), 2, radius=2)
-    with pytest.raises(pel.InvalidArgumentError, match="^pel_stencil_apply: .*[Nn]eumann"):
-        wide.apply(np.ones((1, 8)), 1, bc="neumann")
     with pytest.raises(pel.InvalidArgumentError, match="^pel_stencil_apply: .*tile"):
         lap.apply(u, 1, blocking={"tile": [100, 100]})
     with pytest.raises(ValueError, match="unknown blocking"):
@@ -207,3 +205,169 @@ def test_zeros_grid(rng):
         lap.zeros((4, 4))
     with pytest.raises(pel.InvalidArgumentError, match="^pel_stencil_grid_alloc: "):
         lap.zeros((4, 0, 4))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_jacobi_non_finite_never_converges(rng, dtype, bad):
+    """NaN/Inf in f, u0 or a Dirichlet value: a clear error before any work
+    (it used to come back with converged=True and residual NaN)."""
+    f = rng.uniform(-1, 1, (6, 7)).astype(dtype)
+    f[2, 3] = bad
+    for flag in (True, False):
+        with pytest.raises(pel.InvalidArgumentError, match=r"^pel_stencil_jacobi_poisson: f\[17\]=.* not finite"):
+            ps.jacobi_poisson(f, spacing=0.1, raise_on_failure=flag)
+    f[2, 3] = 0.5
+    u0 = np.zeros_like(f)
+    u0[0, 1] = bad
+    with pytest.raises(ValueError, match=r"u\[1\]=.* not finite"):
+        ps.jacobi_poisson(f, spacing=0.1, u0=u0, raise_on_failure=False)
+    with pytest.raises(ValueError, match=r"faces\[0\]\.value=.* not a finite"):
+        ps.jacobi_poisson(f, spacing=0.1, bc=[(("dirichlet", bad), "dirichlet"), "periodic"],
+                          raise_on_failure=False)
+
+
+@pytest.mark.parametrize("dtype,big", [(np.float64, 1.5e308), (np.float32, 3.0e38)])
+def test_jacobi_overflow_reports_not_converged(dtype, big):
+    """Finite f whose solution overflows: converged=False with a non-finite
+    residual (raise_on_failure=False), NotConvergedError otherwise."""
+    f = np.full(64, big, dtype=dtype)
+    res = ps.jacobi_poisson(f, spacing=1.0, tol=np.inf, max_iter=1000, check_interval=10,
+                            raise_on_failure=False)
+    assert res.converged is False
+    assert not np.isfinite(res.residual)
+    assert res.iterations == 10
+    with pytest.raises(pel.NotConvergedError, match="not finite"):
+        ps.jacobi_poisson(f, spacing=1.0, max_iter=1000, check_interval=10)
+
+
+# ------------------------------------------------------------ stencil forms
+
+@pytest.mark.parametrize("kind", ["neumann", "nearest", "mirror"])
+def test_reflecting_kinds_on_short_axes(rng, kind):
+    """Axes shorter than the radius reflect repeatedly, like numpy.pad."""
+    offs = ps.offsets(2, "box", 3)
+    coeffs = rng.uniform(-0.2, 0.2, len(offs))
+    st = ps.Stencil(coeffs, 2, "box", 3)
+    u = rng.uniform(-1, 1, (2, 9))
+    want = reference(u, coeffs, offs, 3, [(kind, 0.0), (kind, 0.0)], np.float64)
+    assert np.array_equal(st.apply(u, 3, bc=kind), want)
+
+
+def test_factored_and_general(rng, threads):
+    offs = ps.offsets(3, "star", 1)
+    coeffs = rng.uniform(0.05, 0.2, len(offs))
+    st = ps.Stencil(coeffs, 3)
+    u = rng.uniform(-1, 1, (9, 11, 13))
+    a = rng.uniform(0.5, 1.0, u.shape)
+    b = rng.uniform(-0.2, 0.2, u.shape)
+    g = rng.uniform(0.0, 0.25, (len(offs),) + u.shape)
+    want_f, want_g = u.copy(), u.copy()
+    for _ in range(4):
+        p = np.pad(want_f, 1, mode="edge")
+        acc = None
+        for ck, o in zip(coeffs, offs):
+            view = p[tuple(slice(1 + d, 1 + d + n) for d, n in zip(o, u.shape))]
+            acc = ck * view if acc is None else acc + ck * view
+        want_f = a * acc + b * want_f
+        p = np.pad(want_g, 1, mode="edge")
+        acc = None
+        for gk, o in zip(g, offs):
+            view = p[tuple(slice(1 + d, 1 + d + n) for d, n in zip(o, u.shape))]
+            acc = gk * view if acc is None else acc + gk * view
+        want_g = acc
+    pel.set_min_work_per_thread(1)
+    for t in (1, 3):
+        pel.set_num_threads(t)
+        assert np.array_equal(st.apply_factored(u, 4, bc="nearest", scale=a, center=b), want_f)
+        assert np.array_equal(st.apply_general(u, g, 4, bc="nearest"), want_g)
+    with pytest.raises(ValueError, match="term grids"):
+        st.apply_general(u, g[:3], 1)
+    with pytest.raises(ValueError, match="scale has shape"):
+        st.apply_factored(u, 1, scale=a[:2])
+
+
+def test_wave_plane_wave_order2():
+    """Leapfrog with the 3-point Laplacian: second-order convergence."""
+    def error(n):
+        h, steps, t_end = 1.0 / n, n // 2, 0.25
+        dt = t_end / steps
+        x = np.arange(n) * h
+        k = 2 * np.pi
+        prev, cur = np.sin(k * x + k * dt), np.sin(k * x)
+        lap = ps.laplacian(1, spacing=h)
+        gamma = np.full(n, dt * dt)
+        p, c = lap.apply_wave(prev, cur, steps, bc="periodic", gamma=gamma)
+        assert np.array_equal(cur, np.sin(k * x))  # inputs untouched
+        return np.max(np.abs(c - np.sin(k * x - k * t_end)))
+    ratio = error(64) / error(128)
+    assert 3.5 < ratio < 4.5
+
+
+def test_rows_upwind(rng):
+    """A Python row kernel (upwind advection) equals the plain numpy update."""
+    c = 0.3
+
+    def kernel(out, rows, index):
+        centre = rows[0]
+        out[:] = centre[1:-1] - c * (centre[1:-1] - centre[:-2])
+
+    u = rng.uniform(-1, 1, 50)
+    want = u.copy()
+    for _ in range(6):
+        want = want - c * (want - np.roll(want, 1))
+    got = ps.apply_rows(kernel, u, radius=1, steps=6, bc="periodic")
+    assert np.array_equal(got, want)
+
+    def broken(out, rows, index):
+        raise RuntimeError("kernel failed")
+    with pytest.raises(RuntimeError, match="kernel failed"):
+        ps.apply_rows(broken, u, steps=1)
+
+
+def test_fma_order(rng):
+    """order='fma' differs from the separate order by rounding only and gives
+    the same bits on every thread count (numpy has no fma; tests/
+    test_stencil_forms.c compares it with a naive loop written with fma())."""
+    offs = ps.offsets(2, "star", 1)
+    coeffs = rng.uniform(0.1, 0.3, len(offs))
+    fused = ps.Stencil(coeffs, 2, order="fma")
+    plain = ps.Stencil(coeffs, 2)
+    u = rng.uniform(-1, 1, (40, 37))
+    pel.set_min_work_per_thread(1)
+    pel.set_num_threads(1)
+    one = fused.apply(u, 6, bc="mirror")
+    assert not np.array_equal(one, plain.apply(u, 6, bc="mirror"))
+    assert np.allclose(one, plain.apply(u, 6, bc="mirror"), rtol=1e-13, atol=1e-13)
+    for t in (2, 3):
+        pel.set_num_threads(t)
+        assert np.array_equal(fused.apply(u, 6, bc="mirror"), one)
+    with pytest.raises(ValueError, match="order"):
+        ps.Stencil(coeffs, 2, order="fused")
+
+
+def test_system_apply(rng):
+    """Two coupled fields against the numpy loop in the documented order."""
+    offs = ps.offsets(2, "star", 1)
+    c = [rng.uniform(0.05, 0.2, len(offs)) for _ in range(3)]
+    st = [ps.Stencil(ck, 2) for ck in c]
+    u, v = rng.uniform(-1, 1, (20, 17)), rng.uniform(-1, 1, (20, 17))
+    scale = rng.uniform(0.5, 1.0, u.shape)
+
+    def stencil_sum(ck, x):
+        p = np.pad(x, 1, mode="wrap")
+        acc = None
+        for coef, o in zip(ck, offs):
+            view = p[tuple(slice(1 + d, 1 + d + n) for d, n in zip(o, x.shape))]
+            acc = coef * view if acc is None else acc + coef * view
+        return acc
+    want_u, want_v = u.copy(), v.copy()
+    for _ in range(5):
+        new_u = stencil_sum(c[0], want_u) + scale * stencil_sum(c[1], want_v)
+        new_v = stencil_sum(c[2], want_v)
+        want_u, want_v = new_u, new_v
+    got_u, got_v = ps.system_apply([(0, 0, st[0]), (0, 1, st[1], scale), (1, 1, st[2])], [u, v], 5,
+                                   bc="periodic")
+    assert np.array_equal(got_u, want_u) and np.array_equal(got_v, want_v)
+    with pytest.raises(pel.InvalidArgumentError, match="^pel_stencil_system_apply: field 1"):
+        ps.system_apply([(0, 0, st[0])], [u, v], 1)

@@ -1,0 +1,59 @@
+/* Tiny CUnit-free harness for the MPI tests: every rank counts its checks;
+ * pel_mpi_test_finish() sums them over MPI_COMM_WORLD and rank 0 prints the
+ * closing line "N passed, M failed". */
+#ifndef PEL_MPI_TEST_H
+#define PEL_MPI_TEST_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <mpi.h>
+
+#include "pel.h"
+#include "pel/mpi.h"
+
+static long pel_mpi_test_passed, pel_mpi_test_failed;
+static int pel_mpi_test_rank;
+
+#define CHECK(cond, ...)                                                                  \
+    do {                                                                                  \
+        if (cond) {                                                                       \
+            pel_mpi_test_passed++;                                                        \
+        } else {                                                                          \
+            pel_mpi_test_failed++;                                                        \
+            if (pel_mpi_test_failed <= 20) {                                              \
+                fprintf(stderr, "rank %d: %s:%d: check failed: %s: ", pel_mpi_test_rank,   \
+                        __FILE__, __LINE__, #cond);                                       \
+                fprintf(stderr, __VA_ARGS__);                                             \
+                fprintf(stderr, " (last error: %s)\n", pel_last_error());                 \
+            }                                                                             \
+        }                                                                                 \
+    } while (0)
+
+/* splitmix64: reproducible "high-entropy" data, the same on every rank. */
+static inline uint64_t pel_mpi_test_next(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+static inline double pel_mpi_test_uniform(uint64_t *s)
+{
+    return (double)(pel_mpi_test_next(s) >> 11) * 0x1p-53 * 2.0 - 1.0;
+}
+
+static inline int pel_mpi_test_finish(const char *program)
+{
+    long local[2] = {pel_mpi_test_passed, pel_mpi_test_failed}, total[2];
+    int size;
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    MPI_Allreduce(local, total, 2, MPI_LONG, MPI_SUM, MPI_COMM_WORLD);
+    if (pel_mpi_test_rank == 0)
+        printf("%s (%d ranks, %d threads): %ld passed, %ld failed\n", program, size, pel_get_num_threads(), total[0],
+               total[1]);
+    return total[1] == 0 ? 0 : 1;
+}
+
+#endif

@@ -1,0 +1,34 @@
+#!/bin/sh
+# Runs the MPI tests under mpirun at 1, 2, 3 and 4 ranks (4 oversubscribes
+# this 2-core machine), each at 1 and 2 threads per rank, every run bounded
+# by timeout so that a hang fails instead of blocking make check.
+# MPIRUN comes from configure (make check exports it).
+MPIRUN=${MPIRUN:-mpirun}
+here=$(dirname "$0")
+bin=${PEL_MPI_TEST_DIR:-tests/mpi}
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
+# Loopback only: no network probing, and ranks yield the CPU when idle.
+export OMPI_MCA_btl=self,vader OMPI_MCA_mpi_yield_when_idle=1
+export OMP_WAIT_POLICY=passive
+# Under --enable-sanitizers: Open MPI's own allocations live until exit.
+export LSAN_OPTIONS="suppressions=$here/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+status=0
+run() {
+    np=$1; threads=$2; shift 2
+    echo "== mpirun -np $np, $threads thread(s): $*"
+    if ! OMP_NUM_THREADS=$threads PEL_NUM_THREADS=$threads timeout 120 \
+        "$MPIRUN" --allow-run-as-root --oversubscribe -np "$np" "$@"; then
+        echo "FAILED (or timed out): -np $np, $threads threads: $*"
+        status=1
+    fi
+}
+for np in 1 2 3 4; do
+    for threads in 1 2; do
+        run "$np" "$threads" "$bin/test_mpi"
+    done
+done
+# Eight ranks give the 2x2x2 process grid that cuts every axis of a 3-D
+# grid: only that subset (8 ranks oversubscribe the 2 cores 4 times).
+run 8 1 "$bin/test_mpi" cube
+run 2 2 "$bin/test_mpi_init"
+exit $status
