@@ -66,7 +66,7 @@ static void free_exported(exported *e)
     free(e->values);
 }
 
-static void read_one(const char *path, pel_precision precision)
+static void read_one(const char *path, size_t size, pel_precision precision)
 {
     pel_csr *sentinel = (pel_csr *)&sentinel, *matrix = sentinel, *again = NULL;
     char copy_path[64];
@@ -82,6 +82,15 @@ static void read_one(const char *path, pel_precision precision)
     }
     fuzz_require(matrix != NULL && matrix != sentinel, "pel_csr_read_mtx returned OK without a matrix");
     fuzz_require(pel_csr_precision(matrix) == precision, "the matrix has another precision");
+    if (pel_csr_rows(matrix) > ((size_t)1 << 20)) {
+        /* A header may declare as many rows as memory holds (the CSR row
+         * arrays take 12 bytes a row); exporting them and a second copy for
+         * the round trip would only triple that. Small matrices cover the
+         * exporter and the writer. */
+        fuzz_require(pel_csr_nnz(matrix) <= size, "nnz=%zu from a %zu-byte file", pel_csr_nnz(matrix), size);
+        pel_csr_destroy(matrix);
+        return;
+    }
     first = export_matrix(matrix, precision);
 
     /* Round trip: whatever pel writes, pel reads back unchanged. */
@@ -112,8 +121,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     fuzz_require(fd >= 0, "memfd_create failed");
     fuzz_require(size == 0 || write(fd, data, size) == (ssize_t)size, "cannot write the memory file");
-    read_one(path, PEL_FLOAT64);
-    read_one(path, PEL_FLOAT32);
+    read_one(path, size, PEL_FLOAT64);
+    read_one(path, size, PEL_FLOAT32);
     close(fd);
     return 0;
 }
