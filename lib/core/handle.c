@@ -6,6 +6,7 @@
 
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/error.h"
 #include "core/handle.h"
@@ -17,6 +18,13 @@ static uintptr_t *slots;     /* 0 = empty, TOMBSTONE = removed, else a live obje
 static size_t capacity;      /* a power of two, or 0 before the first object */
 static size_t used;          /* live objects plus tombstones */
 static size_t live;
+/* A second table of the same capacity, allocated with the first: clearing
+ * the tombstones rebuilds into it and swaps, so a registration allocates
+ * only when the number of live objects outgrows the table, never because
+ * earlier objects were destroyed (create/destroy cycles with few live
+ * objects would otherwise fail with PEL_ERROR_OUT_OF_MEMORY now and then,
+ * at moments that depend on the history of the process). */
+static uintptr_t *spare;
 
 /* fork() while another thread holds the lock would leave it locked forever
  * in the child (whose only thread is the forking one): take it around fork()
@@ -63,20 +71,29 @@ static size_t probe(uintptr_t key, int *found)
     }
 }
 
-/* Rebuilds the table with room for twice the live objects (tombstones go). */
+/* Rebuilds the table with room for four times the live objects (tombstones
+ * go): into the spare table when the capacity stays, else into two new
+ * tables. Returns 0, the registry unchanged, when they cannot be allocated. */
 static int grow(void)
 {
     size_t new_capacity = capacity ? capacity : 64;
-    uintptr_t *old = slots;
+    uintptr_t *old = slots, *fresh, *second = NULL;
     size_t old_capacity = capacity;
 
     while (new_capacity < 4 * (live + 1))
         new_capacity *= 2;
-    slots = calloc(new_capacity, sizeof *slots);
-    if (slots == NULL) {
-        slots = old;
-        return 0;
+    if (new_capacity == capacity) {
+        fresh = spare;
+        memset(fresh, 0, capacity * sizeof *fresh);
+    } else {
+        fresh = calloc(new_capacity, sizeof *fresh);
+        second = fresh != NULL ? calloc(new_capacity, sizeof *second) : NULL;
+        if (second == NULL) {
+            free(fresh);
+            return 0;
+        }
     }
+    slots = fresh;
     capacity = new_capacity;
     used = live;
     for (size_t i = 0; i < old_capacity; i++) {
@@ -84,7 +101,13 @@ static int grow(void)
         if (old[i] > TOMBSTONE)
             slots[probe(old[i], &found)] = old[i];
     }
-    free(old);
+    if (second == NULL) {
+        spare = old; /* the next rebuild at this capacity goes there */
+    } else {
+        free(old);
+        free(spare);
+        spare = second;
+    }
     return 1;
 }
 
