@@ -603,8 +603,12 @@ static void test_errors(void)
         CHECK(memcmp(copy, local, e[0] * e[1] * sizeof *copy) == 0, "u untouched by failed Jacobi calls");
         free(copy);
     }
-    st = pel_dgrid_local_alloc(NULL, (void **)&global);
-    CHECK(st == PEL_ERROR_INVALID_ARGUMENT && global == NULL, "local_alloc NULL grid sets *local NULL");
+    {
+        void *none = global;
+        st = pel_dgrid_local_alloc(NULL, &none);
+        CHECK(st == PEL_ERROR_INVALID_ARGUMENT && none == NULL, "local_alloc NULL grid sets *local NULL");
+    }
+    free(global);
 
     /* reductions */
     st = pel_mpi_reduce_sum(MPI_COMM_WORLD, me_bad ? NULL : x, 4, &r);
