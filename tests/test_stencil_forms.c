@@ -698,7 +698,8 @@ static void check_wave(const problem *p, pel_precision precision, size_t nsteps,
             for (int i = 0; i < 4; i++) {
                 int found = 0;
                 for (int j = 0; j < 4; j++)
-                    found += levels[j] == (i == 0 ? (void *)prev : i == 1 ? (void *)cur : work + (size_t)(i - 2) * n * es);
+                    found += levels[j] ==
+                             (i == 0 ? (void *)prev : i == 1 ? (void *)cur : work + (size_t)(i - 2) * n * es);
                 CU_ASSERT_EQUAL(found, 1);
             }
     }
@@ -1323,7 +1324,8 @@ static void test_system_errors(void)
         SYSTEM_ERR(pel_stencil_system_apply(2, good, 2, NULL, faces, fields, work, 1, NULL), "dims");
         SYSTEM_ERR(pel_stencil_system_apply(2, good, 2, dims, faces, NULL, work, 1, NULL), "fields");
         fields[1] = u + 7;
-        SYSTEM_ERR(pel_stencil_system_apply(2, good, 2, dims, faces, fields, work, 1, NULL), "fields[0] overlaps fields[1]");
+        SYSTEM_ERR(pel_stencil_system_apply(2, good, 2, dims, faces, fields, work, 1, NULL),
+                   "fields[0] overlaps fields[1]");
         fields[1] = v;
         work[1] = v + 3;
         SYSTEM_ERR(pel_stencil_system_apply(2, good, 2, dims, faces, fields, work, 1, NULL), "overlaps work[1]");

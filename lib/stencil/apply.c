@@ -133,7 +133,8 @@ pel_status pel_stencil_apply(const pel_stencil *stencil, const size_t *dims, con
         return PEL_FAIL(PEL_ERROR_INVALID_ARGUMENT, "rhs must not be NULL: the stencil has a rhs term");
     if (!stencil->has_rhs && rhs != NULL)
         return PEL_FAIL(PEL_ERROR_INVALID_ARGUMENT, "rhs must be NULL: the stencil has no rhs term");
-    if (rhs != NULL && (pel__stencil_overlaps(rhs, grid, bytes) || (work != NULL && pel__stencil_overlaps(rhs, work, bytes))))
+    if (rhs != NULL &&
+        (pel__stencil_overlaps(rhs, grid, bytes) || (work != NULL && pel__stencil_overlaps(rhs, work, bytes))))
         return PEL_FAIL(PEL_ERROR_INVALID_ARGUMENT, "rhs overlaps grid or work: it must be a separate buffer");
     e.rhs = rhs;
     return pel__stencil_apply_engine(FN, &e, dims, grid, work, count, nsteps, blocking, result);
@@ -160,7 +161,8 @@ pel_status pel__stencil_apply_engine(const char *function, pel__stencil_engine *
         }
         for (int a = stencil->ndim; a < 3; a++)
             if (blocking->tile[a] != 0)
-                return pel__fail(PEL_ERROR_INVALID_ARGUMENT, function, "blocking->tile[%d]=%zu must be 0 for a %d-D stencil",
+                return pel__fail(PEL_ERROR_INVALID_ARGUMENT, function,
+                                 "blocking->tile[%d]=%zu must be 0 for a %d-D stencil",
                                 a, blocking->tile[a], stencil->ndim);
         if (blocking->time_block > 1024)
             return pel__fail(PEL_ERROR_INVALID_ARGUMENT, function, "blocking->time_block=%zu is above 1024",

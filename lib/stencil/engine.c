@@ -387,7 +387,13 @@ static void compute_plane(const pel__stencil_engine *e, thread_space *ts, const 
                  * pointers: vlo + offset could lie before the row's start,
                  * and forming such a pointer is undefined behaviour. */
                 for (size_t k = 0; k < nt && vhi > vlo; k++) {
-                    plan[k] = ts->row_ptr[s->term_row[k]] + (size_t)(vlo + s->offset[k][2] - in->lo[2]) * es;
+                    /* An empty vector part (vlo clipped to xb) has no
+                     * first element: its pointers then stay at the row's
+                     * start, a valid address that moves with the rows,
+                     * instead of one formed before the row (UB). */
+                    plan[k] = ts->row_ptr[s->term_row[k]];
+                    if (vhi > vlo)
+                        plan[k] = (const char *)plan[k] + (size_t)(vlo + s->offset[k][2] - in->lo[2]) * es;
                     ts->plan_moves[k] = 1;
                 }
                 for (long x = xa; x < xb; x++) {
@@ -711,8 +717,8 @@ static pel_status run_blocks(const pel__stencil_engine *e, char *const *buffer, 
     if (plan_capacity > MAX_PLAN)
         plan_capacity = MAX_PLAN;
     per_thread = scratch_bytes + 6 * row_len + max_terms * sizeof(void *) + max_rows * (sizeof(char *) + 1) +
-                 plan_capacity * (sizeof(void *) + 1) + (plan_capacity / (max_terms ? max_terms : 1)) * sizeof(ptrdiff_t) +
-                 320;
+                 plan_capacity * (sizeof(void *) + 1) +
+                 (plan_capacity / (max_terms ? max_terms : 1)) * sizeof(ptrdiff_t) + 320;
     per_thread += (2 * max_points + 1) * sizeof(void *);
     per_thread = (per_thread + 63) / 64 * 64;
     if (!pel__mul_size(per_thread, (size_t)nthreads, &total))

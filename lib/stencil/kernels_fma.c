@@ -36,6 +36,7 @@ static inline __attribute__((always_inline)) void fma_fixed_d(double *restrict o
 #pragma omp simd
     for (size_t i = 0; i < n; i++) {
         double acc = ck[0] * p[0][i];
+#pragma GCC unroll 8
         for (size_t k = 1; k < nterms; k++)
             acc = fma(ck[k], p[k][i], acc);
         if (rhs)
@@ -80,6 +81,7 @@ static inline __attribute__((always_inline)) void fma_fixed_s(float *restrict ou
 #pragma omp simd
     for (size_t i = 0; i < n; i++) {
         float acc = ck[0] * p[0][i];
+#pragma GCC unroll 8
         for (size_t k = 1; k < nterms; k++)
             acc = fmaf(ck[k], p[k][i], acc);
         if (rhs)
