@@ -1,6 +1,6 @@
 /* Fuzz harness: stencils (pel_stencil_create with fuzzed precision, ndim,
  * shape, radius, coefficients with NaN/Inf, rhs) applied to small grids
- * (pel_stencil_apply with fuzzed dims, boundary kinds and values per face,
+ * (pel_stencil_apply with fuzzed dims, every boundary kind and value per face,
  * steps, blocking overrides, streaming stores, a work buffer or none) on 1-4
  * threads.
  *
@@ -37,33 +37,32 @@ static void make_offsets(setup *s, int shape)
             }
 }
 
-/* Value of u at a possibly outside point, per the documented rules; returns
- * 0 and sets *value for a Dirichlet face. */
+/* Value of u at a possibly outside point, per the documented rules
+ * (include/pel/stencil.h): axis by axis from axis 0, each face's rule maps
+ * the index, again and again if a reflection lands beyond the opposite face;
+ * returns 0 and sets *value when a Dirichlet face is met. */
 static int resolve(const setup *s, long idx[3], double *value)
 {
     for (int d = 0; d < s->ndim; d++) {
         long n = (long)s->dims[d];
-        /* Again and again until inside: on axes shorter than the radius the
-         * reflections chain across both faces (pel/stencil.h). */
         while (idx[d] < 0 || idx[d] >= n) {
-            const pel_boundary *face = &s->faces[2 * d + (idx[d] >= n)];
-            long i = idx[d];
+            int upper = idx[d] >= n;
+            const pel_boundary *face = &s->faces[2 * d + upper];
             switch (face->kind) {
-            case PEL_BOUNDARY_PERIODIC:
-                idx[d] = ((i % n) + n) % n;
-                break;
-            case PEL_BOUNDARY_NEUMANN:
-                idx[d] = i < 0 ? -1 - i : 2 * n - 1 - i;
-                break;
-            case PEL_BOUNDARY_MIRROR:
-                idx[d] = n == 1 ? 0 : i < 0 ? -i : 2 * (n - 1) - i;
-                break;
-            case PEL_BOUNDARY_NEAREST:
-                idx[d] = i < 0 ? 0 : n - 1;
-                break;
-            default:
+            case PEL_BOUNDARY_DIRICHLET:
                 *value = face->value;
                 return 0;
+            case PEL_BOUNDARY_PERIODIC:
+                idx[d] = ((idx[d] % n) + n) % n;
+                break;
+            case PEL_BOUNDARY_NEUMANN:
+                idx[d] = upper ? 2 * n - 1 - idx[d] : -1 - idx[d];
+                break;
+            case PEL_BOUNDARY_NEAREST:
+                idx[d] = upper ? n - 1 : 0;
+                break;
+            default: /* mirror; a one-point axis gives the edge value */
+                idx[d] = n == 1 ? 0 : upper ? 2 * (n - 1) - idx[d] : -idx[d];
             }
         }
     }
@@ -166,7 +165,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         s.points *= s.dims[d];
     }
     for (int f = 0; f < 2 * s.ndim; f++) {
-        s.faces[f].kind = (pel_boundary_kind)(fuzz_u8(&in) % 6); /* 5: not a kind */
+        s.faces[f].kind = (pel_boundary_kind)(fuzz_u8(&in) % 6); /* 5 is not a kind */
         s.faces[f].value = fuzz_double(&in);
         if (s.single)
             s.faces[f].value = (double)(float)s.faces[f].value;
