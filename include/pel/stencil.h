@@ -132,9 +132,10 @@ PEL_API pel_status pel_stencil_create(pel_precision precision, int ndim, pel_ste
  *
  * each fused multiply-add rounded once, as C's fma() / fmaf() does, so a
  * naive loop written with fma() gives the same bits (for every thread count
- * and blocking). On CPUs with FMA units this doubles the arithmetic rate of
- * the separate multiply/add order; elsewhere libm's fma() keeps the bits
- * (slowly). Every apply function takes such a stencil; the forms use its
+ * and blocking). On CPUs with FMA units the order allows twice the
+ * arithmetic rate of the separate multiply/add order (the current kernels
+ * do not reach it yet: docs/benchmarks.md); elsewhere libm's fma() keeps
+ * the bits (slowly). Every apply function takes such a stencil; the forms use its
  * order for the stencil's sum. Streaming stores are not used with it.
  * Errors as pel_stencil_create(), the message naming pel_stencil_create_fma.
  */

@@ -7,9 +7,8 @@
  * written with fma() gives the same bits. The bodies are plain loops over
  * the points calling fma(); in the FMA-targeted wrappers gcc turns each into
  * vfmadd over a vector of points (every lane the same scalar operation), in
- * the portable ones they call libm's correctly rounded fma(). The common
- * stars (3, 5, 7 terms) keep the accumulator in registers (one pass over the
- * row); longer stencils run one pass per term over the output row (in L1).
+ * the portable ones they call libm's correctly rounded fma(). Each term is
+ * one pass over the output row (it stays in L1).
  * This file is compiled with -ffp-contract=off like the other kernels: only
  * the explicit fma() calls fuse. */
 #include "stencil/stencil_internal.h"
@@ -22,28 +21,6 @@
 #else
 #define PEL_TARGET_FMA
 #endif
-
-static inline __attribute__((always_inline)) void fma_fixed_d(double *restrict out, const double *const *in,
-                                                              const double *c, const size_t nterms,
-                                                              const double *rhs, double w, size_t n)
-{
-    const double *p[8];
-    double ck[8];
-    for (size_t k = 0; k < nterms; k++) {
-        p[k] = in[k];
-        ck[k] = c[k];
-    }
-#pragma omp simd
-    for (size_t i = 0; i < n; i++) {
-        double acc = ck[0] * p[0][i];
-#pragma GCC unroll 8
-        for (size_t k = 1; k < nterms; k++)
-            acc = fma(ck[k], p[k][i], acc);
-        if (rhs)
-            acc = fma(w, rhs[i], acc);
-        out[i] = acc;
-    }
-}
 
 static inline __attribute__((always_inline)) void fma_body_d(double *restrict out, const double *const *in,
                                                              const double *c, size_t nterms, const double *rhs,
@@ -65,28 +42,6 @@ static inline __attribute__((always_inline)) void fma_body_d(double *restrict ou
 #pragma omp simd
         for (size_t i = 0; i < n; i++)
             out[i] = fma(w, rhs[i], out[i]);
-    }
-}
-
-static inline __attribute__((always_inline)) void fma_fixed_s(float *restrict out, const float *const *in,
-                                                              const float *c, const size_t nterms, const float *rhs,
-                                                              float w, size_t n)
-{
-    const float *p[8];
-    float ck[8];
-    for (size_t k = 0; k < nterms; k++) {
-        p[k] = in[k];
-        ck[k] = c[k];
-    }
-#pragma omp simd
-    for (size_t i = 0; i < n; i++) {
-        float acc = ck[0] * p[0][i];
-#pragma GCC unroll 8
-        for (size_t k = 1; k < nterms; k++)
-            acc = fmaf(ck[k], p[k][i], acc);
-        if (rhs)
-            acc = fmaf(w, rhs[i], acc);
-        out[i] = acc;
     }
 }
 
@@ -113,26 +68,17 @@ static inline __attribute__((always_inline)) void fma_body_s(float *restrict out
     }
 }
 
-/* One dispatcher body per precision: the fixed stars, else the term loop. */
+/* One body per precision. */
 static inline __attribute__((always_inline)) void fma_row_d(void *out, const void *const *in,
                                                             const void *coefficients, size_t nterms,
                                                             const void *rhs, const void *rhs_weight, size_t n)
 {
     const double *const *rows = (const double *const *)in;
     const double w = *(const double *)rhs_weight;
-    switch (nterms) {
-    case 3:
-        fma_fixed_d(out, rows, coefficients, 3, rhs, w, n);
-        return;
-    case 5:
-        fma_fixed_d(out, rows, coefficients, 5, rhs, w, n);
-        return;
-    case 7:
-        fma_fixed_d(out, rows, coefficients, 7, rhs, w, n);
-        return;
-    default:
-        fma_body_d(out, rows, coefficients, nterms, rhs, w, n);
-    }
+    /* The term loop over the row for every stencil: the register version
+     * (fma_fixed_d) ran 12x slower than this on 3d7 (measured, Xeon
+     * AVX-512, 1 thread, 128^3), for a cause not yet found. */
+    fma_body_d(out, rows, coefficients, nterms, rhs, w, n);
 }
 
 static inline __attribute__((always_inline)) void fma_row_s(void *out, const void *const *in,
@@ -141,19 +87,7 @@ static inline __attribute__((always_inline)) void fma_row_s(void *out, const voi
 {
     const float *const *rows = (const float *const *)in;
     const float w = *(const float *)rhs_weight;
-    switch (nterms) {
-    case 3:
-        fma_fixed_s(out, rows, coefficients, 3, rhs, w, n);
-        return;
-    case 5:
-        fma_fixed_s(out, rows, coefficients, 5, rhs, w, n);
-        return;
-    case 7:
-        fma_fixed_s(out, rows, coefficients, 7, rhs, w, n);
-        return;
-    default:
-        fma_body_s(out, rows, coefficients, nterms, rhs, w, n);
-    }
+    fma_body_s(out, rows, coefficients, nterms, rhs, w, n); /* as fma_row_d */
 }
 
 /* Streaming stores are not used by the FMA kernels (stream is ignored):

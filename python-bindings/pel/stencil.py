@@ -190,8 +190,8 @@ class Stencil:
     ``sum_k c[k] * u(p + o[k])`` summed in point order, each product rounded
     before the addition, so a plain loop written that way gives the same bits.
     With ``order="fma"`` the terms are fused instead: ``acc = fma(c[k],
-    u(p+o[k]), acc)`` (twice the arithmetic rate on FMA machines), the bits
-    of a plain loop written with fma().
+    u(p+o[k]), acc)``, the bits of a plain loop written with fma() (an order
+    that allows twice the arithmetic rate on FMA machines).
     """
 
     def __init__(self, coefficients, ndim, shape="star", radius=1, dtype=np.float64,
