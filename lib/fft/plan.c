@@ -371,7 +371,11 @@ size_t pel__fft_plan_headroom(const pel_fft_plan *plan, int variant)
 
 pel_status pel__fft_check_headroom(size_t bytes, const char *what, const char *function)
 {
-    void *probe = malloc(bytes);
+    /* Called through a volatile pointer: a malloc whose result is only
+     * compared with NULL and freed may be removed by the compiler (clang
+     * does), which would turn the probe into a no-op. */
+    static void *(*volatile const probe_malloc)(size_t) = malloc;
+    void *probe = probe_malloc(bytes);
 
     if (probe == NULL)
         return pel__fail(PEL_ERROR_OUT_OF_MEMORY, function,
