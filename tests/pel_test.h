@@ -42,6 +42,22 @@ void pel_test_check_error(int status, int expected, const char *function, const 
 void pel_test_check_ok(int status, const char *what, const char *file, int line);
 #define PEL_TEST_OK(call) pel_test_check_ok((call), #call, __FILE__, __LINE__)
 
+/* 1 in a ThreadSanitizer build. TSan maps terabytes of address space and
+ * keeps several bytes of shadow per byte of memory, so tests that limit the
+ * address space (RLIMIT_AS) or bound a process's resident size measure TSan
+ * there, not pel: they keep their calls (the races are what TSan is for) and
+ * skip only those limits and bounds. */
+#if defined(__SANITIZE_THREAD__)
+#define PEL_TEST_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define PEL_TEST_TSAN 1
+#endif
+#endif
+#ifndef PEL_TEST_TSAN
+#define PEL_TEST_TSAN 0
+#endif
+
 /* Runs fn() in a forked child process and returns nonzero if it exited with
  * status 0 within timeout_seconds (a hang is killed and counts as failure). */
 int pel_test_in_child(int (*fn)(void), double timeout_seconds);

@@ -1329,14 +1329,14 @@ static void test_handle_concurrent(void)
  * the forking thread, so a lock copied in the held state would never be
  * released and the child's first check would hang. */
 static test_object fork_object;
-static volatile int fork_stop;
+static atomic_int fork_stop;
 
 static void *fork_checker(void *arg)
 {
     size_t errors = 0;
 
     (void)arg;
-    while (!fork_stop)
+    while (!atomic_load(&fork_stop))
         errors += pel__handle_check(&fork_object, PEL__HANDLE_OTHER, -1, "test", "x") != PEL_OK;
     return (void *)(uintptr_t)errors;
 }
@@ -1360,11 +1360,11 @@ static void test_handle_fork_while_locked(void)
     int children_ok = 0;
 
     PEL_TEST_OK(pel__handle_register(&fork_object.handle, PEL__HANDLE_OTHER, -1, "test"));
-    fork_stop = 0;
+    atomic_store(&fork_stop, 0);
     CU_ASSERT_EQUAL_FATAL(pthread_create(&checker, NULL, fork_checker, NULL), 0);
     for (int i = 0; i < FORKS; i++)
         children_ok += pel_test_in_child(child_checks_handle, 2.0);
-    fork_stop = 1;
+    atomic_store(&fork_stop, 1);
     pthread_join(checker, &errors);
     CU_ASSERT_EQUAL(children_ok, FORKS);
     CU_ASSERT_PTR_NULL(errors);
