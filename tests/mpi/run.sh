@@ -21,7 +21,7 @@ status=0
 run() {
     np=$1; threads=$2; shift 2
     echo "== mpirun -np $np, $threads thread(s): $*"
-    if ! OMP_NUM_THREADS=$threads PEL_NUM_THREADS=$threads timeout 120 \
+    if ! OMP_NUM_THREADS=$threads PEL_NUM_THREADS=$threads timeout 240 \
         "$MPIRUN" --allow-run-as-root --oversubscribe -np "$np" "$@"; then
         echo "FAILED (or timed out): -np $np, $threads threads: $*"
         status=1
