@@ -98,12 +98,50 @@ void pel_test_check_ok(int status, const char *what, const char *file, int line)
     CU_assertImplementation(status == PEL_OK, (unsigned)line, what, file, "", CU_FALSE);
 }
 
+/* The number of threads of this process, from /proc/self/status; -1 if
+ * it cannot be read. */
+static int thread_count(void)
+{
+    char line[128];
+    int n = -1;
+    FILE *f = fopen("/proc/self/status", "r");
+
+    if (f == NULL)
+        return -1;
+    while (fgets(line, sizeof line, f) != NULL)
+        if (sscanf(line, "Threads: %d", &n) == 1)
+            break;
+    fclose(f);
+    return n;
+}
+
+/* Under ASan (see PEL_TEST_ASAN), waits up to a second for threads that are
+ * still exiting, such as libgomp workers dropped when a team shrinks: a
+ * thread that ends frees its ASan state under the allocator's locks, and a
+ * child forked then inherits them held. Done when the count holds for
+ * 50 ms. */
+static void wait_for_exiting_threads(void)
+{
+    struct timespec pause = {0, 10 * 1000 * 1000};
+    int last = thread_count(), steady = 0;
+
+    for (int i = 0; i < 100 && steady < 5; i++) {
+        int now;
+        nanosleep(&pause, NULL);
+        now = thread_count();
+        steady = now == last ? steady + 1 : 0;
+        last = now;
+    }
+}
+
 int pel_test_in_child(int (*fn)(void), double timeout_seconds)
 {
     pid_t pid;
     int wstatus = 0;
     double waited = 0.0;
 
+    if (PEL_TEST_ASAN)
+        wait_for_exiting_threads();
     fflush(stdout);
     pid = fork();
     if (pid < 0)

@@ -58,6 +58,23 @@ void pel_test_check_ok(int status, const char *what, const char *file, int line)
 #define PEL_TEST_TSAN 0
 #endif
 
+/* 1 in an AddressSanitizer build. The ASan allocators of GCC 12 and clang 14
+ * (Debian 12's) do not take their locks around fork(): a child forked while
+ * another parent thread is inside malloc inherits the allocator lock held and
+ * hangs at its first malloc (seen in tests/test_core's fork test, 2 runs in
+ * 10). glibc's malloc does take its locks, so only the ASan build needs the
+ * tests to keep forks away from allocating calls of other threads. */
+#if defined(__SANITIZE_ADDRESS__)
+#define PEL_TEST_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define PEL_TEST_ASAN 1
+#endif
+#endif
+#ifndef PEL_TEST_ASAN
+#define PEL_TEST_ASAN 0
+#endif
+
 /* Runs fn() in a forked child process and returns nonzero if it exited with
  * status 0 within timeout_seconds (a hang is killed and counts as failure). */
 int pel_test_in_child(int (*fn)(void), double timeout_seconds);
