@@ -30,6 +30,8 @@
 /* Weight of a row in the split by nonzeros (entries + this per row), as the
  * serial partition's PEL_CSR_ROW_WEIGHT. */
 #define DCSR_ROW_WEIGHT 2
+/* Rows the main thread sums between two tests of the ghost requests. */
+#define DCSR_PROGRESS_ROWS 8192
 
 #if SIZE_MAX == UINT64_MAX
 #define PEL_MPI_SIZE_T MPI_UINT64_T
@@ -50,10 +52,13 @@ struct pel_dcsr {
      * ghost[col[k] - local_cols]; entries of a row in global column order. */
     uint32_t *col;
     void *values;
-    size_t *lead;       /* end of the leading own-column entries of each row */
-    size_t nrest;       /* rows with entries after their lead (they read ghosts) */
-    size_t *rest_rows;  /* those rows, increasing */
-    void *partial;      /* local_rows running sums (double or float) */
+    /* What the kernels read instead of row_ptr (the rank's entries are at
+     * most INT_MAX): the end of each row, in 32 bits. */
+    uint32_t *end;
+    size_t nrest;        /* rows that read ghosts */
+    uint32_t *rest_rows; /* those rows, increasing */
+    uint32_t *rest_lead; /* where each one's leading own-column entries end */
+    void *partial;       /* nrest running sums (double or float) */
     size_t nghost;
     void *ghost;        /* nghost values, grouped by owner rank */
     int nrecv, nsend;
@@ -123,8 +128,9 @@ static void release(pel_dcsr *m)
     free(m->row_ptr);
     free(m->col);
     pel_free(m->values);
-    free(m->lead);
+    free(m->end);
     free(m->rest_rows);
+    free(m->rest_lead);
     pel_free(m->partial);
     pel_free(m->ghost);
     free(m->peer);
@@ -248,11 +254,12 @@ static pel_status build_plan(pel_dcsr *m, const char *fn, const size_t *cols, co
     m->recv_at = malloc(((size_t)m->nrecv + 1) * sizeof *m->recv_at);
     m->send_at = malloc(((size_t)m->nsend + 1) * sizeof *m->send_at);
     m->requests = malloc(((size_t)(m->nrecv + m->nsend) + 1) * sizeof *m->requests);
-    m->lead = malloc((m->local_rows ? m->local_rows : 1) * sizeof *m->lead);
+    m->end = malloc((m->local_rows ? m->local_rows : 1) * sizeof *m->end);
     m->rest_rows = malloc((m->local_rows ? m->local_rows : 1) * sizeof *m->rest_rows);
+    m->rest_lead = malloc((m->local_rows ? m->local_rows : 1) * sizeof *m->rest_lead);
     m->partial = pel_malloc((m->local_rows ? m->local_rows : 1) * m->elem);
     if (!m->ghost || !m->send_buf || !m->send_idx || !m->peer || !m->recv_at || !m->send_at || !m->requests ||
-        !m->lead || !m->rest_rows || !m->partial) {
+        !m->end || !m->rest_rows || !m->rest_lead || !m->partial) {
         status = pel__fail(PEL_ERROR_OUT_OF_MEMORY, fn, "no memory for the scatter plan");
         goto done;
     }
@@ -288,9 +295,11 @@ static pel_status build_plan(pel_dcsr *m, const char *fn, const size_t *cols, co
         if (k < e && cols[k] >= lo)
             while (k < e && m->col[k] < m->local_cols)
                 k++;
-        m->lead[r] = k;
-        if (k < e)
-            m->rest_rows[m->nrest++] = r;
+        m->end[r] = (uint32_t)e;
+        if (k < e) {
+            m->rest_rows[m->nrest] = (uint32_t)r;
+            m->rest_lead[m->nrest++] = (uint32_t)k;
+        }
     }
     /* The persistent requests of the scatter plan. */
     for (int r = 0; r < m->nrecv + m->nsend; r++)
@@ -735,21 +744,42 @@ static void thread_rows(const pel_dcsr *m, int t, int n, size_t *first, size_t *
  * without ghosts), then the rest of the rows that read ghosts. Every
  * element is the serial kernel's expression: s from 0, s += v*x left to
  * right, y = alpha*s (+ beta*y). */
+/* The first of the rows that read ghosts at or after row `row`. */
+static size_t first_rest(const pel_dcsr *m, size_t row)
+{
+    size_t lo = 0, hi = m->nrest;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (m->rest_rows[mid] < row)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 #define DCSR_KERNELS(T, SUFFIX)                                                                                    \
     static void lead_##SUFFIX(const pel_dcsr *m, size_t first, size_t last, T alpha, const T *restrict x,          \
                               T beta, T *restrict y)                                                               \
     {                                                                                                              \
         const T *restrict v = m->values;                                                                           \
-        const uint32_t *restrict c = m->col;                                                                       \
+        const uint32_t *restrict c = m->col, *restrict end = m->end, *restrict rest = m->rest_rows;                \
         T *restrict partial = m->partial;                                                                          \
+        size_t k = m->row_ptr[first], j = first_rest(m, first);                                                    \
         for (size_t i = first; i < last; i++) {                                                                    \
-            const size_t e = m->row_ptr[i + 1], l = m->lead[i];                                                    \
+            const size_t e = end[i];                                                                               \
             T s = 0;                                                                                               \
-            for (size_t k = m->row_ptr[i]; k < l; k++)                                                             \
+            if (j < m->nrest && rest[j] == i) { /* reads ghosts: its lead only */                                 \
+                const size_t l = m->rest_lead[j];                                                                  \
+                for (; k < l; k++)                                                                                 \
+                    s += v[k] * x[c[k]];                                                                           \
+                partial[j++] = s;                                                                                  \
+                k = e;                                                                                             \
+                continue;                                                                                          \
+            }                                                                                                      \
+            for (; k < e; k++)                                                                                     \
                 s += v[k] * x[c[k]];                                                                               \
-            if (l < e)                                                                                             \
-                partial[i] = s;                                                                                    \
-            else if (beta == 0)                                                                                    \
+            if (beta == 0)                                                                                         \
                 y[i] = alpha * s;                                                                                  \
             else                                                                                                   \
                 y[i] = alpha * s + beta * y[i];                                                                    \
@@ -758,16 +788,15 @@ static void thread_rows(const pel_dcsr *m, int t, int n, size_t *first, size_t *
     static void rest_##SUFFIX(const pel_dcsr *m, size_t first, size_t last, T alpha, const T *restrict x,          \
                               T beta, T *restrict y)                                                               \
     {                                                                                                              \
-        const T *restrict v = m->values, *restrict g = m->ghost;                        \
+        const T *restrict v = m->values, *restrict g = m->ghost;                                                   \
         const uint32_t *restrict c = m->col;                                                                       \
         const T *restrict partial = m->partial;                                                                    \
         const size_t nl = m->local_cols;                                                                           \
         for (size_t j = first; j < last; j++) {                                                                    \
-            const size_t i = m->rest_rows[j], e = m->row_ptr[i + 1];                                               \
-            size_t k = m->lead[i];                                                                                 \
-            T s = k == m->row_ptr[i] ? (T)0 : partial[i];                                                          \
-            for (; k < e; k++)                                                                                     \
-                s += v[k] * (c[k] < nl ? x[c[k]] : g[c[k] - nl]);                                                       \
+            const size_t i = m->rest_rows[j], e = m->end[i];                                                       \
+            T s = partial[j];                                                                                      \
+            for (size_t k = m->rest_lead[j]; k < e; k++)                                                           \
+                s += v[k] * (c[k] < nl ? x[c[k]] : g[c[k] - nl]);                                                  \
             if (beta == 0)                                                                                         \
                 y[i] = alpha * s;                                                                                  \
             else                                                                                                   \
@@ -801,7 +830,7 @@ pel_status pel_dcsr_spmv(pel_dcsr *matrix, double alpha, const void *x_local, do
     pel_dcsr *m = matrix;
     pel__mpi_same same[2] = {{"alpha", agreed_value(alpha)}, {"beta", agreed_value(beta)}};
     pel_status status = pel__mpi_ready(fn);
-    int single, skip, nreq, threads;
+    int single, skip, nreq, threads, arrived = 0;
     size_t work;
     PEL__TEAM_SCOPE(team);
 
@@ -858,13 +887,24 @@ pel_status pel_dcsr_spmv(pel_dcsr *matrix, double alpha, const void *x_local, do
 #pragma omp parallel num_threads(threads) if (threads > 1)
     {
         size_t first, last;
-        thread_rows(m, omp_get_thread_num(), omp_get_num_threads(), &first, &last);
-        if (single)
-            lead_float(m, first, last, (float)alpha, x_local, (float)beta, y_local);
-        else
-            lead_double(m, first, last, alpha, x_local, beta, y_local);
+        int t = omp_get_thread_num();
+        thread_rows(m, t, omp_get_num_threads(), &first, &last);
+        /* The main thread (MPI_THREAD_FUNNELED: the only one calling MPI)
+         * works in chunks and tests the requests between them, so that
+         * Open MPI moves messages past its eager limit (rendezvous) while
+         * the rows are summed rather than in the wait. */
+        for (size_t at = first; at < last;) {
+            size_t upto = t == 0 && nreq > 0 && last - at > DCSR_PROGRESS_ROWS ? at + DCSR_PROGRESS_ROWS : last;
+            if (single)
+                lead_float(m, at, upto, (float)alpha, x_local, (float)beta, y_local);
+            else
+                lead_double(m, at, upto, alpha, x_local, beta, y_local);
+            at = upto;
+            if (t == 0 && nreq > 0 && !arrived)
+                MPI_Testall(nreq, m->requests, &arrived, MPI_STATUSES_IGNORE);
+        }
     }
-    if (nreq > 0 && MPI_Waitall(nreq, m->requests, MPI_STATUSES_IGNORE) != MPI_SUCCESS)
+    if (nreq > 0 && !arrived && MPI_Waitall(nreq, m->requests, MPI_STATUSES_IGNORE) != MPI_SUCCESS)
         return pel__fail(PEL_ERROR_BACKEND, fn, "MPI_Waitall of the ghost exchange failed");
 #pragma omp parallel num_threads(threads) if (threads > 1 && m->nrest > 64)
     {
