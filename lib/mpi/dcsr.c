@@ -39,6 +39,8 @@
 #define PEL_MPI_SIZE_T MPI_UINT32_T
 #endif
 
+int pel__dcsr_copy_x = -1;
+
 struct pel_dcsr {
     pel__handle handle; /* first member: kind PEL__HANDLE_DCSR */
     MPI_Comm comm;      /* the matrix's own duplicate */
@@ -60,7 +62,14 @@ struct pel_dcsr {
     uint32_t *rest_lead; /* where each one's leading own-column entries end */
     void *partial;       /* nrest running sums (double or float) */
     size_t nghost;
-    void *ghost;        /* nghost values, grouped by owner rank */
+    /* local_cols + nghost values: the ghosts, grouped by owner rank, are
+     * received at ghost + local_cols; when copy_x is set the rank's block
+     * of x is copied in front of them while they travel, so that the
+     * second phase reads every entry's x from one array without a branch
+     * (worth it when that phase reads more entries than the block holds,
+     * as in matrices with scattered columns). */
+    void *ghost;
+    int copy_x;
     int nrecv, nsend;
     int *peer;          /* nrecv ranks received from, then nsend ranks sent to */
     size_t *recv_at;    /* nrecv + 1 offsets into ghost */
@@ -185,7 +194,7 @@ static pel_status build_plan(pel_dcsr *m, const char *fn, const size_t *cols, co
 {
     const size_t lo = m->col_start, hi = m->col_start + m->local_cols;
     const size_t n = (size_t)m->size;
-    size_t *ghosts = NULL, nghost = 0, *requested = NULL, total_send = 0;
+    size_t *ghosts = NULL, nghost = 0, *requested = NULL, total_send = 0, rest_entries = 0;
     int *recv_count, *send_count, *recv_displ, *send_displ, *counts = NULL;
     pel_status status = PEL_OK;
 
@@ -247,7 +256,7 @@ static pel_status build_plan(pel_dcsr *m, const char *fn, const size_t *cols, co
         m->nsend += send_count[r] > 0;
     }
     m->nghost = nghost;
-    m->ghost = pel_malloc((nghost ? nghost : 1) * m->elem);
+    m->ghost = pel_malloc((m->local_cols + nghost ? m->local_cols + nghost : 1) * m->elem);
     m->send_buf = pel_malloc((total_send ? total_send : 1) * m->elem);
     m->send_idx = malloc((total_send ? total_send : 1) * sizeof *m->send_idx);
     m->peer = malloc(((size_t)(m->nrecv + m->nsend) + 1) * sizeof *m->peer);
@@ -299,14 +308,16 @@ static pel_status build_plan(pel_dcsr *m, const char *fn, const size_t *cols, co
         if (k < e) {
             m->rest_rows[m->nrest] = (uint32_t)r;
             m->rest_lead[m->nrest++] = (uint32_t)k;
+            rest_entries += e - k;
         }
     }
+    m->copy_x = pel__dcsr_copy_x >= 0 ? pel__dcsr_copy_x != 0 : rest_entries > m->local_cols;
     /* The persistent requests of the scatter plan. */
     for (int r = 0; r < m->nrecv + m->nsend; r++)
         m->requests[r] = MPI_REQUEST_NULL;
     m->have_requests = 1;
     for (int r = 0; r < m->nrecv && status == PEL_OK; r++)
-        if (MPI_Recv_init((char *)m->ghost + m->recv_at[r] * m->elem, (int)(m->recv_at[r + 1] - m->recv_at[r]),
+        if (MPI_Recv_init((char *)m->ghost + (m->local_cols + m->recv_at[r]) * m->elem, (int)(m->recv_at[r + 1] - m->recv_at[r]),
                           m->type, m->peer[r], DCSR_TAG, m->comm, &m->requests[r]) != MPI_SUCCESS)
             status = pel__fail(PEL_ERROR_BACKEND, fn, "MPI_Recv_init failed");
     for (int r = 0; r < m->nsend && status == PEL_OK; r++)
@@ -795,8 +806,12 @@ static size_t first_rest(const pel_dcsr *m, size_t row)
         for (size_t j = first; j < last; j++) {                                                                    \
             const size_t i = m->rest_rows[j], e = m->end[i];                                                       \
             T s = partial[j];                                                                                      \
-            for (size_t k = m->rest_lead[j]; k < e; k++)                                                           \
-                s += v[k] * (c[k] < nl ? x[c[k]] : g[c[k] - nl]);                                                  \
+            if (m->copy_x) /* g holds the block of x in front of the ghosts */                                    \
+                for (size_t k = m->rest_lead[j]; k < e; k++)                                                       \
+                    s += v[k] * g[c[k]];                                                                           \
+            else                                                                                                   \
+                for (size_t k = m->rest_lead[j]; k < e; k++)                                                       \
+                    s += v[k] * (c[k] < nl ? x[c[k]] : g[c[k]]);                                                   \
             if (beta == 0)                                                                                         \
                 y[i] = alpha * s;                                                                                  \
             else                                                                                                   \
@@ -884,6 +899,8 @@ pel_status pel_dcsr_spmv(pel_dcsr *matrix, double alpha, const void *x_local, do
     }
     if (nreq > 0 && MPI_Startall(nreq, m->requests) != MPI_SUCCESS)
         return pel__fail(PEL_ERROR_BACKEND, fn, "MPI_Startall of the ghost exchange failed");
+    if (m->copy_x && m->local_cols > 0) /* while the ghosts travel */
+        memcpy(m->ghost, x_local, m->local_cols * m->elem);
 #pragma omp parallel num_threads(threads) if (threads > 1)
     {
         size_t first, last;

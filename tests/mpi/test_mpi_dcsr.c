@@ -21,6 +21,10 @@
 
 static int rank, nranks;
 
+/* lib/mpi/dcsr.c: -1 lets creation choose the second-phase kernel, 0 and
+ * 1 force each of the two. */
+extern int pel__dcsr_copy_x;
+
 /* A whole matrix as the caller's arrays (rows in any order, duplicates). */
 typedef struct triplets {
     size_t rows, cols, nnz;
@@ -249,6 +253,11 @@ static void test_matrices(void)
 
     t = laplacian(9, 8, 7);
     check_matrix(&t, PEL_FLOAT64, "laplacian 9x8x7");
+    for (int mode = 0; mode < 2; mode++) {
+        pel__dcsr_copy_x = mode;
+        check_matrix(&t, PEL_FLOAT64, mode ? "laplacian 9x8x7 (x copied)" : "laplacian 9x8x7 (x not copied)");
+    }
+    pel__dcsr_copy_x = -1;
     check_matrix(&t, PEL_FLOAT32, "laplacian 9x8x7 float");
     triplets_free(&t);
     t = random_matrix(101, 101, 12, 0, 42);
@@ -257,6 +266,9 @@ static void test_matrices(void)
     triplets_free(&t);
     t = random_matrix(300, 300, 250, 1, 43);
     check_matrix(&t, PEL_FLOAT64, "power-law 300");
+    pel__dcsr_copy_x = 0;
+    check_matrix(&t, PEL_FLOAT64, "power-law 300 (x not copied)");
+    pel__dcsr_copy_x = -1;
     triplets_free(&t);
     t = random_matrix(60, 85, 9, 0, 44);
     check_matrix(&t, PEL_FLOAT64, "rectangular 60x85");
