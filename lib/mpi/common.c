@@ -3,6 +3,7 @@
  * argument validation before any communication that could block. */
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/error.h"
@@ -30,6 +31,33 @@ pel_status pel__mpi_ready(const char *function)
                          "called from a thread that did not initialise MPI (MPI_THREAD_FUNNELED allows MPI calls "
                          "from the main thread only)");
     return PEL_OK;
+}
+
+int pel__mpi_live_add(pel__mpi_live *live, void *object)
+{
+    if (live->count == live->capacity) {
+        size_t capacity = live->capacity ? 2 * live->capacity : 8;
+        void **grown = realloc(live->items, capacity * sizeof *grown);
+        if (grown == NULL)
+            return 0;
+        live->items = grown;
+        live->capacity = capacity;
+    }
+    live->items[live->count++] = object;
+    return 1;
+}
+
+void pel__mpi_live_remove(pel__mpi_live *live, void *object)
+{
+    for (size_t i = 0; i < live->count; i++)
+        if (live->items[i] == object) {
+            live->items[i] = live->items[--live->count];
+            break;
+        }
+    if (live->count == 0) {
+        free(live->items);
+        *live = (pel__mpi_live){NULL, 0, 0};
+    }
 }
 
 const char *pel__mpi_reason(const char *function)

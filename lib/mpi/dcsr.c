@@ -83,42 +83,13 @@ struct pel_dcsr {
 /* Live matrices of this process: a rank handed a bad matrix can still take
  * part in the agreement when there is only one it could mean. Used from
  * one thread (MPI_THREAD_FUNNELED), so no lock. */
-static pel_dcsr **live;
-static size_t live_count, live_capacity;
-
-static int remember(pel_dcsr *m)
-{
-    if (live_count == live_capacity) {
-        size_t capacity = live_capacity ? 2 * live_capacity : 8;
-        pel_dcsr **grown = realloc(live, capacity * sizeof *grown);
-        if (grown == NULL)
-            return 0;
-        live = grown;
-        live_capacity = capacity;
-    }
-    live[live_count++] = m;
-    return 1;
-}
-
-static void forget(pel_dcsr *m)
-{
-    for (size_t i = 0; i < live_count; i++)
-        if (live[i] == m) {
-            live[i] = live[--live_count];
-            break;
-        }
-    if (live_count == 0) {
-        free(live);
-        live = NULL;
-        live_capacity = 0;
-    }
-}
+static pel__mpi_live live_matrices;
 
 static MPI_Comm agreement_comm(const pel_dcsr *m)
 {
     if (pel__handle_check(m, PEL__HANDLE_DCSR, -1, "pel_dcsr", "matrix") == PEL_OK)
         return m->comm;
-    return live_count == 1 ? live[0]->comm : MPI_COMM_NULL;
+    return live_matrices.count == 1 ? ((pel_dcsr *)live_matrices.items[0])->comm : MPI_COMM_NULL;
 }
 
 /* Frees everything of a matrix that creation may have set (not the handle). */
@@ -438,13 +409,13 @@ static pel_status dcsr_build(const char *fn, MPI_Comm comm, pel_status local, pe
     status = build_plan(m, fn, cols, col_starts);
     if (status == PEL_OK && pel__handle_register(&m->handle, PEL__HANDLE_DCSR, (int)precision, fn) != PEL_OK)
         status = PEL_ERROR_OUT_OF_MEMORY;
-    else if (status == PEL_OK && !remember(m)) {
+    else if (status == PEL_OK && !pel__mpi_live_add(&live_matrices, m)) {
         pel__handle_unregister(m, PEL__HANDLE_DCSR, fn);
         status = pel__fail(PEL_ERROR_OUT_OF_MEMORY, fn, "no memory for the list of live matrices");
     }
     status = pel__mpi_agree(m->comm, fn, status, NULL, 0);
     if (status != PEL_OK && pel__handle_check(m, PEL__HANDLE_DCSR, -1, fn, "matrix") == PEL_OK) {
-        forget(m);
+        pel__mpi_live_remove(&live_matrices, m);
         pel__handle_unregister(m, PEL__HANDLE_DCSR, fn);
     }
 done:
@@ -703,7 +674,7 @@ void pel_dcsr_destroy(pel_dcsr *matrix)
 {
     if (matrix == NULL || !pel__handle_unregister(matrix, PEL__HANDLE_DCSR, "pel_dcsr_destroy"))
         return;
-    forget(matrix);
+    pel__mpi_live_remove(&live_matrices, matrix);
     release(matrix);
 }
 

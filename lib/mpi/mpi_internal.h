@@ -28,6 +28,21 @@ pel_status pel__mpi_ready(const char *function);
 pel_status pel__mpi_agree(MPI_Comm comm, const char *function, pel_status local, const pel__mpi_same *same,
                           int nsame);
 
+/* The live objects of one kind in this process (grids, matrices), so that a
+ * rank handed a bad handle can still take part in the agreement when there
+ * is only one object it could mean. Used from one thread
+ * (MPI_THREAD_FUNNELED), so no lock. */
+typedef struct pel__mpi_live {
+    void **items;
+    size_t count, capacity;
+} pel__mpi_live;
+
+/* Adds `object`; returns 0 when out of memory (nothing added). */
+int pel__mpi_live_add(pel__mpi_live *live, void *object);
+
+/* Removes `object` (if present); frees the list when it empties. */
+void pel__mpi_live_remove(pel__mpi_live *live, void *object);
+
 /* Message of a local failure without its "function: " prefix. */
 const char *pel__mpi_reason(const char *function);
 
