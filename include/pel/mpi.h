@@ -311,7 +311,7 @@ PEL_API pel_status pel_dcsr_distribute(MPI_Comm comm, int root, const pel_csr *m
 /**
  * Reads a Matrix Market file on rank 0 of @p comm with pel_csr_read_mtx()
  * (the same validation, statuses and messages, "rank 0 of N: ..."; @p path
- * is significant on rank 0 only) and distributes it as
+ * and @p precision are significant on rank 0 only) and distributes it as
  * pel_dcsr_distribute() with pel's split balanced by nonzeros. Collective.
  * On error *out is set to NULL.
  */
