@@ -196,6 +196,7 @@ typedef struct pel_dgrid_stats {
     double halo_bytes;       /**< bytes this rank sent per exchange */
     double exchange_seconds; /**< time in the exchanges (packing, messages, unpacking) */
     double total_seconds;    /**< time of the whole call */
+    size_t overlapped_blocks; /**< blocks whose interior update ran while the first cut axis's halo messages flew */
 } pel_dgrid_stats;
 
 /** Copies the last apply's statistics on this rank into *@p stats. Local.

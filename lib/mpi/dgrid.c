@@ -59,8 +59,9 @@ MPI_Comm pel__dgrid_agreement_comm(const pel_dgrid *grid)
 
 void *pel__dgrid_work(pel_dgrid *grid, int which, size_t bytes)
 {
-    void **slot = which < 3 ? &grid->work[which] : &grid->message;
-    size_t *have = which < 3 ? &grid->work_bytes[which] : &grid->message_bytes;
+    const int index = which < 3 ? which : which - 1;
+    void **slot = which == 3 ? &grid->message : &grid->work[index];
+    size_t *have = which == 3 ? &grid->message_bytes : &grid->work_bytes[index];
 
     if (*have >= bytes && *slot != NULL)
         return *slot;
@@ -303,7 +304,7 @@ void pel_dgrid_destroy(pel_dgrid *grid)
     if (grid == NULL || !pel__handle_unregister(grid, PEL__HANDLE_DGRID, "pel_dgrid_destroy"))
         return;
     forget(grid);
-    for (int i = 0; i < 3; i++)
+    for (size_t i = 0; i < sizeof grid->work / sizeof grid->work[0]; i++)
         pel_free(grid->work[i]);
     pel_free(grid->message);
     {

@@ -50,9 +50,11 @@ struct pel_dgrid {
     size_t offset[3], extent[3];
     size_t owned; /* points in this rank's box */
     /* Work buffers of the distributed apply (grown on demand): two grids and
-     * an rhs of the rank's box grown by its halo, and message buffers. */
-    void *work[3];
-    size_t work_bytes[3];
+     * an rhs of the rank's box grown by its halo (work slots 0-2), message
+     * buffers (slot 3), and the two scratch grids of the overlapped update
+     * (slots 4, 5, kept in work[3], work[4]). */
+    void *work[5];
+    size_t work_bytes[5];
     void *message;
     size_t message_bytes;
     /* The halo-depth model, measured once (have_model). */
@@ -79,8 +81,9 @@ static inline void pel__dgrid_split(size_t n, int p, int c, size_t *start, size_
     *count = base + (uc < extra ? 1 : 0);
 }
 
-/* Grows a work buffer of the grid to at least `bytes` (zeroed, first touch on
- * pel's threads); returns NULL when out of memory. */
+/* Grows work buffer `which` (0-2, 4, 5 grids; 3 the message buffers) of the
+ * grid to at least `bytes` (zeroed, first touch on pel's threads); returns
+ * NULL when out of memory. */
 void *pel__dgrid_work(pel_dgrid *grid, int which, size_t bytes);
 
 /* Copies a box of count[3] elements (3-D view; 1-D/2-D grids use leading
