@@ -416,7 +416,7 @@ reduce:
 }
 
 /* The modelled time per step with halo depth T on the largest box. */
-static double model_step_time(const pel_dgrid *g, int radius, size_t npoints, size_t T)
+static double model_step_time(const pel_dgrid *g, int radius, size_t npoints, size_t T, int compute_only)
 {
     const pel_dgrid_model *m = &g->model;
     size_t W = (size_t)radius * T, e[3];
@@ -439,6 +439,8 @@ static double model_step_time(const pel_dgrid *g, int radius, size_t npoints, si
     /* Temporal blocking spreads one sweep's memory traffic over T steps. */
     rate = m->seconds_per_point_blocked + (m->seconds_per_point - m->seconds_per_point_blocked) / (double)T;
     double compute = volume * rate * ((double)npoints / 7.0) * ((double)g->elem / 8.0);
+    if (compute_only)
+        return compute;
     return comm / (double)T + compute;
 }
 
@@ -468,7 +470,7 @@ static pel_status choose_halo_steps(pel_dgrid *g, const pel_stencil *stencil, si
     if (cap > MAX_AUTO_HALO_STEPS)
         cap = MAX_AUTO_HALO_STEPS;
     for (size_t T = 1; T <= cap; T++) {
-        double t = model_step_time(g, radius, npoints, T);
+        double t = model_step_time(g, radius, npoints, T, 0);
         if (t < best_time) {
             best_time = t;
             best = T;
@@ -738,22 +740,36 @@ pel_status pel__dgrid_prepare(pel_dgrid *g, const char *fn, const pel_stencil *s
 }
 
 /* The first automatic apply on a grid checks the model against the real
- * exchanges: it runs a few blocks, takes the slowest rank's time per
- * exchange, and when that is dearer than the model's latency (ranks that
- * arrive late on a shared or oversubscribed node make an exchange cost far
- * more than a ping-pong between idle ranks) it becomes the latency, and T
- * is chosen again for the remaining steps. Collective: every rank makes the
- * same decisions from the same reduced numbers. */
-static pel_status calibrate(pel_dgrid *g, const pel_stencil *stencil)
+ * run: it runs a few blocks and reduces the slowest rank's time per
+ * exchange and its time outside the exchanges (MPI_MAX).
+ *
+ * Latency: when an exchange was dearer than the model's latency (ranks that
+ * arrive late on a shared or oversubscribed node make it cost far more than
+ * a ping-pong between idle ranks), the observed cost per cut axis, less the
+ * bandwidth part, becomes the latency.
+ *
+ * Compute rate: the start-up sweep ran on a 96^3 box alone; the real run
+ * has a rank's share of a core (ranks and other processes compete for it),
+ * its own box and T. The modelled compute time of the blocks just run
+ * (model_step_time without messages, times the steps) is compared with the
+ * time spent outside the exchanges, and both sweep rates are scaled by that
+ * ratio, so the redundant halo updates of a deeper halo are priced at the
+ * rate this run really gets. Without it a dear latency alone pushed T far
+ * past the best (T = 29 where T = 8 ran faster, docs/mpi.md).
+ *
+ * Then T is chosen again for the remaining steps. Collective: every rank
+ * makes the same decisions from the same reduced numbers. */
+static pel_status calibrate(pel_dgrid *g, const pel_stencil *stencil, size_t steps_done)
 {
-    double per_exchange, worst;
+    double local[2], worst[2];
     int radius, cut = 0;
-    size_t T = g->stats.halo_steps;
+    size_t npoints;
 
-    pel_stencil_info(stencil, NULL, NULL, &radius, NULL);
-    per_exchange = g->stats.exchanges ? g->stats.exchange_seconds / (double)g->stats.exchanges : 0.0;
-    if (MPI_Allreduce(&per_exchange, &worst, 1, MPI_DOUBLE, MPI_MAX, g->comm) != MPI_SUCCESS)
-        return pel__fail(PEL_ERROR_BACKEND, FN, "MPI_Allreduce of the exchange time failed");
+    pel_stencil_info(stencil, NULL, NULL, &radius, &npoints);
+    local[0] = g->stats.exchanges ? g->stats.exchange_seconds / (double)g->stats.exchanges : 0.0;
+    local[1] = g->stats.total_seconds - g->stats.exchange_seconds;
+    if (MPI_Allreduce(local, worst, 2, MPI_DOUBLE, MPI_MAX, g->comm) != MPI_SUCCESS)
+        return pel__fail(PEL_ERROR_BACKEND, FN, "MPI_Allreduce of the exchange and compute times failed");
     for (int a = 0; a < g->ndim; a++)
         cut += g->pdims[a] > 1;
     if (cut > 0) {
@@ -762,11 +778,22 @@ static pel_status calibrate(pel_dgrid *g, const pel_stencil *stencil)
         double bandwidth_part = 0.0, latency;
         if (g->model.bandwidth_bytes > 0)
             bandwidth_part = g->stats.halo_bytes / g->model.bandwidth_bytes;
-        latency = (worst - bandwidth_part) / (double)cut;
+        latency = (worst[0] - bandwidth_part) / (double)cut;
         if (latency > g->model.latency_seconds)
             g->model.latency_seconds = latency;
     }
-    (void)T;
+    {
+        double modelled = model_step_time(g, radius, npoints, g->stats.halo_steps, 1) * (double)steps_done;
+        if (modelled > 0 && worst[1] > 0) {
+            /* Bounded, so one descheduled block cannot make the model
+             * absurd: a rank gets between 1/64 of and 4 times the sweep
+             * rate measured at start-up. */
+            double ratio = worst[1] / modelled;
+            ratio = ratio < 0.25 ? 0.25 : ratio > 64.0 ? 64.0 : ratio;
+            g->model.seconds_per_point *= ratio;
+            g->model.seconds_per_point_blocked *= ratio;
+        }
+    }
     g->calibrated = 1;
     return PEL_OK;
 }
@@ -783,7 +810,7 @@ pel_status pel_dgrid_stencil_apply(pel_dgrid *grid, const pel_stencil *stencil, 
     if (halo_steps == 0 && !grid->calibrated && grid->size > 1 && first > 0 && T < nsteps) {
         status = pel__dgrid_apply(grid, FN, stencil, local, local, rhs, first, T, blocking);
         if (status == PEL_OK)
-            status = calibrate(grid, stencil);
+            status = calibrate(grid, stencil, first);
         if (status == PEL_OK)
             status = choose_halo_steps(grid, stencil, nsteps - first, 0, &T);
         if (status != PEL_OK)
