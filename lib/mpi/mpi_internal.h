@@ -37,9 +37,14 @@ typedef struct pel__dgrid_rate {
     double seconds_per_point;
 } pel__dgrid_rate;
 
+/* The agreement communicator shared by the grids over one group of ranks
+ * (lib/mpi/agree.c). */
+typedef struct pel__dgrid_agreement pel__dgrid_agreement;
+
 struct pel_dgrid {
     pel__handle handle; /* first member: kind PEL__HANDLE_DGRID */
     MPI_Comm comm;      /* the grid's own duplicate */
+    pel__dgrid_agreement *agreement;
     int rank, size;
     pel_precision precision;
     size_t elem;
@@ -68,10 +73,20 @@ struct pel_dgrid {
 pel_status pel__dgrid_check(const pel_dgrid *grid, const char *function);
 
 /* The communicator for the agreement step of a call whose grid argument may
- * be bad on this rank: the grid's own when it is live, else that of the only
- * live grid of the process, else MPI_COMM_NULL (the rank cannot reach its
- * peers). */
+ * be bad on this rank: the agreement communicator of the grid's group of
+ * ranks when the grid is live; for a bad handle, that of the only group this
+ * rank has made grids over, else of the only group it has live grids over,
+ * else MPI_COMM_NULL (the rank cannot tell which peers are waiting). */
 MPI_Comm pel__dgrid_agreement_comm(const pel_dgrid *grid);
+
+/* Gives a new grid (its comm set) the agreement communicator of its group:
+ * an existing one when every rank holds the same, else a new duplicate.
+ * Collective over grid->comm; fails on every rank alike. */
+pel_status pel__dgrid_agreement_attach(pel_dgrid *grid, const char *fn);
+
+/* Releases the grid's share of its agreement communicator (kept, retired,
+ * for later grids over the same ranks). */
+void pel__dgrid_agreement_detach(pel_dgrid *grid);
 
 /* Start and extent along an axis of n points over p ranks for coordinate c. */
 static inline void pel__dgrid_split(size_t n, int p, int c, size_t *start, size_t *count)

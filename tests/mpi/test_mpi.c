@@ -639,6 +639,28 @@ static void test_errors(void)
         expect_all(st, PEL_ERROR_INVALID_ARGUMENT, "pel_dgrid_stencil_apply", bad, "rhs");
         st = pel_dgrid_stencil_apply(me_bad ? NULL : grid, star, local, NULL, 3, 1, NULL);
         expect_all(st, PEL_ERROR_INVALID_ARGUMENT, "pel_dgrid_stencil_apply", bad, "grid");
+        {
+            /* Several live grids over the same ranks: a bad handle on one
+             * rank (NULL, then a grid destroyed there only) still fails on
+             * every rank with that rank named (they share one agreement
+             * communicator). */
+            pel_dgrid *g3 = NULL, *g4 = NULL;
+            CHECK(pel_dgrid_create(MPI_COMM_WORLD, PEL_FLOAT64, 2, dims, NULL, faces, &g3) == PEL_OK, "g3");
+            CHECK(pel_dgrid_create(MPI_COMM_WORLD, PEL_FLOAT64, 2, dims, NULL, faces, &g4) == PEL_OK, "g4");
+            st = pel_dgrid_stencil_apply(me_bad ? NULL : g3, star, local, NULL, 3, 1, NULL);
+            expect_all(st, PEL_ERROR_INVALID_ARGUMENT, "pel_dgrid_stencil_apply", bad, "grid");
+            st = pel_dgrid_scatter(me_bad ? NULL : g4, 0, global, local);
+            expect_all(st, PEL_ERROR_INVALID_ARGUMENT, "pel_dgrid_scatter", bad, "grid");
+            st = pel_dgrid_jacobi_poisson(me_bad ? NULL : g3, spacing, local, rhs, 1e-6, 10, 5, NULL, NULL);
+            expect_all(st, PEL_ERROR_INVALID_ARGUMENT, "pel_dgrid_jacobi_poisson", bad, "grid");
+            if (me_bad)
+                pel_dgrid_destroy(g3);
+            st = pel_dgrid_stencil_apply(g3, star, local, NULL, 3, 1, NULL);
+            expect_all(st, PEL_ERROR_INVALID_ARGUMENT, "pel_dgrid_stencil_apply", bad, "grid");
+            if (!me_bad)
+                pel_dgrid_destroy(g3);
+            pel_dgrid_destroy(g4);
+        }
         if (nranks >= 4) { /* 12 points over 4 ranks: 3 < radius 4 */
             int pd[2] = {nranks, 1};
             pel_dgrid *thin = NULL;
