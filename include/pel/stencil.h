@@ -85,8 +85,8 @@ typedef struct pel_boundary {
 
 /**
  * Optional blocking override for pel_stencil_apply(). Zero fields are chosen
- * automatically from the cache sizes (read from
- * /sys/devices/system/cpu/cpu0/cache, else sysconf, else 512 KiB L2).
+ * automatically from the measured machine model (pel_machine_info(): the
+ * cache sizes the OS reports, checked by a bandwidth sweep).
  * Blocking never changes the results, only the speed.
  */
 typedef struct pel_stencil_blocking {

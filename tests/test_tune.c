@@ -1,0 +1,449 @@
+/* Tests of the measured machine model and the thresholds derived from it
+ * (lib/tune): the model within known-good bounds, a fake sysfs that claims a
+ * huge L3 corrected by the measurement, the level detection on synthetic
+ * curves, the thresholds, and stencil blocking candidates bit-identical. */
+#include "pel_test.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/threads.h"
+#include "tune/tune.h"
+
+static const size_t KiB = 1024, MiB = 1024 * 1024;
+
+/* ------------------------------------------------------------ fake sysfs */
+
+static int write_text(const char *dir, const char *name, const char *text)
+{
+    char path[512];
+    FILE *file;
+
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    file = fopen(path, "w");
+    if (file == NULL)
+        return 0;
+    fputs(text, file);
+    fclose(file);
+    return 1;
+}
+
+/* root/devices/system/cpu/cpu0/cache/indexN with the given levels. */
+typedef struct fake_level {
+    const char *type, *level, *size, *shared;
+} fake_level;
+
+static int make_fake_sysfs(char *root, size_t size, const fake_level *levels, int count)
+{
+    static const char *const parts[] = {"devices", "system", "cpu", "cpu0", "cache"};
+    char dir[512];
+
+    snprintf(root, size, "/tmp/pel_test_sysfs_XXXXXX");
+    if (mkdtemp(root) == NULL)
+        return 0;
+    snprintf(dir, sizeof dir, "%s", root);
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+        size_t used = strlen(dir);
+        snprintf(dir + used, sizeof dir - used, "/%s", parts[i]);
+        if (mkdir(dir, 0700) != 0)
+            return 0;
+    }
+    for (int i = 0; i < count; i++) {
+        char index[600];
+        snprintf(index, sizeof index, "%s/index%d", dir, i);
+        if (mkdir(index, 0700) != 0 || !write_text(index, "type", levels[i].type) ||
+            !write_text(index, "level", levels[i].level) || !write_text(index, "size", levels[i].size) ||
+            !write_text(index, "shared_cpu_list", levels[i].shared))
+            return 0;
+    }
+    return 1;
+}
+
+static void remove_fake_sysfs(const char *root, int count)
+{
+    static const char *const files[] = {"type", "level", "size", "shared_cpu_list"};
+    char path[700];
+
+    for (int i = 0; i < count; i++) {
+        for (size_t f = 0; f < 4; f++) {
+            snprintf(path, sizeof path, "%s/devices/system/cpu/cpu0/cache/index%d/%s", root, i, files[f]);
+            unlink(path);
+        }
+        snprintf(path, sizeof path, "%s/devices/system/cpu/cpu0/cache/index%d", root, i);
+        rmdir(path);
+    }
+    static const char *const dirs[] = {"/devices/system/cpu/cpu0/cache", "/devices/system/cpu/cpu0",
+                                       "/devices/system/cpu", "/devices/system", "/devices", ""};
+    for (size_t d = 0; d < sizeof dirs / sizeof dirs[0]; d++) {
+        snprintf(path, sizeof path, "%s%s", root, dirs[d]);
+        rmdir(path);
+    }
+}
+
+/* ------------------------------------------------------------ the model */
+
+/* Bounds every machine pel runs on satisfies (x86-64 servers and laptops of
+ * the last decade; a VM's share of one). */
+static void check_sane(const pel_machine *m)
+{
+    CU_ASSERT(m->threads >= 1);
+    CU_ASSERT(m->cache[0].bytes >= 4 * KiB && m->cache[0].bytes <= 4 * MiB);
+    CU_ASSERT(m->cache[1].bytes >= 16 * KiB && m->cache[1].bytes <= 256 * MiB);
+    CU_ASSERT(m->cache[2].bytes >= m->cache[1].bytes);
+    CU_ASSERT(m->cache[1].bytes >= m->cache[0].bytes);
+    for (int k = 0; k < 3; k++) {
+        /* Never more than the OS reports (for L1 and L2; the L3 is raised to
+         * the L2 when reported smaller). */
+        if (k < 2 && m->cache[k].reported_bytes >= 16 * KiB)
+            CU_ASSERT(m->cache[k].bytes <= m->cache[k].reported_bytes);
+        CU_ASSERT(m->cache[k].shared_by >= 1);
+        CU_ASSERT(m->cache[k].gbps >= 0 && m->cache[k].gbps <= 20000);
+        CU_ASSERT(strcmp(pel_machine_source_name(m->cache[k].source), "unknown") != 0);
+    }
+    CU_ASSERT(m->memory_gbps >= 0.2 && m->memory_gbps <= 20000);
+    CU_ASSERT(m->fma_gflops >= 0.2 && m->fma_gflops <= 1e6);
+    CU_ASSERT(m->parallel_region_us >= 0 && m->parallel_region_us < 1e5);
+    CU_ASSERT(m->sweep_bytes >= 64 * MiB / 2 && m->sweep_bytes <= 256 * MiB);
+    /* About 0.1 s on a quiet machine; the bound leaves room for a loaded
+     * one and for the sanitizer builds. */
+    CU_ASSERT(m->measure_seconds > 0 && m->measure_seconds < 5.0);
+}
+
+static void test_info_errors(void)
+{
+    PEL_TEST_EXPECT_ERROR(pel_machine_info(NULL), PEL_ERROR_INVALID_ARGUMENT, "pel_machine_info", "out");
+    CU_ASSERT_STRING_EQUAL(pel_machine_source_name(PEL_MACHINE_DEFAULT), "default");
+    CU_ASSERT_STRING_EQUAL(pel_machine_source_name(PEL_MACHINE_REPORTED), "reported");
+    CU_ASSERT_STRING_EQUAL(pel_machine_source_name(PEL_MACHINE_MEASURED), "measured");
+    CU_ASSERT_STRING_EQUAL(pel_machine_source_name((pel_machine_source)7), "unknown");
+}
+
+static void test_model_bounds(void)
+{
+    pel_machine m, again;
+
+    PEL_TEST_OK(pel_machine_info(&m));
+    check_sane(&m);
+    /* The memory is slower than the L2 (the sweep saw both). */
+    if (m.memory_source == PEL_MACHINE_MEASURED && m.cache[1].gbps > 0)
+        CU_ASSERT(m.memory_gbps < m.cache[1].gbps);
+    /* Measured once: a second call returns the same model. */
+    PEL_TEST_OK(pel_machine_info(&again));
+    CU_ASSERT(memcmp(&m, &again, sizeof m) == 0);
+}
+
+/* Concurrent first callers (in a fresh child, where the model is not yet
+ * measured unless the parent did) all get the one model. */
+typedef struct concurrent_call {
+    pel_machine model;
+    pel_status status;
+} concurrent_call;
+
+static void *call_info(void *arg)
+{
+    concurrent_call *c = arg;
+    c->status = pel_machine_info(&c->model);
+    return NULL;
+}
+
+static int concurrent_first_use(void)
+{
+    concurrent_call calls[4];
+    pthread_t threads[4];
+
+    for (int i = 0; i < 4; i++)
+        if (pthread_create(&threads[i], NULL, call_info, &calls[i]) != 0)
+            return 1;
+    for (int i = 0; i < 4; i++)
+        pthread_join(threads[i], NULL);
+    for (int i = 0; i < 4; i++)
+        if (calls[i].status != PEL_OK || memcmp(&calls[i].model, &calls[0].model, sizeof calls[0].model) != 0)
+            return 1;
+    return 0;
+}
+
+static void test_concurrent_first_use(void)
+{
+    CU_ASSERT(pel_test_in_child(concurrent_first_use, 60.0));
+}
+
+/* The Xeon VM of docs/tuning.md: sysfs claims a 480 MiB L3 for 2 vCPUs. A
+ * fake sysfs claiming 4 GiB makes the point on any machine: the sweep (at
+ * most 256 MiB) sees the bandwidth fall to memory's well before it. */
+static void test_fake_sysfs_huge_l3(void)
+{
+    static const fake_level levels[] = {{"Data\n", "1\n", "48K\n", "0\n"},
+                                        {"Instruction\n", "1\n", "32K\n", "0\n"},
+                                        {"Unified\n", "2\n", "2048K\n", "0\n"},
+                                        {"Unified\n", "3\n", "4194304K\n", "0-1\n"}};
+    char root[256];
+    pel_machine m;
+
+    CU_ASSERT_FATAL(make_fake_sysfs(root, sizeof root, levels, 4));
+    pel__machine_set_sysfs_root(root);
+    /* A loaded machine can hide the drop in one measurement (a thread
+     * descheduled inside the L3 part of the sweep); three tries. */
+    for (int attempt = 0; attempt < 3; attempt++) {
+        pel__machine_remeasure();
+        PEL_TEST_OK(pel_machine_info(&m));
+        if (m.cache[2].source == PEL_MACHINE_MEASURED)
+            break;
+    }
+    CU_ASSERT_EQUAL(m.cache[0].reported_bytes, 48 * KiB);
+    CU_ASSERT_EQUAL(m.cache[1].reported_bytes, 2 * MiB);
+    CU_ASSERT_EQUAL(m.cache[2].reported_bytes, (size_t)4 << 30);
+    CU_ASSERT_EQUAL(m.cache[2].shared_by, 2);
+    CU_ASSERT_EQUAL(m.cache[2].source, PEL_MACHINE_MEASURED);
+    CU_ASSERT(m.cache[2].bytes <= 256 * MiB);
+    CU_ASSERT(m.cache[1].bytes <= 2 * MiB);
+    CU_ASSERT(m.sweep_bytes > 128 * MiB && m.sweep_bytes <= 256 * MiB);
+    CU_ASSERT_EQUAL(m.memory_source, PEL_MACHINE_MEASURED);
+    check_sane(&m);
+    remove_fake_sysfs(root, 4);
+}
+
+/* A report smaller than the machine's caches is kept: the model never plans
+ * with more than the OS reports. */
+static void test_fake_sysfs_small(void)
+{
+    static const fake_level levels[] = {{"Data\n", "1\n", "16K\n", "0\n"},
+                                        {"Unified\n", "2\n", "128K\n", "0\n"},
+                                        {"Unified\n", "3\n", "1M\n", "0-1\n"}};
+    char root[256];
+    pel_machine m;
+
+    CU_ASSERT_FATAL(make_fake_sysfs(root, sizeof root, levels, 3));
+    pel__machine_set_sysfs_root(root);
+    pel__machine_remeasure();
+    PEL_TEST_OK(pel_machine_info(&m));
+    CU_ASSERT(m.cache[0].bytes <= 16 * KiB);
+    CU_ASSERT(m.cache[1].bytes <= 128 * KiB);
+    CU_ASSERT(m.cache[2].bytes <= 1 * MiB);
+    /* Four times 1 MiB, raised to the 64 MiB floor. */
+    CU_ASSERT(m.sweep_bytes > 32 * MiB && m.sweep_bytes <= 64 * MiB);
+    check_sane(&m);
+    remove_fake_sysfs(root, 3);
+
+    /* No sysfs at all (an empty root): defaults, said so. */
+    CU_ASSERT_FATAL(make_fake_sysfs(root, sizeof root, levels, 0));
+    pel__machine_set_sysfs_root(root);
+    pel__machine_remeasure();
+    PEL_TEST_OK(pel_machine_info(&m));
+    for (int k = 0; k < 3; k++) {
+        CU_ASSERT_EQUAL(m.cache[k].reported_bytes, 0);
+        CU_ASSERT(m.cache[k].source != PEL_MACHINE_REPORTED);
+    }
+    check_sane(&m);
+    remove_fake_sysfs(root, 0);
+
+    pel__machine_set_sysfs_root(NULL);
+    pel__machine_remeasure();
+}
+
+/* ------------------------------------------------------------ synthetic curves */
+
+/* A curve of 2 threads from 16 KiB to 256 MiB: L1 32 KiB, L2 1 MiB an
+ * instance (private), L3 16 MiB (shared), memory beyond; `noise` puts one
+ * slow sample inside the L2 (a descheduled thread). */
+static int synthetic_curve(pel__sweep_point *points, int noise)
+{
+    int count = 0;
+
+    for (size_t bytes = 16 * KiB; bytes <= 256 * MiB; bytes *= 2, count++) {
+        points[count].bytes = bytes;
+        points[count].gbps = bytes <= 64 * KiB ? 400 : bytes <= 2 * MiB ? 200 : bytes <= 16 * MiB ? 80 : 25;
+        if (noise && bytes == 1 * MiB)
+            points[count].gbps = 30;
+    }
+    return count;
+}
+
+static void test_levels_synthetic(void)
+{
+    pel__sweep_point points[32];
+    int count = synthetic_curve(points, 0);
+    const int shared[3] = {1, 1, 2};
+    size_t bytes[3];
+    pel_machine_source source[3];
+    double gbps[3];
+
+    /* Reports that agree with the curve are kept. */
+    {
+        const size_t reported[3] = {32 * KiB, 1 * MiB, 16 * MiB};
+        pel__machine_levels(points, count, 2, reported, shared, bytes, source, gbps);
+        CU_ASSERT_EQUAL(bytes[0], 32 * KiB);
+        CU_ASSERT_EQUAL(bytes[1], 1 * MiB);
+        CU_ASSERT_EQUAL(bytes[2], 16 * MiB);
+        for (int k = 0; k < 3; k++)
+            CU_ASSERT_EQUAL(source[k], PEL_MACHINE_REPORTED);
+        CU_ASSERT_DOUBLE_EQUAL(gbps[0], 400, 1e-12);
+        CU_ASSERT_DOUBLE_EQUAL(gbps[1], 200, 1e-12);
+        CU_ASSERT_DOUBLE_EQUAL(gbps[2], 80, 1e-12);
+    }
+    /* An L3 claimed 30 times too large is measured (the VM case), and an L2
+     * claimed 8 times too large too; one slow sample does not end a level. */
+    for (int noise = 0; noise < 2; noise++) {
+        const size_t reported[3] = {32 * KiB, 8 * MiB, 480 * MiB};
+        count = synthetic_curve(points, noise);
+        pel__machine_levels(points, count, 2, reported, shared, bytes, source, gbps);
+        CU_ASSERT_EQUAL(bytes[0], 32 * KiB);
+        CU_ASSERT_EQUAL(bytes[1], 1 * MiB);
+        CU_ASSERT_EQUAL(source[1], PEL_MACHINE_MEASURED);
+        CU_ASSERT_EQUAL(bytes[2], 16 * MiB);
+        CU_ASSERT_EQUAL(source[2], PEL_MACHINE_MEASURED);
+    }
+    /* Nothing reported: the drops set every level. */
+    {
+        const size_t reported[3] = {0, 0, 0};
+        const int unknown[3] = {1, 1, 2};
+        count = synthetic_curve(points, 0);
+        pel__machine_levels(points, count, 2, reported, unknown, bytes, source, gbps);
+        CU_ASSERT_EQUAL(bytes[0], 32 * KiB);
+        CU_ASSERT_EQUAL(bytes[1], 1 * MiB);
+        CU_ASSERT_EQUAL(bytes[2], 16 * MiB);
+        for (int k = 0; k < 3; k++)
+            CU_ASSERT_EQUAL(source[k], PEL_MACHINE_MEASURED);
+    }
+    /* A flat curve (no drop) and no sweep at all keep the reports. */
+    {
+        const size_t reported[3] = {48 * KiB, 2 * MiB, 32 * MiB};
+        for (int i = 0; i < count; i++)
+            points[i].gbps = 50;
+        pel__machine_levels(points, count, 2, reported, shared, bytes, source, gbps);
+        for (int k = 0; k < 3; k++) {
+            CU_ASSERT_EQUAL(bytes[k], reported[k]);
+            CU_ASSERT_EQUAL(source[k], PEL_MACHINE_REPORTED);
+        }
+        pel__machine_levels(points, 0, 2, reported, shared, bytes, source, gbps);
+        for (int k = 0; k < 3; k++) {
+            CU_ASSERT_EQUAL(bytes[k], reported[k]);
+            CU_ASSERT_DOUBLE_EQUAL(gbps[k], 0, 0);
+        }
+    }
+    /* Absurd curves stay within the sane bounds. */
+    {
+        const size_t reported[3] = {0, 0, 0};
+        for (int i = 0; i < count; i++)
+            points[i].gbps = i == 0 ? 1000 : 1;
+        pel__machine_levels(points, count, 2, reported, shared, bytes, source, gbps);
+        CU_ASSERT(bytes[0] >= 4 * KiB);
+        CU_ASSERT(bytes[1] >= 16 * KiB && bytes[1] >= bytes[0]);
+        CU_ASSERT(bytes[2] >= bytes[1]);
+    }
+}
+
+/* ------------------------------------------------------------ thresholds */
+
+static void test_thresholds(void)
+{
+    int threads = pel_get_num_threads();
+    size_t min_work = pel__tune_min_work_per_thread();
+    int previous = 1;
+
+    if (threads >= 2)
+        CU_ASSERT(min_work >= PEL__MIN_WORK_DEFAULT / 4 && min_work <= PEL__MIN_WORK_DEFAULT * 8);
+    CU_ASSERT_EQUAL(pel__tune_threads_for_work(0), 1);
+    CU_ASSERT_EQUAL(pel__tune_threads_for_work(1000), 1);
+    CU_ASSERT_EQUAL(pel__tune_threads_for_work((size_t)1 << 40), threads);
+    /* Never fewer threads for more work. */
+    for (size_t work = 1; work < ((size_t)1 << 32); work *= 3) {
+        int now = pel__tune_threads_for_work(work);
+        CU_ASSERT(now >= previous && now <= threads);
+        previous = now;
+    }
+    /* What the user sets wins over the measurement. */
+    PEL_TEST_OK(pel_set_min_work_per_thread(1000));
+    CU_ASSERT_EQUAL(pel__tune_min_work_per_thread(), 1000);
+    CU_ASSERT_EQUAL(pel__tune_threads_for_work(1000 * (size_t)threads), threads);
+    PEL_TEST_OK(pel_set_min_work_per_thread(0));
+    CU_ASSERT_EQUAL(pel__tune_min_work_per_thread(), min_work);
+    /* One thread asks no threshold. */
+    PEL_TEST_OK(pel_set_num_threads_local(1));
+    CU_ASSERT_EQUAL(pel__tune_threads_for_work((size_t)1 << 40), 1);
+    PEL_TEST_OK(pel_set_num_threads_local(0));
+}
+
+/* ------------------------------------------------------------ blocking */
+
+/* Every blocking candidate gives the automatic choice's bits, on 1 and 2
+ * threads: 3-D 7-point and 2-D 5-point, Dirichlet and periodic faces. */
+static void test_blocking_bit_identical(void)
+{
+    static const double c3[7] = {0.38, 0.11, 0.09, 0.105, 0.095, 0.1, 0.12};
+    static const double c2[5] = {0.52, 0.13, 0.11, 0.12, 0.125};
+    static const size_t budgets[] = {16 * 1024, 256 * 1024, 2 * 1024 * 1024, 64 * 1024 * 1024};
+    static const size_t time_blocks[] = {1, 2, 3, 7};
+
+    for (int ndim = 2; ndim <= 3; ndim++) {
+        size_t dims[3] = {ndim == 3 ? 29 : 131, ndim == 3 ? 33 : 97, 37}, n = 1, steps = 7;
+        pel_boundary faces[6];
+        pel_stencil *stencil = NULL;
+        double *grid, *expected, *got_grid, *got_work;
+        void *result;
+
+        for (int a = 0; a < ndim; a++)
+            n *= dims[a];
+        for (int f = 0; f < 2 * ndim; f++)
+            faces[f] = (pel_boundary){f < 2 ? PEL_BOUNDARY_PERIODIC : PEL_BOUNDARY_DIRICHLET, 0.375};
+        PEL_TEST_OK(pel_stencil_create(PEL_FLOAT64, ndim, PEL_STENCIL_STAR, 1, ndim == 3 ? c3 : c2, 2 * ndim + 1, 0,
+                                       0.0, &stencil));
+        grid = malloc(n * sizeof *grid);
+        expected = malloc(n * sizeof *expected);
+        got_grid = malloc(n * sizeof *got_grid);
+        got_work = malloc(n * sizeof *got_work);
+        CU_ASSERT_FATAL(grid && expected && got_grid && got_work);
+        pel_test_fill(grid, n, 77 + (uint64_t)ndim);
+
+        memcpy(got_grid, grid, n * sizeof *grid);
+        PEL_TEST_OK(pel_stencil_apply(stencil, dims, faces, got_grid, got_work, NULL, steps, NULL, &result));
+        memcpy(expected, result, n * sizeof *expected);
+        for (int threads = 1; threads <= 2; threads++) {
+            PEL_TEST_OK(pel_set_num_threads_local(threads));
+            for (size_t b = 0; b < sizeof budgets / sizeof budgets[0]; b++) {
+                for (size_t t = 0; t <= sizeof time_blocks / sizeof time_blocks[0]; t++) {
+                    pel_stencil_blocking blocking;
+                    memset(&blocking, 0, sizeof blocking);
+                    blocking.cache_bytes = budgets[b];
+                    blocking.time_block = t < sizeof time_blocks / sizeof time_blocks[0] ? time_blocks[t] : 0;
+                    memcpy(got_grid, grid, n * sizeof *grid);
+                    PEL_TEST_OK(
+                        pel_stencil_apply(stencil, dims, faces, got_grid, got_work, NULL, steps, &blocking, &result));
+                    CU_ASSERT(memcmp(result, expected, n * sizeof *expected) == 0);
+                }
+            }
+            PEL_TEST_OK(pel_set_num_threads_local(0));
+        }
+        free(grid);
+        free(expected);
+        free(got_grid);
+        free(got_work);
+        pel_stencil_destroy(stencil);
+    }
+}
+
+static void add_suites(void)
+{
+    static const pel_test_case model_tests[] = {
+        /* First, while this process has not measured: the child races. */
+        {"concurrent first use", test_concurrent_first_use},
+        {"pel_machine_info errors", test_info_errors},
+        {"model within known-good bounds", test_model_bounds},
+        {"fake sysfs claiming a huge L3", test_fake_sysfs_huge_l3},
+        {"fake sysfs smaller than the caches, or none", test_fake_sysfs_small},
+        {"levels from synthetic curves", test_levels_synthetic},
+        {NULL, NULL}};
+    static const pel_test_case threshold_tests[] = {{"measured minimum work per thread", test_thresholds},
+                                                    {"blocking candidates bit-identical", test_blocking_bit_identical},
+                                                    {NULL, NULL}};
+    pel_test_add_suite("machine model", model_tests);
+    pel_test_add_suite("thresholds and blocking", threshold_tests);
+}
+
+int main(void)
+{
+    return pel_test_main("test_tune", add_suites);
+}
