@@ -107,7 +107,7 @@ static void check_sane(const pel_machine *m)
     CU_ASSERT(m->memory_gbps >= 0.2 && m->memory_gbps <= 20000);
     CU_ASSERT(m->fma_gflops >= 0.2 && m->fma_gflops <= 1e6);
     CU_ASSERT(m->parallel_region_us >= 0 && m->parallel_region_us < 1e5);
-    CU_ASSERT(m->sweep_bytes >= 64 * MiB / 2 && m->sweep_bytes <= 256 * MiB);
+    CU_ASSERT(m->sweep_bytes >= 32 * MiB / 2 && m->sweep_bytes <= 256 * MiB);
     /* About 0.1 s on a quiet machine; the bound leaves room for a loaded
      * one and for the sanitizer builds. */
     CU_ASSERT(m->measure_seconds > 0 && m->measure_seconds < 5.0);
@@ -200,7 +200,9 @@ static void test_fake_sysfs_huge_l3(void)
     CU_ASSERT_EQUAL(m.cache[2].source, PEL_MACHINE_MEASURED);
     CU_ASSERT(m.cache[2].bytes <= 256 * MiB);
     CU_ASSERT(m.cache[1].bytes <= 2 * MiB);
-    CU_ASSERT(m.sweep_bytes > 128 * MiB && m.sweep_bytes <= 256 * MiB);
+    /* Up to 256 MiB, or less where two points at 32 MiB or more already
+     * read at memory's rate. */
+    CU_ASSERT(m.sweep_bytes >= 32 * MiB && m.sweep_bytes <= 256 * MiB);
     CU_ASSERT_EQUAL(m.memory_source, PEL_MACHINE_MEASURED);
     check_sane(&m);
     remove_fake_sysfs(root, 4);
@@ -223,8 +225,8 @@ static void test_fake_sysfs_small(void)
     CU_ASSERT(m.cache[0].bytes <= 16 * KiB);
     CU_ASSERT(m.cache[1].bytes <= 128 * KiB);
     CU_ASSERT(m.cache[2].bytes <= 1 * MiB);
-    /* Four times 1 MiB, raised to the 64 MiB floor. */
-    CU_ASSERT(m.sweep_bytes > 32 * MiB && m.sweep_bytes <= 64 * MiB);
+    /* Four times 1 MiB, raised to the 64 MiB floor (or stopped at memory). */
+    CU_ASSERT(m.sweep_bytes >= 32 * MiB && m.sweep_bytes <= 64 * MiB);
     check_sane(&m);
     remove_fake_sysfs(root, 3);
 
@@ -308,15 +310,37 @@ static void test_levels_synthetic(void)
         for (int k = 0; k < 3; k++)
             CU_ASSERT_EQUAL(source[k], PEL_MACHINE_MEASURED);
     }
-    /* A flat curve (no drop) and no sweep at all keep the reports. */
+    /* A loaded machine: the L3 reads at only 1.2 times memory and ends
+     * where it comes within 10% of it. */
     {
-        const size_t reported[3] = {48 * KiB, 2 * MiB, 32 * MiB};
+        const size_t reported[3] = {32 * KiB, 1 * MiB, 480 * MiB};
+        for (int i = 0; i < count; i++)
+            if (points[i].bytes > 2 * MiB)
+                points[i].gbps = points[i].bytes <= 16 * MiB ? 37 : 31;
+        pel__machine_levels(points, count, 2, reported, shared, bytes, source, gbps);
+        CU_ASSERT_EQUAL(bytes[2], 16 * MiB);
+        CU_ASSERT_EQUAL(source[2], PEL_MACHINE_MEASURED);
+    }
+    /* A flat curve keeps the inner levels' reports; a last level no faster
+     * than memory adds nothing beyond the L2s; no sweep at all keeps every
+     * report. */
+    {
+        const size_t reported[3] = {48 * KiB, 2 * MiB, 480 * MiB};
         for (int i = 0; i < count; i++)
             points[i].gbps = 50;
         pel__machine_levels(points, count, 2, reported, shared, bytes, source, gbps);
-        for (int k = 0; k < 3; k++) {
+        for (int k = 0; k < 2; k++) {
             CU_ASSERT_EQUAL(bytes[k], reported[k]);
             CU_ASSERT_EQUAL(source[k], PEL_MACHINE_REPORTED);
+        }
+        CU_ASSERT_EQUAL(bytes[2], 4 * MiB); /* the two L2s */
+        CU_ASSERT_EQUAL(source[2], PEL_MACHINE_MEASURED);
+        /* The same curve agrees with a claim of 32 MiB (it drops at half of it). */
+        {
+            const size_t agreeing[3] = {48 * KiB, 2 * MiB, 32 * MiB};
+            pel__machine_levels(points, count, 2, agreeing, shared, bytes, source, gbps);
+            CU_ASSERT_EQUAL(bytes[2], 32 * MiB);
+            CU_ASSERT_EQUAL(source[2], PEL_MACHINE_REPORTED);
         }
         pel__machine_levels(points, 0, 2, reported, shared, bytes, source, gbps);
         for (int k = 0; k < 3; k++) {

@@ -172,21 +172,24 @@ void pel__machine_levels(const pel__sweep_point *points, int count, int threads,
             /* The last level ends half way down to memory's bandwidth (the
              * sweep's last point): on the VM of docs/tuning.md its L3 reads
              * at only 1.5-1.9 times memory, too little for a fixed
-             * fraction. A level no faster than 1.25 times memory cannot be
-             * told apart from it: no drop. */
+             * fraction. When it reads at less than 1.25 times memory (a
+             * loaded machine: 36-38 against 31 GB/s), it ends where the
+             * rate comes within 10% of memory's. */
             threshold = drop_fraction * reference;
-            if (k == 2)
-                threshold = reference > 1.25 * points[count - 1].gbps
-                                ? 0.5 * (reference + points[count - 1].gbps)
-                                : 0.0;
-            for (int i = first + 1; i < count && drop < 0; i++)
+            if (k == 2) {
+                double memory = points[count - 1].gbps;
+                threshold = reference > 1.25 * memory ? 0.5 * (reference + memory) : 1.1 * memory;
+            }
+            for (int i = first + (k == 2 ? 0 : 1); i < count && drop < 0; i++)
                 if (points[i].gbps < threshold && (i + 1 == count || points[i + 1].gbps < threshold))
                     drop = i;
             /* A drop at a working set of half the claim or more agrees with
              * the claim (a cache full to its last line already misses); one
-             * well before it means the level is smaller than reported. */
-            if (drop > first && (claim_total == 0 || points[drop].bytes < claim_total / 2)) {
-                bytes[k] = points[drop - 1].bytes / instances;
+             * well before it means the level is smaller than reported. A
+             * last level that reads no faster than memory from its start (a
+             * busy neighbour owns it, or it is not there) adds nothing. */
+            if (drop >= first && (claim_total == 0 || points[drop].bytes < claim_total / 2)) {
+                bytes[k] = (drop > first ? points[drop - 1].bytes : previous_total) / instances;
                 source[k] = PEL_MACHINE_MEASURED;
             }
             start = first;
@@ -313,10 +316,29 @@ typedef struct sweep {
     fma_fn fma;
     pel__sweep_point points[MAX_POINTS];
     int count;
-    int reps;
+    int reps, done;
+    size_t l2_total; /* the team's reported (or default) L2s, bytes */
     double fma_gflops;
     double sink;
 } sweep;
+
+/* Whether the sweep has reached memory: its last two points, 32 MiB or
+ * more, read at the same rate (within 10%) and well below (3/4 of) the best
+ * rate seen beyond the L2s. Stopping there saves the page faults and reads
+ * of the largest working sets (about half of the measurement's time). */
+static int reached_memory(const sweep *s)
+{
+    const pel__sweep_point *last = &s->points[s->count - 1], *before = last - 1;
+    double peak = 0;
+
+    if (s->count < 3 || last->bytes < ((size_t)32 << 20))
+        return 0;
+    for (int i = 0; i < s->count; i++)
+        if (s->points[i].bytes > 2 * s->l2_total && s->points[i].gbps > peak)
+            peak = s->points[i].gbps;
+    return last->gbps < 0.75 * peak && before->gbps < 0.75 * peak && last->gbps <= 1.1 * before->gbps &&
+           before->gbps <= 1.1 * last->gbps;
+}
 
 /* Every rate is the best of a few short repeats: on a shared machine other
  * work only ever adds time (a descheduled thread, a neighbour's cache
@@ -346,11 +368,16 @@ static void sweep_body(sweep *s, int me)
     double local = 0, best, flops = 0;
     const double start = omp_get_wtime();
 
-    for (size_t i = 0; i < s->max_per_thread; i++)
-        mine[i] = 1.0 + (double)(i & 7) * 0.125;
-    for (size_t per_thread = 1024; per_thread <= s->max_per_thread && s->count < MAX_POINTS; per_thread *= 2) {
+    size_t touched = 0;
+
+    for (size_t per_thread = 1024; per_thread <= s->max_per_thread && !s->done; per_thread *= 2) {
         size_t bytes = per_thread * sizeof(double), total = bytes * (size_t)s->threads;
-        size_t passes = ((size_t)4 << 20) / total;
+        size_t passes = ((size_t)2 << 20) / total;
+        /* First touch of the part this working set adds, by its thread, so
+         * that a sweep that stops early never pays for the rest. */
+        for (size_t i = touched; i < per_thread; i++)
+            mine[i] = 1.0 + (double)(i & 7) * 0.125;
+        touched = per_thread;
         int reps;
         /* Thread 0 decides the repeats for all (the barriers must match):
          * one only, if a loaded machine makes the sweep run long. */
@@ -387,8 +414,10 @@ static void sweep_body(sweep *s, int me)
             s->points[s->count].gbps += rate;
         }
 #pragma omp barrier
-        if (me == 0)
+        if (me == 0) {
             s->count++;
+            s->done = s->count >= MAX_POINTS || reached_memory(s);
+        }
 #pragma omp barrier
     }
     best = 0;
@@ -474,6 +503,7 @@ static void measure(pel_machine *m)
     if (sweep_total < 8 * l2_total)
         sweep_total = 8 * l2_total;
     sweep_total = clamp_size(sweep_total, (size_t)64 << 20, (size_t)256 << 20);
+    s.l2_total = l2_total;
     s.max_per_thread = 1024;
     while (s.max_per_thread * 2 * sizeof(double) * (size_t)s.threads <= sweep_total)
         s.max_per_thread *= 2;
