@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "core/threads.h"
+#include "stencil/engine.h"
 #include "tune/tune.h"
 
 static const size_t KiB = 1024, MiB = 1024 * 1024;
@@ -440,6 +441,40 @@ static void test_blocking_bit_identical(void)
                 }
             }
             PEL_TEST_OK(pel_set_num_threads_local(0));
+        }
+        /* Measured choices: the same bits, measured once per problem. */
+        {
+            pel_stencil_blocking measure, tiled;
+            unsigned long before = pel__stencil_measure_count();
+            size_t other_dims[3] = {dims[0] - 1, dims[1], dims[2]};
+
+            memset(&measure, 0, sizeof measure);
+            measure.cache_bytes = PEL_STENCIL_CACHE_MEASURE;
+            for (int call = 0; call < 2; call++) {
+                memcpy(got_grid, grid, n * sizeof *grid);
+                PEL_TEST_OK(
+                    pel_stencil_apply(stencil, dims, faces, got_grid, got_work, NULL, steps, &measure, &result));
+                CU_ASSERT(memcmp(result, expected, n * sizeof *expected) == 0);
+                CU_ASSERT_EQUAL(pel__stencil_measure_count(), before + 1);
+            }
+            /* Tiles given: the caller's choice, nothing measured. */
+            tiled = measure;
+            tiled.tile[0] = 4;
+            memcpy(got_grid, grid, n * sizeof *grid);
+            PEL_TEST_OK(pel_stencil_apply(stencil, dims, faces, got_grid, got_work, NULL, steps, &tiled, &result));
+            CU_ASSERT(memcmp(result, expected, n * sizeof *expected) == 0);
+            CU_ASSERT_EQUAL(pel__stencil_measure_count(), before + 1);
+            /* PEL_TUNE=measure: automatic calls measure a new problem once
+             * (fewer points than the grid: only the count is checked). */
+            CU_ASSERT_FATAL(setenv("PEL_TUNE", "measure", 1) == 0);
+            memcpy(got_grid, grid, n * sizeof *grid);
+            PEL_TEST_OK(pel_stencil_apply(stencil, other_dims, faces, got_grid, got_work, NULL, steps, NULL, &result));
+            CU_ASSERT_EQUAL(pel__stencil_measure_count(), before + 2);
+            unsetenv("PEL_TUNE");
+            memcpy(got_grid, grid, n * sizeof *grid);
+            PEL_TEST_OK(pel_stencil_apply(stencil, dims, faces, got_grid, got_work, NULL, steps, NULL, &result));
+            CU_ASSERT(memcmp(result, expected, n * sizeof *expected) == 0);
+            CU_ASSERT_EQUAL(pel__stencil_measure_count(), before + 2);
         }
         free(grid);
         free(expected);

@@ -54,7 +54,9 @@ void pel__stencil_choose_blocking(pel__stencil_engine *e, size_t nsteps, const p
      * overlapped tiles recompute half as much; rings served by the L3 cost
      * little). */
     const size_t l3_share = pel__stencil_cache_size(3) / (size_t)(e->nthreads > 0 ? e->nthreads : 1);
-    size_t budget = blocking && blocking->cache_bytes ? blocking->cache_bytes : pel__stencil_cache_size(2) + l3_share;
+    size_t budget = blocking && blocking->cache_bytes && blocking->cache_bytes != PEL_STENCIL_CACHE_MEASURE
+                        ? blocking->cache_bytes
+                        : pel__stencil_cache_size(2) + l3_share;
     long c1[48], c2[48];
     int n1 = 0, n2 = 0;
     double best = HUGE_VAL, best_bytes = HUGE_VAL;
