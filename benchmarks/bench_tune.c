@@ -149,7 +149,7 @@ static int run_tune(const pel_bench_context *context)
 
 const pel_bench_kernel pel_bench_tune_kernels[] = {
     {"tune", "automatic choices vs the best of a sweep (stencil blocking)",
-     "stencil-3d7-256-100,stencil-2d5-8192-100", "stencil-3d7-64-10,stencil-2d5-1024-10", run_tune},
+     "stencil-3d7-128-50,stencil-2d5-4096-50", "stencil-3d7-64-10,stencil-2d5-1024-10", run_tune},
     {NULL, NULL, NULL, NULL, NULL},
 };
 

@@ -370,7 +370,7 @@ static void test_thresholds(void)
     int previous = 1;
 
     if (threads >= 2)
-        CU_ASSERT(min_work >= PEL__MIN_WORK_DEFAULT / 4 && min_work <= PEL__MIN_WORK_DEFAULT * 8);
+        CU_ASSERT(min_work >= PEL__MIN_WORK_DEFAULT && min_work <= PEL__MIN_WORK_DEFAULT * 4);
     CU_ASSERT_EQUAL(pel__tune_threads_for_work(0), 1);
     CU_ASSERT_EQUAL(pel__tune_threads_for_work(1000), 1);
     CU_ASSERT_EQUAL(pel__tune_threads_for_work((size_t)1 << 40), threads);

@@ -67,9 +67,11 @@ static int find(const choice_key *key, choice *out)
 static void remember(const choice *c)
 {
     pthread_mutex_lock(&choices_lock);
-    measurements++;
+    /* Full: the oldest choice is forgotten (measured again if it returns). */
+    choices[measurements % MAX_CHOICES] = *c;
     if (nchoices < MAX_CHOICES)
-        choices[nchoices++] = *c;
+        nchoices++;
+    measurements++;
     pthread_mutex_unlock(&choices_lock);
 }
 
