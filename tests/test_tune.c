@@ -484,6 +484,83 @@ static void test_blocking_bit_identical(void)
     }
 }
 
+/* Four threads make measured choices at once, for the same problem and for
+ * different ones, while results are checked on every call. */
+typedef struct measure_job {
+    const pel_stencil *stencil;
+    size_t dims[2];
+    const double *grid, *expected;
+    int failures;
+} measure_job;
+
+static void *measured_calls(void *arg)
+{
+    measure_job *job = arg;
+    size_t n = job->dims[0] * job->dims[1];
+    double *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);
+    pel_boundary faces[4];
+    pel_stencil_blocking measure;
+    void *result;
+
+    memset(&measure, 0, sizeof measure);
+    measure.cache_bytes = PEL_STENCIL_CACHE_MEASURE;
+    for (int f = 0; f < 4; f++)
+        faces[f] = (pel_boundary){PEL_BOUNDARY_DIRICHLET, 0.5};
+    for (int call = 0; call < 3 && a != NULL && b != NULL; call++) {
+        memcpy(a, job->grid, n * sizeof *a);
+        if (pel_stencil_apply(job->stencil, job->dims, faces, a, b, NULL, 6, &measure, &result) != PEL_OK ||
+            memcmp(result, job->expected, n * sizeof *a) != 0)
+            job->failures++;
+    }
+    if (a == NULL || b == NULL)
+        job->failures++;
+    free(a);
+    free(b);
+    return NULL;
+}
+
+static void test_measured_concurrent(void)
+{
+    static const double c2[5] = {0.52, 0.13, 0.11, 0.12, 0.125};
+    const size_t shapes[2][2] = {{61, 83}, {47, 90}};
+    pel_stencil *stencil = NULL;
+    double *grid[2], *expected[2];
+    measure_job jobs[4];
+    pthread_t threads[4];
+    pel_boundary faces[4];
+
+    for (int f = 0; f < 4; f++)
+        faces[f] = (pel_boundary){PEL_BOUNDARY_DIRICHLET, 0.5};
+    PEL_TEST_OK(pel_stencil_create(PEL_FLOAT64, 2, PEL_STENCIL_STAR, 1, c2, 5, 0, 0.0, &stencil));
+    for (int s = 0; s < 2; s++) {
+        size_t n = shapes[s][0] * shapes[s][1];
+        double *work = malloc(n * sizeof *work);
+        void *result;
+        grid[s] = malloc(n * sizeof *grid[s]);
+        expected[s] = malloc(n * sizeof *expected[s]);
+        CU_ASSERT_FATAL(work && grid[s] && expected[s]);
+        pel_test_fill(grid[s], n, 500 + (uint64_t)s);
+        memcpy(expected[s], grid[s], n * sizeof *grid[s]);
+        PEL_TEST_OK(pel_stencil_apply(stencil, shapes[s], faces, expected[s], work, NULL, 6, NULL, &result));
+        if (result != expected[s])
+            memcpy(expected[s], result, n * sizeof *work);
+        free(work);
+    }
+    for (int i = 0; i < 4; i++) {
+        jobs[i] = (measure_job){stencil, {shapes[i % 2][0], shapes[i % 2][1]}, grid[i % 2], expected[i % 2], 0};
+        CU_ASSERT_FATAL(pthread_create(&threads[i], NULL, measured_calls, &jobs[i]) == 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(threads[i], NULL);
+        CU_ASSERT_EQUAL(jobs[i].failures, 0);
+    }
+    for (int s = 0; s < 2; s++) {
+        free(grid[s]);
+        free(expected[s]);
+    }
+    pel_stencil_destroy(stencil);
+}
+
 static void add_suites(void)
 {
     static const pel_test_case model_tests[] = {
@@ -497,6 +574,7 @@ static void add_suites(void)
         {NULL, NULL}};
     static const pel_test_case threshold_tests[] = {{"measured minimum work per thread", test_thresholds},
                                                     {"blocking candidates bit-identical", test_blocking_bit_identical},
+                                                    {"measured choices from 4 threads", test_measured_concurrent},
                                                     {NULL, NULL}};
     pel_test_add_suite("machine model", model_tests);
     pel_test_add_suite("thresholds and blocking", threshold_tests);
