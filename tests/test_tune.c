@@ -561,6 +561,235 @@ static void test_measured_concurrent(void)
     pel_stencil_destroy(stencil);
 }
 
+/* ------------------------------------------------------------ wisdom */
+
+static int same_model(const pel_machine *a, const pel_machine *b)
+{
+    int same = a->threads == b->threads && a->memory_gbps == b->memory_gbps && a->memory_source == b->memory_source &&
+               a->fma_gflops == b->fma_gflops && a->fma_source == b->fma_source &&
+               a->parallel_region_us == b->parallel_region_us && a->sweep_bytes == b->sweep_bytes &&
+               a->measure_seconds == b->measure_seconds && a->sweep_points == b->sweep_points;
+    for (int k = 0; k < 3; k++)
+        same = same && a->cache[k].bytes == b->cache[k].bytes &&
+               a->cache[k].reported_bytes == b->cache[k].reported_bytes &&
+               a->cache[k].shared_by == b->cache[k].shared_by && a->cache[k].gbps == b->cache[k].gbps &&
+               a->cache[k].source == b->cache[k].source;
+    for (int i = 0; same && i < a->sweep_points; i++)
+        same = a->sweep_point_bytes[i] == b->sweep_point_bytes[i] && a->sweep_point_gbps[i] == b->sweep_point_gbps[i];
+    return same;
+}
+
+/* FNV-1a 64, written again here as the test's own reference. */
+static uint64_t reference_checksum(const char *text, size_t len)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)text[i]) * 0x100000001b3ull;
+    return h;
+}
+
+/* text with its fingerprint line replaced and the checksum recomputed. */
+static char *with_fingerprint(const char *text, const char *print)
+{
+    const char *line = strstr(text, "\nfingerprint "), *end, *checksum;
+    size_t size = strlen(text) + strlen(print) + 64, used;
+    char *out = malloc(size);
+
+    if (line == NULL || out == NULL)
+        return NULL;
+    end = strchr(line + 1, '\n');
+    checksum = strstr(text, "\nchecksum ");
+    used = (size_t)snprintf(out, size, "%.*s\nfingerprint %s%.*s\n", (int)(line - text), text, print,
+                            (int)(checksum - end), end);
+    snprintf(out + used, size - used, "checksum %016llx\n", (unsigned long long)reference_checksum(out, used));
+    return out;
+}
+
+static void test_wisdom_round_trip(void)
+{
+    pel_machine before, after, imported;
+    char *text = NULL, *again = NULL, *foreign, *changed;
+    int applied = -1;
+    size_t len;
+    char path[] = "/tmp/pel_test_wisdom_XXXXXX";
+    int fd;
+
+    PEL_TEST_EXPECT_ERROR(pel_wisdom_export(NULL), PEL_ERROR_INVALID_ARGUMENT, "pel_wisdom_export", "text");
+    PEL_TEST_EXPECT_ERROR(pel_wisdom_import(NULL, &applied), PEL_ERROR_INVALID_ARGUMENT, "pel_wisdom_import", "text");
+    PEL_TEST_EXPECT_ERROR(pel_wisdom_export_file(NULL), PEL_ERROR_INVALID_ARGUMENT, "pel_wisdom_export_file", "path");
+    PEL_TEST_EXPECT_ERROR(pel_wisdom_import_file(NULL, &applied), PEL_ERROR_INVALID_ARGUMENT,
+                          "pel_wisdom_import_file", "path");
+    CU_ASSERT_EQUAL(applied, -1);
+
+    PEL_TEST_OK(pel_machine_info(&before));
+    PEL_TEST_OK(pel_wisdom_export(&text));
+    CU_ASSERT_FATAL(text != NULL);
+    CU_ASSERT(strncmp(text, "pel-wisdom 1\nfingerprint ", 25) == 0);
+    len = strlen(text);
+
+    /* A model of another moment, imported: the model changes to it. */
+    changed = malloc(len + 64);
+    CU_ASSERT_FATAL(changed != NULL);
+    {
+        const char *memory = strstr(text, "\nmemory ");
+        const char *eol = memory ? strchr(memory + 1, '\n') : NULL;
+        const char *checksum = strstr(text, "\nchecksum ");
+        size_t used;
+        CU_ASSERT_FATAL(memory && eol && checksum);
+        used = (size_t)snprintf(changed, len + 64, "%.*s\nmemory 12.5 2%.*s\n", (int)(memory - text), text,
+                                (int)(checksum - eol), eol);
+        snprintf(changed + used, len + 64 - used, "checksum %016llx\n",
+                 (unsigned long long)reference_checksum(changed, used));
+    }
+    PEL_TEST_OK(pel_wisdom_import(changed, &applied));
+    CU_ASSERT_EQUAL(applied, 1);
+    PEL_TEST_OK(pel_machine_info(&imported));
+    CU_ASSERT_DOUBLE_EQUAL(imported.memory_gbps, 12.5, 0);
+    CU_ASSERT_EQUAL(imported.threads, before.threads);
+    /* The original back: bit for bit the exported model. */
+    applied = -1;
+    PEL_TEST_OK(pel_wisdom_import(text, &applied));
+    CU_ASSERT_EQUAL(applied, 1);
+    PEL_TEST_OK(pel_machine_info(&after));
+    CU_ASSERT(same_model(&before, &after));
+
+    /* Another machine's: ignored with a note, nothing changes. */
+    foreign = with_fingerprint(text, "Some Other CPU; 64 cpus; pel 0.0.1; none");
+    CU_ASSERT_FATAL(foreign != NULL);
+    applied = -1;
+    PEL_TEST_OK(pel_wisdom_import(foreign, &applied));
+    CU_ASSERT_EQUAL(applied, 0);
+    CU_ASSERT(strstr(pel_last_error(), "another machine") != NULL);
+    PEL_TEST_OK(pel_machine_info(&after));
+    CU_ASSERT(same_model(&before, &after));
+
+    /* Truncated anywhere, one byte altered, or random bytes: refused,
+     * nothing changes, applied untouched. */
+    for (size_t cut = 0; cut < len; cut += len / 23 + 1) {
+        char *part = malloc(cut + 1);
+        CU_ASSERT_FATAL(part != NULL);
+        memcpy(part, text, cut);
+        part[cut] = '\0';
+        applied = -1;
+        PEL_TEST_EXPECT_ERROR(pel_wisdom_import(part, &applied), PEL_ERROR_PARSE, "pel_wisdom_import", "wisdom");
+        CU_ASSERT_EQUAL(applied, -1);
+        free(part);
+    }
+    for (size_t at = 0; at + 30 < len; at += len / 17 + 1) {
+        char *bad = strdup(text);
+        CU_ASSERT_FATAL(bad != NULL);
+        bad[at] = bad[at] == 'x' ? 'y' : 'x';
+        PEL_TEST_EXPECT_ERROR(pel_wisdom_import(bad, &applied), PEL_ERROR_PARSE, "pel_wisdom_import", "wisdom");
+        free(bad);
+    }
+    {
+        pel_test_rng rng = {2385};
+        char random_text[4096];
+        for (int trial = 0; trial < 20; trial++) {
+            size_t n = (size_t)(pel_test_next(&rng) % (sizeof random_text - 1));
+            for (size_t i = 0; i < n; i++)
+                random_text[i] = (char)(1 + pel_test_next(&rng) % 255);
+            random_text[n] = '\0';
+            PEL_TEST_EXPECT_ERROR(pel_wisdom_import(random_text, &applied), PEL_ERROR_PARSE, "pel_wisdom_import",
+                                  "wisdom");
+        }
+        /* A well-formed text with a corrupt FFTW part (checksum fixed up). */
+        {
+            const char *fftw = strstr(text, "\nfftw-double ");
+            char *bad = strdup(text);
+            CU_ASSERT_FATAL(fftw != NULL && bad != NULL);
+            if (fftw != NULL && bad != NULL) {
+                char *body = strchr(bad + (fftw - text) + 1, '\n') + 1;
+                const char *checksum = strstr(bad, "\nchecksum ");
+                size_t used = (size_t)(checksum - bad) + 1;
+                body[0] = body[0] == '(' ? ')' : '(';
+                snprintf(bad + used, len + 1 - used, "checksum %016llx\n",
+                         (unsigned long long)reference_checksum(bad, used));
+                PEL_TEST_EXPECT_ERROR(pel_wisdom_import(bad, &applied), PEL_ERROR_PARSE, "pel_wisdom_import",
+                                      "FFTW wisdom");
+            }
+            free(bad);
+        }
+        PEL_TEST_OK(pel_machine_info(&after));
+        CU_ASSERT(same_model(&before, &after));
+    }
+
+    /* Files: round trip, and a missing file. */
+    fd = mkstemp(path);
+    CU_ASSERT_FATAL(fd >= 0);
+    close(fd);
+    PEL_TEST_OK(pel_wisdom_export_file(path));
+    applied = -1;
+    PEL_TEST_OK(pel_wisdom_import_file(path, &applied));
+    CU_ASSERT_EQUAL(applied, 1);
+    PEL_TEST_OK(pel_wisdom_export(&again));
+    CU_ASSERT(again != NULL && strncmp(again, text, (size_t)(strstr(text, "\nfftw-double") - text)) == 0);
+    unlink(path);
+    applied = -1;
+    PEL_TEST_EXPECT_ERROR(pel_wisdom_import_file(path, &applied), PEL_ERROR_IO, "pel_wisdom_import_file", "path");
+    CU_ASSERT_EQUAL(applied, -1);
+    PEL_TEST_EXPECT_ERROR(pel_wisdom_export_file("/nonexistent-dir/w"), PEL_ERROR_IO, "pel_wisdom_export_file",
+                          "path");
+
+    pel_free(text);
+    pel_free(again);
+    free(foreign);
+    free(changed);
+}
+
+/* PEL_WISDOM_FILE, as read at the model's first need: this machine's file
+ * gives its model (marked by a memory rate of 12.25), a foreign or corrupt
+ * one or none gives nothing, and the caller's last message stays. */
+static void test_wisdom_environment(void)
+{
+    char *text = NULL, *marked, *foreign;
+    char path[] = "/tmp/pel_test_wisdom_env_XXXXXX";
+    pel_machine m;
+    int fd;
+    FILE *file;
+
+    PEL_TEST_OK(pel_wisdom_export(&text));
+    CU_ASSERT_FATAL(text != NULL);
+    {
+        const char *memory = strstr(text, "\nmemory "), *eol = strchr(memory + 1, '\n');
+        const char *checksum = strstr(text, "\nchecksum ");
+        size_t size = strlen(text) + 64, used;
+        marked = malloc(size);
+        CU_ASSERT_FATAL(marked != NULL);
+        used = (size_t)snprintf(marked, size, "%.*s\nmemory 12.25 2%.*s\n", (int)(memory - text), text,
+                                (int)(checksum - eol), eol);
+        snprintf(marked + used, size - used, "checksum %016llx\n", (unsigned long long)reference_checksum(marked, used));
+    }
+    foreign = with_fingerprint(marked, "Another CPU; 2 cpus; pel 9; none");
+    CU_ASSERT_FATAL(foreign != NULL);
+    fd = mkstemp(path);
+    CU_ASSERT_FATAL(fd >= 0);
+    close(fd);
+
+    unsetenv("PEL_WISDOM_FILE");
+    CU_ASSERT_EQUAL(pel__wisdom_load_environment_model(&m), 0);
+    CU_ASSERT_FATAL(setenv("PEL_WISDOM_FILE", path, 1) == 0);
+    for (int variant = 0; variant < 3; variant++) {
+        file = fopen(path, "w");
+        CU_ASSERT_FATAL(file != NULL);
+        fputs(variant == 0 ? marked : variant == 1 ? foreign : "pel-wisdom 1\ngarbage\n", file);
+        fclose(file);
+        /* Any failed call: its message must survive the reading. */
+        CU_ASSERT_EQUAL(pel_machine_info(NULL), PEL_ERROR_INVALID_ARGUMENT);
+        memset(&m, 0, sizeof m);
+        CU_ASSERT_EQUAL(pel__wisdom_load_environment_model(&m), variant == 0);
+        if (variant == 0)
+            CU_ASSERT_DOUBLE_EQUAL(m.memory_gbps, 12.25, 0);
+        CU_ASSERT(strstr(pel_last_error(), "pel_machine_info") != NULL);
+    }
+    unlink(path);
+    CU_ASSERT_EQUAL(pel__wisdom_load_environment_model(&m), 0); /* unreadable */
+    unsetenv("PEL_WISDOM_FILE");
+    pel_free(text);
+    free(marked);
+    free(foreign);
+}
+
 static void add_suites(void)
 {
     static const pel_test_case model_tests[] = {
@@ -575,6 +804,8 @@ static void add_suites(void)
     static const pel_test_case threshold_tests[] = {{"measured minimum work per thread", test_thresholds},
                                                     {"blocking candidates bit-identical", test_blocking_bit_identical},
                                                     {"measured choices from 4 threads", test_measured_concurrent},
+                                                    {"wisdom round trip, foreign, corrupt", test_wisdom_round_trip},
+                                                    {"PEL_WISDOM_FILE", test_wisdom_environment},
                                                     {NULL, NULL}};
     pel_test_add_suite("machine model", model_tests);
     pel_test_add_suite("thresholds and blocking", threshold_tests);

@@ -84,6 +84,44 @@ PEL_API pel_status pel_machine_info(pel_machine *out);
 /** The name of a source ("default", "reported", "measured"); "unknown" otherwise. */
 PEL_API const char *pel_machine_source_name(pel_machine_source source);
 
+/**
+ * pel's wisdom as a NUL-terminated text in *text (free with pel_free()):
+ * the machine model and FFTW's wisdom of both precisions, keyed by this
+ * machine's fingerprint (CPU model, CPU count, pel's and the backends'
+ * versions) and closed by a checksum (format in docs/tuning.md). Measures
+ * the model first if this process has not.
+ * Errors: PEL_ERROR_INVALID_ARGUMENT (text NULL), PEL_ERROR_OUT_OF_MEMORY;
+ * *text is set to NULL on error. Thread-safe.
+ */
+PEL_API pel_status pel_wisdom_export(char **text);
+
+/**
+ * Applies wisdom exported by pel_wisdom_export(): the model replaces the
+ * measured one and FFTW's wisdom is added. A text from another machine
+ * (another fingerprint) is ignored: PEL_OK with *applied = 0 and a note in
+ * pel_last_error(); applied: *applied = 1. applied may be NULL.
+ * Errors: PEL_ERROR_INVALID_ARGUMENT (text NULL), PEL_ERROR_PARSE (a
+ * truncated, altered or malformed text: checksum, grammar, FFTW's part
+ * checked before anything is applied; the message says what),
+ * PEL_ERROR_OUT_OF_MEMORY. On error nothing changes and *applied is not
+ * written. Thread-safe: calls that took the old model keep a consistent copy.
+ */
+PEL_API pel_status pel_wisdom_import(const char *text, int *applied);
+
+/** pel_wisdom_export() into the file @p path. Errors: as pel_wisdom_export(),
+ *  PEL_ERROR_INVALID_ARGUMENT (path NULL), PEL_ERROR_IO. Thread-safe. */
+PEL_API pel_status pel_wisdom_export_file(const char *path);
+
+/**
+ * pel_wisdom_import() of the file @p path (at most 40 MiB). The environment
+ * variable PEL_WISDOM_FILE names a file whose model pel takes, instead of
+ * measuring, at the model's first need when its fingerprint matches
+ * (anything else is ignored silently); its FFTW part is applied only by
+ * this call. Errors: as pel_wisdom_import(), PEL_ERROR_INVALID_ARGUMENT
+ * (path NULL), PEL_ERROR_IO (cannot be read). Thread-safe.
+ */
+PEL_API pel_status pel_wisdom_import_file(const char *path, int *applied);
+
 #ifdef __cplusplus
 }
 #endif

@@ -44,8 +44,15 @@ static const double min_gflops = 0.2, max_gflops = 1.0e6;
  * see pel__machine_levels). */
 static const double drop_fraction = 0.7;
 
-static pel_machine model;
-static atomic_int model_ready;
+/* The model is published as a pointer to an immutable snapshot: a reader
+ * takes the pointer once and reads a consistent model even while a wisdom
+ * import installs a newer one. Snapshots live in a small ring of static
+ * slots (an installer reuses the oldest, which no reader holds after eight
+ * newer ones). */
+enum { SNAPSHOTS = 8 };
+static pel_machine snapshots[SNAPSHOTS];
+static unsigned next_snapshot;
+static _Atomic(const pel_machine *) current_model;
 static pthread_mutex_t model_lock = PTHREAD_MUTEX_INITIALIZER;
 static char sysfs_root_override[512];
 
@@ -559,17 +566,40 @@ static void measure(pel_machine *m)
     m->measure_seconds = omp_get_wtime() - t0;
 }
 
+/* Publishes m as the model (model_lock held). */
+static void publish(const pel_machine *m)
+{
+    pel_machine *slot = &snapshots[next_snapshot++ % SNAPSHOTS];
+
+    *slot = *m;
+    atomic_store_explicit(&current_model, slot, memory_order_release);
+}
+
 const pel_machine *pel__machine(void)
 {
-    if (atomic_load_explicit(&model_ready, memory_order_acquire))
-        return &model;
+    const pel_machine *m = atomic_load_explicit(&current_model, memory_order_acquire);
+    pel_machine fresh;
+
+    if (m != NULL)
+        return m;
     pthread_mutex_lock(&model_lock);
-    if (!atomic_load_explicit(&model_ready, memory_order_relaxed)) {
-        measure(&model);
-        atomic_store_explicit(&model_ready, 1, memory_order_release);
+    m = atomic_load_explicit(&current_model, memory_order_relaxed);
+    if (m == NULL) {
+        /* A wisdom file from this machine spares the measurement. */
+        if (!pel__wisdom_load_environment_model(&fresh))
+            measure(&fresh);
+        publish(&fresh);
+        m = atomic_load_explicit(&current_model, memory_order_relaxed);
     }
     pthread_mutex_unlock(&model_lock);
-    return &model;
+    return m;
+}
+
+void pel__machine_install(const pel_machine *m)
+{
+    pthread_mutex_lock(&model_lock);
+    publish(m);
+    pthread_mutex_unlock(&model_lock);
 }
 
 void pel__machine_set_sysfs_root(const char *root)
@@ -585,8 +615,7 @@ void pel__machine_remeasure(void)
 
     pthread_mutex_lock(&model_lock);
     measure(&fresh);
-    model = fresh;
-    atomic_store_explicit(&model_ready, 1, memory_order_release);
+    publish(&fresh);
     pthread_mutex_unlock(&model_lock);
 }
 

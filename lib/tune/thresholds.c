@@ -17,16 +17,14 @@
  * (pel_set_min_work_per_thread or PEL_MIN_WORK_PER_THREAD) always wins. */
 #include "config.h"
 
-#include <pthread.h>
 #include <stdint.h>
 
 #include "core/threads.h"
 #include "tune/tune.h"
 
-static size_t measured_min_work;
-static pthread_once_t min_work_once = PTHREAD_ONCE_INIT;
-
-static void derive_min_work(void)
+/* A few flops on the current model, so that an imported model takes
+ * effect at once. */
+static size_t derive_min_work(void)
 {
     const pel_machine *m = pel__machine();
     double units_per_us = 0, work;
@@ -38,7 +36,7 @@ static void derive_min_work(void)
         work = PEL__MIN_WORK_DEFAULT;
     if (work > PEL__MIN_WORK_DEFAULT * 4.0)
         work = PEL__MIN_WORK_DEFAULT * 4.0;
-    measured_min_work = (size_t)work;
+    return (size_t)work;
 }
 
 size_t pel__tune_min_work_per_thread(void)
@@ -48,8 +46,7 @@ size_t pel__tune_min_work_per_thread(void)
     /* One thread needs no threshold: no measurement either. */
     if (set != PEL__MIN_WORK_DEFAULT || pel_get_num_threads() < 2)
         return set;
-    pthread_once(&min_work_once, derive_min_work);
-    return measured_min_work;
+    return derive_min_work();
 }
 
 int pel__tune_threads_for_work(size_t work_units)

@@ -10,6 +10,18 @@
  * pointer stays valid for the life of the process. */
 const pel_machine *pel__machine(void);
 
+/* Installs m as the model (a wisdom import); readers that took the old one
+ * keep a consistent copy. Thread-safe. */
+void pel__machine_install(const pel_machine *m);
+
+/* PEL_WISDOM_FILE at the model's first need: when the variable names a
+ * readable pel wisdom file with this machine's fingerprint, its model goes
+ * to *m and 1 is returned; otherwise 0 (the file is ignored: a note, never
+ * an error, since no call asked for it). Only the model is taken here (the
+ * FFTW part would take the FFT planner's lock from inside whatever kernel
+ * needed the model); pel_wisdom_import_file() takes everything. */
+int pel__wisdom_load_environment_model(pel_machine *m);
+
 /* Testing only: the directory that replaces "/sys" when the cache sizes are
  * read (NULL: the real one, or PEL_SYSFS_ROOT when set), and a fresh
  * measurement with it. Not for concurrent use with readers of the model. */
