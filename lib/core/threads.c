@@ -19,11 +19,9 @@
 #include "core/error.h"
 #include "core/threads.h"
 
-enum { PEL_DEFAULT_MIN_WORK = 32768 };
-
 static atomic_int global_threads;       /* 0: follow the default */
 static int environment_threads;         /* PEL_NUM_THREADS, 0 when unset or refused */
-static atomic_size_t min_work = PEL_DEFAULT_MIN_WORK;
+static atomic_size_t min_work = PEL__MIN_WORK_DEFAULT;
 static size_t environment_min_work;     /* PEL_MIN_WORK_PER_THREAD, 0 when unset or refused */
 static atomic_int forked_child;
 static _Thread_local int local_threads; /* 0: no override on this thread */
@@ -153,7 +151,7 @@ int pel_get_num_threads(void)
 pel_status pel_set_min_work_per_thread(size_t work_units)
 {
     if (work_units == 0)
-        work_units = environment_min_work > 0 ? environment_min_work : PEL_DEFAULT_MIN_WORK;
+        work_units = environment_min_work > 0 ? environment_min_work : PEL__MIN_WORK_DEFAULT;
     atomic_store(&min_work, work_units);
     return PEL_OK;
 }

@@ -141,7 +141,7 @@ int pel__fft_auto_threads(size_t points, size_t howmany)
      * (`pel-bench --kernel fft --size 4096,8192,16384`, docs/benchmarks.md). */
     if (!pel__mul_size(points, howmany, &total) || !pel__mul_size(total, 8, &total))
         total = SIZE_MAX;
-    return pel_threads_for_work(total);
+    return pel__tune_threads_for_work(total);
 }
 
 pel_status pel__fft_key_init(pel__fft_key *key, const char *function, pel_fft_kind kind, pel_precision precision,
