@@ -167,6 +167,12 @@ int pel__fft_cache_publish(pel_fft_plan *old, pel_fft_plan *fresh);
  * no pel lock held. */
 void pel__fft_upgrade_request(pel_fft_plan *plan);
 
+/* Test hooks of the planner: a paused planner takes no new job (so the
+ * queue fills up); read_environment reads PEL_FFT_UPGRADE again and applies
+ * it with pel_fft_set_upgrade_mode(), as at load. */
+PEL_API void pel__fft_upgrade_test_pause(int pause);
+PEL_API void pel__fft_upgrade_read_environment(void);
+
 /* Whether upgrades are on in this process now (mode not OFF, not a forked
  * child). One relaxed load. */
 int pel__fft_upgrade_enabled(void);

@@ -56,6 +56,7 @@ static int running;     /* 1 while the planner works on a job */
 static int alive;       /* a joinable planner thread exists */
 static pthread_t planner;
 static atomic_int stopping;
+static int paused; /* test hook: the planner takes no job (queue mutex) */
 static atomic_size_t queued_hint; /* queued, read without the lock on cache hits */
 
 /* Serialises mode changes and the shutdown (each may join the planner). */
@@ -148,7 +149,7 @@ static void *planner_main(void *argument)
     pthread_mutex_lock(&queue_mutex);
     for (;;) {
         upgrade_job *job;
-        while (!atomic_load(&stopping) && first == NULL)
+        while (!atomic_load(&stopping) && (first == NULL || paused))
             pthread_cond_wait(&queue_wake, &queue_mutex);
         if (atomic_load(&stopping))
             break;
@@ -310,8 +311,13 @@ static pel_status parse_upgrade(const char *text, void *out)
     return pel__env_parse_fft_upgrade(text, out);
 }
 
-/* Test hook: reads PEL_FFT_UPGRADE again and applies it, as at load. */
-PEL_API void pel__fft_upgrade_read_environment(void);
+void pel__fft_upgrade_test_pause(int pause)
+{
+    pthread_mutex_lock(&queue_mutex);
+    paused = pause != 0;
+    pthread_cond_broadcast(&queue_wake);
+    pthread_mutex_unlock(&queue_mutex);
+}
 
 void pel__fft_upgrade_read_environment(void)
 {
