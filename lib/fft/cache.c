@@ -140,9 +140,6 @@ pel_status pel__fft_cache_acquire(const pel__fft_key *key, int variant, const ch
         misses++;
     pthread_mutex_unlock(&cache_mutex);
     if (plan != NULL) {
-        /* An upgrade refused earlier (full queue) is asked for again. */
-        if (atomic_load_explicit(&plan->upgrade, memory_order_relaxed) == PEL__FFT_UPGRADE_WANTED)
-            pel__fft_upgrade_request(plan);
         *result = plan;
         return PEL_OK;
     }
@@ -170,10 +167,10 @@ pel_status pel__fft_cache_acquire(const pel__fft_key *key, int variant, const ch
     if (existing != NULL) {
         pel__fft_plan_release(plan);
         plan = existing;
-    } else if (cached && atomic_load_explicit(&plan->upgrade, memory_order_relaxed) == PEL__FFT_UPGRADE_WANTED) {
-        /* Only a cached plan can be upgraded: the MEASURE twin replaces
-         * it in the cache. */
-        pel__fft_upgrade_request(plan);
+    } else if (!cached) {
+        /* Only a cached plan can be upgraded: the MEASURE twin replaces it
+         * in the cache. */
+        atomic_store_explicit(&plan->upgrade, PEL__FFT_UPGRADE_NONE, memory_order_relaxed);
     }
     *result = plan;
     return PEL_OK;
@@ -236,8 +233,19 @@ pel_status pel__fft_oneshot(pel_fft_kind kind, pel_precision precision, int rank
     if (status != PEL_OK)
         return status;
     status = pel__fft_plan_run_variant(plan, variant, in, out, function);
-    pel__fft_plan_release(plan);
+    pel__fft_oneshot_done(plan);
     return status;
+}
+
+void pel__fft_oneshot_done(pel_fft_plan *plan)
+{
+    /* Asked after the call's own transform, so that the planner does not
+     * take the thread budget (or the planner lock) from under the call
+     * that made the plan; a request refused earlier (full queue) is asked
+     * for again on a later call. */
+    if (atomic_load_explicit(&plan->upgrade, memory_order_relaxed) == PEL__FFT_UPGRADE_WANTED)
+        pel__fft_upgrade_request(plan);
+    pel__fft_plan_release(plan);
 }
 
 /* ------------------------------------------------------------ public */

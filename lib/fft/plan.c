@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <fftw3.h>
 
@@ -403,6 +404,29 @@ static int injected_plan_failure(void)
     return atomic_fetch_sub(&plan_failure_countdown, 1) == 0;
 }
 
+static atomic_int background_planning;
+
+int pel__fft_background_planning(void)
+{
+    return atomic_load_explicit(&background_planning, memory_order_relaxed);
+}
+
+/* When a caller last planned (CLOCK_MONOTONIC nanoseconds). */
+static atomic_llong last_foreground_plan;
+
+static long long monotonic_nanoseconds(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+double pel__fft_seconds_since_foreground_plan(void)
+{
+    return 1e-9 * (double)(monotonic_nanoseconds() - atomic_load_explicit(&last_foreground_plan,
+                                                                          memory_order_relaxed));
+}
+
 /* How a variant is planned: the FFTW effort flags, whether a PEL_FFT_AUTO
  * plan first looks for MEASURE wisdom, and whether FFTW's wisdom is put
  * back as it was afterwards (background measurements). */
@@ -497,8 +521,14 @@ static pel_status make_variant_as(pel_fft_plan *plan, int variant, const variant
             saved = wisdom_save(key->precision);
             out_of_memory = saved == NULL;
         }
-        if (made == NULL && !out_of_memory)
+        if (!request->background)
+            atomic_store_explicit(&last_foreground_plan, monotonic_nanoseconds(), memory_order_relaxed);
+        if (made == NULL && !out_of_memory) {
+            if (request->background)
+                atomic_store(&background_planning, 1);
             made = call_planner(plan, &s, in, out, flags | extra);
+            atomic_store(&background_planning, 0);
+        }
         if (saved != NULL)
             wisdom_restore(key->precision, saved);
         if (made != NULL)
@@ -760,12 +790,13 @@ pel_status pel__fft_plan_run_prechecked(const pel_fft_plan *plan, int variant, c
 
     /* FFTW's team is fixed in the plan: with less than the whole team left
      * in the thread budget, the single-threaded variant runs instead, when
-     * it exists or is instant to make (ESTIMATE); planning it with MEASURE
-     * would cost seconds and WISDOM_ONLY may have no wisdom for it, so such
-     * plans keep their full team. */
+     * it exists or is instant to make (ESTIMATE, and the planner lock not
+     * held by a background measurement); planning it with MEASURE would
+     * cost seconds and WISDOM_ONLY may have no wisdom for it, so such plans
+     * keep their full team. */
     if (!(variant & PEL__FFT_SINGLE) && plan->key.nthreads > 1 &&
         pel__team_take(&team, plan->key.nthreads) < plan->key.nthreads &&
-        (plan->variant_effort == PEL_FFT_ESTIMATE ||
+        ((plan->variant_effort == PEL_FFT_ESTIMATE && !pel__fft_background_planning()) ||
          atomic_load_explicit(&mutable_plan->variants[variant | PEL__FFT_SINGLE], memory_order_acquire) != NULL))
         variant |= PEL__FFT_SINGLE;
 

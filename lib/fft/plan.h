@@ -161,6 +161,17 @@ PEL_API void pel__fft_test_fail_plan_after(long n);
  * reference). */
 int pel__fft_cache_publish(pel_fft_plan *old, pel_fft_plan *fresh);
 
+/* Ends a one-shot call on a cached plan: asks for the plan's upgrade when
+ * it wants one, then releases the call's reference. */
+void pel__fft_oneshot_done(pel_fft_plan *plan);
+
+/* Nonzero while the background planner measures under the planner lock
+ * (a call that would plan a variant then waits that long). */
+int pel__fft_background_planning(void);
+
+/* Seconds since a caller (not the background planner) last planned. */
+double pel__fft_seconds_since_foreground_plan(void);
+
 /* Background planner (fft/upgrade.c): asks for the MEASURE twin of a cached
  * PEL_FFT_AUTO plan whose upgrade is PEL__FFT_UPGRADE_WANTED. Never fails
  * the caller: a full queue leaves the plan WANTED for a later hit. Call with

@@ -133,7 +133,7 @@ static pel_status r2r_oneshot(pel_precision precision, int rank, const size_t *d
     if (status != PEL_OK)
         return status;
     status = pel__fft_plan_run_variant(plan, variant, in, out, function);
-    pel__fft_plan_release(plan);
+    pel__fft_oneshot_done(plan);
     return status;
 }
 

@@ -17,9 +17,10 @@
  * Locks: the queue mutex is never held together with the cache or planner
  * lock, so fork()'s handlers (which take all three) cannot deadlock. A
  * forked child has no planner (upgrades are off there) and never touches
- * the parent's queue; at exit (or unload) the planner finishes the
- * measurement it is making, stops and is joined, and the queued jobs are
- * released, so that nothing is left behind. */
+ * the parent's queue; at exit (or unload) the planner stops and is joined,
+ * and the queued jobs are released, so that nothing is left behind (a
+ * measurement in progress gets a quarter of a second to finish, see
+ * upgrade_unload). */
 #define _GNU_SOURCE /* SCHED_IDLE */
 #include "config.h"
 
@@ -78,15 +79,24 @@ static void lower_priority(void)
     (void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19);
 }
 
-/* Waits until the thread budget has room for the whole team of `threads`
- * and takes it; 0 when the planner is stopping meanwhile. */
+/* A measurement holds the planner lock for its whole length (milliseconds
+ * to seconds), and a caller that plans meanwhile waits for it: the planner
+ * starts one only when callers have planned nothing for QUIET_SECONDS, so
+ * that a program trying new shapes one after the other (a sweep, a test
+ * suite, the first step of a simulation) is not made to wait after each. */
+#define QUIET_SECONDS 0.1
+
+/* Waits until callers have been quiet and the thread budget has room for
+ * the whole team of `threads`, and takes it; 0 when the planner is stopping
+ * meanwhile. */
 static int take_team(pel__team *team, int threads)
 {
     long pause_ns = 1000 * 1000;
 
     for (;;) {
         int budget = pel_get_thread_budget(), in_use = pel_get_thread_budget_in_use();
-        if (threads <= 1 || budget == 0 || in_use == 0 || in_use + threads <= budget) {
+        int room = threads <= 1 || budget == 0 || in_use == 0 || in_use + threads <= budget;
+        if (room && pel__fft_seconds_since_foreground_plan() >= QUIET_SECONDS) {
             if (pel__team_take(team, threads) >= threads)
                 return 1;
             pel__team_release(team);
@@ -190,27 +200,40 @@ static int ensure_planner(void)
 }
 
 /* Stops the planner after its current job and joins it; mode_mutex held,
- * queue mutex not. Queued jobs stay queued. */
-static void stop_planner(void)
+ * queue mutex not. Queued jobs stay queued. With a bound (seconds > 0), gives
+ * up joining when a measurement takes longer and returns 0: the thread then
+ * runs on, untouched, until the process ends. */
+static int stop_planner(double bound_seconds)
 {
     pthread_t thread;
 
     pthread_mutex_lock(&queue_mutex);
     if (!alive) {
         pthread_mutex_unlock(&queue_mutex);
-        return;
+        return 1;
     }
     thread = planner;
     atomic_store(&stopping, 1);
     pthread_cond_broadcast(&queue_wake);
     pthread_mutex_unlock(&queue_mutex);
-    pthread_join(thread, NULL);
+    if (bound_seconds > 0) {
+        struct timespec deadline;
+        clock_gettime(CLOCK_REALTIME, &deadline);
+        deadline.tv_nsec += (long)(bound_seconds * 1e9);
+        deadline.tv_sec += deadline.tv_nsec / 1000000000L;
+        deadline.tv_nsec %= 1000000000L;
+        if (pthread_timedjoin_np(thread, NULL, &deadline) != 0)
+            return 0;
+    } else {
+        pthread_join(thread, NULL);
+    }
     pthread_mutex_lock(&queue_mutex);
     alive = 0;
     running = 0;
     atomic_store(&stopping, 0);
     pthread_cond_broadcast(&queue_idle);
     pthread_mutex_unlock(&queue_mutex);
+    return 1;
 }
 
 /* Empties the queue; its plans may ask again (`state`). mode_mutex held. */
@@ -336,16 +359,24 @@ __attribute__((constructor)) static void upgrade_load(void)
     pthread_atfork(queue_prepare, queue_parent, queue_child);
 }
 
-/* At exit or unload: the planner finishes its measurement and is joined,
- * and the queued plans are released. */
+/* At exit or unload: the planner stops (a waiting one at once) and is
+ * joined, and the queued plans are released. A measurement in progress gets
+ * EXIT_JOIN_SECONDS to finish: a short program must not wait seconds (or,
+ * at idle priority on a busy machine, minutes) at exit for a plan it will
+ * never use. Past that, the thread is left to the end of the process, with
+ * everything it may touch (its job, the queue, the cache) left allocated.
+ * (An unload with the thread still running is not supported: Python and
+ * most programs never unload libpel.) */
+enum { EXIT_JOIN_MILLISECONDS = 250 };
+
 __attribute__((destructor)) static void upgrade_unload(void)
 {
     if (pel_in_forked_child())
         return;
     pthread_mutex_lock(&mode_mutex);
     atomic_store(&mode, PEL_FFT_UPGRADE_OFF);
-    stop_planner();
-    drop_queue(PEL__FFT_UPGRADE_NONE);
+    if (stop_planner(EXIT_JOIN_MILLISECONDS / 1000.0))
+        drop_queue(PEL__FFT_UPGRADE_NONE);
     pthread_mutex_unlock(&mode_mutex);
 }
 
@@ -366,7 +397,7 @@ pel_status pel_fft_set_upgrade_mode(pel_fft_upgrade_mode new_mode)
         pthread_mutex_unlock(&queue_mutex);
         /* The planner's priority is set when it starts (an unprivileged
          * thread cannot raise it again): a new one starts for the new mode. */
-        stop_planner();
+        stop_planner(0);
         if (new_mode == PEL_FFT_UPGRADE_OFF) {
             drop_queue(PEL__FFT_UPGRADE_WANTED);
         } else if (!pel_in_forked_child()) {
