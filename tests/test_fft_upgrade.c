@@ -517,28 +517,13 @@ static void test_idle_priority(void)
 
 /* ------------------------------------------------------------ fork */
 
-static int thread_count(void)
-{
-    char line[128];
-    int n = -1;
-    FILE *f = fopen("/proc/self/status", "r");
-
-    if (f == NULL)
-        return -1;
-    while (fgets(line, sizeof line, f) != NULL)
-        if (sscanf(line, "Threads: %d", &n) == 1)
-            break;
-    fclose(f);
-    return n;
-}
-
 /* In the child: no planner, upgrades off, one-shot calls right. */
 static int forked_child(void)
 {
     double *y = pel_malloc(2 * 512 * sizeof *y);
     size_t pending = 99, n = 44;
     pel_fft_upgrade_stats s;
-    int ok = pel_fft_get_upgrade_mode() == PEL_FFT_UPGRADE_OFF && thread_count() == 1;
+    int ok = pel_fft_get_upgrade_mode() == PEL_FFT_UPGRADE_OFF && pel_test_thread_count() == 1;
 
     for (int s_ = 0; s_ < SIZES; s_++) {
         ok = ok && pel_fft_c2c(1, &references[s_].n, 1, PEL_FFT_FORWARD, PEL_FFT_NORM_BACKWARD, references[s_].x,
@@ -548,7 +533,7 @@ static int forked_child(void)
     ok = ok && pel_fft_c2c(1, &n, 1, PEL_FFT_FORWARD, PEL_FFT_NORM_BACKWARD, references[0].x, y) == PEL_OK;
     ok = ok && pel_fft_upgrade_wait(5.0, &pending) == PEL_OK && pending == 0;
     ok = ok && pel_fft_upgrade_get_stats(&s) == PEL_OK && s.pending == 0;
-    ok = ok && thread_count() == 1; /* still no planner */
+    ok = ok && pel_test_thread_count() == 1; /* still no planner */
     pel_free(y);
     return ok ? 0 : 1;
 }
