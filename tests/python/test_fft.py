@@ -266,6 +266,7 @@ def test_memory_and_overflow_errors():
 
 
 def test_plan_upgrades_land(rng):
+    saved = pfft.get_upgrade_mode()
     pfft.set_upgrade_mode("normal")
     try:
         assert pfft.get_default_effort() == "auto"
@@ -283,7 +284,7 @@ def test_plan_upgrades_land(rng):
         with pytest.raises(pel.InvalidArgumentError, match="^pel_fft_plan_create: .*PEL_FFT_AUTO"):
             pfft.Plan((64,), effort="auto")
     finally:
-        pfft.set_upgrade_mode("idle")
+        pfft.set_upgrade_mode(saved)
 
 
 def test_upgrades_off_from_the_environment():
