@@ -169,7 +169,7 @@ int main(int argc, char **argv)
             failed = 1;
         }
         printf("spectral_poisson_mpi: %zux%zux%zu on %d ranks: spectral (|k|^2) max error vs analytic %.2e; "
-               "second-order problem: spectral %.4f s, Jacobi %zu iterations to residual %.1e in %.4f s "
+               "second-order problem: spectral %.2e s, Jacobi %zu iterations to residual %.1e in %.4f s "
                "(%.0fx), max difference %.2e\n",
                dims[0], dims[1], dims[2], size, err_exact, t_spectral, iterations, residual, t_jacobi,
                t_spectral > 0 ? t_jacobi / t_spectral : 0.0, diff);
