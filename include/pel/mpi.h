@@ -349,8 +349,12 @@ PEL_API pel_status pel_mpi_fft_plan_create(MPI_Comm comm, pel_fft_kind kind, pel
                                            const size_t *dims, pel_fft_direction direction, int in_place,
                                            const pel_mpi_fft_options *options, pel_mpi_fft_plan **plan);
 
-/** Frees a plan (its FFTW plan stays in the cache until the communicator
- *  is freed or pel_mpi_fft_cache_clear()). Local; NULL is ignored. */
+/** Frees a plan; NULL is ignored. Its FFTW-MPI plan stays in the cache
+ *  until the communicator is freed, pel_mpi_fft_cache_clear() or
+ *  MPI_Finalize; when it is no longer cached it is destroyed here, which
+ *  FFTW counts as collective: destroy plans on every rank alike. After
+ *  MPI_Finalize only pel's memory is freed. A plan destroyed twice, or a
+ *  foreign pointer, is not touched (message recorded). */
 PEL_API void pel_mpi_fft_plan_destroy(pel_mpi_fft_plan *plan);
 
 /** This rank's layout of @p plan into *@p layout. Local. Errors: plan not
