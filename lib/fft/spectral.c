@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/threads.h"
 #include "fft/plan.h"
 #include "fft/spectral.h"
 
@@ -56,6 +57,7 @@ void pel__spectral_divide(pel_precision precision, int ndim, const size_t *ext, 
     size_t e[3] = {1, 1, 1}, rows, inner;
     double zero_row = 0.0;
     int threads;
+    PEL__TEAM_SCOPE(team); /* the thread budget's share, given back on return */
 
     for (int i = 0, off = 0; i < ndim; i++) {
         double *t = work + off;
@@ -71,7 +73,7 @@ void pel__spectral_divide(pel_precision precision, int ndim, const size_t *ext, 
     inner = e[2];
     if (rows == 0 || inner == 0)
         return;
-    threads = pel_threads_for_work(rows * inner);
+    threads = pel__team_take(&team, pel_threads_for_work(rows * inner));
 #pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
     for (size_t r = 0; r < rows; r++) {
         size_t i0 = r / e[1], i1 = r % e[1];

@@ -12,37 +12,17 @@
 #include "mpi/mpi_internal.h"
 
 /* Live grids of this process, so that a rank handed a bad grid can still
- * take part in the agreement when there is only one grid it could mean.
- * Grids are used from one thread (MPI_THREAD_FUNNELED), so no lock. */
-static pel_dgrid **live_grids;
-static size_t live_count, live_capacity;
+ * take part in the agreement when there is only one grid it could mean. */
+static pel__mpi_live live_grids;
 
 static int remember(pel_dgrid *grid)
 {
-    if (live_count == live_capacity) {
-        size_t capacity = live_capacity ? 2 * live_capacity : 8;
-        pel_dgrid **grown = realloc(live_grids, capacity * sizeof *grown);
-        if (grown == NULL)
-            return 0;
-        live_grids = grown;
-        live_capacity = capacity;
-    }
-    live_grids[live_count++] = grid;
-    return 1;
+    return pel__mpi_live_add(&live_grids, grid);
 }
 
 static void forget(pel_dgrid *grid)
 {
-    for (size_t i = 0; i < live_count; i++)
-        if (live_grids[i] == grid) {
-            live_grids[i] = live_grids[--live_count];
-            break;
-        }
-    if (live_count == 0) {
-        free(live_grids);
-        live_grids = NULL;
-        live_capacity = 0;
-    }
+    pel__mpi_live_remove(&live_grids, grid);
 }
 
 pel_status pel__dgrid_check(const pel_dgrid *grid, const char *function)
@@ -54,7 +34,7 @@ MPI_Comm pel__dgrid_agreement_comm(const pel_dgrid *grid)
 {
     if (pel__handle_check(grid, PEL__HANDLE_DGRID, -1, "pel_dgrid", "grid") == PEL_OK)
         return grid->comm;
-    return live_count == 1 ? live_grids[0]->comm : MPI_COMM_NULL;
+    return live_grids.count == 1 ? ((pel_dgrid *)live_grids.items[0])->comm : MPI_COMM_NULL;
 }
 
 void *pel__dgrid_work(pel_dgrid *grid, int which, size_t bytes)

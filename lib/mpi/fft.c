@@ -13,6 +13,7 @@
 #include <fftw3-mpi.h>
 
 #include "core/error.h"
+#include "core/threads.h"
 #include "fft/plan.h"
 #include "mpi/mpi_internal.h"
 #include "mpi/fft_internal.h"
@@ -243,39 +244,8 @@ void pel_mpi_fft_cache_stats(size_t *entries, size_t *hits)
 
 /* ------------------------------------------------------------ live plans */
 
-/* Live plans of this process, so that a rank handed a bad plan can still
- * join the agreement when only one plan could be meant (as for grids).
- * Main thread only (MPI_THREAD_FUNNELED). */
-static pel_mpi_fft_plan **live_plans;
-static size_t live_count, live_capacity;
-
-static int remember(pel_mpi_fft_plan *plan)
-{
-    if (live_count == live_capacity) {
-        size_t capacity = live_capacity ? 2 * live_capacity : 8;
-        pel_mpi_fft_plan **grown = realloc(live_plans, capacity * sizeof *grown);
-        if (grown == NULL)
-            return 0;
-        live_plans = grown;
-        live_capacity = capacity;
-    }
-    live_plans[live_count++] = plan;
-    return 1;
-}
-
-static void forget(pel_mpi_fft_plan *plan)
-{
-    for (size_t i = 0; i < live_count; i++)
-        if (live_plans[i] == plan) {
-            live_plans[i] = live_plans[--live_count];
-            break;
-        }
-    if (live_count == 0) {
-        free(live_plans);
-        live_plans = NULL;
-        live_capacity = 0;
-    }
-}
+/* Live plans of this process (see pel__mpi_live). */
+static pel__mpi_live live_plans;
 
 pel_status pel__mpi_fft_check(const pel_mpi_fft_plan *plan, const char *function, const char *argument)
 {
@@ -289,18 +259,16 @@ static pel_status check_plan(const pel_mpi_fft_plan *plan, const char *function)
     pel_status status = pel__mpi_fft_check(plan, function, "plan");
     if (status != PEL_OK)
         return status;
-    for (size_t i = 0; i < live_count; i++)
-        if (live_plans[i] == plan)
-            return PEL_OK;
+    if (pel__mpi_live_has(&live_plans, plan))
+        return PEL_OK;
     return pel__fail(PEL_ERROR_INVALID_ARGUMENT, function, "plan=%p is not a live pel_mpi_fft_plan", (void *)plan);
 }
 
 static MPI_Comm agreement_comm(const pel_mpi_fft_plan *plan)
 {
-    for (size_t i = 0; i < live_count; i++)
-        if (live_plans[i] == plan)
-            return plan->comm;
-    return live_count == 1 ? live_plans[0]->comm : MPI_COMM_NULL;
+    if (pel__mpi_live_has(&live_plans, plan))
+        return plan->comm;
+    return live_plans.count == 1 ? ((pel_mpi_fft_plan *)live_plans.items[0])->comm : MPI_COMM_NULL;
 }
 
 /* ------------------------------------------------------------ layout */
@@ -386,7 +354,7 @@ static void compute_layout(const pel__mpi_fft_key *k, MPI_Comm comm, pel_mpi_fft
     ptrdiff_t n[3], ln0 = 0, ls0 = 0, ln1 = 0, ls1 = 0, alloc;
     int real = k->kind != PEL_FFT_C2C, nd = k->ndim;
     size_t last = k->dims[nd - 1], half = last / 2 + 1, scalar = scalar_bytes(k->precision);
-    size_t natural[3], transposed[3], padded[3], complex_count = 1;
+    size_t natural[3], transposed[3], padded[3];
 
     for (int a = 0; a < nd; a++)
         n[a] = (ptrdiff_t)k->dims[a];
@@ -422,7 +390,6 @@ static void compute_layout(const pel__mpi_fft_key *k, MPI_Comm comm, pel_mpi_fft
     l->out_axis = (k->flags & PEL_MPI_FFT_TRANSPOSED_OUT) ? 1 : 0;
     l->in_start = (size_t)(l->in_axis ? ls1 : ls0);
     l->out_start = (size_t)(l->out_axis ? ls1 : ls0);
-    (void)complex_count;
     /* alloc counts complex values (of the half spectrum for r2c/c2r). */
     l->alloc_bytes = (size_t)alloc * 2 * scalar;
     *in_bytes = in_count * scalar * (k->kind == PEL_FFT_R2C ? 1 : 2);
@@ -593,7 +560,7 @@ pel_status pel__mpi_fft_plan_make(MPI_Comm comm, pel_fft_kind kind, pel_precisio
     }
     if (status == PEL_OK)
         status = pel__handle_register(&p->handle, PEL__HANDLE_OTHER, -1, fn);
-    if (status == PEL_OK && !remember(p)) {
+    if (status == PEL_OK && !pel__mpi_live_add(&live_plans, p)) {
         pel__handle_unregister(p, PEL__HANDLE_OTHER, fn);
         status = pel__fail(PEL_ERROR_OUT_OF_MEMORY, fn, "cannot grow the list of live plans");
     }
@@ -663,7 +630,7 @@ pel_status pel__mpi_fft_plan_make(MPI_Comm comm, pel_fft_kind kind, pel_precisio
     return PEL_OK;
 
 fail_registered:
-    forget(p);
+    pel__mpi_live_remove(&live_plans, p);
     pel__handle_unregister(p, PEL__HANDLE_OTHER, fn);
 fail_local:
     info_release(info);
@@ -688,28 +655,25 @@ void pel_mpi_fft_plan_destroy(pel_mpi_fft_plan *plan)
     int finalized = 0;
     if (plan == NULL)
         return;
-    for (size_t i = 0; i < live_count; i++)
-        if (live_plans[i] == plan) {
-            if (!pel__handle_unregister(plan, PEL__HANDLE_OTHER, "pel_mpi_fft_plan_destroy"))
-                return;
-            forget(plan);
-            MPI_Finalized(&finalized);
-            if (!finalized) {
-                entry_release(plan->entry);
-                info_release(plan->info);
-            } else {
-                /* After MPI_Finalize the FFTW plan is gone (self_deleted);
-                 * only pel's memory is left. */
-                plan->entry->references--;
-                if (plan->entry->references == 0 && !plan->entry->listed)
-                    free(plan->entry);
-                info_release(plan->info);
-            }
-            free_plan_memory(plan);
-            return;
-        }
-    pel__fail(PEL_ERROR_INVALID_ARGUMENT, "pel_mpi_fft_plan_destroy",
-              "plan=%p is not a live pel_mpi_fft_plan (destroyed twice, or not made by pel)", (void *)plan);
+    if (!pel__mpi_live_has(&live_plans, plan)) {
+        pel__fail(PEL_ERROR_INVALID_ARGUMENT, "pel_mpi_fft_plan_destroy",
+                  "plan=%p is not a live pel_mpi_fft_plan (destroyed twice, or not made by pel)", (void *)plan);
+        return;
+    }
+    if (!pel__handle_unregister(plan, PEL__HANDLE_OTHER, "pel_mpi_fft_plan_destroy"))
+        return;
+    pel__mpi_live_remove(&live_plans, plan);
+    MPI_Finalized(&finalized);
+    if (!finalized) {
+        entry_release(plan->entry);
+    } else {
+        /* After MPI_Finalize the FFTW plan is gone (self_deleted); only
+         * pel's memory is left. */
+        if (--plan->entry->references == 0 && !plan->entry->listed)
+            free(plan->entry);
+    }
+    info_release(plan->info);
+    free_plan_memory(plan);
 }
 
 pel_status pel_mpi_fft_layout_get(const pel_mpi_fft_plan *plan, pel_mpi_fft_layout *layout)
@@ -773,7 +737,10 @@ static pel_status check_arrays(const pel_mpi_fft_plan *p, const void *in, const 
 /* Multiplies n scalars by s on pel's threads. */
 static void scale_array(pel_precision precision, void *x, size_t n, double s)
 {
-    int threads = pel_threads_for_work(n);
+    int threads;
+    PEL__TEAM_SCOPE(team); /* the thread budget's share, given back on return */
+
+    threads = pel__team_take(&team, pel_threads_for_work(n));
     if (precision == PEL_FLOAT32) {
         float *f = x, fs = (float)s;
 #pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
