@@ -451,6 +451,35 @@ PEL_API pel_status pel_fft_r2r_plan_create(pel_precision precision, int rank, co
  */
 PEL_API size_t pel_fft_r2r_logical_size(pel_fft_r2r_kind kind, size_t n);
 
+/* BEGIN spectral solver block (issue 14) */
+
+/** The symbol of a spectral solve (pel_fft_helmholtz(), pel_mpi_spectral_create()). */
+typedef enum pel_spectral_symbol {
+    PEL_SPECTRAL_EXACT = 0, /**< |k|^2, k = 2 pi m / L (m taken in -n/2..n/2): the continuous Laplacian,
+                                 spectrally accurate for smooth periodic data */
+    PEL_SPECTRAL_FD2 = 1    /**< sum over axes of 4/h^2 sin^2(pi m / n): the second-order (2*ndim+1)-point
+                                 Laplacian, the discrete problem pel's Jacobi solvers converge to */
+} pel_spectral_symbol;
+
+/**
+ * Solves shift*u - Laplace(u) = f on the periodic box of side lengths
+ * @p lengths (ndim entries, finite, > 0), sampled at @p dims points per axis
+ * (x_j = j * L / n), for real arrays @p f and @p u of shape dims (row-major,
+ * unpadded; u == f allowed). The forward r2c transform, the division by
+ * shift + symbol fused with the inverse's 1/N (one pass over the half
+ * spectrum) and the c2r transform run on pel's one-shot plan cache. With
+ * shift = 0 (Poisson) the mean of f is dropped and u has zero mean.
+ * Errors: PEL_ERROR_INVALID_ARGUMENT (precision, ndim outside 1..3, NULL
+ * dims / lengths / f / u, zero dims, lengths not finite and > 0, unknown
+ * symbol, shift negative or not finite), PEL_ERROR_OVERFLOW,
+ * PEL_ERROR_OUT_OF_MEMORY, and the FFT layer's errors. @p u is untouched on
+ * error. Thread-safe.
+ */
+PEL_API pel_status pel_fft_helmholtz(pel_precision precision, int ndim, const size_t *dims, const double *lengths,
+                                     pel_spectral_symbol symbol, double shift, const void *f, void *u);
+
+/* END spectral solver block */
+
 #ifdef __cplusplus
 }
 #endif

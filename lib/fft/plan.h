@@ -121,8 +121,8 @@ void pel__fft_plan_release(pel_fft_plan *plan);
 /* The planner lock: every fftw_plan_*, fftw_destroy_plan and wisdom call of
  * the process goes under it, because FFTW's planner is not thread-safe
  * (and fftw_make_planner_thread_safe() does not cover FFTW's OpenMP build). */
-void pel__fft_planner_lock(void);
-void pel__fft_planner_unlock(void);
+PEL_API void pel__fft_planner_lock(void); /* exported for libpel_mpi (FFTW-MPI plans) */
+PEL_API void pel__fft_planner_unlock(void);
 
 /* Hash of a key for the cache's quick comparisons. */
 uint64_t pel__fft_key_hash(const pel__fft_key *key);
