@@ -135,4 +135,9 @@ pel_status pel__dgrid_prepare(pel_dgrid *g, const char *fn, const pel_stencil *s
 pel_status pel__dgrid_apply(pel_dgrid *g, const char *fn, const pel_stencil *stencil, const void *in, void *out,
                             const void *rhs, size_t nsteps, size_t T, const pel_stencil_blocking *blocking);
 
+/* Whether a new pel_dcsr copies x in front of its ghosts (dcsr.c): -1
+ * (default) decides from the matrix, 0 never, 1 always; tests set it to
+ * cover both second-phase kernels. Read once per creation. */
+PEL_API extern int pel__dcsr_copy_x;
+
 #endif
