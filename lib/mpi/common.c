@@ -33,31 +33,40 @@ pel_status pel__mpi_ready(const char *function)
     return PEL_OK;
 }
 
-int pel__mpi_live_add(pel__mpi_live *live, void *object)
+int pel__mpi_live_add(pel__mpi_live *list, void *item)
 {
-    if (live->count == live->capacity) {
-        size_t capacity = live->capacity ? 2 * live->capacity : 8;
-        void **grown = realloc(live->items, capacity * sizeof *grown);
+    if (list->count == list->capacity) {
+        size_t capacity = list->capacity ? 2 * list->capacity : 8;
+        void **grown = realloc(list->items, capacity * sizeof *grown);
         if (grown == NULL)
             return 0;
-        live->items = grown;
-        live->capacity = capacity;
+        list->items = grown;
+        list->capacity = capacity;
     }
-    live->items[live->count++] = object;
+    list->items[list->count++] = item;
     return 1;
 }
 
-void pel__mpi_live_remove(pel__mpi_live *live, void *object)
+void pel__mpi_live_remove(pel__mpi_live *list, const void *item)
 {
-    for (size_t i = 0; i < live->count; i++)
-        if (live->items[i] == object) {
-            live->items[i] = live->items[--live->count];
+    for (size_t i = 0; i < list->count; i++)
+        if (list->items[i] == item) {
+            list->items[i] = list->items[--list->count];
             break;
         }
-    if (live->count == 0) {
-        free(live->items);
-        *live = (pel__mpi_live){NULL, 0, 0};
+    if (list->count == 0) {
+        free(list->items);
+        list->items = NULL;
+        list->capacity = 0;
     }
+}
+
+int pel__mpi_live_has(const pel__mpi_live *list, const void *item)
+{
+    for (size_t i = 0; i < list->count; i++)
+        if (list->items[i] == item)
+            return 1;
+    return 0;
 }
 
 const char *pel__mpi_reason(const char *function)

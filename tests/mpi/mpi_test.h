@@ -44,22 +44,10 @@ static inline double pel_mpi_test_uniform(uint64_t *s)
     return (double)(pel_mpi_test_next(s) >> 11) * 0x1p-53 * 2.0 - 1.0;
 }
 
-static inline int pel_mpi_test_finish(const char *program)
-{
-    long local[2] = {pel_mpi_test_passed, pel_mpi_test_failed}, total[2];
-    int size;
-    MPI_Comm_size(MPI_COMM_WORLD, &size);
-    MPI_Allreduce(local, total, 2, MPI_LONG, MPI_SUM, MPI_COMM_WORLD);
-    if (pel_mpi_test_rank == 0)
-        printf("%s (%d ranks, %d threads): %ld passed, %ld failed\n", program, size, pel_get_num_threads(), total[0],
-               total[1]);
-    return total[1] == 0 ? 0 : 1;
-}
-
-/* The check of a collective failure: on every rank the status is
- * `expected`, the message names `function`, the failing rank ("rank R of N"
- * unless bad_rank < 0) and `fragment`, and every rank holds the same status
- * and the same message. */
+/* Checks a collective failure on every rank: the expected status, a
+ * message that names the function, bad_rank as "rank R of N" (unless
+ * bad_rank < 0: a disagreement between ranks has no one culprit) and the
+ * fragment, and the same status and message on every rank. */
 static inline void pel_mpi_test_expect_all(pel_status got, pel_status expected, const char *function, int bad_rank,
                                            const char *fragment)
 {
@@ -82,6 +70,18 @@ static inline void pel_mpi_test_expect_all(pel_status got, pel_status expected, 
     MPI_Allreduce(&hash, &hmin, 1, MPI_UNSIGNED_LONG, MPI_MIN, MPI_COMM_WORLD);
     MPI_Allreduce(&hash, &hmax, 1, MPI_UNSIGNED_LONG, MPI_MAX, MPI_COMM_WORLD);
     CHECK(hmin == hmax, "%s: same message on every rank: %s", function, msg);
+}
+
+static inline int pel_mpi_test_finish(const char *program)
+{
+    long local[2] = {pel_mpi_test_passed, pel_mpi_test_failed}, total[2];
+    int size;
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    MPI_Allreduce(local, total, 2, MPI_LONG, MPI_SUM, MPI_COMM_WORLD);
+    if (pel_mpi_test_rank == 0)
+        printf("%s (%d ranks, %d threads): %ld passed, %ld failed\n", program, size, pel_get_num_threads(), total[0],
+               total[1]);
+    return total[1] == 0 ? 0 : 1;
 }
 
 #endif
