@@ -28,6 +28,24 @@ pel_status pel__mpi_ready(const char *function);
 pel_status pel__mpi_agree(MPI_Comm comm, const char *function, pel_status local, const pel__mpi_same *same,
                           int nsame);
 
+/* A process-wide list of live objects of one kind (grids, FFT plans), so
+ * that a rank handed a bad handle can still join the agreement when only one
+ * object could be meant. Used from the main thread only (MPI_THREAD_FUNNELED),
+ * so no lock. */
+typedef struct pel__mpi_live {
+    void **items;
+    size_t count, capacity;
+} pel__mpi_live;
+
+/* Adds item; returns 0 when the list cannot grow. */
+int pel__mpi_live_add(pel__mpi_live *list, void *item);
+
+/* Removes item (if present); frees the list's memory when it empties. */
+void pel__mpi_live_remove(pel__mpi_live *list, const void *item);
+
+/* 1 when item is in the list. */
+int pel__mpi_live_has(const pel__mpi_live *list, const void *item);
+
 /* Message of a local failure without its "function: " prefix. */
 const char *pel__mpi_reason(const char *function);
 
@@ -117,5 +135,10 @@ pel_status pel__dgrid_prepare(pel_dgrid *g, const char *fn, const pel_stencil *s
  * the owned box `in` into `out` (may be the same array) with halo depth T. */
 pel_status pel__dgrid_apply(pel_dgrid *g, const char *fn, const pel_stencil *stencil, const void *in, void *out,
                             const void *rhs, size_t nsteps, size_t T, const pel_stencil_blocking *blocking);
+
+/* Whether a new pel_dcsr copies x in front of its ghosts (dcsr.c): -1
+ * (default) decides from the matrix, 0 never, 1 always; tests set it to
+ * cover both second-phase kernels. Read once per creation. */
+PEL_API extern int pel__dcsr_copy_x;
 
 #endif

@@ -194,7 +194,7 @@ pel_status pel__stencil_apply_engine(const char *function, pel__stencil_engine *
             work_units = SIZE_MAX;
         e->nthreads = pel__team_take(&team, pel_threads_for_work(work_units));
     }
-    pel__stencil_choose_blocking(e, nsteps, blocking);
+    pel__stencil_choose_measured(e, nsteps, blocking, grid, bytes);
 
     other = work;
     if (other == NULL) {

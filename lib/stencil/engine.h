@@ -113,6 +113,18 @@ typedef struct pel__stencil_engine {
  * the cache model. */
 void pel__stencil_choose_blocking(pel__stencil_engine *e, size_t nsteps, const pel_stencil_blocking *blocking);
 
+/* pel__stencil_choose_blocking(), or, when the caller asks for a measured
+ * choice (cache_bytes PEL_STENCIL_CACHE_MEASURE, or PEL_TUNE=measure with an
+ * automatic blocking), the fastest of a few timed candidates, remembered per
+ * (shape, dims, threads, precision) for the process (lib/stencil/measure.c).
+ * grid (bytes long) is only read, to fill the scratch grids the candidates
+ * run on; without memory for them the model's choice is used. */
+void pel__stencil_choose_measured(pel__stencil_engine *e, size_t nsteps, const pel_stencil_blocking *blocking,
+                                  const char *grid, size_t bytes);
+
+/* Measured choices made so far in this process (for the tests). */
+unsigned long pel__stencil_measure_count(void);
+
 /* Checks dims (every axis nonzero, no overflow; *count = points) and faces
  * (kinds, periodic on both faces) and fills e's geometry and boundaries;
  * messages name `function`. */

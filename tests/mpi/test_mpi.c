@@ -534,27 +534,7 @@ static void test_reductions(void)
 /* Checks that every rank got status `expected` with a message naming the
  * function, the failing rank and `fragment`; compares statuses and messages
  * across ranks. */
-static void expect_all(pel_status got, pel_status expected, const char *function, int bad_rank, const char *fragment)
-{
-    char want[64];
-    const char *msg = pel_last_error();
-    int statuses[2] = {(int)got, -(int)got}, all[2];
-    unsigned long hash = 5381, hmin, hmax;
-
-    snprintf(want, sizeof want, "rank %d of %d", bad_rank, nranks);
-    CHECK(got == expected, "%s: status %d, expected %d", function, (int)got, (int)expected);
-    CHECK(strncmp(msg, function, strlen(function)) == 0, "%s: message names the function: %s", function, msg);
-    if (bad_rank >= 0)
-        CHECK(strstr(msg, want) != NULL, "%s: message names %s: %s", function, want, msg);
-    CHECK(strstr(msg, fragment) != NULL, "%s: message names '%s': %s", function, fragment, msg);
-    MPI_Allreduce(statuses, all, 2, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
-    CHECK(all[0] == -all[1], "%s: same status on every rank", function);
-    for (const char *c = msg; *c; c++)
-        hash = hash * 33 + (unsigned char)*c;
-    MPI_Allreduce(&hash, &hmin, 1, MPI_UNSIGNED_LONG, MPI_MIN, MPI_COMM_WORLD);
-    MPI_Allreduce(&hash, &hmax, 1, MPI_UNSIGNED_LONG, MPI_MAX, MPI_COMM_WORLD);
-    CHECK(hmin == hmax, "%s: same message on every rank: %s", function, msg);
-}
+#define expect_all pel_mpi_test_expect_all /* mpi_test.h */
 
 static void test_errors(void)
 {
