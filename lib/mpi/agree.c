@@ -69,8 +69,10 @@ pel_status pel__dgrid_agreement_attach(pel_dgrid *g, const char *fn)
         pel__dgrid_agreement **grown = realloc(entries, grown_capacity * sizeof *grown);
         if (grown == NULL)
             ok = 0;
-        else
-            entries = grown, capacity = grown_capacity;
+        else {
+            entries = grown;
+            capacity = grown_capacity;
+        }
     }
     if (ok && found == NULL && (fresh = calloc(1, sizeof *fresh)) == NULL)
         ok = 0;

@@ -85,6 +85,7 @@ struct pel_dgrid {
     int calibrated; /* the latency was replaced by an observed exchange cost */
     pel_dgrid_model model;
     pel_dgrid_stats stats; /* of the last apply */
+    double compute_seconds; /* of the last apply: time in the local updates (calibration) */
 };
 
 /* Checks a grid handle for `function`. */

@@ -12,7 +12,9 @@
  *   3. pel__stencil_apply_engine() (blocking override, threads, work grid,
  *      copy back) or, with your own blocking and buffers,
  *      pel__stencil_choose_blocking() and pel__stencil_run() /
- *      pel__stencil_run_two_level().
+ *      pel__stencil_run_two_level(), or pel__stencil_run_box() for a sub-box
+ *      of the grid (pel__stencil_apply_box() on the user's axes: the
+ *      distributed apply's interior and shell updates).
  * Every value is computed by the form from inputs resolved by the boundary
  * rules, whatever the tile, so a distributed apply can run the same engine
  * (the same forms, the same bits) on its local block and halo instead of a
