@@ -40,22 +40,6 @@ static atomic_int budget_in_use;
 static atomic_uint budget_generation;
 static _Thread_local int thread_held; /* threads the calling thread's teams hold */
 
-/* Reads one variable through its parser; a refused value is noted and the
- * calling thread's last error is left as it was. */
-static void read_variable(const char *name, pel_status (*parse)(const char *, void *), void *out)
-{
-    char saved[512];
-    const char *text = getenv(name);
-
-    snprintf(saved, sizeof saved, "%s", pel_last_error());
-    if (parse(text, out) != PEL_OK) {
-        char note[600];
-        snprintf(note, sizeof note, "%s (ignored: the default is used)", pel_last_error());
-        pel__env_note(note);
-        pel__set_error_message(saved);
-    }
-}
-
 static pel_status parse_threads(const char *text, void *out)
 {
     return pel__env_parse_threads(text, out);
@@ -87,9 +71,9 @@ __attribute__((constructor)) static void pel_core_load(void)
     int threads = 0, budget = PEL_THREAD_BUDGET_DEFAULT;
     size_t work = 0;
 
-    read_variable("PEL_NUM_THREADS", parse_threads, &threads);
-    read_variable("PEL_MIN_WORK_PER_THREAD", parse_min_work, &work);
-    read_variable("PEL_THREAD_BUDGET", parse_budget, &budget);
+    pel__env_read("PEL_NUM_THREADS", parse_threads, &threads);
+    pel__env_read("PEL_MIN_WORK_PER_THREAD", parse_min_work, &work);
+    pel__env_read("PEL_THREAD_BUDGET", parse_budget, &budget);
     environment_threads = threads;
     environment_min_work = work;
     if (work > 0)

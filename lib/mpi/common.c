@@ -3,6 +3,7 @@
  * argument validation before any communication that could block. */
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/error.h"
@@ -30,6 +31,42 @@ pel_status pel__mpi_ready(const char *function)
                          "called from a thread that did not initialise MPI (MPI_THREAD_FUNNELED allows MPI calls "
                          "from the main thread only)");
     return PEL_OK;
+}
+
+int pel__mpi_live_add(pel__mpi_live *list, void *item)
+{
+    if (list->count == list->capacity) {
+        size_t capacity = list->capacity ? 2 * list->capacity : 8;
+        void **grown = realloc(list->items, capacity * sizeof *grown);
+        if (grown == NULL)
+            return 0;
+        list->items = grown;
+        list->capacity = capacity;
+    }
+    list->items[list->count++] = item;
+    return 1;
+}
+
+void pel__mpi_live_remove(pel__mpi_live *list, const void *item)
+{
+    for (size_t i = 0; i < list->count; i++)
+        if (list->items[i] == item) {
+            list->items[i] = list->items[--list->count];
+            break;
+        }
+    if (list->count == 0) {
+        free(list->items);
+        list->items = NULL;
+        list->capacity = 0;
+    }
+}
+
+int pel__mpi_live_has(const pel__mpi_live *list, const void *item)
+{
+    for (size_t i = 0; i < list->count; i++)
+        if (list->items[i] == item)
+            return 1;
+    return 0;
 }
 
 const char *pel__mpi_reason(const char *function)

@@ -11,56 +11,16 @@
 #include "core/error.h"
 #include "mpi/mpi_internal.h"
 
-/* Live grids of this process, so that a rank handed a bad grid can still
- * take part in the agreement when there is only one grid it could mean.
- * Grids are used from one thread (MPI_THREAD_FUNNELED), so no lock. */
-static pel_dgrid **live_grids;
-static size_t live_count, live_capacity;
-
-static int remember(pel_dgrid *grid)
-{
-    if (live_count == live_capacity) {
-        size_t capacity = live_capacity ? 2 * live_capacity : 8;
-        pel_dgrid **grown = realloc(live_grids, capacity * sizeof *grown);
-        if (grown == NULL)
-            return 0;
-        live_grids = grown;
-        live_capacity = capacity;
-    }
-    live_grids[live_count++] = grid;
-    return 1;
-}
-
-static void forget(pel_dgrid *grid)
-{
-    for (size_t i = 0; i < live_count; i++)
-        if (live_grids[i] == grid) {
-            live_grids[i] = live_grids[--live_count];
-            break;
-        }
-    if (live_count == 0) {
-        free(live_grids);
-        live_grids = NULL;
-        live_capacity = 0;
-    }
-}
-
 pel_status pel__dgrid_check(const pel_dgrid *grid, const char *function)
 {
     return pel__handle_check(grid, PEL__HANDLE_DGRID, -1, function, "grid");
 }
 
-MPI_Comm pel__dgrid_agreement_comm(const pel_dgrid *grid)
-{
-    if (pel__handle_check(grid, PEL__HANDLE_DGRID, -1, "pel_dgrid", "grid") == PEL_OK)
-        return grid->comm;
-    return live_count == 1 ? live_grids[0]->comm : MPI_COMM_NULL;
-}
-
 void *pel__dgrid_work(pel_dgrid *grid, int which, size_t bytes)
 {
-    void **slot = which < 3 ? &grid->work[which] : &grid->message;
-    size_t *have = which < 3 ? &grid->work_bytes[which] : &grid->message_bytes;
+    const int index = which < 3 ? which : which - 1;
+    void **slot = which == 3 ? &grid->message : &grid->work[index];
+    size_t *have = which == 3 ? &grid->message_bytes : &grid->work_bytes[index];
 
     if (*have >= bytes && *slot != NULL)
         return *slot;
@@ -278,17 +238,14 @@ pel_status pel_dgrid_create(MPI_Comm comm, pel_precision precision, int ndim, co
         status = pel__fail(PEL_ERROR_BACKEND, fn, "MPI_Comm_dup failed");
     } else if (pel__handle_register(&g->handle, PEL__HANDLE_DGRID, (int)precision, fn) != PEL_OK) {
         status = PEL_ERROR_OUT_OF_MEMORY;
-    } else if (!remember(g)) {
-        pel__handle_unregister(g, PEL__HANDLE_DGRID, fn);
-        status = pel__fail(PEL_ERROR_OUT_OF_MEMORY, fn, "no memory for the list of live grids");
     }
     if (g->comm != MPI_COMM_NULL)
         status = pel__mpi_agree(g->comm, fn, status, NULL, 0);
+    if (status == PEL_OK)
+        status = pel__dgrid_agreement_attach(g, fn);
     if (status != PEL_OK) {
-        if (pel__handle_check(g, PEL__HANDLE_DGRID, -1, fn, "grid") == PEL_OK) {
-            forget(g);
+        if (pel__handle_check(g, PEL__HANDLE_DGRID, -1, fn, "grid") == PEL_OK)
             pel__handle_unregister(g, PEL__HANDLE_DGRID, fn);
-        }
         if (g->comm != MPI_COMM_NULL)
             MPI_Comm_free(&g->comm);
         free(g);
@@ -302,8 +259,8 @@ void pel_dgrid_destroy(pel_dgrid *grid)
 {
     if (grid == NULL || !pel__handle_unregister(grid, PEL__HANDLE_DGRID, "pel_dgrid_destroy"))
         return;
-    forget(grid);
-    for (int i = 0; i < 3; i++)
+    pel__dgrid_agreement_detach(grid);
+    for (size_t i = 0; i < sizeof grid->work / sizeof grid->work[0]; i++)
         pel_free(grid->work[i]);
     pel_free(grid->message);
     {

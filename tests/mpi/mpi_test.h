@@ -44,6 +44,34 @@ static inline double pel_mpi_test_uniform(uint64_t *s)
     return (double)(pel_mpi_test_next(s) >> 11) * 0x1p-53 * 2.0 - 1.0;
 }
 
+/* Checks a collective failure on every rank: the expected status, a
+ * message that names the function, bad_rank as "rank R of N" (unless
+ * bad_rank < 0: a disagreement between ranks has no one culprit) and the
+ * fragment, and the same status and message on every rank. */
+static inline void pel_mpi_test_expect_all(pel_status got, pel_status expected, const char *function, int bad_rank,
+                                           const char *fragment)
+{
+    char want[64];
+    const char *msg = pel_last_error();
+    int statuses[2] = {(int)got, -(int)got}, all[2], nranks;
+    unsigned long hash = 5381, hmin, hmax;
+
+    MPI_Comm_size(MPI_COMM_WORLD, &nranks);
+    snprintf(want, sizeof want, "rank %d of %d", bad_rank, nranks);
+    CHECK(got == expected, "%s: status %d, expected %d", function, (int)got, (int)expected);
+    CHECK(strncmp(msg, function, strlen(function)) == 0, "%s: message names the function: %s", function, msg);
+    if (bad_rank >= 0)
+        CHECK(strstr(msg, want) != NULL, "%s: message names %s: %s", function, want, msg);
+    CHECK(strstr(msg, fragment) != NULL, "%s: message names '%s': %s", function, fragment, msg);
+    MPI_Allreduce(statuses, all, 2, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+    CHECK(all[0] == -all[1], "%s: same status on every rank", function);
+    for (const char *c = msg; *c; c++)
+        hash = hash * 33 + (unsigned char)*c;
+    MPI_Allreduce(&hash, &hmin, 1, MPI_UNSIGNED_LONG, MPI_MIN, MPI_COMM_WORLD);
+    MPI_Allreduce(&hash, &hmax, 1, MPI_UNSIGNED_LONG, MPI_MAX, MPI_COMM_WORLD);
+    CHECK(hmin == hmax, "%s: same message on every rank: %s", function, msg);
+}
+
 static inline int pel_mpi_test_finish(const char *program)
 {
     long local[2] = {pel_mpi_test_passed, pel_mpi_test_failed}, total[2];

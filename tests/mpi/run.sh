@@ -36,4 +36,18 @@ done
 # grid: only that subset (8 ranks oversubscribe the 2 cores 4 times).
 run 8 1 "$bin/test_mpi" cube
 run 2 2 "$bin/test_mpi_init"
+# Distributed FFT and spectral solver (issue 14): 1..4 ranks (uneven slabs,
+# an empty one at 4), 1 and 2 threads per rank.
+for np in 1 2 3 4; do
+    for threads in 1 2; do
+        run "$np" "$threads" "$bin/test_mpi_fft"
+    done
+done
+# The distributed CSR matrix (issue 14): 1..4 ranks (4 rows over 3 and 4
+# ranks leave ranks empty), 1 and 2 threads.
+for np in 1 2 3 4; do
+    for threads in 1 2; do
+        run "$np" "$threads" "$bin/test_mpi_dcsr"
+    done
+done
 exit $status
