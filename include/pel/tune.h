@@ -52,18 +52,19 @@ typedef struct pel_machine {
     pel_machine_cache cache[3];
     /** Read bandwidth from memory of the measuring team, GB/s. */
     double memory_gbps;
-    pel_machine_source memory_source;
+    pel_machine_source memory_source; /**< where memory_gbps comes from */
     /** Double-precision FMA rate of the measuring team, GFLOP/s (2 flops an FMA). */
     double fma_gflops;
-    pel_machine_source fma_source;
+    pel_machine_source fma_source; /**< where fma_gflops comes from */
     /** Cost of one fork/join of an OpenMP region of `threads` threads, microseconds. */
     double parallel_region_us;
     /** The largest working set of the sweep, bytes. */
     size_t sweep_bytes;
-    /** The sweep itself: working sets of the whole team (bytes) and the
-     *  team's read bandwidth there (GB/s), sweep_points of them. */
+    /** The number of points of the sweep (at most 32). */
     int sweep_points;
+    /** The sweep's working sets, the whole team's together, bytes. */
     size_t sweep_point_bytes[32];
+    /** The team's read bandwidth at each working set, GB/s. */
     double sweep_point_gbps[32];
     /** Wall time the measurement took, seconds. */
     double measure_seconds;

@@ -103,7 +103,7 @@ void pel__stencil_choose_measured(pel__stencil_engine *e, size_t nsteps, const p
     pel_stencil_blocking base, candidates[MAX_CANDIDATES];
     const size_t l2 = pel__stencil_cache_size(2);
     choice best;
-    double best_time = 0;
+    double best_time = 0, times[MAX_CANDIDATES] = {0};
     char *a, *b;
     int ncandidates = 0;
 
@@ -149,24 +149,34 @@ void pel__stencil_choose_measured(pel__stencil_engine *e, size_t nsteps, const p
 
     best.cache_bytes = 0;
     best.time_block = 0;
-    for (int i = 0; i < ncandidates; i++) {
-        pel__stencil_engine trial = *e;
-        size_t steps;
-        double t0, seconds;
-        int in_b = 0;
+    /* Two rounds over the candidates, each candidate's best round counts:
+     * with one timing each, a candidate timed while another process took
+     * the CPU lost (measured at load 7-9: the measured choice ran 1.4x
+     * slower than the model's). */
+    for (int round = 0; round < 2; round++) {
+        for (int i = 0; i < ncandidates; i++) {
+            pel__stencil_engine trial = *e;
+            size_t steps;
+            double t0, seconds;
+            int in_b = 0;
 
-        pel__stencil_choose_blocking(&trial, nsteps, &candidates[i]);
-        /* Two temporal blocks (at least four steps), at most the call's. */
-        steps = 2 * trial.time_block < 4 ? 4 : 2 * trial.time_block;
-        if (steps > nsteps)
-            steps = nsteps;
-        memcpy(a, grid, bytes); /* the caller's values, fresh for each */
-        t0 = pel_wtime();
-        if (pel__stencil_run(&trial, a, b, steps, &in_b) != PEL_OK)
-            continue;
-        seconds = (pel_wtime() - t0) / (double)steps;
-        if (best_time == 0 || seconds < best_time) {
-            best_time = seconds;
+            pel__stencil_choose_blocking(&trial, nsteps, &candidates[i]);
+            /* Two temporal blocks (at least four steps), at most the call's. */
+            steps = 2 * trial.time_block < 4 ? 4 : 2 * trial.time_block;
+            if (steps > nsteps)
+                steps = nsteps;
+            memcpy(a, grid, bytes); /* the caller's values, fresh for each */
+            t0 = pel_wtime();
+            if (pel__stencil_run(&trial, a, b, steps, &in_b) != PEL_OK)
+                continue;
+            seconds = (pel_wtime() - t0) / (double)steps;
+            if (round == 0 || seconds < times[i])
+                times[i] = seconds;
+        }
+    }
+    for (int i = 0; i < ncandidates; i++) {
+        if (times[i] > 0 && (best_time == 0 || times[i] < best_time)) {
+            best_time = times[i];
             best.cache_bytes = candidates[i].cache_bytes;
             best.time_block = candidates[i].time_block;
         }

@@ -57,7 +57,10 @@ static void fingerprint(char *buffer, size_t size)
         while (fgets(line, sizeof line, file) != NULL) {
             char *colon = strchr(line, ':');
             if (strncmp(line, "model name", 10) == 0 && colon != NULL) {
+                size_t n;
                 snprintf(model, sizeof model, "%s", colon + (colon[1] == ' ' ? 2 : 1));
+                for (n = strlen(model); n > 0 && (model[n - 1] == ' ' || model[n - 1] == '\n'); n--)
+                    model[n - 1] = '\0';
                 break;
             }
         }
