@@ -1,15 +1,27 @@
 /* pel-bench kernels of the fft layer.
  *
- * `fft`: pel's one-shot calls (the plan comes from pel's cache: a hit after
- * the warm-up round) against what a careful FFTW user writes: a plan made
- * once, outside the timed region, then fftw_execute() only. Both plan with
- * FFTW_ESTIMATE (MEASURE takes 5-28 s per large size on the project machine;
- * set PEL_BENCH_FFT_MEASURE=1 to plan both sides with MEASURE), both use the
- * same thread count, and both run out of place on 64-byte aligned arrays.
- * Variants: c2c-1d, c2c-2d, c2c-3d, r2c-3d; auto-threads (1-D up to 2^14:
- * pel's automatic thread choice against the faster of FFTW on 1 thread and
- * on T threads); scaling (3-D of 2^24 points and more: pel on T threads
- * against pel on 1 thread).
+ * `fft`: pel's one-shot calls with default arguments (effort PEL_FFT_AUTO:
+ * the plan comes from pel's cache, upgraded to MEASURE in the background;
+ * every row waits for the upgrade to land before timing) against what an
+ * expert FFTW user writes: a plan made once with FFTW_MEASURE, outside the
+ * timed region (FFTW's wisdom kept between rows, as in one program), then
+ * fftw_execute() only. Each row has a twin, variant "<variant>-vs-estimate",
+ * whose baseline is an FFTW_ESTIMATE plan (made with FFTW's wisdom set
+ * aside, so that it is the heuristic's plan). PEL_BENCH_FFT_ESTIMATE=1 plans
+ * everything with ESTIMATE (quick runs: MEASURE takes seconds per large size
+ * here). Both sides use the same thread count and run out of place on 64-byte
+ * aligned arrays. Variants: c2c-1d, c2c-2d, c2c-3d, r2c-3d; auto-threads (1-D
+ * up to 2^14: pel's automatic thread choice against the faster of FFTW on 1
+ * thread and on T threads); scaling (3-D of 2^24 points and more: pel on T
+ * threads against pel on 1 thread); default-vs-measure (1-D 2^20 and
+ * 256x256x256: the plan upgrade itself, see default_vs_measure_row).
+ *
+ * The bench runs pel's planner at normal priority (PEL_FFT_UPGRADE_NORMAL,
+ * unless PEL_FFT_UPGRADE is set): on a loaded machine an idle-priority
+ * planner can wait minutes for a core, which changes when an upgrade lands,
+ * not what the rows measure. pel's planner and the bench's own FFTW planning
+ * must never overlap (FFTW's planner is not thread-safe): the bench waits for
+ * pel's upgrades before it plans with FFTW directly.
  *
  * `fftconv`: pel_fft_convolve (mode same) of a 2-D image with a 31x31
  * kernel against a direct convolution parallelised with OpenMP, in its
@@ -22,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <fftw3.h>
 
@@ -38,10 +51,36 @@ typedef struct fft_case {
     int times; /* transforms per timed call, so that one call lasts a few ms */
 } fft_case;
 
-static unsigned bench_effort(void)
+/* 1 when PEL_BENCH_FFT_ESTIMATE=1: everything plans with ESTIMATE. */
+static int estimate_only(void)
 {
-    const char *measure = getenv("PEL_BENCH_FFT_MEASURE");
-    return measure != NULL && strcmp(measure, "1") == 0 ? FFTW_MEASURE : FFTW_ESTIMATE;
+    const char *estimate = getenv("PEL_BENCH_FFT_ESTIMATE");
+    return estimate != NULL && strcmp(estimate, "1") == 0;
+}
+
+static unsigned baseline_effort(void)
+{
+    return estimate_only() ? FFTW_ESTIMATE : FFTW_MEASURE;
+}
+
+static double now_seconds(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* Waits for pel's plan upgrades, before the bench plans with FFTW itself;
+ * returns the seconds waited. */
+static double wait_for_upgrades(void)
+{
+    double start = now_seconds();
+    size_t pending = 0;
+
+    pel_fft_upgrade_wait(1200.0, &pending);
+    if (pending != 0)
+        pel_bench_progress("fft: %zu plan upgrades still pending after 1200 s", pending);
+    return now_seconds() - start;
 }
 
 static void fft_pel(void *arg)
@@ -62,16 +101,41 @@ static void fft_fftw(void *arg)
         fftw_execute(c->plan);
 }
 
-static fftw_plan make_fftw_plan(const fft_case *c, int threads)
+static fftw_plan plan_with_flags(const fft_case *c, int threads, unsigned flags)
 {
     int n[3];
-    fftw_plan plan;
     for (int k = 0; k < c->rank; k++)
         n[k] = (int)c->dims[k];
+    wait_for_upgrades();
     fftw_plan_with_nthreads(threads);
-    plan = c->real ? fftw_plan_dft_r2c(c->rank, n, c->in, c->out, bench_effort())
-                   : fftw_plan_dft(c->rank, n, c->in, c->out, FFTW_FORWARD, bench_effort());
-    return plan; /* MEASURE overwrites the arrays: callers refill them */
+    return c->real ? fftw_plan_dft_r2c(c->rank, n, c->in, c->out, flags)
+                   : fftw_plan_dft(c->rank, n, c->in, c->out, FFTW_FORWARD, flags);
+}
+
+/* The expert's baseline plan (MEASURE overwrites the arrays: callers
+ * refill them). */
+static fftw_plan make_fftw_plan(const fft_case *c, int threads)
+{
+    return plan_with_flags(c, threads, baseline_effort());
+}
+
+/* An FFTW_ESTIMATE plan as a fresh program makes it: FFTW lets MEASURE
+ * wisdom of earlier rows serve ESTIMATE requests (sub-problems included),
+ * so the wisdom is set aside meanwhile and put back after. */
+static fftw_plan make_estimate_plan(const fft_case *c, int threads)
+{
+    char *saved;
+    fftw_plan plan;
+
+    wait_for_upgrades();
+    saved = fftw_export_wisdom_to_string();
+    fftw_forget_wisdom();
+    plan = plan_with_flags(c, threads, FFTW_ESTIMATE);
+    if (saved != NULL) {
+        fftw_import_wisdom_from_string(saved);
+        free(saved);
+    }
+    return plan;
 }
 
 static void fill_input(fft_case *c, size_t scalars)
@@ -119,18 +183,32 @@ static double fft_flops(const fft_case *c)
     return (c->real ? 2.5 : 5.0) * points * log2(points);
 }
 
-/* One row: pel one-shot vs FFTW execute at context->threads. */
+/* One pel call, then its plan upgrade landed: what the timed rounds of a
+ * row see is pel's steady state. */
+static void pel_settle(fft_case *c)
+{
+    int times = c->times;
+    c->times = 1;
+    fft_pel(c);
+    c->times = times;
+    wait_for_upgrades();
+}
+
+/* One row: pel one-shot vs FFTW execute at context->threads, and its
+ * "-vs-estimate" twin. */
 static void fft_row(const pel_bench_context *context, fft_case *c, const char *variant)
 {
-    double t_pel, t_base;
+    double t_pel, t_base, t_estimate;
     size_t points = 1;
+    char twin[64];
     pel_bench_row row = {"fft", variant, context->size, context->threads, 0, 0, 0,
-                         bench_effort() == FFTW_MEASURE ? "FFTW MEASURE plan, fftw_execute"
-                                                        : "FFTW ESTIMATE plan, fftw_execute",
+                         estimate_only() ? "FFTW ESTIMATE plan, fftw_execute"
+                                         : "FFTW MEASURE plan (planned once, wisdom kept), fftw_execute",
                          0, NULL};
 
     for (int k = 0; k < c->rank; k++)
         points *= c->dims[k];
+    pel_settle(c);
     c->plan = make_fftw_plan(c, context->threads);
     fill_input(c, c->real ? points : 2 * points);
     pel_bench_compare(context->reps, fft_pel, fft_fftw, c, &t_pel, &t_base);
@@ -139,6 +217,95 @@ static void fft_row(const pel_bench_context *context, fft_case *c, const char *v
     row.gflops = fft_flops(c) / row.seconds * 1e-9;
     pel_bench_emit(&row);
     fftw_destroy_plan(c->plan);
+    if (estimate_only())
+        return;
+    c->plan = make_estimate_plan(c, context->threads);
+    fill_input(c, c->real ? points : 2 * points);
+    pel_bench_compare(context->reps, NULL, fft_fftw, c, NULL, &t_estimate);
+    snprintf(twin, sizeof twin, "%s-vs-estimate", variant);
+    row.variant = twin;
+    row.baseline = "FFTW ESTIMATE plan, fftw_execute";
+    row.baseline_seconds = t_estimate / c->times;
+    pel_bench_emit(&row);
+    fftw_destroy_plan(c->plan);
+}
+
+/* The median of n values (sorts them). */
+static double median_of(double *v, int n)
+{
+    for (int i = 1; i < n; i++)
+        for (int j = i; j > 0 && v[j - 1] > v[j]; j--) {
+            double t = v[j];
+            v[j] = v[j - 1];
+            v[j - 1] = t;
+        }
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+enum { FIRST_CALL_ROUNDS = 3 };
+
+/* default-vs-measure: the plan upgrade of a new shape. First calls (a few
+ * rounds, each on an empty cache and empty wisdom): pel's default one-shot
+ * (ESTIMATE plan + transform + the upgrade request) against an FFTW_ESTIMATE
+ * plan's first call (plan + fftw_execute); then pel's steady state once the
+ * upgrade has landed against an FFTW_MEASURE plan executed. ratio = FFTW
+ * MEASURE / pel steady state (target >= 0.95); first_call_ratio = pel's first
+ * call / ESTIMATE's (target <= 1.5); upgrade_seconds = from the end of
+ * pel's first call to the MEASURE plan in the cache. */
+static void default_vs_measure_row(const pel_bench_context *context, fft_case *c)
+{
+    double pel_first[FIRST_CALL_ROUNDS], estimate_first[FIRST_CALL_ROUNDS], upgrade[FIRST_CALL_ROUNDS];
+    double t_pel, t_measure, first_ratio;
+    size_t points = 1;
+    char extra[320], *saved;
+    int times = c->times;
+    pel_bench_row row = {"fft", "default-vs-measure", context->size, context->threads, 0, 0, 0,
+                         "FFTW MEASURE plan (planned once), fftw_execute", 0, extra};
+
+    for (int k = 0; k < c->rank; k++)
+        points *= c->dims[k];
+    wait_for_upgrades();
+    saved = fftw_export_wisdom_to_string(); /* the rows' wisdom, put back at the end */
+    c->times = 1;
+    for (int round = 0; round < FIRST_CALL_ROUNDS; round++) {
+        double start;
+        pel_fft_wisdom_forget();
+        pel_fft_cache_clear();
+        fill_input(c, c->real ? points : 2 * points);
+        start = now_seconds();
+        c->plan = plan_with_flags(c, context->threads, FFTW_ESTIMATE);
+        fftw_execute(c->plan);
+        estimate_first[round] = now_seconds() - start;
+        fftw_destroy_plan(c->plan);
+        pel_fft_wisdom_forget();
+        start = now_seconds();
+        fft_pel(c);
+        pel_first[round] = now_seconds() - start;
+        upgrade[round] = wait_for_upgrades();
+    }
+    c->times = times;
+    /* The last round's upgraded plan stays in the cache for the steady
+     * state; then the expert's MEASURE plan. */
+    c->plan = plan_with_flags(c, context->threads, FFTW_MEASURE);
+    fill_input(c, c->real ? points : 2 * points);
+    pel_bench_compare(context->reps, fft_pel, fft_fftw, c, &t_pel, &t_measure);
+    fftw_destroy_plan(c->plan);
+    if (saved != NULL) {
+        fftw_import_wisdom_from_string(saved);
+        free(saved);
+    }
+    {
+        double p = median_of(pel_first, FIRST_CALL_ROUNDS), e = median_of(estimate_first, FIRST_CALL_ROUNDS);
+        first_ratio = p / e;
+        snprintf(extra, sizeof extra,
+                 "\"first_call_seconds\":%.6g,\"estimate_first_call_seconds\":%.6g,\"first_call_ratio\":%.3f,"
+                 "\"upgrade_seconds\":%.3g,\"upgrade_mode\":%d",
+                 p, e, first_ratio, median_of(upgrade, FIRST_CALL_ROUNDS), (int)pel_fft_get_upgrade_mode());
+    }
+    row.seconds = t_pel / c->times;
+    row.baseline_seconds = t_measure / c->times;
+    row.gflops = fft_flops(c) / row.seconds * 1e-9;
+    pel_bench_emit(&row);
 }
 
 /* auto-threads: pel picks its thread count; the baseline is the faster of
@@ -186,6 +353,14 @@ static void scaling_row(const pel_bench_context *context, fft_case *c)
     double t_many, t_one;
     pel_bench_row row = {"fft", "scaling", context->size, context->threads, 0, 0, 0, "pel on 1 thread", 0, NULL};
 
+    {
+        /* The 1-thread plan is another key: its upgrade lands first. */
+        int times = c->times;
+        c->times = 1;
+        fft_pel_one_thread(c);
+        c->times = times;
+        wait_for_upgrades();
+    }
     pel_bench_compare(context->reps, fft_pel, fft_pel_one_thread, c, &t_many, &t_one);
     row.seconds = t_many / c->times;
     row.baseline_seconds = t_one / c->times;
@@ -201,9 +376,15 @@ static int run_fft(const pel_bench_context *context)
 
     if (rank < 1)
         return 1;
-    pel_fft_set_default_effort(bench_effort() == FFTW_MEASURE ? PEL_FFT_MEASURE : PEL_FFT_ESTIMATE, 0);
+    pel_fft_set_default_effort(estimate_only() ? PEL_FFT_ESTIMATE : PEL_FFT_AUTO, 0);
+    if (getenv("PEL_FFT_UPGRADE") == NULL)
+        pel_fft_set_upgrade_mode(PEL_FFT_UPGRADE_NORMAL);
     if (setup_case(&c, dims, rank, 0) != 0)
         return 1;
+    /* First, while FFTW has no wisdom of this size from the rows below. */
+    if (!estimate_only() && ((rank == 1 && dims[0] == ((size_t)1 << 20)) ||
+                             (rank == 3 && dims[0] == 256 && dims[1] == 256 && dims[2] == 256)))
+        default_vs_measure_row(context, &c);
     fft_row(context, &c, rank == 1 ? "c2c-1d" : rank == 2 ? "c2c-2d" : "c2c-3d");
     if (rank == 1 && dims[0] <= ((size_t)1 << 14))
         auto_threads_row(context, &c);
@@ -333,7 +514,8 @@ static int run_fftconv(const pel_bench_context *context)
 }
 
 const pel_bench_kernel pel_bench_fft_kernels[] = {
-    {"fft", "one-shot pel FFT (cache hit) vs FFTW plan + fftw_execute; auto threads; 3-D scaling",
+    {"fft", "one-shot pel FFT (default: upgraded plan) vs FFTW MEASURE / ESTIMATE plan + fftw_execute; auto "
+            "threads; 3-D scaling; default-vs-measure (first call, upgrade)",
      "1024,2048,4096,8192,16384,32768,65536,131072,262144,524288,1048576,2097152,4194304,1024x1024,128x128x128,"
      "256x256x256",
      "1024,16384,1048576,256x256,64x64x64", run_fft},

@@ -325,7 +325,7 @@ static int run_mpi_stencil(const pel_bench_context *context)
 /* pel-bench's driver looks in five tables; this program has one kernel. */
 const pel_bench_kernel pel_bench_exec_kernels[] = {{NULL, NULL, NULL, NULL, NULL}};
 const pel_bench_kernel pel_bench_matrix_kernels[] = {{NULL, NULL, NULL, NULL, NULL}};
-const pel_bench_kernel pel_bench_sparse_kernels[] = {{NULL, NULL, NULL, NULL, NULL}};
+/* pel_bench_sparse_kernels (mpi-spmv) lives in bench_mpi_spmv.c. */
 /* pel_bench_fft_kernels (mpi-fft): benchmarks/bench_mpi_fft.c */
 const pel_bench_kernel pel_bench_stencil_kernels[] = {
     {"mpi-stencil", "deep-halo distributed stencil vs T=1 and PETSc DMDA (run under mpirun)",

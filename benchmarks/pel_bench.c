@@ -22,7 +22,7 @@ static int header_printed;
 
 static const pel_bench_kernel *const kernel_tables[] = {
     pel_bench_exec_kernels, pel_bench_matrix_kernels, pel_bench_sparse_kernels,
-    pel_bench_fft_kernels,  pel_bench_stencil_kernels,
+    pel_bench_fft_kernels,  pel_bench_stencil_kernels, pel_bench_tune_kernels,
 };
 #define TABLE_COUNT (sizeof kernel_tables / sizeof kernel_tables[0])
 
@@ -261,6 +261,7 @@ static void list_kernels(void)
 static void usage(FILE *out)
 {
     fprintf(out, "usage: pel-bench --list\n"
+                 "       pel-bench --machine\n"
                  "       pel-bench --kernel NAME [--size N[,N...]] [--threads T[,T...]] [--reps R]\n"
                  "                 [--format table|csv|json]\n"
                  "       pel-bench --suite quick [--threads T[,T...]] [--format table|csv|json]\n"
@@ -324,6 +325,8 @@ int main(int argc, char **argv)
         if (strcmp(arg, "--list") == 0) {
             list_kernels();
             return 0;
+        } else if (strcmp(arg, "--machine") == 0) {
+            return pel_bench_print_machine();
         } else if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
             usage(stdout);
             return 0;

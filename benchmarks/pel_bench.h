@@ -92,5 +92,9 @@ extern const pel_bench_kernel pel_bench_matrix_kernels[];
 extern const pel_bench_kernel pel_bench_sparse_kernels[];
 extern const pel_bench_kernel pel_bench_fft_kernels[];
 extern const pel_bench_kernel pel_bench_stencil_kernels[];
+extern const pel_bench_kernel pel_bench_tune_kernels[];
+
+/* pel-bench --machine: prints the measured machine model; returns 0. */
+int pel_bench_print_machine(void);
 
 #endif

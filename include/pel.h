@@ -15,5 +15,6 @@
 #include "pel/sparse.h"
 #include "pel/fft.h"
 #include "pel/stencil.h"
+#include "pel/tune.h"
 
 #endif

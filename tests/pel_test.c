@@ -98,9 +98,7 @@ void pel_test_check_ok(int status, const char *what, const char *file, int line)
     CU_assertImplementation(status == PEL_OK, (unsigned)line, what, file, "", CU_FALSE);
 }
 
-/* The number of threads of this process, from /proc/self/status; -1 if
- * it cannot be read. */
-static int thread_count(void)
+int pel_test_thread_count(void)
 {
     char line[128];
     int n = -1;
@@ -123,12 +121,12 @@ static int thread_count(void)
 static void wait_for_exiting_threads(void)
 {
     struct timespec pause = {0, 10 * 1000 * 1000};
-    int last = thread_count(), steady = 0;
+    int last = pel_test_thread_count(), steady = 0;
 
     for (int i = 0; i < 100 && steady < 5; i++) {
         int now;
         nanosleep(&pause, NULL);
-        now = thread_count();
+        now = pel_test_thread_count();
         steady = now == last ? steady + 1 : 0;
         last = now;
     }

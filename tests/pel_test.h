@@ -75,6 +75,10 @@ void pel_test_check_ok(int status, const char *what, const char *file, int line)
 #define PEL_TEST_ASAN 0
 #endif
 
+/* The number of threads of this process, from /proc/self/status; -1 if
+ * it cannot be read. */
+int pel_test_thread_count(void);
+
 /* Runs fn() in a forked child process and returns nonzero if it exited with
  * status 0 within timeout_seconds (a hang is killed and counts as failure). */
 int pel_test_in_child(int (*fn)(void), double timeout_seconds);

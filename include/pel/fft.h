@@ -34,7 +34,11 @@
  * the same algorithm on every run; PEL_FFT_MEASURE and PEL_FFT_PATIENT time
  * candidates, so the chosen algorithm (and the last bits of the result) may
  * change from run to run and with the thread count. The deterministic mode is:
- * ESTIMATE (or imported wisdom) and a fixed thread count.
+ * ESTIMATE (or imported wisdom) and a fixed thread count. The one-shot
+ * calls' default, PEL_FFT_AUTO, starts on ESTIMATE and is upgraded to a
+ * MEASURE plan in the background: its bits may change once, when the
+ * upgrade lands (set a fixed effort with pel_fft_set_default_effort(), or
+ * PEL_FFT_UPGRADE=0, for fixed bits).
  */
 #ifndef PEL_FFT_H
 #define PEL_FFT_H
@@ -76,7 +80,14 @@ typedef enum pel_fft_effort {
     PEL_FFT_MEASURE = 1,    /**< times candidates: seconds for large sizes */
     PEL_FFT_PATIENT = 2,    /**< times many more candidates */
     PEL_FFT_EXHAUSTIVE = 3, /**< times all candidates */
-    PEL_FFT_WISDOM_ONLY = 4 /**< only from imported wisdom, else PEL_ERROR_UNSUPPORTED */
+    PEL_FFT_WISDOM_ONLY = 4, /**< only from imported wisdom, else PEL_ERROR_UNSUPPORTED */
+    /** The one-shot calls' default (pel_fft_set_default_effort() only, not
+     *  a plan's effort): a new shape runs at once on an ESTIMATE plan (or on
+     *  MEASURE wisdom when FFTW has some) while a background thread makes
+     *  its MEASURE plan, which then replaces the cached plan. Results stay
+     *  within the accuracy bounds; the last bits may change when the plan
+     *  is upgraded (docs/fft.md, "Plan upgrades"). */
+    PEL_FFT_AUTO = 5
 } pel_fft_effort;
 
 /**
@@ -105,7 +116,8 @@ typedef struct pel_fft_plan pel_fft_plan;
  * (aligned or not) with pel_fft_execute().
  *
  * Errors: PEL_ERROR_INVALID_ARGUMENT (unknown kind, precision, direction,
- * effort or norm; rank outside 1..3; NULL dims or plan; a zero dimension or
+ * effort or norm, or PEL_FFT_AUTO, which only the one-shot calls take: a
+ * plan is immutable; rank outside 1..3; NULL dims or plan; a zero dimension or
  * howmany; a wrong direction for r2c/c2r; negative or non-finite time limit;
  * negative nthreads), PEL_ERROR_OVERFLOW (the arrays would exceed PTRDIFF_MAX
  * bytes), PEL_ERROR_OUT_OF_MEMORY (including when the memory FFTW may need
@@ -198,8 +210,12 @@ PEL_API pel_status pel_fft_c2r_float(int rank, const size_t *dims, size_t howman
 /**
  * Sets the planner effort and time limit (seconds, 0 = none) of plans that
  * the one-shot calls and pel_fft_convolve() make on a cache miss. The default
- * is PEL_FFT_ESTIMATE: instant and deterministic. Both are part of the cache
- * key, so changing them never reuses a plan of another effort.
+ * is PEL_FFT_AUTO: ESTIMATE at once, upgraded to MEASURE in the background
+ * (the time limit then bounds each background measurement).
+ * pel_fft_convolve() plans PEL_FFT_AUTO as PEL_FFT_ESTIMATE, keeping its
+ * bits fixed. A fixed effort (PEL_FFT_ESTIMATE for identical bits on every
+ * run) is never upgraded. Both are part of the cache key, so changing them
+ * never reuses a plan of another effort.
  * Errors: PEL_ERROR_INVALID_ARGUMENT (unknown effort, negative or
  * non-finite time limit). Thread-safe.
  */
@@ -207,6 +223,51 @@ PEL_API pel_status pel_fft_set_default_effort(pel_fft_effort effort, double time
 
 /** The effort set by pel_fft_set_default_effort(). */
 PEL_API pel_fft_effort pel_fft_get_default_effort(void);
+
+/** Whether and how plans of effort PEL_FFT_AUTO are upgraded. */
+typedef enum pel_fft_upgrade_mode {
+    PEL_FFT_UPGRADE_OFF = 0,   /**< never: PEL_FFT_AUTO plans stay ESTIMATE (PEL_FFT_UPGRADE=0) */
+    PEL_FFT_UPGRADE_IDLE = 1,  /**< the default: the planner thread runs at idle priority (SCHED_IDLE) */
+    PEL_FFT_UPGRADE_NORMAL = 2 /**< the planner thread runs at normal priority (PEL_FFT_UPGRADE=2) */
+} pel_fft_upgrade_mode;
+
+/**
+ * Sets the upgrade mode (the default comes from the environment variable
+ * PEL_FFT_UPGRADE = 0, 1 or 2, else PEL_FFT_UPGRADE_IDLE). Switching stops
+ * the planner thread after the measurement it is making (so it may wait
+ * that long); PEL_FFT_UPGRADE_OFF drops the queued upgrades. Errors:
+ * PEL_ERROR_INVALID_ARGUMENT (unknown mode). Thread-safe.
+ */
+PEL_API pel_status pel_fft_set_upgrade_mode(pel_fft_upgrade_mode mode);
+
+/** The upgrade mode (PEL_FFT_UPGRADE_OFF in a forked child, which has no
+ *  planner thread). */
+PEL_API pel_fft_upgrade_mode pel_fft_get_upgrade_mode(void);
+
+/**
+ * Waits until no plan upgrade is queued or running, at most
+ * @p timeout_seconds (0: just look), and stores in @p *pending (when
+ * @p pending is not NULL) how many are still queued or running: 0 when
+ * every upgrade has landed. Useful after a program's first steps, so that
+ * the following ones run on MEASURE plans (on a machine kept busy the
+ * idle-priority planner may not get a core before), and before fork().
+ * Errors: PEL_ERROR_INVALID_ARGUMENT (negative or non-finite timeout;
+ * *pending untouched). Thread-safe.
+ */
+PEL_API pel_status pel_fft_upgrade_wait(double timeout_seconds, size_t *pending);
+
+/** Counters of the plan upgrades since the process started. */
+typedef struct pel_fft_upgrade_stats {
+    size_t requested; /**< upgrades queued */
+    size_t completed; /**< MEASURE plans published into the cache */
+    size_t discarded; /**< measured, but the cached plan was gone (evicted, cleared) */
+    size_t failed;    /**< the MEASURE planning failed (the ESTIMATE plan stays) */
+    size_t dropped;   /**< not queued: the queue was full or out of memory (retried on a later hit) */
+    size_t pending;   /**< queued or running now */
+} pel_fft_upgrade_stats;
+
+/** Reads the upgrade counters into @p stats. Errors: NULL stats. Thread-safe. */
+PEL_API pel_status pel_fft_upgrade_get_stats(pel_fft_upgrade_stats *stats);
 
 /** Counters of the one-shot plan cache since the last reset. */
 typedef struct pel_fft_cache_stats {

@@ -39,6 +39,7 @@
 #include "pel/core.h"
 #include "pel/stencil.h"
 #include "pel/fft.h" /* distributed FFT (issue 14) */
+#include "pel/sparse.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -197,6 +198,7 @@ typedef struct pel_dgrid_stats {
     double halo_bytes;       /**< bytes this rank sent per exchange */
     double exchange_seconds; /**< time in the exchanges (packing, messages, unpacking) */
     double total_seconds;    /**< time of the whole call */
+    size_t overlapped_blocks; /**< blocks whose interior update ran while the first cut axis's halo messages flew */
 } pel_dgrid_stats;
 
 /** Copies the last apply's statistics on this rank into *@p stats. Local.
@@ -425,6 +427,110 @@ PEL_API pel_status pel_mpi_spectral_layout(const pel_mpi_spectral *solver, pel_m
 PEL_API pel_status pel_mpi_spectral_solve(const pel_mpi_spectral *solver, double shift, void *field);
 
 /* END distributed FFT block */
+/* ------------------------------------------------ distributed CSR (pel_dcsr) */
+
+/** A sparse matrix whose rows are split over the ranks of a communicator in
+ *  contiguous blocks (rank 0 the first rows), each rank holding its rows
+ *  with global column indices; x and y are distributed the same way (rank
+ *  r holds the block of x of its column range, the block of y of its row
+ *  range). Immutable after creation; its calls are collective and use MPI
+ *  from the calling thread only (one thread per rank). */
+typedef struct pel_dcsr pel_dcsr;
+
+/**
+ * Creates a distributed matrix from each rank's @p local_rows rows (the
+ * rows of the ranks before it come first): @p row_ptr, @p col_idx and
+ * @p values as for pel_csr_create() (copied; any order within a row,
+ * duplicates summed in the order given, explicit zeros kept), with global
+ * column indices in [0, global_cols), global_cols being the sum of every
+ * rank's @p local_cols (the rank's block of x, in rank order; pass
+ * local_cols = local_rows for a square matrix distributed like its rows).
+ * The caller's row blocks are the split (any, empty ranks included).
+ * At creation pel finds the ghost columns (columns of the rank's rows owned
+ * by other ranks) and their owners, and builds the scatter plan (persistent
+ * MPI requests) that pel_dcsr_spmv() starts on every call.
+ *
+ * Collective. Errors (every rank returns the same status and message,
+ * "pel_dcsr_create: rank R of N: ...", naming the lowest failing rank):
+ * MPI not ready; comm MPI_COMM_NULL; out NULL; precision unknown; any
+ * check of pel_csr_create() on the rank's rows against global_cols
+ * (row_ptr, col_idx out of range, NULL arrays, duplicates overflowing);
+ * precision differing between ranks; PEL_ERROR_UNSUPPORTED for global_cols
+ * over PEL_CSR_MAX_COLS or a rank's block over INT_MAX entries;
+ * PEL_ERROR_OVERFLOW; PEL_ERROR_OUT_OF_MEMORY. On error *out is set to
+ * NULL (when out is not NULL).
+ */
+PEL_API pel_status pel_dcsr_create(MPI_Comm comm, pel_precision precision, size_t local_rows, size_t local_cols,
+                                   const size_t *row_ptr, const size_t *col_idx, const void *values,
+                                   pel_dcsr **out);
+
+/**
+ * Distributes the serial matrix @p matrix (significant on @p root only)
+ * over the ranks of @p comm: rank r gets rows row_starts[r] ..
+ * row_starts[r+1]-1, @p row_starts (comm size + 1 entries, significant on
+ * the root only) being the caller's split, or NULL on the root for pel's
+ * split: contiguous blocks balanced by nonzeros (each row weighing its
+ * entries plus 2, as the serial SpMV's partition; ranks past the rows get
+ * none). The columns (x) are split like the rows for a square matrix, in
+ * even blocks (the pel_dgrid rule: n/p, one more for the first n mod p
+ * ranks) otherwise. Collective. Errors: as pel_dcsr_create(), and root out
+ * of range or differing between ranks, matrix not a live pel_csr on the
+ * root, row_starts not starting at 0, decreasing or not ending at the row
+ * count. On error *out is set to NULL.
+ */
+PEL_API pel_status pel_dcsr_distribute(MPI_Comm comm, int root, const pel_csr *matrix, const size_t *row_starts,
+                                       pel_dcsr **out);
+
+/**
+ * Reads a Matrix Market file on rank 0 of @p comm with pel_csr_read_mtx()
+ * (the same validation, statuses and messages, "rank 0 of N: ..."; @p path
+ * and @p precision are significant on rank 0 only) and distributes it as
+ * pel_dcsr_distribute() with pel's split balanced by nonzeros. Collective.
+ * On error *out is set to NULL.
+ */
+PEL_API pel_status pel_dcsr_read_mtx(MPI_Comm comm, const char *path, pel_precision precision, pel_dcsr **out);
+
+/** Destroys a distributed matrix (frees its requests and communicator:
+ *  collective while MPI runs; after MPI_Finalize only the memory is freed).
+ *  NULL is ignored. */
+PEL_API void pel_dcsr_destroy(pel_dcsr *matrix);
+
+/** This rank's view of a distributed matrix (pel_dcsr_info()). */
+typedef struct pel_dcsr_layout {
+    size_t global_rows, global_cols;
+    size_t row_start, local_rows; /**< this rank's rows (and block of y) */
+    size_t col_start, local_cols; /**< this rank's block of x */
+    size_t local_nnz;             /**< stored entries of this rank's rows */
+    size_t ghost_cols;            /**< distinct columns owned by other ranks */
+    size_t send_count;            /**< x values this rank sends per product */
+    int neighbours;               /**< ranks this rank receives from */
+} pel_dcsr_layout;
+
+/** Copies this rank's layout of @p matrix into *@p layout. Local.
+ *  Errors: matrix not a live pel_dcsr, layout NULL. */
+PEL_API pel_status pel_dcsr_info(const pel_dcsr *matrix, pel_dcsr_layout *layout);
+
+/**
+ * y_local = alpha*A*x + beta*y_local on this rank's rows: @p x_local is the
+ * rank's block of x (local_cols elements), @p y_local its block of y
+ * (local_rows), of the matrix's precision (alpha and beta converted to
+ * float for a float matrix). The ghost exchange (persistent requests) is
+ * started, the rows' leading entries in the rank's own columns are summed
+ * while it travels, then the rows are finished once the ghosts arrived.
+ * Every row is summed left to right in increasing global column order,
+ * starting from 0.0 (a row's sum is only ever continued, never split and
+ * joined), so y has the bits of pel_csr_spmv() on the whole matrix in one
+ * process, for every process count, split and thread count. beta = 0 and
+ * alpha = 0 behave as in pel_csr_spmv() (with alpha = 0 nothing is
+ * exchanged).
+ *
+ * Collective (one agreement step, then the exchange). Errors (y unchanged
+ * on every rank): matrix not live; x_local NULL (local_cols > 0); y_local
+ * NULL (local_rows > 0); x_local and y_local overlapping; alpha or beta
+ * differing between ranks.
+ */
+PEL_API pel_status pel_dcsr_spmv(pel_dcsr *matrix, double alpha, const void *x_local, double beta,
+                                 void *y_local);
 
 #ifdef __cplusplus
 }

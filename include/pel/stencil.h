@@ -85,8 +85,8 @@ typedef struct pel_boundary {
 
 /**
  * Optional blocking override for pel_stencil_apply(). Zero fields are chosen
- * automatically from the cache sizes (read from
- * /sys/devices/system/cpu/cpu0/cache, else sysconf, else 512 KiB L2).
+ * automatically from the measured machine model (pel_machine_info(): the
+ * cache sizes the OS reports, checked by a bandwidth sweep).
  * Blocking never changes the results, only the speed.
  */
 typedef struct pel_stencil_blocking {
@@ -103,6 +103,20 @@ typedef struct pel_stencil_blocking {
      *  stores (the default; faster in the measurements of docs/stencil.md). */
     int streaming_stores;
 } pel_stencil_blocking;
+
+/**
+ * pel_stencil_blocking::cache_bytes value that asks pel to choose the
+ * blocking by timing (like FFTW's MEASURE): on the first automatic call for
+ * a (stencil shape, dims, thread count, precision) a few candidates (the
+ * machine model's choice, smaller and larger cache budgets, no temporal
+ * blocking) run a few steps each on scratch copies of the grid, and the
+ * fastest is remembered for the process. Costs about the time of the call
+ * once; every candidate gives the same bits. The environment variable
+ * PEL_TUNE=measure asks the same for every call whose blocking is automatic
+ * (blocking NULL or cache_bytes 0). Ignored when tiles or time_block are
+ * given, and by the two-level and coupled forms (they use the model).
+ */
+#define PEL_STENCIL_CACHE_MEASURE ((size_t)-1)
 
 /** An immutable stencil; share it freely between threads. */
 typedef struct pel_stencil pel_stencil;

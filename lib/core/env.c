@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/env.h"
@@ -81,6 +82,31 @@ pel_status pel__env_parse_min_work(const char *text, size_t *out)
     if (status == PEL_OK)
         *out = given ? (size_t)value : 0;
     return status;
+}
+
+pel_status pel__env_parse_fft_upgrade(const char *text, int *out)
+{
+    unsigned long long value = 0;
+    int given;
+    pel_status status = pel__env_parse_number("PEL_FFT_UPGRADE", text, 0, 2, &value, &given);
+
+    if (status == PEL_OK)
+        *out = given ? (int)value : 1;
+    return status;
+}
+
+void pel__env_read(const char *name, pel_status (*parse)(const char *, void *), void *out)
+{
+    char saved[512];
+    const char *text = getenv(name);
+
+    snprintf(saved, sizeof saved, "%s", pel_last_error());
+    if (parse(text, out) != PEL_OK) {
+        char note[600];
+        snprintf(note, sizeof note, "%s (ignored: the default is used)", pel_last_error());
+        pel__env_note(note);
+        pel__set_error_message(saved);
+    }
 }
 
 void pel__env_note(const char *message)

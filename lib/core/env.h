@@ -35,6 +35,17 @@ pel_status pel__env_parse_budget(const char *text, int *out);
  * gives *out = 0. Errors leave *out untouched. */
 pel_status pel__env_parse_min_work(const char *text, size_t *out);
 
+/* PEL_FFT_UPGRADE: 0 (off), 1 (idle priority) or 2 (normal priority), a
+ * pel_fft_upgrade_mode. Unset or empty gives *out = 1. Errors leave *out
+ * untouched. */
+pel_status pel__env_parse_fft_upgrade(const char *text, int *out);
+
+/* Reads variable `name` through `parse` (one of the parsers above, taking
+ * its output as void *): a refused value is noted in pel_environment_notes()
+ * with "(ignored: the default is used)", *out keeps its default, and the
+ * calling thread's last error is left as it was. */
+void pel__env_read(const char *name, pel_status (*parse)(const char *, void *), void *out);
+
 /* Appends "message" to the notes that pel_environment_notes() returns (at
  * load time, before any other thread can read them). */
 void pel__env_note(const char *message);

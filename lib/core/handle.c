@@ -147,6 +147,8 @@ static const char *kind_name(pel__handle_kind kind)
         return "pel_stencil";
     case PEL__HANDLE_DGRID:
         return "pel_dgrid";
+    case PEL__HANDLE_DCSR:
+        return "pel_dcsr";
     case PEL__HANDLE_OTHER:
         break;
     }

@@ -24,6 +24,7 @@ typedef enum pel__handle_kind {
     PEL__HANDLE_CSR = 0x70656c43,      /* "pelC" */
     PEL__HANDLE_STENCIL = 0x70656c53,  /* "pelS" */
     PEL__HANDLE_DGRID = 0x70656c47,    /* "pelG": distributed grid (libpel_mpi) */
+    PEL__HANDLE_DCSR = 0x70656c44,     /* "pelD": distributed CSR matrix (libpel_mpi) */
     PEL__HANDLE_OTHER = 0x70656c4f     /* "pelO": any later object */
 } pel__handle_kind;
 

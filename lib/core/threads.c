@@ -19,11 +19,9 @@
 #include "core/error.h"
 #include "core/threads.h"
 
-enum { PEL_DEFAULT_MIN_WORK = 32768 };
-
 static atomic_int global_threads;       /* 0: follow the default */
 static int environment_threads;         /* PEL_NUM_THREADS, 0 when unset or refused */
-static atomic_size_t min_work = PEL_DEFAULT_MIN_WORK;
+static atomic_size_t min_work = PEL__MIN_WORK_DEFAULT;
 static size_t environment_min_work;     /* PEL_MIN_WORK_PER_THREAD, 0 when unset or refused */
 static atomic_int forked_child;
 static _Thread_local int local_threads; /* 0: no override on this thread */
@@ -41,22 +39,6 @@ static int budget_default = 1;
 static atomic_int budget_in_use;
 static atomic_uint budget_generation;
 static _Thread_local int thread_held; /* threads the calling thread's teams hold */
-
-/* Reads one variable through its parser; a refused value is noted and the
- * calling thread's last error is left as it was. */
-static void read_variable(const char *name, pel_status (*parse)(const char *, void *), void *out)
-{
-    char saved[512];
-    const char *text = getenv(name);
-
-    snprintf(saved, sizeof saved, "%s", pel_last_error());
-    if (parse(text, out) != PEL_OK) {
-        char note[600];
-        snprintf(note, sizeof note, "%s (ignored: the default is used)", pel_last_error());
-        pel__env_note(note);
-        pel__set_error_message(saved);
-    }
-}
 
 static pel_status parse_threads(const char *text, void *out)
 {
@@ -89,9 +71,9 @@ __attribute__((constructor)) static void pel_core_load(void)
     int threads = 0, budget = PEL_THREAD_BUDGET_DEFAULT;
     size_t work = 0;
 
-    read_variable("PEL_NUM_THREADS", parse_threads, &threads);
-    read_variable("PEL_MIN_WORK_PER_THREAD", parse_min_work, &work);
-    read_variable("PEL_THREAD_BUDGET", parse_budget, &budget);
+    pel__env_read("PEL_NUM_THREADS", parse_threads, &threads);
+    pel__env_read("PEL_MIN_WORK_PER_THREAD", parse_min_work, &work);
+    pel__env_read("PEL_THREAD_BUDGET", parse_budget, &budget);
     environment_threads = threads;
     environment_min_work = work;
     if (work > 0)
@@ -153,7 +135,7 @@ int pel_get_num_threads(void)
 pel_status pel_set_min_work_per_thread(size_t work_units)
 {
     if (work_units == 0)
-        work_units = environment_min_work > 0 ? environment_min_work : PEL_DEFAULT_MIN_WORK;
+        work_units = environment_min_work > 0 ? environment_min_work : PEL__MIN_WORK_DEFAULT;
     atomic_store(&min_work, work_units);
     return PEL_OK;
 }

@@ -4,6 +4,16 @@
 
 #include "pel/core.h"
 
+/* The minimum work per thread when neither the user nor the environment
+ * sets one (lib/tune measures a better one for the kernels that ask it). */
+enum { PEL__MIN_WORK_DEFAULT = 32768 };
+
+/* pel_threads_for_work() with the minimum work per thread measured by the
+ * machine model (lib/tune/thresholds.c) when neither the user nor the
+ * environment set one; one thread, without measuring, for work below any
+ * threshold the model could give. The FFT, SpMV and transpose ask it. */
+int pel__tune_threads_for_work(size_t work_units);
+
 /* One-time, thread-safe initialisation of the backends (FFTW's threads,
  * OpenBLAS's check). Cheap after the first call. */
 void pel__backends_init(void);

@@ -33,7 +33,7 @@ static cache_entry *most_recent, *least_recent;
 static size_t entries, capacity = DEFAULT_CAPACITY;
 static size_t hits, misses, evictions;
 
-static atomic_int default_effort = PEL_FFT_ESTIMATE;
+static atomic_int default_effort = PEL_FFT_AUTO;
 static _Atomic double default_time_limit = 0.0;
 
 static void cache_prepare(void)
@@ -130,6 +130,7 @@ pel_status pel__fft_cache_acquire(const pel__fft_key *key, int variant, const ch
     pel_fft_plan *plan, *existing;
     cache_entry *entry, *dropped = NULL;
     pel_status status;
+    int cached = 0;
 
     cache_lock();
     plan = lookup(key, hash);
@@ -158,6 +159,7 @@ pel_status pel__fft_cache_acquire(const pel__fft_key *key, int variant, const ch
         push_front(entry);
         entry = NULL;
         trim(capacity, &dropped, 1);
+        cached = 1;
     }
     pthread_mutex_unlock(&cache_mutex);
     free(entry);
@@ -165,9 +167,34 @@ pel_status pel__fft_cache_acquire(const pel__fft_key *key, int variant, const ch
     if (existing != NULL) {
         pel__fft_plan_release(plan);
         plan = existing;
+    } else if (!cached) {
+        /* Only a cached plan can be upgraded: the MEASURE twin replaces it
+         * in the cache. */
+        atomic_store_explicit(&plan->upgrade, PEL__FFT_UPGRADE_NONE, memory_order_relaxed);
     }
     *result = plan;
     return PEL_OK;
+}
+
+int pel__fft_cache_publish(pel_fft_plan *old, pel_fft_plan *fresh)
+{
+    uint64_t hash = pel__fft_key_hash(&old->key);
+    int published = 0;
+
+    cache_lock();
+    for (cache_entry *e = most_recent; e != NULL; e = e->next) {
+        if (e->hash == hash && e->plan == old) {
+            /* Calls that found old hold their own references: it is freed
+             * when the last of them releases it, never under them. */
+            e->plan = fresh;
+            published = 1;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&cache_mutex);
+    if (published)
+        pel__fft_plan_release(old); /* the cache's reference; outside the cache lock */
+    return published;
 }
 
 pel_status pel__fft_oneshot_key(pel__fft_key *key, pel_fft_kind kind, pel_precision precision, int rank,
@@ -206,8 +233,19 @@ pel_status pel__fft_oneshot(pel_fft_kind kind, pel_precision precision, int rank
     if (status != PEL_OK)
         return status;
     status = pel__fft_plan_run_variant(plan, variant, in, out, function);
-    pel__fft_plan_release(plan);
+    pel__fft_oneshot_done(plan);
     return status;
+}
+
+void pel__fft_oneshot_done(pel_fft_plan *plan)
+{
+    /* Asked after the call's own transform, so that the planner does not
+     * take the thread budget (or the planner lock) from under the call
+     * that made the plan; a request refused earlier (full queue) is asked
+     * for again on a later call. */
+    if (atomic_load_explicit(&plan->upgrade, memory_order_relaxed) == PEL__FFT_UPGRADE_WANTED)
+        pel__fft_upgrade_request(plan);
+    pel__fft_plan_release(plan);
 }
 
 /* ------------------------------------------------------------ public */
@@ -252,9 +290,9 @@ pel_status pel_fft_c2r_float(int rank, const size_t *dims, size_t howmany, pel_f
 
 pel_status pel_fft_set_default_effort(pel_fft_effort effort, double time_limit)
 {
-    if ((int)effort < PEL_FFT_ESTIMATE || effort > PEL_FFT_WISDOM_ONLY)
+    if ((int)effort < PEL_FFT_ESTIMATE || effort > PEL_FFT_AUTO)
         return PEL_FAIL(PEL_ERROR_INVALID_ARGUMENT,
-                        "effort=%d is not a pel_fft_effort (PEL_FFT_ESTIMATE..PEL_FFT_WISDOM_ONLY)", (int)effort);
+                        "effort=%d is not a pel_fft_effort (PEL_FFT_ESTIMATE..PEL_FFT_AUTO)", (int)effort);
     if (!isfinite(time_limit) || time_limit < 0)
         return PEL_FAIL(PEL_ERROR_INVALID_ARGUMENT,
                         "time_limit=%g must be a finite number of seconds >= 0 (0: no limit)", time_limit);

@@ -227,6 +227,11 @@ static pel_status tile_plan(const conv_job *job, pel_fft_kind kind, pel_fft_dire
                                   NULL, NULL, "pel_fft_convolve");
     if (status != PEL_OK)
         return status;
+    /* The bits must not depend on the thread count, nor change between
+     * calls: an upgradable plan would give one call's tiles another
+     * algorithm than a later call's, so PEL_FFT_AUTO plans as ESTIMATE. */
+    if (key.effort == PEL_FFT_AUTO)
+        key.effort = PEL_FFT_ESTIMATE;
     *variant = pel__fft_variant(&key, buffer, buffer);
     return pel__fft_cache_acquire(&key, *variant, "pel_fft_convolve", plan);
 }

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <fftw3.h>
 
@@ -141,7 +142,7 @@ int pel__fft_auto_threads(size_t points, size_t howmany)
      * (`pel-bench --kernel fft --size 4096,8192,16384`, docs/benchmarks.md). */
     if (!pel__mul_size(points, howmany, &total) || !pel__mul_size(total, 8, &total))
         total = SIZE_MAX;
-    return pel_threads_for_work(total);
+    return pel__tune_threads_for_work(total);
 }
 
 pel_status pel__fft_key_init(pel__fft_key *key, const char *function, pel_fft_kind kind, pel_precision precision,
@@ -177,9 +178,9 @@ pel_status pel__fft_key_init(pel__fft_key *key, const char *function, pel_fft_ki
     if (kind == PEL_FFT_C2R && direction != PEL_FFT_BACKWARD)
         return pel__fail(PEL_ERROR_INVALID_ARGUMENT, function,
                          "direction=%d: a complex-to-real transform is PEL_FFT_BACKWARD", (int)direction);
-    if ((int)effort < PEL_FFT_ESTIMATE || effort > PEL_FFT_WISDOM_ONLY)
+    if ((int)effort < PEL_FFT_ESTIMATE || effort > PEL_FFT_AUTO)
         return pel__fail(PEL_ERROR_INVALID_ARGUMENT, function,
-                         "effort=%d is not a pel_fft_effort (PEL_FFT_ESTIMATE..PEL_FFT_WISDOM_ONLY)", (int)effort);
+                         "effort=%d is not a pel_fft_effort (PEL_FFT_ESTIMATE..PEL_FFT_AUTO)", (int)effort);
     if (!isfinite(time_limit) || time_limit < 0)
         return pel__fail(PEL_ERROR_INVALID_ARGUMENT, function,
                          "time_limit=%g must be a finite number of seconds >= 0 (0: no limit)", time_limit);
@@ -403,19 +404,75 @@ static int injected_plan_failure(void)
     return atomic_fetch_sub(&plan_failure_countdown, 1) == 0;
 }
 
+static atomic_int background_planning;
+
+int pel__fft_background_planning(void)
+{
+    return atomic_load_explicit(&background_planning, memory_order_relaxed);
+}
+
+/* When a caller last planned (CLOCK_MONOTONIC nanoseconds). */
+static atomic_llong last_foreground_plan;
+
+static long long monotonic_nanoseconds(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+double pel__fft_seconds_since_foreground_plan(void)
+{
+    return 1e-9 * (double)(monotonic_nanoseconds() - atomic_load_explicit(&last_foreground_plan,
+                                                                          memory_order_relaxed));
+}
+
+/* How a variant is planned: the FFTW effort flags, whether a PEL_FFT_AUTO
+ * plan first looks for MEASURE wisdom, and whether FFTW's wisdom is put
+ * back as it was afterwards (background measurements). */
+typedef struct variant_request {
+    unsigned flags;
+    int probe_wisdom;
+    int keep_wisdom;
+    int background; /* not counted by the failure test hook */
+} variant_request;
+
+/* FFTW's wisdom of one precision as text (malloc'd by FFTW), NULL when out
+ * of memory; planner lock held. */
+static char *wisdom_save(int precision)
+{
+    return precision == PEL_FLOAT32 ? fftwf_export_wisdom_to_string() : fftw_export_wisdom_to_string();
+}
+
+/* Puts back the wisdom saved by wisdom_save() and frees the text; planner
+ * lock held. A text FFTW itself exported always imports. */
+static void wisdom_restore(int precision, char *saved)
+{
+    if (precision == PEL_FLOAT32) {
+        fftwf_forget_wisdom();
+        (void)fftwf_import_wisdom_from_string(saved);
+    } else {
+        fftw_forget_wisdom();
+        (void)fftw_import_wisdom_from_string(saved);
+    }
+    free(saved);
+}
+
 /* Makes the FFTW plan of one variant, if no other thread made it first.
  * Planning runs on scratch arrays: MEASURE and PATIENT overwrite the arrays
  * they are given, and the caller's data must survive. */
-static pel_status make_variant(pel_fft_plan *plan, int variant, const char *function, void **result)
+static pel_status make_variant_as(pel_fft_plan *plan, int variant, const variant_request *request,
+                                  const char *function, void **result)
 {
     const pel__fft_key *key = &plan->key;
     plan_sizes s;
     void *in = NULL, *out = NULL, *made;
-    unsigned flags = effort_flags(key->effort);
+    unsigned flags = request->flags, extra = 0;
     int nthreads = (variant & PEL__FFT_SINGLE) ? 1 : key->nthreads;
+    int out_of_memory = 0;
 
     compute_sizes(key, &s, function); /* cannot fail: checked when the key was made */
-    if (injected_plan_failure())
+    if (!request->background && injected_plan_failure())
         return pel__fail(PEL_ERROR_OUT_OF_MEMORY, function, "cannot plan: failure injected by the test hook");
     in = pel_malloc(s.in_bytes);
     out = key->in_place ? in : pel_malloc(s.out_bytes);
@@ -436,14 +493,15 @@ static pel_status make_variant(pel_fft_plan *plan, int variant, const char *func
         }
     }
     if (variant & PEL__FFT_UNALIGNED)
-        flags |= FFTW_UNALIGNED;
+        extra |= FFTW_UNALIGNED;
     if (key->kind == PEL_FFT_C2R && !key->in_place)
-        flags |= plan->copy_input ? FFTW_DESTROY_INPUT : FFTW_PRESERVE_INPUT;
+        extra |= plan->copy_input ? FFTW_DESTROY_INPUT : FFTW_PRESERVE_INPUT;
 
     pel__fft_planner_lock();
     made = atomic_load_explicit(&plan->variants[variant], memory_order_acquire);
     if (made == NULL) {
         double limit = key->time_limit > 0 ? key->time_limit : FFTW_NO_TIMELIMIT;
+        char *saved = NULL;
         if (key->precision == PEL_FLOAT32) {
             fftwf_plan_with_nthreads(nthreads);
             fftwf_set_timelimit(limit);
@@ -451,7 +509,28 @@ static pel_status make_variant(pel_fft_plan *plan, int variant, const char *func
             fftw_plan_with_nthreads(nthreads);
             fftw_set_timelimit(limit);
         }
-        made = call_planner(plan, &s, in, out, flags);
+        /* A PEL_FFT_AUTO plan takes MEASURE-grade wisdom when FFTW has it
+         * (imported, or left by an explicit MEASURE plan): that plan is
+         * final, and instant. */
+        if (request->probe_wisdom) {
+            made = call_planner(plan, &s, in, out, FFTW_WISDOM_ONLY | FFTW_MEASURE | extra);
+            if (made != NULL)
+                atomic_store_explicit(&plan->upgrade, PEL__FFT_UPGRADE_NONE, memory_order_relaxed);
+        }
+        if (made == NULL && request->keep_wisdom) {
+            saved = wisdom_save(key->precision);
+            out_of_memory = saved == NULL;
+        }
+        if (!request->background)
+            atomic_store_explicit(&last_foreground_plan, monotonic_nanoseconds(), memory_order_relaxed);
+        if (made == NULL && !out_of_memory) {
+            if (request->background)
+                atomic_store(&background_planning, 1);
+            made = call_planner(plan, &s, in, out, flags | extra);
+            atomic_store(&background_planning, 0);
+        }
+        if (saved != NULL)
+            wisdom_restore(key->precision, saved);
         if (made != NULL)
             atomic_store_explicit(&plan->variants[variant], made, memory_order_release);
     }
@@ -460,8 +539,10 @@ static pel_status make_variant(pel_fft_plan *plan, int variant, const char *func
     pel_free(in);
     if (out != in)
         pel_free(out);
+    if (out_of_memory)
+        return pel__fail(PEL_ERROR_OUT_OF_MEMORY, function, "cannot save FFTW's wisdom around a measurement");
     if (made == NULL) {
-        if (key->effort == PEL_FFT_WISDOM_ONLY)
+        if (flags & FFTW_WISDOM_ONLY)
             return pel__fail(PEL_ERROR_UNSUPPORTED, function,
                              "effort=PEL_FFT_WISDOM_ONLY and FFTW has no wisdom for this transform");
         return pel__fail(PEL_ERROR_BACKEND, function, "FFTW could not plan this transform");
@@ -470,12 +551,20 @@ static pel_status make_variant(pel_fft_plan *plan, int variant, const char *func
     return PEL_OK;
 }
 
-pel_status pel__fft_plan_new(const pel__fft_key *key, int variant, const char *function, pel_fft_plan **result)
+/* A variant made on demand, with the plan's own effort. */
+static pel_status make_variant(pel_fft_plan *plan, int variant, const char *function, void **result)
+{
+    variant_request request = {effort_flags(plan->variant_effort), 0, 0, 0};
+
+    return make_variant_as(plan, variant, &request, function, result);
+}
+
+/* The plan object of key, without any FFTW plan yet. */
+static pel_status plan_alloc(const pel__fft_key *key, const char *function, pel_fft_plan **result)
 {
     plan_sizes s;
     pel_fft_plan *plan;
     pel_status status;
-    void *ignored;
 
     status = compute_sizes(key, &s, function);
     if (status != PEL_OK)
@@ -503,19 +592,15 @@ pel_status pel__fft_plan_new(const pel__fft_key *key, int variant, const char *f
     for (int v = 0; v < PEL__FFT_VARIANTS; v++)
         atomic_init(&plan->variants[v], NULL);
     atomic_init(&plan->references, 1);
-    status = make_variant(plan, variant, function, &ignored);
-    if (status != PEL_OK) {
-        free(plan);
-        return status;
-    }
+    plan->variant_effort = key->effort == PEL_FFT_AUTO ? PEL_FFT_ESTIMATE : key->effort;
+    atomic_init(&plan->upgrade, PEL__FFT_UPGRADE_NONE);
     *result = plan;
     return PEL_OK;
 }
 
-void pel__fft_plan_release(pel_fft_plan *plan)
+/* Frees a plan object and the FFTW plans it holds. */
+static void plan_free(pel_fft_plan *plan)
 {
-    if (plan == NULL || atomic_fetch_sub_explicit(&plan->references, 1, memory_order_acq_rel) != 1)
-        return;
     pel__fft_planner_lock();
     for (int v = 0; v < PEL__FFT_VARIANTS; v++) {
         void *p = atomic_load_explicit(&plan->variants[v], memory_order_acquire);
@@ -524,6 +609,61 @@ void pel__fft_plan_release(pel_fft_plan *plan)
     }
     pel__fft_planner_unlock();
     free(plan);
+}
+
+pel_status pel__fft_plan_new(const pel__fft_key *key, int variant, const char *function, pel_fft_plan **result)
+{
+    pel_fft_plan *plan;
+    pel_status status = plan_alloc(key, function, &plan);
+    variant_request request = {0, 0, 0, 0};
+    void *ignored;
+
+    if (status != PEL_OK)
+        return status;
+    request.flags = effort_flags(plan->variant_effort);
+    if (key->effort == PEL_FFT_AUTO) {
+        /* ESTIMATE now; the background planner upgrades it unless wisdom
+         * already gives the MEASURE plan (make_variant_as clears this). */
+        request.probe_wisdom = 1;
+        atomic_store_explicit(&plan->upgrade, PEL__FFT_UPGRADE_WANTED, memory_order_relaxed);
+    }
+    status = make_variant_as(plan, variant, &request, function, &ignored);
+    if (status != PEL_OK) {
+        free(plan);
+        return status;
+    }
+    *result = plan;
+    return PEL_OK;
+}
+
+pel_status pel__fft_plan_new_measured(const pel__fft_key *key, unsigned variants, const char *function,
+                                      pel_fft_plan **result)
+{
+    pel_fft_plan *plan;
+    pel_status status = plan_alloc(key, function, &plan);
+    variant_request request = {FFTW_MEASURE, 0, 1, 1};
+
+    if (status != PEL_OK)
+        return status;
+    for (int v = 0; v < PEL__FFT_VARIANTS && status == PEL_OK; v++) {
+        void *ignored;
+        if (variants & (1u << v))
+            status = make_variant_as(plan, v, &request, function, &ignored);
+    }
+    if (status != PEL_OK) {
+        plan_free(plan);
+        return status;
+    }
+    plan->measured = variants;
+    *result = plan;
+    return PEL_OK;
+}
+
+void pel__fft_plan_release(pel_fft_plan *plan)
+{
+    if (plan == NULL || atomic_fetch_sub_explicit(&plan->references, 1, memory_order_acq_rel) != 1)
+        return;
+    plan_free(plan);
 }
 
 /* ------------------------------------------------------------ execution */
@@ -650,12 +790,13 @@ pel_status pel__fft_plan_run_prechecked(const pel_fft_plan *plan, int variant, c
 
     /* FFTW's team is fixed in the plan: with less than the whole team left
      * in the thread budget, the single-threaded variant runs instead, when
-     * it exists or is instant to make (ESTIMATE); planning it with MEASURE
-     * would cost seconds and WISDOM_ONLY may have no wisdom for it, so such
-     * plans keep their full team. */
+     * it exists or is instant to make (ESTIMATE, and the planner lock not
+     * held by a background measurement); planning it with MEASURE would
+     * cost seconds and WISDOM_ONLY may have no wisdom for it, so such plans
+     * keep their full team. */
     if (!(variant & PEL__FFT_SINGLE) && plan->key.nthreads > 1 &&
         pel__team_take(&team, plan->key.nthreads) < plan->key.nthreads &&
-        (plan->key.effort == PEL_FFT_ESTIMATE ||
+        ((plan->variant_effort == PEL_FFT_ESTIMATE && !pel__fft_background_planning()) ||
          atomic_load_explicit(&mutable_plan->variants[variant | PEL__FFT_SINGLE], memory_order_acquire) != NULL))
         variant |= PEL__FFT_SINGLE;
 
@@ -685,6 +826,11 @@ pel_status pel__fft_plan_run_prechecked(const pel_fft_plan *plan, int variant, c
 
 /* ------------------------------------------------------------ public */
 
+const char pel__fft_auto_refusal[] =
+    "options->effort=PEL_FFT_AUTO is the one-shot calls' effort (pel_fft_set_default_effort()); a plan is "
+    "immutable: give it PEL_FFT_ESTIMATE, PEL_FFT_MEASURE, PEL_FFT_PATIENT, PEL_FFT_EXHAUSTIVE or "
+    "PEL_FFT_WISDOM_ONLY";
+
 pel_status pel_fft_plan_create(pel_fft_kind kind, pel_precision precision, int rank, const size_t *dims,
                                size_t howmany, pel_fft_direction direction, int in_place,
                                const pel_fft_options *options, pel_fft_plan **plan)
@@ -701,6 +847,8 @@ pel_status pel_fft_plan_create(pel_fft_kind kind, pel_precision precision, int r
     if (kind == PEL_FFT_R2R)
         return PEL_FAIL(PEL_ERROR_INVALID_ARGUMENT,
                         "kind=PEL_FFT_R2R needs the per-dimension kinds: use pel_fft_r2r_plan_create()");
+    if (options->effort == PEL_FFT_AUTO)
+        return PEL_FAIL(PEL_ERROR_INVALID_ARGUMENT, "%s", pel__fft_auto_refusal);
     status = pel__fft_key_init(&key, __func__, kind, precision, rank, dims, howmany, direction, in_place,
                                options->effort, options->time_limit, options->nthreads, options->norm, NULL,
                                NULL);

@@ -52,7 +52,16 @@ struct pel_fft_plan {
      * reads them without a lock. */
     _Atomic(void *) variants[PEL__FFT_VARIANTS];
     atomic_int references; /* the owner's, plus one per running one-shot call */
+    /* Effort of the variants made on demand: the key's, but ESTIMATE for a
+     * PEL_FFT_AUTO key (its MEASURE plans come only from the background
+     * planner, never on a caller's critical path). */
+    int variant_effort;
+    unsigned measured;     /* variants planned with MEASURE by the background planner */
+    atomic_int upgrade;    /* PEL__FFT_UPGRADE_*: whether this cached plan awaits its MEASURE twin */
 };
+
+/* pel_fft_plan.upgrade. */
+enum { PEL__FFT_UPGRADE_NONE = 0, PEL__FFT_UPGRADE_WANTED = 1, PEL__FFT_UPGRADE_QUEUED = 2 };
 
 /* Validates the arguments of a plan (function names the public caller for
  * error messages) and fills key; nthreads = 0 picks automatically. */
@@ -77,6 +86,15 @@ int pel__fft_auto_threads(size_t points, size_t howmany);
 /* Makes a plan object for key with the FFTW plan of one variant (the others
  * come on demand); references starts at 1. */
 pel_status pel__fft_plan_new(const pel__fft_key *key, int variant, const char *function, pel_fft_plan **plan);
+
+/* Makes the MEASURE twin of a PEL_FFT_AUTO plan for the background
+ * planner: the variants in the bit set `variants` (1 << slot) planned with
+ * FFTW_MEASURE (and the key's time limit), others made later on demand with
+ * ESTIMATE. FFTW's wisdom is left as it was before (the measurement must not
+ * change fixed-effort plans made later: FFTW lets MEASURE wisdom serve
+ * ESTIMATE requests). The failure test hook does not count these plannings. */
+pel_status pel__fft_plan_new_measured(const pel__fft_key *key, unsigned variants, const char *function,
+                                      pel_fft_plan **plan);
 
 /* Executes plan on arrays already checked with pel__fft_check_arrays(),
  * with the variant pel__fft_variant() chose for them, after checking that
@@ -135,6 +153,44 @@ pel_status pel__fft_oneshot_key(pel__fft_key *key, pel_fft_kind kind, pel_precis
  * PEL_ERROR_OUT_OF_MEMORY, once. n < 0 turns it off. Lets the tests check
  * that a failure part-way through a call leaves its outputs untouched. */
 PEL_API void pel__fft_test_fail_plan_after(long n);
+
+/* Replaces the cache's plan `old` by `fresh` (an upgrade landing): returns 1
+ * when `old` was still cached (fresh's reference now belongs to the cache,
+ * old's cache reference is dropped; calls running on old keep theirs), 0
+ * when old is gone (evicted or cleared; the caller keeps fresh's
+ * reference). */
+int pel__fft_cache_publish(pel_fft_plan *old, pel_fft_plan *fresh);
+
+/* Ends a one-shot call on a cached plan: asks for the plan's upgrade when
+ * it wants one, then releases the call's reference. */
+void pel__fft_oneshot_done(pel_fft_plan *plan);
+
+/* Nonzero while the background planner measures under the planner lock
+ * (a call that would plan a variant then waits that long). */
+int pel__fft_background_planning(void);
+
+/* Seconds since a caller (not the background planner) last planned. */
+double pel__fft_seconds_since_foreground_plan(void);
+
+/* Background planner (fft/upgrade.c): asks for the MEASURE twin of a cached
+ * PEL_FFT_AUTO plan whose upgrade is PEL__FFT_UPGRADE_WANTED. Never fails
+ * the caller: a full queue leaves the plan WANTED for a later hit. Call with
+ * no pel lock held. */
+void pel__fft_upgrade_request(pel_fft_plan *plan);
+
+/* Test hooks of the planner: a paused planner takes no new job (so the
+ * queue fills up); read_environment reads PEL_FFT_UPGRADE again and applies
+ * it with pel_fft_set_upgrade_mode(), as at load. */
+PEL_API void pel__fft_upgrade_test_pause(int pause);
+PEL_API void pel__fft_upgrade_read_environment(void);
+
+/* Whether upgrades are on in this process now (mode not OFF, not a forked
+ * child). One relaxed load. */
+int pel__fft_upgrade_enabled(void);
+
+/* The message of pel_fft_plan_create() and pel_fft_r2r_plan_create() for
+ * options->effort = PEL_FFT_AUTO. */
+extern const char pel__fft_auto_refusal[];
 
 /* Runs a one-shot transform through the cache. */
 pel_status pel__fft_oneshot(pel_fft_kind kind, pel_precision precision, int rank, const size_t *dims,

@@ -133,7 +133,7 @@ static pel_status r2r_oneshot(pel_precision precision, int rank, const size_t *d
     if (status != PEL_OK)
         return status;
     status = pel__fft_plan_run_variant(plan, variant, in, out, function);
-    pel__fft_plan_release(plan);
+    pel__fft_oneshot_done(plan);
     return status;
 }
 
@@ -162,6 +162,8 @@ pel_status pel_fft_r2r_plan_create(pel_precision precision, int rank, const size
     *plan = NULL;
     if (options == NULL)
         options = &defaults;
+    if (options->effort == PEL_FFT_AUTO)
+        return PEL_FAIL(PEL_ERROR_INVALID_ARGUMENT, "%s", pel__fft_auto_refusal);
     status = r2r_key(&key, __func__, precision, rank, dims, howmany, kinds, in_place, options->effort,
                      options->time_limit, options->nthreads, options->norm, NULL, NULL);
     if (status != PEL_OK)

@@ -248,7 +248,7 @@ module pel
    integer(c_int), parameter, public :: PEL_FFT_FORWARD = -1, PEL_FFT_BACKWARD = 1
    integer(c_int), parameter, public :: PEL_FFT_NORM_BACKWARD = 0, PEL_FFT_NORM_ORTHO = 1, PEL_FFT_NORM_FORWARD = 2
    integer(c_int), parameter, public :: PEL_FFT_ESTIMATE = 0, PEL_FFT_MEASURE = 1, PEL_FFT_PATIENT = 2, &
-                                        PEL_FFT_EXHAUSTIVE = 3, PEL_FFT_WISDOM_ONLY = 4
+                                        PEL_FFT_EXHAUSTIVE = 3, PEL_FFT_WISDOM_ONLY = 4, PEL_FFT_AUTO = 5
    integer(c_int), parameter, public :: PEL_FFT_CONVOLVE_FULL = 0, PEL_FFT_CONVOLVE_SAME = 1, &
                                         PEL_FFT_CONVOLVE_VALID = 2
    integer(c_int), parameter, public :: PEL_STENCIL_MAX_RADIUS = 8

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/threads.h"
 #include "exec/exec.h"
 #include "matrix/kernels/kernels.h"
 #include "matrix/matrix_internal.h"
@@ -123,9 +124,9 @@ static pel_status omatcopy(const char *function, int single, pel_layout layout, 
     /* Work units: elements moved (read and written). */
     work = rows * cols * 2;
     if (!job.trans)
-        return pel__parallel_for(pel_threads_for_work(work), 0, job.cols, PEL_SCHEDULE_STATIC, 0, copy_columns,
+        return pel__parallel_for(pel__tune_threads_for_work(work), 0, job.cols, PEL_SCHEDULE_STATIC, 0, copy_columns,
                                  &job);
-    return pel__parallel_for(pel_threads_for_work(work), 0,
+    return pel__parallel_for(pel__tune_threads_for_work(work), 0,
                              ((job.rows + TILE_ROWS - 1) / TILE_ROWS) * ((job.cols + TILE_COLS - 1) / TILE_COLS),
                              PEL_SCHEDULE_DYNAMIC, 4, transpose_tiles, &job);
 }
@@ -196,7 +197,7 @@ static pel_status transpose_square(const char *function, int single, size_t n, v
     if (n < 2)
         return PEL_OK;
     /* Tile rows near the top carry more tiles: dynamic hand-out balances. */
-    return pel__parallel_for(pel_threads_for_work(n * n), 0, job.tiles, PEL_SCHEDULE_DYNAMIC, 1, square_tile_rows,
+    return pel__parallel_for(pel__tune_threads_for_work(n * n), 0, job.tiles, PEL_SCHEDULE_DYNAMIC, 1, square_tile_rows,
                              &job);
 }
 

@@ -11,36 +11,16 @@
 #include "core/error.h"
 #include "mpi/mpi_internal.h"
 
-/* Live grids of this process, so that a rank handed a bad grid can still
- * take part in the agreement when there is only one grid it could mean. */
-static pel__mpi_live live_grids;
-
-static int remember(pel_dgrid *grid)
-{
-    return pel__mpi_live_add(&live_grids, grid);
-}
-
-static void forget(pel_dgrid *grid)
-{
-    pel__mpi_live_remove(&live_grids, grid);
-}
-
 pel_status pel__dgrid_check(const pel_dgrid *grid, const char *function)
 {
     return pel__handle_check(grid, PEL__HANDLE_DGRID, -1, function, "grid");
 }
 
-MPI_Comm pel__dgrid_agreement_comm(const pel_dgrid *grid)
-{
-    if (pel__handle_check(grid, PEL__HANDLE_DGRID, -1, "pel_dgrid", "grid") == PEL_OK)
-        return grid->comm;
-    return live_grids.count == 1 ? ((pel_dgrid *)live_grids.items[0])->comm : MPI_COMM_NULL;
-}
-
 void *pel__dgrid_work(pel_dgrid *grid, int which, size_t bytes)
 {
-    void **slot = which < 3 ? &grid->work[which] : &grid->message;
-    size_t *have = which < 3 ? &grid->work_bytes[which] : &grid->message_bytes;
+    const int index = which < 3 ? which : which - 1;
+    void **slot = which == 3 ? &grid->message : &grid->work[index];
+    size_t *have = which == 3 ? &grid->message_bytes : &grid->work_bytes[index];
 
     if (*have >= bytes && *slot != NULL)
         return *slot;
@@ -258,17 +238,14 @@ pel_status pel_dgrid_create(MPI_Comm comm, pel_precision precision, int ndim, co
         status = pel__fail(PEL_ERROR_BACKEND, fn, "MPI_Comm_dup failed");
     } else if (pel__handle_register(&g->handle, PEL__HANDLE_DGRID, (int)precision, fn) != PEL_OK) {
         status = PEL_ERROR_OUT_OF_MEMORY;
-    } else if (!remember(g)) {
-        pel__handle_unregister(g, PEL__HANDLE_DGRID, fn);
-        status = pel__fail(PEL_ERROR_OUT_OF_MEMORY, fn, "no memory for the list of live grids");
     }
     if (g->comm != MPI_COMM_NULL)
         status = pel__mpi_agree(g->comm, fn, status, NULL, 0);
+    if (status == PEL_OK)
+        status = pel__dgrid_agreement_attach(g, fn);
     if (status != PEL_OK) {
-        if (pel__handle_check(g, PEL__HANDLE_DGRID, -1, fn, "grid") == PEL_OK) {
-            forget(g);
+        if (pel__handle_check(g, PEL__HANDLE_DGRID, -1, fn, "grid") == PEL_OK)
             pel__handle_unregister(g, PEL__HANDLE_DGRID, fn);
-        }
         if (g->comm != MPI_COMM_NULL)
             MPI_Comm_free(&g->comm);
         free(g);
@@ -282,8 +259,8 @@ void pel_dgrid_destroy(pel_dgrid *grid)
 {
     if (grid == NULL || !pel__handle_unregister(grid, PEL__HANDLE_DGRID, "pel_dgrid_destroy"))
         return;
-    forget(grid);
-    for (int i = 0; i < 3; i++)
+    pel__dgrid_agreement_detach(grid);
+    for (size_t i = 0; i < sizeof grid->work / sizeof grid->work[0]; i++)
         pel_free(grid->work[i]);
     pel_free(grid->message);
     {

@@ -55,9 +55,14 @@ typedef struct pel__dgrid_rate {
     double seconds_per_point;
 } pel__dgrid_rate;
 
+/* The agreement communicator shared by the grids over one group of ranks
+ * (lib/mpi/agree.c). */
+typedef struct pel__dgrid_agreement pel__dgrid_agreement;
+
 struct pel_dgrid {
     pel__handle handle; /* first member: kind PEL__HANDLE_DGRID */
     MPI_Comm comm;      /* the grid's own duplicate */
+    pel__dgrid_agreement *agreement;
     int rank, size;
     pel_precision precision;
     size_t elem;
@@ -68,9 +73,11 @@ struct pel_dgrid {
     size_t offset[3], extent[3];
     size_t owned; /* points in this rank's box */
     /* Work buffers of the distributed apply (grown on demand): two grids and
-     * an rhs of the rank's box grown by its halo, and message buffers. */
-    void *work[3];
-    size_t work_bytes[3];
+     * an rhs of the rank's box grown by its halo (work slots 0-2), message
+     * buffers (slot 3), and the two scratch grids of the overlapped update
+     * (slots 4, 5, kept in work[3], work[4]). */
+    void *work[5];
+    size_t work_bytes[5];
     void *message;
     size_t message_bytes;
     /* The halo-depth model, measured once (have_model). */
@@ -84,10 +91,20 @@ struct pel_dgrid {
 pel_status pel__dgrid_check(const pel_dgrid *grid, const char *function);
 
 /* The communicator for the agreement step of a call whose grid argument may
- * be bad on this rank: the grid's own when it is live, else that of the only
- * live grid of the process, else MPI_COMM_NULL (the rank cannot reach its
- * peers). */
+ * be bad on this rank: the agreement communicator of the grid's group of
+ * ranks when the grid is live; for a bad handle, that of the only group this
+ * rank has made grids over, else of the only group it has live grids over,
+ * else MPI_COMM_NULL (the rank cannot tell which peers are waiting). */
 MPI_Comm pel__dgrid_agreement_comm(const pel_dgrid *grid);
+
+/* Gives a new grid (its comm set) the agreement communicator of its group:
+ * an existing one when every rank holds the same, else a new duplicate.
+ * Collective over grid->comm; fails on every rank alike. */
+pel_status pel__dgrid_agreement_attach(pel_dgrid *grid, const char *fn);
+
+/* Releases the grid's share of its agreement communicator (kept, retired,
+ * for later grids over the same ranks). */
+void pel__dgrid_agreement_detach(pel_dgrid *grid);
 
 /* Start and extent along an axis of n points over p ranks for coordinate c. */
 static inline void pel__dgrid_split(size_t n, int p, int c, size_t *start, size_t *count)
@@ -97,8 +114,9 @@ static inline void pel__dgrid_split(size_t n, int p, int c, size_t *start, size_
     *count = base + (uc < extra ? 1 : 0);
 }
 
-/* Grows a work buffer of the grid to at least `bytes` (zeroed, first touch on
- * pel's threads); returns NULL when out of memory. */
+/* Grows work buffer `which` (0-2, 4, 5 grids; 3 the message buffers) of the
+ * grid to at least `bytes` (zeroed, first touch on pel's threads); returns
+ * NULL when out of memory. */
 void *pel__dgrid_work(pel_dgrid *grid, int which, size_t bytes);
 
 /* Copies a box of count[3] elements (3-D view; 1-D/2-D grids use leading
@@ -116,5 +134,10 @@ pel_status pel__dgrid_prepare(pel_dgrid *g, const char *fn, const pel_stencil *s
  * the owned box `in` into `out` (may be the same array) with halo depth T. */
 pel_status pel__dgrid_apply(pel_dgrid *g, const char *fn, const pel_stencil *stencil, const void *in, void *out,
                             const void *rhs, size_t nsteps, size_t T, const pel_stencil_blocking *blocking);
+
+/* Whether a new pel_dcsr copies x in front of its ghosts (dcsr.c): -1
+ * (default) decides from the matrix, 0 never, 1 always; tests set it to
+ * cover both second-phase kernels. Read once per creation. */
+PEL_API extern int pel__dcsr_copy_x;
 
 #endif

@@ -396,7 +396,7 @@ static void run_product(const product *p)
 
     if (!pel__mul_size(2 * m->nnz + m->rows, p->nvec, &work))
         work = SIZE_MAX; /* saturate: only the thread count depends on it */
-    nthreads = pel__team_take(&team, pel_threads_for_work(work));
+    nthreads = pel__team_take(&team, pel__tune_threads_for_work(work));
 
 #pragma omp parallel num_threads(nthreads) if (nthreads > 1)
     {

@@ -140,6 +140,32 @@ pel_status pel_stencil_apply(const pel_stencil *stencil, const size_t *dims, con
     return pel__stencil_apply_engine(FN, &e, dims, grid, work, count, nsteps, blocking, result);
 }
 
+/* The caller's blocking override (NULL: automatic) into e, checked. */
+static pel_status blocking_override(const char *function, pel__stencil_engine *e, const size_t *dims,
+                                    const pel_stencil_blocking *blocking)
+{
+    const pel_stencil *stencil = e->stencil;
+    int map[3];
+    if (blocking == NULL)
+        return PEL_OK;
+    pel__stencil_axis_map(stencil->ndim, map);
+    for (int a = 0; a < stencil->ndim; a++) {
+        if (blocking->tile[a] > dims[a])
+            return pel__fail(PEL_ERROR_INVALID_ARGUMENT, function, "blocking->tile[%d]=%zu exceeds dims[%d]=%zu", a,
+                             blocking->tile[a], a, dims[a]);
+        e->tile[map[a]] = (long)blocking->tile[a];
+    }
+    for (int a = stencil->ndim; a < 3; a++)
+        if (blocking->tile[a] != 0)
+            return pel__fail(PEL_ERROR_INVALID_ARGUMENT, function, "blocking->tile[%d]=%zu must be 0 for a %d-D stencil",
+                             a, blocking->tile[a], stencil->ndim);
+    if (blocking->time_block > 1024)
+        return pel__fail(PEL_ERROR_INVALID_ARGUMENT, function, "blocking->time_block=%zu is above 1024",
+                         blocking->time_block);
+    e->time_block = blocking->time_block;
+    return PEL_OK;
+}
+
 pel_status pel__stencil_apply_engine(const char *function, pel__stencil_engine *e, const size_t *dims, void *grid,
                                      void *work, size_t count, size_t nsteps, const pel_stencil_blocking *blocking,
                                      void **result)
@@ -148,27 +174,12 @@ pel_status pel__stencil_apply_engine(const char *function, pel__stencil_engine *
     const size_t bytes = count * stencil->element_size;
     pel_status status;
     char *other;
-    int in_b = 0, map[3];
+    int in_b = 0;
     PEL__TEAM_SCOPE(team); /* the thread budget's share, given back on return */
 
-    pel__stencil_axis_map(stencil->ndim, map);
-    if (blocking != NULL) {
-        for (int a = 0; a < stencil->ndim; a++) {
-            if (blocking->tile[a] > dims[a])
-                return pel__fail(PEL_ERROR_INVALID_ARGUMENT, function, "blocking->tile[%d]=%zu exceeds dims[%d]=%zu", a,
-                                blocking->tile[a], a, dims[a]);
-            e->tile[map[a]] = (long)blocking->tile[a];
-        }
-        for (int a = stencil->ndim; a < 3; a++)
-            if (blocking->tile[a] != 0)
-                return pel__fail(PEL_ERROR_INVALID_ARGUMENT, function,
-                                 "blocking->tile[%d]=%zu must be 0 for a %d-D stencil",
-                                a, blocking->tile[a], stencil->ndim);
-        if (blocking->time_block > 1024)
-            return pel__fail(PEL_ERROR_INVALID_ARGUMENT, function, "blocking->time_block=%zu is above 1024",
-                            blocking->time_block);
-        e->time_block = blocking->time_block;
-    }
+    status = blocking_override(function, e, dims, blocking);
+    if (status != PEL_OK)
+        return status;
     /* *result is written on success only (the out-argument rule). */
     if (nsteps == 0) {
         if (result)
@@ -183,7 +194,7 @@ pel_status pel__stencil_apply_engine(const char *function, pel__stencil_engine *
             work_units = SIZE_MAX;
         e->nthreads = pel__team_take(&team, pel_threads_for_work(work_units));
     }
-    pel__stencil_choose_blocking(e, nsteps, blocking);
+    pel__stencil_choose_measured(e, nsteps, blocking, grid, bytes);
 
     other = work;
     if (other == NULL) {
@@ -256,4 +267,111 @@ pel_status pel_stencil_grid_alloc(const pel_stencil *stencil, const size_t *dims
     }
     *grid = memory;
     return PEL_OK;
+}
+
+#undef FN
+#define FN "pel__stencil_apply_box"
+
+pel_status pel__stencil_apply_box(const pel_stencil *stencil, const size_t *dims, const pel_boundary *faces,
+                                  const void *grid, void *out, void *scratch0, void *scratch1, const void *rhs,
+                                  const size_t *lo, const size_t *hi, const size_t *skip_lo, const size_t *skip_hi,
+                                  size_t nsteps, const pel_stencil_blocking *blocking)
+{
+    pel__stencil_engine e;
+    size_t count, bytes, points = 1;
+    long box_lo[3], box_hi[3], cut_lo[3], cut_hi[3];
+    int map[3];
+    pel_status status;
+    PEL__TEAM_SCOPE(team); /* the thread budget's share, given back on return */
+
+    status = pel__stencil_setup(FN, &e, stencil, dims, faces, &count);
+    if (status != PEL_OK)
+        return status;
+    PEL_CHECK_NOT_NULL(grid);
+    PEL_CHECK_NOT_NULL(out);
+    PEL_CHECK_NOT_NULL(scratch0);
+    PEL_CHECK_NOT_NULL(scratch1);
+    PEL_CHECK_NOT_NULL(lo);
+    PEL_CHECK_NOT_NULL(hi);
+    if ((skip_lo == NULL) != (skip_hi == NULL))
+        return PEL_FAIL(PEL_ERROR_INVALID_ARGUMENT, "skip_lo and skip_hi must both be NULL or both be given");
+    bytes = count * stencil->element_size;
+    {
+        const void *buffers[4] = {grid, out, scratch0, scratch1};
+        static const char *const names[4] = {"grid", "out", "scratch0", "scratch1"};
+        for (int i = 0; i < 4; i++)
+            for (int j = i + 1; j < 4; j++)
+                if (pel__stencil_overlaps(buffers[i], buffers[j], bytes))
+                    return PEL_FAIL(PEL_ERROR_INVALID_ARGUMENT, "%s overlaps %s: the grids must be distinct", names[i],
+                                    names[j]);
+    }
+    if (stencil->has_rhs != (rhs != NULL))
+        return PEL_FAIL(PEL_ERROR_INVALID_ARGUMENT, "rhs must %s: the stencil %s a rhs term",
+                        stencil->has_rhs ? "not be NULL" : "be NULL", stencil->has_rhs ? "has" : "has no");
+    pel__stencil_axis_map(stencil->ndim, map);
+    for (int a = 0; a < 3; a++) {
+        box_lo[a] = cut_lo[a] = 0;
+        box_hi[a] = cut_hi[a] = 1;
+    }
+    if (skip_lo == NULL)
+        for (int a = 0; a < 3; a++)
+            cut_hi[a] = 0;
+    for (int a = 0; a < stencil->ndim; a++) {
+        const int ia = map[a];
+        if (lo[a] > hi[a] || hi[a] > dims[a])
+            return PEL_FAIL(PEL_ERROR_INVALID_ARGUMENT, "the box [lo[%d]=%zu, hi[%d]=%zu) is not inside dims[%d]=%zu", a,
+                            lo[a], a, hi[a], a, dims[a]);
+        if (e.kind[ia][0] == PEL_BOUNDARY_PERIODIC && lo[a] < hi[a] && (lo[a] != 0 || hi[a] != dims[a]))
+            return PEL_FAIL(PEL_ERROR_UNSUPPORTED, "periodic axis %d must be in the box whole (lo=0, hi=%zu), not [%zu, %zu)",
+                            a, dims[a], lo[a], hi[a]);
+        box_lo[ia] = (long)lo[a];
+        box_hi[ia] = (long)hi[a];
+        points *= hi[a] - lo[a];
+        if (skip_lo != NULL) {
+            if (skip_lo[a] > skip_hi[a] || skip_hi[a] > dims[a])
+                return PEL_FAIL(PEL_ERROR_INVALID_ARGUMENT,
+                                "the skipped box [skip_lo[%d]=%zu, skip_hi[%d]=%zu) is not inside dims[%d]=%zu", a,
+                                skip_lo[a], a, skip_hi[a], a, dims[a]);
+            cut_lo[ia] = (long)skip_lo[a];
+            cut_hi[ia] = (long)skip_hi[a];
+        }
+    }
+    status = blocking_override(FN, &e, dims, blocking);
+    if (status != PEL_OK || points == 0)
+        return status;
+    e.rhs = rhs;
+    if (nsteps == 0) {
+        /* The values are the grid's own: copy the box's rows. */
+        const size_t es = stencil->element_size;
+        for (long c0 = box_lo[0]; c0 < box_hi[0]; c0++)
+            for (long c1 = box_lo[1]; c1 < box_hi[1]; c1++) {
+                long x = box_lo[2], end = box_hi[2];
+                size_t row = (size_t)((c0 * e.n[1] + c1) * e.n[2]);
+                int inside_skip = skip_lo != NULL && c0 >= cut_lo[0] && c0 < cut_hi[0] && c1 >= cut_lo[1] &&
+                                  c1 < cut_hi[1] && cut_lo[2] < cut_hi[2];
+                if (!inside_skip) {
+                    memcpy((char *)out + (row + (size_t)x) * es, (const char *)grid + (row + (size_t)x) * es,
+                           (size_t)(end - x) * es);
+                    continue;
+                }
+                if (cut_lo[2] > x)
+                    memcpy((char *)out + (row + (size_t)x) * es, (const char *)grid + (row + (size_t)x) * es,
+                           (size_t)((cut_lo[2] < end ? cut_lo[2] : end) - x) * es);
+                if (cut_hi[2] < end) {
+                    long from = cut_hi[2] > x ? cut_hi[2] : x;
+                    memcpy((char *)out + (row + (size_t)from) * es, (const char *)grid + (row + (size_t)from) * es,
+                           (size_t)(end - from) * es);
+                }
+            }
+        return PEL_OK;
+    }
+    {
+        size_t work_units = points;
+        if (!pel__mul_size(work_units, stencil->nterms * 2 * (nsteps < 64 ? nsteps : 64), &work_units))
+            work_units = SIZE_MAX;
+        e.nthreads = pel__team_take(&team, pel_threads_for_work(work_units));
+    }
+    pel__stencil_choose_blocking(&e, nsteps, blocking);
+    return pel__stencil_run_box(&e, grid, out, scratch0, scratch1, box_lo, box_hi, skip_lo ? cut_lo : NULL,
+                                skip_lo ? cut_hi : NULL, nsteps);
 }

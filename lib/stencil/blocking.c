@@ -6,8 +6,10 @@
  *   compute: redundant-work factor * (terms + per-row overhead) * cost per term
  *   memory:  (source tile with halo + destination, write-allocate included)
  *            bytes / T, at this thread's share of the memory bandwidth,
- * times the load imbalance of the tile count over the threads. The constants
- * were measured on the project machine (docs/stencil.md). */
+ * times the load imbalance of the tile count over the threads. The cache
+ * sizes and the memory bandwidth come from the measured machine model
+ * (lib/tune, docs/tuning.md); the per-term constants were measured on the
+ * project machine (docs/stencil.md). */
 #include "stencil/engine.h"
 
 #include <math.h>
@@ -16,8 +18,6 @@
 static const double term_ns_double = 0.045, term_ns_float = 0.025;
 /* Fixed cost of one row call in the same unit (resolving rows, pointers). */
 static const double row_ns_fixed = 20.0, row_ns_per_input_row = 1.5;
-/* Memory bandwidth of the whole socket, bytes per ns. */
-static const double socket_bytes_per_ns = 26.0;
 
 static double grown_width(const pel__stencil_engine *e, int a, long w, size_t levels)
 {
@@ -46,6 +46,7 @@ void pel__stencil_choose_blocking(pel__stencil_engine *e, size_t nsteps, const p
     const double m = 2.0 * e->r[0] + 1.0;
     static const size_t time_candidates[] = {1, 2, 3, 4, 5, 6, 8, 10, 12, 16, 20, 24, 32, 48, 64};
     const double l2 = (double)pel__stencil_cache_size(2);
+    const double socket_bytes_per_ns = pel__stencil_memory_bytes_per_ns();
     /* What a thread's rings may fill: the caller's figure, else its L2 plus
      * its share of the L3 (measured on 3d7 256^3, 2 threads, L2 1 MiB, L3
      * 32 MiB: 128-row bands with T = 8, 6.3 MB of rings a thread, ran 1.2x
@@ -53,7 +54,9 @@ void pel__stencil_choose_blocking(pel__stencil_engine *e, size_t nsteps, const p
      * overlapped tiles recompute half as much; rings served by the L3 cost
      * little). */
     const size_t l3_share = pel__stencil_cache_size(3) / (size_t)(e->nthreads > 0 ? e->nthreads : 1);
-    size_t budget = blocking && blocking->cache_bytes ? blocking->cache_bytes : pel__stencil_cache_size(2) + l3_share;
+    size_t budget = blocking && blocking->cache_bytes && blocking->cache_bytes != PEL_STENCIL_CACHE_MEASURE
+                        ? blocking->cache_bytes
+                        : pel__stencil_cache_size(2) + l3_share;
     long c1[48], c2[48];
     int n1 = 0, n2 = 0;
     double best = HUGE_VAL, best_bytes = HUGE_VAL;

@@ -562,28 +562,15 @@ static void copy_own_points(const pel__stencil_engine *e, const char *plane_star
  * form also reads src_prev (the level before src) and writes level T-1 into
  * dst_prev (T >= 2; for T = 1 the level before dst is src itself). */
 static void run_tile(const pel__stencil_engine *fields, int nfields, thread_space *ts, char *const *src,
-                     char *const *dst, char *src_prev, char *dst_prev, size_t tile_index, size_t T)
+                     char *const *dst, char *src_prev, char *dst_prev, const long *tlo, const long *thi, size_t T)
 {
     const pel__stencil_engine *e = &fields[0];
     const size_t es = e->element_size;
     const long r0 = e->r[0], m = 2 * r0 + 1;
     const size_t plane = ring_plane_elements(e);
-    long tlo[3], thi[3], p_end;
-    size_t index = tile_index;
+    long p_end;
     level_view grid_in[4], grid_prev, ring_in[4], ring_history;
 
-    /* Tiles are numbered axis 0 slowest, then axis 1, then axis 2, so a
-     * static partition gives each thread a contiguous band. */
-    {
-        long i2 = (long)(index % (size_t)e->ntiles[2]);
-        long i1 = (long)(index / (size_t)e->ntiles[2] % (size_t)e->ntiles[1]);
-        long i0 = (long)(index / (size_t)e->ntiles[2] / (size_t)e->ntiles[1]);
-        const long at[3] = {i0, i1, i2};
-        for (int a = 0; a < 3; a++) {
-            tlo[a] = at[a] * e->tile[a];
-            thi[a] = tlo[a] + e->tile[a] < e->n[a] ? tlo[a] + e->tile[a] : e->n[a];
-        }
-    }
     for (int f = 0; f < nfields; f++)
         grid_view(e, src[f], &grid_in[f]);
     grid_view(e, src_prev, &grid_prev);
@@ -660,13 +647,117 @@ static void fill_row(char *row, size_t count, double value, size_t es)
     }
 }
 
+/* The tiles of one block: per axis, the range [cut[a][0], cut[a][3]) in
+ * three pieces [cut[a][j], cut[a][j+1]), each cut into tiles of tile[a]
+ * points (the last tile of a piece shorter). A box run skips the box of the
+ * middle pieces (skip set); a whole-grid run has one piece per axis. */
+typedef struct block_tiling {
+    long cut[3][4];
+    long count[3][3]; /* tiles per piece */
+    size_t ntiles;    /* all tiles, skipped ones included */
+    int skip;
+} block_tiling;
+
+/* A run restricted to a box of outputs (pel__stencil_run_box). */
+typedef struct box_plan {
+    long lo[3], hi[3];           /* the output box */
+    long skip_lo[3], skip_hi[3]; /* a box inside it left out (empty: none) */
+    const char *src;
+    char *dst, *scratch[2];
+} box_plan;
+
+static void tiling_counts(const pel__stencil_engine *e, block_tiling *bt)
+{
+    bt->ntiles = 1;
+    for (int a = 0; a < 3; a++) {
+        long total = 0;
+        for (int j = 0; j < 3; j++) {
+            long len = bt->cut[a][j + 1] - bt->cut[a][j];
+            bt->count[a][j] = len > 0 ? (len + e->tile[a] - 1) / e->tile[a] : 0;
+            total += bt->count[a][j];
+        }
+        bt->ntiles *= (size_t)total;
+    }
+}
+
+static void whole_tiling(const pel__stencil_engine *e, block_tiling *bt)
+{
+    for (int a = 0; a < 3; a++) {
+        bt->cut[a][0] = 0;
+        bt->cut[a][1] = bt->cut[a][2] = bt->cut[a][3] = e->n[a];
+    }
+    bt->skip = 0;
+    tiling_counts(e, bt);
+}
+
+/* The tiling of block `block` of a box run with `rem` steps left after it:
+ * the block computes the box grown by r*rem (whose values the later blocks
+ * read), clipped at non-periodic faces (a periodic axis is run whole), and
+ * leaves out the skipped box shrunk by r*rem on every side that is not a
+ * face of the domain (the points whose later values the box still needs). */
+static void box_tiling(const pel__stencil_engine *e, const box_plan *box, size_t rem, block_tiling *bt)
+{
+    bt->skip = 1;
+    for (int a = 0; a < 3; a++) {
+        const long grow = e->r[a] * (long)rem, n = e->n[a];
+        const int periodic = e->kind[a][0] == PEL_BOUNDARY_PERIODIC;
+        long lo = periodic ? 0 : box->lo[a] - grow, hi = periodic ? n : box->hi[a] + grow;
+        long klo = box->skip_lo[a], khi = box->skip_hi[a];
+        if (lo < 0)
+            lo = 0;
+        if (hi > n)
+            hi = n;
+        if (!(periodic && klo == 0 && khi == n)) {
+            if (periodic || klo > 0)
+                klo += grow;
+            if (periodic || khi < n)
+                khi -= grow;
+        }
+        klo = klo < lo ? lo : klo > hi ? hi : klo;
+        khi = khi < klo ? klo : khi > hi ? hi : khi;
+        if (khi <= klo)
+            bt->skip = 0;
+        bt->cut[a][0] = lo;
+        bt->cut[a][1] = klo;
+        bt->cut[a][2] = khi;
+        bt->cut[a][3] = hi;
+    }
+    if (!bt->skip)
+        for (int a = 0; a < 3; a++) {
+            bt->cut[a][1] = bt->cut[a][2] = bt->cut[a][3];
+        }
+    tiling_counts(e, bt);
+}
+
+/* Tile `index` of a tiling (axis 0 slowest, then axis 1, then axis 2, so a
+ * static partition gives each thread a contiguous band): its range in
+ * tlo/thi; returns 0 for a skipped tile. */
+static int tile_of(const pel__stencil_engine *e, const block_tiling *bt, size_t index, long *tlo, long *thi)
+{
+    int middle = 1;
+    for (int a = 2; a >= 0; a--) {
+        size_t total = (size_t)(bt->count[a][0] + bt->count[a][1] + bt->count[a][2]);
+        long i = (long)(index % total);
+        int j = 0;
+        index /= total;
+        while (i >= bt->count[a][j]) {
+            i -= bt->count[a][j];
+            j++;
+        }
+        tlo[a] = bt->cut[a][j] + i * e->tile[a];
+        thi[a] = tlo[a] + e->tile[a] < bt->cut[a][j + 1] ? tlo[a] + e->tile[a] : bt->cut[a][j + 1];
+        middle &= j == 1;
+    }
+    return !(bt->skip && middle);
+}
+
 /* Runs the blocks of pel__stencil_run with a form set. buffer[*current]
  * holds the initial level (and buffer[*previous] the one before for a
  * two-level form); on return they name the buffers of the final levels.
  * A one-level form uses buffers 0 and 1, a two-level form 0..3: a block
  * writes its last two levels while other tiles still read the first two. */
 static pel_status run_blocks(const pel__stencil_engine *e, char *const *buffer, int *previous, int *current,
-                             size_t nsteps)
+                             size_t nsteps, const box_plan *box)
 {
     /* One engine per output field (the same geometry, each field's form and
      * terms); a plain form is a system of one field. */
@@ -781,10 +872,33 @@ static pel_status run_blocks(const pel__stencil_engine *e, char *const *buffer, 
                 src[f] = buffer[2 * f + cur];
                 dst[f] = buffer[2 * f + next];
             }
+            if (box == NULL) {
+                block_tiling bt;
+                whole_tiling(e, &bt);
 #pragma omp for schedule(static) nowait
-            for (size_t tile = 0; tile < ntiles; tile++)
-                run_tile(fields, nfields, &ts, src, dst, e->form->history ? buffer[prev] : NULL,
-                         e->form->history && steps > 1 ? buffer[next_prev] : NULL, tile, steps);
+                for (size_t tile = 0; tile < ntiles; tile++) {
+                    long tlo[3], thi[3];
+                    tile_of(e, &bt, tile, tlo, thi);
+                    run_tile(fields, nfields, &ts, src, dst, e->form->history ? buffer[prev] : NULL,
+                             e->form->history && steps > 1 ? buffer[next_prev] : NULL, tlo, thi, steps);
+                }
+            } else {
+                /* A box run: block 0 reads the source, the last block writes
+                 * the destination, the blocks between go through the two
+                 * scratch grids, so neither the source nor the points of
+                 * the destination outside the box are ever written. */
+                block_tiling bt;
+                box_tiling(e, box, nsteps - block * T - steps, &bt);
+                src[0] = block == 0 ? (char *)box->src : box->scratch[(block - 1) % 2];
+                dst[0] = block + 1 == nblocks ? box->dst : box->scratch[block % 2];
+                /* Skipped tiles would unbalance a static partition. */
+#pragma omp for schedule(dynamic, 1) nowait
+                for (size_t tile = 0; tile < bt.ntiles; tile++) {
+                    long tlo[3], thi[3];
+                    if (tile_of(e, &bt, tile, tlo, thi))
+                        run_tile(fields, nfields, &ts, src, dst, NULL, NULL, tlo, thi, steps);
+                }
+            }
             prev = next_prev;
             cur = next;
             /* Streaming stores are weakly ordered: fence them before the
@@ -818,7 +932,7 @@ pel_status pel__stencil_run(const pel__stencil_engine *engine, char *a, char *b,
     {
         char *buffer[2] = {a, b};
         int previous = 1, current = 0;
-        pel_status status = run_blocks(&local, buffer, &previous, &current, nsteps);
+        pel_status status = run_blocks(&local, buffer, &previous, &current, nsteps, NULL);
         *in_b = current;
         return status;
     }
@@ -827,7 +941,7 @@ pel_status pel__stencil_run(const pel__stencil_engine *engine, char *a, char *b,
 pel_status pel__stencil_run_system(const pel__stencil_engine *e, char *const *buffer, size_t nsteps, int *in_b)
 {
     int previous = 1, current = 0;
-    pel_status status = run_blocks(e, buffer, &previous, &current, nsteps);
+    pel_status status = run_blocks(e, buffer, &previous, &current, nsteps, NULL);
     *in_b = current;
     return status;
 }
@@ -835,5 +949,38 @@ pel_status pel__stencil_run_system(const pel__stencil_engine *e, char *const *bu
 pel_status pel__stencil_run_two_level(const pel__stencil_engine *e, char *const *buffer, int *previous,
                                       int *current, size_t nsteps)
 {
-    return run_blocks(e, buffer, previous, current, nsteps);
+    return run_blocks(e, buffer, previous, current, nsteps, NULL);
+}
+
+pel_status pel__stencil_run_box(const pel__stencil_engine *engine, const char *src, char *dst, char *scratch0,
+                                char *scratch1, const long *lo, const long *hi, const long *skip_lo,
+                                const long *skip_hi, size_t nsteps)
+{
+    pel__stencil_engine local = *engine;
+    pel__stencil_form constant;
+    const char *rhs_point[1] = {engine->rhs};
+    box_plan box;
+    char *buffer[2] = {dst, dst};
+    int previous = 1, current = 0;
+
+    if (local.form == NULL) {
+        pel__stencil_form_constant(&constant, local.stencil, rhs_point);
+        if (local.rhs == NULL)
+            constant.npoint = 0;
+        local.form = &constant;
+    }
+    if (local.nfields > 1 || local.form->history)
+        return pel__fail(PEL_ERROR_UNSUPPORTED, "pel__stencil_run_box",
+                         "a box run takes one-level forms of one field only");
+    for (int a = 0; a < 3; a++) {
+        box.lo[a] = lo[a];
+        box.hi[a] = hi[a];
+        box.skip_lo[a] = skip_lo ? skip_lo[a] : 0;
+        box.skip_hi[a] = skip_hi ? skip_hi[a] : 0;
+    }
+    box.src = src;
+    box.dst = dst;
+    box.scratch[0] = scratch0;
+    box.scratch[1] = scratch1;
+    return run_blocks(&local, buffer, &previous, &current, nsteps, &box);
 }

@@ -111,6 +111,18 @@ typedef struct pel__stencil_engine {
  * the cache model. */
 void pel__stencil_choose_blocking(pel__stencil_engine *e, size_t nsteps, const pel_stencil_blocking *blocking);
 
+/* pel__stencil_choose_blocking(), or, when the caller asks for a measured
+ * choice (cache_bytes PEL_STENCIL_CACHE_MEASURE, or PEL_TUNE=measure with an
+ * automatic blocking), the fastest of a few timed candidates, remembered per
+ * (shape, dims, threads, precision) for the process (lib/stencil/measure.c).
+ * grid (bytes long) is only read, to fill the scratch grids the candidates
+ * run on; without memory for them the model's choice is used. */
+void pel__stencil_choose_measured(pel__stencil_engine *e, size_t nsteps, const pel_stencil_blocking *blocking,
+                                  const char *grid, size_t bytes);
+
+/* Measured choices made so far in this process (for the tests). */
+unsigned long pel__stencil_measure_count(void);
+
 /* Checks dims (every axis nonzero, no overflow; *count = points) and faces
  * (kinds, periodic on both faces) and fills e's geometry and boundaries;
  * messages name `function`. */
@@ -147,5 +159,37 @@ pel_status pel__stencil_run_system(const pel__stencil_engine *e, char *const *bu
  * buffers of the last two levels. Errors as pel__stencil_run. */
 pel_status pel__stencil_run_two_level(const pel__stencil_engine *e, char *const *buffer, int *previous,
                                       int *current, size_t nsteps);
+
+/* Runs nsteps steps of the one-level form (single field) on the grid of e
+ * from src, but computes only what the outputs in the box [lo, hi) need
+ * (internal axes), leaving out the box [skip_lo, skip_hi) inside it (NULL:
+ * nothing left out): the outputs' final values go to dst at their own
+ * points, bit for bit those of pel__stencil_run on the whole grid; src and
+ * every other point of dst are never written. Each block of time_block
+ * steps computes the box grown by radius * (steps left after it), so later
+ * blocks find their inputs; the blocks between the first and the last go
+ * through scratch0 and scratch1 (grids of e's dims, needed when nsteps
+ * exceeds e->time_block). A periodic axis must be in the box whole. Errors
+ * as pel__stencil_run. */
+pel_status pel__stencil_run_box(const pel__stencil_engine *e, const char *src, char *dst, char *scratch0,
+                                char *scratch1, const long *lo, const long *hi, const long *skip_lo,
+                                const long *skip_hi, size_t nsteps);
+
+/* The sub-box entry point on the user's axes, exported to libpel_mpi (the
+ * distributed apply overlaps its halo messages with the update of the
+ * interior through it): nsteps of stencil on the grid of dims and faces
+ * starting from grid (never written); the final values of the points in the
+ * box [lo, hi) that are not in [skip_lo, skip_hi) (both NULL: none left
+ * out) are written into out at their own points, bit for bit those of
+ * pel_stencil_apply(); no other point of out is written. scratch0 and
+ * scratch1 are work grids of dims (written anywhere). rhs as in
+ * pel_stencil_apply(). A periodic axis must be in the box whole (lo = 0,
+ * hi = dims). An empty box does nothing. Errors: as pel_stencil_apply(), and
+ * NULL or overlapping buffers, a box outside dims. */
+PEL_API pel_status pel__stencil_apply_box(const pel_stencil *stencil, const size_t *dims, const pel_boundary *faces,
+                                          const void *grid, void *out, void *scratch0, void *scratch1,
+                                          const void *rhs, const size_t *lo, const size_t *hi,
+                                          const size_t *skip_lo, const size_t *skip_hi, size_t nsteps,
+                                          const pel_stencil_blocking *blocking);
 
 #endif

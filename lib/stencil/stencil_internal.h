@@ -86,9 +86,11 @@ pel_status pel__stencil_check_grid(const char *function, const pel_stencil *sten
  * internal_axis[user_axis]. */
 void pel__stencil_axis_map(int ndim, int internal_axis[3]);
 
-/* The data cache size per core, in bytes, of level 1, 2 and 3 (sysfs, else
- * sysconf, else 48 KiB / 512 KiB / 32 MiB). Read once. */
+/* The effective size of one instance of data cache level 1, 2 and 3, in
+ * bytes, and the memory bandwidth in bytes per ns, from the measured
+ * machine model (lib/tune; measured once per process). */
 size_t pel__stencil_cache_size(int level);
+double pel__stencil_memory_bytes_per_ns(void);
 
 /* The serial Jacobi solver's two stencils (jacobi != 0: the Jacobi step,
  * else the residual Laplacian with rhs weight 1) and its max norm (a NaN

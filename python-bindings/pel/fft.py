@@ -56,7 +56,9 @@ MAX_RANK = 3
 _FORWARD, _BACKWARD = -1, 1
 _C2C, _R2C, _C2R = 0, 1, 2
 _NORMS = {None: 0, "backward": 0, "ortho": 1, "forward": 2}
-_EFFORTS = {"estimate": 0, "measure": 1, "patient": 2, "exhaustive": 3, "wisdom_only": 4}
+_EFFORTS = {"estimate": 0, "measure": 1, "patient": 2, "exhaustive": 3, "wisdom_only": 4, "auto": 5}
+_UPGRADE_MODES = {"off": 0, "idle": 1, "normal": 2}
+_UPGRADE_MODE_NAMES = {v: k for k, v in _UPGRADE_MODES.items()}
 _EFFORT_NAMES = {v: k for k, v in _EFFORTS.items()}
 _MODES = {"full": 0, "same": 1, "valid": 2}
 _PRECISION = {"double": 0, "float64": 0, "single": 1, "float32": 1}
@@ -65,6 +67,11 @@ _PRECISION = {"double": 0, "float64": 0, "single": 1, "float32": 1}
 class _CacheStats(Structure):
     _fields_ = [("hits", c_size_t), ("misses", c_size_t), ("evictions", c_size_t),
                 ("entries", c_size_t), ("capacity", c_size_t)]
+
+
+class _UpgradeStats(Structure):
+    _fields_ = [("requested", c_size_t), ("completed", c_size_t), ("discarded", c_size_t),
+                ("failed", c_size_t), ("dropped", c_size_t), ("pending", c_size_t)]
 
 
 class _Options(Structure):
@@ -98,6 +105,10 @@ _plan_threads = _decl("pel_fft_plan_threads", [c_void_p], status=False, restype=
 _set_default_effort = _decl("pel_fft_set_default_effort", [c_int, c_double])
 _get_default_effort = _decl("pel_fft_get_default_effort", [], status=False, restype=c_int)
 _cache_get_stats = _decl("pel_fft_cache_get_stats", [POINTER(_CacheStats)])
+_set_upgrade_mode = _decl("pel_fft_set_upgrade_mode", [c_int])
+_get_upgrade_mode = _decl("pel_fft_get_upgrade_mode", [], status=False, restype=c_int)
+_upgrade_wait = _decl("pel_fft_upgrade_wait", [c_double, POINTER(c_size_t)])
+_upgrade_get_stats = _decl("pel_fft_upgrade_get_stats", [POINTER(_UpgradeStats)])
 _cache_reset_stats = _decl("pel_fft_cache_reset_stats", [], status=False)
 _cache_clear = _decl("pel_fft_cache_clear", [], status=False)
 _cache_set_capacity = _decl("pel_fft_cache_set_capacity", [c_size_t])
@@ -1199,13 +1210,17 @@ def set_cache_capacity(capacity):
     _cache_set_capacity(_args.size("set_cache_capacity", "capacity", capacity))
 
 
-def set_default_effort(effort="estimate", time_limit=0.0):
-    """The planner effort ("estimate", "measure", "patient", "exhaustive",
-    "wisdom_only") and time limit in seconds (0 = none) of plans the one-shot
-    functions make on a cache miss. "estimate" (the default) plans instantly
-    and gives the same plan every run; "measure" can give faster transforms
-    but takes seconds to plan large sizes and may pick different algorithms
-    (last-bit differences) from run to run."""
+def set_default_effort(effort="auto", time_limit=0.0):
+    """The planner effort ("auto", "estimate", "measure", "patient",
+    "exhaustive", "wisdom_only") and time limit in seconds (0 = none) of
+    plans the one-shot functions make on a cache miss. "auto" (the default)
+    runs a new shape at once on an "estimate" plan while a background thread
+    makes its "measure" plan, which then replaces the cached one (the last
+    bits of a result may change once, when it lands; see
+    :func:`set_upgrade_mode`). "estimate" plans instantly and gives the same
+    plan every run; "measure" plans on the caller's thread (seconds for
+    large sizes) and may pick different algorithms (last-bit differences)
+    from run to run. Plans (:class:`Plan`) take any effort but "auto"."""
     if effort not in _EFFORTS:
         raise ValueError(f"set_default_effort: unknown effort {effort!r}; use one of "
                          f"{', '.join(_EFFORTS)}")
@@ -1216,6 +1231,38 @@ def set_default_effort(effort="estimate", time_limit=0.0):
 def get_default_effort():
     """The effort set by :func:`set_default_effort`."""
     return _EFFORT_NAMES.get(_get_default_effort(), "unknown")
+
+
+def set_upgrade_mode(mode):
+    """Whether "auto" plans are upgraded to "measure" plans in the background:
+    "off", "idle" (the default: the planner thread runs at idle priority) or
+    "normal" (normal priority). The environment variable PEL_FFT_UPGRADE
+    (0, 1, 2) sets it at start-up."""
+    if mode not in _UPGRADE_MODES:
+        raise ValueError(f"set_upgrade_mode: unknown mode {mode!r}; use one of "
+                         f"{', '.join(_UPGRADE_MODES)}")
+    _set_upgrade_mode(_UPGRADE_MODES[mode])
+
+
+def get_upgrade_mode():
+    """The mode set by :func:`set_upgrade_mode` ("off" in a forked child)."""
+    return _UPGRADE_MODE_NAMES.get(_get_upgrade_mode(), "unknown")
+
+
+def upgrade_wait(timeout=60.0):
+    """Waits at most `timeout` seconds until no plan upgrade is queued or
+    running; returns how many still are (0: all landed)."""
+    pending = c_size_t()
+    _upgrade_wait(_args.real_scalar("upgrade_wait", "timeout", timeout), byref(pending))
+    return pending.value
+
+
+def upgrade_stats():
+    """Counters of the plan upgrades: a dict with requested, completed,
+    discarded, failed, dropped and pending."""
+    stats = _UpgradeStats()
+    _upgrade_get_stats(byref(stats))
+    return {name: getattr(stats, name) for name, _ in stats._fields_}
 
 
 # ------------------------------------------------------------------- wisdom

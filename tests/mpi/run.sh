@@ -43,4 +43,11 @@ for np in 1 2 3 4; do
         run "$np" "$threads" "$bin/test_mpi_fft"
     done
 done
+# The distributed CSR matrix (issue 14): 1..4 ranks (4 rows over 3 and 4
+# ranks leave ranks empty), 1 and 2 threads.
+for np in 1 2 3 4; do
+    for threads in 1 2; do
+        run "$np" "$threads" "$bin/test_mpi_dcsr"
+    done
+done
 exit $status

@@ -77,6 +77,54 @@ static int process_grids(int ndim, const size_t *dims, int radius, int pg[][3])
     return count;
 }
 
+/* Set by test_apply_overlap: apply_case then also runs the unoverlapped
+ * path (PEL_MPI_OVERLAP=0) on the same input, requires the same bits, and
+ * checks from pel_dgrid_last_stats which path each run took. */
+static int overlap_check;
+
+/* Whether this rank's first block can overlap: along every cut axis its box
+ * exceeds radius*T on each side that has a neighbour. */
+static int interior_nonempty(const pel_dgrid *grid, int ndim, const pel_boundary *faces, int radius, size_t T)
+{
+    int pd[3] = {1, 1, 1}, co[3] = {0, 0, 0}, cut = 0;
+    size_t o[3], e[3];
+    pel_dgrid_info(grid, NULL, NULL, pd, co, o, e);
+    for (int a = 0; a < ndim; a++) {
+        int periodic = faces[2 * a].kind == PEL_BOUNDARY_PERIODIC;
+        size_t sides;
+        if (pd[a] == 1)
+            continue;
+        cut = 1;
+        sides = (size_t)(co[a] > 0 || periodic) + (size_t)(co[a] < pd[a] - 1 || periodic);
+        if (e[a] <= sides * (size_t)radius * T)
+            return 0;
+    }
+    return cut;
+}
+
+/* The second, unoverlapped run of an overlap check (see overlap_check). */
+static void unoverlapped_run(pel_dgrid *grid, const pel_stencil *stencil, int ndim, const pel_boundary *faces,
+                             int radius, const void *global, void *local, const void *local_rhs, size_t nsteps,
+                             size_t T, const void *gathered, size_t bytes)
+{
+    pel_dgrid_stats stats;
+    void *again = malloc(bytes + 8);
+    pel_status st;
+    CHECK(pel_dgrid_last_stats(grid, &stats) == PEL_OK, "stats");
+    if (nsteps > 0 && interior_nonempty(grid, ndim, faces, radius, stats.halo_steps))
+        CHECK(stats.overlapped_blocks > 0, "the overlapped path ran (T=%zu)", stats.halo_steps);
+    CHECK(pel_dgrid_scatter(grid, 0, global, local) == PEL_OK, "scatter again");
+    setenv("PEL_MPI_OVERLAP", "0", 1);
+    st = pel_dgrid_stencil_apply(grid, stencil, local, local_rhs, nsteps, T, NULL);
+    unsetenv("PEL_MPI_OVERLAP");
+    CHECK(st == PEL_OK, "unoverlapped apply");
+    CHECK(pel_dgrid_last_stats(grid, &stats) == PEL_OK && stats.overlapped_blocks == 0, "unoverlapped stats");
+    CHECK(pel_dgrid_gather(grid, 0, local, again) == PEL_OK, "gather again");
+    if (rank == 0)
+        CHECK(memcmp(again, gathered, bytes) == 0, "overlapped and unoverlapped bits differ (T=%zu)", T);
+    free(again);
+}
+
 /* One distributed apply against the one-process apply on rank 0. */
 static void apply_case(int ndim, const size_t *dims, pel_stencil_shape shape, int radius, pel_precision precision,
                        int with_rhs, int mix, const int *pdims, size_t nsteps, size_t T, uint64_t seed)
@@ -113,6 +161,8 @@ static void apply_case(int ndim, const size_t *dims, pel_stencil_shape shape, in
     st = pel_dgrid_stencil_apply(grid, stencil, local, local_rhs, nsteps, T, NULL);
     CHECK(st == PEL_OK, "apply ndim=%d shape=%d r=%d T=%zu", ndim, (int)shape, radius, T);
     CHECK(pel_dgrid_gather(grid, 0, local, gathered) == PEL_OK, "gather");
+    if (overlap_check && st == PEL_OK)
+        unoverlapped_run(grid, stencil, ndim, faces, radius, global, local, local_rhs, nsteps, T, gathered, n * elem);
     if (rank == 0 && st == PEL_OK) {
         st = pel_stencil_apply(stencil, dims, faces, global, NULL, rhs_global, nsteps, NULL, &result);
         CHECK(st == PEL_OK, "serial apply");
@@ -199,6 +249,31 @@ static void test_apply_cube(void)
             for (size_t T = 0; T <= 2; T++, counter++)
                 apply_case(3, dims, (pel_stencil_shape)shape, radius, counter % 3 == 1 ? PEL_FLOAT32 : PEL_FLOAT64,
                            counter % 2, (counter * 37) % 125, cube, 4, T, 300 + (uint64_t)counter);
+}
+
+/* The overlapped apply (interior updated while the first cut axis's halo
+ * messages fly, then the shell) on uneven splits: every process grid of the
+ * rank count, 1/2/3-D, star and box, radius 1-3, T = 2 and 3 with nsteps = 7
+ * (a short last block), rotating Dirichlet/periodic/Neumann mixes, rhs or
+ * not; each case against pel_stencil_apply and against the unoverlapped
+ * path, and the stats must show the overlap ran where the interior exists. */
+static void test_apply_overlap(void)
+{
+    static const size_t dims1[1] = {61}, dims2[2] = {37, 29}, dims3[3] = {23, 19, 17};
+    const size_t *dims_of[4] = {NULL, dims1, dims2, dims3};
+    int pg[64][3], counter = 0;
+    overlap_check = 1;
+    for (int ndim = 1; ndim <= 3; ndim++)
+        for (int shape = 0; shape < 2; shape++)
+            for (int radius = 1; radius <= 3; radius++) {
+                int npg = process_grids(ndim, dims_of[ndim], radius, pg);
+                for (int g = 0; g < npg; g++)
+                    for (size_t T = 2; T <= 3; T++, counter++)
+                        apply_case(ndim, dims_of[ndim], (pel_stencil_shape)shape, radius,
+                                   counter % 4 == 3 ? PEL_FLOAT32 : PEL_FLOAT64, counter % 3 == 1,
+                                   (counter * 11) % nmixes(ndim), pg[g], 7, T, 7000 + (uint64_t)counter);
+            }
+    overlap_check = 0;
 }
 
 /* Many steps, T large and automatic, nsteps not a multiple of T. */
@@ -544,6 +619,28 @@ static void test_errors(void)
         expect_all(st, PEL_ERROR_INVALID_ARGUMENT, "pel_dgrid_stencil_apply", bad, "rhs");
         st = pel_dgrid_stencil_apply(me_bad ? NULL : grid, star, local, NULL, 3, 1, NULL);
         expect_all(st, PEL_ERROR_INVALID_ARGUMENT, "pel_dgrid_stencil_apply", bad, "grid");
+        {
+            /* Several live grids over the same ranks: a bad handle on one
+             * rank (NULL, then a grid destroyed there only) still fails on
+             * every rank with that rank named (they share one agreement
+             * communicator). */
+            pel_dgrid *g3 = NULL, *g4 = NULL;
+            CHECK(pel_dgrid_create(MPI_COMM_WORLD, PEL_FLOAT64, 2, dims, NULL, faces, &g3) == PEL_OK, "g3");
+            CHECK(pel_dgrid_create(MPI_COMM_WORLD, PEL_FLOAT64, 2, dims, NULL, faces, &g4) == PEL_OK, "g4");
+            st = pel_dgrid_stencil_apply(me_bad ? NULL : g3, star, local, NULL, 3, 1, NULL);
+            expect_all(st, PEL_ERROR_INVALID_ARGUMENT, "pel_dgrid_stencil_apply", bad, "grid");
+            st = pel_dgrid_scatter(me_bad ? NULL : g4, 0, global, local);
+            expect_all(st, PEL_ERROR_INVALID_ARGUMENT, "pel_dgrid_scatter", bad, "grid");
+            st = pel_dgrid_jacobi_poisson(me_bad ? NULL : g3, spacing, local, rhs, 1e-6, 10, 5, NULL, NULL);
+            expect_all(st, PEL_ERROR_INVALID_ARGUMENT, "pel_dgrid_jacobi_poisson", bad, "grid");
+            if (me_bad)
+                pel_dgrid_destroy(g3);
+            st = pel_dgrid_stencil_apply(g3, star, local, NULL, 3, 1, NULL);
+            expect_all(st, PEL_ERROR_INVALID_ARGUMENT, "pel_dgrid_stencil_apply", bad, "grid");
+            if (!me_bad)
+                pel_dgrid_destroy(g3);
+            pel_dgrid_destroy(g4);
+        }
         if (nranks >= 4) { /* 12 points over 4 ranks: 3 < radius 4 */
             int pd[2] = {nranks, 1};
             pel_dgrid *thin = NULL;
@@ -630,6 +727,8 @@ int main(int argc, char **argv)
         test_apply_big_box();
         test_apply_long();
     }
+    if (!only || strcmp(only, "overlap") == 0)
+        test_apply_overlap();
     if (only && strcmp(only, "cube") == 0)
         test_apply_cube();
     if (!only || strcmp(only, "mix") == 0)

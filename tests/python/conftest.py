@@ -20,6 +20,18 @@ def rng():
 
 
 @pytest.fixture
+def estimate_plans():
+    """One-shot FFTs on fixed-effort (ESTIMATE) plans for a test that
+    compares bits across calls: the default "auto" plans may be upgraded
+    between two calls."""
+    from pel import fft
+    saved = fft.get_default_effort()
+    fft.set_default_effort("estimate")
+    yield fft
+    fft.set_default_effort(saved)
+
+
+@pytest.fixture
 def threads():
     """Restores pel's thread settings after a test that changes them."""
     import pel

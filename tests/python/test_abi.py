@@ -23,6 +23,7 @@ pytestmark = pytest.mark.skipif(not CFLAGS or not shutil.which(CC.split()[0]),
 STRUCTS = {
     "pel_fft_options": pfft._Options,
     "pel_fft_cache_stats": pfft._CacheStats,
+    "pel_fft_upgrade_stats": pfft._UpgradeStats,
     "pel_boundary": pstencil._Boundary,
     "pel_stencil_blocking": pstencil._Blocking,
 }
@@ -40,7 +41,9 @@ ENUMS = {
     "PEL_FFT_ESTIMATE": pfft._EFFORTS["estimate"], "PEL_FFT_MEASURE": pfft._EFFORTS["measure"],
     "PEL_FFT_PATIENT": pfft._EFFORTS["patient"],
     "PEL_FFT_EXHAUSTIVE": pfft._EFFORTS["exhaustive"],
-    "PEL_FFT_WISDOM_ONLY": pfft._EFFORTS["wisdom_only"],
+    "PEL_FFT_WISDOM_ONLY": pfft._EFFORTS["wisdom_only"], "PEL_FFT_AUTO": pfft._EFFORTS["auto"],
+    "PEL_FFT_UPGRADE_OFF": pfft._UPGRADE_MODES["off"], "PEL_FFT_UPGRADE_IDLE": pfft._UPGRADE_MODES["idle"],
+    "PEL_FFT_UPGRADE_NORMAL": pfft._UPGRADE_MODES["normal"],
     "PEL_FFT_CONVOLVE_FULL": pfft._MODES["full"], "PEL_FFT_CONVOLVE_SAME": pfft._MODES["same"],
     "PEL_FFT_CONVOLVE_VALID": pfft._MODES["valid"],
     "PEL_FFT_MAX_RANK": pfft.MAX_RANK,

@@ -1,5 +1,8 @@
 """pel.fft against numpy.fft and scipy.signal.fftconvolve."""
 
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -189,7 +192,7 @@ def test_cache_and_effort(tmp_path):
     assert pfft.cache_stats()["capacity"] == 0
     close(pfft.fft(x), np.fft.fft(x), np.complex128)
     pfft.set_cache_capacity(32)
-    assert pfft.get_default_effort() == "estimate"
+    assert pfft.get_default_effort() == "auto"
     with pytest.raises(ValueError, match="effort"):
         pfft.set_default_effort("fast")
     with pytest.raises(pel.InvalidArgumentError, match="^pel_fft_set_default_effort: "):
@@ -240,7 +243,9 @@ def test_plan(rng):
         pfft.Plan((97, 89), effort="wisdom_only")
 
 
-def test_concurrent_transforms(rng):
+def test_concurrent_transforms(rng, estimate_plans):
+    # Bits compared across calls: fixed-effort plans (an upgrade landing
+    # between two calls may change the last bits, within the bounds).
     xs = [crand(rng, (64, 64)) for _ in range(4)]
     want = [pfft.fft2(x) for x in xs]
     def worker(i):
@@ -258,3 +263,38 @@ def test_memory_and_overflow_errors():
     with pytest.raises(pel.SizeOverflowError, match="PTRDIFF_MAX") as info:
         pfft.Plan((2 ** 62,))
     assert isinstance(info.value, OverflowError)
+
+
+def test_plan_upgrades_land(rng):
+    saved = pfft.get_upgrade_mode()
+    pfft.set_upgrade_mode("normal")
+    try:
+        assert pfft.get_default_effort() == "auto"
+        pfft.cache_clear()
+        before = pfft.upgrade_stats()
+        x = crand(rng, (3, 120))
+        close(pfft.fft(x), np.fft.fft(x), np.complex128)
+        assert pfft.upgrade_wait(120.0) == 0
+        after = pfft.upgrade_stats()
+        assert after["requested"] == before["requested"] + 1
+        assert after["completed"] == before["completed"] + 1 and after["pending"] == 0
+        close(pfft.fft(x), np.fft.fft(x), np.complex128)  # the MEASURE plan
+        with pytest.raises(ValueError, match="mode"):
+            pfft.set_upgrade_mode("fast")
+        with pytest.raises(pel.InvalidArgumentError, match="^pel_fft_plan_create: .*PEL_FFT_AUTO"):
+            pfft.Plan((64,), effort="auto")
+    finally:
+        pfft.set_upgrade_mode(saved)
+
+
+def test_upgrades_off_from_the_environment():
+    code = ("from pel import fft; import numpy as np; "
+            "fft.fft(np.ones(100, complex)); "
+            "print(fft.get_upgrade_mode(), fft.upgrade_stats()['requested'])")
+    package = os.path.dirname(os.path.dirname(os.path.abspath(pel.__file__)))
+    path = os.environ.get("PYTHONPATH")
+    env = dict(os.environ, PEL_FFT_UPGRADE="0",
+               PYTHONPATH=package + (os.pathsep + path if path else ""))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                         timeout=60, check=True).stdout.split()
+    assert out == ["off", "0"]

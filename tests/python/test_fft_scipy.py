@@ -342,9 +342,10 @@ def test_register_backend_and_global(rng):
 
 @pytest.mark.parametrize("dtype", [np.complex128, np.complex64, np.float64, np.float32])
 @pytest.mark.parametrize("shape", [(16,), (3, 10), (4, 6, 8), (2, 3, 4, 5)])
-def test_fast_path_equals_general_path(rng, dtype, shape):
+def test_fast_path_equals_general_path(rng, dtype, shape, estimate_plans):
     # The default call takes a shortcut past the argument machinery; passing
-    # out= forces the general path. Same plan, hence the same bits.
+    # out= forces the general path. Same plan, hence the same bits (plans of
+    # a fixed effort: an upgrade may land between the two calls).
     x = rng.standard_normal(shape).astype(dtype)
     if np.dtype(dtype).kind == "c":
         x = x + 1j * rng.standard_normal(shape).astype(dtype)

@@ -1,0 +1,180 @@
+/* Kernel "tune": each automatic choice of pel against the best of a sweep
+ * over the choices, in the same run. Rows: variant = the choice (e.g.
+ * stencil-3d7-128-20: 3-D 7-point, 128^3, 20 steps), seconds = the automatic
+ * choice's median, baseline = the best swept candidate, ratio = best swept
+ * time / automatic time (1.0: the automatic choice is the best of the sweep;
+ * below 1: the sweep found a faster one). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pel_bench.h"
+#include "pel.h"
+
+typedef struct tune_stencil {
+    pel_stencil *stencil;
+    size_t dims[3];
+    pel_boundary faces[6];
+    double *grid, *work;
+    size_t steps;
+    const pel_stencil_blocking *blocking; /* NULL: automatic */
+    int failed;
+} tune_stencil;
+
+static void stencil_pass(void *arg)
+{
+    tune_stencil *t = arg;
+    void *result;
+
+    if (pel_stencil_apply(t->stencil, t->dims, t->faces, t->grid, t->work, NULL, t->steps, t->blocking, &result) !=
+        PEL_OK)
+        t->failed = 1;
+}
+
+/* Candidates: the model's choice under a range of cache budgets, and plain
+ * one-step streaming. */
+static const size_t budgets[] = {(size_t)256 << 10, (size_t)1 << 20, (size_t)2 << 20, (size_t)4 << 20,
+                                 (size_t)8 << 20,   (size_t)16 << 20, (size_t)32 << 20, (size_t)64 << 20};
+/* ... plus the budget the blocking used before the model: the reported L2
+ * plus the reported L3's share a thread. */
+#define CANDIDATES (sizeof budgets / sizeof budgets[0] + 2)
+
+static int run_stencil_choice(const pel_bench_context *context, int ndim, size_t n, size_t steps)
+{
+    static const double c3[7] = {0.4, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1}, c2[5] = {0.5, 0.125, 0.125, 0.125, 0.125};
+    char variant[64], size_text[64], extra[256];
+    tune_stencil t;
+    pel_stencil_blocking candidates[CANDIDATES];
+    double t_auto, t_candidate, best = 0, t_reported = 0, t_measured = 0;
+    pel_machine machine;
+    size_t points = 1, best_index = 0;
+    int reps = context->reps < 5 ? context->reps : 5;
+    pel_bench_row row = {"tune", variant, size_text, context->threads, 0, 0, 0, NULL, 0, extra};
+    static char baseline[64];
+
+    memset(&t, 0, sizeof t);
+    for (int a = 0; a < ndim; a++) {
+        t.dims[a] = n;
+        points *= n;
+    }
+    for (int f = 0; f < 2 * ndim; f++)
+        t.faces[f] = (pel_boundary){PEL_BOUNDARY_DIRICHLET, 0.25};
+    if (pel_stencil_create(PEL_FLOAT64, ndim, PEL_STENCIL_STAR, 1, ndim == 3 ? c3 : c2, ndim == 3 ? 7 : 5, 0, 0.0,
+                           &t.stencil) != PEL_OK)
+        return 1;
+    t.grid = pel_bench_random(points, 11);
+    t.work = pel_bench_random(points, 12);
+    t.steps = steps;
+    if (t.grid == NULL || t.work == NULL) {
+        pel_free(t.grid);
+        pel_free(t.work);
+        pel_stencil_destroy(t.stencil);
+        return 1;
+    }
+    memset(candidates, 0, sizeof candidates);
+    for (size_t i = 0; i + 2 < CANDIDATES; i++)
+        candidates[i].cache_bytes = budgets[i];
+    if (pel_machine_info(&machine) != PEL_OK)
+        return 1;
+    candidates[CANDIDATES - 2].cache_bytes =
+        (machine.cache[1].reported_bytes ? machine.cache[1].reported_bytes : budgets[2]) +
+        machine.cache[2].reported_bytes / (size_t)(context->threads > 0 ? context->threads : 1);
+    candidates[CANDIDATES - 1].time_block = 1;
+
+    for (size_t i = 0; i < CANDIDATES; i++) {
+        /* Each candidate against the automatic choice, interleaved. */
+        tune_stencil automatic = t;
+        automatic.blocking = NULL;
+        t.blocking = &candidates[i];
+        pel_bench_compare(reps, stencil_pass, NULL, &t, &t_candidate, NULL);
+        pel_bench_compare(reps, stencil_pass, NULL, &automatic, &t_auto, NULL);
+        t.failed |= automatic.failed;
+        if (i == CANDIDATES - 2)
+            t_reported = t_candidate;
+        if (best == 0 || t_candidate < best) {
+            best = t_candidate;
+            best_index = i;
+        }
+        if (i == 0 || t_auto < row.seconds)
+            row.seconds = t_auto;
+    }
+    {
+        /* The measured choice (PEL_STENCIL_CACHE_MEASURE): its first call,
+         * the warm-up, times the candidates; the rounds reuse the winner. */
+        pel_stencil_blocking measure;
+        memset(&measure, 0, sizeof measure);
+        measure.cache_bytes = PEL_STENCIL_CACHE_MEASURE;
+        t.blocking = &measure;
+        pel_bench_compare(reps, stencil_pass, NULL, &t, &t_measured, NULL);
+    }
+    if (best_index + 1 < CANDIDATES)
+        snprintf(baseline, sizeof baseline, "best of sweep (cache_bytes=%zu KiB)",
+                 candidates[best_index].cache_bytes >> 10);
+    else
+        snprintf(baseline, sizeof baseline, "best of sweep (time_block=1)");
+    snprintf(variant, sizeof variant, "stencil-%dd%d-%zu-%zu", ndim, 2 * ndim + 1, n, steps);
+    snprintf(size_text, sizeof size_text, "%zu^%d", n, ndim);
+    /* reported_budget_seconds: the blocking sized from the OS's report
+     * alone, as before the model. */
+    snprintf(extra, sizeof extra, "\"steps\":%zu,\"candidates\":%zu,\"reported_budget_kib\":%zu,"
+             "\"reported_budget_seconds\":%.6g,\"measured_choice_seconds\":%.6g",
+             steps, (size_t)CANDIDATES, candidates[CANDIDATES - 2].cache_bytes >> 10, t_reported, t_measured);
+    row.baseline = baseline;
+    row.baseline_seconds = best;
+    row.gflops = 0;
+    row.gbps = 0;
+    pel_bench_progress("tune %s: automatic %.4g s, best swept %.4g s, the reported-size budget (%zu KiB) %.4g s, "
+                       "measured choice %.4g s",
+                       variant, row.seconds, best, candidates[CANDIDATES - 2].cache_bytes >> 10, t_reported,
+                       t_measured);
+    if (!t.failed)
+        pel_bench_emit(&row);
+    pel_free(t.grid);
+    pel_free(t.work);
+    pel_stencil_destroy(t.stencil);
+    return t.failed;
+}
+
+static int run_tune(const pel_bench_context *context)
+{
+    int ndim, points;
+    size_t n, steps;
+
+    if (sscanf(context->size, "stencil-%dd%d-%zu-%zu", &ndim, &points, &n, &steps) == 4 &&
+        (ndim == 2 || ndim == 3) && points == 2 * ndim + 1 && n >= 8 && steps >= 1)
+        return run_stencil_choice(context, ndim, n, steps);
+    pel_bench_progress("tune: size '%s' is not stencil-3d7-N-STEPS or stencil-2d5-N-STEPS\n", context->size);
+    return 1;
+}
+
+const pel_bench_kernel pel_bench_tune_kernels[] = {
+    {"tune", "automatic choices vs the best of a sweep (stencil blocking)",
+     "stencil-3d7-128-50,stencil-2d5-4096-50", "stencil-3d7-64-10,stencil-2d5-1024-10", run_tune},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+/* pel-bench --machine: the measured machine model. */
+int pel_bench_print_machine(void)
+{
+    static const char *const names[3] = {"L1d", "L2", "L3"};
+    pel_machine m;
+
+    if (pel_machine_info(&m) != PEL_OK) {
+        fprintf(stderr, "pel-bench: %s\n", pel_last_error());
+        return 1;
+    }
+    printf("machine model (measured on %d thread%s in %.0f ms, sweep up to %zu MiB)\n", m.threads,
+           m.threads == 1 ? "" : "s", m.measure_seconds * 1e3, m.sweep_bytes >> 20);
+    for (int k = 0; k < 3; k++)
+        printf("  %-4s %10zu KiB effective (%s)  reported %zu KiB, shared by %d  read %.1f GB/s\n", names[k],
+               m.cache[k].bytes >> 10, pel_machine_source_name(m.cache[k].source), m.cache[k].reported_bytes >> 10,
+               m.cache[k].shared_by, m.cache[k].gbps);
+    printf("  memory read %.1f GB/s (%s)\n", m.memory_gbps, pel_machine_source_name(m.memory_source));
+    printf("  FMA %.1f GFLOP/s (%s)\n", m.fma_gflops, pel_machine_source_name(m.fma_source));
+    printf("  parallel region %.2f us\n", m.parallel_region_us);
+    printf("  sweep (working set of the team: read GB/s):");
+    for (int i = 0; i < m.sweep_points; i++)
+        printf("%s%zu KiB: %.1f", i % 4 ? ", " : "\n    ", m.sweep_point_bytes[i] >> 10, m.sweep_point_gbps[i]);
+    printf("\n");
+    return 0;
+}

@@ -1,0 +1,66 @@
+/* Thresholds measured from the machine model, with today's constants as the
+ * fallback.
+ *
+ * The minimum work per thread: a second thread pays when the time it saves,
+ * half of the work's time on one thread, exceeds the fork/join cost of the
+ * parallel region, so a thread's share must be at least the work one thread
+ * does in one fork/join (cost * rate). The rate is the model's L2 read rate
+ * of one thread in work units (8 bytes each: pel's unit is about one flop or
+ * one 8-byte element moved), because work small enough to ask is in cache.
+ * The result is bounded to [1, 4] times the default (32768 units): never
+ * more eager than the default, which was measured right for FFTW's threads
+ * (whose start costs far more than an OpenMP fork/join: 2 threads were 2.5x
+ * slower than 1 at 2^10 points), and at most 4 times more reluctant, when
+ * the fork/join is measured expensive (a loaded machine, passive waiting:
+ * 3.5-6 ms at a load of 16-24 on 2 CPUs against 0.7 us quiet), so that a
+ * noisy moment cannot make pel absurd. A value the user set
+ * (pel_set_min_work_per_thread or PEL_MIN_WORK_PER_THREAD) always wins. */
+#include "config.h"
+
+#include <stdint.h>
+
+#include "core/threads.h"
+#include "tune/tune.h"
+
+/* A few flops on the current model, so that an imported model takes
+ * effect at once. */
+static size_t derive_min_work(void)
+{
+    const pel_machine *m = pel__machine();
+    double units_per_us = 0, work;
+
+    if (m->threads > 1 && m->cache[1].gbps > 0)
+        units_per_us = m->cache[1].gbps / m->threads * 1e3 / 8.0;
+    work = m->parallel_region_us * units_per_us;
+    if (!(work >= PEL__MIN_WORK_DEFAULT))
+        work = PEL__MIN_WORK_DEFAULT;
+    if (work > PEL__MIN_WORK_DEFAULT * 4.0)
+        work = PEL__MIN_WORK_DEFAULT * 4.0;
+    return (size_t)work;
+}
+
+size_t pel__tune_min_work_per_thread(void)
+{
+    size_t set = pel_get_min_work_per_thread();
+
+    /* One thread needs no threshold: no measurement either. */
+    if (set != PEL__MIN_WORK_DEFAULT || pel_get_num_threads() < 2)
+        return set;
+    return derive_min_work();
+}
+
+int pel__tune_threads_for_work(size_t work_units)
+{
+    int nthreads = pel_get_num_threads();
+    size_t useful;
+
+    /* One thread, without asking the model, below the smallest threshold it
+     * could give (unless the user set a smaller one). */
+    if (nthreads < 2 ||
+        (work_units < 2 * PEL__MIN_WORK_DEFAULT && pel_get_min_work_per_thread() == PEL__MIN_WORK_DEFAULT))
+        return 1;
+    useful = work_units / pel__tune_min_work_per_thread();
+    if (useful < 1)
+        return 1;
+    return useful < (size_t)nthreads ? (int)useful : nthreads;
+}
