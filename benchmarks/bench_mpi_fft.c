@@ -5,11 +5,14 @@
  * TRANSPOSED_OUT, FFTW_MPI_TRANSPOSED_OUT for the baseline); both sides plan
  * with FFTW_ESTIMATE (MEASURE takes seconds per plan on this machine, and
  * differs from run to run) on context->threads threads per rank. Forward
- * transforms with pel's backward normalisation: neither side scales. */
+ * transforms with pel's backward normalisation: neither side scales.
+ * PEL_BENCH_FFTW_ALLOC=1 (mpirun -x) runs pel's plan on fftw_alloc_complex
+ * memory instead of pel_mpi_fft_local_alloc's. */
 #include "config.h"
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <fftw3-mpi.h>
 #include <mpi.h>
@@ -22,6 +25,7 @@ typedef struct fft_case {
     pel_mpi_fft_plan *plan;
     fftw_plan direct;
     void *data, *direct_data;
+    int fftw_owned; /* data from fftw_alloc_complex (PEL_BENCH_FFTW_ALLOC) */
 } fft_case;
 
 static void run_pel(void *arg)
@@ -93,6 +97,15 @@ static int run_mpi_fft(const pel_bench_context *context)
         memcpy(c.direct_data, r, count * sizeof *r);
         pel_free(r);
     }
+    if (getenv("PEL_BENCH_FFTW_ALLOC") != NULL) {
+        /* The experiment of docs/mpi.md: pel's plan on FFTW's allocator
+         * (no huge pages), to separate the execute from the memory. */
+        void *plain = fftw_alloc_complex((size_t)alloc);
+        memcpy(plain, c.direct_data, (size_t)local_n0 * dims[1] * dims[2] * 2 * sizeof(double));
+        pel_free(c.data);
+        c.data = plain;
+        c.fftw_owned = 1;
+    }
     pel_bench_compare(context->reps, run_pel, run_fftw, &c, &t_pel, &t_fftw);
 
     points = (double)dims[0] * (double)dims[1] * (double)dims[2];
@@ -114,7 +127,10 @@ static int run_mpi_fft(const pel_bench_context *context)
     }
     fftw_destroy_plan(c.direct);
     fftw_free(c.direct_data);
-    pel_free(c.data);
+    if (c.fftw_owned)
+        fftw_free(c.data);
+    else
+        pel_free(c.data);
     pel_mpi_fft_plan_destroy(c.plan);
     return 0;
 }

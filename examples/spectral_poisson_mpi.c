@@ -44,8 +44,10 @@ static void gather_slabs(const pel_mpi_fft_layout *l, const size_t *dims, const 
 
     for (size_t r = 0; r < rows * dims[1]; r++)
         memcpy(packed + r * dims[2], slab + r * pad, dims[2] * sizeof *slab);
+    int rank;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Gather(&mine, 1, MPI_INT, counts, 1, MPI_INT, 0, MPI_COMM_WORLD);
-    for (int r = 0, at = 0; r < size; r++) {
+    for (int r = 0, at = 0; rank == 0 && r < size; r++) { /* counts are the root's only */
         displs[r] = at;
         at += counts[r];
     }

@@ -176,18 +176,22 @@ static comm_info *comm_identity(MPI_Comm comm)
         return NULL;
     }
     if (!flag) {
+        /* The duplicate first: every rank of comm calls MPI_Comm_dup alike,
+         * whatever happens to its own allocation afterwards. */
+        MPI_Comm dup = MPI_COMM_NULL;
+        if (MPI_Comm_dup(comm, &dup) != MPI_SUCCESS) {
+            cache_unlock();
+            return NULL;
+        }
         info = calloc(1, sizeof *info);
         if (info == NULL) {
+            MPI_Comm_free(&dup);
             cache_unlock();
             return NULL;
         }
         info->id = ++next_comm_id;
         info->references = 1;
-        if (MPI_Comm_dup(comm, &info->dup) != MPI_SUCCESS) {
-            free(info);
-            cache_unlock();
-            return NULL;
-        }
+        info->dup = dup;
         if (MPI_Comm_set_attr(comm, comm_keyval, info) != MPI_SUCCESS) {
             MPI_Comm_free(&info->dup);
             free(info);
