@@ -53,7 +53,7 @@ void pel__stencil_choose_blocking(pel__stencil_engine *e, size_t nsteps, const p
      * faster than 64-row bands with T = 4 that fit in L2, because the
      * overlapped tiles recompute half as much; rings served by the L3 cost
      * little). */
-    const size_t l3_share = pel__stencil_cache_size(3) / (size_t)(e->nthreads > 0 ? e->nthreads : 1);
+    const size_t l3_share = pel__stencil_l3_share_bytes(e->nthreads);
     size_t budget = blocking && blocking->cache_bytes && blocking->cache_bytes != PEL_STENCIL_CACHE_MEASURE
                         ? blocking->cache_bytes
                         : pel__stencil_cache_size(2) + l3_share;

@@ -92,6 +92,11 @@ void pel__stencil_axis_map(int ndim, int internal_axis[3]);
 size_t pel__stencil_cache_size(int level);
 double pel__stencil_memory_bytes_per_ns(void);
 
+/* What one of nthreads threads may use of the L3 for the blocking's rings:
+ * its share of the effective L3, or 0 when the model measured the L3
+ * reading at less than 3x memory's rate (cache.c). */
+size_t pel__stencil_l3_share_bytes(int nthreads);
+
 /* The serial Jacobi solver's two stencils (jacobi != 0: the Jacobi step,
  * else the residual Laplacian with rhs weight 1) and its max norm (a NaN
  * counts as HUGE_VAL), exported for libpel_mpi's distributed twin
