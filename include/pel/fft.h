@@ -227,7 +227,7 @@ PEL_API pel_fft_effort pel_fft_get_default_effort(void);
 /** Whether and how plans of effort PEL_FFT_AUTO are upgraded. */
 typedef enum pel_fft_upgrade_mode {
     PEL_FFT_UPGRADE_OFF = 0,   /**< never: PEL_FFT_AUTO plans stay ESTIMATE (PEL_FFT_UPGRADE=0) */
-    PEL_FFT_UPGRADE_IDLE = 1,  /**< the default: the planner thread runs at idle priority (SCHED_IDLE) */
+    PEL_FFT_UPGRADE_IDLE = 1,  /**< the default: the planner thread runs as background work (SCHED_BATCH) and measures only while pel's threads are free */
     PEL_FFT_UPGRADE_NORMAL = 2 /**< the planner thread runs at normal priority (PEL_FFT_UPGRADE=2) */
 } pel_fft_upgrade_mode;
 
@@ -250,7 +250,7 @@ PEL_API pel_fft_upgrade_mode pel_fft_get_upgrade_mode(void);
  * @p pending is not NULL) how many are still queued or running: 0 when
  * every upgrade has landed. Useful after a program's first steps, so that
  * the following ones run on MEASURE plans (on a machine kept busy the
- * idle-priority planner may not get a core before), and before fork().
+ * background planner shares the cores with the rest), and before fork().
  * Errors: PEL_ERROR_INVALID_ARGUMENT (negative or non-finite timeout;
  * *pending untouched). Thread-safe.
  */

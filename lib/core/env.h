@@ -35,7 +35,7 @@ pel_status pel__env_parse_budget(const char *text, int *out);
  * gives *out = 0. Errors leave *out untouched. */
 pel_status pel__env_parse_min_work(const char *text, size_t *out);
 
-/* PEL_FFT_UPGRADE: 0 (off), 1 (idle priority) or 2 (normal priority), a
+/* PEL_FFT_UPGRADE: 0 (off), 1 (background priority, SCHED_BATCH) or 2 (normal priority), a
  * pel_fft_upgrade_mode. Unset or empty gives *out = 1. Errors leave *out
  * untouched. */
 pel_status pel__env_parse_fft_upgrade(const char *text, int *out);

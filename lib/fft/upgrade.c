@@ -2,8 +2,8 @@
  * PEL_FFT_AUTO plans (ESTIMATE, made at once on a cache miss) into MEASURE
  * plans off the callers' critical path, and swaps them into the cache.
  *
- * One planner thread, started on the first request, at idle priority
- * (SCHED_IDLE, else nice 19) unless PEL_FFT_UPGRADE=2. A bounded queue
+ * One planner thread, started on the first request, at background priority
+ * (SCHED_BATCH; see lower_priority) unless PEL_FFT_UPGRADE=2. A bounded queue
  * (QUEUE_CAPACITY jobs) of cached plans to upgrade; a full queue refuses a
  * request and the plan asks again on a later cache hit. Each job holds a
  * reference to its cached plan, so pointers compared at publication are
@@ -21,7 +21,7 @@
  * and the queued jobs are released, so that nothing is left behind (a
  * measurement in progress gets a quarter of a second to finish, see
  * upgrade_unload). */
-#define _GNU_SOURCE /* SCHED_IDLE */
+#define _GNU_SOURCE /* SCHED_BATCH */
 #include "config.h"
 
 #include <errno.h>
@@ -31,8 +31,6 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -68,15 +66,22 @@ static atomic_size_t requested, completed, discarded, failed, dropped;
 
 /* ------------------------------------------------------------ the planner */
 
-/* Gives the calling thread the lowest priority there is; the FFTW team its
- * measurements start (libgomp's threads of this thread) inherits it. */
+/* Marks the calling thread as background work: SCHED_BATCH, the fair
+ * scheduler's class for CPU-bound jobs (never preempts a waking foreground
+ * thread), with its fair share of the CPU; the FFTW team its measurements
+ * start (libgomp's threads of this thread) inherits it. Not SCHED_IDLE or
+ * nice 19, which pel used before: a measurement holds the planner lock, and
+ * on a loaded machine a starved measurement made a caller that needed the
+ * lock for a new shape wait minutes (a first dctn 256^3 call took 159 s at
+ * load 9-17), a priority inversion that an unprivileged thread cannot undo
+ * (it may not raise its priority again). What keeps the planner out of
+ * pel's own way is take_team below: it measures only when callers have
+ * stopped planning and the thread budget has room for its whole team. */
 static void lower_priority(void)
 {
     struct sched_param param = {0};
 
-    if (pthread_setschedparam(pthread_self(), SCHED_IDLE, &param) == 0)
-        return;
-    (void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19);
+    (void)pthread_setschedparam(pthread_self(), SCHED_BATCH, &param);
 }
 
 /* A measurement holds the planner lock for its whole length (milliseconds
@@ -151,7 +156,7 @@ static void run_job(upgrade_job *job)
     pel__fft_plan_release(old);
 }
 
-/* argument: nonzero for idle priority. */
+/* argument: nonzero for background priority (PEL_FFT_UPGRADE_IDLE). */
 static void *planner_main(void *argument)
 {
     if (argument != NULL)
@@ -362,7 +367,7 @@ __attribute__((constructor)) static void upgrade_load(void)
 /* At exit or unload: the planner stops (a waiting one at once) and is
  * joined, and the queued plans are released. A measurement in progress gets
  * EXIT_JOIN_SECONDS to finish: a short program must not wait seconds (or,
- * at idle priority on a busy machine, minutes) at exit for a plan it will
+ * on a busy machine, longer) at exit for a plan it will
  * never use. Past that, the thread is left to the end of the process, with
  * everything it may touch (its job, the queue, the cache) left allocated.
  * (An unload with the thread still running is not supported: Python and

@@ -1235,7 +1235,8 @@ def get_default_effort():
 
 def set_upgrade_mode(mode):
     """Whether "auto" plans are upgraded to "measure" plans in the background:
-    "off", "idle" (the default: the planner thread runs at idle priority) or
+    "off", "idle" (the default: the planner thread runs as background work,
+    SCHED_BATCH, measuring only while pel's threads are free) or
     "normal" (normal priority). The environment variable PEL_FFT_UPGRADE
     (0, 1, 2) sets it at start-up."""
     if mode not in _UPGRADE_MODES:
