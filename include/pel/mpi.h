@@ -305,7 +305,9 @@ typedef struct pel_mpi_fft_plan pel_mpi_fft_plan;
 enum {
     PEL_MPI_FFT_TRANSPOSED_OUT = 1, /**< forward: output local_n1 x n0 (x n2) (FFTW_MPI_TRANSPOSED_OUT) */
     PEL_MPI_FFT_TRANSPOSED_IN = 2,  /**< backward: input in the TRANSPOSED_OUT layout (FFTW_MPI_TRANSPOSED_IN) */
-    PEL_MPI_FFT_DESTROY_INPUT = 4   /**< out of place: the input may be used as scratch (FFTW's fastest choice) */
+    PEL_MPI_FFT_DESTROY_INPUT = 4,  /**< out of place: the input may be used as scratch (FFTW's fastest choice) */
+    PEL_MPI_FFT_SLAB = 8,           /**< force FFTW-MPI's slabs (never chosen pencils) */
+    PEL_MPI_FFT_PENCIL = 16         /**< force pel's pencils (3-D c2c only) */
 };
 
 /** Options of pel_mpi_fft_plan_create(); zeroed means ESTIMATE, pel's
@@ -328,6 +330,10 @@ typedef struct pel_mpi_fft_layout {
     size_t out_start;    /**< global index of the output's first row */
     int out_axis;        /**< 0, or 1 for a TRANSPOSED_OUT output */
     size_t alloc_bytes;  /**< bytes each array needs (FFTW-MPI's local size, >= either side) */
+    int decomposition;   /**< PEL_MPI_FFT_SLAB or PEL_MPI_FFT_PENCIL: the one this plan uses */
+    int grid[2];         /**< the process grid: slabs N x 1, pencils p0 x p1 (rank = r0 * p1 + r1) */
+    size_t in_starts[3]; /**< global index of the input array's first element along each of its axes */
+    size_t out_starts[3]; /**< the same for the output array */
 } pel_mpi_fft_layout;
 
 /**
