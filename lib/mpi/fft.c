@@ -346,10 +346,7 @@ static pel_status check_create(MPI_Comm comm, pel_fft_kind kind, pel_precision p
         return pel__fail(PEL_ERROR_INVALID_ARGUMENT, fn,
                          "options->flags: PEL_MPI_FFT_PENCIL needs ndim=3 (ndim=%d: a 2-D grid's pencils are slabs)",
                          ndim);
-    if ((o->flags & PEL_MPI_FFT_PENCIL) && kind != PEL_FFT_C2C)
-        return pel__fail(PEL_ERROR_UNSUPPORTED, fn,
-                         "options->flags: PEL_MPI_FFT_PENCIL is built for c2c only (kind=%d; r2c/c2r use slabs)",
-                         (int)kind);
+
     if ((o->flags & PEL_MPI_FFT_TRANSPOSED_OUT) && direction != PEL_FFT_FORWARD)
         return pel__fail(PEL_ERROR_INVALID_ARGUMENT, fn,
                          "options->flags: PEL_MPI_FFT_TRANSPOSED_OUT is for forward plans (the backward plan of "
@@ -464,18 +461,18 @@ static void ensure_fftw_mpi(void)
 
 /* Slabs or pencils, and the pencils' grid, from the (agreed) key and the
  * communicator's size: the same choice on every rank. Pencils when asked,
- * or for a 3-D c2c grid with more ranks than its first axis has points
+ * or for a 3-D grid with more ranks than its first axis has points
  * (where slabs would leave ranks empty), unless slabs are asked for. */
 static void choose_decomposition(pel__mpi_fft_key *k, MPI_Comm comm)
 {
     int nranks = 1;
     MPI_Comm_size(comm, &nranks);
     k->decomposition = PEL_MPI_FFT_SLAB;
-    if ((k->flags & PEL_MPI_FFT_SLAB) || k->kind != PEL_FFT_C2C || k->ndim != 3)
+    if ((k->flags & PEL_MPI_FFT_SLAB) || k->ndim != 3)
         return;
     if ((k->flags & PEL_MPI_FFT_PENCIL) || (size_t)nranks > k->dims[0]) {
         k->decomposition = PEL_MPI_FFT_PENCIL;
-        pel__pencil_grid(nranks, k->dims, &k->grid[0], &k->grid[1]);
+        pel__pencil_grid(k, nranks, &k->grid[0], &k->grid[1]);
     }
 }
 
@@ -626,7 +623,8 @@ pel_status pel__mpi_fft_plan_make(MPI_Comm comm, pel_fft_kind kind, pel_precisio
         }
         /* FFTW's multi-dimensional c2r overwrites its input: out of place,
          * pel keeps the caller's input by transforming a copy. */
-        p->copies_input = kind == PEL_FFT_C2R && !in_place && !(o.flags & PEL_MPI_FFT_DESTROY_INPUT);
+        p->copies_input = kind == PEL_FFT_C2R && !in_place && !(o.flags & PEL_MPI_FFT_DESTROY_INPUT) &&
+                          key.decomposition == PEL_MPI_FFT_SLAB; /* pencils only read their input */
         if (p->copies_input && (p->copy = pel_malloc(p->layout.alloc_bytes)) == NULL)
             status = pel__fail(PEL_ERROR_OUT_OF_MEMORY, fn, "cannot allocate %zu bytes for the input's copy",
                                p->layout.alloc_bytes);

@@ -57,8 +57,8 @@ pel_status pel__mpi_fft_agree_plan(const pel_mpi_fft_plan *plan, pel_status stat
                                    const pel__mpi_same *extra, int nextra, MPI_Comm *comm);
 
 /* Pencils (pencil.c). The near-square p0 x p1 = nranks that leaves the
- * fewest ranks empty for dims. */
-void pel__pencil_grid(int nranks, const size_t *dims, int *p0, int *p1);
+ * fewest ranks empty for the grid of k (its half spectrum for r2c/c2r). */
+void pel__pencil_grid(const pel__mpi_fft_key *k, int nranks, int *p0, int *p1);
 
 /* This rank's layout of the pencil plan k (k->grid set): in/out counts
  * and the complex values each work array needs. */
@@ -77,7 +77,8 @@ void pel__pencil_destroy(pel__pencil *engine);
 
 /* One transform: z-pencils (x-pencils when transposed_in) in `in` to
  * z-pencils (x-pencils when transposed_out) in `out`, through the work
- * arrays a and b; in is only read; unnormalised. Collective. */
+ * arrays a and b; in is only read (c2r included); unnormalised.
+ * Collective. */
 void pel__pencil_run(const pel__pencil *engine, int transposed_in, int transposed_out, const void *in, void *out,
                      void *a, void *b);
 

@@ -14,7 +14,12 @@
  * intersection of its own box in one layout with the peer's box in the
  * other, packed in global row-major order, so the receiver unpacks the same
  * box in the same order: one rule serves both exchanges and their inverses,
- * for any extents, uneven or empty. */
+ * for any extents, uneven or empty.
+ *
+ * r2c / c2r: the same on the half spectrum n0 x n1 x (n2/2+1), with the
+ * axis-2 stage real-to-complex (first, forward) or complex-to-real (last,
+ * backward); the real side is a z-pencil whose rows are padded to
+ * 2*(n2/2+1) reals, as FFTW-MPI's slabs pad theirs. */
 #include "config.h"
 
 #include <limits.h>
@@ -47,8 +52,8 @@ typedef struct exchange {
 } exchange;
 
 struct pel__pencil {
-    int precision, p0, p1, r0, r1;
-    size_t dims[3];
+    int precision, kind, p0, p1, r0, r1;
+    size_t dims[3]; /* the complex grid: the half spectrum for r2c/c2r */
     box mine[3];       /* this rank's box in each layout */
     exchange rows;     /* z <-> y */
     exchange columns;  /* y <-> x */
@@ -105,12 +110,22 @@ static box intersect(const box *a, const box *b, const box *origin)
     return r;
 }
 
-void pel__pencil_grid(int nranks, const size_t *n, int *p0, int *p1)
+/* The complex grid a plan transforms: dims, or its half spectrum. */
+static void complex_dims(const pel__mpi_fft_key *k, size_t *n)
 {
+    memcpy(n, k->dims, 3 * sizeof *n);
+    if (k->kind != PEL_FFT_C2C)
+        n[2] = k->dims[2] / 2 + 1;
+}
+
+void pel__pencil_grid(const pel__mpi_fft_key *k, int nranks, int *p0, int *p1)
+{
+    size_t n[3];
     /* Fewest axes that leave some rank empty (p0 <= n0, p1 <= n1 for
      * z-pencils; p0 <= n1, p1 <= n2 for x-pencils), then the squarest grid,
      * then the smaller p0 (its exchange is the strided one). */
     int best0 = 1, best1 = nranks, best_bad = 5, best_gap = nranks;
+    complex_dims(k, n);
     for (int a = 1; a <= nranks; a++) {
         int b, bad, gap;
         if (nranks % a != 0)
@@ -135,9 +150,12 @@ void pel__pencil_layout(const pel__mpi_fft_key *k, int rank, pel_mpi_fft_layout 
     int r0 = rank / k->grid[1], r1 = rank % k->grid[1];
     int in = (k->flags & PEL_MPI_FFT_TRANSPOSED_IN) ? LAYOUT_X : LAYOUT_Z;
     int out = (k->flags & PEL_MPI_FFT_TRANSPOSED_OUT) ? LAYOUT_X : LAYOUT_Z;
-    box bi = layout_box(in, k->dims, k->grid[0], k->grid[1], r0, r1);
-    box bo = layout_box(out, k->dims, k->grid[0], k->grid[1], r0, r1);
-    size_t work = 0;
+    size_t n[3], work = 0;
+    box bi, bo;
+
+    complex_dims(k, n);
+    bi = layout_box(in, n, k->grid[0], k->grid[1], r0, r1);
+    bo = layout_box(out, n, k->grid[0], k->grid[1], r0, r1);
 
     memset(l, 0, sizeof *l);
     l->ndim = 3;
@@ -155,10 +173,16 @@ void pel__pencil_layout(const pel__mpi_fft_key *k, int rank, pel_mpi_fft_layout 
     l->out_axis = out == LAYOUT_X ? 1 : 0;
     l->in_start = bi.start[l->in_axis];
     l->out_start = bo.start[l->out_axis];
+    /* The real side of r2c / c2r: z-pencil rows of 2*(n2/2+1) reals, the
+     * bytes of the complex z-pencil (counts are in complex values). */
+    if (k->kind == PEL_FFT_R2C)
+        l->in_dims[2] = 2 * n[2];
+    if (k->kind == PEL_FFT_C2R)
+        l->out_dims[2] = 2 * n[2];
     *in_count = volume(&bi);
     *out_count = volume(&bo);
     for (int layout = LAYOUT_Z; layout <= LAYOUT_X; layout++) {
-        box b = layout_box(layout, k->dims, k->grid[0], k->grid[1], r0, r1);
+        box b = layout_box(layout, n, k->grid[0], k->grid[1], r0, r1);
         if (volume(&b) > work)
             work = volume(&b);
     }
@@ -282,6 +306,20 @@ static void *plan_stage(int precision, size_t n, size_t stride, const size_t loo
     return fftw_plan_guru64_dft(1, &dim, 2, many, in, out, sign, flags);
 }
 
+/* The axis-2 stage of r2c / c2r: `rows` real rows of n2 points, stored
+ * 2*(n2/2+1) reals apart, to or from as many half-spectrum rows. */
+static void *plan_real_stage(int precision, int kind, size_t n2, size_t rows, void *in, void *out, unsigned flags)
+{
+    ptrdiff_t half = (ptrdiff_t)(n2 / 2 + 1), real = kind == PEL_FFT_R2C;
+    fftw_iodim64 dim = {(ptrdiff_t)n2, 1, 1};
+    fftw_iodim64 many[1] = {{(ptrdiff_t)rows, real ? 2 * half : half, real ? half : 2 * half}};
+    if (precision == PEL_FLOAT32)
+        return real ? (void *)fftwf_plan_guru64_dft_r2c(1, &dim, 1, many, in, out, flags)
+                    : (void *)fftwf_plan_guru64_dft_c2r(1, &dim, 1, many, in, out, flags);
+    return real ? (void *)fftw_plan_guru64_dft_r2c(1, &dim, 1, many, in, out, flags)
+                : (void *)fftw_plan_guru64_dft_c2r(1, &dim, 1, many, in, out, flags);
+}
+
 static void destroy_plans(pel__pencil *e)
 {
     pel__fft_planner_lock();
@@ -312,9 +350,10 @@ pel_status pel__pencil_make(const pel__mpi_fft_key *k, MPI_Comm comm, void *a, v
     pel__pencil *e = calloc(1, sizeof *e);
     MPI_Comm row = MPI_COMM_NULL, column = MPI_COMM_NULL;
     int rank = 0, split_ok;
-    const size_t *n = k->dims;
+    size_t n[3];
 
     *result = NULL;
+    complex_dims(k, n);
     MPI_Comm_rank(comm, &rank);
     /* Both splits on every rank, whatever happened to its allocation: they
      * are collective. */
@@ -330,6 +369,7 @@ pel_status pel__pencil_make(const pel__mpi_fft_key *k, MPI_Comm comm, void *a, v
                          : pel__fail(PEL_ERROR_BACKEND, fn, "MPI_Comm_split of the process grid failed");
     }
     e->precision = k->precision;
+    e->kind = k->kind;
     e->p0 = k->grid[0];
     e->p1 = k->grid[1];
     e->r0 = rank / e->p1;
@@ -375,7 +415,12 @@ pel_status pel__pencil_make(const pel__mpi_fft_key *k, MPI_Comm comm, void *a, v
             failed |= e->plans[1] == NULL;
         }
         if (volume(z)) {
-            e->plans[2] = plan_stage(k->precision, n[2], 1, zl, a, b, sign, flags);
+            /* c2r's stage reads a work array: it may destroy it. */
+            e->plans[2] = k->kind == PEL_FFT_C2C ? plan_stage(k->precision, n[2], 1, zl, a, b, sign, flags)
+                          : k->kind == PEL_FFT_R2C
+                              ? plan_real_stage(k->precision, k->kind, k->dims[2], zl[0][0], a, b, flags)
+                              : plan_real_stage(k->precision, k->kind, k->dims[2], zl[0][0], a, b,
+                                                (flags & ~FFTW_PRESERVE_INPUT) | FFTW_DESTROY_INPUT);
             failed |= e->plans[2] == NULL;
         }
         pel__fft_planner_unlock();
@@ -395,18 +440,42 @@ pel_status pel__pencil_make(const pel__mpi_fft_key *k, MPI_Comm comm, void *a, v
 
 static void stage(const pel__pencil *e, int axis, const void *in, void *out)
 {
+    int r2c = axis == 2 && e->kind == PEL_FFT_R2C, c2r = axis == 2 && e->kind == PEL_FFT_C2R;
     if (e->plans[axis] == NULL)
         return;
-    if (e->precision == PEL_FLOAT32)
-        fftwf_execute_dft(e->plans[axis], (fftwf_complex *)in, out);
-    else
-        fftw_execute_dft(e->plans[axis], (fftw_complex *)in, out);
+    if (e->precision == PEL_FLOAT32) {
+        if (r2c)
+            fftwf_execute_dft_r2c(e->plans[axis], (float *)in, out);
+        else if (c2r)
+            fftwf_execute_dft_c2r(e->plans[axis], (fftwf_complex *)in, out);
+        else
+            fftwf_execute_dft(e->plans[axis], (fftwf_complex *)in, out);
+    } else {
+        if (r2c)
+            fftw_execute_dft_r2c(e->plans[axis], (double *)in, out);
+        else if (c2r)
+            fftw_execute_dft_c2r(e->plans[axis], (fftw_complex *)in, out);
+        else
+            fftw_execute_dft(e->plans[axis], (fftw_complex *)in, out);
+    }
 }
 
 void pel__pencil_run(const pel__pencil *e, int transposed_in, int transposed_out, const void *in, void *out,
                      void *a, void *b)
 {
     const exchange *rows = &e->rows, *cols = &e->columns;
+    if (e->kind == PEL_FFT_C2R && !transposed_in) {
+        /* c2r from z-pencils: the real stage must come last, so out to
+         * x-pencils and back first (four exchanges, as the natural c2c). */
+        exchange_run(rows, 0, e->type, e->elem, (void *)in, a, b, a);
+        stage(e, 1, a, b);
+        exchange_run(cols, 0, e->type, e->elem, b, a, b, a);
+        stage(e, 0, a, b);
+        exchange_run(cols, 1, e->type, e->elem, b, a, b, a);
+        exchange_run(rows, 1, e->type, e->elem, a, b, a, b);
+        stage(e, 2, b, out);
+        return;
+    }
     if (transposed_in) {
         /* x-pencils -> z-pencils: axis 0, columns back, axis 1, rows back, axis 2. */
         stage(e, 0, in, a);

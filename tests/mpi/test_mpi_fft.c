@@ -12,7 +12,6 @@
 #include <stdlib.h>
 
 #include "mpi_test.h"
-#include "core/handle.h"
 
 static int rank, nranks;
 
@@ -136,23 +135,24 @@ static void compare_all(const char *what, pel_precision p, int ndim, const size_
     check_all(what, p, worst, ref_max, points);
 }
 
-/* Visits a rank's pencil: a box of the global 3-D complex grid gd (first
- * element at global `starts`, shape `lens`) stored in the global axis
- * order. copy_in: global -> local; else the largest |local - global|. */
-static double visit_box(pel_precision p, const size_t *gd, const size_t *starts, const size_t *lens,
-                        const void *global, void *local, int copy_in, double *ref_max)
+/* Visits a rank's pencil: a box of the global 3-D grid gd (first element
+ * at global `starts`, shape `lens`, `cplx` scalars per element) stored in
+ * the global axis order with rows of `pad` >= lens[2] elements. copy_in:
+ * global -> local; else the largest |local - global|. */
+static double visit_pad(pel_precision p, const size_t *gd, const size_t *starts, const size_t *lens, size_t pad,
+                        int cplx, const void *global, void *local, int copy_in, double *ref_max)
 {
     double worst = 0.0;
     for (size_t i = 0; i < lens[0]; i++)
         for (size_t j = 0; j < lens[1]; j++)
             for (size_t k = 0; k < lens[2]; k++) {
                 size_t g = ((starts[0] + i) * gd[1] + starts[1] + j) * gd[2] + starts[2] + k;
-                size_t l = (i * lens[1] + j) * lens[2] + k;
-                for (int c = 0; c < 2; c++) {
+                size_t l = (i * lens[1] + j) * pad + k;
+                for (int c = 0; c < cplx; c++) {
                     if (copy_in) {
-                        set(p, local, 2 * l + c, get(p, global, 2 * g + c));
+                        set(p, local, cplx * l + c, get(p, global, cplx * g + c));
                     } else {
-                        double r = get(p, global, 2 * g + c), v = get(p, local, 2 * l + c);
+                        double r = get(p, global, cplx * g + c), v = get(p, local, cplx * l + c);
                         if (fabs(v - r) > worst || isnan(v))
                             worst = isnan(v) ? INFINITY : fabs(v - r);
                         if (fabs(r) > *ref_max)
@@ -161,6 +161,22 @@ static double visit_box(pel_precision p, const size_t *gd, const size_t *starts,
                 }
             }
     return worst;
+}
+
+/* A complex pencil, unpadded. */
+static double visit_box(pel_precision p, const size_t *gd, const size_t *starts, const size_t *lens,
+                        const void *global, void *local, int copy_in, double *ref_max)
+{
+    return visit_pad(p, gd, starts, lens, lens[2], 2, global, local, copy_in, ref_max);
+}
+
+/* A real z-pencil of the grid gd as a layout reports it (in_dims or
+ * out_dims: rows padded to 2*(n2/2+1)). */
+static double visit_real(pel_precision p, const size_t *gd, const size_t *starts, const size_t *dims,
+                         const void *global, void *local, int copy_in, double *ref_max)
+{
+    const size_t lens[3] = {dims[0], dims[1], gd[2]};
+    return visit_pad(p, gd, starts, lens, dims[2], 1, global, local, copy_in, ref_max);
 }
 
 static void compare_box(const char *what, pel_precision p, const size_t *gd, const size_t *starts,
@@ -283,6 +299,20 @@ static void test_c2c(const shape *s, pel_precision p)
     free(back);
 }
 
+/* An in-place 3-D pair: forward (c2c or r2c) with TRANSPOSED_OUT and its
+ * backward (c2c or c2r) with TRANSPOSED_IN, both with o's norm and `flags`. */
+static void transposed_pair(pel_fft_kind forward, pel_precision p, const size_t *dims, pel_mpi_fft_options *o,
+                            unsigned flags, pel_mpi_fft_plan **fwd, pel_mpi_fft_plan **bwd, const char *what)
+{
+    pel_fft_kind backward = forward == PEL_FFT_R2C ? PEL_FFT_C2R : PEL_FFT_C2C;
+    o->flags = flags | PEL_MPI_FFT_TRANSPOSED_OUT;
+    CHECK(pel_mpi_fft_plan_create(MPI_COMM_WORLD, forward, p, 3, dims, PEL_FFT_FORWARD, 1, o, fwd) == PEL_OK,
+          "%s: transposed-out plan", what);
+    o->flags = flags | PEL_MPI_FFT_TRANSPOSED_IN;
+    CHECK(pel_mpi_fft_plan_create(MPI_COMM_WORLD, backward, p, 3, dims, PEL_FFT_BACKWARD, 1, o, bwd) == PEL_OK,
+          "%s: transposed-in plan", what);
+}
+
 /* Pencils (3-D c2c): forced by PEL_MPI_FFT_PENCIL (flags) or chosen
  * automatically (flags 0, ranks > n0), against the serial transform of the
  * gathered grid: forward natural out of place (input kept), the forward
@@ -326,14 +356,7 @@ static void test_pencil(const size_t *dims, pel_precision p, unsigned flags)
     CHECK(memcmp(keep, in, l.alloc_bytes) == 0, "%s: out-of-place input kept", what);
 
     /* The transposed pair: z-pencils -> x-pencils and back. */
-    ot.flags = flags | PEL_MPI_FFT_TRANSPOSED_OUT;
-    CHECK(pel_mpi_fft_plan_create(MPI_COMM_WORLD, PEL_FFT_C2C, p, 3, dims, PEL_FFT_FORWARD, 1, &ot, &fwd_t) ==
-              PEL_OK,
-          "%s: transposed plan", what);
-    ot.flags = flags | PEL_MPI_FFT_TRANSPOSED_IN;
-    CHECK(pel_mpi_fft_plan_create(MPI_COMM_WORLD, PEL_FFT_C2C, p, 3, dims, PEL_FFT_BACKWARD, 1, &ot, &bwd_t) ==
-              PEL_OK,
-          "%s: transposed-in plan", what);
+    transposed_pair(PEL_FFT_C2C, p, dims, &ot, flags, &fwd_t, &bwd_t, what);
     pel_mpi_fft_layout_get(fwd_t, &lt);
     pel_mpi_fft_layout_get(bwd_t, &lbt);
     CHECK(lt.out_dims[0] == dims[0] && lt.out_axis == 1 && lt.decomposition == PEL_MPI_FFT_PENCIL,
@@ -366,18 +389,93 @@ static void test_pencil(const size_t *dims, pel_precision p, unsigned flags)
     free(scaled);
 }
 
+/* Pencil r2c / c2r against the serial r2c of the gathered grid: r2c
+ * natural out of place (input kept), c2r natural out of place back to the
+ * input (input kept), and the TRANSPOSED_OUT / TRANSPOSED_IN pair in place. */
+static void test_pencil_real(const size_t *dims, pel_precision p)
+{
+    size_t n = product(3, dims), h[3], nh;
+    void *g = random_array(p, n, 83 + n), *ref;
+    pel_mpi_fft_plan *r2c = NULL, *c2r = NULL, *r2c_t = NULL, *c2r_t = NULL;
+    pel_mpi_fft_layout lf, lb, lft, lbt;
+    pel_mpi_fft_options o = {.flags = PEL_MPI_FFT_PENCIL};
+    void *in = NULL, *spec = NULL, *back = NULL, *buf = NULL, *keep;
+    double ref_max = 0.0, worst;
+    char what[112];
+
+    half_dims(3, dims, h);
+    nh = product(3, h);
+    ref = malloc(2 * nh * scalar(p));
+    snprintf(what, sizeof what, "pencil r2c/c2r %zux%zux%zu %s", dims[0], dims[1], dims[2],
+             p == PEL_FLOAT32 ? "float" : "double");
+    if (p == PEL_FLOAT32)
+        pel_fft_r2c_float(3, dims, 1, PEL_FFT_NORM_BACKWARD, g, ref);
+    else
+        pel_fft_r2c(3, dims, 1, PEL_FFT_NORM_BACKWARD, g, ref);
+
+    CHECK(pel_mpi_fft_plan_create(MPI_COMM_WORLD, PEL_FFT_R2C, p, 3, dims, PEL_FFT_FORWARD, 0, &o, &r2c) == PEL_OK,
+          "%s: r2c plan", what);
+    CHECK(pel_mpi_fft_plan_create(MPI_COMM_WORLD, PEL_FFT_C2R, p, 3, dims, PEL_FFT_BACKWARD, 0, &o, &c2r) == PEL_OK,
+          "%s: c2r plan", what);
+    pel_mpi_fft_layout_get(r2c, &lf);
+    pel_mpi_fft_layout_get(c2r, &lb);
+    CHECK(lf.decomposition == PEL_MPI_FFT_PENCIL && lf.in_dims[2] == 2 * h[2] && lf.out_dims[2] == h[2] &&
+              lb.out_dims[2] == 2 * h[2] && memcmp(lf.out_dims, lb.in_dims, sizeof lf.out_dims) == 0,
+          "%s: padded real z-pencils, half-spectrum z-pencils", what);
+    check_cover(what, h, lf.out_starts, lf.out_dims);
+    pel_mpi_fft_local_alloc(r2c, &in);
+    pel_mpi_fft_local_alloc(r2c, &spec);
+    pel_mpi_fft_local_alloc(c2r, &back);
+    visit_real(p, dims, lf.in_starts, lf.in_dims, g, in, 1, NULL);
+    keep = malloc(lf.alloc_bytes + 1);
+    memcpy(keep, in, lf.alloc_bytes);
+    CHECK(pel_mpi_fft_execute(r2c, in, spec) == PEL_OK, "%s: r2c", what);
+    CHECK(memcmp(keep, in, lf.alloc_bytes) == 0, "%s: r2c input kept", what);
+    compare_box(what, p, h, lf.out_starts, lf.out_dims, ref, spec);
+    memcpy(keep, spec, lb.alloc_bytes);
+    CHECK(pel_mpi_fft_execute(c2r, spec, back) == PEL_OK, "%s: c2r", what);
+    CHECK(memcmp(keep, spec, lb.alloc_bytes) == 0, "%s: c2r input kept out of place", what);
+    worst = visit_real(p, dims, lb.out_starts, lb.out_dims, g, back, 0, &ref_max);
+    check_all("pencil c2r round trip", p, worst, ref_max, n);
+
+    /* The transposed pair in place: x-pencils of the half spectrum. */
+    transposed_pair(PEL_FFT_R2C, p, dims, &o, PEL_MPI_FFT_PENCIL, &r2c_t, &c2r_t, what);
+    pel_mpi_fft_layout_get(r2c_t, &lft);
+    pel_mpi_fft_layout_get(c2r_t, &lbt);
+    CHECK(lft.out_dims[0] == dims[0] && memcmp(lft.out_dims, lbt.in_dims, sizeof lft.out_dims) == 0,
+          "%s: x-pencils of the half spectrum", what);
+    check_cover("half-spectrum x-pencils", h, lft.out_starts, lft.out_dims);
+    pel_mpi_fft_local_alloc(r2c_t, &buf);
+    visit_real(p, dims, lft.in_starts, lft.in_dims, g, buf, 1, NULL);
+    CHECK(pel_mpi_fft_execute(r2c_t, buf, buf) == PEL_OK, "%s: r2c transposed", what);
+    compare_box("pencil r2c transposed out", p, h, lft.out_starts, lft.out_dims, ref, buf);
+    CHECK(pel_mpi_fft_execute(c2r_t, buf, buf) == PEL_OK, "%s: c2r transposed in", what);
+    ref_max = 0.0;
+    worst = visit_real(p, dims, lbt.out_starts, lbt.out_dims, g, buf, 0, &ref_max);
+    check_all("pencil r2c/c2r transposed round trip", p, worst, ref_max, n);
+
+    release_case(r2c, c2r, r2c_t, c2r_t, in, spec);
+    pel_free(back);
+    pel_free(buf);
+    free(keep);
+    free(g);
+    free(ref);
+}
+
 /* Pencils past the slab limit: shapes no grid divides, one (1x1x8) whose
  * z-pencils are empty on every rank but the first, one (3x2x2) whose
  * x-pencils are empty on one of 3 ranks; and the automatic choice: 3x5x7
- * takes pencils exactly when ranks > 3, unless slabs are forced; r2c never. */
+ * takes pencils exactly when ranks > 3 (c2c and r2c), unless slabs are forced. */
 static void test_pencils(void)
 {
     static const size_t forced[][3] = {{3, 5, 7}, {6, 4, 9}, {1, 1, 8}, {3, 2, 2}};
     const size_t automatic[3] = {3, 5, 7};
     for (int prec = 0; prec < 2; prec++) {
         pel_precision p = prec ? PEL_FLOAT32 : PEL_FLOAT64;
-        for (size_t i = 0; i < sizeof forced / sizeof forced[0]; i++)
+        for (size_t i = 0; i < sizeof forced / sizeof forced[0]; i++) {
             test_pencil(forced[i], p, PEL_MPI_FFT_PENCIL);
+            test_pencil_real(forced[i], p);
+        }
         if (nranks > 3)
             test_pencil(automatic, p, 0);
     }
@@ -388,7 +486,8 @@ static void test_pencils(void)
             int want;
         } cases[] = {{PEL_FFT_C2C, 0, nranks > 3 ? PEL_MPI_FFT_PENCIL : PEL_MPI_FFT_SLAB},
                      {PEL_FFT_C2C, PEL_MPI_FFT_SLAB, PEL_MPI_FFT_SLAB},
-                     {PEL_FFT_R2C, 0, PEL_MPI_FFT_SLAB}};
+                     {PEL_FFT_R2C, 0, nranks > 3 ? PEL_MPI_FFT_PENCIL : PEL_MPI_FFT_SLAB},
+                     {PEL_FFT_R2C, PEL_MPI_FFT_SLAB, PEL_MPI_FFT_SLAB}};
         for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
             pel_mpi_fft_options o = {.flags = cases[i].flags};
             pel_mpi_fft_plan *plan = NULL;
@@ -427,8 +526,8 @@ static void test_real(const shape *s, pel_precision p, int transposed)
     else
         pel_fft_r2c(nd, dims, 1, PEL_FFT_NORM_BACKWARD, g, ref);
 
-    of.flags = transposed ? PEL_MPI_FFT_TRANSPOSED_OUT : 0;
-    ob.flags = transposed ? PEL_MPI_FFT_TRANSPOSED_IN : 0;
+    of.flags = (transposed ? PEL_MPI_FFT_TRANSPOSED_OUT : 0) | PEL_MPI_FFT_SLAB;
+    ob.flags = (transposed ? PEL_MPI_FFT_TRANSPOSED_IN : 0) | PEL_MPI_FFT_SLAB;
     CHECK(pel_mpi_fft_plan_create(MPI_COMM_WORLD, PEL_FFT_R2C, p, nd, dims, PEL_FFT_FORWARD, 1, &of, &r2c) == PEL_OK,
           "%s: r2c plan", what);
     CHECK(pel_mpi_fft_plan_create(MPI_COMM_WORLD, PEL_FFT_C2R, p, nd, dims, PEL_FFT_BACKWARD, 1, &ob, &c2r) == PEL_OK,
@@ -663,9 +762,6 @@ static void test_errors(void)
     st = pel_mpi_fft_plan_create(MPI_COMM_WORLD, PEL_FFT_C2C, PEL_FLOAT64, me_bad ? 2 : 3, dims, PEL_FFT_FORWARD, 0,
                                  &o, &plan);
     expect_all(st, PEL_ERROR_INVALID_ARGUMENT, create, bad, "PEL_MPI_FFT_PENCIL needs ndim=3");
-    st = pel_mpi_fft_plan_create(MPI_COMM_WORLD, me_bad ? PEL_FFT_R2C : PEL_FFT_C2C, PEL_FLOAT64, 3, dims,
-                                 PEL_FFT_FORWARD, 0, &o, &plan);
-    expect_all(st, PEL_ERROR_UNSUPPORTED, create, bad, "PEL_MPI_FFT_PENCIL is built for c2c only");
     o.flags = me_bad ? PEL_MPI_FFT_PENCIL | PEL_MPI_FFT_SLAB : PEL_MPI_FFT_PENCIL;
     st = pel_mpi_fft_plan_create(MPI_COMM_WORLD, PEL_FFT_C2C, PEL_FLOAT32, 3, dims, PEL_FFT_FORWARD, 0, &o, &plan);
     expect_all(st, PEL_ERROR_INVALID_ARGUMENT, create, bad, "exclude each other");
@@ -800,18 +896,13 @@ static void test_errors(void)
     pel_free(in);
     pel_free(out);
     free(copy);
-    CHECK(pel__handle_live_count() == live_before, "no handle leaked: %zu live", pel__handle_live_count());
+    pel_mpi_test_no_leak(live_before);
 }
 
 int main(int argc, char **argv)
 {
-    int provided;
     const char *only = argc > 1 ? argv[1] : NULL;
-    MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
-    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-    MPI_Comm_size(MPI_COMM_WORLD, &nranks);
-    pel_mpi_test_rank = rank;
-    pel_set_min_work_per_thread(1);
+    pel_mpi_test_init(&argc, &argv, &rank, &nranks);
     if (!only || strcmp(only, "transforms") == 0)
         test_transforms();
     if (!only || strcmp(only, "pencils") == 0)
