@@ -16,16 +16,14 @@
  * box in the same order: one rule serves both exchanges and their inverses,
  * for any extents, uneven or empty.
  *
- * Inside, the work arrays keep the intermediate pencils in permuted axis
- * orders, so that every serial stage reads or writes its axis contiguously
- * and every exchange packs contiguous runs: z-pencils as (0,2,1), y-pencils
- * as (0,2,1) after the row exchange and (1,2,0) before the column one,
- * x-pencils as (1,2,0) (outermost axis first). A stage then permutes while
- * it transforms (FFTW does a contiguous-to-strided 1-D pass ~2.5x faster
- * than a strided-to-strided one at power-of-two strides, which alias in
- * the caches); the row exchange packs in order (0,2,1), the column one in
- * (1,2,0). Only the natural layout's way back, which has no stage left to
- * permute, packs and unpacks element by element.
+ * Inside, the work arrays keep y-pencils in axis order (0,2,1) and
+ * x-pencils in (1,2,0) (outermost first), so that the serial stages on
+ * work arrays run along contiguous axes (a 1-D pass at a power-of-two
+ * stride aliases in the caches: 3-5x slower here); the row exchange packs
+ * its runs in order (0,2,1), the column one in (1,2,0), and the local
+ * transposes this needs happen while packing or unpacking, in 16 x 16
+ * tiles. Only the axis-0 stage to or from the caller's x-pencils is
+ * strided on one side (contiguous-to-strided: ~2.5x a contiguous pass).
  *
  * r2c / c2r: the same on the half spectrum n0 x n1 x (n2/2+1), with the
  * axis-2 stage real-to-complex (first, forward) or complex-to-real (last,
@@ -273,39 +271,80 @@ static void strides_of(const box *b, const int *order, size_t pad, size_t *st)
     st[order[0]] = pad * b->len[order[1]];
 }
 
+/* The axis an array with strides st over lens len is contiguous along. */
+static int inner_axis(const size_t *st, const size_t *len)
+{
+    int inner = 2;
+    for (int a = 2; a >= 0; a--)
+        if (st[a] == 1 && len[a] > 1)
+            return a;
+    for (int a = 2; a >= 0; a--)
+        if (st[a] == 1)
+            inner = a;
+    return inner;
+}
+
+static void copy_element(char *dst, const char *src, size_t elem)
+{
+    if (elem == 16)
+        memcpy(dst, src, 16);
+    else
+        memcpy(dst, src, 8);
+}
+
+enum { TILE = 16 };
+
+/* Copies a box of lens len from src (element strides ss) to dst (ds):
+ * whole rows when both are contiguous along the same axis, else in
+ * TILE x TILE tiles of the two contiguous axes (a local transpose that
+ * reads and writes cache lines whole). */
+static void copy_box(const char *src, const size_t *ss, char *dst, const size_t *ds, const size_t *len, size_t elem)
+{
+    int p = inner_axis(ss, len), q = inner_axis(ds, len), threads;
+    PEL__TEAM_SCOPE(team);
+
+    if (len[0] * len[1] * len[2] == 0)
+        return;
+    threads = pel__team_take(&team, pel_threads_for_work(len[0] * len[1] * len[2]));
+    if (p == q) {
+        int r1 = p == 0 ? 1 : 0, r2 = p == 2 ? 1 : 2;
+        size_t rows = len[r1] * len[r2];
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
+        for (size_t r = 0; r < rows; r++) {
+            size_t i = r / len[r2], j = r % len[r2];
+            memcpy(dst + (i * ds[r1] + j * ds[r2]) * elem, src + (i * ss[r1] + j * ss[r2]) * elem, len[p] * elem);
+        }
+        return;
+    }
+    {
+        int r = 3 - p - q;
+        size_t qt = (len[q] + TILE - 1) / TILE, work = len[r] * qt;
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
+        for (size_t w = 0; w < work; w++) {
+            size_t k = w / qt, q0 = (w % qt) * TILE, q1 = q0 + TILE < len[q] ? q0 + TILE : len[q];
+            const char *sk = src + k * ss[r] * elem;
+            char *dk = dst + k * ds[r] * elem;
+            for (size_t p0 = 0; p0 < len[p]; p0 += TILE) {
+                size_t p1 = p0 + TILE < len[p] ? p0 + TILE : len[p];
+                for (size_t y = q0; y < q1; y++)
+                    for (size_t x = p0; x < p1; x++)
+                        copy_element(dk + (x * ds[p] + y) * elem, sk + (x + y * ss[q]) * elem, elem);
+            }
+        }
+    }
+}
+
 /* Copies the sub-box b (start relative to the array's box) of an array
- * with element strides `st` to or from a packed run in axis order
- * `order`: whole rows at once when the array's innermost axis is the run's,
- * element by element otherwise. */
+ * with element strides `st` to or from a packed run in axis order `order`. */
 static void box_copy(int pack, char *array, const size_t *st, const box *b, const int *order, char *packed,
                      size_t elem)
 {
-    size_t n0 = b->len[order[0]], n1 = b->len[order[1]], n2 = b->len[order[2]];
-    size_t s0 = st[order[0]], s1 = st[order[1]], s2 = st[order[2]];
-    size_t base = b->start[0] * st[0] + b->start[1] * st[1] + b->start[2] * st[2], rows = n0 * n1;
-    int threads;
-    PEL__TEAM_SCOPE(team);
-
-    if (rows == 0 || n2 == 0)
-        return;
-    threads = pel__team_take(&team, pel_threads_for_work(rows * n2));
-#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
-    for (size_t r = 0; r < rows; r++) {
-        char *a = array + (base + (r / n1) * s0 + (r % n1) * s1) * elem;
-        char *p = packed + r * n2 * elem;
-        if (s2 == 1) {
-            if (pack)
-                memcpy(p, a, n2 * elem);
-            else
-                memcpy(a, p, n2 * elem);
-        } else if (pack) {
-            for (size_t k = 0; k < n2; k++)
-                memcpy(p + k * elem, a + k * s2 * elem, elem);
-        } else {
-            for (size_t k = 0; k < n2; k++)
-                memcpy(a + k * s2 * elem, p + k * elem, elem);
-        }
-    }
+    size_t ps[3], base = b->start[0] * st[0] + b->start[1] * st[1] + b->start[2] * st[2];
+    strides_of(b, order, b->len[order[2]], ps);
+    if (pack)
+        copy_box(array + base * elem, st, packed, ps, b->len, elem);
+    else
+        copy_box(packed, ps, array + base * elem, st, b->len, elem);
 }
 
 /* src (layout 1, or 2 when inverse; strides src_st) -> dst (the other
@@ -437,9 +476,8 @@ pel_status pel__pencil_make(const pel__mpi_fft_key *k, MPI_Comm comm, void *a, v
         int tin = (k->flags & PEL_MPI_FFT_TRANSPOSED_IN) != 0, tout = (k->flags & PEL_MPI_FFT_TRANSPOSED_OUT) != 0;
         int sign = k->direction, failed = 0, real = k->kind != PEL_FFT_C2C;
         const size_t *z_user = real ? e->real_st : e->st[LAYOUT_Z][ORDER_GLOBAL];
-        const size_t *z_rows = e->st[LAYOUT_Z][ORDER_ROWS];
-        const size_t *y_rows = e->st[LAYOUT_Y][ORDER_ROWS], *y_cols = e->st[LAYOUT_Y][ORDER_COLUMNS];
-        const size_t *x_cols = e->st[LAYOUT_X][ORDER_COLUMNS], *x_user = e->st[LAYOUT_X][ORDER_GLOBAL];
+        const size_t *z_work = e->st[LAYOUT_Z][ORDER_GLOBAL], *y_work = e->st[LAYOUT_Y][ORDER_ROWS];
+        const size_t *x_work = e->st[LAYOUT_X][ORDER_COLUMNS], *x_user = e->st[LAYOUT_X][ORDER_GLOBAL];
         unsigned keep = flags | FFTW_PRESERVE_INPUT;
         /* c2r's stage reads a work array: it may destroy it. */
         unsigned c2r = (flags & ~FFTW_PRESERVE_INPUT) | FFTW_DESTROY_INPUT;
@@ -449,23 +487,21 @@ pel_status pel__pencil_make(const pel__mpi_fft_key *k, MPI_Comm comm, void *a, v
         else
             fftw_plan_with_nthreads(k->nthreads);
         if (volume(x)) {
-            e->plans[0] = tin ? plan_stage(e, PEL_FFT_C2C, 0, n[0], x, x_user, x_cols, a, b, sign, keep)
-                              : plan_stage(e, PEL_FFT_C2C, 0, n[0], x, x_cols, tout ? x_user : x_cols, a, b, sign,
-                                           keep);
+            e->plans[0] = plan_stage(e, PEL_FFT_C2C, 0, n[0], x, tin ? x_user : x_work, tout ? x_user : x_work, a, b,
+                                     sign, keep);
             failed |= e->plans[0] == NULL;
         }
         if (volume(y)) {
-            e->plans[1] = tin ? plan_stage(e, PEL_FFT_C2C, 1, n[1], y, y_cols, y_rows, a, b, sign, keep)
-                              : plan_stage(e, PEL_FFT_C2C, 1, n[1], y, y_rows, y_cols, a, b, sign, keep);
+            e->plans[1] = plan_stage(e, PEL_FFT_C2C, 1, n[1], y, y_work, y_work, a, b, sign, keep);
             failed |= e->plans[1] == NULL;
         }
         if (volume(z)) {
             /* From the caller's z-pencils first (c2c, r2c), or to them last
              * (c2r, TRANSPOSED_IN). */
             int last = tin || k->kind == PEL_FFT_C2R;
-            e->plans[2] = last ? plan_stage(e, k->kind, 2, k->dims[2], z, z_rows, z_user, a, b, sign,
+            e->plans[2] = last ? plan_stage(e, k->kind, 2, k->dims[2], z, z_work, z_user, a, b, sign,
                                             k->kind == PEL_FFT_C2R ? c2r : keep)
-                               : plan_stage(e, k->kind, 2, k->dims[2], z, z_user, z_rows, a, b, sign, keep);
+                               : plan_stage(e, k->kind, 2, k->dims[2], z, z_user, z_work, a, b, sign, keep);
             failed |= e->plans[2] == NULL;
         }
         pel__fft_planner_unlock();
@@ -509,45 +545,43 @@ void pel__pencil_run(const pel__pencil *e, int transposed_in, int transposed_out
                      void *a, void *b)
 {
     const exchange *rows = &e->rows, *cols = &e->columns;
-    const size_t *z_user = e->st[LAYOUT_Z][ORDER_GLOBAL], *z_rows = e->st[LAYOUT_Z][ORDER_ROWS];
-    const size_t *y_rows = e->st[LAYOUT_Y][ORDER_ROWS], *y_cols = e->st[LAYOUT_Y][ORDER_COLUMNS];
-    const size_t *x_cols = e->st[LAYOUT_X][ORDER_COLUMNS];
+    const size_t *z = e->st[LAYOUT_Z][ORDER_GLOBAL], *y = e->st[LAYOUT_Y][ORDER_ROWS];
+    const size_t *x = e->st[LAYOUT_X][ORDER_COLUMNS];
     MPI_Datatype t = e->type;
     size_t w = e->elem;
 
     if (transposed_in) {
         /* x-pencils -> z-pencils: axis 0, columns back, axis 1, rows back, axis 2. */
         stage(e, 0, in, a);
-        exchange_run(cols, 1, t, w, a, x_cols, b, a, b, y_cols);
+        exchange_run(cols, 1, t, w, a, x, b, a, b, y);
         stage(e, 1, b, a);
-        exchange_run(rows, 1, t, w, a, y_rows, b, a, b, z_rows);
+        exchange_run(rows, 1, t, w, a, y, b, a, b, z);
         stage(e, 2, b, out);
         return;
     }
     if (e->kind == PEL_FFT_C2R) {
         /* c2r from z-pencils: the real stage must come last, so out to
          * x-pencils and back first (four exchanges, as the natural c2c). */
-        exchange_run(rows, 0, t, w, in, z_user, a, b, a, y_rows);
+        exchange_run(rows, 0, t, w, in, z, a, b, a, y);
         stage(e, 1, a, b);
-        exchange_run(cols, 0, t, w, b, y_cols, a, b, a, x_cols);
+        exchange_run(cols, 0, t, w, b, y, a, b, a, x);
         stage(e, 0, a, b);
-        exchange_run(cols, 1, t, w, b, x_cols, a, b, a, y_cols);
-        exchange_run(rows, 1, t, w, a, y_cols, b, a, b, z_rows);
+        exchange_run(cols, 1, t, w, b, x, a, b, a, y);
+        exchange_run(rows, 1, t, w, a, y, b, a, b, z);
         stage(e, 2, b, out);
         return;
     }
     /* z-pencils: axis 2, rows, axis 1, columns, axis 0 (x-pencils). */
     stage(e, 2, in, a);
-    exchange_run(rows, 0, t, w, a, z_rows, b, a, b, y_rows);
+    exchange_run(rows, 0, t, w, a, z, b, a, b, y);
     stage(e, 1, b, a);
-    exchange_run(cols, 0, t, w, a, y_cols, b, a, b, x_cols);
+    exchange_run(cols, 0, t, w, a, y, b, a, b, x);
     if (transposed_out) {
         stage(e, 0, b, out);
         return;
     }
-    /* ... and back to z-pencils for the natural layout, packing from the
-     * (1,2,0) y-pencils element by element. */
+    /* ... and back to z-pencils for the natural layout. */
     stage(e, 0, b, a);
-    exchange_run(cols, 1, t, w, a, x_cols, b, a, b, y_cols);
-    exchange_run(rows, 1, t, w, b, y_cols, a, b, out, z_user);
+    exchange_run(cols, 1, t, w, a, x, b, a, b, y);
+    exchange_run(rows, 1, t, w, b, y, a, b, out, z);
 }

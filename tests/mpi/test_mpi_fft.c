@@ -464,11 +464,12 @@ static void test_pencil_real(const size_t *dims, pel_precision p)
 
 /* Pencils past the slab limit: shapes no grid divides, one (1x1x8) whose
  * z-pencils are empty on every rank but the first, one (3x2x2) whose
- * x-pencils are empty on one of 3 ranks; and the automatic choice: 3x5x7
+ * x-pencils are empty on one of 3 ranks, one (18x34x20) whose pencils span
+ * several of the exchanges' 16 x 16 transpose tiles; and the automatic choice: 3x5x7
  * takes pencils exactly when ranks > 3 (c2c and r2c), unless slabs are forced. */
 static void test_pencils(void)
 {
-    static const size_t forced[][3] = {{3, 5, 7}, {6, 4, 9}, {1, 1, 8}, {3, 2, 2}};
+    static const size_t forced[][3] = {{3, 5, 7}, {6, 4, 9}, {1, 1, 8}, {3, 2, 2}, {18, 34, 20}};
     const size_t automatic[3] = {3, 5, 7};
     for (int prec = 0; prec < 2; prec++) {
         pel_precision p = prec ? PEL_FLOAT32 : PEL_FLOAT64;
