@@ -23,3 +23,12 @@ step mpi-stencil mpirun --allow-run-as-root --oversubscribe -np 2 "$b/benchmarks
     --size 256x256x256,8192x8192 --threads 1 --reps 3 --format json
 step mpi-spmv mpirun --allow-run-as-root --oversubscribe -np 2 "$b/benchmarks/pel-bench-mpi" --kernel mpi-spmv --threads 1 --reps 5 --format json
 step mpi-fft mpirun --allow-run-as-root --oversubscribe -np 2 "$b/benchmarks/pel-bench-mpi" --kernel mpi-fft --threads 1 --reps 5 --format json
+# Pencils (issue 14, item 1): the FFTW-MPI baseline rows at N = 1 and 4 (N = 2
+# above), and pel's pencils against its slabs at N = 4 (oversubscribed on 2
+# vCPUs: the rows say so).
+step mpi-fft-n1 mpirun --allow-run-as-root --oversubscribe -np 1 "$b/benchmarks/pel-bench-mpi" --kernel mpi-fft \
+    --size 256x256x256 --threads 1 --reps 5 --format json
+step mpi-fft-n4 mpirun --allow-run-as-root --oversubscribe -np 4 "$b/benchmarks/pel-bench-mpi" --kernel mpi-fft \
+    --size 256x256x256 --threads 1 --reps 5 --format json
+step mpi-fft-pencil-n4 mpirun --allow-run-as-root --oversubscribe -np 4 "$b/benchmarks/pel-bench-mpi" --kernel mpi-fft \
+    --size 256x256x256:P,256x256x256:PT --threads 1 --reps 5 --format json

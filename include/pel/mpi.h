@@ -278,6 +278,24 @@ PEL_API pel_status pel_mpi_nrm2(MPI_Comm comm, const double *x, size_t n, double
  * shapes and offsets of both sides, and pel_mpi_fft_local_alloc() allocates
  * an array big enough for either side with the extra room FFTW-MPI needs.
  *
+ * Pencils (3-D only; c2c, r2c and c2r). With PEL_MPI_FFT_PENCIL, or
+ * automatically when the communicator has more ranks than n0 (where slabs
+ * would leave ranks empty) unless PEL_MPI_FFT_SLAB is given, pel cuts the
+ * grid over a p0 x p1 process grid (p0 * p1 = ranks, near square, fewest
+ * empty pencils; rank = r0 * p1 + r1) and transforms it with FFTW's serial
+ * 1-D transforms and all-to-alls inside the grid's rows and columns. Every
+ * local array is a box of the global grid stored in the global axis order:
+ * z-pencils (natural layout) hold block r0 of n0 x block r1 of n1 x all n2;
+ * x-pencils (the TRANSPOSED_OUT output, TRANSPOSED_IN input) hold all n0 x
+ * block r0 of n1 x block r1 of n2. Blocks are balanced (the first n % p
+ * get one more point; a rank may hold none). The natural layout costs four
+ * all-to-alls, the transposed pair two each way. r2c / c2r: the complex
+ * side is the half spectrum n0 x n1 x (n2/2+1) in the same pencils, the
+ * real side a z-pencil with rows padded to 2*(n2/2+1) reals. The layout's
+ * in_starts / out_starts give the box's first point, in_dims / out_dims its
+ * shape; pencil plans only read their input (c2r included), in place or
+ * not, and use two work arrays of their own.
+ *
  * Normalisation as pel's FFT layer (pel_fft_norm); signs as pel_fft_direction.
  * Arrays must be aligned to 16 bytes (FFTW's SIMD alignment); arrays from
  * pel_mpi_fft_local_alloc() or pel_malloc() are.
@@ -305,7 +323,9 @@ typedef struct pel_mpi_fft_plan pel_mpi_fft_plan;
 enum {
     PEL_MPI_FFT_TRANSPOSED_OUT = 1, /**< forward: output local_n1 x n0 (x n2) (FFTW_MPI_TRANSPOSED_OUT) */
     PEL_MPI_FFT_TRANSPOSED_IN = 2,  /**< backward: input in the TRANSPOSED_OUT layout (FFTW_MPI_TRANSPOSED_IN) */
-    PEL_MPI_FFT_DESTROY_INPUT = 4   /**< out of place: the input may be used as scratch (FFTW's fastest choice) */
+    PEL_MPI_FFT_DESTROY_INPUT = 4,  /**< out of place: the input may be used as scratch (FFTW's fastest choice) */
+    PEL_MPI_FFT_SLAB = 8,           /**< force FFTW-MPI's slabs (never chosen pencils) */
+    PEL_MPI_FFT_PENCIL = 16         /**< force pel's pencils (3-D c2c only) */
 };
 
 /** Options of pel_mpi_fft_plan_create(); zeroed means ESTIMATE, pel's
@@ -323,11 +343,16 @@ typedef struct pel_mpi_fft_layout {
     int ndim;            /**< 2 or 3 */
     size_t in_dims[3];   /**< shape of this rank's input array (padded real side included) */
     size_t in_start;     /**< global index of its first row along the global axis it is cut on */
-    int in_axis;         /**< that global axis: 0, or 1 for a TRANSPOSED_IN input */
+    int in_axis;         /**< that global axis: 0, or 1 for a TRANSPOSED_IN input (pencils: the first cut axis) */
     size_t out_dims[3];  /**< shape of this rank's output array */
     size_t out_start;    /**< global index of the output's first row */
     int out_axis;        /**< 0, or 1 for a TRANSPOSED_OUT output */
     size_t alloc_bytes;  /**< bytes each array needs (FFTW-MPI's local size, >= either side) */
+    int decomposition;   /**< PEL_MPI_FFT_SLAB or PEL_MPI_FFT_PENCIL: the one this plan uses */
+    int grid[2];         /**< the process grid: slabs N x 1, pencils p0 x p1 (rank = r0 * p1 + r1) */
+    size_t in_starts[3]; /**< global index of the input array's first element along each of its axes
+                              (slabs: [in_start, 0, 0], TRANSPOSED slabs store axes 1 and 0 first) */
+    size_t out_starts[3]; /**< the same for the output array */
 } pel_mpi_fft_layout;
 
 /**
@@ -342,9 +367,11 @@ typedef struct pel_mpi_fft_layout {
  * kind / precision / direction / effort / norm / flags, ndim not 2 or 3,
  * dims NULL or zero, a wrong direction for r2c/c2r, TRANSPOSED_OUT on a
  * backward plan or TRANSPOSED_IN on a forward one, DESTROY_INPUT in place,
+ * PEL_MPI_FFT_PENCIL with ndim 2 or together with PEL_MPI_FFT_SLAB,
  * negative nthreads, any of these differing between ranks;
  * PEL_ERROR_OVERFLOW; PEL_ERROR_OUT_OF_MEMORY; PEL_ERROR_UNSUPPORTED
- * (WISDOM_ONLY without wisdom); PEL_ERROR_BACKEND (FFTW-MPI refused).
+ * (WISDOM_ONLY without wisdom; a pencil exchange past MPI's int counts);
+ * PEL_ERROR_BACKEND (FFTW-MPI or FFTW refused).
  * On error *plan is set to NULL.
  */
 PEL_API pel_status pel_mpi_fft_plan_create(MPI_Comm comm, pel_fft_kind kind, pel_precision precision, int ndim,

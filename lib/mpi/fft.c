@@ -28,6 +28,7 @@ typedef struct cache_entry {
     struct cache_entry *next;
     pel__mpi_fft_key key;
     void *fftw; /* fftw_plan or fftwf_plan; NULL once destroyed at MPI_Finalize */
+    pel__pencil *pencil; /* a pencil plan's engine instead; NULL likewise */
     int references;
     int listed; /* still in the list (findable) */
 } cache_entry;
@@ -64,6 +65,8 @@ static void cache_unlock(void)
 
 static void destroy_fftw(cache_entry *e)
 {
+    pel__pencil_destroy(e->pencil); /* takes the planner lock itself */
+    e->pencil = NULL;
     if (e->fftw == NULL)
         return;
     pel__fft_planner_lock();
@@ -332,9 +335,18 @@ static pel_status check_create(MPI_Comm comm, pel_fft_kind kind, pel_precision p
         return pel__fail(PEL_ERROR_INVALID_ARGUMENT, fn, "options->norm=%d is not a pel_fft_norm", (int)o->norm);
     if (o->nthreads < 0)
         return pel__fail(PEL_ERROR_INVALID_ARGUMENT, fn, "options->nthreads=%d is negative", o->nthreads);
-    if (o->flags & ~(unsigned)(PEL_MPI_FFT_TRANSPOSED_OUT | PEL_MPI_FFT_TRANSPOSED_IN | PEL_MPI_FFT_DESTROY_INPUT))
+    if (o->flags & ~(unsigned)(PEL_MPI_FFT_TRANSPOSED_OUT | PEL_MPI_FFT_TRANSPOSED_IN | PEL_MPI_FFT_DESTROY_INPUT |
+                               PEL_MPI_FFT_SLAB | PEL_MPI_FFT_PENCIL))
         return pel__fail(PEL_ERROR_INVALID_ARGUMENT, fn, "options->flags=0x%x has bits that are not PEL_MPI_FFT_*",
                          o->flags);
+    if ((o->flags & PEL_MPI_FFT_SLAB) && (o->flags & PEL_MPI_FFT_PENCIL))
+        return pel__fail(PEL_ERROR_INVALID_ARGUMENT, fn,
+                         "options->flags: PEL_MPI_FFT_SLAB and PEL_MPI_FFT_PENCIL exclude each other");
+    if ((o->flags & PEL_MPI_FFT_PENCIL) && ndim != 3)
+        return pel__fail(PEL_ERROR_INVALID_ARGUMENT, fn,
+                         "options->flags: PEL_MPI_FFT_PENCIL needs ndim=3 (ndim=%d: a 2-D grid's pencils are slabs)",
+                         ndim);
+
     if ((o->flags & PEL_MPI_FFT_TRANSPOSED_OUT) && direction != PEL_FFT_FORWARD)
         return pel__fail(PEL_ERROR_INVALID_ARGUMENT, fn,
                          "options->flags: PEL_MPI_FFT_TRANSPOSED_OUT is for forward plans (the backward plan of "
@@ -394,6 +406,11 @@ static void compute_layout(const pel__mpi_fft_key *k, MPI_Comm comm, pel_mpi_fft
     l->out_axis = (k->flags & PEL_MPI_FFT_TRANSPOSED_OUT) ? 1 : 0;
     l->in_start = (size_t)(l->in_axis ? ls1 : ls0);
     l->out_start = (size_t)(l->out_axis ? ls1 : ls0);
+    l->in_starts[0] = l->in_start; /* the other axes are whole */
+    l->out_starts[0] = l->out_start;
+    l->decomposition = PEL_MPI_FFT_SLAB;
+    MPI_Comm_size(comm, &l->grid[0]);
+    l->grid[1] = 1;
     /* alloc counts complex values (of the half spectrum for r2c/c2r). */
     l->alloc_bytes = (size_t)alloc * 2 * scalar;
     *in_bytes = in_count * scalar * (k->kind == PEL_FFT_R2C ? 1 : 2);
@@ -442,11 +459,64 @@ static void ensure_fftw_mpi(void)
 
 /* ------------------------------------------------------------ plans */
 
+/* Slabs or pencils, and the pencils' grid, from the (agreed) key and the
+ * communicator's size: the same choice on every rank. Pencils when asked,
+ * or for a 3-D grid with more ranks than its first axis has points
+ * (where slabs would leave ranks empty), unless slabs are asked for. */
+static void choose_decomposition(pel__mpi_fft_key *k, MPI_Comm comm)
+{
+    int nranks = 1;
+    MPI_Comm_size(comm, &nranks);
+    k->decomposition = PEL_MPI_FFT_SLAB;
+    if ((k->flags & PEL_MPI_FFT_SLAB) || k->ndim != 3)
+        return;
+    if ((k->flags & PEL_MPI_FFT_PENCIL) || (size_t)nranks > k->dims[0]) {
+        k->decomposition = PEL_MPI_FFT_PENCIL;
+        pel__pencil_grid(k, nranks, &k->grid[0], &k->grid[1]);
+    }
+}
+
+/* A pencil plan's layout, byte counts and work arrays. */
+static pel_status pencil_layout(pel_mpi_fft_plan *p, MPI_Comm comm, const char *fn)
+{
+    size_t in_count, out_count, work_count, bytes, scalar = scalar_bytes((pel_precision)p->key.precision);
+    int rank = 0;
+    MPI_Comm_rank(comm, &rank);
+    pel__pencil_layout(&p->key, rank, &p->layout, &in_count, &out_count, &work_count);
+    p->in_bytes = in_count * 2 * scalar;
+    p->out_bytes = out_count * 2 * scalar;
+    p->out_scalars = out_count * 2;
+    bytes = (work_count ? work_count : 1) * 2 * scalar;
+    p->work[0] = pel_malloc(bytes);
+    p->work[1] = pel_malloc(bytes);
+    if (p->work[0] == NULL || p->work[1] == NULL)
+        return pel__fail(PEL_ERROR_OUT_OF_MEMORY, fn, "cannot allocate 2 x %zu bytes of pencil work arrays", bytes);
+    return PEL_OK;
+}
+
+/* Lists a freshly planned entry, unless this rank hit the cache: a rank
+ * that hit keeps its old entry listed and the new one serves this plan
+ * only, and is destroyed with it (every rank planned, so every rank holds
+ * one; entries stay consistent per communicator). */
+static void list_fresh(cache_entry *fresh, const cache_entry *hit)
+{
+    cache_lock();
+    if (hit == NULL) {
+        fresh->listed = 1;
+        fresh->next = cache_list;
+        cache_list = fresh;
+        cache_entries++;
+    }
+    cache_unlock();
+}
+
 static void free_plan_memory(pel_mpi_fft_plan *p)
 {
     if (p == NULL)
         return;
     pel_free(p->copy);
+    pel_free(p->work[0]);
+    pel_free(p->work[1]);
     free(p);
 }
 
@@ -491,6 +561,7 @@ pel_status pel__mpi_fft_plan_make(MPI_Comm comm, pel_fft_kind kind, pel_precisio
         key.nthreads = o.nthreads > 0 ? o.nthreads : pel_get_num_threads();
         for (int a = 0; a < ndim; a++)
             key.dims[a] = dims[a];
+        choose_decomposition(&key, comm);
     }
     same[nsame++] = (pel__mpi_same){"kind", key.kind};
     same[nsame++] = (pel__mpi_same){"precision", key.precision};
@@ -535,7 +606,10 @@ pel_status pel__mpi_fft_plan_make(MPI_Comm comm, pel_fft_kind kind, pel_precisio
     if (status == PEL_OK) {
         p->key = key;
         p->comm = MPI_COMM_NULL;
-        compute_layout(&key, comm, &p->layout, &p->in_bytes, &p->out_bytes, &p->out_scalars);
+        if (key.decomposition == PEL_MPI_FFT_PENCIL)
+            status = pencil_layout(p, comm, fn);
+        else
+            compute_layout(&key, comm, &p->layout, &p->in_bytes, &p->out_bytes, &p->out_scalars);
         p->scale = 1.0;
         {
             double total = 1.0;
@@ -549,12 +623,17 @@ pel_status pel__mpi_fft_plan_make(MPI_Comm comm, pel_fft_kind kind, pel_precisio
         }
         /* FFTW's multi-dimensional c2r overwrites its input: out of place,
          * pel keeps the caller's input by transforming a copy. */
-        p->copies_input = kind == PEL_FFT_C2R && !in_place && !(o.flags & PEL_MPI_FFT_DESTROY_INPUT);
+        p->copies_input = kind == PEL_FFT_C2R && !in_place && !(o.flags & PEL_MPI_FFT_DESTROY_INPUT) &&
+                          key.decomposition == PEL_MPI_FFT_SLAB; /* pencils only read their input */
         if (p->copies_input && (p->copy = pel_malloc(p->layout.alloc_bytes)) == NULL)
             status = pel__fail(PEL_ERROR_OUT_OF_MEMORY, fn, "cannot allocate %zu bytes for the input's copy",
                                p->layout.alloc_bytes);
     }
-    if (status == PEL_OK && any_miss) {
+    if (status == PEL_OK && any_miss && key.decomposition == PEL_MPI_FFT_PENCIL) {
+        /* Pencils plan their serial stages on the plan's own work arrays. */
+        if ((fresh = calloc(1, sizeof *fresh)) == NULL)
+            status = pel__fail(PEL_ERROR_OUT_OF_MEMORY, fn, "cannot allocate a cache entry");
+    } else if (status == PEL_OK && any_miss) {
         fresh = calloc(1, sizeof *fresh);
         scratch_in = pel_malloc(p->layout.alloc_bytes);
         scratch_out = in_place ? scratch_in : pel_malloc(p->layout.alloc_bytes);
@@ -573,48 +652,41 @@ pel_status pel__mpi_fft_plan_make(MPI_Comm comm, pel_fft_kind kind, pel_precisio
         goto fail_local;
 
     if (any_miss) {
-        void *made;
-        flags = effort_flags(o.effort);
-        if (o.flags & PEL_MPI_FFT_TRANSPOSED_OUT)
-            flags |= FFTW_MPI_TRANSPOSED_OUT;
-        if (o.flags & PEL_MPI_FFT_TRANSPOSED_IN)
-            flags |= FFTW_MPI_TRANSPOSED_IN;
-        if (!in_place)
-            flags |= (kind == PEL_FFT_C2R || (o.flags & PEL_MPI_FFT_DESTROY_INPUT)) ? FFTW_DESTROY_INPUT
-                                                                                   : FFTW_PRESERVE_INPUT;
-        pel__fft_planner_lock();
-        made = call_planner(&key, comm, scratch_in, scratch_out, flags);
-        pel__fft_planner_unlock();
-        status = made ? PEL_OK
-                 : o.effort == PEL_FFT_WISDOM_ONLY
-                     ? pel__fail(PEL_ERROR_UNSUPPORTED, fn,
-                                 "options->effort=PEL_FFT_WISDOM_ONLY and FFTW has no wisdom for this transform")
-                     : pel__fail(PEL_ERROR_BACKEND, fn, "FFTW-MPI could not plan this transform");
-        /* FFTW-MPI plans collectively: agree, and destroy a plan that only
-         * some ranks made (collectively again, through the same path). */
-        status = pel__mpi_agree(comm, fn, status, NULL, 0);
-        if (status != PEL_OK) {
-            if (made) {
-                fresh->key = key;
-                fresh->fftw = made;
-                destroy_fftw(fresh);
-            }
-            goto fail_registered;
+        void *made = NULL;
+        pel__pencil *engine = NULL;
+        if (key.decomposition == PEL_MPI_FFT_PENCIL) {
+            status = pel__pencil_make(&key, comm, p->work[0], p->work[1], effort_flags(o.effort), &engine, fn);
+        } else {
+            flags = effort_flags(o.effort);
+            if (o.flags & PEL_MPI_FFT_TRANSPOSED_OUT)
+                flags |= FFTW_MPI_TRANSPOSED_OUT;
+            if (o.flags & PEL_MPI_FFT_TRANSPOSED_IN)
+                flags |= FFTW_MPI_TRANSPOSED_IN;
+            if (!in_place)
+                flags |= (kind == PEL_FFT_C2R || (o.flags & PEL_MPI_FFT_DESTROY_INPUT)) ? FFTW_DESTROY_INPUT
+                                                                                       : FFTW_PRESERVE_INPUT;
+            pel__fft_planner_lock();
+            made = call_planner(&key, comm, scratch_in, scratch_out, flags);
+            pel__fft_planner_unlock();
+            status = made ? PEL_OK
+                     : o.effort == PEL_FFT_WISDOM_ONLY
+                         ? pel__fail(PEL_ERROR_UNSUPPORTED, fn,
+                                     "options->effort=PEL_FFT_WISDOM_ONLY and FFTW has no wisdom for this transform")
+                         : pel__fail(PEL_ERROR_BACKEND, fn, "FFTW-MPI could not plan this transform");
         }
+        /* FFTW-MPI plans collectively, and so do pencils (their grid's
+         * communicators): agree, and destroy what only some ranks made
+         * (collectively again, through the same path). */
+        status = pel__mpi_agree(comm, fn, status, NULL, 0);
         fresh->key = key;
         fresh->fftw = made;
-        fresh->references = 1;
-        cache_lock();
-        /* A rank that hit keeps its old entry listed: the new one serves
-         * this plan only, and is destroyed with it (every rank planned, so
-         * every rank holds one; entries stay consistent per communicator). */
-        if (entry == NULL) {
-            fresh->listed = 1;
-            fresh->next = cache_list;
-            cache_list = fresh;
-            cache_entries++;
+        fresh->pencil = engine;
+        if (status != PEL_OK) {
+            destroy_fftw(fresh);
+            goto fail_registered;
         }
-        cache_unlock();
+        fresh->references = 1;
+        list_fresh(fresh, entry);
         entry = fresh;
         fresh = NULL;
     } else {
@@ -628,6 +700,7 @@ pel_status pel__mpi_fft_plan_make(MPI_Comm comm, pel_fft_kind kind, pel_precisio
         pel_free(scratch_out);
     p->entry = entry;
     p->fftw = entry->fftw;
+    p->pencil = entry->pencil;
     p->info = info;
     p->comm = info->dup;
     *result = p;
@@ -761,6 +834,11 @@ static void scale_array(pel_precision precision, void *x, size_t n, double s)
 void pel__mpi_fft_run(const pel_mpi_fft_plan *p, void *in, void *out)
 {
     void *src = in;
+    if (p->pencil != NULL) {
+        pel__pencil_run(p->pencil, (p->key.flags & PEL_MPI_FFT_TRANSPOSED_IN) != 0,
+                        (p->key.flags & PEL_MPI_FFT_TRANSPOSED_OUT) != 0, in, out, p->work[0], p->work[1]);
+        return;
+    }
     if (p->copies_input) {
         memcpy(p->copy, in, p->in_bytes);
         src = p->copy;

@@ -73,14 +73,15 @@ pel_status pel_mpi_spectral_create(MPI_Comm comm, pel_precision precision, int n
         return status;
 
     o.norm = PEL_FFT_NORM_BACKWARD; /* the forward r2c is unscaled */
-    o.flags = PEL_MPI_FFT_TRANSPOSED_OUT;
+    /* Slabs always: the division runs on the transposed slab's layout. */
+    o.flags = PEL_MPI_FFT_TRANSPOSED_OUT | PEL_MPI_FFT_SLAB;
     s = calloc(1, sizeof *s);
     pel_mpi_fft_plan *forward = NULL, *backward = NULL;
     status = pel__mpi_fft_plan_make(comm, PEL_FFT_R2C, precision, ndim, dims, PEL_FFT_FORWARD, 1, &o, &forward,
                                     fn);
     if (status == PEL_OK) {
         o.norm = PEL_FFT_NORM_FORWARD; /* the backward c2r is unscaled too: 1/N rides on the division */
-        o.flags = PEL_MPI_FFT_TRANSPOSED_IN;
+        o.flags = PEL_MPI_FFT_TRANSPOSED_IN | PEL_MPI_FFT_SLAB;
         status = pel__mpi_fft_plan_make(comm, PEL_FFT_C2R, precision, ndim, dims, PEL_FFT_BACKWARD, 1, &o,
                                         &backward, fn);
     }

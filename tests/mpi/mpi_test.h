@@ -11,6 +11,7 @@
 
 #include "pel.h"
 #include "pel/mpi.h"
+#include "core/handle.h"
 
 static long pel_mpi_test_passed, pel_mpi_test_failed;
 static int pel_mpi_test_rank;
@@ -72,6 +73,28 @@ static inline void pel_mpi_test_expect_all(pel_status got, pel_status expected, 
     CHECK(hmin == hmax, "%s: same message on every rank: %s", function, msg);
 }
 
+/* The start of every MPI test program: MPI_Init_thread at
+ * MPI_THREAD_FUNNELED (what libpel_mpi needs), this rank and the rank
+ * count (also into pel_mpi_test_rank for CHECK's messages), and a minimum
+ * work per thread of 1 so that small test grids still run on every thread
+ * asked for. */
+static inline void pel_mpi_test_init(int *argc, char ***argv, int *rank, int *nranks)
+{
+    int provided;
+    MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided);
+    MPI_Comm_rank(MPI_COMM_WORLD, rank);
+    MPI_Comm_size(MPI_COMM_WORLD, nranks);
+    pel_mpi_test_rank = *rank;
+    pel_set_min_work_per_thread(1);
+}
+
+/* Handle-leak check of an error test: pass the count taken at its start
+ * (pel__handle_live_count()); every object made since must be gone. */
+static inline void pel_mpi_test_no_leak(size_t live_before)
+{
+    CHECK(pel__handle_live_count() == live_before, "no handle leaked: %zu live", pel__handle_live_count());
+}
+
 static inline int pel_mpi_test_finish(const char *program)
 {
     long local[2] = {pel_mpi_test_passed, pel_mpi_test_failed}, total[2];
@@ -82,6 +105,15 @@ static inline int pel_mpi_test_finish(const char *program)
         printf("%s (%d ranks, %d threads): %ld passed, %ld failed\n", program, size, pel_get_num_threads(), total[0],
                total[1]);
     return total[1] == 0 ? 0 : 1;
+}
+
+/* The end of a test program: the summary line, MPI_Finalize, and the exit
+ * status (0 when every check passed on every rank). */
+static inline int pel_mpi_test_end(const char *program)
+{
+    int status = pel_mpi_test_finish(program);
+    MPI_Finalize();
+    return status;
 }
 
 #endif

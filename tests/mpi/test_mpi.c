@@ -10,7 +10,6 @@
 #include <stdlib.h>
 
 #include "mpi_test.h"
-#include "core/handle.h"
 
 static int rank, nranks;
 
@@ -707,19 +706,13 @@ static void test_errors(void)
     pel_stencil_destroy(star_f);
     pel_stencil_destroy(with_rhs);
     pel_stencil_destroy(big);
-    CHECK(pel__handle_live_count() == live_before, "no handle leaked: %zu live", pel__handle_live_count());
+    pel_mpi_test_no_leak(live_before);
 }
 
 int main(int argc, char **argv)
 {
-    int provided;
     const char *only = argc > 1 ? argv[1] : NULL;
-    MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
-    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-    MPI_Comm_size(MPI_COMM_WORLD, &nranks);
-    pel_mpi_test_rank = rank;
-    /* Small test grids still run on every thread asked for. */
-    pel_set_min_work_per_thread(1);
+    pel_mpi_test_init(&argc, &argv, &rank, &nranks);
     if (!only || strcmp(only, "decomposition") == 0)
         test_decomposition();
     if (!only || strcmp(only, "apply") == 0) {
@@ -741,9 +734,5 @@ int main(int argc, char **argv)
         test_reductions();
     if (!only || strcmp(only, "errors") == 0)
         test_errors();
-    {
-        int status = pel_mpi_test_finish(argv[0]);
-        MPI_Finalize();
-        return status;
-    }
+    return pel_mpi_test_end(argv[0]);
 }

@@ -17,7 +17,6 @@
 #include <unistd.h>
 
 #include "mpi_test.h"
-#include "core/handle.h"
 
 static int rank, nranks;
 
@@ -279,7 +278,7 @@ static void test_matrices(void)
     t = random_matrix(0, 0, 0, 0, 46);
     check_matrix(&t, PEL_FLOAT64, "0x0");
     triplets_free(&t);
-    CHECK(pel__handle_live_count() == live_before, "no handle leaked: %zu live", pel__handle_live_count());
+    pel_mpi_test_no_leak(live_before);
 }
 
 /* The Matrix Market path: rank 0 writes a power-law matrix, every rank
@@ -443,28 +442,18 @@ static void test_errors(void)
     CHECK(pel_dcsr_info(a, &(pel_dcsr_layout){0}) == PEL_ERROR_INVALID_ARGUMENT, "info on a destroyed matrix");
     free(x);
     free(copy);
-    CHECK(pel__handle_live_count() == live_before, "no handle leaked: %zu live", pel__handle_live_count());
+    pel_mpi_test_no_leak(live_before);
 }
 
 int main(int argc, char **argv)
 {
-    int provided;
     const char *only = argc > 1 ? argv[1] : NULL;
-    MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
-    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-    MPI_Comm_size(MPI_COMM_WORLD, &nranks);
-    pel_mpi_test_rank = rank;
-    /* Small test matrices still run on every thread asked for. */
-    pel_set_min_work_per_thread(1);
+    pel_mpi_test_init(&argc, &argv, &rank, &nranks);
     if (!only || strcmp(only, "matrices") == 0)
         test_matrices();
     if (!only || strcmp(only, "mtx") == 0)
         test_mtx();
     if (!only || strcmp(only, "errors") == 0)
         test_errors();
-    {
-        int status = pel_mpi_test_finish(argv[0]);
-        MPI_Finalize();
-        return status;
-    }
+    return pel_mpi_test_end(argv[0]);
 }

@@ -12,7 +12,6 @@
 #include <stdlib.h>
 
 #include "mpi_test.h"
-#include "core/handle.h"
 
 static int rank, nranks;
 
@@ -113,11 +112,9 @@ static void half_dims(int ndim, const size_t *dims, size_t *h)
 
 /* Compares a rank's output with the serial reference, across the ranks:
  * the largest relative difference over all ranks must be within bound. */
-static void compare_all(const char *what, pel_precision p, int ndim, const size_t *gd, int transposed, size_t start,
-                        size_t lc, size_t pad, int cplx, const void *ref, const void *local, size_t points)
+static void check_all(const char *what, pel_precision p, double worst, double ref_max, size_t points)
 {
-    double ref_max = 0.0, worst, w[2], all[2];
-    worst = visit(p, ndim, gd, transposed, start, lc, pad, cplx, ref, (void *)local, 0, &ref_max);
+    double w[2], all[2];
     w[0] = worst;
     w[1] = ref_max;
     MPI_Allreduce(w, all, 2, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
@@ -130,7 +127,92 @@ static void compare_all(const char *what, pel_precision p, int ndim, const size_
     }
 }
 
+static void compare_all(const char *what, pel_precision p, int ndim, const size_t *gd, int transposed, size_t start,
+                        size_t lc, size_t pad, int cplx, const void *ref, const void *local, size_t points)
+{
+    double ref_max = 0.0, worst;
+    worst = visit(p, ndim, gd, transposed, start, lc, pad, cplx, ref, (void *)local, 0, &ref_max);
+    check_all(what, p, worst, ref_max, points);
+}
+
+/* Visits a rank's pencil: a box of the global 3-D grid gd (first element
+ * at global `starts`, shape `lens`, `cplx` scalars per element) stored in
+ * the global axis order with rows of `pad` >= lens[2] elements. copy_in:
+ * global -> local; else the largest |local - global|. */
+static double visit_pad(pel_precision p, const size_t *gd, const size_t *starts, const size_t *lens, size_t pad,
+                        int cplx, const void *global, void *local, int copy_in, double *ref_max)
+{
+    double worst = 0.0;
+    for (size_t i = 0; i < lens[0]; i++)
+        for (size_t j = 0; j < lens[1]; j++)
+            for (size_t k = 0; k < lens[2]; k++) {
+                size_t g = ((starts[0] + i) * gd[1] + starts[1] + j) * gd[2] + starts[2] + k;
+                size_t l = (i * lens[1] + j) * pad + k;
+                for (int c = 0; c < cplx; c++) {
+                    if (copy_in) {
+                        set(p, local, cplx * l + c, get(p, global, cplx * g + c));
+                    } else {
+                        double r = get(p, global, cplx * g + c), v = get(p, local, cplx * l + c);
+                        if (fabs(v - r) > worst || isnan(v))
+                            worst = isnan(v) ? INFINITY : fabs(v - r);
+                        if (fabs(r) > *ref_max)
+                            *ref_max = fabs(r);
+                    }
+                }
+            }
+    return worst;
+}
+
+/* A complex pencil, unpadded. */
+static double visit_box(pel_precision p, const size_t *gd, const size_t *starts, const size_t *lens,
+                        const void *global, void *local, int copy_in, double *ref_max)
+{
+    return visit_pad(p, gd, starts, lens, lens[2], 2, global, local, copy_in, ref_max);
+}
+
+/* A real z-pencil of the grid gd as a layout reports it (in_dims or
+ * out_dims: rows padded to 2*(n2/2+1)). */
+static double visit_real(pel_precision p, const size_t *gd, const size_t *starts, const size_t *dims,
+                         const void *global, void *local, int copy_in, double *ref_max)
+{
+    const size_t lens[3] = {dims[0], dims[1], gd[2]};
+    return visit_pad(p, gd, starts, lens, dims[2], 1, global, local, copy_in, ref_max);
+}
+
+static void compare_box(const char *what, pel_precision p, const size_t *gd, const size_t *starts,
+                        const size_t *lens, const void *ref, const void *local)
+{
+    double ref_max = 0.0, worst = visit_box(p, gd, starts, lens, ref, (void *)local, 0, &ref_max);
+    check_all(what, p, worst, ref_max, product(3, gd));
+}
+
+/* The pencils of one side cover the grid: their volumes add up to it and
+ * every box lies inside it. */
+static void check_cover(const char *what, const size_t *gd, const size_t *starts, const size_t *lens)
+{
+    unsigned long mine = (unsigned long)product(3, lens), total = 0;
+    int inside = 1, all_inside = 0;
+    for (int a = 0; a < 3; a++)
+        inside &= starts[a] + lens[a] <= gd[a];
+    MPI_Allreduce(&mine, &total, 1, MPI_UNSIGNED_LONG, MPI_SUM, MPI_COMM_WORLD);
+    MPI_Allreduce(&inside, &all_inside, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+    CHECK(total == product(3, gd) && all_inside, "%s: pencils cover %lu of %zu points", what, total,
+          product(3, gd));
+}
+
 /* ------------------------------------------------------------ transforms */
+
+/* The end of a c2c case: its four plans and two arrays. */
+static void release_case(pel_mpi_fft_plan *a, pel_mpi_fft_plan *b, pel_mpi_fft_plan *c, pel_mpi_fft_plan *d,
+                         void *in, void *out)
+{
+    pel_mpi_fft_plan_destroy(a);
+    pel_mpi_fft_plan_destroy(b);
+    pel_mpi_fft_plan_destroy(c);
+    pel_mpi_fft_plan_destroy(d);
+    pel_free(in);
+    pel_free(out);
+}
 
 static void test_c2c(const shape *s, pel_precision p)
 {
@@ -140,7 +222,7 @@ static void test_c2c(const shape *s, pel_precision p)
     void *g = random_array(p, 2 * n, 11 + n), *ref = malloc(2 * n * scalar(p)), *back = malloc(2 * n * scalar(p));
     pel_mpi_fft_plan *fwd = NULL, *fwd_t = NULL, *bwd_t = NULL, *bwd = NULL;
     pel_mpi_fft_layout l, lt;
-    pel_mpi_fft_options o = {0}, ot = {0};
+    pel_mpi_fft_options o = {.flags = PEL_MPI_FFT_SLAB}, ot = {0};
     void *in = NULL, *out = NULL, *keep;
     char what[96];
 
@@ -157,6 +239,7 @@ static void test_c2c(const shape *s, pel_precision p)
           "%s: plan", what);
     pel_mpi_fft_layout_get(fwd, &l);
     CHECK(l.in_axis == 0 && l.out_axis == 0 && l.in_dims[0] == l.out_dims[0], "%s: natural layout", what);
+    CHECK(l.decomposition == PEL_MPI_FFT_SLAB && l.grid[0] == nranks && l.grid[1] == 1, "%s: slabs (forced)", what);
     pel_mpi_fft_local_alloc(fwd, &in);
     pel_mpi_fft_local_alloc(fwd, &out);
     visit(p, nd, dims, 0, l.in_start, l.in_dims[0], dims[nd - 1], 2, g, in, 1, NULL);
@@ -174,12 +257,12 @@ static void test_c2c(const shape *s, pel_precision p)
 
     /* Transposed pair, in place: forward leaves (n1, n0, n2) cut on n1; the
      * backward plan takes it back; ORTHO norm both ways. */
-    ot.flags = PEL_MPI_FFT_TRANSPOSED_OUT;
+    ot.flags = PEL_MPI_FFT_TRANSPOSED_OUT | PEL_MPI_FFT_SLAB;
     ot.norm = PEL_FFT_NORM_ORTHO;
     CHECK(pel_mpi_fft_plan_create(MPI_COMM_WORLD, PEL_FFT_C2C, p, nd, dims, PEL_FFT_FORWARD, 1, &ot, &fwd_t) ==
               PEL_OK,
           "%s: transposed plan", what);
-    ot.flags = PEL_MPI_FFT_TRANSPOSED_IN;
+    ot.flags = PEL_MPI_FFT_TRANSPOSED_IN | PEL_MPI_FFT_SLAB;
     CHECK(pel_mpi_fft_plan_create(MPI_COMM_WORLD, PEL_FFT_C2C, p, nd, dims, PEL_FFT_BACKWARD, 1, &ot, &bwd_t) ==
               PEL_OK,
           "%s: transposed-in plan", what);
@@ -202,23 +285,223 @@ static void test_c2c(const shape *s, pel_precision p)
     }
 
     /* Backward natural, in place, normalised: inverse of the reference. */
-    CHECK(pel_mpi_fft_plan_create(MPI_COMM_WORLD, PEL_FFT_C2C, p, nd, dims, PEL_FFT_BACKWARD, 1, NULL, &bwd) ==
+    CHECK(pel_mpi_fft_plan_create(MPI_COMM_WORLD, PEL_FFT_C2C, p, nd, dims, PEL_FFT_BACKWARD, 1, &o, &bwd) ==
               PEL_OK,
           "%s: backward plan", what);
     visit(p, nd, dims, 0, l.in_start, l.in_dims[0], dims[nd - 1], 2, ref, in, 1, NULL);
     CHECK(pel_mpi_fft_execute(bwd, in, in) == PEL_OK, "%s: backward", what);
     compare_all("c2c backward", p, nd, dims, 0, l.out_start, l.out_dims[0], dims[nd - 1], 2, g, in, n);
 
-    pel_mpi_fft_plan_destroy(fwd);
-    pel_mpi_fft_plan_destroy(fwd_t);
-    pel_mpi_fft_plan_destroy(bwd_t);
-    pel_mpi_fft_plan_destroy(bwd);
-    pel_free(in);
-    pel_free(out);
+    release_case(fwd, fwd_t, bwd_t, bwd, in, out);
     free(keep);
     free(g);
     free(ref);
     free(back);
+}
+
+/* An in-place 3-D pair: forward (c2c or r2c) with TRANSPOSED_OUT and its
+ * backward (c2c or c2r) with TRANSPOSED_IN, both with o's norm and `flags`. */
+static void transposed_pair(pel_fft_kind forward, pel_precision p, const size_t *dims, pel_mpi_fft_options *o,
+                            unsigned flags, pel_mpi_fft_plan **fwd, pel_mpi_fft_plan **bwd, const char *what)
+{
+    pel_fft_kind backward = forward == PEL_FFT_R2C ? PEL_FFT_C2R : PEL_FFT_C2C;
+    o->flags = flags | PEL_MPI_FFT_TRANSPOSED_OUT;
+    CHECK(pel_mpi_fft_plan_create(MPI_COMM_WORLD, forward, p, 3, dims, PEL_FFT_FORWARD, 1, o, fwd) == PEL_OK,
+          "%s: transposed-out plan", what);
+    o->flags = flags | PEL_MPI_FFT_TRANSPOSED_IN;
+    CHECK(pel_mpi_fft_plan_create(MPI_COMM_WORLD, backward, p, 3, dims, PEL_FFT_BACKWARD, 1, o, bwd) == PEL_OK,
+          "%s: transposed-in plan", what);
+}
+
+/* Pencils (3-D c2c): forced by PEL_MPI_FFT_PENCIL (flags) or chosen
+ * automatically (flags 0, ranks > n0), against the serial transform of the
+ * gathered grid: forward natural out of place (input kept), the forward
+ * TRANSPOSED_OUT / backward TRANSPOSED_IN pair in place (ortho), and the
+ * backward natural transform in place (backward norm) as the inverse. */
+static void test_pencil(const size_t *dims, pel_precision p, unsigned flags)
+{
+    size_t n = product(3, dims);
+    void *g = random_array(p, 2 * n, 71 + n), *ref = malloc(2 * n * scalar(p)), *scaled = malloc(2 * n * scalar(p));
+    pel_mpi_fft_plan *fwd = NULL, *fwd_t = NULL, *bwd_t = NULL, *bwd = NULL;
+    pel_mpi_fft_layout l, lt, lb, lbt;
+    pel_mpi_fft_options o = {.flags = flags}, ot = {.norm = PEL_FFT_NORM_ORTHO};
+    void *in = NULL, *out = NULL, *buf = NULL, *keep;
+    char what[112];
+
+    snprintf(what, sizeof what, "pencil c2c %zux%zux%zu %s%s", dims[0], dims[1], dims[2],
+             p == PEL_FLOAT32 ? "float" : "double", flags ? "" : " (automatic)");
+    if (p == PEL_FLOAT32)
+        pel_fft_c2c_float(3, dims, 1, PEL_FFT_FORWARD, PEL_FFT_NORM_BACKWARD, g, ref);
+    else
+        pel_fft_c2c(3, dims, 1, PEL_FFT_FORWARD, PEL_FFT_NORM_BACKWARD, g, ref);
+    for (size_t i = 0; i < 2 * n; i++)
+        set(p, scaled, i, get(p, ref, i) / sqrt((double)n));
+
+    CHECK(pel_mpi_fft_plan_create(MPI_COMM_WORLD, PEL_FFT_C2C, p, 3, dims, PEL_FFT_FORWARD, 0, &o, &fwd) == PEL_OK,
+          "%s: plan", what);
+    pel_mpi_fft_layout_get(fwd, &l);
+    CHECK(l.decomposition == PEL_MPI_FFT_PENCIL && l.grid[0] * l.grid[1] == nranks, "%s: pencils on %d x %d", what,
+          l.grid[0], l.grid[1]);
+    CHECK(l.in_dims[2] == dims[2] && memcmp(l.in_dims, l.out_dims, sizeof l.in_dims) == 0 &&
+              memcmp(l.in_starts, l.out_starts, sizeof l.in_starts) == 0,
+          "%s: natural layout is z-pencils both ways", what);
+    check_cover(what, dims, l.in_starts, l.in_dims);
+    pel_mpi_fft_local_alloc(fwd, &in);
+    pel_mpi_fft_local_alloc(fwd, &out);
+    visit_box(p, dims, l.in_starts, l.in_dims, g, in, 1, NULL);
+    keep = malloc(l.alloc_bytes + 1);
+    memcpy(keep, in, l.alloc_bytes);
+    CHECK(pel_mpi_fft_execute(fwd, in, out) == PEL_OK, "%s: execute", what);
+    compare_box(what, p, dims, l.out_starts, l.out_dims, ref, out);
+    CHECK(memcmp(keep, in, l.alloc_bytes) == 0, "%s: out-of-place input kept", what);
+
+    /* The transposed pair: z-pencils -> x-pencils and back. */
+    transposed_pair(PEL_FFT_C2C, p, dims, &ot, flags, &fwd_t, &bwd_t, what);
+    pel_mpi_fft_layout_get(fwd_t, &lt);
+    pel_mpi_fft_layout_get(bwd_t, &lbt);
+    CHECK(lt.out_dims[0] == dims[0] && lt.out_axis == 1 && lt.decomposition == PEL_MPI_FFT_PENCIL,
+          "%s: x-pencils out", what);
+    CHECK(memcmp(lt.out_dims, lbt.in_dims, sizeof lt.out_dims) == 0 &&
+              memcmp(lt.out_starts, lbt.in_starts, sizeof lt.out_starts) == 0 &&
+              memcmp(lt.in_starts, lbt.out_starts, sizeof lt.in_starts) == 0,
+          "%s: the pair's layouts match", what);
+    check_cover("x-pencils", dims, lt.out_starts, lt.out_dims);
+    pel_mpi_fft_local_alloc(fwd_t, &buf);
+    visit_box(p, dims, lt.in_starts, lt.in_dims, g, buf, 1, NULL);
+    CHECK(pel_mpi_fft_execute(fwd_t, buf, buf) == PEL_OK, "%s: transposed execute", what);
+    compare_box("pencil transposed out", p, dims, lt.out_starts, lt.out_dims, scaled, buf);
+    CHECK(pel_mpi_fft_execute(bwd_t, buf, buf) == PEL_OK, "%s: transposed-in execute", what);
+    compare_box("pencil transposed round trip", p, dims, lbt.out_starts, lbt.out_dims, g, buf);
+
+    /* Backward natural in place: the inverse of the reference. */
+    CHECK(pel_mpi_fft_plan_create(MPI_COMM_WORLD, PEL_FFT_C2C, p, 3, dims, PEL_FFT_BACKWARD, 1, &o, &bwd) == PEL_OK,
+          "%s: backward plan", what);
+    pel_mpi_fft_layout_get(bwd, &lb);
+    visit_box(p, dims, lb.in_starts, lb.in_dims, ref, in, 1, NULL);
+    CHECK(pel_mpi_fft_execute(bwd, in, in) == PEL_OK, "%s: backward", what);
+    compare_box("pencil backward", p, dims, lb.out_starts, lb.out_dims, g, in);
+
+    release_case(fwd, fwd_t, bwd_t, bwd, in, out);
+    pel_free(buf);
+    free(keep);
+    free(g);
+    free(ref);
+    free(scaled);
+}
+
+/* Pencil r2c / c2r against the serial r2c of the gathered grid: r2c
+ * natural out of place (input kept), c2r natural out of place back to the
+ * input (input kept), and the TRANSPOSED_OUT / TRANSPOSED_IN pair in place. */
+static void test_pencil_real(const size_t *dims, pel_precision p)
+{
+    size_t n = product(3, dims), h[3], nh;
+    void *g = random_array(p, n, 83 + n), *ref;
+    pel_mpi_fft_plan *r2c = NULL, *c2r = NULL, *r2c_t = NULL, *c2r_t = NULL;
+    pel_mpi_fft_layout lf, lb, lft, lbt;
+    pel_mpi_fft_options o = {.flags = PEL_MPI_FFT_PENCIL};
+    void *in = NULL, *spec = NULL, *back = NULL, *buf = NULL, *keep;
+    double ref_max = 0.0, worst;
+    char what[112];
+
+    half_dims(3, dims, h);
+    nh = product(3, h);
+    ref = malloc(2 * nh * scalar(p));
+    snprintf(what, sizeof what, "pencil r2c/c2r %zux%zux%zu %s", dims[0], dims[1], dims[2],
+             p == PEL_FLOAT32 ? "float" : "double");
+    if (p == PEL_FLOAT32)
+        pel_fft_r2c_float(3, dims, 1, PEL_FFT_NORM_BACKWARD, g, ref);
+    else
+        pel_fft_r2c(3, dims, 1, PEL_FFT_NORM_BACKWARD, g, ref);
+
+    CHECK(pel_mpi_fft_plan_create(MPI_COMM_WORLD, PEL_FFT_R2C, p, 3, dims, PEL_FFT_FORWARD, 0, &o, &r2c) == PEL_OK,
+          "%s: r2c plan", what);
+    CHECK(pel_mpi_fft_plan_create(MPI_COMM_WORLD, PEL_FFT_C2R, p, 3, dims, PEL_FFT_BACKWARD, 0, &o, &c2r) == PEL_OK,
+          "%s: c2r plan", what);
+    pel_mpi_fft_layout_get(r2c, &lf);
+    pel_mpi_fft_layout_get(c2r, &lb);
+    CHECK(lf.decomposition == PEL_MPI_FFT_PENCIL && lf.in_dims[2] == 2 * h[2] && lf.out_dims[2] == h[2] &&
+              lb.out_dims[2] == 2 * h[2] && memcmp(lf.out_dims, lb.in_dims, sizeof lf.out_dims) == 0,
+          "%s: padded real z-pencils, half-spectrum z-pencils", what);
+    check_cover(what, h, lf.out_starts, lf.out_dims);
+    pel_mpi_fft_local_alloc(r2c, &in);
+    pel_mpi_fft_local_alloc(r2c, &spec);
+    pel_mpi_fft_local_alloc(c2r, &back);
+    visit_real(p, dims, lf.in_starts, lf.in_dims, g, in, 1, NULL);
+    keep = malloc(lf.alloc_bytes + 1);
+    memcpy(keep, in, lf.alloc_bytes);
+    CHECK(pel_mpi_fft_execute(r2c, in, spec) == PEL_OK, "%s: r2c", what);
+    CHECK(memcmp(keep, in, lf.alloc_bytes) == 0, "%s: r2c input kept", what);
+    compare_box(what, p, h, lf.out_starts, lf.out_dims, ref, spec);
+    memcpy(keep, spec, lb.alloc_bytes);
+    CHECK(pel_mpi_fft_execute(c2r, spec, back) == PEL_OK, "%s: c2r", what);
+    CHECK(memcmp(keep, spec, lb.alloc_bytes) == 0, "%s: c2r input kept out of place", what);
+    worst = visit_real(p, dims, lb.out_starts, lb.out_dims, g, back, 0, &ref_max);
+    check_all("pencil c2r round trip", p, worst, ref_max, n);
+
+    /* The transposed pair in place: x-pencils of the half spectrum. */
+    transposed_pair(PEL_FFT_R2C, p, dims, &o, PEL_MPI_FFT_PENCIL, &r2c_t, &c2r_t, what);
+    pel_mpi_fft_layout_get(r2c_t, &lft);
+    pel_mpi_fft_layout_get(c2r_t, &lbt);
+    CHECK(lft.out_dims[0] == dims[0] && memcmp(lft.out_dims, lbt.in_dims, sizeof lft.out_dims) == 0,
+          "%s: x-pencils of the half spectrum", what);
+    check_cover("half-spectrum x-pencils", h, lft.out_starts, lft.out_dims);
+    pel_mpi_fft_local_alloc(r2c_t, &buf);
+    visit_real(p, dims, lft.in_starts, lft.in_dims, g, buf, 1, NULL);
+    CHECK(pel_mpi_fft_execute(r2c_t, buf, buf) == PEL_OK, "%s: r2c transposed", what);
+    compare_box("pencil r2c transposed out", p, h, lft.out_starts, lft.out_dims, ref, buf);
+    CHECK(pel_mpi_fft_execute(c2r_t, buf, buf) == PEL_OK, "%s: c2r transposed in", what);
+    ref_max = 0.0;
+    worst = visit_real(p, dims, lbt.out_starts, lbt.out_dims, g, buf, 0, &ref_max);
+    check_all("pencil r2c/c2r transposed round trip", p, worst, ref_max, n);
+
+    release_case(r2c, c2r, r2c_t, c2r_t, in, spec);
+    pel_free(back);
+    pel_free(buf);
+    free(keep);
+    free(g);
+    free(ref);
+}
+
+/* Pencils past the slab limit: shapes no grid divides, one (1x1x8) whose
+ * z-pencils are empty on every rank but the first, one (3x2x2) whose
+ * x-pencils are empty on one of 3 ranks, one (18x34x20) whose pencils span
+ * several of the exchanges' 16 x 16 transpose tiles; and the automatic choice: 3x5x7
+ * takes pencils exactly when ranks > 3 (c2c and r2c), unless slabs are forced. */
+static void test_pencils(void)
+{
+    static const size_t forced[][3] = {{3, 5, 7}, {6, 4, 9}, {1, 1, 8}, {3, 2, 2}, {18, 34, 20}};
+    const size_t automatic[3] = {3, 5, 7};
+    for (int prec = 0; prec < 2; prec++) {
+        pel_precision p = prec ? PEL_FLOAT32 : PEL_FLOAT64;
+        for (size_t i = 0; i < sizeof forced / sizeof forced[0]; i++) {
+            test_pencil(forced[i], p, PEL_MPI_FFT_PENCIL);
+            test_pencil_real(forced[i], p);
+        }
+        if (nranks > 3)
+            test_pencil(automatic, p, 0);
+    }
+    {
+        const struct {
+            pel_fft_kind kind;
+            unsigned flags;
+            int want;
+        } cases[] = {{PEL_FFT_C2C, 0, nranks > 3 ? PEL_MPI_FFT_PENCIL : PEL_MPI_FFT_SLAB},
+                     {PEL_FFT_C2C, PEL_MPI_FFT_SLAB, PEL_MPI_FFT_SLAB},
+                     {PEL_FFT_R2C, 0, nranks > 3 ? PEL_MPI_FFT_PENCIL : PEL_MPI_FFT_SLAB},
+                     {PEL_FFT_R2C, PEL_MPI_FFT_SLAB, PEL_MPI_FFT_SLAB}};
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+            pel_mpi_fft_options o = {.flags = cases[i].flags};
+            pel_mpi_fft_plan *plan = NULL;
+            pel_mpi_fft_layout l = {0};
+            CHECK(pel_mpi_fft_plan_create(MPI_COMM_WORLD, cases[i].kind, PEL_FLOAT64, 3, automatic,
+                                          PEL_FFT_FORWARD, 0, &o, &plan) == PEL_OK,
+                  "automatic choice: plan %zu", i);
+            pel_mpi_fft_layout_get(plan, &l);
+            CHECK(l.decomposition == cases[i].want, "automatic choice %zu at %d ranks: %d, expected %d", i, nranks,
+                  l.decomposition, cases[i].want);
+            pel_mpi_fft_plan_destroy(plan);
+        }
+    }
 }
 
 static void test_real(const shape *s, pel_precision p, int transposed)
@@ -244,8 +527,8 @@ static void test_real(const shape *s, pel_precision p, int transposed)
     else
         pel_fft_r2c(nd, dims, 1, PEL_FFT_NORM_BACKWARD, g, ref);
 
-    of.flags = transposed ? PEL_MPI_FFT_TRANSPOSED_OUT : 0;
-    ob.flags = transposed ? PEL_MPI_FFT_TRANSPOSED_IN : 0;
+    of.flags = (transposed ? PEL_MPI_FFT_TRANSPOSED_OUT : 0) | PEL_MPI_FFT_SLAB;
+    ob.flags = (transposed ? PEL_MPI_FFT_TRANSPOSED_IN : 0) | PEL_MPI_FFT_SLAB;
     CHECK(pel_mpi_fft_plan_create(MPI_COMM_WORLD, PEL_FFT_R2C, p, nd, dims, PEL_FFT_FORWARD, 1, &of, &r2c) == PEL_OK,
           "%s: r2c plan", what);
     CHECK(pel_mpi_fft_plan_create(MPI_COMM_WORLD, PEL_FFT_C2R, p, nd, dims, PEL_FFT_BACKWARD, 1, &ob, &c2r) == PEL_OK,
@@ -475,6 +758,21 @@ static void test_errors(void)
     o.flags = me_bad ? PEL_MPI_FFT_TRANSPOSED_OUT : 0;
     st = pel_mpi_fft_plan_create(MPI_COMM_WORLD, PEL_FFT_C2C, PEL_FLOAT64, 3, dims, PEL_FFT_BACKWARD, 0, &o, &plan);
     expect_all(st, PEL_ERROR_INVALID_ARGUMENT, create, bad, "TRANSPOSED_OUT is for forward plans");
+    /* Pencil flags: 3-D c2c only, not both decompositions at once. */
+    o.flags = PEL_MPI_FFT_PENCIL;
+    st = pel_mpi_fft_plan_create(MPI_COMM_WORLD, PEL_FFT_C2C, PEL_FLOAT64, me_bad ? 2 : 3, dims, PEL_FFT_FORWARD, 0,
+                                 &o, &plan);
+    expect_all(st, PEL_ERROR_INVALID_ARGUMENT, create, bad, "PEL_MPI_FFT_PENCIL needs ndim=3");
+    o.flags = me_bad ? PEL_MPI_FFT_PENCIL | PEL_MPI_FFT_SLAB : PEL_MPI_FFT_PENCIL;
+    st = pel_mpi_fft_plan_create(MPI_COMM_WORLD, PEL_FFT_C2C, PEL_FLOAT32, 3, dims, PEL_FFT_FORWARD, 0, &o, &plan);
+    expect_all(st, PEL_ERROR_INVALID_ARGUMENT, create, bad, "exclude each other");
+    CHECK(plan == NULL, "*plan set to NULL on error");
+    if (nranks > 1) {
+        o.flags = me_bad ? PEL_MPI_FFT_PENCIL : 0;
+        st = pel_mpi_fft_plan_create(MPI_COMM_WORLD, PEL_FFT_C2C, PEL_FLOAT64, 3, dims, PEL_FFT_FORWARD, 0, &o,
+                                     &plan);
+        expect_all(st, PEL_ERROR_INVALID_ARGUMENT, create, -1, "options->flags must be equal on every rank");
+    }
     o.flags = 0;
     o.nthreads = me_bad ? -2 : 0;
     st = pel_mpi_fft_plan_create(MPI_COMM_WORLD, PEL_FFT_C2C, PEL_FLOAT32, 2, dims, PEL_FFT_FORWARD, 0, &o, &plan);
@@ -520,6 +818,28 @@ static void test_errors(void)
         expect_all(st, PEL_ERROR_INVALID_ARGUMENT, exec, -1, "the plan's dims[2] must be equal on every rank");
     }
     pel_mpi_fft_plan_destroy(b);
+    {
+        /* A pencil plan's execution errors, on one rank: the same checks. */
+        pel_mpi_fft_options po = {.flags = PEL_MPI_FFT_PENCIL};
+        void *pin = NULL, *pout = NULL;
+        CHECK(pel_mpi_fft_plan_create(MPI_COMM_WORLD, PEL_FFT_C2C, PEL_FLOAT64, 3, dims, PEL_FFT_FORWARD, 0, &po,
+                                      &b) == PEL_OK,
+              "pencil plan");
+        pel_mpi_fft_local_alloc(b, &pin);
+        pel_mpi_fft_local_alloc(b, &pout);
+        st = pel_mpi_fft_execute(b, me_bad ? (char *)pin + 8 : pin, pout);
+        expect_all(st, PEL_ERROR_INVALID_ARGUMENT, exec, bad, "is not aligned to 16 bytes");
+        st = pel_mpi_fft_execute(b, pin, me_bad ? pin : pout);
+        expect_all(st, PEL_ERROR_INVALID_ARGUMENT, exec, bad, "for an out-of-place plan");
+        if (nranks > 1) { /* a slab plan on one rank, a pencil plan on the others */
+            st = pel_mpi_fft_execute(me_bad ? plan : b, in, out);
+            expect_all(st, PEL_ERROR_INVALID_ARGUMENT, exec, -1, "the plan's flags must be equal on every rank");
+        }
+        CHECK(pel_mpi_fft_execute(b, pin, pout) == PEL_OK, "pencil plan after errors");
+        pel_mpi_fft_plan_destroy(b);
+        pel_free(pin);
+        pel_free(pout);
+    }
     /* A foreign pointer on one rank: while one plan is live, that rank
      * still reaches its peers through it. */
     st = pel_mpi_fft_execute(me_bad ? (pel_mpi_fft_plan *)copy : plan, in, out);
@@ -577,20 +897,17 @@ static void test_errors(void)
     pel_free(in);
     pel_free(out);
     free(copy);
-    CHECK(pel__handle_live_count() == live_before, "no handle leaked: %zu live", pel__handle_live_count());
+    pel_mpi_test_no_leak(live_before);
 }
 
 int main(int argc, char **argv)
 {
-    int provided;
     const char *only = argc > 1 ? argv[1] : NULL;
-    MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
-    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-    MPI_Comm_size(MPI_COMM_WORLD, &nranks);
-    pel_mpi_test_rank = rank;
-    pel_set_min_work_per_thread(1);
+    pel_mpi_test_init(&argc, &argv, &rank, &nranks);
     if (!only || strcmp(only, "transforms") == 0)
         test_transforms();
+    if (!only || strcmp(only, "pencils") == 0)
+        test_pencils();
     if (!only || strcmp(only, "cache") == 0)
         test_cache();
     if (!only || strcmp(only, "spectral") == 0)
