@@ -34,22 +34,29 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pel  # noqa: E402  (from this source tree unless PYTHONPATH says otherwise)
 
 
+# --timer cpu: process CPU time and the minimum over rounds (what a loaded
+# machine cannot inflate on one thread); default: wall time and the median.
+CLOCK = {"wall": (time.perf_counter, statistics.median), "cpu": (time.process_time, min)}
+_clock, _summary = CLOCK["wall"]
+
+
 def timed(fn, reps=1):
-    t0 = time.perf_counter()
+    t0 = _clock()
     for _ in range(reps):
         fn()
-    return (time.perf_counter() - t0) / reps
+    return (_clock() - t0) / reps
 
 
 def compare(pel_fn, base_fn, rounds, reps=1, base_reps=None):
-    """Median seconds per call of pel_fn and base_fn, interleaved."""
+    """Median (--timer cpu: minimum) seconds per call of pel_fn and base_fn,
+    interleaved."""
     pel_fn()
     base_fn()                     # warm-up: plans, caches, page faults
     tp, tb = [], []
     for _ in range(rounds):
         tp.append(timed(pel_fn, reps))
         tb.append(timed(base_fn, base_reps or reps))
-    return statistics.median(tp), statistics.median(tb)
+    return _summary(tp), _summary(tb)
 
 
 def settle(args, pel_fn):
@@ -283,13 +290,23 @@ def main():
                              "background, waited for before timing)")
     parser.add_argument("--upgrade-timeout", type=float, default=120.0, metavar="S",
                         help="the longest wait for a plan upgrade to land (default 120)")
+    parser.add_argument("--upgrade-mode", choices=["idle", "normal"],
+                        help="priority of the background planner; default: pel's "
+                             "(idle, or PEL_FFT_UPGRADE)")
+    parser.add_argument("--timer", choices=sorted(CLOCK), default="wall",
+                        help="wall: wall time, medians (default); cpu: process CPU time, "
+                             "minima (use with --threads 1 on a loaded machine)")
     parser.add_argument("--wisdom", metavar="FILE",
                         help="import FFTW wisdom from FILE if it exists and export it there "
                              "afterwards, so measured plans are made once")
     parser.add_argument("--quick", action="store_true", help="small sizes, seconds in total")
     parser.add_argument("--format", choices=["table", "json"], default="table")
     args = parser.parse_args()
+    global _clock, _summary
+    _clock, _summary = CLOCK[args.timer]
     pel.set_num_threads(args.threads)
+    if args.upgrade_mode is not None:
+        pel.fft.set_upgrade_mode(args.upgrade_mode)
     if args.effort is not None:
         pel.fft.set_default_effort(args.effort)
     if args.wisdom and os.path.exists(args.wisdom):
@@ -306,9 +323,10 @@ def main():
             print(json.dumps(r))
         return
     print(f"pel {pel.version()} ({pel.library_path}); {pel.backend_info()}")
-    print(f"threads={args.threads} rounds={args.rounds} fft effort="
-          f"{pel.fft.get_default_effort()}; numpy "
-          f"{np.__version__}; medians of interleaved rounds; ratio = baseline / pel")
+    print(f"threads={args.threads} rounds={args.rounds} timer={args.timer} fft effort="
+          f"{pel.fft.get_default_effort()} upgrades={pel.fft.get_upgrade_mode()}; numpy "
+          f"{np.__version__}; {'medians' if args.timer == 'wall' else 'minima'} of interleaved "
+          "rounds; ratio = baseline / pel")
     print_table(rows)
 
 
