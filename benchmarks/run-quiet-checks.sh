@@ -29,5 +29,5 @@ step mpi-fft mpirun --allow-run-as-root --oversubscribe -np 2 "$b/benchmarks/pel
 src=$(cd "$(dirname "$0")/.." && pwd)
 step python env PEL_LIBRARY="$b/.libs/libpel.so" /usr/bin/python3 "$src/python-bindings/bench.py" \
     --case scipy_fft --case linalg_stacks --format json
-step python-cpu env PEL_LIBRARY="$b/.libs/libpel.so" /usr/bin/python3 "$src/python-bindings/bench.py" \
+step python-cpu env OPENBLAS_NUM_THREADS=1 PEL_LIBRARY="$b/.libs/libpel.so" /usr/bin/python3 "$src/python-bindings/bench.py" \
     --case scipy_fft --case linalg_stacks --threads 1 --timer cpu --rounds 5 --format json
