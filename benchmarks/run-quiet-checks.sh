@@ -3,7 +3,7 @@
 # running; uptime written before and after each): the tune choices (issue
 # 16), the stencil forms (issue 15), FFT default-vs-measure (issue 16),
 # and at N = 2 the MPI stencil at the issue's full sizes (issue 12), the
-# distributed SpMV and FFT (issue 14).
+# distributed SpMV and FFT (issue 14); issue 13's Python table (step python).
 #   benchmarks/run-quiet-checks.sh BUILD_DIR OUT
 set -eu
 b=$1; out=$2
@@ -32,3 +32,11 @@ step mpi-fft-n4 mpirun --allow-run-as-root --oversubscribe -np 4 "$b/benchmarks/
     --size 256x256x256 --threads 1 --reps 5 --format json
 step mpi-fft-pencil-n4 mpirun --allow-run-as-root --oversubscribe -np 4 "$b/benchmarks/pel-bench-mpi" --kernel mpi-fft \
     --size 256x256x256:P,256x256x256:PT --threads 1 --reps 5 --format json
+# Issue 13's Python table (pel with default arguments against scipy.fft
+# workers=2 and numpy.linalg; steady state after the plan upgrades, first
+# calls apart), and the same on one thread in CPU time.
+src=$(cd "$(dirname "$0")/.." && pwd)
+step python env PEL_LIBRARY="$b/.libs/libpel.so" /usr/bin/python3 "$src/python-bindings/bench.py" \
+    --case scipy_fft --case linalg_stacks --format json
+step python-cpu env OPENBLAS_NUM_THREADS=1 PEL_LIBRARY="$b/.libs/libpel.so" /usr/bin/python3 "$src/python-bindings/bench.py" \
+    --case scipy_fft --case linalg_stacks --threads 1 --timer cpu --rounds 5 --format json

@@ -10,9 +10,15 @@ otherwise call, baselines timed in the same run (issue 6's table).
 
 Each case alternates pel and its baseline for several rounds and reports the
 median seconds of each and ratio = baseline / pel (higher is better for
-pel), with the issue's target. FFT plans are made before timing (the
-planner effort is printed; --effort measure plans longer and may run
-faster). Inputs are random, never zeros.
+pel), with the issue's target. Inputs are random, never zeros.
+
+FFT plans: by default pel's own default effort ("auto": the first call of a
+size runs on an ESTIMATE plan while a background thread makes the MEASURE
+plan that replaces it). Each FFT case times that first call, then waits
+(at most --upgrade-timeout seconds) until the upgrade has landed, and only
+then times the steady state; the table reports the first call and the wait
+("first call", "upgrade s") beside scipy's first call. --effort fixes the
+effort instead (planned on the first call, before timing).
 """
 
 import argparse
@@ -28,22 +34,58 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pel  # noqa: E402  (from this source tree unless PYTHONPATH says otherwise)
 
 
+# --timer cpu: process CPU time and the minimum over rounds (what a loaded
+# machine cannot inflate on one thread); default: wall time and the median.
+CLOCK = {"wall": (time.perf_counter, statistics.median), "cpu": (time.process_time, min)}
+_clock, _summary = CLOCK["wall"]
+
+
 def timed(fn, reps=1):
-    t0 = time.perf_counter()
+    t0 = _clock()
     for _ in range(reps):
         fn()
-    return (time.perf_counter() - t0) / reps
+    return (_clock() - t0) / reps
 
 
 def compare(pel_fn, base_fn, rounds, reps=1, base_reps=None):
-    """Median seconds per call of pel_fn and base_fn, interleaved."""
+    """Median (--timer cpu: minimum) seconds per call of pel_fn and base_fn,
+    interleaved."""
     pel_fn()
     base_fn()                     # warm-up: plans, caches, page faults
     tp, tb = [], []
     for _ in range(rounds):
         tp.append(timed(pel_fn, reps))
         tb.append(timed(base_fn, base_reps or reps))
-    return statistics.median(tp), statistics.median(tb)
+    return _summary(tp), _summary(tb)
+
+
+def settle(args, pel_fn):
+    """The first call of pel_fn (a new FFT size: planning included) and, when
+    that queued a plan upgrade, the wait until it landed (bounded by
+    --upgrade-timeout): (first call s, upgrade s or None, upgrades landed)."""
+    before = pel.fft.upgrade_stats()
+    first = first_call(pel_fn)
+    if pel.fft.upgrade_stats()["requested"] == before["requested"]:
+        return first, None, 0
+    t0 = time.perf_counter()
+    pending = pel.fft.upgrade_wait(args.upgrade_timeout)
+    waited = time.perf_counter() - t0
+    landed = pel.fft.upgrade_stats()["completed"] - before["completed"]
+    if pending or not landed:
+        print(f"  note: the plan upgrade had not landed after {waited:.1f} s "
+              f"(pending {pending}); timing whatever plan is cached", file=sys.stderr)
+    return first, waited, landed
+
+
+def compare_fft(args, pel_fn, base_fn, reps=1):
+    """compare() after the first calls of both and pel's plan upgrade: the
+    steady state, with the first calls reported separately."""
+    first, upgrade, landed = settle(args, pel_fn)
+    base_first = first_call(base_fn)
+    tp, tb = compare(pel_fn, base_fn, args.rounds, reps)
+    extra = {"first": first, "base_first": base_first, "upgrade_s": upgrade,
+             "upgraded": landed, "effort": pel.fft.get_default_effort()}
+    return tp, tb, extra
 
 
 def rand_complex(rng, shape):
@@ -59,9 +101,9 @@ def case_fftn(args, rng, rows):
     for n in ([32, 64] if args.quick else [128, 256]):
         x = rand_complex(rng, (n, n, n))
         flops = fft_flops(n ** 3)
-        tp, tn = compare(lambda: pel.fft.fftn(x), lambda: np.fft.fftn(x), args.rounds)
+        tp, tn, extra = compare_fft(args, lambda: pel.fft.fftn(x), lambda: np.fft.fftn(x))
         rows.append(row("pel.fft.fftn c128", f"{n}^3", tp, "numpy.fft.fftn", tn, 4.0,
-                        gflops=flops / tp / 1e9, base_gflops=flops / tn / 1e9))
+                        gflops=flops / tp / 1e9, base_gflops=flops / tn / 1e9, **extra))
         tp, ts = compare(lambda: pel.fft.fftn(x),
                          lambda: scipy.fft.fftn(x, workers=args.threads), args.rounds)
         rows.append(row("pel.fft.fftn c128", f"{n}^3", tp,
@@ -75,11 +117,11 @@ def case_fft1d(args, rng, rows):
     x = rand_complex(rng, n)
     flops = fft_flops(n)
     reps = 20 if args.quick else 5
-    tp, ts = compare(lambda: pel.fft.fft(x), lambda: scipy.fft.fft(x, workers=args.threads),
-                     args.rounds, reps)
+    tp, ts, extra = compare_fft(args, lambda: pel.fft.fft(x),
+                                lambda: scipy.fft.fft(x, workers=args.threads), reps)
     rows.append(row("pel.fft.fft c128", f"2^{int(np.log2(n))}", tp,
                     f"scipy.fft.fft(workers={args.threads})", ts, 2.0,
-                    gflops=flops / tp / 1e9, base_gflops=flops / ts / 1e9))
+                    gflops=flops / tp / 1e9, base_gflops=flops / ts / 1e9, **extra))
 
 
 def case_stencil(args, rng, rows):
@@ -141,8 +183,9 @@ def first_call(fn):
 
 
 def case_scipy_fft(args, rng, rows):
-    """Issue 13: pel.fft with default arguments (ESTIMATE plans from the
-    cache, pel's thread count) against scipy.fft with workers=threads."""
+    """Issue 13: pel.fft with default arguments (pel's default effort and
+    thread count) against scipy.fft with workers=threads; steady state after
+    the plan upgrade, first calls reported apart."""
     import scipy.fft
     n = 64 if args.quick else 256
     n1 = 2 ** 14 if args.quick else 2 ** 20
@@ -163,11 +206,9 @@ def case_scipy_fft(args, rng, rows):
          fft_flops(n ** 3) / 2),
     ]
     for name, size, pfn, base, bfn, flops in cases:
-        fp = first_call(pfn)   # the first call of this size: planning included
-        fb = first_call(bfn)
-        tp, tb = compare(pfn, bfn, args.rounds)
+        tp, tb, extra = compare_fft(args, pfn, bfn)
         rows.append(row(name, size, tp, base, tb, 1.3, gflops=flops / tp / 1e9,
-                        base_gflops=flops / tb / 1e9, first=fp, base_first=fb))
+                        base_gflops=flops / tb / 1e9, **extra))
 
 
 def case_linalg_stacks(args, rng, rows):
@@ -200,9 +241,19 @@ CASES = {"fftn": case_fftn, "fft": case_fft1d, "stencil": case_stencil,
          "linalg_stacks": case_linalg_stacks}
 
 
+def upgrade_cell(r):
+    """How long the plan upgrade took to land after the first call ("-"
+    when none was queued, "not landed" when the wait ran out)."""
+    if "upgrade_s" not in r:
+        return ""
+    if r["upgrade_s"] is None:
+        return "-"
+    return f"{r['upgrade_s']:.3g}" if r["upgraded"] else f"not landed ({r['upgrade_s']:.3g})"
+
+
 def print_table(rows):
     head = ["case", "size", "pel s", "baseline", "baseline s", "ratio", "rate pel/base",
-            "target", "met", "first call pel/base s"]
+            "target", "met", "first call pel/base s", "upgrade s"]
     lines = []
     for r in rows:
         if "gflops" in r:
@@ -216,7 +267,8 @@ def print_table(rows):
         lines.append([r["case"], r["size"], f"{r['seconds']:.4g}", r["baseline"],
                       f"{r['baseline_seconds']:.4g}", f"{r['ratio']:.2f}", rate,
                       r["target"] or "", "yes" if r["met"] else "NO",
-                      f"{r['first']:.3g}/{r['base_first']:.3g}" if "first" in r else ""])
+                      f"{r['first']:.3g}/{r['base_first']:.3g}" if "first" in r else "",
+                      upgrade_cell(r)])
     widths = [max(len(str(x)) for x in col) for col in zip(head, *lines)]
     fmt = "| " + " | ".join("{:<%d}" % w for w in widths) + " |"
     print(fmt.format(*head))
@@ -231,17 +283,32 @@ def main():
                         help="run only this case (repeatable); default: all")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--effort", default="estimate",
-                        choices=["estimate", "measure", "patient"],
-                        help="FFTW planner effort of the cached plans (planned before timing)")
+    parser.add_argument("--effort", default=None,
+                        choices=["auto", "estimate", "measure", "patient"],
+                        help="planner effort of the cached plans; default: pel's own "
+                             "default (auto: ESTIMATE at once, MEASURE upgrade in the "
+                             "background, waited for before timing)")
+    parser.add_argument("--upgrade-timeout", type=float, default=120.0, metavar="S",
+                        help="the longest wait for a plan upgrade to land (default 120)")
+    parser.add_argument("--upgrade-mode", choices=["idle", "normal"],
+                        help="priority of the background planner; default: pel's "
+                             "(idle, or PEL_FFT_UPGRADE)")
+    parser.add_argument("--timer", choices=sorted(CLOCK), default="wall",
+                        help="wall: wall time, medians (default); cpu: process CPU time, "
+                             "minima (use with --threads 1 on a loaded machine)")
     parser.add_argument("--wisdom", metavar="FILE",
                         help="import FFTW wisdom from FILE if it exists and export it there "
                              "afterwards, so measured plans are made once")
     parser.add_argument("--quick", action="store_true", help="small sizes, seconds in total")
     parser.add_argument("--format", choices=["table", "json"], default="table")
     args = parser.parse_args()
+    global _clock, _summary
+    _clock, _summary = CLOCK[args.timer]
     pel.set_num_threads(args.threads)
-    pel.fft.set_default_effort(args.effort)
+    if args.upgrade_mode is not None:
+        pel.fft.set_upgrade_mode(args.upgrade_mode)
+    if args.effort is not None:
+        pel.fft.set_default_effort(args.effort)
     if args.wisdom and os.path.exists(args.wisdom):
         pel.fft.import_wisdom_file(args.wisdom)
     rng = np.random.default_rng(12345)
@@ -256,8 +323,10 @@ def main():
             print(json.dumps(r))
         return
     print(f"pel {pel.version()} ({pel.library_path}); {pel.backend_info()}")
-    print(f"threads={args.threads} rounds={args.rounds} fft effort={args.effort}; numpy "
-          f"{np.__version__}; medians of interleaved rounds; ratio = baseline / pel")
+    print(f"threads={args.threads} rounds={args.rounds} timer={args.timer} fft effort="
+          f"{pel.fft.get_default_effort()} upgrades={pel.fft.get_upgrade_mode()}; numpy "
+          f"{np.__version__}; {'medians' if args.timer == 'wall' else 'minima'} of interleaved "
+          "rounds; ratio = baseline / pel")
     print_table(rows)
 
 

@@ -15,6 +15,7 @@
 #include "pel_test.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -164,6 +165,81 @@ static void test_gesv_column_major_gaps_and_shared(void)
         naive_solve(n, dense, 1, ref);
         CU_ASSERT(rel_diff(x + i * stride_x, ref, n) < TOL);
     }
+}
+
+/* pel_dgesv_batch's two paths: its own LU up to n = 16, LAPACK's dgesv
+ * above (n = 17, 24), both layouts, against the long double reference on
+ * matrices that need row interchanges (random entries without a dominant
+ * diagonal: condition numbers up to ~10^3 at these seeds, so a backward
+ * stable result is within ~cond * n * eps < 1e-11; 1e-9 leaves a margin
+ * and still catches a wrong pivot, item or layout, errors of order 1).
+ * Subnormal pivots (the scale 2^-1030) take the small LU's division
+ * branch; a zero column gives the pivot LAPACK reports on both paths. */
+static void test_gesv_small_lu_and_lapack_paths(void)
+{
+    static const size_t orders[] = {2, 8, 16, 17, 24};
+    const size_t nrhs = 3, batch = 5, max_n = 24;
+    double *a = malloc(batch * max_n * max_n * sizeof *a), *stored = malloc(batch * max_n * max_n * sizeof *a);
+    double *b = malloc(batch * max_n * nrhs * sizeof *b), *bs = malloc(batch * max_n * nrhs * sizeof *b);
+    double *x = malloc(batch * max_n * nrhs * sizeof *x), *xr = malloc(max_n * nrhs * sizeof *xr);
+    long double ref[24 * 3];
+    char message[64];
+
+    for (size_t o = 0; o < sizeof orders / sizeof orders[0]; o++) {
+        size_t n = orders[o], nn = n * n, nb = n * nrhs;
+        for (int scaled = 0; scaled < 2; scaled++) {
+            const double scale = scaled ? ldexp(1.0, -1030) : 1.0;
+            pel_test_fill(a, batch * nn, 300 + n);
+            pel_test_fill(b, batch * nb, 400 + n);
+            for (size_t i = 0; i < batch * nn; i++)
+                a[i] *= scale;
+            for (size_t i = 0; i < batch * nb; i++)
+                b[i] *= scale;
+            if (scaled) /* subnormal entries: keep the items well conditioned */
+                for (size_t i = 0; i < batch; i++)
+                    for (size_t d = 0; d < n; d++)
+                        a[i * nn + d * n + d] += (double)n * scale;
+            for (int layout = 0; layout < 2; layout++) {
+                pel_layout l = layout ? PEL_COL_MAJOR : PEL_ROW_MAJOR;
+                /* stored = a (row-major) in layout l; bs likewise for b. */
+                for (size_t i = 0; i < batch; i++)
+                    for (size_t r = 0; r < n; r++) {
+                        for (size_t c = 0; c < n; c++)
+                            stored[i * nn + (layout ? c * n + r : r * n + c)] = a[i * nn + r * n + c];
+                        for (size_t c = 0; c < nrhs; c++)
+                            bs[i * nb + (layout ? c * n + r : r * nrhs + c)] = b[i * nb + r * nrhs + c];
+                    }
+                PEL_TEST_OK(pel_dgesv_batch(l, n, nrhs, batch, stored, n, nn, bs, layout ? n : nrhs, nb, x,
+                                            layout ? n : nrhs, nb));
+                for (size_t i = 0; i < batch; i++) {
+                    for (size_t k = 0; k < nb; k++)
+                        ref[k] = b[i * nb + k];
+                    naive_solve(n, a + i * nn, nrhs, ref);
+                    for (size_t r = 0; r < n; r++)
+                        for (size_t c = 0; c < nrhs; c++)
+                            xr[r * nrhs + c] = x[i * nb + (layout ? c * n + r : r * nrhs + c)];
+                    CU_ASSERT(rel_diff(xr, ref, nb) < 1e-9);
+                }
+            }
+        }
+        if (n < 4)
+            continue;
+        /* A zero column 3 (0-based): elimination leaves pivot 4 exactly zero
+         * (on normal numbers: OpenBLAS's dgesv misses it when every other
+         * entry is subnormal). */
+        pel_test_fill(a, batch * nn, 500 + n);
+        for (size_t r = 0; r < n; r++)
+            a[2 * nn + r * n + 3] = 0.0;
+        snprintf(message, sizeof message, "item 2: the matrix is singular: pivot 4 of %zu", n);
+        PEL_TEST_EXPECT_ERROR(pel_dgesv_batch(PEL_ROW_MAJOR, n, nrhs, batch, a, n, nn, b, nrhs, nb, x, nrhs, nb),
+                              PEL_ERROR_SINGULAR, "pel_dgesv_batch", message);
+    }
+    free(a);
+    free(stored);
+    free(b);
+    free(bs);
+    free(x);
+    free(xr);
 }
 
 static void test_zgesv_and_float(void)
@@ -457,6 +533,7 @@ static void add_suites(void)
     static const pel_test_case tests[] = {
         {"gesv row-major against naive GE, thread-count bits", test_gesv_row_major_against_naive},
         {"gesv column-major, gaps, shared A", test_gesv_column_major_gaps_and_shared},
+        {"gesv: pel's small LU and LAPACK's path, pivots, subnormals, singular", test_gesv_small_lu_and_lapack_paths},
         {"zgesv and sgesv", test_zgesv_and_float},
         {"inverse", test_inverse},
         {"determinants", test_determinants},

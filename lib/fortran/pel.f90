@@ -290,6 +290,36 @@ module pel
       integer(c_int) :: streaming_stores = 0
    end type pel_stencil_blocking
 
+   ! ------------------------------------------------------------ tune (include/pel/tune.h)
+   ! pel_machine_source: where a number of the machine model comes from.
+   integer(c_int), parameter, public :: PEL_MACHINE_DEFAULT = 0, PEL_MACHINE_REPORTED = 1, &
+                                        PEL_MACHINE_MEASURED = 2
+   !> pel_machine_cache: one data-cache level of the model (bytes: the
+   !> effective capacity pel plans with; reported_bytes: sysfs/sysconf).
+   type, bind(C), public :: pel_machine_cache
+      integer(c_size_t) :: bytes = 0
+      integer(c_size_t) :: reported_bytes = 0
+      integer(c_int) :: shared_by = 0
+      real(c_double) :: gbps = 0
+      integer(c_int) :: source = PEL_MACHINE_DEFAULT
+   end type pel_machine_cache
+   !> pel_machine: the measured machine model (pel_machine_info); cache(1..3)
+   !> are L1d, L2, L3; sweep_point_*(1:sweep_points) the bandwidth sweep.
+   type, bind(C), public :: pel_machine
+      integer(c_int) :: threads = 0
+      type(pel_machine_cache) :: cache(3)
+      real(c_double) :: memory_gbps = 0
+      integer(c_int) :: memory_source = PEL_MACHINE_DEFAULT
+      real(c_double) :: fma_gflops = 0
+      integer(c_int) :: fma_source = PEL_MACHINE_DEFAULT
+      real(c_double) :: parallel_region_us = 0
+      integer(c_size_t) :: sweep_bytes = 0
+      integer(c_int) :: sweep_points = 0
+      integer(c_size_t) :: sweep_point_bytes(32) = 0
+      real(c_double) :: sweep_point_gbps(32) = 0
+      real(c_double) :: measure_seconds = 0
+   end type pel_machine
+
    ! Direct bindings, under the C names: every argument as in C (pointers
    ! as type(c_ptr), sizes by value, outputs by reference). The wrappers
    ! further down are easier from Fortran; these reach everything.
@@ -967,6 +997,41 @@ module pel
    public :: pel_parallel_for_c, pel_reduce_sum_c, pel_parallel_reduce_c, pel_run_tasks_c, pel_task_plan_c, &
              pel_set_min_work_per_thread_c, pel_threads_for_work_c, pel_malloc_c, pel_calloc_c, pel_strerror_c, &
              pel_status_name_c, pel_version_c, pel_backend_info_c
+
+   ! ------------------------------------------------------------ tune: the machine model and pel's wisdom
+   interface
+      !> Copies the machine model into model, measuring it first (once per process).
+      integer(c_int) function pel_machine_info(model) bind(C, name="pel_machine_info")
+         import :: c_int, pel_machine
+         type(pel_machine), intent(inout) :: model
+      end function pel_machine_info
+      type(c_ptr) function pel_machine_source_name_c(source) bind(C, name="pel_machine_source_name")
+         import :: c_ptr, c_int
+         integer(c_int), value :: source
+      end function pel_machine_source_name_c
+      integer(c_int) function pel_wisdom_export_c(text) bind(C, name="pel_wisdom_export")
+         import :: c_int, c_ptr
+         type(c_ptr), intent(inout) :: text
+      end function pel_wisdom_export_c
+      integer(c_int) function pel_wisdom_import_c(text, applied) bind(C, name="pel_wisdom_import")
+         import :: c_int, c_char
+         character(kind=c_char), dimension(*), intent(in) :: text
+         integer(c_int), intent(inout) :: applied
+      end function pel_wisdom_import_c
+      integer(c_int) function pel_wisdom_export_file_c(path) bind(C, name="pel_wisdom_export_file")
+         import :: c_int, c_char
+         character(kind=c_char), dimension(*), intent(in) :: path
+      end function pel_wisdom_export_file_c
+      integer(c_int) function pel_wisdom_import_file_c(path, applied) bind(C, name="pel_wisdom_import_file")
+         import :: c_int, c_char
+         character(kind=c_char), dimension(*), intent(in) :: path
+         integer(c_int), intent(inout) :: applied
+      end function pel_wisdom_import_file_c
+   end interface
+   public :: pel_machine_info, pel_machine_source_name_c, pel_wisdom_export_c, pel_wisdom_import_c, &
+             pel_wisdom_export_file_c, pel_wisdom_import_file_c
+   public :: pel_machine_source_name, pel_wisdom_export, pel_wisdom_import, pel_wisdom_export_file, &
+             pel_wisdom_import_file
 
    ! Fortran wrappers of the layers (assumed-shape / assumed-rank arrays).
    interface pel_gemm
@@ -1968,6 +2033,80 @@ contains
       character(len=*), intent(in) :: text
       status = pel_fft_wisdom_import_string_c(precision, text//c_null_char)
    end function pel_fft_wisdom_import_string
+
+   ! ============================================================ tune wrappers
+
+   !> The name of a pel_machine_source ("default", "reported", "measured").
+   function pel_machine_source_name(source) result(text)
+      integer(c_int), intent(in) :: source
+      character(len=:), allocatable :: text
+      text = from_c_string(pel_machine_source_name_c(source))
+   end function pel_machine_source_name
+
+   ! PEL_OK, or PEL_ERROR_INVALID_ARGUMENT with a message when a string for
+   ! C holds a NUL character (C would read a shorter string).
+   integer(c_int) function check_no_nul(function_name, argument, text) result(status)
+      character(len=*), intent(in) :: function_name, argument, text
+      status = PEL_OK
+      if (index(text, c_null_char) > 0) then
+         call set_error(function_name//': '//argument//' contains a NUL character at position '// &
+                        itoa(int(index(text, c_null_char), c_int64_t)))
+         status = PEL_ERROR_INVALID_ARGUMENT
+      end if
+   end function check_no_nul
+
+   !> pel's wisdom (the machine model and FFTW's wisdom, keyed by this
+   !> machine's fingerprint) as a Fortran string; '' on error.
+   integer(c_int) function pel_wisdom_export(text) result(status)
+      character(len=:), allocatable, intent(out) :: text
+      type(c_ptr) :: c_text
+      c_text = c_null_ptr
+      status = pel_wisdom_export_c(c_text)
+      text = from_c_string(c_text)
+      call pel_free(c_text)
+   end function pel_wisdom_export
+
+   !> Applies wisdom from pel_wisdom_export. applied (optional) is .true.
+   !> when it was applied, .false. when the text is another machine's
+   !> (ignored, with a note in pel_last_error()). A corrupt text is
+   !> PEL_ERROR_PARSE and changes nothing; applied is then not written.
+   integer(c_int) function pel_wisdom_import(text, applied) result(status)
+      character(len=*), intent(in) :: text
+      logical, intent(inout), optional :: applied
+      status = import_wisdom('pel_wisdom_import', 'text', text, .false., applied)
+   end function pel_wisdom_import
+
+   !> Writes pel_wisdom_export's text to the file path.
+   integer(c_int) function pel_wisdom_export_file(path) result(status)
+      character(len=*), intent(in) :: path
+      status = check_no_nul('pel_wisdom_export_file', 'path', path)
+      if (status == PEL_OK) status = pel_wisdom_export_file_c(path//c_null_char)
+   end function pel_wisdom_export_file
+
+   !> pel_wisdom_import of the file path (PEL_ERROR_IO when unreadable).
+   integer(c_int) function pel_wisdom_import_file(path, applied) result(status)
+      character(len=*), intent(in) :: path
+      logical, intent(inout), optional :: applied
+      status = import_wisdom('pel_wisdom_import_file', 'path', path, .true., applied)
+   end function pel_wisdom_import_file
+
+   ! The two imports: of a text, or (from_file) of the file named by string;
+   ! applied is written only on success.
+   integer(c_int) function import_wisdom(function_name, argument, string, from_file, applied) result(status)
+      character(len=*), intent(in) :: function_name, argument, string
+      logical, intent(in) :: from_file
+      logical, intent(inout), optional :: applied
+      integer(c_int) :: c_applied
+      c_applied = 0
+      status = check_no_nul(function_name, argument, string)
+      if (status /= PEL_OK) return
+      if (from_file) then
+         status = pel_wisdom_import_file_c(string//c_null_char, c_applied)
+      else
+         status = pel_wisdom_import_c(string//c_null_char, c_applied)
+      end if
+      if (status == PEL_OK .and. present(applied)) applied = c_applied /= 0
+   end function import_wisdom
 
    ! ============================================================ stencil wrappers
 

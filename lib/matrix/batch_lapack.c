@@ -10,9 +10,12 @@
  * copied to the caller's outputs, so a failure leaves them untouched (the
  * out-argument rule) and the message names the smallest failing item
  * whatever the thread count. The extra copies are O(n^2) per item against
- * LAPACK's O(n^3). */
+ * LAPACK's O(n^3). Double gesv items up to SMALL_LU_MAX run on pel's own
+ * LU instead (LAPACK's fixed cost per call is most of an 8 x 8 solve), in
+ * the caller's layout, so that they need no transposing copy either. */
 #include "config.h"
 
+#include <float.h>
 #include <math.h>
 #include <omp.h>
 #include <stdint.h>
@@ -154,22 +157,27 @@ static size_t offset_of(const stacked *s, size_t r, size_t c)
     return s->layout == PEL_ROW_MAJOR ? r * s->ld + c : c * s->ld + r;
 }
 
-/* True when item storage is already dense column-major (a memcpy). */
-static int dense_column_major(const stacked *s)
+/* True when item storage is already dense in `dense` layout (a memcpy). */
+static int stored_dense(const stacked *s, pel_layout dense)
 {
+    if (dense == PEL_ROW_MAJOR)
+        return (s->layout == PEL_ROW_MAJOR && (s->ld == s->cols || s->rows == 1)) ||
+               (s->layout == PEL_COL_MAJOR && s->cols == 1) || (s->rows == 1 && s->layout == PEL_COL_MAJOR && s->ld == 1);
     return (s->layout == PEL_COL_MAJOR && (s->ld == s->rows || s->cols == 1)) ||
            (s->layout == PEL_ROW_MAJOR && s->rows == 1) || (s->cols == 1 && s->layout == PEL_ROW_MAJOR && s->ld == 1);
 }
 
-/* Copies item i of s to (to_dense) or from dense column-major buffer d,
- * rows x cols. Typed loops: a memcpy per element would cost more than
+/* Copies item i of s to (to_dense) or from buffer d, rows x cols dense in
+ * `dense` layout. Typed loops: a memcpy per element would cost more than
  * LAPACK itself on 8 x 8 items. */
-static void copy_item(const stacked *s, size_t elem, size_t i, char *d, int to_dense)
+static void copy_item(const stacked *s, size_t elem, size_t i, char *d, int to_dense, pel_layout dense_layout)
 {
     char *base = (char *)s->data + i * s->stride * elem;
     size_t rows = s->rows, cols = s->cols;
+    size_t dense_row_step = dense_layout == PEL_ROW_MAJOR ? cols : 1;
+    size_t dense_col_step = dense_layout == PEL_ROW_MAJOR ? 1 : rows;
 
-    if (dense_column_major(s)) {
+    if (stored_dense(s, dense_layout)) {
         if (to_dense)
             memcpy(d, base, rows * cols * elem);
         else
@@ -182,9 +190,11 @@ static void copy_item(const stacked *s, size_t elem, size_t i, char *d, int to_d
         for (size_t c = 0; c < cols; c++)                                         \
             for (size_t r = 0; r < rows; r++) {                                   \
                 if (to_dense)                                                     \
-                    dense[r + c * rows] = stored[offset_of(s, r, c)];             \
+                    dense[r * dense_row_step + c * dense_col_step] =              \
+                        stored[offset_of(s, r, c)];                               \
                 else                                                              \
-                    stored[offset_of(s, r, c)] = dense[r + c * rows];             \
+                    stored[offset_of(s, r, c)] =                                  \
+                        dense[r * dense_row_step + c * dense_col_step];           \
             }                                                                     \
     } while (0)
     if (elem == sizeof(double))
@@ -198,14 +208,103 @@ static void copy_item(const stacked *s, size_t elem, size_t i, char *d, int to_d
 #undef PEL_COPY_LOOP
 }
 
-static void copy_in(const stacked *s, size_t elem, size_t i, char *dst)
+static void copy_in(const stacked *s, size_t elem, size_t i, char *dst, pel_layout dense_layout)
 {
-    copy_item(s, elem, i, dst, 1);
+    copy_item(s, elem, i, dst, 1, dense_layout);
 }
 
-static void copy_out(const stacked *s, size_t elem, size_t i, const char *src)
+static void copy_out(const stacked *s, size_t elem, size_t i, const char *src, pel_layout dense_layout)
 {
-    copy_item(s, elem, i, (char *)(uintptr_t)src, 0);
+    copy_item(s, elem, i, (char *)(uintptr_t)src, 0, dense_layout);
+}
+
+/* ------------------------------------------------------------ small LU */
+
+/* Up to this order, double gesv items run on pel's own LU below instead of
+ * LAPACK's dgesv: on 8 x 8 items OpenBLAS's dgesv costs 0.38 us an item on
+ * one core (argument checks, a buffer from its memory pool, the blocked
+ * driver), this loop 0.17 us (Xeon VM; docs/python.md). Above it OpenBLAS's
+ * blocked kernels win. */
+enum { SMALL_LU_MAX = 16 };
+
+/* LAPACK's dgetf2 + dgetrs on one dense item, in either layout so that a
+ * row-major item needs no transposing copy: LU with partial pivoting (the
+ * first largest |a(i,k)|, as idamax; a zero pivot stops with info = k, as
+ * dgesv; the multipliers scaled by the pivot's reciprocal unless it is
+ * below DBL_MIN, as dgetf2), then L y = P b and U x = y (dtrsm's order:
+ * each x(k) divided by u(k,k), then eliminated from the rows above).
+ * (rs, cs) are a's row and column steps, (brs, bcs) b's; called with
+ * constants so that the compiler specialises each layout. */
+static inline int small_lu_solve(int n, int nrhs, double *a, size_t rs, size_t cs, double *b, size_t brs, size_t bcs)
+{
+#define A_(i, j) a[(size_t)(i) * rs + (size_t)(j) * cs]
+#define B_(i, j) b[(size_t)(i) * brs + (size_t)(j) * bcs]
+    for (int k = 0; k < n; k++) {
+        int p = k;
+        double largest = fabs(A_(k, k)), pivot, reciprocal;
+        for (int i = k + 1; i < n; i++)
+            if (fabs(A_(i, k)) > largest) {
+                largest = fabs(A_(i, k));
+                p = i;
+            }
+        if (A_(p, k) == 0.0)
+            return k + 1;
+        if (p != k) {
+            for (int j = 0; j < n; j++) {
+                double t = A_(k, j);
+                A_(k, j) = A_(p, j);
+                A_(p, j) = t;
+            }
+            for (int j = 0; j < nrhs; j++) {
+                double t = B_(k, j);
+                B_(k, j) = B_(p, j);
+                B_(p, j) = t;
+            }
+        }
+        pivot = A_(k, k);
+        reciprocal = 1.0 / pivot;
+        for (int i = k + 1; i < n; i++) {
+            double l = fabs(pivot) >= DBL_MIN ? A_(i, k) * reciprocal : A_(i, k) / pivot;
+            A_(i, k) = l;
+            for (int j = k + 1; j < n; j++)
+                A_(i, j) -= l * A_(k, j);
+        }
+    }
+    for (int k = 0; k < n; k++)
+        for (int i = k + 1; i < n; i++)
+            for (int j = 0; j < nrhs; j++)
+                B_(i, j) -= A_(i, k) * B_(k, j);
+    for (int k = n - 1; k >= 0; k--)
+        for (int j = 0; j < nrhs; j++) {
+            double x = B_(k, j) / A_(k, k);
+            B_(k, j) = x;
+            for (int i = 0; i < k; i++)
+                B_(i, j) -= A_(i, k) * x;
+        }
+    return 0;
+#undef A_
+#undef B_
+}
+
+/* The small LU on dense items in `layout`; b is n x nrhs. */
+static int small_dgesv(pel_layout layout, int n, int nrhs, double *a, double *b)
+{
+    if (layout == PEL_ROW_MAJOR)
+        return small_lu_solve(n, nrhs, a, (size_t)n, 1, b, (size_t)nrhs, 1);
+    return small_lu_solve(n, nrhs, a, 1, (size_t)n, b, 1, (size_t)n);
+}
+
+/* Whether a job's gesv items run on small_dgesv; their scratch and staging
+ * are then dense in the caller's layout (no transposition either way). */
+static int small_gesv(const batch_job *job)
+{
+    return job->op == OP_GESV && job->type == REAL64 && job->n <= SMALL_LU_MAX;
+}
+
+/* The layout of the dense staged items (see small_gesv). */
+static pel_layout stage_layout(const batch_job *job)
+{
+    return small_gesv(job) ? job->a.layout : PEL_COL_MAJOR;
 }
 
 /* Row-major A with ld = n read as column-major is A^T, and det(A^T) =
@@ -235,16 +334,24 @@ static int run_item(const batch_job *job, size_t i, scratch *w)
     char *stage0 = job->stage[0] ? job->stage[0] + i * job->out[0].rows * job->out[0].cols * elem : NULL;
     char uplo = job->uplo == PEL_UPPER ? 'U' : 'L';
 
+    if (small_gesv(job)) {
+        copy_in(&job->a, elem, i, w->a, job->a.layout);
+        copy_in(&job->b, elem, i, w->b, job->a.layout);
+        info = small_dgesv(job->a.layout, n, nrhs, (double *)w->a, (double *)w->b);
+        if (info == 0)
+            memcpy(stage0, w->b, job->n * job->nrhs * elem);
+        return info;
+    }
     if (transposed_input(job)) {
         memcpy(w->a, (const char *)job->a.data + i * job->a.stride * elem, job->n * job->n * elem);
     } else {
-        copy_in(&job->a, elem, i, w->a);
+        copy_in(&job->a, elem, i, w->a, PEL_COL_MAJOR);
     }
     switch (job->op) {
     case OP_GESV:
     case OP_INV:
         if (job->op == OP_GESV) {
-            copy_in(&job->b, elem, i, w->b);
+            copy_in(&job->b, elem, i, w->b, PEL_COL_MAJOR);
         } else {
             memset(w->b, 0, job->n * job->n * elem);
             for (size_t d = 0; d < job->n; d++) {
@@ -493,7 +600,7 @@ static pel_status run_job(batch_job *job)
             size_t per_item = job->out[k].rows * job->out[k].cols * job->elem;
 #pragma omp parallel for schedule(static) num_threads(nthreads) if (nthreads > 1)
             for (size_t i = 0; i < job->batch; i++)
-                copy_out(&job->out[k], job->elem, i, job->stage[k] + i * per_item);
+                copy_out(&job->out[k], job->elem, i, job->stage[k] + i * per_item, stage_layout(job));
         }
     }
     for (int k = 0; k < job->outputs; k++)

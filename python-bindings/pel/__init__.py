@@ -28,6 +28,9 @@ from .linalg import (axpy, batched_matmul, cholesky, cholesky_solve, det, dot, e
                      gemm, gemv, inv, lstsq, matmul, norm, scal, slogdet, solve, svd, transpose)
 from .sparse import CSRMatrix
 from . import fft, stencil  # noqa: E402  (submodules: pel.fft.fftn, pel.stencil.Stencil)
+from . import tune  # noqa: E402  (issue 16: the machine model and pel's wisdom file)
+from .tune import (machine_info, wisdom_export, wisdom_export_file, wisdom_import,
+                   wisdom_import_file)
 from ._lib import has_symbol
 from ._threadpool import THREADPOOLCTL_REGISTERED, thread_limit
 
@@ -46,4 +49,6 @@ __all__ = [
     "matmul", "gemm", "gemv", "axpy", "scal", "batched_matmul", "transpose", "dot", "norm", "solve", "cholesky_solve",
     "inv", "det", "slogdet", "cholesky", "eigh", "eigvalsh", "svd", "lstsq",
     "CSRMatrix", "fft", "stencil", "thread_limit", "THREADPOOLCTL_REGISTERED",
+    "tune", "machine_info", "wisdom_export", "wisdom_import", "wisdom_export_file",
+    "wisdom_import_file",
 ]

@@ -137,6 +137,11 @@ class _RepeatedAxesError(ValueError):
     pel refuses, and the scipy backend hands the call back to scipy."""
 
 
+class _ZeroDimError(ValueError, IndexError):
+    """A 1-D transform of a 0-d array: numpy and scipy raise IndexError
+    (their shape lookup fails), pel a message; both classes catch it."""
+
+
 class LongDoubleError(TypeError):
     """long double data: pel links FFTW's double and single precision
     libraries only (libfftw3-long is not one of its dependencies, and
@@ -270,7 +275,7 @@ def _cook(func, x, s, axes, s_name="s"):
 
 def _cook_1d(func, x, n, axis):
     if x.ndim == 0:
-        raise ValueError(f"{func}: a 0-d array has no axis to transform")
+        raise _ZeroDimError(f"{func}: a 0-d array has no axis to transform")
     a = _args.axis(func, "axis", axis, x.ndim)
     if n is not None:
         n = _args.integer(func, "n", n, minimum=-(2 ** 63))
@@ -364,7 +369,11 @@ def _c2c(func, x, s, axes, direction, norm, out, overwrite_x=False):
 
 def _c2c_cooked(func, xa, s, axes, direction, norm, nmode, dtype, out, overwrite_x=False):
     if not axes:
-        return _copy_out(func, _arrays.as_input(xa, dtype), out)
+        # Nothing to transform (axes=(), or a 0-d array): scipy and numpy
+        # return the input as it is, 0-d included; out= gets a copy.
+        if out is None:
+            return xa
+        return _copy_out(func, np.asarray(xa, dtype=dtype), out)
     xa = _resize(xa, axes, s)
     if len(axes) > MAX_RANK:
         # Separable: transform the last three axes, then the others.
@@ -393,6 +402,7 @@ def _c2c_cooked(func, xa, s, axes, direction, norm, nmode, dtype, out, overwrite
 def _copy_out(func, a, out):
     result = _arrays.check_out(func, out, a.shape, a.dtype)
     result[...] = a
+    return result
     return result
 
 
@@ -873,6 +883,8 @@ def _r2r(func, x, type, s, axes, norm, overwrite_x, workers, orthogonalize, sine
         return parts[0] + 1j * parts[1]
     dtype = _real_dtype(func, xa)
     s, axes = _cook(func, xa, s, axes)
+    if not axes:
+        return xa  # nothing to transform: the input as it is, as scipy returns it
     if inverse:
         t, norm = _INVERSE_TYPE[t], _swapped(func, norm)
         nmode = _norm(func, norm)

@@ -96,6 +96,9 @@ def offsets(ndim, shape="star", radius=1):
     the order of the coefficients :class:`Stencil` takes."""
     if shape not in _SHAPES:
         raise ValueError(f"offsets: shape must be 'star' or 'box', not {shape!r}")
+    # The same rules (and C types) as Stencil's ndim and radius.
+    ndim = _args.c_int("offsets", "ndim", ndim, 0)
+    radius = _args.c_int("offsets", "radius", radius, 0)
     span = range(-radius, radius + 1)
     points = itertools.product(span, repeat=ndim)
     if shape == "star":

@@ -28,7 +28,11 @@ void pel_test_abi_values(long long *values, size_t capacity, size_t *count)
         PEL_STENCIL_MAX_RADIUS, PEL_STENCIL_STAR, PEL_STENCIL_BOX,
         PEL_BOUNDARY_DIRICHLET, PEL_BOUNDARY_PERIODIC, PEL_BOUNDARY_NEUMANN,
         (long long)PEL_CSR_MAX_COLS, PEL_BOUNDARY_NEAREST, PEL_BOUNDARY_MIRROR,
-        (long long)sizeof(pel_status), (long long)sizeof(pel_layout), (long long)sizeof(pel_fft_kind)};
+        (long long)sizeof(pel_status), (long long)sizeof(pel_layout), (long long)sizeof(pel_fft_kind),
+        (long long)sizeof(pel_machine_cache), (long long)offsetof(pel_machine_cache, source),
+        (long long)sizeof(pel_machine), (long long)offsetof(pel_machine, sweep_point_bytes),
+        (long long)offsetof(pel_machine, measure_seconds), PEL_MACHINE_DEFAULT, PEL_MACHINE_REPORTED,
+        PEL_MACHINE_MEASURED};
     size_t n = sizeof table / sizeof table[0];
 
     for (size_t i = 0; i < n && i < capacity; i++)

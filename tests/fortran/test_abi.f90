@@ -15,7 +15,7 @@ program test_abi
       end subroutine pel_test_abi_values
    end interface
 
-   character(len=40), parameter :: names(58) = [character(len=40) :: &
+   character(len=40), parameter :: names(66) = [character(len=40) :: &
       'sizeof(pel_fft_options)', 'offsetof(pel_fft_options, norm)', 'sizeof(pel_fft_cache_stats)', &
       'sizeof(pel_boundary)', 'offsetof(pel_boundary, value)', 'sizeof(pel_stencil_blocking)', &
       'offsetof(blocking, streaming_stores)', &
@@ -31,11 +31,15 @@ program test_abi
       'PEL_STENCIL_MAX_RADIUS', 'PEL_STENCIL_STAR', 'PEL_STENCIL_BOX', &
       'PEL_BOUNDARY_DIRICHLET', 'PEL_BOUNDARY_PERIODIC', 'PEL_BOUNDARY_NEUMANN', 'PEL_CSR_MAX_COLS', &
       'PEL_BOUNDARY_NEAREST', 'PEL_BOUNDARY_MIRROR', &
-      'sizeof(pel_status) = c_int', 'sizeof(pel_layout) = c_int', 'sizeof(pel_fft_kind) = c_int']
+      'sizeof(pel_status) = c_int', 'sizeof(pel_layout) = c_int', 'sizeof(pel_fft_kind) = c_int', &
+      'sizeof(pel_machine_cache)', 'offsetof(pel_machine_cache, source)', 'sizeof(pel_machine)', &
+      'offsetof(pel_machine, sweep_point_bytes)', 'offsetof(pel_machine, measure_seconds)', &
+      'PEL_MACHINE_DEFAULT', 'PEL_MACHINE_REPORTED', 'PEL_MACHINE_MEASURED']
    type(pel_fft_options), target :: options(2)
    type(pel_boundary), target :: faces(2)
    type(pel_stencil_blocking), target :: blocking
-   integer(c_long_long) :: expected(58), actual(64)
+   type(pel_machine), target :: model
+   integer(c_long_long) :: expected(66), actual(80)
    integer(c_size_t) :: count
    integer :: i, failures
 
@@ -55,7 +59,11 @@ program test_abi
       PEL_STENCIL_MAX_RADIUS, PEL_STENCIL_STAR, PEL_STENCIL_BOX, &
       PEL_BOUNDARY_DIRICHLET, PEL_BOUNDARY_PERIODIC, PEL_BOUNDARY_NEUMANN, int(PEL_CSR_MAX_COLS, c_long_long), &
       int(PEL_BOUNDARY_NEAREST, c_long_long), int(PEL_BOUNDARY_MIRROR, c_long_long), &
-      c_sizeof(0_c_int), c_sizeof(0_c_int), c_sizeof(0_c_int)]
+      c_sizeof(0_c_int), c_sizeof(0_c_int), c_sizeof(0_c_int), &
+      c_sizeof(model%cache(1)), offset(c_loc(model%cache(1)), c_loc(model%cache(1)%source)), c_sizeof(model), &
+      offset(c_loc(model), c_loc(model%sweep_point_bytes)), offset(c_loc(model), c_loc(model%measure_seconds)), &
+      int(PEL_MACHINE_DEFAULT, c_long_long), int(PEL_MACHINE_REPORTED, c_long_long), &
+      int(PEL_MACHINE_MEASURED, c_long_long)]
    count = 0
    call pel_test_abi_values(actual, size(actual, kind=c_size_t), count)
    failures = 0

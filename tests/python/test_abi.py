@@ -14,6 +14,7 @@ import pel
 from pel import fft as pfft
 from pel import linalg, sparse
 from pel import stencil as pstencil
+from pel import tune as ptune
 
 CFLAGS = os.environ.get("PEL_CFLAGS")
 CC = os.environ.get("CC", "cc")
@@ -26,6 +27,8 @@ STRUCTS = {
     "pel_fft_upgrade_stats": pfft._UpgradeStats,
     "pel_boundary": pstencil._Boundary,
     "pel_stencil_blocking": pstencil._Blocking,
+    "pel_machine_cache": ptune._Cache,
+    "pel_machine": ptune._Machine,
 }
 ENUMS = {
     "PEL_ROW_MAJOR": linalg.ROW_MAJOR, "PEL_COL_MAJOR": linalg.COL_MAJOR,
@@ -51,6 +54,9 @@ ENUMS = {
     "PEL_BOUNDARY_DIRICHLET": pstencil._DIRICHLET, "PEL_BOUNDARY_PERIODIC": pstencil._PERIODIC,
     "PEL_BOUNDARY_NEUMANN": pstencil._NEUMANN, "PEL_BOUNDARY_NEAREST": pstencil._NEAREST,
     "PEL_BOUNDARY_MIRROR": pstencil._MIRROR, "PEL_STENCIL_MAX_RADIUS": pstencil.MAX_RADIUS,
+    "PEL_MACHINE_DEFAULT": ptune.SOURCES.index("default"),
+    "PEL_MACHINE_REPORTED": ptune.SOURCES.index("reported"),
+    "PEL_MACHINE_MEASURED": ptune.SOURCES.index("measured"),
 }
 ERRORS = [pel.InvalidArgumentError, pel.OutOfMemoryError, pel.UnsupportedError,
           pel.BackendError, pel.SizeOverflowError, pel.SingularMatrixError,

@@ -27,28 +27,57 @@ def _laplacian():
     return _lap
 
 
+# Every transform of pel.fft: the 1-D ones take n and axis, the 2-D and n-D
+# ones s and axes; all take workers; the DCT/DST family also type.
+FFT_1D = [pf.fft, pf.ifft, pf.rfft, pf.irfft, pf.hfft, pf.ihfft, pf.dct, pf.idct, pf.dst, pf.idst]
+FFT_ND = [pf.fft2, pf.ifft2, pf.fftn, pf.ifftn, pf.rfft2, pf.irfft2, pf.rfftn, pf.irfftn,
+          pf.hfft2, pf.ihfft2, pf.hfftn, pf.ihfftn, pf.dctn, pf.idctn, pf.dstn, pf.idstn]
+R2R = {pf.dct, pf.idct, pf.dst, pf.idst, pf.dctn, pf.idctn, pf.dstn, pf.idstn}
+
+
+def _bind(func, **fixed):
+    """func called on real data (every transform accepts it) with the
+    argument under test as the keyword left open."""
+    (keyword,) = [k for k, v in fixed.items() if v is None]
+    data = _x if func in FFT_1D else _g
+
+    def call(v):
+        return func(data, **{**fixed, keyword: v})
+    return call
+
+
+def _bind_s(func):
+    """func on the 6x6 grid with s = (4, value)."""
+    def call(v):
+        return func(_g, s=(4, v))
+    return call
+
+
+def _row_kernel(out, rows, index):
+    out[:] = rows[0][: out.shape[0]]
+
+
 # name, call(value), C type: "size_t"; "int" (negative values reach the C
 # function, which refuses them with InvalidArgumentError, also a ValueError);
 # "int+" (a non-negative int); "workers" (scipy's reading of a C int).
-CASES = [
-    ("fft n", lambda v: pf.fft(_c, n=v), "size_t"),
-    ("ifft n", lambda v: pf.ifft(_c, n=v), "size_t"),
-    ("rfft n", lambda v: pf.rfft(_x, n=v), "size_t"),
-    ("irfft n", lambda v: pf.irfft(_c, n=v), "size_t"),
-    ("hfft n", lambda v: pf.hfft(_c, n=v), "size_t"),
-    ("ihfft n", lambda v: pf.ihfft(_x, n=v), "size_t"),
-    ("fftn s", lambda v: pf.fftn(_g, s=(4, v)), "size_t"),
-    ("ifft2 s", lambda v: pf.ifft2(_g, s=(v, 4)), "size_t"),
-    ("rfftn s", lambda v: pf.rfftn(_g, s=(v, 4)), "size_t"),
-    ("irfftn s", lambda v: pf.irfftn(_g, s=(4, v)), "size_t"),
-    ("hfftn s", lambda v: pf.hfftn(_g, s=(4, v)), "size_t"),
-    ("dct n", lambda v: pf.dct(_x, n=v), "size_t"),
-    ("idst n", lambda v: pf.idst(_x, n=v), "size_t"),
-    ("dctn s", lambda v: pf.dctn(_g, s=(v, 3)), "size_t"),
-    ("fft workers", lambda v: pf.fft(_c, workers=v), "workers"),
-    ("rfftn workers", lambda v: pf.rfftn(_g, workers=v), "workers"),
-    ("dctn workers", lambda v: pf.dctn(_g, workers=v), "workers"),
+CASES = [(f"{f.__name__} n", _bind(f, n=None), "size_t") for f in FFT_1D] + \
+    [(f"{f.__name__} s", _bind_s(f), "size_t") for f in FFT_ND] + \
+    [(f"{f.__name__} workers", _bind(f, workers=None), "workers") for f in FFT_1D + FFT_ND] + \
+    [(f"{f.__name__} type", _bind(f, type=None), "int+") for f in FFT_1D + FFT_ND if f in R2R] + [
     ("set_workers", lambda v: pf.set_workers(v).__enter__(), "workers"),
+    ("prev_fast_len target", lambda v: pf.prev_fast_len(v), "size_t"),
+    ("thread_limit", lambda v: pel.thread_limit(v).__enter__(), "int"),
+    ("Stencil() steps", lambda v: _laplacian()(_g, steps=v), "size_t"),
+    ("apply_factored steps", lambda v: _laplacian().apply_factored(_g, steps=v), "size_t"),
+    ("apply_general steps",
+     lambda v: _laplacian().apply_general(_g, [np.ones_like(_g)] * 5, steps=v), "size_t"),
+    ("apply_wave steps", lambda v: _laplacian().apply_wave(_g, _g.copy(), steps=v), "size_t"),
+    ("apply_rows steps", lambda v: ps.apply_rows(_row_kernel, _g, steps=v), "size_t"),
+    ("apply_rows radius", lambda v: ps.apply_rows(_row_kernel, _g, radius=v), "int+"),
+    ("system_apply steps",
+     lambda v: ps.system_apply([(0, 0, _laplacian())], [_g.copy()], steps=v), "size_t"),
+    ("offsets ndim", lambda v: ps.offsets(v), "int+"),
+    ("offsets radius", lambda v: ps.offsets(2, radius=v), "int+"),
     ("fftfreq n", lambda v: pf.fftfreq(v), "size_t"),
     ("rfftfreq n", lambda v: pf.rfftfreq(v), "size_t"),
     ("next_fast_len target", lambda v: pf.next_fast_len(v), "size_t"),
@@ -91,8 +120,8 @@ def _restore(threads):
     pel.set_thread_budget(pel.THREAD_BUDGET_DEFAULT)
 
 
-_DEFAULT_NONE = {"fft n", "ifft n", "rfft n", "irfft n", "hfft n", "ihfft n", "dct n", "idst n",
-                 "fft workers", "rfftn workers", "dctn workers", "laplacian npoints"}
+_DEFAULT_NONE = {f"{f.__name__} n" for f in FFT_1D} | \
+    {f"{f.__name__} workers" for f in FFT_1D + FFT_ND} | {"laplacian npoints"}
 _NON_INTEGERS = [("2.5", 2.5), ("3.0", 3.0), ("np.float64", np.float64(4.0)), ("str", "4"),
                  ("None", None), ("bool", True)]
 # None is not an error where it is the argument's default (n=None is numpy's).
@@ -147,7 +176,7 @@ def test_the_old_wraparounds_are_gone():
         pf.fft(_c, n=2.5)
 
 
-@pytest.mark.parametrize("func", [pf.fft, pf.ifft, pf.rfft, pf.dct, pf.dst, pf.hfft])
+@pytest.mark.parametrize("func", FFT_1D + [pel.norm])
 def test_axis_rules(func):
     x = np.ones((4, 6))
     with pytest.raises(TypeError):
@@ -159,8 +188,7 @@ def test_axis_rules(func):
     np.testing.assert_allclose(func(x, axis=-2), func(x, axis=0))
 
 
-@pytest.mark.parametrize("func", [pf.fftn, pf.ifftn, pf.rfftn, pf.irfftn, pf.dctn, pf.idstn,
-                                  pf.hfftn, pf.ihfftn, pf.fftshift, pf.ifftshift])
+@pytest.mark.parametrize("func", FFT_ND + [pf.fftshift, pf.ifftshift])
 def test_axes_rules(func):
     x = np.ones((4, 6))
     with pytest.raises(TypeError):

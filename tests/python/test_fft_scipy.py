@@ -161,9 +161,24 @@ def test_scipy_signatures_and_dtypes(rng):
     assert pf.irfft(c.astype(np.complex64)).dtype == np.float32
     assert pf.fft(np.arange(8)).dtype == np.complex128
     assert pf.fft(np.ones(8, dtype=bool)).dtype == np.complex128
-    # 0-d and empty inputs as numpy
-    with pytest.raises((ValueError, IndexError)):
-        pf.fft(np.float64(1.0))
+    # 0-d and empty inputs as numpy and scipy: a 1-D transform of a 0-d
+    # array fails (IndexError there; pel's error is also a ValueError), the
+    # n-D transforms of a 0-d array or over axes=() return the input as it is.
+    for func in (pf.fft, pf.ifft, pf.rfft, pf.irfft, pf.hfft, pf.ihfft, pf.dct, pf.idst):
+        with pytest.raises(IndexError):
+            func(np.float64(1.0))
+        with pytest.raises(ValueError, match="0-d"):
+            func(np.array(1.0))
+    for func in (pf.fftn, pf.ifftn, pf.fft2, pf.dctn, pf.idctn, pf.dstn, pf.idstn):
+        for x, axes in [(np.array(2.5), None), (np.arange(3.0), ()),
+                        (np.arange(3, dtype=np.float32), ())]:
+            ref = getattr(scipy.fft, func.__name__)(x, axes=axes)
+            got = func(x, axes=axes)
+            assert got.shape == ref.shape and got.dtype == ref.dtype, func
+            np.testing.assert_array_equal(got, ref)
+    o = np.zeros(3, dtype=complex)
+    assert pf.fftn(np.arange(3.0), axes=(), out=o) is o
+    np.testing.assert_array_equal(o, np.arange(3.0))
     with pytest.raises(ValueError, match="data points"):
         pf.fft(np.zeros(0))
     assert pf.fft(np.zeros((0, 8))).shape == (0, 8)
