@@ -60,6 +60,10 @@ struct pel_dcsr {
     size_t nrest;        /* rows that read ghosts */
     uint32_t *rest_rows; /* those rows, increasing */
     uint32_t *rest_lead; /* where each one's leading own-column entries end */
+    /* Weight prefix of the rest rows (their entries after the lead, plus
+     * DCSR_ROW_WEIGHT each): nrest + 1, for splitting the second phase
+     * over the threads by nonzeros, as the first. */
+    size_t *rest_weight;
     void *partial;       /* nrest running sums (double or float) */
     size_t nghost;
     /* local_cols + nghost values: the ghosts, grouped by owner rank, are
@@ -106,11 +110,12 @@ static void release(pel_dcsr *m)
     if (m->comm != MPI_COMM_NULL && !finalized)
         MPI_Comm_free(&m->comm);
     free(m->row_ptr);
-    free(m->col);
+    pel_free(m->col);
     pel_free(m->values);
-    free(m->end);
+    pel_free(m->end);
     free(m->rest_rows);
     free(m->rest_lead);
+    free(m->rest_weight);
     pel_free(m->partial);
     pel_free(m->ghost);
     free(m->peer);
@@ -234,12 +239,15 @@ static pel_status build_plan(pel_dcsr *m, const char *fn, const size_t *cols, co
     m->recv_at = malloc(((size_t)m->nrecv + 1) * sizeof *m->recv_at);
     m->send_at = malloc(((size_t)m->nsend + 1) * sizeof *m->send_at);
     m->requests = malloc(((size_t)(m->nrecv + m->nsend) + 1) * sizeof *m->requests);
-    m->end = malloc((m->local_rows ? m->local_rows : 1) * sizeof *m->end);
+    /* The arrays the kernels stream, like the values, on huge pages
+     * (pel_malloc: 2 MiB-aligned and advised for 4 MiB or more). */
+    m->end = pel_malloc((m->local_rows ? m->local_rows : 1) * sizeof *m->end);
     m->rest_rows = malloc((m->local_rows ? m->local_rows : 1) * sizeof *m->rest_rows);
     m->rest_lead = malloc((m->local_rows ? m->local_rows : 1) * sizeof *m->rest_lead);
+    m->rest_weight = malloc((m->local_rows + 1) * sizeof *m->rest_weight);
     m->partial = pel_malloc((m->local_rows ? m->local_rows : 1) * m->elem);
     if (!m->ghost || !m->send_buf || !m->send_idx || !m->peer || !m->recv_at || !m->send_at || !m->requests ||
-        !m->end || !m->rest_rows || !m->rest_lead || !m->partial) {
+        !m->end || !m->rest_rows || !m->rest_lead || !m->rest_weight || !m->partial) {
         status = pel__fail(PEL_ERROR_OUT_OF_MEMORY, fn, "no memory for the scatter plan");
         goto done;
     }
@@ -270,6 +278,7 @@ static pel_status build_plan(pel_dcsr *m, const char *fn, const size_t *cols, co
     for (size_t k = 0; k < m->nnz; k++)
         m->col[k] = cols[k] >= lo && cols[k] < hi ? (uint32_t)(cols[k] - lo)
                                                   : (uint32_t)(m->local_cols + find_sorted(ghosts, nghost, cols[k]));
+    m->rest_weight[0] = 0;
     for (size_t r = 0; r < m->local_rows; r++) {
         size_t k = m->row_ptr[r], e = m->row_ptr[r + 1];
         if (k < e && cols[k] >= lo)
@@ -280,6 +289,7 @@ static pel_status build_plan(pel_dcsr *m, const char *fn, const size_t *cols, co
             m->rest_rows[m->nrest] = (uint32_t)r;
             m->rest_lead[m->nrest++] = (uint32_t)k;
             rest_entries += e - k;
+            m->rest_weight[m->nrest] = rest_entries + DCSR_ROW_WEIGHT * m->nrest;
         }
     }
     m->copy_x = pel__dcsr_copy_x >= 0 ? pel__dcsr_copy_x != 0 : rest_entries > m->local_cols;
@@ -386,7 +396,7 @@ static pel_status dcsr_build(const char *fn, MPI_Comm comm, pel_status local, pe
         m->col_start = col_starts[rank];
         m->local_cols = local_cols;
         m->row_ptr = malloc((local_rows + 1) * sizeof *m->row_ptr);
-        m->col = malloc((m->nnz ? m->nnz : 1) * sizeof *m->col);
+        m->col = pel_malloc((m->nnz ? m->nnz : 1) * sizeof *m->col);
         m->values = pel_malloc((m->nnz ? m->nnz : 1) * m->elem);
         cols = malloc((m->nnz ? m->nnz : 1) * sizeof *cols);
         if (!m->row_ptr || !m->col || !m->values || !cols)
@@ -700,26 +710,43 @@ pel_status pel_dcsr_info(const pel_dcsr *matrix, pel_dcsr_layout *layout)
 
 /* ------------------------------------------------------------ the product */
 
-/* Rows [*first, *last) of thread t of a team of n: contiguous runs of about
- * equal weight (entries + DCSR_ROW_WEIGHT per row). */
-static void thread_rows(const pel_dcsr *m, int t, int n, size_t *first, size_t *last)
+/* Items [*first, *last) of thread t of a team of n: contiguous runs of
+ * about equal weight, item i weighing prefix[i+1] - prefix[i] + per_item
+ * (prefix: count + 1 nondecreasing values). */
+static void weighted_range(const size_t *prefix, size_t per_item, size_t count, int t, int n, size_t *first,
+                           size_t *last)
 {
     size_t b[2];
     for (int j = 0; j < 2; j++) {
-        unsigned __int128 total = (unsigned __int128)m->nnz + (unsigned __int128)DCSR_ROW_WEIGHT * m->local_rows;
+        unsigned __int128 total = (unsigned __int128)prefix[count] + (unsigned __int128)per_item * count;
         unsigned __int128 target = total * (unsigned)(t + j) / (unsigned)n;
-        size_t lo = 0, hi = m->local_rows;
+        size_t lo = 0, hi = count; /* the first item whose weight prefix reaches the target */
         while (lo < hi) {
             size_t mid = lo + (hi - lo) / 2;
-            if ((unsigned __int128)m->row_ptr[mid] + (unsigned __int128)DCSR_ROW_WEIGHT * mid < target)
+            if ((unsigned __int128)prefix[mid] + (unsigned __int128)per_item * mid < target)
                 lo = mid + 1;
             else
                 hi = mid;
         }
-        b[j] = t + j == n ? m->local_rows : lo;
+        b[j] = t + j == n ? count : lo;
     }
     *first = b[0];
     *last = b[1];
+}
+
+/* Rows [*first, *last) of thread t of a team of n: entries +
+ * DCSR_ROW_WEIGHT per row. */
+static void thread_rows(const pel_dcsr *m, int t, int n, size_t *first, size_t *last)
+{
+    weighted_range(m->row_ptr, DCSR_ROW_WEIGHT, m->local_rows, t, n, first, last);
+}
+
+/* The rest rows of thread t, split by their entries after the lead (plus
+ * DCSR_ROW_WEIGHT per row, counted in rest_weight), so that the rows with
+ * many ghost entries (a power law's hubs) do not pile up on one thread. */
+static void rest_range(const pel_dcsr *m, int t, int n, size_t *first, size_t *last)
+{
+    weighted_range(m->rest_weight, 0, m->nrest, t, n, first, last);
 }
 
 /* The kernels, once per precision: the own-column leads (finishing rows
@@ -844,7 +871,7 @@ pel_status pel_dcsr_spmv(pel_dcsr *matrix, double alpha, const void *x_local, do
     skip = alpha == 0.0 || (single && (float)alpha == 0.0f);
     if (!pel__mul_size(2, m->nnz, &work) || !pel__add_size(work, m->local_rows, &work))
         work = SIZE_MAX;
-    threads = pel__team_take(&team, pel_threads_for_work(work));
+    threads = pel__team_take(&team, pel__tune_threads_for_openmp_work(work));
     if (skip) {
         for (size_t i = 0; i < m->local_rows; i++) {
             if (single) {
@@ -896,8 +923,8 @@ pel_status pel_dcsr_spmv(pel_dcsr *matrix, double alpha, const void *x_local, do
         return pel__fail(PEL_ERROR_BACKEND, fn, "MPI_Waitall of the ghost exchange failed");
 #pragma omp parallel num_threads(threads) if (threads > 1 && m->nrest > 64)
     {
-        int t = omp_get_thread_num(), n = omp_get_num_threads();
-        size_t first = m->nrest * (size_t)t / (size_t)n, last = m->nrest * ((size_t)t + 1) / (size_t)n;
+        size_t first, last;
+        rest_range(m, omp_get_thread_num(), omp_get_num_threads(), &first, &last);
         if (single)
             rest_float(m, first, last, (float)alpha, x_local, (float)beta, y_local);
         else

@@ -104,10 +104,6 @@ static inline size_t pel__csr_column(const pel_csr *matrix, size_t part, size_t 
  * Read once per pel_csr_create(); not for concurrent changes. */
 extern int pel__csr_narrow_index_enabled;
 
-/* SpMV writes y with non-temporal stores when it moves at least this many
- * bytes (spmv.c); tests lower it to cover that path on small matrices. */
-extern size_t pel__csr_stream_bytes;
-
 /* Element size of a precision. */
 static inline size_t pel__csr_value_size(pel_precision precision)
 {
