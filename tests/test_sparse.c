@@ -752,14 +752,21 @@ static test_csr offset_csr(size_t rows, size_t cols, const long *offsets, size_t
 }
 
 /* Creates t with a narrow index where it fits (pel__csr_narrow_index_enabled)
- * or wide everywhere, in the given precision. */
+ * or wide everywhere, in the given precision. The wide build takes every
+ * part whose entries lie within 32768 columns of their rows as banded
+ * (pel__csr_banded_columns), so that the banded kernel (wide index,
+ * prefetch) is compared with the narrow one on the same parts. */
 static pel_csr *make_indexed(const test_csr *t, pel_precision precision, int narrow, const float *vf)
 {
     pel_csr *m = NULL;
+    const size_t saved = pel__csr_banded_columns;
     pel__csr_narrow_index_enabled = narrow;
+    if (!narrow)
+        pel__csr_banded_columns = (size_t)-(long)PEL_CSR_NARROW_MIN; /* 32768: every narrow offset */
     PEL_TEST_OK(pel_csr_create(precision, t->rows, t->cols, t->row_ptr, t->col_idx,
                                precision == PEL_FLOAT32 ? (const void *)vf : (const void *)t->values, &m));
     pel__csr_narrow_index_enabled = 1;
+    pel__csr_banded_columns = saved;
     return m;
 }
 
@@ -812,8 +819,12 @@ static void check_narrow_matches_wide(const test_csr *t, int expect)
     mfw = make_indexed(t, PEL_FLOAT32, 0, vf);
     narrow = count_narrow_parts(mn, t);
     CU_ASSERT_EQUAL(count_narrow_parts(mfn, t), narrow);
-    for (size_t p = 0; p < mw->nparts; p++)
+    for (size_t p = 0; p < mw->nparts; p++) {
         CU_ASSERT_EQUAL(mw->narrow[p], 0);
+        CU_ASSERT(!mn->narrow[p] || mw->banded[p]); /* narrow-able parts are within the band */
+        CU_ASSERT(!mn->narrow[p] || !mn->banded[p]);
+        CU_ASSERT(expect != EXPECT_NO_NARROW || !mw->banded[p]); /* +-40000: beyond the band */
+    }
     if (expect == EXPECT_NO_NARROW)
         CU_ASSERT_EQUAL(narrow, 0);
     if (expect == EXPECT_ALL_NARROW)

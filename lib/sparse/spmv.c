@@ -107,15 +107,16 @@ PEL_KERNEL prefetch_span prefetch_span_of(const pel_csr *m, size_t part, int nar
 
 /* Prefetches the values and index PREFETCH_ENTRIES after entry k of the
  * part (clamped to the ends of the arrays; a prefetch never faults), in
- * narrow parts only. A narrow part reads x within +-32767 of the row, from
- * cache, so it is bound by its streams; a wide part is usually bound by
- * the latency of scattered reads of x, and there the extra prefetches
- * compete with those misses for the core's miss buffers (the random and
- * power-law benchmarks got slower with them). */
-PEL_KERNEL void prefetch_ahead(const prefetch_span *p, int narrow, size_t k)
+ * narrow and banded parts only (fetch). Those read x within a window
+ * around the row that stays in cache (+-32767 columns, or half the
+ * model's L2 for a banded part), so they are bound by their streams; a
+ * scattered wide part is bound by the latency of its reads of x, and there
+ * the extra prefetches compete with those misses for the core's miss
+ * buffers (the random and power-law benchmarks got slower with them). */
+PEL_KERNEL void prefetch_ahead(const prefetch_span *p, int fetch, size_t k)
 {
     const size_t ahead = k + PREFETCH_ENTRIES;
-    if (!narrow)
+    if (!fetch)
         return;
     __builtin_prefetch(p->values + (ahead < p->values_left ? ahead : p->values_left) * p->value_size);
     __builtin_prefetch(p->index + (ahead < p->index_left ? ahead : p->index_left) * p->index_size);
@@ -123,8 +124,8 @@ PEL_KERNEL void prefetch_ahead(const prefetch_span *p, int narrow, size_t k)
 
 /* ------------------------------------------------------------ double kernels */
 
-PEL_KERNEL void spmv_rows_double(const pel_csr *m, size_t part, int narrow, double alpha, const double *restrict x,
-                                 double beta, double *restrict y)
+PEL_KERNEL void spmv_rows_double(const pel_csr *m, size_t part, int narrow, int fetch, double alpha,
+                                 const double *restrict x, double beta, double *restrict y)
 {
     const size_t first = m->part_row[part], last = m->part_row[part + 1], base = m->row_ptr[first];
     const uint32_t *restrict end = m->row_end;
@@ -137,7 +138,7 @@ PEL_KERNEL void spmv_rows_double(const pel_csr *m, size_t part, int narrow, doub
         for (size_t i = first; i < last; i++) {
             const size_t e = end[i];
             double s;
-            prefetch_ahead(&ahead, narrow, k);
+            prefetch_ahead(&ahead, fetch, k);
             s = row_sum_double(v, ci, narrow, x, i, k, e);
             k = e;
             y[i] = alpha * s;
@@ -146,7 +147,7 @@ PEL_KERNEL void spmv_rows_double(const pel_csr *m, size_t part, int narrow, doub
         for (size_t i = first; i < last; i++) {
             const size_t e = end[i];
             double s;
-            prefetch_ahead(&ahead, narrow, k);
+            prefetch_ahead(&ahead, fetch, k);
             s = row_sum_double(v, ci, narrow, x, i, k, e);
             k = e;
             y[i] = alpha * s + beta * y[i];
@@ -190,9 +191,11 @@ static void spmv_part_double(const pel_csr *m, size_t part, double alpha, const 
                              double *restrict y)
 {
     if (m->narrow[part])
-        spmv_rows_double(m, part, 1, alpha, x, beta, y);
+        spmv_rows_double(m, part, 1, 1, alpha, x, beta, y);
+    else if (m->banded[part])
+        spmv_rows_double(m, part, 0, 1, alpha, x, beta, y);
     else
-        spmv_rows_double(m, part, 0, alpha, x, beta, y);
+        spmv_rows_double(m, part, 0, 0, alpha, x, beta, y);
 }
 
 static void spmm_part_row_major_double(const product *p, size_t part)
@@ -205,8 +208,8 @@ static void spmm_part_row_major_double(const product *p, size_t part)
 
 /* ------------------------------------------------------------ float kernels */
 
-PEL_KERNEL void spmv_rows_float(const pel_csr *m, size_t part, int narrow, float alpha, const float *restrict x,
-                                float beta, float *restrict y)
+PEL_KERNEL void spmv_rows_float(const pel_csr *m, size_t part, int narrow, int fetch, float alpha,
+                                const float *restrict x, float beta, float *restrict y)
 {
     const size_t first = m->part_row[part], last = m->part_row[part + 1], base = m->row_ptr[first];
     const uint32_t *restrict end = m->row_end;
@@ -219,7 +222,7 @@ PEL_KERNEL void spmv_rows_float(const pel_csr *m, size_t part, int narrow, float
         for (size_t i = first; i < last; i++) {
             const size_t e = end[i];
             float s;
-            prefetch_ahead(&ahead, narrow, k);
+            prefetch_ahead(&ahead, fetch, k);
             s = row_sum_float(v, ci, narrow, x, i, k, e);
             k = e;
             y[i] = alpha * s;
@@ -228,7 +231,7 @@ PEL_KERNEL void spmv_rows_float(const pel_csr *m, size_t part, int narrow, float
         for (size_t i = first; i < last; i++) {
             const size_t e = end[i];
             float s;
-            prefetch_ahead(&ahead, narrow, k);
+            prefetch_ahead(&ahead, fetch, k);
             s = row_sum_float(v, ci, narrow, x, i, k, e);
             k = e;
             y[i] = alpha * s + beta * y[i];
@@ -273,9 +276,11 @@ static void spmv_part_float(const pel_csr *m, size_t part, float alpha, const fl
                             float *restrict y)
 {
     if (m->narrow[part])
-        spmv_rows_float(m, part, 1, alpha, x, beta, y);
+        spmv_rows_float(m, part, 1, 1, alpha, x, beta, y);
+    else if (m->banded[part])
+        spmv_rows_float(m, part, 0, 1, alpha, x, beta, y);
     else
-        spmv_rows_float(m, part, 0, alpha, x, beta, y);
+        spmv_rows_float(m, part, 0, 0, alpha, x, beta, y);
 }
 
 static void spmm_part_row_major_float(const product *p, size_t part)
