@@ -25,11 +25,15 @@
 #include "core/error.h"
 #include "core/threads.h"
 #include "mpi/mpi_internal.h"
+#include "sparse/csr.h"
 
 #define DCSR_TAG 7714
 /* Weight of a row in the split by nonzeros (entries + this per row), as the
  * serial partition's PEL_CSR_ROW_WEIGHT. */
 #define DCSR_ROW_WEIGHT 2
+/* How far ahead of the current row a banded matrix's lead prefetches its
+ * values and sources, in entries (the serial SpMV's distance). */
+#define DCSR_PREFETCH_ENTRIES 256
 /* Rows the main thread sums between two tests of the ghost requests. */
 #define DCSR_PROGRESS_ROWS 8192
 
@@ -74,6 +78,11 @@ struct pel_dcsr {
      * as in matrices with scattered columns). */
     void *ghost;
     int copy_x;
+    /* Every entry within the banded window of its row (global columns):
+     * the kernels then read x from cache and are bound by their streams,
+     * so they prefetch values and sources ahead, as the serial SpMV does
+     * in its narrow and banded parts. */
+    int prefetch;
     int nrecv, nsend;
     int *peer;          /* nrecv ranks received from, then nsend ranks sent to */
     size_t *recv_at;    /* nrecv + 1 offsets into ghost */
@@ -293,6 +302,14 @@ static pel_status build_plan(pel_dcsr *m, const char *fn, const size_t *cols, co
         }
     }
     m->copy_x = pel__dcsr_copy_x >= 0 ? pel__dcsr_copy_x != 0 : rest_entries > m->local_cols;
+    {
+        size_t window = pel__csr_banded_window(m->nnz * (m->elem + sizeof(uint32_t)), m->elem);
+        m->prefetch = window > 0;
+        for (size_t r = 0; r < m->local_rows && m->prefetch; r++) {
+            size_t g = m->row_start + r, b = m->row_ptr[r], e = m->row_ptr[r + 1];
+            m->prefetch = b == e || ((cols[b] >= g || g - cols[b] <= window) && (cols[e - 1] <= g || cols[e - 1] - g <= window));
+        }
+    }
     /* The persistent requests of the scatter plan. */
     for (int r = 0; r < m->nrecv + m->nsend; r++)
         m->requests[r] = MPI_REQUEST_NULL;
@@ -775,9 +792,14 @@ static size_t first_rest(const pel_dcsr *m, size_t row)
         const uint32_t *restrict c = m->col, *restrict end = m->end, *restrict rest = m->rest_rows;                \
         T *restrict partial = m->partial;                                                                          \
         size_t k = m->row_ptr[first], j = first_rest(m, first);                                                    \
+        const size_t far = m->nnz > DCSR_PREFETCH_ENTRIES ? m->nnz - DCSR_PREFETCH_ENTRIES : 0;                    \
         for (size_t i = first; i < last; i++) {                                                                    \
             const size_t e = end[i];                                                                               \
             T s = 0;                                                                                               \
+            if (m->prefetch && k < far) {                                                                          \
+                __builtin_prefetch(v + k + DCSR_PREFETCH_ENTRIES);                                                 \
+                __builtin_prefetch(c + k + DCSR_PREFETCH_ENTRIES);                                                 \
+            }                                                                                                      \
             if (j < m->nrest && rest[j] == i) { /* reads ghosts: its lead only */                                 \
                 const size_t l = m->rest_lead[j];                                                                  \
                 for (; k < l; k++)                                                                                 \

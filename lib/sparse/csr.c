@@ -247,17 +247,16 @@ static int part_is_banded(const pel_csr *m, const uint32_t *columns, size_t part
     return window > 0;
 }
 
-/* The banded window in columns for this matrix (see csr.h): half the
- * model's effective L2 in elements of x, so that x's reads around the rows
- * come from cache and the part is bound by its streams, like a narrow one. */
-static size_t banded_window(const pel_csr *m)
+size_t pel__csr_banded_window(size_t matrix_bytes, size_t elem_size)
 {
     size_t set = pel__csr_banded_columns;
     if (set != PEL__CSR_BANDED_FROM_MODEL)
         return set;
-    if (m->nnz * (pel__csr_value_size(m->precision) + sizeof(uint32_t)) < BANDED_MIN_BYTES)
+    if (matrix_bytes < BANDED_MIN_BYTES || elem_size == 0)
         return 0;
-    return pel__machine()->cache[1].bytes / 2 / pel__csr_value_size(m->precision);
+    /* Half the L2 for x's window around the rows: x is read from cache and
+     * the part is bound by its streams, like a narrow one. */
+    return pel__machine()->cache[1].bytes / 2 / elem_size;
 }
 
 /* Builds the column index (struct pel_csr) from the sorted 32-bit columns at
@@ -267,7 +266,8 @@ static size_t banded_window(const pel_csr *m)
 static int build_index(pel_csr *m, const uint32_t *columns, int nthreads)
 {
     const int narrow_enabled = pel__csr_narrow_index_enabled;
-    const size_t window = banded_window(m);
+    const size_t window = pel__csr_banded_window(
+        m->nnz * (pel__csr_value_size(m->precision) + sizeof(uint32_t)), pel__csr_value_size(m->precision));
 
 #pragma omp parallel num_threads(nthreads) if (nthreads > 1)
     {

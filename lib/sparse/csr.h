@@ -118,6 +118,13 @@ extern int pel__csr_narrow_index_enabled;
 #define PEL__CSR_BANDED_FROM_MODEL SIZE_MAX
 extern size_t pel__csr_banded_columns;
 
+/* The banded window in columns for a matrix of `matrix_bytes` (values and
+ * index) and elements of `elem_size` bytes: pel__csr_banded_columns when a
+ * test set it, else 0 below 4 MiB (in cache either way; the model is not
+ * asked) and half the model's effective L2 in elements of x above.
+ * Exported for pel_dcsr's local product (libpel_mpi). */
+PEL_API size_t pel__csr_banded_window(size_t matrix_bytes, size_t elem_size);
+
 /* Element size of a precision. */
 static inline size_t pel__csr_value_size(pel_precision precision)
 {

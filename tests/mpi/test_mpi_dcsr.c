@@ -503,6 +503,28 @@ static void test_bad_handles_with_several_alive(void)
     CHECK(pel__handle_live_count() == live_before, "no handle leaked: %zu live", pel__handle_live_count());
 }
 
+/* lib/sparse/csr.c: the banded window (columns) that decides where the
+ * kernels prefetch; tests set one so that small matrices take that path. */
+extern size_t pel__csr_banded_columns;
+
+/* The prefetching local product (matrices whose entries all lie within
+ * the banded window, the 7-point Laplacian at scale) gives the serial bits
+ * too: the window forced wide enough for every matrix here. */
+static void test_banded_prefetch_same_bits(void)
+{
+    const size_t saved = pel__csr_banded_columns;
+    triplets t = laplacian(9, 8, 7);
+
+    pel__csr_banded_columns = (size_t)1 << 20;
+    check_matrix(&t, PEL_FLOAT64, "laplacian 9x8x7, prefetching");
+    check_matrix(&t, PEL_FLOAT32, "laplacian 9x8x7 float, prefetching");
+    triplets_free(&t);
+    t = random_matrix(300, 300, 250, 1, 77);
+    check_matrix(&t, PEL_FLOAT64, "power law 300, prefetching");
+    triplets_free(&t);
+    pel__csr_banded_columns = saved;
+}
+
 int main(int argc, char **argv)
 {
     int provided;
@@ -521,6 +543,8 @@ int main(int argc, char **argv)
         test_errors();
     if (!only || strcmp(only, "handles") == 0)
         test_bad_handles_with_several_alive();
+    if (!only || strcmp(only, "prefetch") == 0)
+        test_banded_prefetch_same_bits();
     {
         int status = pel_mpi_test_finish(argv[0]);
         MPI_Finalize();
