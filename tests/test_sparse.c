@@ -423,8 +423,8 @@ static void test_partition_balances_nonzeros(void)
 }
 
 /* The thread count pel picks by itself (issue 16 item 7): one thread for
- * tiny work without asking the model, never more than asked, the user's
- * minimum work per thread honoured; and a product big enough for the
+ * tiny work without asking the model, never more than asked, at least the
+ * default's count, the user's minimum work per thread honoured; and a product big enough for the
  * automatic count to use several threads gives the bits of one thread,
  * for 1..4 threads asked, double and float. */
 static void test_automatic_thread_count_same_bits(void)
@@ -449,6 +449,9 @@ static void test_automatic_thread_count_same_bits(void)
         CU_ASSERT_EQUAL(pel__tune_threads_for_openmp_work(100), 1);
         CU_ASSERT(pel__tune_threads_for_openmp_work(SIZE_MAX) >= 1);
         CU_ASSERT(pel__tune_threads_for_openmp_work(SIZE_MAX) <= threads);
+        /* Never more reluctant than the default 32768 a thread, whatever
+         * fork/join cost the model measured. */
+        CU_ASSERT_EQUAL(pel__tune_threads_for_openmp_work(2 * PEL__MIN_WORK_DEFAULT), threads < 2 ? 1 : 2);
         PEL_TEST_OK(pel_set_min_work_per_thread(1000));
         CU_ASSERT_EQUAL(pel__tune_threads_for_openmp_work(2500), threads < 2 ? threads : 2);
         PEL_TEST_OK(pel_set_min_work_per_thread(0));

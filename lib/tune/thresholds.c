@@ -19,9 +19,14 @@
  * pel's own OpenMP kernels (SpMV; issue 16 item 7) pay only the fork/join
  * for a second thread, not FFTW's thread start, so for them the measured
  * value may go below the default, down to 1/16 of it: on the Xeon VM,
- * quiet, a fork/join of 0.6-0.8 us against 175 GB/s of L2 a thread gives
- * about 15 000 units, so a 4096-row Laplacian (61 000 units) runs on 2
- * threads instead of 1. */
+ * quiet, a fork/join of 0.6-0.8 us against 150-175 GB/s of L2 a thread
+ * gives 12 000-15 000 units, so a 4096-row Laplacian (58 000 units) runs on
+ * 2 threads instead of 1. It never goes above the default there: the model
+ * is measured once a process, and a fork/join measured at a loaded moment
+ * (milliseconds with passive waiting) would otherwise keep every product of
+ * up to 260 000 units on one thread for the process's life, while the
+ * two-thread loops it is compared with ran 3x faster at such a moment
+ * (power-law of 4096 rows, load 17). */
 #include "config.h"
 
 #include <stdint.h>
@@ -38,8 +43,8 @@
 
 /* A few flops on the current model, so that an imported model takes
  * effect at once: the work one thread does in one fork/join, bounded to
- * [floor, 4 x the default]. */
-static size_t derive_min_work(double floor)
+ * [floor, ceiling]. */
+static size_t derive_min_work(double floor, double ceiling)
 {
     const pel_machine *m = pel__machine();
     double units_per_us = 0, work;
@@ -49,8 +54,8 @@ static size_t derive_min_work(double floor)
     work = m->parallel_region_us * units_per_us;
     if (!(work >= floor))
         work = units_per_us > 0 ? floor : PEL__MIN_WORK_DEFAULT; /* nothing measured: the default */
-    if (work > PEL__MIN_WORK_DEFAULT * 4.0)
-        work = PEL__MIN_WORK_DEFAULT * 4.0;
+    if (work > ceiling)
+        work = ceiling;
     return (size_t)work;
 }
 
@@ -61,7 +66,7 @@ size_t pel__tune_min_work_per_thread(void)
     /* One thread needs no threshold: no measurement either. */
     if (set != PEL__MIN_WORK_DEFAULT || pel_get_num_threads() < 2)
         return set;
-    return derive_min_work(PEL__MIN_WORK_DEFAULT);
+    return derive_min_work(PEL__MIN_WORK_DEFAULT, PEL__MIN_WORK_DEFAULT * 4.0);
 }
 
 int pel__tune_threads_for_work(size_t work_units)
@@ -93,7 +98,7 @@ int pel__tune_threads_for_openmp_work(size_t work_units)
      * could give. */
     if (work_units < 2 * (size_t)OPENMP_MIN_WORK_FLOOR)
         return 1;
-    useful = work_units / derive_min_work(OPENMP_MIN_WORK_FLOOR);
+    useful = work_units / derive_min_work(OPENMP_MIN_WORK_FLOOR, PEL__MIN_WORK_DEFAULT);
     if (useful < 1)
         return 1;
     return useful < (size_t)nthreads ? (int)useful : nthreads;
