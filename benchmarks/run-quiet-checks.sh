@@ -3,7 +3,9 @@
 # running; uptime written before and after each): the tune choices (issue
 # 16), the stencil forms (issue 15), FFT default-vs-measure (issue 16),
 # and at N = 2 the MPI stencil at the issue's full sizes (issue 12), the
-# distributed SpMV and FFT (issue 14); issue 13's Python table (step python).
+# distributed SpMV and FFT (issue 14, N = 1, 2, 4; N = 4 oversubscribes 2
+# CPUs), pencils against slabs; SpMV against the expert loop and small SpMV
+# calls (issue 16 items 6 and 7); issue 13's Python table (step python).
 #   benchmarks/run-quiet-checks.sh BUILD_DIR OUT
 set -eu
 b=$1; out=$2
@@ -21,7 +23,11 @@ step stencil-forms "$b/benchmarks/pel-bench" --kernel stencil --threads 2 --reps
 step fft "$b/benchmarks/pel-bench" --kernel fft --size 1048576,256x256x256 --threads 2 --reps 5 --format json
 step mpi-stencil mpirun --allow-run-as-root --oversubscribe -np 2 "$b/benchmarks/pel-bench-mpi" --kernel mpi-stencil \
     --size 256x256x256,8192x8192 --threads 1 --reps 3 --format json
+step spmv "$b/benchmarks/pel-bench" --kernel spmv --threads 1,2 --reps 9 --format json
+step spmv-small "$b/benchmarks/pel-bench" --kernel spmv --size 4096,32768 --threads 2 --reps 21 --format json
+step mpi-spmv-np1 mpirun --allow-run-as-root --oversubscribe -np 1 "$b/benchmarks/pel-bench-mpi" --kernel mpi-spmv --threads 1,2 --reps 5 --format json
 step mpi-spmv mpirun --allow-run-as-root --oversubscribe -np 2 "$b/benchmarks/pel-bench-mpi" --kernel mpi-spmv --threads 1 --reps 5 --format json
+step mpi-spmv-np4 mpirun --allow-run-as-root --oversubscribe -np 4 "$b/benchmarks/pel-bench-mpi" --kernel mpi-spmv --threads 1 --reps 5 --format json
 step mpi-fft mpirun --allow-run-as-root --oversubscribe -np 2 "$b/benchmarks/pel-bench-mpi" --kernel mpi-fft --threads 1 --reps 5 --format json
 # Pencils (issue 14, item 1): the FFTW-MPI baseline rows at N = 1 and 4 (N = 2
 # above), and pel's pencils against its slabs at N = 4 (oversubscribed on 2

@@ -14,6 +14,11 @@ enum { PEL__MIN_WORK_DEFAULT = 32768 };
  * threshold the model could give. The FFT, SpMV and transpose ask it. */
 int pel__tune_threads_for_work(size_t work_units);
 
+/* The same for pel's own OpenMP kernels (no FFTW or OpenBLAS threads to
+ * start): the measured minimum work per thread, bounded to 1/16 .. 1 x the
+ * default (lib/tune/thresholds.c). SpMV and pel_dcsr ask it. */
+PEL_API int pel__tune_threads_for_openmp_work(size_t work_units);
+
 /* One-time, thread-safe initialisation of the backends (FFTW's threads,
  * OpenBLAS's check). Cheap after the first call. */
 void pel__backends_init(void);

@@ -25,11 +25,15 @@
 #include "core/error.h"
 #include "core/threads.h"
 #include "mpi/mpi_internal.h"
+#include "sparse/csr.h"
 
 #define DCSR_TAG 7714
 /* Weight of a row in the split by nonzeros (entries + this per row), as the
  * serial partition's PEL_CSR_ROW_WEIGHT. */
 #define DCSR_ROW_WEIGHT 2
+/* How far ahead of the current row a banded matrix's lead prefetches its
+ * values and sources, in entries (the serial SpMV's distance). */
+#define DCSR_PREFETCH_ENTRIES 256
 /* Rows the main thread sums between two tests of the ghost requests. */
 #define DCSR_PROGRESS_ROWS 8192
 
@@ -60,6 +64,10 @@ struct pel_dcsr {
     size_t nrest;        /* rows that read ghosts */
     uint32_t *rest_rows; /* those rows, increasing */
     uint32_t *rest_lead; /* where each one's leading own-column entries end */
+    /* Weight prefix of the rest rows (their entries after the lead, plus
+     * DCSR_ROW_WEIGHT each): nrest + 1, for splitting the second phase
+     * over the threads by nonzeros, as the first. */
+    size_t *rest_weight;
     void *partial;       /* nrest running sums (double or float) */
     size_t nghost;
     /* local_cols + nghost values: the ghosts, grouped by owner rank, are
@@ -70,6 +78,11 @@ struct pel_dcsr {
      * as in matrices with scattered columns). */
     void *ghost;
     int copy_x;
+    /* Every entry within the banded window of its row (global columns):
+     * the kernels then read x from cache and are bound by their streams,
+     * so they prefetch values and sources ahead, as the serial SpMV does
+     * in its narrow and banded parts. */
+    int prefetch;
     int nrecv, nsend;
     int *peer;          /* nrecv ranks received from, then nsend ranks sent to */
     size_t *recv_at;    /* nrecv + 1 offsets into ghost */
@@ -106,11 +119,12 @@ static void release(pel_dcsr *m)
     if (m->comm != MPI_COMM_NULL && !finalized)
         MPI_Comm_free(&m->comm);
     free(m->row_ptr);
-    free(m->col);
+    pel_free(m->col);
     pel_free(m->values);
-    free(m->end);
+    pel_free(m->end);
     free(m->rest_rows);
     free(m->rest_lead);
+    free(m->rest_weight);
     pel_free(m->partial);
     pel_free(m->ghost);
     free(m->peer);
@@ -234,12 +248,15 @@ static pel_status build_plan(pel_dcsr *m, const char *fn, const size_t *cols, co
     m->recv_at = malloc(((size_t)m->nrecv + 1) * sizeof *m->recv_at);
     m->send_at = malloc(((size_t)m->nsend + 1) * sizeof *m->send_at);
     m->requests = malloc(((size_t)(m->nrecv + m->nsend) + 1) * sizeof *m->requests);
-    m->end = malloc((m->local_rows ? m->local_rows : 1) * sizeof *m->end);
+    /* The arrays the kernels stream, like the values, on huge pages
+     * (pel_malloc: 2 MiB-aligned and advised for 4 MiB or more). */
+    m->end = pel_malloc((m->local_rows ? m->local_rows : 1) * sizeof *m->end);
     m->rest_rows = malloc((m->local_rows ? m->local_rows : 1) * sizeof *m->rest_rows);
     m->rest_lead = malloc((m->local_rows ? m->local_rows : 1) * sizeof *m->rest_lead);
+    m->rest_weight = malloc((m->local_rows + 1) * sizeof *m->rest_weight);
     m->partial = pel_malloc((m->local_rows ? m->local_rows : 1) * m->elem);
     if (!m->ghost || !m->send_buf || !m->send_idx || !m->peer || !m->recv_at || !m->send_at || !m->requests ||
-        !m->end || !m->rest_rows || !m->rest_lead || !m->partial) {
+        !m->end || !m->rest_rows || !m->rest_lead || !m->rest_weight || !m->partial) {
         status = pel__fail(PEL_ERROR_OUT_OF_MEMORY, fn, "no memory for the scatter plan");
         goto done;
     }
@@ -270,6 +287,7 @@ static pel_status build_plan(pel_dcsr *m, const char *fn, const size_t *cols, co
     for (size_t k = 0; k < m->nnz; k++)
         m->col[k] = cols[k] >= lo && cols[k] < hi ? (uint32_t)(cols[k] - lo)
                                                   : (uint32_t)(m->local_cols + find_sorted(ghosts, nghost, cols[k]));
+    m->rest_weight[0] = 0;
     for (size_t r = 0; r < m->local_rows; r++) {
         size_t k = m->row_ptr[r], e = m->row_ptr[r + 1];
         if (k < e && cols[k] >= lo)
@@ -280,9 +298,18 @@ static pel_status build_plan(pel_dcsr *m, const char *fn, const size_t *cols, co
             m->rest_rows[m->nrest] = (uint32_t)r;
             m->rest_lead[m->nrest++] = (uint32_t)k;
             rest_entries += e - k;
+            m->rest_weight[m->nrest] = rest_entries + DCSR_ROW_WEIGHT * m->nrest;
         }
     }
     m->copy_x = pel__dcsr_copy_x >= 0 ? pel__dcsr_copy_x != 0 : rest_entries > m->local_cols;
+    {
+        size_t window = pel__csr_banded_window(m->nnz * (m->elem + sizeof(uint32_t)), m->elem);
+        m->prefetch = window > 0;
+        for (size_t r = 0; r < m->local_rows && m->prefetch; r++) {
+            size_t g = m->row_start + r, b = m->row_ptr[r], e = m->row_ptr[r + 1];
+            m->prefetch = b == e || ((cols[b] >= g || g - cols[b] <= window) && (cols[e - 1] <= g || cols[e - 1] - g <= window));
+        }
+    }
     /* The persistent requests of the scatter plan. */
     for (int r = 0; r < m->nrecv + m->nsend; r++)
         m->requests[r] = MPI_REQUEST_NULL;
@@ -386,7 +413,7 @@ static pel_status dcsr_build(const char *fn, MPI_Comm comm, pel_status local, pe
         m->col_start = col_starts[rank];
         m->local_cols = local_cols;
         m->row_ptr = malloc((local_rows + 1) * sizeof *m->row_ptr);
-        m->col = malloc((m->nnz ? m->nnz : 1) * sizeof *m->col);
+        m->col = pel_malloc((m->nnz ? m->nnz : 1) * sizeof *m->col);
         m->values = pel_malloc((m->nnz ? m->nnz : 1) * m->elem);
         cols = malloc((m->nnz ? m->nnz : 1) * sizeof *cols);
         if (!m->row_ptr || !m->col || !m->values || !cols)
@@ -700,26 +727,43 @@ pel_status pel_dcsr_info(const pel_dcsr *matrix, pel_dcsr_layout *layout)
 
 /* ------------------------------------------------------------ the product */
 
-/* Rows [*first, *last) of thread t of a team of n: contiguous runs of about
- * equal weight (entries + DCSR_ROW_WEIGHT per row). */
-static void thread_rows(const pel_dcsr *m, int t, int n, size_t *first, size_t *last)
+/* Items [*first, *last) of thread t of a team of n: contiguous runs of
+ * about equal weight, item i weighing prefix[i+1] - prefix[i] + per_item
+ * (prefix: count + 1 nondecreasing values). */
+static void weighted_range(const size_t *prefix, size_t per_item, size_t count, int t, int n, size_t *first,
+                           size_t *last)
 {
     size_t b[2];
     for (int j = 0; j < 2; j++) {
-        unsigned __int128 total = (unsigned __int128)m->nnz + (unsigned __int128)DCSR_ROW_WEIGHT * m->local_rows;
+        unsigned __int128 total = (unsigned __int128)prefix[count] + (unsigned __int128)per_item * count;
         unsigned __int128 target = total * (unsigned)(t + j) / (unsigned)n;
-        size_t lo = 0, hi = m->local_rows;
+        size_t lo = 0, hi = count; /* the first item whose weight prefix reaches the target */
         while (lo < hi) {
             size_t mid = lo + (hi - lo) / 2;
-            if ((unsigned __int128)m->row_ptr[mid] + (unsigned __int128)DCSR_ROW_WEIGHT * mid < target)
+            if ((unsigned __int128)prefix[mid] + (unsigned __int128)per_item * mid < target)
                 lo = mid + 1;
             else
                 hi = mid;
         }
-        b[j] = t + j == n ? m->local_rows : lo;
+        b[j] = t + j == n ? count : lo;
     }
     *first = b[0];
     *last = b[1];
+}
+
+/* Rows [*first, *last) of thread t of a team of n: entries +
+ * DCSR_ROW_WEIGHT per row. */
+static void thread_rows(const pel_dcsr *m, int t, int n, size_t *first, size_t *last)
+{
+    weighted_range(m->row_ptr, DCSR_ROW_WEIGHT, m->local_rows, t, n, first, last);
+}
+
+/* The rest rows of thread t, split by their entries after the lead (plus
+ * DCSR_ROW_WEIGHT per row, counted in rest_weight), so that the rows with
+ * many ghost entries (a power law's hubs) do not pile up on one thread. */
+static void rest_range(const pel_dcsr *m, int t, int n, size_t *first, size_t *last)
+{
+    weighted_range(m->rest_weight, 0, m->nrest, t, n, first, last);
 }
 
 /* The kernels, once per precision: the own-column leads (finishing rows
@@ -748,9 +792,14 @@ static size_t first_rest(const pel_dcsr *m, size_t row)
         const uint32_t *restrict c = m->col, *restrict end = m->end, *restrict rest = m->rest_rows;                \
         T *restrict partial = m->partial;                                                                          \
         size_t k = m->row_ptr[first], j = first_rest(m, first);                                                    \
+        const size_t far = m->nnz > DCSR_PREFETCH_ENTRIES ? m->nnz - DCSR_PREFETCH_ENTRIES : 0;                    \
         for (size_t i = first; i < last; i++) {                                                                    \
             const size_t e = end[i];                                                                               \
             T s = 0;                                                                                               \
+            if (m->prefetch && k < far) {                                                                          \
+                __builtin_prefetch(v + k + DCSR_PREFETCH_ENTRIES);                                                 \
+                __builtin_prefetch(c + k + DCSR_PREFETCH_ENTRIES);                                                 \
+            }                                                                                                      \
             if (j < m->nrest && rest[j] == i) { /* reads ghosts: its lead only */                                 \
                 const size_t l = m->rest_lead[j];                                                                  \
                 for (; k < l; k++)                                                                                 \
@@ -844,7 +893,7 @@ pel_status pel_dcsr_spmv(pel_dcsr *matrix, double alpha, const void *x_local, do
     skip = alpha == 0.0 || (single && (float)alpha == 0.0f);
     if (!pel__mul_size(2, m->nnz, &work) || !pel__add_size(work, m->local_rows, &work))
         work = SIZE_MAX;
-    threads = pel__team_take(&team, pel_threads_for_work(work));
+    threads = pel__team_take(&team, pel__tune_threads_for_openmp_work(work));
     if (skip) {
         for (size_t i = 0; i < m->local_rows; i++) {
             if (single) {
@@ -896,8 +945,8 @@ pel_status pel_dcsr_spmv(pel_dcsr *matrix, double alpha, const void *x_local, do
         return pel__fail(PEL_ERROR_BACKEND, fn, "MPI_Waitall of the ghost exchange failed");
 #pragma omp parallel num_threads(threads) if (threads > 1 && m->nrest > 64)
     {
-        int t = omp_get_thread_num(), n = omp_get_num_threads();
-        size_t first = m->nrest * (size_t)t / (size_t)n, last = m->nrest * ((size_t)t + 1) / (size_t)n;
+        size_t first, last;
+        rest_range(m, omp_get_thread_num(), omp_get_num_threads(), &first, &last);
         if (single)
             rest_float(m, first, last, (float)alpha, x_local, (float)beta, y_local);
         else

@@ -12,8 +12,14 @@
 #include "core/error.h"
 #include "core/threads.h"
 #include "sparse/csr.h"
+#include "tune/tune.h"
 
 int pel__csr_narrow_index_enabled = 1;
+size_t pel__csr_banded_columns = PEL__CSR_BANDED_FROM_MODEL;
+
+/* Matrices smaller than this (values and index) are not looked at for
+ * banded parts: they sit in cache, and the machine model is not asked. */
+#define BANDED_MIN_BYTES ((size_t)4 << 20)
 
 /* One entry of a row being sorted: its column and its position in the input,
  * the tie-breaker that makes the sort stable, so duplicates are summed in
@@ -228,6 +234,31 @@ static void fill_part_index(pel_csr *m, const uint32_t *columns, size_t part)
             ((int16_t *)(void *)block)[k - base] = pel__csr_offset(i, columns[k]);
 }
 
+/* Whether a wide part is banded: every entry of its rows within `window`
+ * columns of its row (the columns of a row are sorted: its first and last
+ * entries are its extremes). */
+static int part_is_banded(const pel_csr *m, const uint32_t *columns, size_t part, size_t window)
+{
+    for (size_t i = m->part_row[part]; i < m->part_row[part + 1]; i++) {
+        size_t b = m->row_ptr[i], e = m->row_ptr[i + 1];
+        if (b < e && ((columns[b] < i && i - columns[b] > window) || (columns[e - 1] > i && columns[e - 1] - i > window)))
+            return 0;
+    }
+    return window > 0;
+}
+
+size_t pel__csr_banded_window(size_t matrix_bytes, size_t elem_size)
+{
+    size_t set = pel__csr_banded_columns;
+    if (set != PEL__CSR_BANDED_FROM_MODEL)
+        return set;
+    if (matrix_bytes < BANDED_MIN_BYTES || elem_size == 0)
+        return 0;
+    /* Half the L2 for x's window around the rows: x is read from cache and
+     * the part is bound by its streams, like a narrow one. */
+    return pel__machine()->cache[1].bytes / 2 / elem_size;
+}
+
 /* Builds the column index (struct pel_csr) from the sorted 32-bit columns at
  * their final offsets: each part is narrow when all its entries fit, and is
  * classified and written by the thread that SpMV gives it (first touch).
@@ -235,13 +266,17 @@ static void fill_part_index(pel_csr *m, const uint32_t *columns, size_t part)
 static int build_index(pel_csr *m, const uint32_t *columns, int nthreads)
 {
     const int narrow_enabled = pel__csr_narrow_index_enabled;
+    const size_t window = pel__csr_banded_window(
+        m->nnz * (pel__csr_value_size(m->precision) + sizeof(uint32_t)), pel__csr_value_size(m->precision));
 
 #pragma omp parallel num_threads(nthreads) if (nthreads > 1)
     {
         size_t p0, p1;
         pel__csr_thread_parts(m, omp_get_thread_num(), omp_get_num_threads(), &p0, &p1);
-        for (size_t p = p0; p < p1; p++)
+        for (size_t p = p0; p < p1; p++) {
             m->narrow[p] = (unsigned char)(narrow_enabled && part_fits_narrow(m, columns, p));
+            m->banded[p] = (unsigned char)(!m->narrow[p] && part_is_banded(m, columns, p, window));
+        }
 #pragma omp barrier
 #pragma omp single
         {
@@ -274,6 +309,7 @@ static void free_matrix(pel_csr *matrix)
     pel_free(matrix->index);
     pel_free(matrix->index_at);
     pel_free(matrix->narrow);
+    pel_free(matrix->banded);
     pel_free(matrix->values);
     pel_free(matrix->part_row);
     pel_free(matrix->row_end);
@@ -344,8 +380,9 @@ static pel_csr *allocate(const char *function, pel_precision precision, size_t r
     m->row_end = pel_malloc(rows * sizeof(uint32_t));
     m->index_at = pel_malloc((m->nparts + 1) * sizeof(size_t));
     m->narrow = pel_malloc(m->nparts + 1);
+    m->banded = pel_malloc(m->nparts + 1);
     if (m->row_ptr == NULL || m->part_row == NULL || m->values == NULL || m->row_end == NULL ||
-        m->index_at == NULL || m->narrow == NULL) {
+        m->index_at == NULL || m->narrow == NULL || m->banded == NULL) {
         free_matrix(m);
         pel__fail(PEL_ERROR_OUT_OF_MEMORY, function, "cannot allocate a matrix of %zu rows and %zu entries", rows,
                   nnz);

@@ -48,6 +48,11 @@ struct pel_csr {
     unsigned char *index;
     size_t *index_at;        /* nparts + 1 */
     unsigned char *narrow;   /* nparts */
+    /* Wide parts whose rows read x only within a window that stays in
+     * cache (banded beyond the int16 offsets, e.g. a 7-point Laplacian
+     * past 181^3): SpMV prefetches their values and index as it does a
+     * narrow part's (nparts; 0 for narrow parts). */
+    unsigned char *banded;
 };
 
 /* Whether the entry (row, col) can be stored as a narrow offset. Works on
@@ -104,9 +109,21 @@ static inline size_t pel__csr_column(const pel_csr *matrix, size_t part, size_t 
  * Read once per pel_csr_create(); not for concurrent changes. */
 extern int pel__csr_narrow_index_enabled;
 
-/* SpMV writes y with non-temporal stores when it moves at least this many
- * bytes (spmv.c); tests lower it to cover that path on small matrices. */
-extern size_t pel__csr_stream_bytes;
+/* A wide part is banded when every entry's |col - row| is at most this
+ * many columns; PEL__CSR_BANDED_FROM_MODEL, the default, takes half the
+ * model's effective L2 in elements of x for matrices of 4 MiB and more
+ * (none below: in cache either way). Tests set a window to cover the
+ * banded path on small matrices (0: no banded parts). Read once per
+ * creation; not for concurrent changes. */
+#define PEL__CSR_BANDED_FROM_MODEL SIZE_MAX
+extern size_t pel__csr_banded_columns;
+
+/* The banded window in columns for a matrix of `matrix_bytes` (values and
+ * index) and elements of `elem_size` bytes: pel__csr_banded_columns when a
+ * test set it, else 0 below 4 MiB (in cache either way; the model is not
+ * asked) and half the model's effective L2 in elements of x above.
+ * Exported for pel_dcsr's local product (libpel_mpi). */
+PEL_API size_t pel__csr_banded_window(size_t matrix_bytes, size_t elem_size);
 
 /* Element size of a precision. */
 static inline size_t pel__csr_value_size(pel_precision precision)

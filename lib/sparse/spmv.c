@@ -8,13 +8,6 @@
 
 #include <omp.h>
 #include <stdint.h>
-#include <string.h>
-#if defined(__x86_64__)
-#include <emmintrin.h>
-#define PEL_HAVE_STREAM_STORES 1
-#else
-#define PEL_HAVE_STREAM_STORES 0
-#endif
 
 #include "core/error.h"
 #include "core/threads.h"
@@ -24,16 +17,8 @@
  * stack array of this many elements. */
 #define SPMM_VECTOR_BLOCK 64
 
-/* Products that move at least this many bytes do not fit in any cache, so y
- * (beta = 0) is written with non-temporal stores: it would be evicted before
- * reuse anyway, and skipping the read-for-ownership saves 8 of the ~100
- * bytes per row of a 7-point stencil matrix. A variable so tests can lower
- * it. */
-size_t pel__csr_stream_bytes = (size_t)64 << 20;
-
 typedef struct product {
     const pel_csr *matrix;
-    int stream; /* non-temporal stores for y (beta = 0, no reads of y) */
     pel_layout layout;
     size_t nvec;
     double alpha, beta;
@@ -122,15 +107,16 @@ PEL_KERNEL prefetch_span prefetch_span_of(const pel_csr *m, size_t part, int nar
 
 /* Prefetches the values and index PREFETCH_ENTRIES after entry k of the
  * part (clamped to the ends of the arrays; a prefetch never faults), in
- * narrow parts only. A narrow part reads x within +-32767 of the row, from
- * cache, so it is bound by its streams; a wide part is usually bound by
- * the latency of scattered reads of x, and there the extra prefetches
- * compete with those misses for the core's miss buffers (the random and
- * power-law benchmarks got slower with them). */
-PEL_KERNEL void prefetch_ahead(const prefetch_span *p, int narrow, size_t k)
+ * narrow and banded parts only (fetch). Those read x within a window
+ * around the row that stays in cache (+-32767 columns, or half the
+ * model's L2 for a banded part), so they are bound by their streams; a
+ * scattered wide part is bound by the latency of its reads of x, and there
+ * the extra prefetches compete with those misses for the core's miss
+ * buffers (the random and power-law benchmarks got slower with them). */
+PEL_KERNEL void prefetch_ahead(const prefetch_span *p, int fetch, size_t k)
 {
     const size_t ahead = k + PREFETCH_ENTRIES;
-    if (!narrow)
+    if (!fetch)
         return;
     __builtin_prefetch(p->values + (ahead < p->values_left ? ahead : p->values_left) * p->value_size);
     __builtin_prefetch(p->index + (ahead < p->index_left ? ahead : p->index_left) * p->index_size);
@@ -138,8 +124,8 @@ PEL_KERNEL void prefetch_ahead(const prefetch_span *p, int narrow, size_t k)
 
 /* ------------------------------------------------------------ double kernels */
 
-PEL_KERNEL void spmv_rows_double(const pel_csr *m, size_t part, int narrow, double alpha, const double *restrict x,
-                                 double beta, double *restrict y, int stream)
+PEL_KERNEL void spmv_rows_double(const pel_csr *m, size_t part, int narrow, int fetch, double alpha,
+                                 const double *restrict x, double beta, double *restrict y)
 {
     const size_t first = m->part_row[part], last = m->part_row[part + 1], base = m->row_ptr[first];
     const uint32_t *restrict end = m->row_end;
@@ -148,27 +134,11 @@ PEL_KERNEL void spmv_rows_double(const pel_csr *m, size_t part, int narrow, doub
     const prefetch_span ahead = prefetch_span_of(m, part, narrow);
     size_t k = 0;
 
-#if PEL_HAVE_STREAM_STORES
-    if (stream && beta == 0.0) {
-        for (size_t i = first; i < last; i++) {
-            const size_t e = end[i];
-            double s;
-            long long bits;
-            prefetch_ahead(&ahead, narrow, k);
-            s = alpha * row_sum_double(v, ci, narrow, x, i, k, e);
-            k = e;
-            memcpy(&bits, &s, sizeof bits);
-            _mm_stream_si64((long long *)(y + i), bits);
-        }
-        _mm_sfence(); /* order the streamed stores before the barrier */
-        return;
-    }
-#endif
     if (beta == 0.0) {
         for (size_t i = first; i < last; i++) {
             const size_t e = end[i];
             double s;
-            prefetch_ahead(&ahead, narrow, k);
+            prefetch_ahead(&ahead, fetch, k);
             s = row_sum_double(v, ci, narrow, x, i, k, e);
             k = e;
             y[i] = alpha * s;
@@ -177,7 +147,7 @@ PEL_KERNEL void spmv_rows_double(const pel_csr *m, size_t part, int narrow, doub
         for (size_t i = first; i < last; i++) {
             const size_t e = end[i];
             double s;
-            prefetch_ahead(&ahead, narrow, k);
+            prefetch_ahead(&ahead, fetch, k);
             s = row_sum_double(v, ci, narrow, x, i, k, e);
             k = e;
             y[i] = alpha * s + beta * y[i];
@@ -218,12 +188,14 @@ PEL_KERNEL void spmm_rows_row_major_double(const product *p, size_t part, int na
 }
 
 static void spmv_part_double(const pel_csr *m, size_t part, double alpha, const double *restrict x, double beta,
-                             double *restrict y, int stream)
+                             double *restrict y)
 {
     if (m->narrow[part])
-        spmv_rows_double(m, part, 1, alpha, x, beta, y, stream);
+        spmv_rows_double(m, part, 1, 1, alpha, x, beta, y);
+    else if (m->banded[part])
+        spmv_rows_double(m, part, 0, 1, alpha, x, beta, y);
     else
-        spmv_rows_double(m, part, 0, alpha, x, beta, y, stream);
+        spmv_rows_double(m, part, 0, 0, alpha, x, beta, y);
 }
 
 static void spmm_part_row_major_double(const product *p, size_t part)
@@ -236,8 +208,8 @@ static void spmm_part_row_major_double(const product *p, size_t part)
 
 /* ------------------------------------------------------------ float kernels */
 
-PEL_KERNEL void spmv_rows_float(const pel_csr *m, size_t part, int narrow, float alpha, const float *restrict x,
-                                float beta, float *restrict y, int stream)
+PEL_KERNEL void spmv_rows_float(const pel_csr *m, size_t part, int narrow, int fetch, float alpha,
+                                const float *restrict x, float beta, float *restrict y)
 {
     const size_t first = m->part_row[part], last = m->part_row[part + 1], base = m->row_ptr[first];
     const uint32_t *restrict end = m->row_end;
@@ -246,27 +218,11 @@ PEL_KERNEL void spmv_rows_float(const pel_csr *m, size_t part, int narrow, float
     const prefetch_span ahead = prefetch_span_of(m, part, narrow);
     size_t k = 0;
 
-#if PEL_HAVE_STREAM_STORES
-    if (stream && beta == 0.0f) {
-        for (size_t i = first; i < last; i++) {
-            const size_t e = end[i];
-            float s;
-            int bits;
-            prefetch_ahead(&ahead, narrow, k);
-            s = alpha * row_sum_float(v, ci, narrow, x, i, k, e);
-            k = e;
-            memcpy(&bits, &s, sizeof bits);
-            _mm_stream_si32((int *)(y + i), bits);
-        }
-        _mm_sfence();
-        return;
-    }
-#endif
     if (beta == 0.0f) {
         for (size_t i = first; i < last; i++) {
             const size_t e = end[i];
             float s;
-            prefetch_ahead(&ahead, narrow, k);
+            prefetch_ahead(&ahead, fetch, k);
             s = row_sum_float(v, ci, narrow, x, i, k, e);
             k = e;
             y[i] = alpha * s;
@@ -275,7 +231,7 @@ PEL_KERNEL void spmv_rows_float(const pel_csr *m, size_t part, int narrow, float
         for (size_t i = first; i < last; i++) {
             const size_t e = end[i];
             float s;
-            prefetch_ahead(&ahead, narrow, k);
+            prefetch_ahead(&ahead, fetch, k);
             s = row_sum_float(v, ci, narrow, x, i, k, e);
             k = e;
             y[i] = alpha * s + beta * y[i];
@@ -317,12 +273,14 @@ PEL_KERNEL void spmm_rows_row_major_float(const product *p, size_t part, int nar
 }
 
 static void spmv_part_float(const pel_csr *m, size_t part, float alpha, const float *restrict x, float beta,
-                            float *restrict y, int stream)
+                            float *restrict y)
 {
     if (m->narrow[part])
-        spmv_rows_float(m, part, 1, alpha, x, beta, y, stream);
+        spmv_rows_float(m, part, 1, 1, alpha, x, beta, y);
+    else if (m->banded[part])
+        spmv_rows_float(m, part, 0, 1, alpha, x, beta, y);
     else
-        spmv_rows_float(m, part, 0, alpha, x, beta, y, stream);
+        spmv_rows_float(m, part, 0, 0, alpha, x, beta, y);
 }
 
 static void spmm_part_row_major_float(const product *p, size_t part)
@@ -362,10 +320,10 @@ static void vector_part(const product *p, size_t j, size_t part)
 {
     if (p->matrix->precision == PEL_FLOAT32)
         spmv_part_float(p->matrix, part, (float)p->alpha, p->x ? (const float *)p->x + j * p->ldx : NULL,
-                        (float)p->beta, (float *)p->y + j * p->ldy, p->stream);
+                        (float)p->beta, (float *)p->y + j * p->ldy);
     else
         spmv_part_double(p->matrix, part, p->alpha, p->x ? (const double *)p->x + j * p->ldx : NULL, p->beta,
-                         (double *)p->y + j * p->ldy, p->stream);
+                         (double *)p->y + j * p->ldy);
 }
 
 /* One part of the product. A column-major block uses the part for every
@@ -396,7 +354,7 @@ static void run_product(const product *p)
 
     if (!pel__mul_size(2 * m->nnz + m->rows, p->nvec, &work))
         work = SIZE_MAX; /* saturate: only the thread count depends on it */
-    nthreads = pel__team_take(&team, pel__tune_threads_for_work(work));
+    nthreads = pel__team_take(&team, pel__tune_threads_for_openmp_work(work));
 
 #pragma omp parallel num_threads(nthreads) if (nthreads > 1)
     {
@@ -447,11 +405,7 @@ pel_status pel_csr_spmv(const pel_csr *matrix, double alpha, const void *x, doub
     esize = pel__csr_value_size(matrix->precision);
     if (overlap(x, matrix->cols * esize, y, matrix->rows * esize))
         return PEL_FAIL(PEL_ERROR_INVALID_ARGUMENT, "x and y overlap in memory");
-    p = (product){matrix, 0, PEL_COL_MAJOR, 1, alpha, beta, x, matrix->cols, y, matrix->rows};
-    /* Bytes moved: values, the column index, row ends, x and y. */
-    p.stream = beta == 0.0 && PEL_HAVE_STREAM_STORES &&
-               matrix->nnz * esize + matrix->index_at[matrix->nparts] + matrix->rows * (sizeof(uint32_t) + esize) +
-                       matrix->cols * esize >= pel__csr_stream_bytes;
+    p = (product){matrix, PEL_COL_MAJOR, 1, alpha, beta, x, matrix->cols, y, matrix->rows};
     run_product(&p);
     return PEL_OK;
 }
@@ -496,7 +450,7 @@ pel_status pel_csr_spmm(const pel_csr *matrix, pel_layout layout, size_t nvec, d
         return PEL_FAIL(PEL_ERROR_INVALID_ARGUMENT, "x and y overlap in memory");
     if (nvec == 0 || matrix->rows == 0)
         return PEL_OK;
-    p = (product){matrix, 0, layout, nvec, alpha, beta, x, ldx, y, ldy};
+    p = (product){matrix, layout, nvec, alpha, beta, x, ldx, y, ldy};
     run_product(&p);
     return PEL_OK;
 }

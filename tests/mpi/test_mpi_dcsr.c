@@ -445,6 +445,85 @@ static void test_errors(void)
     pel_mpi_test_no_leak(live_before);
 }
 
+/* A bad handle on every rank while several matrices are alive: a foreign
+ * pointer (a stack object cast to pel_dcsr *), a destroyed matrix and NULL.
+ * Every call fails at once on every rank (no rank can tell which live
+ * matrix's communicator the others would use, and none of them asks: no
+ * MPI call, so no hang), names the function and the argument, leaves y
+ * alone; destroy of a foreign pointer frees nothing; the live matrices
+ * still give the serial product's bits afterwards. */
+static void test_bad_handles_with_several_alive(void)
+{
+    triplets t = laplacian(5, 4, 3);
+    size_t live_before = pel__handle_live_count();
+    double x[64], y[64], copy[64];
+    pel_csr *serial = NULL;
+    pel_dcsr *live[2] = {NULL, NULL}, *gone = NULL, *bad[3];
+    struct {
+        uint64_t words[16];
+    } impostor = {{0x5eed}};
+    const char *names[3] = {"foreign", "destroyed", "NULL"};
+
+    CHECK(pel_csr_create(PEL_FLOAT64, t.rows, t.cols, t.row_ptr, t.col, t.val, &serial) == PEL_OK, "serial");
+    for (int m = 0; m < 2; m++)
+        CHECK(pel_dcsr_distribute(MPI_COMM_WORLD, 0, rank == 0 ? serial : NULL, NULL, &live[m]) == PEL_OK,
+              "distribute %d", m);
+    CHECK(pel_dcsr_distribute(MPI_COMM_WORLD, 0, rank == 0 ? serial : NULL, NULL, &gone) == PEL_OK, "distribute");
+    pel_dcsr_destroy(gone);
+    bad[0] = (pel_dcsr *)&impostor;
+    bad[1] = gone;
+    bad[2] = NULL;
+    for (int h = 0; h < 3; h++) {
+        pel_status st;
+        for (size_t i = 0; i < 64; i++) {
+            x[i] = 0.5 + (double)i;
+            y[i] = copy[i] = -1.25 * (double)i - 0.125;
+        }
+        st = pel_dcsr_spmv(bad[h], 1.0, x, 0.0, y);
+        CHECK(st == PEL_ERROR_INVALID_ARGUMENT, "spmv on a %s handle: status %d", names[h], (int)st);
+        CHECK(strncmp(pel_last_error(), "pel_dcsr_spmv", 13) == 0 && strstr(pel_last_error(), "matrix") != NULL,
+              "spmv on a %s handle names the function and the matrix", names[h]);
+        CHECK(memcmp(y, copy, sizeof y) == 0, "y untouched by spmv on a %s handle", names[h]);
+        CHECK(pel_dcsr_info(bad[h], &(pel_dcsr_layout){0}) == PEL_ERROR_INVALID_ARGUMENT &&
+                  strstr(pel_last_error(), "matrix") != NULL,
+              "info on a %s handle fails and names the matrix", names[h]);
+    }
+    pel_dcsr_destroy(bad[0]); /* refused: frees nothing */
+    pel_dcsr_destroy(gone);   /* a second destroy: refused */
+    CHECK(pel__handle_live_count() == live_before + 3, "both matrices (and serial) still live: %zu",
+          pel__handle_live_count());
+    for (int m = 0; m < 2; m++) {
+        compare_products(live[m], serial, PEL_FLOAT64, m ? "second live matrix after bad handles"
+                                                         : "first live matrix after bad handles");
+        pel_dcsr_destroy(live[m]);
+    }
+    pel_csr_destroy(serial);
+    triplets_free(&t);
+    pel_mpi_test_no_leak(live_before);
+}
+
+/* lib/sparse/csr.c: the banded window (columns) that decides where the
+ * kernels prefetch; tests set one so that small matrices take that path. */
+extern size_t pel__csr_banded_columns;
+
+/* The prefetching local product (matrices whose entries all lie within
+ * the banded window, the 7-point Laplacian at scale) gives the serial bits
+ * too: the window forced wide enough for every matrix here. */
+static void test_banded_prefetch_same_bits(void)
+{
+    const size_t saved = pel__csr_banded_columns;
+    triplets t = laplacian(9, 8, 7);
+
+    pel__csr_banded_columns = (size_t)1 << 20;
+    check_matrix(&t, PEL_FLOAT64, "laplacian 9x8x7, prefetching");
+    check_matrix(&t, PEL_FLOAT32, "laplacian 9x8x7 float, prefetching");
+    triplets_free(&t);
+    t = random_matrix(300, 300, 250, 1, 77);
+    check_matrix(&t, PEL_FLOAT64, "power law 300, prefetching");
+    triplets_free(&t);
+    pel__csr_banded_columns = saved;
+}
+
 int main(int argc, char **argv)
 {
     const char *only = argc > 1 ? argv[1] : NULL;
@@ -455,5 +534,9 @@ int main(int argc, char **argv)
         test_mtx();
     if (!only || strcmp(only, "errors") == 0)
         test_errors();
+    if (!only || strcmp(only, "handles") == 0)
+        test_bad_handles_with_several_alive();
+    if (!only || strcmp(only, "prefetch") == 0)
+        test_banded_prefetch_same_bits();
     return pel_mpi_test_end(argv[0]);
 }
