@@ -11,6 +11,11 @@
  * holds PEL_GEMM_SMALL_MAX^2 elements (32 KiB of doubles). */
 #define PEL_GEMM_SMALL_MAX 64
 
+/* Items with m, n, k all at most this (m up to twice it for AVX-512 float)
+ * and A untransposed run on the fully unrolled tiny kernels of the AVX2 and
+ * AVX-512 tables (kernels/<isa>/gemm_tiny.c). */
+#define PEL_GEMM_TINY_MAX 8
+
 /* Column-major C(m x n, ldc) = alpha*op(A)*op(B) + beta*C with
  * op(A)(i,p) = a[i*rsa + p*csa], op(B)(p,j) = b[p*rsb + j*csb], for
  * 1 <= m, n, k <= PEL_GEMM_SMALL_MAX and alpha != 0. beta = 0: C is not
