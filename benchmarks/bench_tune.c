@@ -13,7 +13,8 @@
 #include "pel_bench.h"
 #include "pel.h"
 /* The active kernel table and its cutoff, for the gemm_batch cutoff rows
- * (pel-bench links libpel statically, so the internal symbols are there). */
+ * (pel-bench links libpel statically, so the internal symbols are there;
+ * pel-bench-mpi, linked with the shared libpel, has no such rows). */
 #include "matrix/kernels/kernels.h"
 
 typedef struct tune_stencil {
@@ -141,6 +142,7 @@ static int run_stencil_choice(const pel_bench_context *context, int ndim, size_t
 }
 
 /* ------------------------------------------------ gemm_batch cutoff */
+#ifndef PEL_BENCH_SHARED_LIBPEL
 
 /* The choice: an item of n x n x n goes to pel's kernel (n <= the table's
  * cutoff) or to OpenBLAS. The sweep times both forced, each the way the
@@ -231,6 +233,13 @@ static int run_gemm_cutoff(const pel_bench_context *context, size_t n)
     pel_free(t.c);
     return 0;
 }
+#else
+static int run_gemm_cutoff(const pel_bench_context *context, size_t n)
+{
+    pel_bench_progress("tune %s: not in this driver (linked with the shared libpel); use pel-bench", context->size);
+    return n == 0;
+}
+#endif
 
 static int run_tune(const pel_bench_context *context)
 {

@@ -164,7 +164,6 @@ static pel_status run_batch(const char *function, batch_job *job, size_t count)
         elems = saturating_work(job->m, job->n, 1, count);
         return pel__parallel_for(pel_threads_for_work(elems), 0, count, PEL_SCHEDULE_STATIC, 0, scale_items, job);
     }
-    nthreads = pel_threads_for_work(saturating_work(job->m, job->n, job->k, count));
     /* Items with every dimension up to the table's crossover with OpenBLAS
      * (measured per table, docs/matrix.md) use pel's kernels. */
     job->kernels = pel__matrix_kernels_get();
@@ -189,6 +188,7 @@ static pel_status run_batch(const char *function, batch_job *job, size_t count)
         return pel__parallel_for(nthreads, 0, count, nthreads > 1 ? PEL_SCHEDULE_DYNAMIC : PEL_SCHEDULE_STATIC,
                                  chunk > 0 ? chunk : 1, small_items, job);
     }
+    nthreads = pel_threads_for_work(saturating_work(job->m, job->n, job->k, count));
     if ((status = pel__check_blas_int(function, "m", job->m)) != PEL_OK ||
         (status = pel__check_blas_int(function, "n", job->n)) != PEL_OK ||
         (status = pel__check_blas_int(function, "k", job->k)) != PEL_OK ||
