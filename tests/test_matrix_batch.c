@@ -734,8 +734,8 @@ static void check_tiny_float(const pel__matrix_kernels *table, size_t m, size_t 
 }
 
 /* The fully unrolled tiny kernels (kernels/<isa>/gemm_tiny.c, one instance
- * per n and k): every table, every m <= 8 (float up to 16, one AVX-512
- * vector) and n, k <= 8, B as stored and transposed, the three epilogues
+ * per n and k): every table, every m, n <= 8 (float m up to 16, one AVX-512
+ * vector) and k <= 16, B as stored and transposed, the three epilogues
  * (alpha = beta = 1; beta = 0 with C full of NaN; general), the one-item and
  * the strided entries bit for bit, against the naive reference. */
 static void test_tiny_kernels(void)
@@ -748,7 +748,7 @@ static void test_tiny_kernels(void)
     for (size_t t = 0; t < ntables; t++)
         for (size_t m = 1; m <= 2 * PEL_GEMM_TINY_MAX; m++)
             for (size_t n = 1; n <= PEL_GEMM_TINY_MAX; n++)
-                for (size_t k = 1; k <= PEL_GEMM_TINY_MAX; k++) {
+                for (size_t k = 1; k <= PEL_GEMM_TINY_K_MAX; k++) {
                     int btrans = (int)((m + n + k) % 2);
                     for (size_t e = 0; e < 3; e++, seed += 3) {
                         if (m <= PEL_GEMM_TINY_MAX)
@@ -784,7 +784,7 @@ static void add_suites(void)
         {"every kernel table through the batch driver, edge sizes and epilogues", test_tables_through_batch},
         {"every kernel table: alpha = 0 and beta = 0 read nothing", test_tables_alpha_beta_zero},
         {"every kernel table called directly in every epilogue", test_kernels_epilogues},
-        {"tiny kernels: every m, n, k up to 8, both entries bit for bit", test_tiny_kernels},
+        {"tiny kernels: every m, n up to 8 and k up to 16, both entries bit for bit", test_tiny_kernels},
         {"kernel table switch and cutoffs", test_table_switch},
         {"float batches", test_float_batches},
         {"alpha/beta rules, shared A, empty batch", test_batch_rules},

@@ -1,5 +1,5 @@
-/* Fully unrolled AVX2/FMA gemm for tiny items: m, n, k <= 8, A with unit row
- * stride (any column stride; B and C any strides). One instance per (rows
+/* Fully unrolled AVX2/FMA gemm for tiny items: m, n <= 8, k <= 16, A with
+ * unit row stride (any column stride; B and C any strides). One instance per (rows
  * in one or two vectors, n, k), all compile-time constants, so an item is
  * straight-line code; the shape is dispatched once per strided run and the
  * loop over the run's items is inside the instance. C is computed in blocks
@@ -26,7 +26,8 @@ static inline int tiny_mode(double alpha, double beta)
     return alpha == 1.0 && beta == 1.0 ? ADD_C : GENERAL;
 }
 
-#define TINY_K(X, v, n) X(v, n, 1) X(v, n, 2) X(v, n, 3) X(v, n, 4) X(v, n, 5) X(v, n, 6) X(v, n, 7) X(v, n, 8)
+#define TINY_K(X, v, n) X(v, n, 1) X(v, n, 2) X(v, n, 3) X(v, n, 4) X(v, n, 5) X(v, n, 6) X(v, n, 7) X(v, n, 8) \
+    X(v, n, 9) X(v, n, 10) X(v, n, 11) X(v, n, 12) X(v, n, 13) X(v, n, 14) X(v, n, 15) X(v, n, 16)
 #define TINY_NK(X, v) TINY_K(X, v, 1) TINY_K(X, v, 2) TINY_K(X, v, 3) TINY_K(X, v, 4) TINY_K(X, v, 5) \
     TINY_K(X, v, 6) TINY_K(X, v, 7) TINY_K(X, v, 8)
 
@@ -109,7 +110,7 @@ static inline __attribute__((always_inline)) PEL_AVX2 void dtiny_body(const int 
         for (int j0 = 0; j0 < n; j0 += BLOCK) {
             const int nr = n - j0 < BLOCK ? n - j0 : BLOCK;
             __m256d acc[2][BLOCK];
-#pragma GCC unroll 8
+#pragma GCC unroll 16
             for (int p = 0; p < k; p++) {
                 __m256d av[2];
 #pragma GCC unroll 2
@@ -152,7 +153,7 @@ static inline __attribute__((always_inline)) PEL_AVX2 void dtiny_body(const int 
 TINY_NK(DTINY_DEFINE, 1)
 TINY_NK(DTINY_DEFINE, 2)
 #define DTINY_ENTRY(v, n, k) [v - 1][n - 1][k - 1] = dtiny_##v##_##n##_##k,
-static void (*const dtiny_table[2][8][8])(const dtiny_run *) = {TINY_NK(DTINY_ENTRY, 1) TINY_NK(DTINY_ENTRY, 2)};
+static void (*const dtiny_table[2][8][16])(const dtiny_run *) = {TINY_NK(DTINY_ENTRY, 1) TINY_NK(DTINY_ENTRY, 2)};
 
 PEL_AVX2 int pel__avx2_dgemm_tiny(size_t count, size_t m, size_t n, size_t k, double alpha, const double *a,
                                   ptrdiff_t rsa, ptrdiff_t csa, size_t stride_a, const double *b, ptrdiff_t rsb,
@@ -163,7 +164,7 @@ PEL_AVX2 int pel__avx2_dgemm_tiny(size_t count, size_t m, size_t n, size_t k, do
     __m256i rows = _mm256_set1_epi64x((long long)m);
     dtiny_run r;
 
-    if (rsa != 1 || m > PEL_GEMM_TINY_MAX || n > PEL_GEMM_TINY_MAX || k > PEL_GEMM_TINY_MAX || m == 0 || n == 0 ||
+    if (rsa != 1 || m > PEL_GEMM_TINY_MAX || n > PEL_GEMM_TINY_MAX || k > PEL_GEMM_TINY_K_MAX || m == 0 || n == 0 ||
         k == 0)
         return 0;
     r.count = count;
@@ -219,7 +220,7 @@ static inline __attribute__((always_inline)) PEL_AVX2 void stiny_body(const int 
         for (int j0 = 0; j0 < n; j0 += BLOCK) {
             const int nr = n - j0 < BLOCK ? n - j0 : BLOCK;
             __m256 acc[BLOCK];
-#pragma GCC unroll 8
+#pragma GCC unroll 16
             for (int p = 0; p < k; p++) {
                 __m256 av = _mm256_maskload_ps(a + p * lda, mask);
 #pragma GCC unroll 4
@@ -252,7 +253,7 @@ static inline __attribute__((always_inline)) PEL_AVX2 void stiny_body(const int 
     static PEL_AVX2 void stiny_##n##_##k(const stiny_run *r) { stiny_body(n, k, r); }
 TINY_NK(STINY_DEFINE, 1)
 #define STINY_ENTRY(v, n, k) [n - 1][k - 1] = stiny_##n##_##k,
-static void (*const stiny_table[8][8])(const stiny_run *) = {TINY_NK(STINY_ENTRY, 1)};
+static void (*const stiny_table[8][16])(const stiny_run *) = {TINY_NK(STINY_ENTRY, 1)};
 
 PEL_AVX2 int pel__avx2_sgemm_tiny(size_t count, size_t m, size_t n, size_t k, float alpha, const float *a,
                                   ptrdiff_t rsa, ptrdiff_t csa, size_t stride_a, const float *b, ptrdiff_t rsb,
@@ -262,7 +263,7 @@ PEL_AVX2 int pel__avx2_sgemm_tiny(size_t count, size_t m, size_t n, size_t k, fl
     const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     stiny_run r;
 
-    if (rsa != 1 || m > PEL_GEMM_TINY_MAX || n > PEL_GEMM_TINY_MAX || k > PEL_GEMM_TINY_MAX || m == 0 || n == 0 ||
+    if (rsa != 1 || m > PEL_GEMM_TINY_MAX || n > PEL_GEMM_TINY_MAX || k > PEL_GEMM_TINY_K_MAX || m == 0 || n == 0 ||
         k == 0)
         return 0;
     r.count = count;

@@ -1,5 +1,5 @@
 /* Fully unrolled AVX-512 gemm for tiny items: m = 5..8 (double) or 9..16
- * (float; fewer rows go to the AVX2 instances, below), n <= 8 and k <= 8, A with unit row stride (any column stride; B and C any
+ * (float; fewer rows go to the AVX2 instances, below), n <= 8 and k <= 16, A with unit row stride (any column stride; B and C any
  * strides). One instance per (n, k), both compile-time constants, so the
  * whole item is straight-line code: the k columns of A are loaded once
  * (k-masked to the m rows: masked lanes neither fault nor write), each column
@@ -37,7 +37,8 @@ static inline int tiny_mode(double alpha, double beta)
  * overlaps it, even in masked-off lanes, waits until the store retires (no
  * store forwarding from masked stores): with C loaded column by column
  * between masked stores, a 2-row column blocked the loads of the next column
- * and item (20 ns for a 2x2x2 item, 8 without). So an item loads all of its
+ * and item (16 ns for a 2x2x2 item, 8 without: pel-bench gemm_batch
+ * --threads 1 --size 2:1000). So an item loads all of its
  * C before its first store, and its last column, whose footprint would reach
  * into the next item's C, is stored with plain stores of exactly its m rows
  * (pieces of 8/4/2/1; the branches go the same way for a whole run); the
@@ -106,8 +107,9 @@ static inline __attribute__((always_inline)) PEL_AVX512 void sstore_c(const int 
         _mm_store_ss(p, quarter);
 }
 
-/* Instances are listed by one X-macro table: X(n, k) for n, k = 1..8. */
-#define TINY_K(X, n) X(n, 1) X(n, 2) X(n, 3) X(n, 4) X(n, 5) X(n, 6) X(n, 7) X(n, 8)
+/* Instances are listed by one X-macro table: X(n, k) for n = 1..8, k = 1..16. */
+#define TINY_K(X, n) X(n, 1) X(n, 2) X(n, 3) X(n, 4) X(n, 5) X(n, 6) X(n, 7) X(n, 8) \
+    X(n, 9) X(n, 10) X(n, 11) X(n, 12) X(n, 13) X(n, 14) X(n, 15) X(n, 16)
 #define TINY_ALL(X) TINY_K(X, 1) TINY_K(X, 2) TINY_K(X, 3) TINY_K(X, 4) TINY_K(X, 5) TINY_K(X, 6) TINY_K(X, 7) \
     TINY_K(X, 8)
 
@@ -142,11 +144,11 @@ static inline __attribute__((always_inline)) PEL_AVX512 void dtiny_body(const in
     const double alpha = r->alpha;
 
     for (size_t i = 0; i < count; i++, a += stride_a, b += stride_b, c += stride_c) {
-        __m512d av[8], acc[8];
-#pragma GCC unroll 8
+        __m512d av[16], acc[8];
+#pragma GCC unroll 16
         for (int p = 0; p < k; p++)
             av[p] = _mm512_maskz_loadu_pd(mask, a + p * lda);
-#pragma GCC unroll 8
+#pragma GCC unroll 16
         for (int p = 0; p < k; p++)
 #pragma GCC unroll 8
             for (int j = 0; j < n; j++) {
@@ -184,7 +186,7 @@ static inline __attribute__((always_inline)) PEL_AVX512 void dtiny_body(const in
     static PEL_AVX512 void dtiny_##n##_##k(const dtiny_run *r) { dtiny_body(n, k, r); }
 TINY_ALL(DTINY_DEFINE)
 #define DTINY_ENTRY(n, k) [n - 1][k - 1] = dtiny_##n##_##k,
-static void (*const dtiny_table[8][8])(const dtiny_run *) = {TINY_ALL(DTINY_ENTRY)};
+static void (*const dtiny_table[8][16])(const dtiny_run *) = {TINY_ALL(DTINY_ENTRY)};
 
 PEL_AVX512 int pel__avx512_dgemm_tiny(size_t count, size_t m, size_t n, size_t k, double alpha, const double *a,
                                       ptrdiff_t rsa, ptrdiff_t csa, size_t stride_a, const double *b, ptrdiff_t rsb,
@@ -193,13 +195,14 @@ PEL_AVX512 int pel__avx512_dgemm_tiny(size_t count, size_t m, size_t n, size_t k
 {
     dtiny_run r;
 
-    if (rsa != 1 || m > PEL_GEMM_TINY_MAX || n > PEL_GEMM_TINY_MAX || k > PEL_GEMM_TINY_MAX || m == 0 || n == 0 ||
+    if (rsa != 1 || m > PEL_GEMM_TINY_MAX || n > PEL_GEMM_TINY_MAX || k > PEL_GEMM_TINY_K_MAX || m == 0 || n == 0 ||
         k == 0)
         return 0;
-    /* Up to 4 rows, one ymm of the AVX2 instances beats a masked zmm (1.26x
-     * at 2x2x2, 1.14x at 4x4x4 against 0.79x and 0.76x of LIBXSMM on the
-     * Xeon VM): 256-bit operations issue on three ports, 512-bit on two, and
-     * a zmm load of a short column splits across cache lines more often. */
+    /* Up to 4 rows, one ymm of the AVX2 instances beats a masked zmm
+     * (pel-bench gemm_batch --threads 1 --size 2:1000,4:1000 on the Xeon VM:
+     * 0.38x and 0.85x of LIBXSMM with zmm, 1.41x and 1.22x with ymm):
+     * 256-bit operations issue on three ports, 512-bit on two, and a zmm
+     * load of a short column splits across cache lines more often. */
     if (m <= 4)
         return pel__avx2_dgemm_tiny(count, m, n, k, alpha, a, rsa, csa, stride_a, b, rsb, csb, stride_b, beta, c,
                                     ldc, stride_c);
@@ -254,8 +257,8 @@ static inline __attribute__((always_inline)) PEL_AVX512 void stiny_body(const in
     const float alpha = r->alpha;
 
     for (size_t i = 0; i < count; i++, a += stride_a, b += stride_b, c += stride_c) {
-        __m512 av[8], acc[8];
-#pragma GCC unroll 8
+        __m512 av[16], acc[8];
+#pragma GCC unroll 16
         for (int p = 0; p < k; p++)
             av[p] = _mm512_maskz_loadu_ps(mask, a + p * lda);
 #pragma GCC unroll 8
@@ -297,7 +300,7 @@ static inline __attribute__((always_inline)) PEL_AVX512 void stiny_body(const in
     static PEL_AVX512 void stiny_##n##_##k(const stiny_run *r) { stiny_body(n, k, r); }
 TINY_ALL(STINY_DEFINE)
 #define STINY_ENTRY(n, k) [n - 1][k - 1] = stiny_##n##_##k,
-static void (*const stiny_table[8][8])(const stiny_run *) = {TINY_ALL(STINY_ENTRY)};
+static void (*const stiny_table[8][16])(const stiny_run *) = {TINY_ALL(STINY_ENTRY)};
 
 PEL_AVX512 int pel__avx512_sgemm_tiny(size_t count, size_t m, size_t n, size_t k, float alpha, const float *a,
                                       ptrdiff_t rsa, ptrdiff_t csa, size_t stride_a, const float *b, ptrdiff_t rsb,
@@ -308,7 +311,7 @@ PEL_AVX512 int pel__avx512_sgemm_tiny(size_t count, size_t m, size_t n, size_t k
 
     /* A float column of up to 16 rows is one vector; up to 8 rows, one ymm
      * (the AVX2 instances, as for double). */
-    if (rsa != 1 || m > 2 * PEL_GEMM_TINY_MAX || n > PEL_GEMM_TINY_MAX || k > PEL_GEMM_TINY_MAX || m == 0 ||
+    if (rsa != 1 || m > 2 * PEL_GEMM_TINY_MAX || n > PEL_GEMM_TINY_MAX || k > PEL_GEMM_TINY_K_MAX || m == 0 ||
         n == 0 || k == 0)
         return 0;
     if (m <= 8)
