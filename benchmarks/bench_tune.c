@@ -4,12 +4,18 @@
  * choice's median, baseline = the best swept candidate, ratio = best swept
  * time / automatic time (1.0: the automatic choice is the best of the sweep;
  * below 1: the sweep found a faster one). */
+#include <cblas.h>
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "pel_bench.h"
 #include "pel.h"
+/* The active kernel table and its cutoff, for the gemm_batch cutoff rows
+ * (pel-bench links libpel statically, so the internal symbols are there;
+ * pel-bench-mpi, linked with the shared libpel, has no such rows). */
+#include "matrix/kernels/kernels.h"
 
 typedef struct tune_stencil {
     pel_stencil *stencil;
@@ -135,6 +141,106 @@ static int run_stencil_choice(const pel_bench_context *context, int ndim, size_t
     return t.failed;
 }
 
+/* ------------------------------------------------ gemm_batch cutoff */
+#ifndef PEL_BENCH_SHARED_LIBPEL
+
+/* The choice: an item of n x n x n goes to pel's kernel (n <= the table's
+ * cutoff) or to OpenBLAS. The sweep times both forced, each the way the
+ * driver runs it (OpenMP over the batch, runs of neighbouring items per
+ * thread), against the automatic call. */
+typedef struct tune_batch {
+    double *a, *b, *c;
+    size_t n, count;
+    int threads;
+    const pel__matrix_kernels *table;
+} tune_batch;
+
+static void batch_auto(void *arg)
+{
+    tune_batch *t = arg;
+    size_t s = t->n * t->n;
+    pel_dgemm_batch_strided(PEL_COL_MAJOR, PEL_NO_TRANS, PEL_NO_TRANS, t->n, t->n, t->n, 1.0, t->a, t->n, s, t->b,
+                            t->n, s, 1.0, t->c, t->n, s, t->count);
+}
+
+static void batch_own_kernel(void *arg)
+{
+    tune_batch *t = arg;
+    size_t s = t->n * t->n;
+#pragma omp parallel num_threads(t->threads)
+    {
+        double work[PEL_GEMM_SMALL_MAX * PEL_GEMM_SMALL_MAX] __attribute__((aligned(64)));
+        int id = omp_get_thread_num(), team = omp_get_num_threads();
+        size_t begin = t->count * (size_t)id / (size_t)team, end = t->count * (size_t)(id + 1) / (size_t)team;
+        for (size_t i = begin; i < end; i++)
+            t->table->dgemm_small(t->n, t->n, t->n, 1.0, t->a + i * s, 1, (ptrdiff_t)t->n, t->b + i * s, 1,
+                                  (ptrdiff_t)t->n, 1.0, t->c + i * s, t->n, work);
+    }
+}
+
+static void batch_openblas(void *arg)
+{
+    tune_batch *t = arg;
+    int n = (int)t->n;
+    size_t s = t->n * t->n;
+#pragma omp parallel for schedule(static) num_threads(t->threads)
+    for (size_t i = 0; i < t->count; i++)
+        cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0, t->a + i * s, n, t->b + i * s, n, 1.0,
+                    t->c + i * s, n);
+}
+
+static int run_gemm_cutoff(const pel_bench_context *context, size_t n)
+{
+    char variant[64], extra[200];
+    static char baseline[96];
+    tune_batch t;
+    double t_auto, t_own, t_blas, t_auto2;
+    int reps = context->reps < 5 ? context->reps : 5;
+    pel_bench_row row = {"tune", variant, context->size, context->threads, 0, 0, 0, baseline, 0, extra};
+
+    t.n = n;
+    /* About 40 MB of items (in memory, as the rows), at least 200. */
+    t.count = (size_t)(40e6 / (3.0 * (double)n * n * sizeof(double)));
+    if (t.count < 200)
+        t.count = 200;
+    if (context->quick)
+        t.count /= 8;
+    t.threads = context->threads;
+    t.table = pel__matrix_kernels_get();
+    t.a = pel_bench_random(n * n * t.count, 21);
+    t.b = pel_bench_random(n * n * t.count, 22);
+    t.c = pel_bench_random(n * n * t.count, 23);
+    /* Each candidate interleaved with the automatic call. */
+    pel_bench_compare(reps, batch_auto, batch_own_kernel, &t, &t_auto, &t_own);
+    pel_bench_compare(reps, batch_auto, batch_openblas, &t, &t_auto2, &t_blas);
+    if (t_auto2 < t_auto)
+        t_auto = t_auto2;
+    snprintf(variant, sizeof variant, "gemm_batch-cutoff-%zu", n);
+    snprintf(baseline, sizeof baseline, "best of sweep (%s)", t_own <= t_blas ? "pel kernel" : "OpenBLAS");
+    snprintf(extra, sizeof extra,
+             "\"table\":\"%s\",\"table_cutoff\":%zu,\"automatic\":\"%s\",\"batch\":%zu,\"own_kernel_seconds\":%.6g,"
+             "\"openblas_seconds\":%.6g",
+             t.table->name, t.table->dgemm_small_max, n <= t.table->dgemm_small_max ? "pel kernel" : "OpenBLAS",
+             t.count, t_own, t_blas);
+    row.seconds = t_auto;
+    row.baseline_seconds = t_own < t_blas ? t_own : t_blas;
+    row.gflops = 2.0 * (double)n * n * n * (double)t.count / t_auto * 1e-9;
+    pel_bench_progress("tune %s (table %s, cutoff %zu): automatic %.4g s, pel kernel %.4g s, OpenBLAS %.4g s", variant,
+                       t.table->name, t.table->dgemm_small_max, t_auto, t_own, t_blas);
+    pel_bench_emit(&row);
+    pel_free(t.a);
+    pel_free(t.b);
+    pel_free(t.c);
+    return 0;
+}
+#else
+static int run_gemm_cutoff(const pel_bench_context *context, size_t n)
+{
+    pel_bench_progress("tune %s: not in this driver (linked with the shared libpel); use pel-bench", context->size);
+    return n == 0;
+}
+#endif
+
 static int run_tune(const pel_bench_context *context)
 {
     int ndim, points;
@@ -143,13 +249,18 @@ static int run_tune(const pel_bench_context *context)
     if (sscanf(context->size, "stencil-%dd%d-%zu-%zu", &ndim, &points, &n, &steps) == 4 &&
         (ndim == 2 || ndim == 3) && points == 2 * ndim + 1 && n >= 8 && steps >= 1)
         return run_stencil_choice(context, ndim, n, steps);
-    pel_bench_progress("tune: size '%s' is not stencil-3d7-N-STEPS or stencil-2d5-N-STEPS\n", context->size);
+    if (sscanf(context->size, "gemm_batch-cutoff-%zu", &n) == 1 && n >= 1 && n <= PEL_GEMM_SMALL_MAX)
+        return run_gemm_cutoff(context, n);
+    pel_bench_progress("tune: size '%s' is not stencil-3d7-N-STEPS, stencil-2d5-N-STEPS or gemm_batch-cutoff-N "
+                       "(N <= %d)\n", context->size, PEL_GEMM_SMALL_MAX);
     return 1;
 }
 
 const pel_bench_kernel pel_bench_tune_kernels[] = {
-    {"tune", "automatic choices vs the best of a sweep (stencil blocking)",
-     "stencil-3d7-128-50,stencil-2d5-4096-50", "stencil-3d7-64-10,stencil-2d5-1024-10", run_tune},
+    {"tune", "automatic choices vs the best of a sweep (stencil blocking, gemm_batch cutoff to OpenBLAS)",
+     "stencil-3d7-128-50,stencil-2d5-4096-50,gemm_batch-cutoff-8,gemm_batch-cutoff-16,gemm_batch-cutoff-24,"
+     "gemm_batch-cutoff-32,gemm_batch-cutoff-33,gemm_batch-cutoff-40,gemm_batch-cutoff-48,gemm_batch-cutoff-64",
+     "stencil-3d7-64-10,stencil-2d5-1024-10,gemm_batch-cutoff-32,gemm_batch-cutoff-48", run_tune},
     {NULL, NULL, NULL, NULL, NULL},
 };
 

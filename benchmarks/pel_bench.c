@@ -248,6 +248,30 @@ int pel_bench_parse_dims(const char *size, size_t *dims, int max_dims)
     return 0;
 }
 
+double pel_bench_level_gbps(size_t bytes, int threads, const char **level)
+{
+    static const char *const names[3] = {"L1d", "L2", "L3"};
+    pel_machine m;
+
+    if (level)
+        *level = "memory";
+    if (pel_machine_info(&m) != PEL_OK || m.threads < 1)
+        return 0.0;
+    if (threads < 1)
+        threads = 1;
+    for (int k = 0; k < 3; k++) {
+        const pel_machine_cache *c = &m.cache[k];
+        int shared = c->shared_by > 1 ? c->shared_by : 1;
+        size_t instances = (size_t)((threads + shared - 1) / shared);
+        if (c->bytes == 0 || c->gbps <= 0 || bytes > c->bytes * instances)
+            continue;
+        if (level)
+            *level = names[k];
+        return c->gbps * (threads < m.threads ? (double)threads / m.threads : 1.0);
+    }
+    return m.memory_gbps;
+}
+
 /* ------------------------------------------------------------ driver */
 
 static void list_kernels(void)

@@ -83,6 +83,19 @@ void pel_bench_stream_copy(void *stream);
 void pel_bench_stream_triad(void *stream);
 double pel_bench_stream_gbps(pel_bench_fn pass, double seconds);
 
+/* The read bandwidth, GB/s, of the memory level that holds a working set of
+ * `bytes` on `threads` threads, from pel's measured machine model
+ * (pel_machine_info): the first cache level whose effective capacity for the
+ * team (one instance per thread for a private level, one per sharing group
+ * for a shared one) holds it, else memory. A cache level's rate is the
+ * model's team rate scaled by threads / the model's threads (each core
+ * brings its own private caches); memory's is taken as it is (one core
+ * draws most of it). *level (may be NULL) gets "L1d", "L2", "L3" or
+ * "memory". Returns 0 when the model is unavailable. For the "% of
+ * roofline" and "% of bandwidth" lines: a working set in cache must not be
+ * measured against DRAM. */
+double pel_bench_level_gbps(size_t bytes, int threads, const char **level);
+
 /* Parses "N" or "NxMxK" into dims (at most max_dims); returns the count or 0. */
 int pel_bench_parse_dims(const char *size, size_t *dims, int max_dims);
 

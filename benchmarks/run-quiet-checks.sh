@@ -1,7 +1,9 @@
 #!/bin/sh
 # The rows this session's closing note cites, in one quiet run (nothing else
 # running; uptime written before and after each): the tune choices (issue
-# 16), the stencil forms (issue 15), FFT default-vs-measure (issue 16),
+# 16, with the gemm_batch cutoff rows), gemm_batch against LIBXSMM and the
+# transpose bandwidth line (issue 16 item 6), the stencil forms (issue 15),
+# FFT default-vs-measure (issue 16),
 # and at N = 2 the MPI stencil at the issue's full sizes (issue 12), the
 # distributed SpMV and FFT (issue 14, N = 1, 2, 4; N = 4 oversubscribes 2
 # CPUs), pencils against slabs; SpMV against the expert loop and small SpMV
@@ -20,6 +22,15 @@ step machine "$b/benchmarks/pel-bench" --machine
 step tune "$b/benchmarks/pel-bench" --kernel tune --threads 2 --reps 3 --format json
 step stencil-forms "$b/benchmarks/pel-bench" --kernel stencil --threads 2 --reps 3 --format json \
     --size 3d7-varcoef:256x256x256:100,3d25r4-wave:256x256x256:100,3d7-rowfn:256x256x256:100,2d5-2field:4096x4096:100,3d7:256x256x256:100:fma
+# gemm_batch against LIBXSMM and OpenBLAS (issue 16 item 6): the default
+# sizes (n = 2..32, square and not, batches of 10 to 10^5 items), on the
+# CPU's table and on the AVX2 table against LIBXSMM's AVX2 code; the
+# transpose row's "% of the level's bandwidth" line.
+step gemm-batch "$b/benchmarks/pel-bench" --kernel gemm_batch --threads 2 --reps 9 --format json
+step gemm-batch-1thread "$b/benchmarks/pel-bench" --kernel gemm_batch --threads 1 --reps 9 --format json
+step gemm-batch-avx2 env PEL_MATRIX_KERNELS=avx2 LIBXSMM_TARGET=hsw "$b/benchmarks/pel-bench" --kernel gemm_batch \
+    --threads 2 --reps 9 --format json
+step transpose "$b/benchmarks/pel-bench" --kernel transpose --size 2048,8192 --threads 2 --reps 5 --format json
 step fft "$b/benchmarks/pel-bench" --kernel fft --size 1048576,256x256x256 --threads 2 --reps 5 --format json
 step mpi-stencil mpirun --allow-run-as-root --oversubscribe -np 2 "$b/benchmarks/pel-bench-mpi" --kernel mpi-stencil \
     --size 256x256x256,8192x8192 --threads 1 --reps 3 --format json

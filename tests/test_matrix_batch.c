@@ -643,6 +643,121 @@ static void test_kernels_epilogues(void)
             }
 }
 
+/* One tiny-kernel case of one precision: COUNT items of m x n x k, each
+ * C column padded to ld = m + 3 and a gap of 5 elements between items, run
+ * through the strided entry (when the table has one) and the one-item entry;
+ * both must give the same bits, match the naive reference and leave padding
+ * and gaps alone. */
+enum { TINY_COUNT = 3, TINY_GAP = 5 };
+
+static void check_tiny_double(const pel__matrix_kernels *table, size_t m, size_t n, size_t k, int btrans,
+                              double alpha, double beta, unsigned seed)
+{
+    size_t lda = m + 1, ldb = (btrans ? n : k) + 2, ldc = m + 3;
+    size_t sa = lda * k + TINY_GAP, sb = ldb * (btrans ? k : n) + TINY_GAP, sc = ldc * n + TINY_GAP;
+    ptrdiff_t rsb = btrans ? (ptrdiff_t)ldb : 1, csb = btrans ? 1 : (ptrdiff_t)ldb;
+    double work[PEL_GEMM_SMALL_MAX * PEL_GEMM_SMALL_MAX] __attribute__((aligned(64)));
+    double *a = mt_random(sa * TINY_COUNT, seed), *b = mt_random(sb * TINY_COUNT, seed + 1);
+    double *c0 = mt_random(sc * TINY_COUNT, seed + 2), *c1, *c2;
+
+    if (beta == 0.0)
+        for (size_t i = 0; i < TINY_COUNT; i++)
+            for (size_t j = 0; j < n; j++)
+                for (size_t q = 0; q < m; q++)
+                    c0[i * sc + j * ldc + q] = NAN;
+    c1 = mt_copy(c0, sc * TINY_COUNT);
+    c2 = mt_copy(c0, sc * TINY_COUNT);
+    for (size_t i = 0; i < TINY_COUNT; i++)
+        table->dgemm_small(m, n, k, alpha, a + i * sa, 1, (ptrdiff_t)lda, b + i * sb, rsb, csb, beta, c1 + i * sc,
+                           ldc, work);
+    if (table->dgemm_small_strided != NULL) {
+        table->dgemm_small_strided(TINY_COUNT, m, n, k, alpha, a, 1, (ptrdiff_t)lda, sa, b, rsb, csb, sb, beta, c2,
+                                   ldc, sc, work);
+        CU_ASSERT(memcmp(c1, c2, sc * TINY_COUNT * sizeof *c1) == 0);
+    }
+    for (size_t i = 0; i < TINY_COUNT; i++) {
+        double r = mt_gemm_ratio(PEL_COL_MAJOR, PEL_NO_TRANS, btrans ? PEL_TRANS : PEL_NO_TRANS, m, n, k, alpha,
+                                 a + i * sa, lda, b + i * sb, ldb, beta, c0 + i * sc, c1 + i * sc, ldc, 0x1p-53);
+        if (r >= 16.0)
+            fprintf(stderr, "tiny %s m=%zu n=%zu k=%zu btrans=%d alpha=%g beta=%g: ratio %g\n", table->name, m, n, k,
+                    btrans, alpha, beta, r);
+        CU_ASSERT(r < 16.0);
+        CU_ASSERT(mt_padding_kept(PEL_COL_MAJOR, m, n, ldc, c1 + i * sc, c0 + i * sc, sizeof *c1));
+        CU_ASSERT(memcmp(c1 + (i + 1) * sc - TINY_GAP, c0 + (i + 1) * sc - TINY_GAP, TINY_GAP * sizeof *c1) == 0);
+    }
+    free(a);
+    free(b);
+    free(c0);
+    free(c1);
+    free(c2);
+}
+
+static void check_tiny_float(const pel__matrix_kernels *table, size_t m, size_t n, size_t k, int btrans, float alpha,
+                             float beta, unsigned seed)
+{
+    size_t lda = m + 1, ldb = (btrans ? n : k) + 2, ldc = m + 3;
+    size_t sa = lda * k + TINY_GAP, sb = ldb * (btrans ? k : n) + TINY_GAP, sc = ldc * n + TINY_GAP;
+    ptrdiff_t rsb = btrans ? (ptrdiff_t)ldb : 1, csb = btrans ? 1 : (ptrdiff_t)ldb;
+    float work[PEL_GEMM_SMALL_MAX * PEL_GEMM_SMALL_MAX] __attribute__((aligned(64)));
+    float *a = mt_random_float(sa * TINY_COUNT, seed), *b = mt_random_float(sb * TINY_COUNT, seed + 1);
+    float *c0 = mt_random_float(sc * TINY_COUNT, seed + 2), *c1, *c2;
+
+    if (beta == 0.0f)
+        for (size_t i = 0; i < TINY_COUNT; i++)
+            for (size_t j = 0; j < n; j++)
+                for (size_t q = 0; q < m; q++)
+                    c0[i * sc + j * ldc + q] = NAN;
+    c1 = mt_copy_float(c0, sc * TINY_COUNT);
+    c2 = mt_copy_float(c0, sc * TINY_COUNT);
+    for (size_t i = 0; i < TINY_COUNT; i++)
+        table->sgemm_small(m, n, k, alpha, a + i * sa, 1, (ptrdiff_t)lda, b + i * sb, rsb, csb, beta, c1 + i * sc,
+                           ldc, work);
+    if (table->sgemm_small_strided != NULL) {
+        table->sgemm_small_strided(TINY_COUNT, m, n, k, alpha, a, 1, (ptrdiff_t)lda, sa, b, rsb, csb, sb, beta, c2,
+                                   ldc, sc, work);
+        CU_ASSERT(memcmp(c1, c2, sc * TINY_COUNT * sizeof *c1) == 0);
+    }
+    for (size_t i = 0; i < TINY_COUNT; i++) {
+        double r = mt_sgemm_ratio(PEL_COL_MAJOR, PEL_NO_TRANS, btrans ? PEL_TRANS : PEL_NO_TRANS, m, n, k, alpha,
+                                  a + i * sa, sa, lda, b + i * sb, sb, ldb, beta, c0 + i * sc, c1 + i * sc, sc, ldc);
+        if (r >= 16.0)
+            fprintf(stderr, "tiny float %s m=%zu n=%zu k=%zu btrans=%d: ratio %g\n", table->name, m, n, k, btrans, r);
+        CU_ASSERT(r < 16.0);
+        CU_ASSERT(mt_padding_kept(PEL_COL_MAJOR, m, n, ldc, c1 + i * sc, c0 + i * sc, sizeof *c1));
+        CU_ASSERT(memcmp(c1 + (i + 1) * sc - TINY_GAP, c0 + (i + 1) * sc - TINY_GAP, TINY_GAP * sizeof *c1) == 0);
+    }
+    free(a);
+    free(b);
+    free(c0);
+    free(c1);
+    free(c2);
+}
+
+/* The fully unrolled tiny kernels (kernels/<isa>/gemm_tiny.c, one instance
+ * per n and k): every table, every m, n <= 8 (float m up to 16, one AVX-512
+ * vector) and k <= 16, B as stored and transposed, the three epilogues
+ * (alpha = beta = 1; beta = 0 with C full of NaN; general), the one-item and
+ * the strided entries bit for bit, against the naive reference. */
+static void test_tiny_kernels(void)
+{
+    static const double alphas[] = {1.0, ALPHA, ALPHA}, betas[] = {1.0, 0.0, BETA};
+    const pel__matrix_kernels *tables[3];
+    size_t ntables = supported_tables(tables);
+    unsigned seed = 12000;
+
+    for (size_t t = 0; t < ntables; t++)
+        for (size_t m = 1; m <= 2 * PEL_GEMM_TINY_MAX; m++)
+            for (size_t n = 1; n <= PEL_GEMM_TINY_MAX; n++)
+                for (size_t k = 1; k <= PEL_GEMM_TINY_K_MAX; k++) {
+                    int btrans = (int)((m + n + k) % 2);
+                    for (size_t e = 0; e < 3; e++, seed += 3) {
+                        if (m <= PEL_GEMM_TINY_MAX)
+                            check_tiny_double(tables[t], m, n, k, btrans, alphas[e], betas[e], seed);
+                        check_tiny_float(tables[t], m, n, k, btrans, (float)alphas[e], (float)betas[e], seed);
+                    }
+                }
+}
+
 static void test_table_switch(void)
 {
     const pel__matrix_kernels *best = pel__matrix_kernels_get(), *ref = pel__matrix_kernels_find("reference");
@@ -669,6 +784,7 @@ static void add_suites(void)
         {"every kernel table through the batch driver, edge sizes and epilogues", test_tables_through_batch},
         {"every kernel table: alpha = 0 and beta = 0 read nothing", test_tables_alpha_beta_zero},
         {"every kernel table called directly in every epilogue", test_kernels_epilogues},
+        {"tiny kernels: every m, n up to 8 and k up to 16, both entries bit for bit", test_tiny_kernels},
         {"kernel table switch and cutoffs", test_table_switch},
         {"float batches", test_float_batches},
         {"alpha/beta rules, shared A, empty batch", test_batch_rules},

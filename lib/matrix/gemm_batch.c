@@ -138,6 +138,16 @@ static size_t saturating_work(size_t m, size_t n, size_t k, size_t count)
     return w;
 }
 
+/* count * (2mnk + mk + kn + 2mn): flops and elements moved, saturating. */
+static size_t small_work(size_t m, size_t n, size_t k, size_t count)
+{
+    size_t flops = saturating_work(m, n, k, 1), moved = m * k + k * n + 2 * m * n, w;
+    /* m, n, k <= PEL_GEMM_SMALL_MAX here: the sums cannot overflow. */
+    if (!pel__mul_size(flops + moved, count, &w))
+        return SIZE_MAX;
+    return w;
+}
+
 static pel_status run_batch(const char *function, batch_job *job, size_t count)
 {
     size_t per_item = saturating_work(job->m, job->n, job->k, 1);
@@ -154,12 +164,22 @@ static pel_status run_batch(const char *function, batch_job *job, size_t count)
         elems = saturating_work(job->m, job->n, 1, count);
         return pel__parallel_for(pel_threads_for_work(elems), 0, count, PEL_SCHEDULE_STATIC, 0, scale_items, job);
     }
-    nthreads = pel_threads_for_work(saturating_work(job->m, job->n, job->k, count));
     /* Items with every dimension up to the table's crossover with OpenBLAS
      * (measured per table, docs/matrix.md) use pel's kernels. */
     job->kernels = pel__matrix_kernels_get();
     small_max = job->single ? job->kernels->sgemm_small_max : job->kernels->dgemm_small_max;
     if (job->m <= small_max && job->n <= small_max && job->k <= small_max) {
+        /* The thread count from the measured minimum work per thread
+         * (lib/tune), with the elements each item moves counted beside its
+         * flops: a tiny item costs its loads and stores more than its FMAs.
+         * One thread runs the batch on the calling thread with no parallel
+         * region and no loop set-up: a batch of 10-1000 tiny items takes
+         * less time than a fork/join (issue 16: 4-9 us a call went there). */
+        nthreads = pel__tune_threads_for_work(small_work(job->m, job->n, job->k, count));
+        if (nthreads <= 1) {
+            small_items(0, count, job);
+            return PEL_OK;
+        }
         /* Dynamic chunks of about 1/32 of a thread's share: a thread that is
          * descheduled or slower (a shared node) no longer holds up the batch.
          * Each item is still computed whole by one thread, so the bits do not
@@ -168,6 +188,7 @@ static pel_status run_batch(const char *function, batch_job *job, size_t count)
         return pel__parallel_for(nthreads, 0, count, nthreads > 1 ? PEL_SCHEDULE_DYNAMIC : PEL_SCHEDULE_STATIC,
                                  chunk > 0 ? chunk : 1, small_items, job);
     }
+    nthreads = pel_threads_for_work(saturating_work(job->m, job->n, job->k, count));
     if ((status = pel__check_blas_int(function, "m", job->m)) != PEL_OK ||
         (status = pel__check_blas_int(function, "n", job->n)) != PEL_OK ||
         (status = pel__check_blas_int(function, "k", job->k)) != PEL_OK ||

@@ -11,6 +11,14 @@
  * holds PEL_GEMM_SMALL_MAX^2 elements (32 KiB of doubles). */
 #define PEL_GEMM_SMALL_MAX 64
 
+/* Items with m and n at most this (m up to twice it for AVX-512 float), k at
+ * most PEL_GEMM_TINY_K_MAX, and A untransposed run on the fully unrolled tiny kernels of the AVX2 and
+ * AVX-512 tables (kernels/<isa>/gemm_tiny.c). */
+#define PEL_GEMM_TINY_MAX 8
+/* ... and k up to this (each instance holds k columns of A or loads one a
+ * step; 8x4x16 ran at 0.6x LIBXSMM on the general tiles). */
+#define PEL_GEMM_TINY_K_MAX 16
+
 /* Column-major C(m x n, ldc) = alpha*op(A)*op(B) + beta*C with
  * op(A)(i,p) = a[i*rsa + p*csa], op(B)(p,j) = b[p*rsb + j*csb], for
  * 1 <= m, n, k <= PEL_GEMM_SMALL_MAX and alpha != 0. beta = 0: C is not

@@ -69,6 +69,9 @@ PEL_AVX2 void pel__avx2_dgemm_small(size_t m, size_t n, size_t k, double alpha, 
     const double *ap = a;
     ptrdiff_t lda = csa;
 
+    if (pel__avx2_dgemm_tiny(1, m, n, k, alpha, a, rsa, csa, 0, b, rsb, csb, 0, beta, c, ldc, 0))
+        return;
+
     if (rsa != 1) {
         for (size_t p = 0; p < k; p++)
             for (size_t i = 0; i < m; i++)
@@ -157,6 +160,9 @@ PEL_AVX2 void pel__avx2_sgemm_small(size_t m, size_t n, size_t k, float alpha, c
     const float *ap = a;
     ptrdiff_t lda = csa;
 
+    if (pel__avx2_sgemm_tiny(1, m, n, k, alpha, a, rsa, csa, 0, b, rsb, csb, 0, beta, c, ldc, 0))
+        return;
+
     if (rsa != 1) {
         for (size_t p = 0; p < k; p++)
             for (size_t i = 0; i < m; i++)
@@ -187,4 +193,30 @@ PEL_AVX2 void pel__avx2_sgemm_small(size_t m, size_t n, size_t k, float alpha, c
             }
         }
     }
+}
+
+PEL_AVX2 void pel__avx2_dgemm_small_strided(size_t count, size_t m, size_t n, size_t k, double alpha,
+                                            const double *a, ptrdiff_t rsa, ptrdiff_t csa, size_t stride_a,
+                                            const double *b, ptrdiff_t rsb, ptrdiff_t csb, size_t stride_b,
+                                            double beta, double *c, size_t ldc, size_t stride_c, double *work)
+{
+    if (pel__avx2_dgemm_tiny(count, m, n, k, alpha, a, rsa, csa, stride_a, b, rsb, csb, stride_b, beta, c, ldc,
+                             stride_c))
+        return;
+    for (size_t i = 0; i < count; i++)
+        pel__avx2_dgemm_small(m, n, k, alpha, a + i * stride_a, rsa, csa, b + i * stride_b, rsb, csb, beta,
+                              c + i * stride_c, ldc, work);
+}
+
+PEL_AVX2 void pel__avx2_sgemm_small_strided(size_t count, size_t m, size_t n, size_t k, float alpha,
+                                            const float *a, ptrdiff_t rsa, ptrdiff_t csa, size_t stride_a,
+                                            const float *b, ptrdiff_t rsb, ptrdiff_t csb, size_t stride_b,
+                                            float beta, float *c, size_t ldc, size_t stride_c, float *work)
+{
+    if (pel__avx2_sgemm_tiny(count, m, n, k, alpha, a, rsa, csa, stride_a, b, rsb, csb, stride_b, beta, c, ldc,
+                             stride_c))
+        return;
+    for (size_t i = 0; i < count; i++)
+        pel__avx2_sgemm_small(m, n, k, alpha, a + i * stride_a, rsa, csa, b + i * stride_b, rsb, csb, beta,
+                              c + i * stride_c, ldc, work);
 }

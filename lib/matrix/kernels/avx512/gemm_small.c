@@ -204,6 +204,9 @@ PEL_AVX512 void pel__avx512_dgemm_small(size_t m, size_t n, size_t k, double alp
     const double *ap = a;
     ptrdiff_t lda = csa;
 
+    if (pel__avx512_dgemm_tiny(1, m, n, k, alpha, a, rsa, csa, 0, b, rsb, csb, 0, beta, c, ldc, 0))
+        return;
+
     if (rsa == 1 && rsb == 1 && m == n && n == k) {
         switch (m) {
         case 8: dsquare8(mode, alpha, a, csa, b, csb, beta, c, ldc); return;
@@ -247,6 +250,10 @@ PEL_AVX512 void pel__avx512_dgemm_small_strided(size_t count, size_t m, size_t n
                                                 double beta, double *c, size_t ldc, size_t stride_c, double *work)
 {
     const int mode = epilogue_mode(alpha, beta);
+
+    if (pel__avx512_dgemm_tiny(count, m, n, k, alpha, a, rsa, csa, stride_a, b, rsb, csb, stride_b, beta, c, ldc,
+                               stride_c))
+        return;
 
     if (rsa == 1 && rsb == 1 && m == n && n == k && (m == 8 || m == 16 || m == 32)) {
         if (m == 8)
@@ -377,6 +384,9 @@ PEL_AVX512 void pel__avx512_sgemm_small(size_t m, size_t n, size_t k, float alph
     const float *ap = a;
     ptrdiff_t lda = csa;
 
+    if (pel__avx512_sgemm_tiny(1, m, n, k, alpha, a, rsa, csa, 0, b, rsb, csb, 0, beta, c, ldc, 0))
+        return;
+
     if (rsa != 1) {
         for (size_t p = 0; p < k; p++)
             for (size_t i = 0; i < m; i++)
@@ -405,6 +415,9 @@ PEL_AVX512 void pel__avx512_sgemm_small_strided(size_t count, size_t m, size_t n
                                                 const float *b, ptrdiff_t rsb, ptrdiff_t csb, size_t stride_b,
                                                 float beta, float *c, size_t ldc, size_t stride_c, float *work)
 {
+    if (pel__avx512_sgemm_tiny(count, m, n, k, alpha, a, rsa, csa, stride_a, b, rsb, csb, stride_b, beta, c, ldc,
+                               stride_c))
+        return;
     for (size_t i = 0; i < count; i++)
         pel__avx512_sgemm_small(m, n, k, alpha, a + i * stride_a, rsa, csa, b + i * stride_b, rsb, csb, beta,
                                 c + i * stride_c, ldc, work);

@@ -1,0 +1,287 @@
+/* Fully unrolled AVX2/FMA gemm for tiny items: m, n <= 8, k <= 16, A with
+ * unit row stride (any column stride; B and C any strides). One instance per (rows
+ * in one or two vectors, n, k), all compile-time constants, so an item is
+ * straight-line code; the shape is dispatched once per strided run and the
+ * loop over the run's items is inside the instance. C is computed in blocks
+ * of up to 4 columns (up to 8 accumulators of the 16 ymm registers), each
+ * step of k loading one column of A (masked to the m rows: masked lanes
+ * neither fault nor write) and broadcasting B. C is stored with plain
+ * stores of exactly its rows (below).
+ *
+ * Order of operations as in avx512/gemm_tiny.c: acc = a_0 b_0j, then
+ * fma(a_p, b_pj, acc) for p = 1..k-1, then the epilogue; the one-item and
+ * the strided entries run the same instance, so both give the same bits. */
+#include "config.h"
+
+#include <immintrin.h>
+
+#include "matrix/kernels/avx2/avx2.h"
+
+enum { ADD_C = 0, SCALE_ONLY = 1, GENERAL = 2, BLOCK = 4 };
+
+static inline int tiny_mode(double alpha, double beta)
+{
+    if (beta == 0.0)
+        return SCALE_ONLY;
+    return alpha == 1.0 && beta == 1.0 ? ADD_C : GENERAL;
+}
+
+#define TINY_K(X, v, n) X(v, n, 1) X(v, n, 2) X(v, n, 3) X(v, n, 4) X(v, n, 5) X(v, n, 6) X(v, n, 7) X(v, n, 8) \
+    X(v, n, 9) X(v, n, 10) X(v, n, 11) X(v, n, 12) X(v, n, 13) X(v, n, 14) X(v, n, 15) X(v, n, 16)
+#define TINY_NK(X, v) TINY_K(X, v, 1) TINY_K(X, v, 2) TINY_K(X, v, 3) TINY_K(X, v, 4) TINY_K(X, v, 5) \
+    TINY_K(X, v, 6) TINY_K(X, v, 7) TINY_K(X, v, 8)
+
+/* ------------------------------------------------------------- double */
+
+typedef struct dtiny_run {
+    size_t count;
+    __m256i mlo, mhi; /* the rows of each vector */
+    size_t m;
+    int mode;
+    double alpha, beta;
+    const double *a, *b;
+    double *c;
+    ptrdiff_t lda, rsb, csb;
+    size_t stride_a, stride_b, stride_c, ldc;
+} dtiny_run;
+
+/* A column of C (one vector of up to 4 of its rows) is stored with plain
+ * stores of exactly those rows (pieces of 4/2/1; the branches go the same way
+ * for a whole run), never with a masked store: a later load overlapping a
+ * masked store's footprint waits until the store retires (see
+ * avx512/gemm_tiny.c), and a masked store costs several times a plain one on
+ * AMD's cores. */
+static inline __attribute__((always_inline)) PEL_AVX2 void dstore_rows(size_t rows, double *p, __m256d x)
+{
+    __m128d tail = _mm256_castpd256_pd128(x);
+
+    if (rows >= 4) {
+        _mm256_storeu_pd(p, x);
+        return;
+    }
+    if (rows & 2) {
+        _mm_storeu_pd(p, tail);
+        tail = _mm256_extractf128_pd(x, 1);
+        p += 2;
+    }
+    if (rows & 1)
+        _mm_store_sd(p, tail);
+}
+
+static inline __attribute__((always_inline)) PEL_AVX2 void sstore_rows(size_t rows, float *p, __m256 x)
+{
+    __m128 quarter = _mm256_castps256_ps128(x);
+
+    if (rows >= 8) {
+        _mm256_storeu_ps(p, x);
+        return;
+    }
+    if (rows & 4) {
+        _mm_storeu_ps(p, quarter);
+        quarter = _mm256_extractf128_ps(x, 1);
+        p += 4;
+    }
+    if (rows & 2) {
+        _mm_storel_pi((__m64 *)p, quarter);
+        quarter = _mm_movehl_ps(quarter, quarter);
+        p += 2;
+    }
+    if (rows & 1)
+        _mm_store_ss(p, quarter);
+}
+
+static inline __attribute__((always_inline)) PEL_AVX2 void dtiny_body(const int mv, const int n, const int k,
+                                                                       const dtiny_run *r)
+{
+    /* Locals, not r->: a store to C could alias the run's fields. */
+    const size_t count = r->count, stride_a = r->stride_a, stride_b = r->stride_b, stride_c = r->stride_c;
+    const size_t ldc = r->ldc;
+    const ptrdiff_t lda = r->lda, rsb = r->rsb, csb = r->csb;
+    const int mode = r->mode;
+    const size_t m = r->m;
+    const double alpha = r->alpha;
+    const __m256d va = _mm256_set1_pd(alpha), vb = _mm256_set1_pd(r->beta);
+    const __m256i mask[2] = {r->mlo, r->mhi};
+    const double *a = r->a, *b = r->b;
+    double *c = r->c;
+
+    for (size_t i = 0; i < count; i++, a += stride_a, b += stride_b, c += stride_c) {
+#pragma GCC unroll 2
+        for (int j0 = 0; j0 < n; j0 += BLOCK) {
+            const int nr = n - j0 < BLOCK ? n - j0 : BLOCK;
+            __m256d acc[2][BLOCK];
+#pragma GCC unroll 16
+            for (int p = 0; p < k; p++) {
+                __m256d av[2];
+#pragma GCC unroll 2
+                for (int v = 0; v < mv; v++)
+                    av[v] = _mm256_maskload_pd(a + p * lda + 4 * v, mask[v]);
+#pragma GCC unroll 4
+                for (int j = 0; j < nr; j++) {
+                    __m256d bj = _mm256_broadcast_sd(b + p * rsb + (j0 + j) * csb);
+#pragma GCC unroll 2
+                    for (int v = 0; v < mv; v++)
+                        acc[v][j] = p == 0 ? _mm256_mul_pd(av[v], bj) : _mm256_fmadd_pd(av[v], bj, acc[v][j]);
+                }
+            }
+            /* The block's C is loaded before its first store. */
+            __m256d old[2][BLOCK];
+#pragma GCC unroll 4
+            for (int j = 0; j < nr; j++)
+#pragma GCC unroll 2
+                for (int v = 0; v < mv; v++)
+                    old[v][j] = mode == SCALE_ONLY ? _mm256_setzero_pd() : _mm256_maskload_pd(c + (size_t)(j0 + j) * ldc + 4 * v, mask[v]);
+#pragma GCC unroll 4
+            for (int j = 0; j < nr; j++)
+#pragma GCC unroll 2
+                for (int v = 0; v < mv; v++) {
+                    __m256d x = acc[v][j];
+                    if (mode == ADD_C)
+                        x = _mm256_add_pd(x, old[v][j]);
+                    else if (mode == SCALE_ONLY)
+                        x = alpha == 1.0 ? x : _mm256_mul_pd(va, x);
+                    else
+                        x = _mm256_fmadd_pd(vb, old[v][j], _mm256_mul_pd(va, x));
+                    dstore_rows(v == 0 ? m : m - 4, c + (size_t)(j0 + j) * ldc + 4 * v, x);
+                }
+        }
+    }
+}
+
+#define DTINY_DEFINE(v, n, k) \
+    static PEL_AVX2 void dtiny_##v##_##n##_##k(const dtiny_run *r) { dtiny_body(v, n, k, r); }
+TINY_NK(DTINY_DEFINE, 1)
+TINY_NK(DTINY_DEFINE, 2)
+#define DTINY_ENTRY(v, n, k) [v - 1][n - 1][k - 1] = dtiny_##v##_##n##_##k,
+static void (*const dtiny_table[2][8][16])(const dtiny_run *) = {TINY_NK(DTINY_ENTRY, 1) TINY_NK(DTINY_ENTRY, 2)};
+
+PEL_AVX2 int pel__avx2_dgemm_tiny(size_t count, size_t m, size_t n, size_t k, double alpha, const double *a,
+                                  ptrdiff_t rsa, ptrdiff_t csa, size_t stride_a, const double *b, ptrdiff_t rsb,
+                                  ptrdiff_t csb, size_t stride_b, double beta, double *c, size_t ldc,
+                                  size_t stride_c)
+{
+    const __m256i lo = _mm256_setr_epi64x(0, 1, 2, 3), hi = _mm256_setr_epi64x(4, 5, 6, 7);
+    __m256i rows = _mm256_set1_epi64x((long long)m);
+    dtiny_run r;
+
+    if (rsa != 1 || m > PEL_GEMM_TINY_MAX || n > PEL_GEMM_TINY_MAX || k > PEL_GEMM_TINY_K_MAX || m == 0 || n == 0 ||
+        k == 0)
+        return 0;
+    r.count = count;
+    r.mlo = _mm256_cmpgt_epi64(rows, lo);
+    r.mhi = _mm256_cmpgt_epi64(rows, hi);
+    r.m = m;
+    r.mode = tiny_mode(alpha, beta);
+    r.alpha = alpha;
+    r.beta = beta;
+    r.a = a;
+    r.b = b;
+    r.c = c;
+    r.lda = csa;
+    r.rsb = rsb;
+    r.csb = csb;
+    r.stride_a = stride_a;
+    r.stride_b = stride_b;
+    r.stride_c = stride_c;
+    r.ldc = ldc;
+    dtiny_table[m > 4][n - 1][k - 1](&r);
+    return 1;
+}
+
+/* -------------------------------------------------------------- float */
+
+typedef struct stiny_run {
+    size_t count;
+    __m256i mask;
+    size_t m;
+    int mode;
+    float alpha, beta;
+    const float *a, *b;
+    float *c;
+    ptrdiff_t lda, rsb, csb;
+    size_t stride_a, stride_b, stride_c, ldc;
+} stiny_run;
+
+static inline __attribute__((always_inline)) PEL_AVX2 void stiny_body(const int n, const int k, const stiny_run *r)
+{
+    const size_t count = r->count, stride_a = r->stride_a, stride_b = r->stride_b, stride_c = r->stride_c;
+    const size_t ldc = r->ldc;
+    const ptrdiff_t lda = r->lda, rsb = r->rsb, csb = r->csb;
+    const int mode = r->mode;
+    const size_t m = r->m;
+    const float alpha = r->alpha;
+    const __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(r->beta);
+    const __m256i mask = r->mask;
+    const float *a = r->a, *b = r->b;
+    float *c = r->c;
+
+    for (size_t i = 0; i < count; i++, a += stride_a, b += stride_b, c += stride_c) {
+#pragma GCC unroll 2
+        for (int j0 = 0; j0 < n; j0 += BLOCK) {
+            const int nr = n - j0 < BLOCK ? n - j0 : BLOCK;
+            __m256 acc[BLOCK];
+#pragma GCC unroll 16
+            for (int p = 0; p < k; p++) {
+                __m256 av = _mm256_maskload_ps(a + p * lda, mask);
+#pragma GCC unroll 4
+                for (int j = 0; j < nr; j++) {
+                    __m256 bj = _mm256_broadcast_ss(b + p * rsb + (j0 + j) * csb);
+                    acc[j] = p == 0 ? _mm256_mul_ps(av, bj) : _mm256_fmadd_ps(av, bj, acc[j]);
+                }
+            }
+            __m256 old[BLOCK];
+#pragma GCC unroll 4
+            for (int j = 0; j < nr; j++)
+                old[j] = mode == SCALE_ONLY ? _mm256_setzero_ps() : _mm256_maskload_ps(c + (size_t)(j0 + j) * ldc, mask);
+#pragma GCC unroll 4
+            for (int j = 0; j < nr; j++) {
+                float *cj = c + (size_t)(j0 + j) * ldc;
+                __m256 x = acc[j];
+                if (mode == ADD_C)
+                    x = _mm256_add_ps(x, old[j]);
+                else if (mode == SCALE_ONLY)
+                    x = alpha == 1.0f ? x : _mm256_mul_ps(va, x);
+                else
+                    x = _mm256_fmadd_ps(vb, old[j], _mm256_mul_ps(va, x));
+                sstore_rows(m, cj, x);
+            }
+        }
+    }
+}
+
+#define STINY_DEFINE(v, n, k) \
+    static PEL_AVX2 void stiny_##n##_##k(const stiny_run *r) { stiny_body(n, k, r); }
+TINY_NK(STINY_DEFINE, 1)
+#define STINY_ENTRY(v, n, k) [n - 1][k - 1] = stiny_##n##_##k,
+static void (*const stiny_table[8][16])(const stiny_run *) = {TINY_NK(STINY_ENTRY, 1)};
+
+PEL_AVX2 int pel__avx2_sgemm_tiny(size_t count, size_t m, size_t n, size_t k, float alpha, const float *a,
+                                  ptrdiff_t rsa, ptrdiff_t csa, size_t stride_a, const float *b, ptrdiff_t rsb,
+                                  ptrdiff_t csb, size_t stride_b, float beta, float *c, size_t ldc,
+                                  size_t stride_c)
+{
+    const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    stiny_run r;
+
+    if (rsa != 1 || m > PEL_GEMM_TINY_MAX || n > PEL_GEMM_TINY_MAX || k > PEL_GEMM_TINY_K_MAX || m == 0 || n == 0 ||
+        k == 0)
+        return 0;
+    r.count = count;
+    r.mask = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)m), lanes);
+    r.m = m;
+    r.mode = tiny_mode(alpha, beta);
+    r.alpha = alpha;
+    r.beta = beta;
+    r.a = a;
+    r.b = b;
+    r.c = c;
+    r.lda = csa;
+    r.rsb = rsb;
+    r.csb = csb;
+    r.stride_a = stride_a;
+    r.stride_b = stride_b;
+    r.stride_c = stride_c;
+    r.ldc = ldc;
+    stiny_table[n - 1][k - 1](&r);
+    return 1;
+}
