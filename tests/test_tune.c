@@ -893,7 +893,7 @@ static void test_wisdom_stencil_choices(void)
         snprintf(bad[2], sizeof bad[2], "stencil -1\n");                                /* negative */
         snprintf(bad[3], sizeof bad[3], "stencil 1\nchoice %s 0\n", key);              /* a field missing */
         snprintf(bad[4], sizeof bad[4], "stencil 1\nchoice %s 0 1 7\n", key);          /* one too many */
-        snprintf(bad[5], sizeof bad[5], "stencil 1\nchoice %s 0 2000\n", key);         /* time block > 1024 */
+        snprintf(bad[5], sizeof bad[5], "stencil 1\nchoice %s 0 65\n", key);           /* time block > 64 */
         snprintf(bad[6], sizeof bad[6], "stencil 1\nchoice 37 1 53 1 0 1 2 1 -1 0 0 5 3 5 0 1\n"); /* element 5 */
         snprintf(bad[7], sizeof bad[7], "stencil 1\nchoice 37 1 53 1 0 1 4 1 -1 0 0 5 3 8 0 1\n"); /* ndim 4 */
         snprintf(bad[8], sizeof bad[8], "stencil 1\nchoice 37 1 53 1 0 1 2 0 -1 0 0 5 3 8 0 1\n"); /* 0 threads */

@@ -102,7 +102,7 @@ int pel__stencil_choice_valid(const pel__stencil_choice *c)
     if (k->ndim < 1 || k->ndim > 3 || k->nthreads < 1 || k->nthreads > PEL_MAX_THREADS || k->npoint < -1 ||
         k->npoint > 64 || (k->history != 0 && k->history != 1) || (k->has_rhs != 0 && k->has_rhs != 1) ||
         (k->element_size != sizeof(double) && k->element_size != sizeof(float)) || k->nterms < 1 ||
-        k->nterms > 4913 || k->nrows < 1 || k->nrows > k->nterms || c->time_block > 1024 ||
+        k->nterms > 4913 || k->nrows < 1 || k->nrows > k->nterms || c->time_block > 64 ||
         c->cache_bytes == PEL_STENCIL_CACHE_MEASURE || c->cache_bytes > ((size_t)1 << 48))
         return 0;
     for (int a = 0; a < 3; a++) {
@@ -189,9 +189,11 @@ void pel__stencil_choose_measured(pel__stencil_engine *e, size_t nsteps, const p
         return;
     }
     make_key(e, &best.key);
+    /* A choice's time block goes to the engine, where the blocking reads
+     * an override (it reads only the budget from the blocking argument). */
     if (find(&best.key, &best)) {
         base.cache_bytes = best.cache_bytes;
-        base.time_block = best.time_block;
+        e->time_block = best.time_block;
         pel__stencil_choose_blocking(e, nsteps, &base);
         return;
     }
@@ -229,6 +231,7 @@ void pel__stencil_choose_measured(pel__stencil_engine *e, size_t nsteps, const p
             double t0, seconds;
             int in_b = 0;
 
+            trial.time_block = candidates[i].time_block;
             pel__stencil_choose_blocking(&trial, nsteps, &candidates[i]);
             /* Two temporal blocks (at least four steps), at most the call's. */
             steps = 2 * trial.time_block < 4 ? 4 : 2 * trial.time_block;
@@ -254,6 +257,6 @@ void pel__stencil_choose_measured(pel__stencil_engine *e, size_t nsteps, const p
     pel_free(b);
     remember(&best);
     base.cache_bytes = best.cache_bytes;
-    base.time_block = best.time_block;
+    e->time_block = best.time_block;
     pel__stencil_choose_blocking(e, nsteps, &base);
 }

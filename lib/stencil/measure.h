@@ -30,9 +30,11 @@ enum { PEL__STENCIL_MAX_CHOICES = 64 };
  * Thread-safe. */
 int pel__stencil_choices_get(pel__stencil_choice *out);
 
-/* 1 when every field of c is one a measurement could have produced (the
- * ranges pel_stencil_apply accepts), else 0. The wisdom importer refuses a
- * text with any entry that is not. */
+/* 1 when every field of c is in the range of a problem pel_stencil_apply
+ * accepts, with a time block of at most 64 (the model's longest; a
+ * measurement gives 0 or 1) and a budget of at most 2^48 bytes, else 0. The
+ * wisdom importer refuses a text with any entry that is not, so a hostile
+ * file cannot make later calls ask for absurd work space. */
 int pel__stencil_choice_valid(const pel__stencil_choice *c);
 
 /* Adds count choices (each replaces a kept one with the same key, else
