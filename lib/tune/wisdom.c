@@ -388,6 +388,16 @@ static pel_status import_text(const char *function, const char *text, size_t len
         *model_only = p->model;
         pel__stencil_choices_put(p->stencil, p->nstencil);
     } else {
+        /* FFTW may still refuse a part the validator passed (another
+         * configuration signature, an unknown solver: found by
+         * tests/fuzz/fuzz_tune.c), after the other part went in: FFTW's
+         * wisdom of both precisions is kept and put back then, so that a
+         * refused text changes nothing. */
+        static const char *const names[2] = {"double", "float"};
+        char *saved[2] = {NULL, NULL};
+        for (int i = 0; i < 2 && status == PEL_OK; i++)
+            if (pel_fft_wisdom_export_string(precisions[i], &saved[i]) != PEL_OK)
+                status = pel__fail(PEL_ERROR_OUT_OF_MEMORY, function, "no memory to keep FFTW's wisdom");
         for (int i = 0; i < 2 && status == PEL_OK; i++) {
             if (p->fftw_len[i] == 0)
                 continue;
@@ -401,7 +411,19 @@ static pel_status import_text(const char *function, const char *text, size_t len
             copy[p->fftw_len[i]] = '\0';
             status = pel_fft_wisdom_import_string(precisions[i], copy);
             pel_free(copy);
+            if (status != PEL_OK) {
+                char reason[512];
+                snprintf(reason, sizeof reason, "%s", pel_last_error());
+                pel_fft_wisdom_forget();
+                for (int j = 0; j < 2; j++)
+                    if (saved[j] != NULL)
+                        (void)pel_fft_wisdom_import_string(precisions[j], saved[j]);
+                status = pel__fail(status, function, "text is not valid pel wisdom: its FFTW %s part was refused (%s)",
+                                   names[i], reason);
+            }
         }
+        pel_free(saved[0]);
+        pel_free(saved[1]);
         if (status == PEL_OK) {
             pel__machine_install(&p->model);
             pel__stencil_choices_put(p->stencil, p->nstencil);
