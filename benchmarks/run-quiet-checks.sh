@@ -7,7 +7,9 @@
 # and at N = 2 the MPI stencil at the issue's full sizes (issue 12), the
 # distributed SpMV and FFT (issue 14, N = 1, 2, 4; N = 4 oversubscribes 2
 # CPUs), pencils against slabs; SpMV against the expert loop and small SpMV
-# calls (issue 16 items 6 and 7); issue 13's Python table (step python).
+# calls (issue 16 items 6 and 7); issue 13's Python table (step python);
+# the quick suite and the small stencil calls (issue 16 item 7), and
+# pel-tune's wall time with its default stencil rows (issue 16 item 5).
 #   benchmarks/run-quiet-checks.sh BUILD_DIR OUT
 set -eu
 b=$1; out=$2
@@ -15,7 +17,7 @@ mkdir -p "$out"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_btl=self,vader OMP_WAIT_POLICY=passive
 lscpu | grep "Model name" > "$out/lscpu.txt"
 step() { name=$1; shift; echo "uptime before $name: $(uptime)" >> "$out/uptime.txt"
-         ext=json; [ "$name" = machine ] && ext=txt
+         ext=json; [ "$name" = machine ] || [ "$name" = pel-tune ] && ext=txt
          "$@" > "$out/$name.$ext" 2> "$out/$name.err" || echo "$name: rc=$?" >> "$out/uptime.txt"
          echo "uptime after $name: $(uptime)" >> "$out/uptime.txt"; }
 step machine "$b/benchmarks/pel-bench" --machine
@@ -57,3 +59,7 @@ step python env PEL_LIBRARY="$b/.libs/libpel.so" /usr/bin/python3 "$src/python-b
     --case scipy_fft --case linalg_stacks --format json
 step python-cpu env OPENBLAS_NUM_THREADS=1 PEL_LIBRARY="$b/.libs/libpel.so" /usr/bin/python3 "$src/python-bindings/bench.py" \
     --case scipy_fft --case linalg_stacks --threads 1 --timer cpu --rounds 5 --format json
+step quick "$b/benchmarks/pel-bench" --suite quick --threads 2 --format json
+step small-stencil "$b/benchmarks/pel-bench" --kernel stencil --threads 1,2 --reps 11 --format json \
+    --size 3d7:16x16x16:1,3d7:48x48x48:1,3d25r4:32x32x32:1,3d25r4:32x32x32:4,3d27:32x32x32:5,2d5:256x256:10
+step pel-tune "$b/tools/pel-tune" --output "$out/pel.wisdom"

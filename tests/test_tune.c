@@ -13,6 +13,7 @@
 
 #include "core/threads.h"
 #include "stencil/engine.h"
+#include "stencil/measure.h"
 #include "tune/tune.h"
 
 static const size_t KiB = 1024, MiB = 1024 * 1024;
@@ -790,6 +791,166 @@ static void test_wisdom_environment(void)
     free(foreign);
 }
 
+/* text with its stencil section (the lines from "stencil" up to
+ * "fftw-double") replaced by section and the checksum recomputed. */
+static char *with_stencil_section(const char *text, const char *section)
+{
+    const char *from = strstr(text, "\nstencil "), *to = strstr(text, "\nfftw-double "), *checksum;
+    size_t size = strlen(text) + strlen(section) + 64, used;
+    char *out = malloc(size);
+
+    if (from == NULL || to == NULL || out == NULL) {
+        free(out);
+        return NULL;
+    }
+    checksum = strstr(text, "\nchecksum ");
+    used = (size_t)snprintf(out, size, "%.*s\n%s%.*s\n", (int)(from - text), text, section, (int)(checksum - to - 1),
+                            to + 1);
+    snprintf(out + used, size - used, "checksum %016llx\n", (unsigned long long)reference_checksum(out, used));
+    return out;
+}
+
+/* The measured stencil choices travel in the wisdom: exported, imported
+ * back the same, an imported choice used instead of a measurement (same
+ * bits), corrupt entries refused with nothing changed, texts without the
+ * section still read, and PEL_WISDOM_FILE's choices taken at the model's
+ * first need. */
+static void test_wisdom_stencil_choices(void)
+{
+    static const double c2[5] = {0.52, 0.13, 0.11, 0.12, 0.125};
+    const size_t dims[2] = {37, 53}, n = 37 * 53, steps = 6;
+    pel_stencil_blocking measure;
+    pel_boundary faces[4];
+    pel_stencil *stencil = NULL;
+    pel__stencil_choice kept[PEL__STENCIL_MAX_CHOICES], now[PEL__STENCIL_MAX_CHOICES];
+    pel_machine before, after;
+    double *grid = malloc(n * sizeof *grid), *expected = malloc(n * sizeof *expected);
+    double *got = malloc(n * sizeof *got), *work = malloc(n * sizeof *work);
+    char *text = NULL, *again = NULL, *section_text;
+    char key[256], section[512];
+    void *result;
+    unsigned long count;
+    int applied, nkept;
+
+    CU_ASSERT_FATAL(grid && expected && got && work);
+    for (int f = 0; f < 4; f++)
+        faces[f] = (pel_boundary){PEL_BOUNDARY_DIRICHLET, 0.625};
+    memset(&measure, 0, sizeof measure);
+    measure.cache_bytes = PEL_STENCIL_CACHE_MEASURE;
+    PEL_TEST_OK(pel_stencil_create(PEL_FLOAT64, 2, PEL_STENCIL_STAR, 1, c2, 5, 0, 0.0, &stencil));
+    pel_test_fill(grid, n, 2385);
+    memcpy(got, grid, n * sizeof *grid);
+    PEL_TEST_OK(pel_stencil_apply(stencil, dims, faces, got, work, NULL, steps, NULL, &result));
+    memcpy(expected, result, n * sizeof *expected);
+
+    /* One measured choice, exported. */
+    pel__stencil_choices_clear();
+    count = pel__stencil_measure_count();
+    memcpy(got, grid, n * sizeof *grid);
+    PEL_TEST_OK(pel_stencil_apply(stencil, dims, faces, got, work, NULL, steps, &measure, &result));
+    CU_ASSERT(memcmp(result, expected, n * sizeof *expected) == 0);
+    CU_ASSERT_EQUAL(pel__stencil_measure_count(), count + 1);
+    nkept = pel__stencil_choices_get(kept);
+    CU_ASSERT_FATAL(nkept == 1);
+    PEL_TEST_OK(pel_machine_info(&before));
+    PEL_TEST_OK(pel_wisdom_export(&text));
+    CU_ASSERT_FATAL(text != NULL);
+    snprintf(key, sizeof key, "37 1 53 1 0 1 2 %d -1 0 0 5 3 8", kept[0].key.nthreads);
+    snprintf(section, sizeof section, "\nstencil 1\nchoice %s %zu %zu\n", key, kept[0].cache_bytes,
+             kept[0].time_block);
+    CU_ASSERT(strstr(text, section) != NULL);
+
+    /* Round trip: forgotten, imported, the same choice and the same text. */
+    pel__stencil_choices_clear();
+    PEL_TEST_OK(pel_wisdom_import(text, &applied));
+    CU_ASSERT_EQUAL(applied, 1);
+    CU_ASSERT(pel__stencil_choices_get(now) == 1 && memcmp(&now[0], &kept[0], sizeof kept[0]) == 0);
+    PEL_TEST_OK(pel_wisdom_export(&again));
+    CU_ASSERT(again != NULL && strcmp(again, text) == 0);
+    pel_free(again);
+
+    /* An imported choice (one step at a time, a 64 KiB budget) replaces the
+     * measured one and is used: nothing measured, the same bits. */
+    snprintf(section, sizeof section, "stencil 1\nchoice %s 65536 1\n", key);
+    section_text = with_stencil_section(text, section);
+    CU_ASSERT_FATAL(section_text != NULL);
+    PEL_TEST_OK(pel_wisdom_import(section_text, &applied));
+    CU_ASSERT_EQUAL(applied, 1);
+    CU_ASSERT(pel__stencil_choices_get(now) == 1 && now[0].cache_bytes == 65536 && now[0].time_block == 1);
+    count = pel__stencil_measure_count();
+    memcpy(got, grid, n * sizeof *grid);
+    PEL_TEST_OK(pel_stencil_apply(stencil, dims, faces, got, work, NULL, steps, &measure, &result));
+    CU_ASSERT(memcmp(result, expected, n * sizeof *expected) == 0);
+    CU_ASSERT_EQUAL(pel__stencil_measure_count(), count);
+    free(section_text);
+
+    /* Corrupt entries (checksum fixed up): refused, nothing changes. */
+    nkept = pel__stencil_choices_get(kept);
+    {
+        char bad[12][320];
+        snprintf(bad[0], sizeof bad[0], "stencil 2\nchoice %s 0 1\n", key);            /* one line short */
+        snprintf(bad[1], sizeof bad[1], "stencil 65\nchoice %s 0 1\n", key);           /* above 64 */
+        snprintf(bad[2], sizeof bad[2], "stencil -1\n");                                /* negative */
+        snprintf(bad[3], sizeof bad[3], "stencil 1\nchoice %s 0\n", key);              /* a field missing */
+        snprintf(bad[4], sizeof bad[4], "stencil 1\nchoice %s 0 1 7\n", key);          /* one too many */
+        snprintf(bad[5], sizeof bad[5], "stencil 1\nchoice %s 0 65\n", key);           /* time block > 64 */
+        snprintf(bad[6], sizeof bad[6], "stencil 1\nchoice 37 1 53 1 0 1 2 1 -1 0 0 5 3 5 0 1\n"); /* element 5 */
+        snprintf(bad[7], sizeof bad[7], "stencil 1\nchoice 37 1 53 1 0 1 4 1 -1 0 0 5 3 8 0 1\n"); /* ndim 4 */
+        snprintf(bad[8], sizeof bad[8], "stencil 1\nchoice 37 1 53 1 0 1 2 0 -1 0 0 5 3 8 0 1\n"); /* 0 threads */
+        snprintf(bad[9], sizeof bad[9], "stencil 1\nchoice 0 1 53 1 0 1 2 1 -1 0 0 5 3 8 0 1\n");  /* empty axis */
+        snprintf(bad[10], sizeof bad[10], "stencil 1\nchoice 37 1 53 9 0 1 2 1 -1 0 0 5 3 8 0 1\n"); /* radius 9 */
+        snprintf(bad[11], sizeof bad[11], "stencil 1\nchoice %s -1 1\n", key);        /* the MEASURE request */
+        for (int b = 0; b < 12; b++) {
+            char *corrupt = with_stencil_section(text, bad[b]);
+            CU_ASSERT_FATAL(corrupt != NULL);
+            applied = -1;
+            PEL_TEST_EXPECT_ERROR(pel_wisdom_import(corrupt, &applied), PEL_ERROR_PARSE, "pel_wisdom_import",
+                                  "pel wisdom: line");
+            CU_ASSERT_EQUAL(applied, -1);
+            CU_ASSERT(pel__stencil_choices_get(now) == nkept && memcmp(now, kept, (size_t)nkept * sizeof *now) == 0);
+            free(corrupt);
+        }
+    }
+    PEL_TEST_OK(pel_machine_info(&after));
+    CU_ASSERT(same_model(&before, &after));
+
+    /* A text written before the section existed: read, no choice changes. */
+    section_text = with_stencil_section(text, "");
+    CU_ASSERT_FATAL(section_text != NULL);
+    PEL_TEST_OK(pel_wisdom_import(section_text, &applied));
+    CU_ASSERT_EQUAL(applied, 1);
+    CU_ASSERT(pel__stencil_choices_get(now) == nkept && memcmp(now, kept, (size_t)nkept * sizeof *now) == 0);
+    free(section_text);
+
+    /* PEL_WISDOM_FILE: the file's choices come with its model. */
+    {
+        char path[] = "/tmp/pel_test_wisdom_choices_XXXXXX";
+        int fd = mkstemp(path);
+        FILE *file;
+        pel_machine m;
+        CU_ASSERT_FATAL(fd >= 0);
+        close(fd);
+        file = fopen(path, "w");
+        CU_ASSERT_FATAL(file != NULL);
+        fputs(text, file); /* the measured choice, not the imported one */
+        fclose(file);
+        pel__stencil_choices_clear();
+        CU_ASSERT_FATAL(setenv("PEL_WISDOM_FILE", path, 1) == 0);
+        CU_ASSERT_EQUAL(pel__wisdom_load_environment_model(&m), 1);
+        unsetenv("PEL_WISDOM_FILE");
+        unlink(path);
+        nkept = pel__stencil_choices_get(now);
+        CU_ASSERT(nkept == 1 && now[0].cache_bytes != 65536 && now[0].key.n[2] == 53);
+    }
+    pel__stencil_choices_clear();
+    pel_free(text);
+    free(grid);
+    free(expected);
+    free(got);
+    free(work);
+    pel_stencil_destroy(stencil);
+}
+
 static void add_suites(void)
 {
     static const pel_test_case model_tests[] = {
@@ -806,6 +967,7 @@ static void add_suites(void)
                                                     {"measured choices from 4 threads", test_measured_concurrent},
                                                     {"wisdom round trip, foreign, corrupt", test_wisdom_round_trip},
                                                     {"PEL_WISDOM_FILE", test_wisdom_environment},
+                                                    {"stencil choices in the wisdom", test_wisdom_stencil_choices},
                                                     {NULL, NULL}};
     pel_test_add_suite("machine model", model_tests);
     pel_test_add_suite("thresholds and blocking", threshold_tests);

@@ -188,11 +188,14 @@ pel_status pel__stencil_apply_engine(const char *function, pel__stencil_engine *
     }
 
     {
-        /* Work units: about two flops per term, point and step (saturating). */
+        /* Work units: about two flops per term, point and step (saturating).
+         * The minimum work per thread is the measured one (lib/tune), so a
+         * small call runs on the calling thread where a second thread's
+         * fork/join would cost more than it saves. */
         size_t work_units = count;
         if (!pel__mul_size(work_units, stencil->nterms * 2 * (nsteps < 64 ? nsteps : 64), &work_units))
             work_units = SIZE_MAX;
-        e->nthreads = pel__team_take(&team, pel_threads_for_work(work_units));
+        e->nthreads = pel__team_take(&team, pel__tune_threads_for_work(work_units));
     }
     pel__stencil_choose_measured(e, nsteps, blocking, grid, bytes);
 
@@ -369,7 +372,7 @@ pel_status pel__stencil_apply_box(const pel_stencil *stencil, const size_t *dims
         size_t work_units = points;
         if (!pel__mul_size(work_units, stencil->nterms * 2 * (nsteps < 64 ? nsteps : 64), &work_units))
             work_units = SIZE_MAX;
-        e.nthreads = pel__team_take(&team, pel_threads_for_work(work_units));
+        e.nthreads = pel__team_take(&team, pel__tune_threads_for_work(work_units));
     }
     pel__stencil_choose_blocking(&e, nsteps, blocking);
     return pel__stencil_run_box(&e, grid, out, scratch0, scratch1, box_lo, box_hi, skip_lo ? cut_lo : NULL,

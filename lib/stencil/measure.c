@@ -13,24 +13,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "stencil/measure.h"
 #include "stencil/stencil_internal.h"
 
-enum { MAX_CHOICES = 64, MAX_CANDIDATES = 6 };
+enum { MAX_CHOICES = PEL__STENCIL_MAX_CHOICES, MAX_CANDIDATES = 6 };
 
-typedef struct choice_key {
-    long n[3];
-    int r[3], ndim, nthreads, npoint, history, has_rhs;
-    size_t nterms, nrows, element_size;
-} choice_key;
-
-typedef struct choice {
-    choice_key key;
-    size_t cache_bytes, time_block; /* the winner, as a blocking override */
-} choice;
+typedef pel__stencil_choice_key choice_key;
+typedef pel__stencil_choice choice;
 
 static choice choices[MAX_CHOICES];
 static int nchoices;
-static unsigned long measurements;
+static unsigned long measurements; /* choices measured (the tests' count) */
+static unsigned long placed;       /* choices placed, measured or imported: the next place is placed % MAX */
 static pthread_mutex_t choices_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void make_key(const pel__stencil_engine *e, choice_key *key)
@@ -64,14 +58,89 @@ static int find(const choice_key *key, choice *out)
     return found;
 }
 
+/* Places c: over a kept choice with the same key, else at the next place
+ * (full: the oldest choice is forgotten, measured again if it returns).
+ * Call with the lock held. */
+static void place(const choice *c)
+{
+    for (int i = 0; i < nchoices; i++)
+        if (memcmp(&choices[i].key, &c->key, sizeof c->key) == 0) {
+            choices[i] = *c;
+            return;
+        }
+    choices[placed % MAX_CHOICES] = *c;
+    if (nchoices < MAX_CHOICES)
+        nchoices++;
+    placed++;
+}
+
 static void remember(const choice *c)
 {
     pthread_mutex_lock(&choices_lock);
-    /* Full: the oldest choice is forgotten (measured again if it returns). */
-    choices[measurements % MAX_CHOICES] = *c;
-    if (nchoices < MAX_CHOICES)
-        nchoices++;
+    place(c);
     measurements++;
+    pthread_mutex_unlock(&choices_lock);
+}
+
+int pel__stencil_choices_get(pel__stencil_choice *out)
+{
+    int count;
+
+    pthread_mutex_lock(&choices_lock);
+    count = nchoices;
+    memcpy(out, choices, (size_t)count * sizeof *out);
+    pthread_mutex_unlock(&choices_lock);
+    return count;
+}
+
+int pel__stencil_choice_valid(const pel__stencil_choice *c)
+{
+    const choice_key *k = &c->key;
+    choice_key zeroed;
+    size_t points = 1;
+
+    if (k->ndim < 1 || k->ndim > 3 || k->nthreads < 1 || k->nthreads > PEL_MAX_THREADS || k->npoint < -1 ||
+        k->npoint > 64 || (k->history != 0 && k->history != 1) || (k->has_rhs != 0 && k->has_rhs != 1) ||
+        (k->element_size != sizeof(double) && k->element_size != sizeof(float)) || k->nterms < 1 ||
+        k->nterms > 4913 || k->nrows < 1 || k->nrows > k->nterms || c->time_block > 64 ||
+        c->cache_bytes == PEL_STENCIL_CACHE_MEASURE || c->cache_bytes > ((size_t)1 << 48))
+        return 0;
+    for (int a = 0; a < 3; a++) {
+        if (k->n[a] < 1 || k->n[a] > ((long)1 << 40) || k->r[a] < 0 || k->r[a] > PEL_STENCIL_MAX_RADIUS)
+            return 0;
+        points = (size_t)k->n[a] > ((size_t)1 << 52) / points ? 0 : points * (size_t)k->n[a];
+        if (points == 0)
+            return 0;
+    }
+    /* The key is compared with memcmp: its padding must be zero too, as
+     * make_key leaves it. */
+    memset(&zeroed, 0, sizeof zeroed);
+    memcpy(zeroed.n, k->n, sizeof k->n);
+    memcpy(zeroed.r, k->r, sizeof k->r);
+    zeroed.ndim = k->ndim;
+    zeroed.nthreads = k->nthreads;
+    zeroed.npoint = k->npoint;
+    zeroed.history = k->history;
+    zeroed.has_rhs = k->has_rhs;
+    zeroed.nterms = k->nterms;
+    zeroed.nrows = k->nrows;
+    zeroed.element_size = k->element_size;
+    return memcmp(&zeroed, k, sizeof zeroed) == 0;
+}
+
+void pel__stencil_choices_put(const pel__stencil_choice *list, int count)
+{
+    pthread_mutex_lock(&choices_lock);
+    for (int i = 0; i < count; i++)
+        place(&list[i]);
+    pthread_mutex_unlock(&choices_lock);
+}
+
+void pel__stencil_choices_clear(void)
+{
+    pthread_mutex_lock(&choices_lock);
+    nchoices = 0;
+    placed = 0;
     pthread_mutex_unlock(&choices_lock);
 }
 
@@ -120,9 +189,11 @@ void pel__stencil_choose_measured(pel__stencil_engine *e, size_t nsteps, const p
         return;
     }
     make_key(e, &best.key);
+    /* A choice's time block goes to the engine, where the blocking reads
+     * an override (it reads only the budget from the blocking argument). */
     if (find(&best.key, &best)) {
         base.cache_bytes = best.cache_bytes;
-        base.time_block = best.time_block;
+        e->time_block = best.time_block;
         pel__stencil_choose_blocking(e, nsteps, &base);
         return;
     }
@@ -160,6 +231,7 @@ void pel__stencil_choose_measured(pel__stencil_engine *e, size_t nsteps, const p
             double t0, seconds;
             int in_b = 0;
 
+            trial.time_block = candidates[i].time_block;
             pel__stencil_choose_blocking(&trial, nsteps, &candidates[i]);
             /* Two temporal blocks (at least four steps), at most the call's. */
             steps = 2 * trial.time_block < 4 ? 4 : 2 * trial.time_block;
@@ -185,6 +257,6 @@ void pel__stencil_choose_measured(pel__stencil_engine *e, size_t nsteps, const p
     pel_free(b);
     remember(&best);
     base.cache_bytes = best.cache_bytes;
-    base.time_block = best.time_block;
+    e->time_block = best.time_block;
     pel__stencil_choose_blocking(e, nsteps, &base);
 }

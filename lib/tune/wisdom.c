@@ -11,6 +11,10 @@
  *   fma <gflops> <source>
  *   sweep <n>
  *   point <bytes> <gbps>                                             (n lines)
+ *   stencil <m>                                         (optional, m <= 64)
+ *   choice <n0> <n1> <n2> <r0> <r1> <r2> <ndim> <threads> <npoint> <history>
+ *          <rhs> <nterms> <nrows> <element size> <cache bytes> <time block>
+ *                                                       (m lines, one line each)
  *   fftw-double <length>
  *   <length bytes of FFTW wisdom>
  *   fftw-float <length>
@@ -32,6 +36,7 @@
 #include "core/error.h"
 #include "pel/fft.h"
 #include "fft/wisdom.h"
+#include "stencil/measure.h"
 #include "tune/tune.h"
 
 #define WISDOM_MAX_BYTES ((size_t)40 << 20)
@@ -145,6 +150,22 @@ pel_status pel_wisdom_export(char **text)
                   m->fma_gflops, (int)m->fma_source, m->sweep_points);
     for (int i = 0; i < m->sweep_points; i++)
         append_format(&b, "point %zu %.17g\n", m->sweep_point_bytes[i], m->sweep_point_gbps[i]);
+    {
+        /* The measured stencil choices (PEL_TUNE=measure), so that another
+         * process finds them instead of timing candidates again. */
+        pel__stencil_choice *list = pel_malloc(PEL__STENCIL_MAX_CHOICES * sizeof *list);
+        int count = list != NULL ? pel__stencil_choices_get(list) : 0;
+        if (list == NULL)
+            b.failed = 1;
+        append_format(&b, "stencil %d\n", count);
+        for (int i = 0; i < count; i++) {
+            const pel__stencil_choice_key *k = &list[i].key;
+            append_format(&b, "choice %ld %ld %ld %d %d %d %d %d %d %d %d %zu %zu %zu %zu %zu\n", k->n[0], k->n[1],
+                          k->n[2], k->r[0], k->r[1], k->r[2], k->ndim, k->nthreads, k->npoint, k->history,
+                          k->has_rhs, k->nterms, k->nrows, k->element_size, list[i].cache_bytes, list[i].time_block);
+        }
+        pel_free(list);
+    }
     for (int p = 0; p < 2; p++) {
         char *fftw = NULL;
         status = pel_fft_wisdom_export_string(precisions[p], &fftw);
@@ -174,6 +195,8 @@ typedef struct parsed {
     pel_machine model;
     const char *fftw[2];
     size_t fftw_len[2];
+    int nstencil;
+    pel__stencil_choice stencil[PEL__STENCIL_MAX_CHOICES];
 } parsed;
 
 typedef struct cursor {
@@ -282,6 +305,30 @@ static pel_status parse(const char *function, const char *text, size_t len, pars
             line[n] != '\0')
             return PARSE_FAIL(function, &c, "expected \"point BYTES GBPS\"");
     }
+    /* The stencil choices: optional (texts written before they existed
+     * have none). */
+    n = 0;
+    if (c.end - c.p > 8 && memcmp(c.p, "stencil ", 8) == 0) {
+        if (!next_line(&c, line, sizeof line) || sscanf(line, "stencil %d%n", &count, &n) != 1 || line[n] != '\0' ||
+            count < 0 || count > PEL__STENCIL_MAX_CHOICES)
+            return PARSE_FAIL(function, &c, "expected \"stencil COUNT\" with COUNT in 0..64");
+        out->nstencil = count;
+        for (int i = 0; i < count; i++) {
+            pel__stencil_choice *choice = &out->stencil[i];
+            pel__stencil_choice_key *key = &choice->key;
+            memset(choice, 0, sizeof *choice); /* keys are compared with memcmp, padding too */
+            n = 0;
+            if (!next_line(&c, line, sizeof line) ||
+                sscanf(line, "choice %ld %ld %ld %d %d %d %d %d %d %d %d %zu %zu %zu %zu %zu%n", &key->n[0], &key->n[1],
+                       &key->n[2], &key->r[0], &key->r[1], &key->r[2], &key->ndim, &key->nthreads, &key->npoint, &key->history,
+                       &key->has_rhs, &key->nterms, &key->nrows, &key->element_size, &choice->cache_bytes,
+                       &choice->time_block, &n) != 16 ||
+                line[n] != '\0' || !pel__stencil_choice_valid(choice))
+                return PARSE_FAIL(function, &c,
+                                  "expected \"choice\" and 16 numbers in range (dims, radii, ndim, threads, "
+                                  "form, shape, element size, cache bytes, time block)");
+        }
+    }
     for (int p = 0; p < 2; p++) {
         size_t length, name_len = strlen(names[p]);
         n = 0;
@@ -337,8 +384,20 @@ static pel_status import_text(const char *function, const char *text, size_t len
         return PEL_OK;
     }
     if (model_only != NULL) {
+        /* The stencil choices need no lock but their own. */
         *model_only = p->model;
+        pel__stencil_choices_put(p->stencil, p->nstencil);
     } else {
+        /* FFTW may still refuse a part the validator passed (another
+         * configuration signature, an unknown solver: found by
+         * tests/fuzz/fuzz_tune.c), after the other part went in: FFTW's
+         * wisdom of both precisions is kept and put back then, so that a
+         * refused text changes nothing. */
+        static const char *const names[2] = {"double", "float"};
+        char *saved[2] = {NULL, NULL};
+        for (int i = 0; i < 2 && status == PEL_OK; i++)
+            if (pel_fft_wisdom_export_string(precisions[i], &saved[i]) != PEL_OK)
+                status = pel__fail(PEL_ERROR_OUT_OF_MEMORY, function, "no memory to keep FFTW's wisdom");
         for (int i = 0; i < 2 && status == PEL_OK; i++) {
             if (p->fftw_len[i] == 0)
                 continue;
@@ -352,9 +411,23 @@ static pel_status import_text(const char *function, const char *text, size_t len
             copy[p->fftw_len[i]] = '\0';
             status = pel_fft_wisdom_import_string(precisions[i], copy);
             pel_free(copy);
+            if (status != PEL_OK) {
+                char reason[512];
+                snprintf(reason, sizeof reason, "%s", pel_last_error());
+                pel_fft_wisdom_forget();
+                for (int j = 0; j < 2; j++)
+                    if (saved[j] != NULL)
+                        (void)pel_fft_wisdom_import_string(precisions[j], saved[j]);
+                status = pel__fail(status, function, "text is not valid pel wisdom: its FFTW %s part was refused (%s)",
+                                   names[i], reason);
+            }
         }
-        if (status == PEL_OK)
+        pel_free(saved[0]);
+        pel_free(saved[1]);
+        if (status == PEL_OK) {
             pel__machine_install(&p->model);
+            pel__stencil_choices_put(p->stencil, p->nstencil);
+        }
     }
     pel_free(p);
     if (status == PEL_OK)
