@@ -303,6 +303,10 @@ typedef struct varcoef_params {
     float weight_f;
     double alpha_d, beta_d; /* two-level form */
     float alpha_f, beta_f;
+    /* Double precision in the separate order: the whole row in one fused
+     * pass (lib/stencil/kernels_fused.c); NULL: the passes above. */
+    pel__stencil_fused_fn fused_fn;
+    pel__stencil_fused fused;
 } varcoef_params;
 
 static void factored_row(const pel__stencil_form *form, void *out, const void *const *term,
@@ -316,6 +320,16 @@ static void factored_row(const pel__stencil_form *form, void *out, const void *c
     static const float zero_f = 0.0f;
     (void)stream; /* the passes read the row back: plain stores */
     (void)at;
+    if (p->fused_fn) {
+        pel__stencil_fused_inputs x;
+        memset(&x, 0, sizeof x);
+        x.scale[0] = a;
+        x.center = b;
+        x.u = term[p->center_term];
+        x.rhs = r;
+        p->fused_fn(out, (const double *const *)term, &p->fused, &x, n);
+        return;
+    }
     if (s->precision == PEL_FLOAT32) {
         s->row(out, term, s->coefficients, s->nterms, NULL, &zero_f, n, 0);
         p->passes->factored_s(out, a, b, term[p->center_term], r, p->weight_f, n);
@@ -351,6 +365,15 @@ static void wave_row(const pel__stencil_form *form, void *out, const void *const
     static const float zero_f = 0.0f;
     (void)stream;
     (void)at;
+    if (p->fused_fn) {
+        pel__stencil_fused_inputs x;
+        memset(&x, 0, sizeof x);
+        x.scale[0] = g;
+        x.u = term[p->center_term];
+        x.v = before;
+        p->fused_fn(out, (const double *const *)term, &p->fused, &x, n);
+        return;
+    }
     if (s->precision == PEL_FLOAT32) {
         s->row(out, term, s->coefficients, s->nterms, NULL, &zero_f, n, 0);
         p->passes->wave_s(out, term[p->center_term], before, g, p->alpha_f, p->beta_f, n);
@@ -419,6 +442,13 @@ static void varcoef_params_init(varcoef_params *p, const pel_stencil *s)
     p->center_term = center_term(s);
     p->weight_d = s->rhs_weight_d;
     p->weight_f = s->rhs_weight_f;
+    if (s->precision == PEL_FLOAT64 && !s->fma) {
+        p->fused_fn = pel__stencil_fused_kernel();
+        p->fused.ngroups = 1;
+        p->fused.first[1] = s->nterms;
+        p->fused.coefficients = s->coefficients;
+        p->fused.rhs_weight = s->rhs_weight_d;
+    }
 }
 
 pel_status pel_stencil_apply_factored(const pel_stencil *stencil, const size_t *dims, const pel_boundary *faces,
@@ -590,6 +620,9 @@ pel_status pel_stencil_apply_wave(const pel_stencil *stencil, const size_t *dims
     params.beta_d = beta;
     params.alpha_f = (float)alpha;
     params.beta_f = (float)beta;
+    params.fused.two_level = 1;
+    params.fused.alpha = alpha;
+    params.fused.beta = beta;
     memset(&form, 0, sizeof form);
     form.row = wave_row;
     form.npoint = gamma ? 1 : 0;
