@@ -18,6 +18,8 @@ step machine "$b/benchmarks/pel-bench" --machine
 step tune "$b/benchmarks/pel-bench" --kernel tune --threads 2 --reps 3 --format json
 step stencil-forms "$b/benchmarks/pel-bench" --kernel stencil --threads 2 --reps 3 --format json \
     --size 3d7-varcoef:256x256x256:100,3d25r4-wave:256x256x256:100,3d7-rowfn:256x256x256:100,2d5-2field:4096x4096:100,3d7:256x256x256:100:fma
+step stencil-forms-1step "$b/benchmarks/pel-bench" --kernel stencil --threads 2 --reps 5 --format json \
+    --size 3d7-varcoef:256x256x256:1,3d25r4-wave:256x256x256:1,3d7-rowfn:256x256x256:1,2d5-2field:4096x4096:1,3d7:256x256x256:1:fma
 step fft "$b/benchmarks/pel-bench" --kernel fft --size 1048576,256x256x256 --threads 2 --reps 5 --format json
 step mpi-stencil mpirun --allow-run-as-root --oversubscribe -np 2 "$b/benchmarks/pel-bench-mpi" --kernel mpi-stencil \
     --size 256x256x256,8192x8192 --threads 1 --reps 3 --format json

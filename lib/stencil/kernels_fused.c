@@ -46,9 +46,14 @@ static inline __attribute__((always_inline)) void store8(double *p, v8d v)
     memcpy(p, &v, sizeof v);
 }
 
+/* A broadcast written as a shuffle: gcc 12 built the plain initializer
+ * {x, x, ...} inside the kernels' loops lane by lane (eight masked
+ * broadcasts per coefficient), the shuffle is one vbroadcastsd. */
+typedef long long v8i __attribute__((vector_size(64)));
 static inline __attribute__((always_inline)) v8d splat8(double x)
 {
-    return (v8d){x, x, x, x, x, x, x, x};
+    const v8d v = {x};
+    return __builtin_shuffle(v, (v8i){0, 0, 0, 0, 0, 0, 0, 0});
 }
 
 /* One point, the same operations in the same order (the tail and n = 1). */
