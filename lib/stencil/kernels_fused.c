@@ -19,9 +19,9 @@
  * through a scratch row; here a strip of 32 (AVX-512) or 16 points is loaded
  * from each input once and stored once.
  *
- * One body serves every instruction set: it works on 8-double vectors (GCC
- * vector extensions), which the AVX-512 build holds in one register and the
- * AVX2 and portable builds split; the strip width is what differs. */
+ * The bodies work on GCC vector extensions of the register width: 8
+ * doubles for AVX-512 (strips of 4 vectors), 4 for AVX2 (4 vectors) and
+ * the portable build (1 vector, split into SSE2 halves by gcc). */
 #include "stencil/stencil_internal.h"
 
 #include <string.h>
@@ -46,9 +46,9 @@ static inline __attribute__((always_inline)) void store8(double *p, v8d v)
     memcpy(p, &v, sizeof v);
 }
 
-/* A broadcast written as a shuffle: gcc 12 built the plain initializer
- * {x, x, ...} inside the kernels' loops lane by lane (eight masked
- * broadcasts per coefficient), the shuffle is one vbroadcastsd. */
+/* A broadcast, written as a shuffle: gcc 12 built the plain initializer
+ * {x, x, ...} inside the AVX-512 kernel's loops lane by lane (eight masked
+ * broadcasts per coefficient); the shuffle is one vbroadcastsd. */
 typedef long long v8i __attribute__((vector_size(64)));
 static inline __attribute__((always_inline)) v8d splat8(double x)
 {
@@ -139,17 +139,98 @@ static inline __attribute__((always_inline)) void fused_body(double *out, const 
         out[i] = fused_point(in, f, x, i);
 }
 
+/* The AVX2 and portable builds work on 4-double vectors: gcc splits an
+ * 8-double vector there through the stack (callgrind: twice the
+ * instructions), so they get the same body on the register width. */
+typedef double v4d __attribute__((vector_size(32)));
+
+static inline __attribute__((always_inline)) v4d load4(const double *p)
+{
+    v4d v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline __attribute__((always_inline)) void store4(double *p, v4d v)
+{
+    memcpy(p, &v, sizeof v);
+}
+
+static inline __attribute__((always_inline)) v4d splat4(double x)
+{
+    return (v4d){x, x, x, x};
+}
+
+static inline __attribute__((always_inline)) void fused_body4(double *out, const double *const *in,
+                                                             const pel__stencil_fused *f,
+                                                             const pel__stencil_fused_inputs *x, size_t n,
+                                                             const int nvec)
+{
+    const double *c = f->coefficients;
+    const size_t step = 4 * (size_t)nvec;
+    size_t i = 0;
+    for (; i + step <= n; i += step) {
+        v4d acc[4] = {0}, s[4] = {0};
+        for (size_t g = 0; g < f->ngroups; g++) {
+            size_t k = f->first[g];
+            v4d ck = splat4(c[k]);
+            const double *p = in[k] + i;
+            _Pragma("GCC unroll 4")
+            for (int j = 0; j < nvec; j++)
+                s[j] = ck * load4(p + 4 * j);
+            for (k++; k < f->first[g + 1]; k++) {
+                ck = splat4(c[k]);
+                p = in[k] + i;
+                _Pragma("GCC unroll 4")
+                for (int j = 0; j < nvec; j++)
+                    s[j] = s[j] + ck * load4(p + 4 * j);
+            }
+            if (x->scale[g]) {
+                const double *q = x->scale[g] + i;
+                _Pragma("GCC unroll 4")
+                for (int j = 0; j < nvec; j++)
+                    s[j] = load4(q + 4 * j) * s[j];
+            }
+            _Pragma("GCC unroll 4")
+            for (int j = 0; j < nvec; j++)
+                acc[j] = g == 0 ? s[j] : acc[j] + s[j];
+        }
+        if (x->center) {
+            _Pragma("GCC unroll 4")
+            for (int j = 0; j < nvec; j++)
+                acc[j] = acc[j] + load4(x->center + i + 4 * j) * load4(x->u + i + 4 * j);
+        }
+        if (x->rhs) {
+            const v4d w = splat4(f->rhs_weight);
+            _Pragma("GCC unroll 4")
+            for (int j = 0; j < nvec; j++)
+                acc[j] = acc[j] + w * load4(x->rhs + i + 4 * j);
+        }
+        if (f->two_level) {
+            const v4d alpha = splat4(f->alpha), beta = splat4(f->beta);
+            _Pragma("GCC unroll 4")
+            for (int j = 0; j < nvec; j++)
+                acc[j] = (alpha * load4(x->u + i + 4 * j) + beta * load4(x->v + i + 4 * j)) + acc[j];
+        }
+        _Pragma("GCC unroll 4")
+        for (int j = 0; j < nvec; j++)
+            store4(out + i + 4 * j, acc[j]);
+    }
+    for (; i < n; i++)
+        out[i] = fused_point(in, f, x, i);
+}
+
 static void fused_generic(double *out, const double *const *in, const pel__stencil_fused *f,
                           const pel__stencil_fused_inputs *x, size_t n)
 {
-    fused_body(out, in, f, x, n, 1);
+    fused_body4(out, in, f, x, n, 1);
 }
 
 #ifdef PEL_FUSED_X86
 PEL_TARGET_FUSED_AVX2 static void fused_avx2(double *out, const double *const *in, const pel__stencil_fused *f,
                                              const pel__stencil_fused_inputs *x, size_t n)
 {
-    fused_body(out, in, f, x, n, 2);
+    fused_body4(out, in, f, x, n, 4);
 }
 
 PEL_TARGET_FUSED_AVX512 static void fused_avx512(double *out, const double *const *in, const pel__stencil_fused *f,
