@@ -24,6 +24,8 @@ step machine "$b/benchmarks/pel-bench" --machine
 step tune "$b/benchmarks/pel-bench" --kernel tune --threads 2 --reps 3 --format json
 step stencil-forms "$b/benchmarks/pel-bench" --kernel stencil --threads 2 --reps 3 --format json \
     --size 3d7-varcoef:256x256x256:100,3d25r4-wave:256x256x256:100,3d7-rowfn:256x256x256:100,2d5-2field:4096x4096:100,3d7:256x256x256:100:fma
+step stencil-forms-1step "$b/benchmarks/pel-bench" --kernel stencil --threads 2 --reps 5 --format json \
+    --size 3d7-varcoef:256x256x256:1,3d25r4-wave:256x256x256:1,3d7-rowfn:256x256x256:1,2d5-2field:4096x4096:1,3d7:256x256x256:1:fma
 # gemm_batch against LIBXSMM and OpenBLAS (issue 16 item 6): the default
 # sizes (n = 2..32, square and not, batches of 10 to 10^5 items), on the
 # CPU's table and on the AVX2 table against LIBXSMM's AVX2 code; the

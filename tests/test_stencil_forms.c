@@ -4,6 +4,7 @@
  * a time in plain C, and this program is compiled with -ffp-contract=off
  * like the library, so equality is exact (memcmp), not a tolerance. */
 #include "pel_test.h"
+#include "stencil/stencil_internal.h" /* the kernel registry switch (pel__stencil_isa_set) */
 
 #include <math.h>
 #include <stdlib.h>
@@ -1232,7 +1233,10 @@ static void random_system(system_case *sc, int ndim, int nfields, int mix)
     sc->nfields = nfields;
     for (int f = 0; f < nfields; f++) {
         int count = 1 + (int)(pel_test_next(&rng) % 3);
-        for (int c = 0; c < count && sc->nterms < 8; c++) {
+        /* At most 8 terms, and every later field keeps one. */
+        if (count > 8 - (int)sc->nterms - (nfields - 1 - f))
+            count = 8 - (int)sc->nterms - (nfields - 1 - f);
+        for (int c = 0; c < count; c++) {
             size_t i = sc->nterms++;
             int radius = 1 + (int)(pel_test_next(&rng) % 3);
             pel_stencil_shape shape = ndim < 3 && pel_test_next(&rng) % 2 ? PEL_STENCIL_BOX : PEL_STENCIL_STAR;
@@ -1494,6 +1498,29 @@ static void test_varcoef_errors(void)
     pel_stencil_destroy(with_rhs);
 }
 
+/* Every kernel table this CPU runs (lib/stencil/kernels.c's registry: the
+ * portable, AVX2 and AVX-512 kernels of the FMA order and of the fused
+ * forms), not only the one the CPU's choice reaches: the FMA order, the
+ * factored and two-level forms and coupled systems are created and run
+ * under each forced table against the same references. */
+static void test_every_kernel_table(void)
+{
+    const pel__stencil_isa best = pel__stencil_isa_get();
+    for (int isa = PEL__STENCIL_ISA_GENERIC; isa <= PEL__STENCIL_ISA_AVX512; isa++) {
+        int saved;
+        if (isa == (int)best || !pel__stencil_isa_supported((pel__stencil_isa)isa))
+            continue;
+        saved = pel__stencil_isa_set(isa);
+        CU_ASSERT_EQUAL(pel__stencil_isa_get(), isa);
+        test_fma_order();
+        test_factored();
+        test_wave_double();
+        test_system_matrix();
+        pel__stencil_isa_set(saved);
+    }
+    CU_ASSERT_EQUAL(pel__stencil_isa_get(), best);
+}
+
 static void add_suites(void)
 {
     static const pel_test_case exact[] = {
@@ -1509,6 +1536,7 @@ static void add_suites(void)
         {"user row kernels", test_rows_matrix},
         {"coupled fields", test_system_matrix},
         {"FMA order of terms", test_fma_order},
+        {"every kernel table (portable, AVX2, AVX-512) forced", test_every_kernel_table},
         {NULL, NULL}};
     static const pel_test_case physics[] = {{"conservative variable-diffusivity heat", test_conservative_heat},
                                             {"plane wave, second-order convergence (1-D, 3-D r4)",

@@ -493,11 +493,14 @@ static void compute_plane(const pel__stencil_engine *e, thread_space *ts, const 
             } else {
                 /* The vector part's pointers all move; an end point's stay
                  * where they hold a Dirichlet face's value. */
-                for (size_t k = 0; k < nt && vhi > vlo; k++)
+                const size_t nvector = vhi > vlo ? nt : 0;
+                for (size_t k = 0; k < nvector; k++)
                     plan[k] = (const char *)plan[k] + in_stride;
+                /* Branch-free (a mask of the stride), so the loop
+                 * vectorises: a box stencil's plan (a row kernel's 27
+                 * terms per end point) is stepped on every row. */
                 for (size_t i = nt; i < nptr; i++)
-                    if (ts->plan_moves[i])
-                        plan[i] = (const char *)plan[i] + in_stride;
+                    plan[i] = (const char *)plan[i] + (in_stride & ((size_t)0 - (size_t)ts->plan_moves[i]));
             }
             long at[3];
             if (vhi > vlo) {

@@ -38,6 +38,27 @@ void pel__stencil_points(pel_precision precision, void *out, const ptrdiff_t *of
                          const void *coefficients, size_t nterms, const void *rhs, const void *rhs_weight,
                          size_t count);
 
+/* Instruction sets of the row kernels (the registry's tables). */
+typedef enum pel__stencil_isa {
+    PEL__STENCIL_ISA_GENERIC = 0, /* portable C (libm fma() for the FMA order) */
+    PEL__STENCIL_ISA_AVX2 = 1,    /* AVX2 (+ FMA for the FMA order) */
+    PEL__STENCIL_ISA_AVX512 = 2   /* AVX-512F */
+} pel__stencil_isa;
+
+/* Nonzero when this CPU runs the kernels of isa. */
+int pel__stencil_isa_supported(pel__stencil_isa isa);
+
+/* The instruction set the registry hands out: the forced one
+ * (pel__stencil_isa_set), else the best this CPU supports. */
+pel__stencil_isa pel__stencil_isa_get(void);
+
+/* Forces the kernels that stencils (and forms) created from now on get, so
+ * tests reach every table on one machine; isa < 0 returns to the CPU's
+ * choice, an isa the CPU lacks is ignored. Returns the previous setting
+ * (-1: none). Stencils keep the kernels they were created with; the switch
+ * must not race with a stencil's creation. */
+int pel__stencil_isa_set(int isa);
+
 /* The best row kernel for this CPU and precision (the registry). */
 pel__stencil_row_fn pel__stencil_row_kernel(pel_precision precision);
 
@@ -47,6 +68,34 @@ pel__stencil_row_fn pel__stencil_row_kernel_fma(pel_precision precision);
 void pel__stencil_points_fma(pel_precision precision, void *out, const ptrdiff_t *offset, const void *const *ptrs,
                              const void *coefficients, size_t nterms, const void *rhs, const void *rhs_weight,
                              size_t count);
+
+/* A fused form row (lib/stencil/kernels_fused.c, double precision, the
+ * separate order): groups of the row's terms, each a stencil sum optionally
+ * scaled per point, added in order, then the form's pointwise terms. The
+ * constant part, fixed for a form's life: */
+enum { PEL__STENCIL_FUSED_GROUPS = 16 };
+typedef struct pel__stencil_fused {
+    size_t ngroups;
+    size_t first[PEL__STENCIL_FUSED_GROUPS + 1]; /* group g: terms first[g] .. first[g+1]-1 */
+    const double *coefficients;                  /* per term */
+    double rhs_weight;
+    int two_level; /* acc = (alpha*u + beta*v) + acc at the end */
+    double alpha, beta;
+} pel__stencil_fused;
+
+/* The per-call part: rows of the pointwise grids at out[0] (NULL: absent). */
+typedef struct pel__stencil_fused_inputs {
+    const double *scale[PEL__STENCIL_FUSED_GROUPS];
+    const double *center, *u; /* acc = acc + center*u (factored b); u also the two-level u(t) */
+    const double *rhs;
+    const double *v; /* two levels: u(t-1) */
+} pel__stencil_fused_inputs;
+
+typedef void (*pel__stencil_fused_fn)(double *out, const double *const *in, const pel__stencil_fused *f,
+                                      const pel__stencil_fused_inputs *x, size_t n);
+
+/* The fused kernel of the registry's instruction set. */
+pel__stencil_fused_fn pel__stencil_fused_kernel(void);
 
 struct pel_stencil {
     pel__handle handle; /* first member: misuse detection (core/handle.h) */

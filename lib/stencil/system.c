@@ -38,6 +38,11 @@ typedef struct coupling {
 typedef struct field_params {
     size_t ncouplings;
     coupling c[MAX_COUPLINGS];
+    /* Double precision, every coupling in the separate order: the whole row
+     * in one fused pass (lib/stencil/kernels_fused.c, each coupling a group
+     * of terms); NULL: a pass per coupling through a scratch row. */
+    pel__stencil_fused_fn fused_fn;
+    pel__stencil_fused fused;
 } field_params;
 
 /* out[i] = a[i] * out[i]; out[i] = out[i] + add[i]. */
@@ -87,6 +92,14 @@ static void system_row(const pel__stencil_form *form, void *out, const void *con
     const void *shifted[MAX_COUPLING_TERMS];
     (void)at;
     (void)stream;
+    if (p->fused_fn) {
+        pel__stencil_fused_inputs x;
+        memset(&x, 0, sizeof x);
+        for (size_t i = 0; i < p->ncouplings; i++)
+            x.scale[i] = p->c[i].scale >= 0 ? point[p->c[i].scale] : NULL;
+        p->fused_fn(out, (const double *const *)term, &p->fused, &x, n);
+        return;
+    }
     for (size_t c0 = 0; c0 < n; c0 += CHUNK) {
         const size_t len = n - c0 < CHUNK ? n - c0 : CHUNK;
         char *dest = (char *)out + c0 * es;
@@ -160,6 +173,25 @@ static pel_status build_field_stencil(const pel_stencil_term *terms, size_t nter
         if (s->radius > fs->radius)
             fs->radius = s->radius;
     }
+    params->fused_fn = NULL;
+    if (fs->precision == PEL_FLOAT64) {
+        int separate = 1;
+        for (size_t i = 0; i < params->ncouplings; i++)
+            separate &= !params->c[i].stencil->fma;
+        if (separate && (fs->coefficients = malloc(total * sizeof(double))) != NULL) {
+            double *c = fs->coefficients;
+            memset(&params->fused, 0, sizeof params->fused);
+            params->fused.ngroups = params->ncouplings;
+            for (size_t i = 0; i < params->ncouplings; i++) {
+                params->fused.first[i] = params->c[i].first_term;
+                memcpy(c + params->c[i].first_term, params->c[i].stencil->coefficients,
+                       params->c[i].stencil->nterms * sizeof(double));
+            }
+            params->fused.first[params->ncouplings] = total;
+            params->fused.coefficients = c;
+            params->fused_fn = pel__stencil_fused_kernel();
+        }
+    }
     return PEL_OK;
 }
 
@@ -169,6 +201,7 @@ static void free_field_stencil(pel_stencil *fs)
     free(fs->row_offset);
     free(fs->term_row);
     free(fs->row_field);
+    free(fs->coefficients);
 }
 
 static pel_status check_terms(int nfields, const pel_stencil_term *terms, size_t nterms)
