@@ -10,13 +10,15 @@
 # calls (issue 16 items 6 and 7); issue 13's Python table (step python);
 # the quick suite and the small stencil calls (issue 16 item 7), and
 # pel-tune's wall time with its default stencil rows (issue 16 item 5).
-#   benchmarks/run-quiet-checks.sh BUILD_DIR OUT
+#   benchmarks/run-quiet-checks.sh BUILD_DIR OUT [STEP ...]
+# With STEP names, only those steps run (in this file's order).
 set -eu
-b=$1; out=$2
+b=$1; out=$2; shift 2; only=" $* "
 mkdir -p "$out"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_btl=self,vader OMP_WAIT_POLICY=passive
 lscpu | grep "Model name" > "$out/lscpu.txt"
-step() { name=$1; shift; echo "uptime before $name: $(uptime)" >> "$out/uptime.txt"
+step() { name=$1; shift; [ "$only" = "  " ] || case "$only" in *" $name "*) ;; *) return 0 ;; esac
+         echo "uptime before $name: $(uptime)" >> "$out/uptime.txt"
          ext=json; [ "$name" = machine ] || [ "$name" = pel-tune ] && ext=txt
          "$@" > "$out/$name.$ext" 2> "$out/$name.err" || echo "$name: rc=$?" >> "$out/uptime.txt"
          echo "uptime after $name: $(uptime)" >> "$out/uptime.txt"; }
