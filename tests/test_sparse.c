@@ -450,8 +450,13 @@ static void test_automatic_thread_count_same_bits(void)
         CU_ASSERT(pel__tune_threads_for_openmp_work(SIZE_MAX) >= 1);
         CU_ASSERT(pel__tune_threads_for_openmp_work(SIZE_MAX) <= threads);
         /* Never more reluctant than the default 32768 a thread, whatever
-         * fork/join cost the model measured. */
-        CU_ASSERT_EQUAL(pel__tune_threads_for_openmp_work(2 * PEL__MIN_WORK_DEFAULT), threads < 2 ? 1 : 2);
+         * fork/join cost the model measured (it may be less reluctant: a
+         * model that measured a cheap fork/join gives 3 or 4 threads). */
+        {
+            int chosen = pel__tune_threads_for_openmp_work(2 * PEL__MIN_WORK_DEFAULT);
+            CU_ASSERT(chosen >= (threads < 2 ? 1 : 2));
+            CU_ASSERT(chosen <= threads);
+        }
         PEL_TEST_OK(pel_set_min_work_per_thread(1000));
         CU_ASSERT_EQUAL(pel__tune_threads_for_openmp_work(2500), threads < 2 ? threads : 2);
         PEL_TEST_OK(pel_set_min_work_per_thread(0));

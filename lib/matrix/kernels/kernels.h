@@ -19,6 +19,24 @@
  * step; 8x4x16 ran at 0.6x LIBXSMM on the general tiles). */
 #define PEL_GEMM_TINY_K_MAX 16
 
+/* 1 where the tiny kernels compile one instance per (n, k), both constants
+ * (the fast build); 0 where they compile one instance that reads n and k at
+ * run time: under AddressSanitizer or ThreadSanitizer (CI's sanitizer, TSan
+ * and fuzzer builds), whose instrumentation made the hundreds of unrolled
+ * instances take minutes per file (clang -O1 with the fuzzers' sanitizers:
+ * 5.5 min for avx512/gemm_tiny.c). The operations and their order are the
+ * same either way, hence the bits. */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define PEL_TINY_INSTANCES 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define PEL_TINY_INSTANCES 0
+#endif
+#endif
+#ifndef PEL_TINY_INSTANCES
+#define PEL_TINY_INSTANCES 1
+#endif
+
 /* Column-major C(m x n, ldc) = alpha*op(A)*op(B) + beta*C with
  * op(A)(i,p) = a[i*rsa + p*csa], op(B)(p,j) = b[p*rsb + j*csb], for
  * 1 <= m, n, k <= PEL_GEMM_SMALL_MAX and alpha != 0. beta = 0: C is not

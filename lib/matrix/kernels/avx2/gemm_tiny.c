@@ -148,12 +148,14 @@ static inline __attribute__((always_inline)) PEL_AVX2 void dtiny_body(const int 
     }
 }
 
+#if PEL_TINY_INSTANCES
 #define DTINY_DEFINE(v, n, k) \
     static PEL_AVX2 void dtiny_##v##_##n##_##k(const dtiny_run *r) { dtiny_body(v, n, k, r); }
 TINY_NK(DTINY_DEFINE, 1)
 TINY_NK(DTINY_DEFINE, 2)
 #define DTINY_ENTRY(v, n, k) [v - 1][n - 1][k - 1] = dtiny_##v##_##n##_##k,
 static void (*const dtiny_table[2][8][16])(const dtiny_run *) = {TINY_NK(DTINY_ENTRY, 1) TINY_NK(DTINY_ENTRY, 2)};
+#endif
 
 PEL_AVX2 int pel__avx2_dgemm_tiny(size_t count, size_t m, size_t n, size_t k, double alpha, const double *a,
                                   ptrdiff_t rsa, ptrdiff_t csa, size_t stride_a, const double *b, ptrdiff_t rsb,
@@ -184,7 +186,11 @@ PEL_AVX2 int pel__avx2_dgemm_tiny(size_t count, size_t m, size_t n, size_t k, do
     r.stride_b = stride_b;
     r.stride_c = stride_c;
     r.ldc = ldc;
+#if PEL_TINY_INSTANCES
     dtiny_table[m > 4][n - 1][k - 1](&r);
+#else
+    dtiny_body(m > 4 ? 2 : 1, (int)n, (int)k, &r);
+#endif
     return 1;
 }
 
@@ -249,11 +255,13 @@ static inline __attribute__((always_inline)) PEL_AVX2 void stiny_body(const int 
     }
 }
 
+#if PEL_TINY_INSTANCES
 #define STINY_DEFINE(v, n, k) \
     static PEL_AVX2 void stiny_##n##_##k(const stiny_run *r) { stiny_body(n, k, r); }
 TINY_NK(STINY_DEFINE, 1)
 #define STINY_ENTRY(v, n, k) [n - 1][k - 1] = stiny_##n##_##k,
 static void (*const stiny_table[8][16])(const stiny_run *) = {TINY_NK(STINY_ENTRY, 1)};
+#endif
 
 PEL_AVX2 int pel__avx2_sgemm_tiny(size_t count, size_t m, size_t n, size_t k, float alpha, const float *a,
                                   ptrdiff_t rsa, ptrdiff_t csa, size_t stride_a, const float *b, ptrdiff_t rsb,
@@ -282,6 +290,10 @@ PEL_AVX2 int pel__avx2_sgemm_tiny(size_t count, size_t m, size_t n, size_t k, fl
     r.stride_b = stride_b;
     r.stride_c = stride_c;
     r.ldc = ldc;
+#if PEL_TINY_INSTANCES
     stiny_table[n - 1][k - 1](&r);
+#else
+    stiny_body((int)n, (int)k, &r);
+#endif
     return 1;
 }

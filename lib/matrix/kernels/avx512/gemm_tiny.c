@@ -182,11 +182,13 @@ static inline __attribute__((always_inline)) PEL_AVX512 void dtiny_body(const in
     }
 }
 
+#if PEL_TINY_INSTANCES
 #define DTINY_DEFINE(n, k) \
     static PEL_AVX512 void dtiny_##n##_##k(const dtiny_run *r) { dtiny_body(n, k, r); }
 TINY_ALL(DTINY_DEFINE)
 #define DTINY_ENTRY(n, k) [n - 1][k - 1] = dtiny_##n##_##k,
 static void (*const dtiny_table[8][16])(const dtiny_run *) = {TINY_ALL(DTINY_ENTRY)};
+#endif
 
 PEL_AVX512 int pel__avx512_dgemm_tiny(size_t count, size_t m, size_t n, size_t k, double alpha, const double *a,
                                       ptrdiff_t rsa, ptrdiff_t csa, size_t stride_a, const double *b, ptrdiff_t rsb,
@@ -222,7 +224,11 @@ PEL_AVX512 int pel__avx512_dgemm_tiny(size_t count, size_t m, size_t n, size_t k
     r.stride_b = stride_b;
     r.stride_c = stride_c;
     r.ldc = ldc;
+#if PEL_TINY_INSTANCES
     dtiny_table[n - 1][k - 1](&r);
+#else
+    dtiny_body((int)n, (int)k, &r);
+#endif
     return 1;
 }
 
@@ -296,11 +302,13 @@ static inline __attribute__((always_inline)) PEL_AVX512 void stiny_body(const in
     }
 }
 
+#if PEL_TINY_INSTANCES
 #define STINY_DEFINE(n, k) \
     static PEL_AVX512 void stiny_##n##_##k(const stiny_run *r) { stiny_body(n, k, r); }
 TINY_ALL(STINY_DEFINE)
 #define STINY_ENTRY(n, k) [n - 1][k - 1] = stiny_##n##_##k,
 static void (*const stiny_table[8][16])(const stiny_run *) = {TINY_ALL(STINY_ENTRY)};
+#endif
 
 PEL_AVX512 int pel__avx512_sgemm_tiny(size_t count, size_t m, size_t n, size_t k, float alpha, const float *a,
                                       ptrdiff_t rsa, ptrdiff_t csa, size_t stride_a, const float *b, ptrdiff_t rsb,
@@ -333,6 +341,10 @@ PEL_AVX512 int pel__avx512_sgemm_tiny(size_t count, size_t m, size_t n, size_t k
     r.stride_b = stride_b;
     r.stride_c = stride_c;
     r.ldc = ldc;
+#if PEL_TINY_INSTANCES
     stiny_table[n - 1][k - 1](&r);
+#else
+    stiny_body((int)n, (int)k, &r);
+#endif
     return 1;
 }
