@@ -49,11 +49,17 @@ static inline __attribute__((always_inline)) void store8(double *p, v8d v)
 /* A broadcast, written as a shuffle: gcc 12 built the plain initializer
  * {x, x, ...} inside the AVX-512 kernel's loops lane by lane (eight masked
  * broadcasts per coefficient); the shuffle is one vbroadcastsd. */
+#ifndef __clang__
 typedef long long v8i __attribute__((vector_size(64)));
+#endif
 static inline __attribute__((always_inline)) v8d splat8(double x)
 {
     const v8d v = {x};
+#ifdef __clang__ /* clang's spelling of the same shuffle */
+    return __builtin_shufflevector(v, v, 0, 0, 0, 0, 0, 0, 0, 0);
+#else
     return __builtin_shuffle(v, (v8i){0, 0, 0, 0, 0, 0, 0, 0});
+#endif
 }
 
 /* One point, the same operations in the same order (the tail and n = 1). */
