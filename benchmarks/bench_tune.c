@@ -16,6 +16,7 @@
  * (pel-bench links libpel statically, so the internal symbols are there;
  * pel-bench-mpi, linked with the shared libpel, has no such rows). */
 #include "matrix/kernels/kernels.h"
+#include "matrix/matrix_internal.h"
 
 typedef struct tune_stencil {
     pel_stencil *stencil;
@@ -195,6 +196,7 @@ static int run_gemm_cutoff(const pel_bench_context *context, size_t n)
     static char baseline[96];
     tune_batch t;
     double t_auto, t_own, t_blas, t_auto2;
+    size_t cutoff;
     int reps = context->reps < 5 ? context->reps : 5;
     pel_bench_row row = {"tune", variant, context->size, context->threads, 0, 0, 0, baseline, 0, extra};
 
@@ -207,6 +209,7 @@ static int run_gemm_cutoff(const pel_bench_context *context, size_t n)
         t.count /= 8;
     t.threads = context->threads;
     t.table = pel__matrix_kernels_get();
+    cutoff = pel__matrix_small_max(t.table, 0); /* measured here, outside the timed calls */
     t.a = pel_bench_random(n * n * t.count, 21);
     t.b = pel_bench_random(n * n * t.count, 22);
     t.c = pel_bench_random(n * n * t.count, 23);
@@ -218,15 +221,16 @@ static int run_gemm_cutoff(const pel_bench_context *context, size_t n)
     snprintf(variant, sizeof variant, "gemm_batch-cutoff-%zu", n);
     snprintf(baseline, sizeof baseline, "best of sweep (%s)", t_own <= t_blas ? "pel kernel" : "OpenBLAS");
     snprintf(extra, sizeof extra,
-             "\"table\":\"%s\",\"table_cutoff\":%zu,\"automatic\":\"%s\",\"batch\":%zu,\"own_kernel_seconds\":%.6g,"
-             "\"openblas_seconds\":%.6g",
-             t.table->name, t.table->dgemm_small_max, n <= t.table->dgemm_small_max ? "pel kernel" : "OpenBLAS",
-             t.count, t_own, t_blas);
+             "\"table\":\"%s\",\"table_cutoff\":%zu,\"cutoff\":%zu,\"automatic\":\"%s\",\"batch\":%zu,"
+             "\"own_kernel_seconds\":%.6g,\"openblas_seconds\":%.6g",
+             t.table->name, t.table->dgemm_small_max, cutoff, n <= cutoff ? "pel kernel" : "OpenBLAS", t.count, t_own,
+             t_blas);
     row.seconds = t_auto;
     row.baseline_seconds = t_own < t_blas ? t_own : t_blas;
     row.gflops = 2.0 * (double)n * n * n * (double)t.count / t_auto * 1e-9;
-    pel_bench_progress("tune %s (table %s, cutoff %zu): automatic %.4g s, pel kernel %.4g s, OpenBLAS %.4g s", variant,
-                       t.table->name, t.table->dgemm_small_max, t_auto, t_own, t_blas);
+    pel_bench_progress("tune %s (table %s, cutoff %zu, measured %zu): automatic %.4g s, pel kernel %.4g s, "
+                       "OpenBLAS %.4g s", variant, t.table->name, t.table->dgemm_small_max, cutoff, t_auto, t_own,
+                       t_blas);
     pel_bench_emit(&row);
     pel_free(t.a);
     pel_free(t.b);

@@ -12,6 +12,8 @@
 #include <stdint.h>
 
 #include "matrix/kernels/kernels.h"
+#include "core/env.h"
+#include "matrix/matrix_internal.h"
 
 static const double ALPHA = 0.731, BETA = -1.27;
 
@@ -94,7 +96,7 @@ static void check_double_case(pel_layout layout, pel_transpose ta, pel_transpose
      * OpenBLAS need not (OpenBLAS's Haswell and Zen kernels differ in the
      * last bits between thread counts), so each of their runs is held to
      * the accuracy bound against the naive reference instead. */
-    own_kernel = small_item(pel__matrix_kernels_get()->dgemm_small_max, m, n, k);
+    own_kernel = small_item(pel__matrix_small_max(pel__matrix_kernels_get(), 0), m, n, k);
     /* beta = 0 must not read C: a NaN there would leak into the result. */
     if (beta == 0.0)
         for (size_t i = 0; i < total_c; i++)
@@ -250,7 +252,7 @@ static void test_float_batches(void)
                     PEL_TEST_OK(pel_sgemm_batch(layout, tra, trb, m, n, k, 0.731f, pa, lda, pb, ldb, beta, pc, ldc, nb));
                     /* Bit-identical on pel's kernels; OpenBLAS items: both
                      * runs within the accuracy bound (see check_double_case). */
-                    if (small_item(pel__matrix_kernels_get()->sgemm_small_max, m, n, k))
+                    if (small_item(pel__matrix_small_max(pel__matrix_kernels_get(), 1), m, n, k))
                         CU_ASSERT(memcmp(c1, c2, sc * nb * sizeof *c1) == 0);
                     for (size_t i = 0; i < nb; i++) {
                         CU_ASSERT(mt_sgemm_ratio(layout, tra, trb, m, n, k, 0.731f, a + i * sa, sa, lda, b + i * sb, sb,
@@ -776,6 +778,115 @@ static void test_table_switch(void)
     }
 }
 
+/* The cutoff to OpenBLAS measured past the table's constant
+ * (lib/matrix/cutoff.c): PEL_GEMM_CUTOFF's grammar, the decision on
+ * synthetic timings, the measured value's bounds and stability, and the
+ * batch driver obeying the cutoff (forced to 64, a 40 x 40 x 40 batch has
+ * the bits of the table's kernel called per item). */
+static void test_measured_cutoff(void)
+{
+    static const size_t sizes[] = {33, 40, 48, 56, 64};
+    const double own[] = {1, 1, 1, 1, 1}, faster[] = {2, 2, 2, 2, 2}, close_at_48[] = {2, 2, 1.1, 2, 2};
+    const double slower[] = {0.5, 2, 2, 2, 2}, unmeasured[] = {2, 0, 2, 2, 2}, nan_own[] = {NAN, 1, 1, 1, 1};
+    const char *saved = getenv("PEL_GEMM_CUTOFF");
+    char *saved_copy = saved ? strdup(saved) : NULL;
+    size_t v = 0;
+
+    CU_ASSERT(pel__env_parse_gemm_cutoff("table", &v) == PEL_OK && v == SIZE_MAX);
+    CU_ASSERT(pel__env_parse_gemm_cutoff(" table ", &v) == PEL_OK && v == SIZE_MAX);
+    CU_ASSERT(pel__env_parse_gemm_cutoff("40", &v) == PEL_OK && v == 40);
+    CU_ASSERT(pel__env_parse_gemm_cutoff("1", &v) == PEL_OK && v == 1);
+    CU_ASSERT(pel__env_parse_gemm_cutoff(" 64", &v) == PEL_OK && v == 64);
+    CU_ASSERT(pel__env_parse_gemm_cutoff(NULL, &v) == PEL_OK && v == 0);
+    CU_ASSERT(pel__env_parse_gemm_cutoff("", &v) == PEL_OK && v == 0);
+    v = 7;
+    CU_ASSERT(pel__env_parse_gemm_cutoff("0", &v) == PEL_ERROR_INVALID_ARGUMENT);
+    CU_ASSERT(pel__env_parse_gemm_cutoff("65", &v) == PEL_ERROR_INVALID_ARGUMENT);
+    CU_ASSERT(pel__env_parse_gemm_cutoff("-3", &v) == PEL_ERROR_INVALID_ARGUMENT);
+    CU_ASSERT(pel__env_parse_gemm_cutoff("tables", &v) == PEL_ERROR_INVALID_ARGUMENT);
+    CU_ASSERT(pel__env_parse_gemm_cutoff("40x", &v) == PEL_ERROR_INVALID_ARGUMENT);
+    CU_ASSERT(pel__env_parse_gemm_cutoff("18446744073709551656", &v) == PEL_ERROR_INVALID_ARGUMENT);
+    CU_ASSERT(strstr(pel_last_error(), "PEL_GEMM_CUTOFF") != NULL);
+    CU_ASSERT(v == 7); /* untouched on refusal */
+
+    CU_ASSERT(pel__matrix_cutoff_decide(32, sizes, own, faster, 5) == 64);
+    CU_ASSERT(pel__matrix_cutoff_decide(32, sizes, own, close_at_48, 5) == 40);
+    CU_ASSERT(pel__matrix_cutoff_decide(32, sizes, own, slower, 5) == 32);
+    CU_ASSERT(pel__matrix_cutoff_decide(32, sizes, own, unmeasured, 5) == 33);
+    CU_ASSERT(pel__matrix_cutoff_decide(32, sizes, nan_own, faster, 5) == 32);
+    CU_ASSERT(pel__matrix_cutoff_decide(32, sizes, own, faster, 0) == 32);
+    /* Sizes at or below the table's constant are not decisions to make. */
+    CU_ASSERT(pel__matrix_cutoff_decide(48, sizes, own, slower, 5) == 64);
+    CU_ASSERT(pel__matrix_cutoff_decide(64, sizes, own, faster, 5) == 64);
+
+    unsetenv("PEL_GEMM_CUTOFF");
+    pel__matrix_cutoff_read_environment();
+    for (size_t t = 0; t < 3; t++) {
+        static const char *names[] = {"reference", "avx2", "avx512"};
+        const pel__matrix_kernels *table = pel__matrix_kernels_find(names[t]);
+        if (table == NULL)
+            continue;
+        for (int single = 0; single < 2; single++) {
+            size_t floor = single ? table->sgemm_small_max : table->dgemm_small_max;
+            size_t measured = pel__matrix_small_max(table, single);
+            CU_ASSERT(measured >= floor && measured <= PEL_GEMM_SMALL_MAX);
+            CU_ASSERT(pel__matrix_small_max(table, single) == measured); /* measured once */
+            printf("\n    cutoff %s %s: table %zu, on this machine %zu", names[t], single ? "float" : "double",
+                   floor, measured);
+        }
+        setenv("PEL_GEMM_CUTOFF", "table", 1);
+        pel__matrix_cutoff_read_environment();
+        CU_ASSERT(pel__matrix_small_max(table, 0) == table->dgemm_small_max);
+        setenv("PEL_GEMM_CUTOFF", "50", 1);
+        pel__matrix_cutoff_read_environment();
+        CU_ASSERT(pel__matrix_small_max(table, 0) == 50);
+        setenv("PEL_GEMM_CUTOFF", "bad", 1); /* refused: the measured value, and a note */
+        pel__matrix_cutoff_read_environment();
+        CU_ASSERT(strstr(pel_environment_notes(), "PEL_GEMM_CUTOFF") != NULL);
+        CU_ASSERT(pel__matrix_small_max(table, 0) >= table->dgemm_small_max);
+        unsetenv("PEL_GEMM_CUTOFF");
+        pel__matrix_cutoff_read_environment();
+    }
+
+    {
+        const size_t n = 40, count = 6, s = n * n;
+        const pel__matrix_kernels *table = pel__matrix_kernels_get();
+        double *a = mt_random(s * count, 901), *b = mt_random(s * count, 902), *c0 = mt_random(s * count, 903);
+        double *c = mt_copy(c0, s * count), *want = mt_copy(c0, s * count);
+        double *work = aligned_alloc(64, PEL_GEMM_SMALL_MAX * PEL_GEMM_SMALL_MAX * sizeof(double));
+        setenv("PEL_GEMM_CUTOFF", "64", 1);
+        pel__matrix_cutoff_read_environment();
+        for (size_t i = 0; i < count; i++)
+            table->dgemm_small(n, n, n, ALPHA, a + i * s, 1, (ptrdiff_t)n, b + i * s, 1, (ptrdiff_t)n, BETA,
+                               want + i * s, n, work);
+        PEL_TEST_OK(pel_dgemm_batch_strided(PEL_COL_MAJOR, PEL_NO_TRANS, PEL_NO_TRANS, n, n, n, ALPHA, a, n, s, b, n,
+                                            s, BETA, c, n, s, count));
+        CU_ASSERT(memcmp(c, want, s * count * sizeof *c) == 0);
+        /* On OpenBLAS (the table's cutoff is below 40 on the AVX-512
+         * table): the accuracy bound, whoever computes it. */
+        setenv("PEL_GEMM_CUTOFF", "table", 1);
+        pel__matrix_cutoff_read_environment();
+        memcpy(c, c0, s * count * sizeof *c);
+        PEL_TEST_OK(pel_dgemm_batch_strided(PEL_COL_MAJOR, PEL_NO_TRANS, PEL_NO_TRANS, n, n, n, ALPHA, a, n, s, b, n,
+                                            s, BETA, c, n, s, count));
+        for (size_t i = 0; i < count; i++)
+            CU_ASSERT(mt_gemm_ratio(PEL_COL_MAJOR, PEL_NO_TRANS, PEL_NO_TRANS, n, n, n, ALPHA, a + i * s, n,
+                                    b + i * s, n, BETA, c0 + i * s, c + i * s, n, 0x1p-53) < 16.0);
+        unsetenv("PEL_GEMM_CUTOFF");
+        pel__matrix_cutoff_read_environment();
+        free(a);
+        free(b);
+        free(c0);
+        free(c);
+        free(want);
+        free(work);
+    }
+    if (saved_copy != NULL)
+        setenv("PEL_GEMM_CUTOFF", saved_copy, 1);
+    pel__matrix_cutoff_read_environment();
+    free(saved_copy);
+}
+
 static void add_suites(void)
 {
     static const pel_test_case batch[] = {
@@ -786,6 +897,7 @@ static void add_suites(void)
         {"every kernel table called directly in every epilogue", test_kernels_epilogues},
         {"tiny kernels: every m, n up to 8 and k up to 16, both entries bit for bit", test_tiny_kernels},
         {"kernel table switch and cutoffs", test_table_switch},
+        {"the cutoff to OpenBLAS measured on this machine", test_measured_cutoff},
         {"float batches", test_float_batches},
         {"alpha/beta rules, shared A, empty batch", test_batch_rules},
         {"bad arguments", test_batch_bad_arguments},

@@ -95,6 +95,30 @@ pel_status pel__env_parse_fft_upgrade(const char *text, int *out)
     return status;
 }
 
+pel_status pel__env_parse_gemm_cutoff(const char *text, size_t *out)
+{
+    unsigned long long value = 0;
+    int given;
+    const char *p = text;
+    size_t len;
+    pel_status status;
+
+    if (p != NULL) {
+        while (blank(*p))
+            p++;
+        for (len = strlen(p); len > 0 && blank(p[len - 1]); len--)
+            ;
+        if (len == 5 && strncmp(p, "table", 5) == 0) {
+            *out = SIZE_MAX;
+            return PEL_OK;
+        }
+    }
+    status = pel__env_parse_number("PEL_GEMM_CUTOFF", text, 1, 64, &value, &given);
+    if (status == PEL_OK)
+        *out = given ? (size_t)value : 0;
+    return status;
+}
+
 void pel__env_read(const char *name, pel_status (*parse)(const char *, void *), void *out)
 {
     char saved[512];

@@ -40,6 +40,11 @@ pel_status pel__env_parse_min_work(const char *text, size_t *out);
  * untouched. */
 pel_status pel__env_parse_fft_upgrade(const char *text, int *out);
 
+/* PEL_GEMM_CUTOFF: the batched gemm's cutoff to OpenBLAS, "table" (the
+ * kernel table's constant; *out = SIZE_MAX) or 1..64; unset or empty gives
+ * *out = 0 (measured, lib/matrix/cutoff.c). Errors leave *out untouched. */
+pel_status pel__env_parse_gemm_cutoff(const char *text, size_t *out);
+
 /* Reads variable `name` through `parse` (one of the parsers above, taking
  * its output as void *): a refused value is noted in pel_environment_notes()
  * with "(ignored: the default is used)", *out keeps its default, and the

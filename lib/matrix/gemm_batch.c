@@ -164,10 +164,15 @@ static pel_status run_batch(const char *function, batch_job *job, size_t count)
         elems = saturating_work(job->m, job->n, 1, count);
         return pel__parallel_for(pel_threads_for_work(elems), 0, count, PEL_SCHEDULE_STATIC, 0, scale_items, job);
     }
-    /* Items with every dimension up to the table's crossover with OpenBLAS
-     * (measured per table, docs/matrix.md) use pel's kernels. */
+    /* Items with every dimension up to the crossover with OpenBLAS use
+     * pel's kernels: the table's constant (docs/matrix.md), or above it
+     * the crossover measured on this machine at the first such item
+     * (lib/matrix/cutoff.c). */
     job->kernels = pel__matrix_kernels_get();
     small_max = job->single ? job->kernels->sgemm_small_max : job->kernels->dgemm_small_max;
+    if ((job->m > small_max || job->n > small_max || job->k > small_max) && job->m <= PEL_GEMM_SMALL_MAX &&
+        job->n <= PEL_GEMM_SMALL_MAX && job->k <= PEL_GEMM_SMALL_MAX)
+        small_max = pel__matrix_small_max(job->kernels, job->single);
     if (job->m <= small_max && job->n <= small_max && job->k <= small_max) {
         /* The thread count from the measured minimum work per thread
          * (lib/tune), with the elements each item moves counted beside its

@@ -84,4 +84,22 @@ void pel__gemm_canonical(pel_layout layout, pel_transpose transa, pel_transpose 
 void pel__dscale_matrix(size_t m, size_t n, double beta, double *c, size_t ldc);
 void pel__sscale_matrix(size_t m, size_t n, float beta, float *c, size_t ldc);
 
+/* The batched gemm's cutoff to OpenBLAS for this table and precision
+ * (single: float): items with m, n and k all at most this run on pel's
+ * kernels. The table's constant, raised by a measurement on the first need
+ * where pel's kernel beats OpenBLAS past it (lib/matrix/cutoff.c); the
+ * PEL_GEMM_CUTOFF environment variable (read when pel loads) fixes it
+ * ("table" or 1..64).
+ * Thread-safe; the measurement runs once a process per table and precision. */
+struct pel__matrix_kernels;
+size_t pel__matrix_small_max(const struct pel__matrix_kernels *table, int single);
+
+/* For the tests: PEL_GEMM_CUTOFF read again (after setenv), and the
+ * measurement's decision from per-size timings (sizes increasing): the
+ * largest size up to which pel's kernel beat OpenBLAS by the margin at
+ * every size past table_cutoff, never below table_cutoff. */
+void pel__matrix_cutoff_read_environment(void);
+size_t pel__matrix_cutoff_decide(size_t table_cutoff, const size_t *sizes, const double *own_seconds,
+                                 const double *blas_seconds, size_t count);
+
 #endif

@@ -1,5 +1,6 @@
 /* Fuzz harness: pel's environment variables (PEL_NUM_THREADS,
- * PEL_THREAD_BUDGET, PEL_MIN_WORK_PER_THREAD), parsed by lib/core/env.c.
+ * PEL_THREAD_BUDGET, PEL_MIN_WORK_PER_THREAD, PEL_GEMM_CUTOFF), parsed by
+ * lib/core/env.c.
  *
  * libpel reads the variables once, in a constructor, so setenv() cannot
  * drive the public getters; the harness calls the internal parsers
@@ -58,7 +59,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (size == 0 || size > 256)
         return 0;
-    which = data[0] % 3;
+    which = data[0] % 4;
     text = malloc(size);
     fuzz_require(text != NULL, "out of memory in the harness");
     memcpy(text, data + 1, size - 1);
@@ -83,6 +84,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             fuzz_require(status != PEL_OK, "%s: \"%s\" accepted as %d", name, text, value);
             fuzz_require(value == sentinel, "%s: output written on refusal", name);
             check_refusal(status, name);
+        }
+    } else if (which == 3) {
+        /* PEL_GEMM_CUTOFF: "table" (blanks around allowed) or 1..64. */
+        const size_t sentinel = 987654321u;
+        size_t value = sentinel, len = strlen(text), lead = strspn(text, " \t");
+        unsigned long long expected = 0;
+        int table, valid, status = pel__env_parse_gemm_cutoff(text, &value);
+        while (len > lead && (text[len - 1] == ' ' || text[len - 1] == '\t'))
+            len--;
+        table = len - lead == 5 && memcmp(text + lead, "table", 5) == 0;
+        valid = reference_parse(text, 64, &expected) && expected >= 1;
+        if (text[0] == '\0') {
+            fuzz_require(status == PEL_OK && value == 0, "PEL_GEMM_CUTOFF: empty text not the default");
+        } else if (table || valid) {
+            fuzz_require(status == PEL_OK && value == (table ? SIZE_MAX : (size_t)expected),
+                         "PEL_GEMM_CUTOFF: \"%s\" gave %zu", text, value);
+        } else {
+            fuzz_require(status != PEL_OK && value == sentinel, "PEL_GEMM_CUTOFF: \"%s\" accepted", text);
+            check_refusal(status, "PEL_GEMM_CUTOFF");
         }
     } else {
         const size_t sentinel = 987654321u;
