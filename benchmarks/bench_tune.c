@@ -5,6 +5,7 @@
  * time / automatic time (1.0: the automatic choice is the best of the sweep;
  * below 1: the sweep found a faster one). */
 #include <cblas.h>
+#include <math.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -245,6 +246,136 @@ static int run_gemm_cutoff(const pel_bench_context *context, size_t n)
 }
 #endif
 
+/* ------------------------------------------------ thread counts */
+
+/* The choice: how many threads pel gives a call, from the measured minimum
+ * work per thread (lib/tune). The sweep forces 1 thread
+ * (pel_set_num_threads_local) and the whole team (a minimum work of 1 unit),
+ * each interleaved with the automatic call. */
+typedef struct tune_threads {
+    int fft;          /* 1: 1-D c2c FFT; 0: CSR SpMV */
+    size_t n, times;  /* transform length or rows; calls per timed unit */
+    void *in, *out;   /* FFT arrays (complex) or x and y */
+    pel_csr *matrix;
+    int failed;
+} tune_threads;
+
+static void threads_call(void *arg)
+{
+    tune_threads *t = arg;
+    for (size_t i = 0; i < t->times; i++) {
+        pel_status status =
+            t->fft ? pel_fft_c2c(1, &t->n, 1, PEL_FFT_FORWARD, PEL_FFT_NORM_BACKWARD, t->in, t->out)
+                   : pel_csr_spmv(t->matrix, 1.0, t->in, 0.0, t->out);
+        if (status != PEL_OK)
+            t->failed = 1;
+    }
+}
+
+static void threads_one(void *arg)
+{
+    pel_set_num_threads_local(1);
+    threads_call(arg);
+    pel_set_num_threads_local(0);
+}
+
+static void threads_team(void *arg)
+{
+    size_t saved = pel_get_min_work_per_thread();
+    pel_set_min_work_per_thread(1);
+    threads_call(arg);
+    pel_set_min_work_per_thread(saved);
+}
+
+/* The 2-D 5-point Laplacian on a side x side grid (side^2 rows). */
+static pel_csr *laplace2d(size_t side)
+{
+    size_t rows = side * side, k = 0;
+    size_t *row_ptr = malloc((rows + 1) * sizeof *row_ptr), *col = malloc(5 * rows * sizeof *col);
+    double *val = malloc(5 * rows * sizeof *val);
+    pel_csr *m = NULL;
+
+    if (row_ptr != NULL && col != NULL && val != NULL) {
+        for (size_t i = 0; i < side; i++)
+            for (size_t j = 0; j < side; j++) {
+                size_t r = i * side + j;
+                row_ptr[r] = k;
+                if (i > 0)
+                    col[k] = r - side, val[k++] = -1.0;
+                if (j > 0)
+                    col[k] = r - 1, val[k++] = -1.0;
+                col[k] = r, val[k++] = 4.0;
+                if (j + 1 < side)
+                    col[k] = r + 1, val[k++] = -1.0;
+                if (i + 1 < side)
+                    col[k] = r + side, val[k++] = -1.0;
+            }
+        row_ptr[rows] = k;
+        if (pel_csr_create(PEL_FLOAT64, rows, rows, row_ptr, col, val, &m) != PEL_OK)
+            m = NULL;
+    }
+    free(row_ptr);
+    free(col);
+    free(val);
+    return m;
+}
+
+static int run_threads_choice(const pel_bench_context *context, int fft, size_t n)
+{
+    char variant[64], size_text[64], extra[200];
+    static char baseline[64];
+    tune_threads t = {fft, n, 1, NULL, NULL, NULL, 0};
+    double t_auto1, t_auto2, t_one, t_team, best;
+    int reps = context->reps < 5 ? context->reps : 5;
+    pel_bench_row row = {"tune", variant, size_text, context->threads, 0, 0, 0, baseline, 0, extra};
+    pel_fft_effort saved_effort = PEL_FFT_AUTO;
+
+    if (fft) {
+        t.in = pel_bench_random(2 * n, 31);
+        t.out = pel_bench_random(2 * n, 32);
+        /* Fixed MEASURE plans (ESTIMATE in the quick suite), one per thread
+         * count, made in the warm-up: the steady state after an upgrade,
+         * with no upgrade landing during the rounds. */
+        saved_effort = pel_fft_get_default_effort();
+        pel_fft_set_default_effort(context->quick ? PEL_FFT_ESTIMATE : PEL_FFT_MEASURE, 0.0);
+    } else {
+        size_t side = (size_t)(sqrt((double)n) + 0.5);
+        n = side * side;
+        t.n = n;
+        t.matrix = laplace2d(side);
+        t.in = pel_bench_random(n, 33);
+        t.out = pel_bench_random(n, 34);
+    }
+    if (t.in == NULL || t.out == NULL || (!fft && t.matrix == NULL)) {
+        pel_free(t.in);
+        pel_free(t.out);
+        pel_csr_destroy(t.matrix);
+        return 1;
+    }
+    /* Calls per timed unit: about 2 ms of work at a few GFLOP/s. */
+    t.times = (size_t)(2e6 / (fft ? 5.0 * (double)n * log2((double)n) : 10.0 * (double)n)) + 1;
+    pel_bench_compare(reps, threads_call, threads_one, &t, &t_auto1, &t_one);
+    pel_bench_compare(reps, threads_call, threads_team, &t, &t_auto2, &t_team);
+    row.seconds = (t_auto1 < t_auto2 ? t_auto1 : t_auto2) / (double)t.times;
+    best = (t_one < t_team ? t_one : t_team) / (double)t.times;
+    snprintf(variant, sizeof variant, "%s-threads-%zu", fft ? "fft" : "spmv", n);
+    snprintf(size_text, sizeof size_text, "%zu", n);
+    snprintf(baseline, sizeof baseline, "best of sweep (%s)", t_one <= t_team ? "1 thread" : "whole team");
+    snprintf(extra, sizeof extra, "\"one_thread_seconds\":%.6g,\"team_seconds\":%.6g%s", t_one / (double)t.times,
+             t_team / (double)t.times, !fft ? "" : context->quick ? ",\"effort\":\"ESTIMATE\"" : ",\"effort\":\"MEASURE\"");
+    row.baseline_seconds = best;
+    pel_bench_progress("tune %s: automatic %.4g s, 1 thread %.4g s, %d threads %.4g s (per call)", variant,
+                       row.seconds, t_one / (double)t.times, context->threads, t_team / (double)t.times);
+    if (!t.failed)
+        pel_bench_emit(&row);
+    if (fft)
+        pel_fft_set_default_effort(saved_effort, 0.0);
+    pel_free(t.in);
+    pel_free(t.out);
+    pel_csr_destroy(t.matrix);
+    return t.failed;
+}
+
 static int run_tune(const pel_bench_context *context)
 {
     int ndim, points;
@@ -255,16 +386,26 @@ static int run_tune(const pel_bench_context *context)
         return run_stencil_choice(context, ndim, n, steps);
     if (sscanf(context->size, "gemm_batch-cutoff-%zu", &n) == 1 && n >= 1 && n <= PEL_GEMM_SMALL_MAX)
         return run_gemm_cutoff(context, n);
-    pel_bench_progress("tune: size '%s' is not stencil-3d7-N-STEPS, stencil-2d5-N-STEPS or gemm_batch-cutoff-N "
-                       "(N <= %d)\n", context->size, PEL_GEMM_SMALL_MAX);
+    if (sscanf(context->size, "fft-threads-%zu", &n) == 1 && n >= 16 && n <= ((size_t)1 << 24))
+        return run_threads_choice(context, 1, n);
+    if (sscanf(context->size, "spmv-threads-%zu", &n) == 1 && n >= 16 && n <= ((size_t)1 << 26))
+        return run_threads_choice(context, 0, n);
+    pel_bench_progress("tune: size '%s' is not stencil-3d7-N-STEPS, stencil-2d5-N-STEPS, gemm_batch-cutoff-N "
+                       "(N <= %d), fft-threads-N or spmv-threads-N\n", context->size, PEL_GEMM_SMALL_MAX);
     return 1;
 }
 
 const pel_bench_kernel pel_bench_tune_kernels[] = {
-    {"tune", "automatic choices vs the best of a sweep (stencil blocking, gemm_batch cutoff to OpenBLAS)",
+    {"tune",
+     "automatic choices vs the best of a sweep (stencil blocking, gemm_batch cutoff to OpenBLAS, FFT and SpMV "
+     "thread counts)",
      "stencil-3d7-128-50,stencil-2d5-4096-50,gemm_batch-cutoff-8,gemm_batch-cutoff-16,gemm_batch-cutoff-24,"
-     "gemm_batch-cutoff-32,gemm_batch-cutoff-33,gemm_batch-cutoff-40,gemm_batch-cutoff-48,gemm_batch-cutoff-64",
-     "stencil-3d7-64-10,stencil-2d5-1024-10,gemm_batch-cutoff-32,gemm_batch-cutoff-48", run_tune},
+     "gemm_batch-cutoff-32,gemm_batch-cutoff-33,gemm_batch-cutoff-40,gemm_batch-cutoff-48,gemm_batch-cutoff-64,"
+     "fft-threads-1024,fft-threads-4096,fft-threads-16384,fft-threads-65536,spmv-threads-4096,spmv-threads-32768,"
+     "spmv-threads-262144",
+     "stencil-3d7-64-10,stencil-2d5-1024-10,gemm_batch-cutoff-32,gemm_batch-cutoff-48,fft-threads-4096,"
+     "spmv-threads-4096",
+     run_tune},
     {NULL, NULL, NULL, NULL, NULL},
 };
 
