@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include "core/threads.h"
+#include "matrix/kernels/kernels.h"
+#include "matrix/matrix_internal.h"
 #include "stencil/engine.h"
 #include "stencil/measure.h"
 #include "tune/tune.h"
@@ -791,11 +793,11 @@ static void test_wisdom_environment(void)
     free(foreign);
 }
 
-/* text with its stencil section (the lines from "stencil" up to
- * "fftw-double") replaced by section and the checksum recomputed. */
-static char *with_stencil_section(const char *text, const char *section)
+/* text with the lines from `marker` (a "\nstencil " or "\ngemm " line) up
+ * to "fftw-double" replaced by section and the checksum recomputed. */
+static char *with_section(const char *text, const char *marker, const char *section)
 {
-    const char *from = strstr(text, "\nstencil "), *to = strstr(text, "\nfftw-double "), *checksum;
+    const char *from = strstr(text, marker), *to = strstr(text, "\nfftw-double "), *checksum;
     size_t size = strlen(text) + strlen(section) + 64, used;
     char *out = malloc(size);
 
@@ -808,6 +810,96 @@ static char *with_stencil_section(const char *text, const char *section)
                             to + 1);
     snprintf(out + used, size - used, "checksum %016llx\n", (unsigned long long)reference_checksum(out, used));
     return out;
+}
+
+static char *with_stencil_section(const char *text, const char *section)
+{
+    return with_section(text, "\nstencil ", section);
+}
+
+/* ... and from its "gemm" section on. */
+static char *with_gemm_section(const char *text, const char *section)
+{
+    return with_section(text, "\ngemm ", section);
+}
+
+/* The batched gemm's measured cutoff travels in the wisdom: exported,
+ * imported back the same and used instead of a measurement, corrupt
+ * entries refused with nothing changed, texts without the section read. */
+static void test_wisdom_gemm_cutoffs(void)
+{
+    static const char *const bad_sections[] = {
+        "gemm 1\ncutoff nosuch 0 40\n", "gemm 1\ncutoff %s 2 40\n",      "gemm 1\ncutoff %s 0 65\n",
+        "gemm 1\ncutoff %s 0 0\n",      "gemm 1\ncutoff %s 0 40 extra\n", "gemm 2\ncutoff %s 0 64\n",
+        "gemm 9\n",                     "gemm -1\n",                      "gemm 1\ncutoff %s 0 -40\n",
+    };
+    const pel__matrix_kernels *table = pel__matrix_kernels_get();
+    const size_t floor = table->dgemm_small_max;
+    const size_t v = floor + 8 <= PEL_GEMM_SMALL_MAX ? floor + 8 : floor;
+    pel__matrix_cutoff one, got[PEL__MATRIX_MAX_CUTOFFS];
+    char *text = NULL, *again = NULL, *changed;
+    char section[256];
+    int applied = -1;
+
+    memset(&one, 0, sizeof one);
+    pel__matrix_cutoffs_clear();
+    CU_ASSERT(pel__matrix_cutoffs_get(got) == 0);
+    PEL_TEST_OK(pel_wisdom_export(&text));
+    CU_ASSERT_FATAL(text != NULL);
+    CU_ASSERT(strstr(text, "\ngemm 0\n") != NULL);
+    pel_free(text);
+
+    snprintf(one.table, sizeof one.table, "%s", table->name);
+    one.value = v;
+    CU_ASSERT(pel__matrix_cutoff_valid(&one));
+    pel__matrix_cutoffs_put(&one, 1);
+    if (getenv("PEL_GEMM_CUTOFF") == NULL) /* a fixed cutoff would win */
+        CU_ASSERT_EQUAL(pel__matrix_small_max(table, 0), v);
+    PEL_TEST_OK(pel_wisdom_export(&text));
+    CU_ASSERT_FATAL(text != NULL);
+    snprintf(section, sizeof section, "\ngemm 1\ncutoff %s 0 %zu\n", table->name, v);
+    CU_ASSERT(strstr(text, section) != NULL);
+
+    /* Forgotten, imported: the same entry, the same text. */
+    pel__matrix_cutoffs_clear();
+    PEL_TEST_OK(pel_wisdom_import(text, &applied));
+    CU_ASSERT_EQUAL(applied, 1);
+    CU_ASSERT_FATAL(pel__matrix_cutoffs_get(got) == 1);
+    CU_ASSERT(strcmp(got[0].table, table->name) == 0 && got[0].single == 0 && got[0].value == v);
+    PEL_TEST_OK(pel_wisdom_export(&again));
+    CU_ASSERT(again != NULL && strcmp(again, text) == 0);
+    pel_free(again);
+
+    /* Corrupt entries (checksum fixed up): refused, nothing changes. */
+    for (size_t i = 0; i < sizeof bad_sections / sizeof bad_sections[0]; i++) {
+        snprintf(section, sizeof section, bad_sections[i], table->name);
+        changed = with_gemm_section(text, section);
+        CU_ASSERT_FATAL(changed != NULL);
+        applied = -1;
+        PEL_TEST_EXPECT_ERROR(pel_wisdom_import(changed, &applied), PEL_ERROR_PARSE, "pel_wisdom_import",
+                              strstr(section, "cutoff") != NULL ? "cutoff TABLE" : "gemm COUNT");
+        CU_ASSERT_EQUAL(applied, -1);
+        CU_ASSERT(pel__matrix_cutoffs_get(got) == 1 && got[0].value == v);
+        free(changed);
+    }
+    if (floor > 1) { /* below the table's constant */
+        snprintf(section, sizeof section, "gemm 1\ncutoff %s 0 %zu\n", table->name, floor - 1);
+        changed = with_gemm_section(text, section);
+        CU_ASSERT_FATAL(changed != NULL);
+        PEL_TEST_EXPECT_ERROR(pel_wisdom_import(changed, &applied), PEL_ERROR_PARSE, "pel_wisdom_import", "cutoff");
+        free(changed);
+    }
+    /* Without the section (a text from before it existed): read, and the
+     * cutoffs stay as they are. */
+    changed = with_gemm_section(text, "");
+    CU_ASSERT_FATAL(changed != NULL);
+    CU_ASSERT(strstr(changed, "\ngemm ") == NULL);
+    PEL_TEST_OK(pel_wisdom_import(changed, &applied));
+    CU_ASSERT_EQUAL(applied, 1);
+    CU_ASSERT(pel__matrix_cutoffs_get(got) == 1 && got[0].value == v);
+    free(changed);
+    pel_free(text);
+    pel__matrix_cutoffs_clear();
 }
 
 /* The measured stencil choices travel in the wisdom: exported, imported
@@ -968,6 +1060,7 @@ static void add_suites(void)
                                                     {"wisdom round trip, foreign, corrupt", test_wisdom_round_trip},
                                                     {"PEL_WISDOM_FILE", test_wisdom_environment},
                                                     {"stencil choices in the wisdom", test_wisdom_stencil_choices},
+                                                    {"gemm cutoffs in the wisdom", test_wisdom_gemm_cutoffs},
                                                     {NULL, NULL}};
     pel_test_add_suite("machine model", model_tests);
     pel_test_add_suite("thresholds and blocking", threshold_tests);

@@ -8,7 +8,8 @@
  * so that their wisdom goes in, measures the stencil blocking (like
  * PEL_TUNE=measure) for the stencil rows (VARIANT:DIMS, VARIANT one of 3d7,
  * 2d5, 3d27, 3d25r4; default: the common rows below, "none" for none) so
- * that the choices go in, and writes the wisdom file (FILE, else
+ * that the choices go in, has the batched gemm's cutoff to OpenBLAS measured,
+ * and writes the wisdom file (FILE, else
  * $PEL_WISDOM_FILE, else ./pel.wisdom). Prints what it measured and wrote,
  * and the wall time. Exit status 0 on success. */
 #include <stdio.h>
@@ -16,6 +17,30 @@
 #include <string.h>
 
 #include "pel.h"
+
+/* The batched gemm's cutoff to OpenBLAS: pel measures it at the first
+ * batch with an item past the kernel table's constant (docs/matrix.md), so
+ * one such batch (a single 64 x 64 x 64 item) puts it in the wisdom. */
+static int measure_gemm_cutoff(void)
+{
+    enum { N = 64 };
+    double *a = pel_calloc(3 * N * N, sizeof(double));
+    pel_status status;
+
+    if (a == NULL) {
+        fprintf(stderr, "pel-tune: no memory for the gemm cutoff's matrices\n");
+        return 1;
+    }
+    status = pel_dgemm_batch_strided(PEL_COL_MAJOR, PEL_NO_TRANS, PEL_NO_TRANS, N, N, N, 1.0, a, N, N * N, a + N * N,
+                                     N, N * N, 0.0, a + 2 * N * N, N, N * N, 1);
+    pel_free(a);
+    if (status != PEL_OK) {
+        fprintf(stderr, "pel-tune: gemm cutoff: %s\n", pel_last_error());
+        return 1;
+    }
+    printf("  gemm_batch cutoff to OpenBLAS measured (see the wisdom's \"gemm\" lines)\n");
+    return 0;
+}
 
 static int parse_dims(const char *text, size_t *dims)
 {
@@ -214,6 +239,7 @@ int main(int argc, char **argv)
             failures += measure_stencil(row);
         free(copy);
     }
+    failures += measure_gemm_cutoff();
     if (failures > 0) {
         fprintf(stderr, "pel-tune: nothing written (%d FFT size%s or stencil row%s failed)\n", failures,
                 failures == 1 ? "" : "s", failures == 1 ? "" : "s");

@@ -27,13 +27,16 @@
 #include <cblas.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "core/env.h"
 #include "core/threads.h"
 #include "matrix/kernels/kernels.h"
 #include "matrix/matrix_internal.h"
+#include "tune/tune.h"
 
 /* pel's kernel must take at most 1/CUTOFF_MARGIN of OpenBLAS's time at a
  * size for the cutoff to pass it. */
@@ -48,7 +51,7 @@ static const size_t trial_sizes[] = {33, 40, 48, 56, 64};
 
 /* One calibrated value per table and precision. The tables are few and
  * static; a slot is claimed by its table pointer. */
-#define CUTOFF_SLOTS 8
+#define CUTOFF_SLOTS PEL__MATRIX_MAX_CUTOFFS
 typedef struct cutoff_slot {
     const pel__matrix_kernels *table;
     int single;
@@ -181,6 +184,22 @@ static size_t calibrate(const pel__matrix_kernels *table, int single)
     return pel__matrix_cutoff_decide(table_cutoff, sizes, own, blas, count);
 }
 
+/* The slot of (table, single), claimed if new; NULL when all are taken.
+ * Called with slots_lock held. */
+static cutoff_slot *claim_slot(const pel__matrix_kernels *table, int single)
+{
+    for (int i = 0; i < CUTOFF_SLOTS; i++)
+        if (slots[i].table == table && slots[i].single == single)
+            return &slots[i];
+    for (int i = 0; i < CUTOFF_SLOTS; i++)
+        if (slots[i].table == NULL) {
+            slots[i].single = single;
+            __atomic_store_n(&slots[i].table, table, __ATOMIC_RELEASE);
+            return &slots[i];
+        }
+    return NULL;
+}
+
 size_t pel__matrix_small_max(const pel__matrix_kernels *table, int single)
 {
     const size_t table_cutoff = single ? table->sgemm_small_max : table->dgemm_small_max;
@@ -196,19 +215,13 @@ size_t pel__matrix_small_max(const pel__matrix_kernels *table, int single)
         if (__atomic_load_n(&slots[i].table, __ATOMIC_ACQUIRE) == table && slots[i].single == single &&
             (value = __atomic_load_n(&slots[i].value, __ATOMIC_ACQUIRE)) != 0)
             return value;
-    /* First need: calibrate under the lock, so that threads arriving
+    /* First need. The machine model first: its first need reads
+     * PEL_WISDOM_FILE, whose cutoffs (pel-tune's) then spare the
+     * measurement. Then calibrate under the lock, so that threads arriving
      * together measure once (and not against each other's load). */
+    (void)pel__machine();
     pthread_mutex_lock(&slots_lock);
-    for (int i = 0; i < CUTOFF_SLOTS && slot == NULL; i++)
-        if (slots[i].table == table && slots[i].single == single)
-            slot = &slots[i];
-    if (slot == NULL)
-        for (int i = 0; i < CUTOFF_SLOTS && slot == NULL; i++)
-            if (slots[i].table == NULL) {
-                slot = &slots[i];
-                slot->single = single;
-                __atomic_store_n(&slot->table, table, __ATOMIC_RELEASE);
-            }
+    slot = claim_slot(table, single);
     if (slot == NULL)
         value = table_cutoff; /* more tables than slots: cannot happen with the three tables */
     else if ((value = slot->value) == 0) {
@@ -217,4 +230,58 @@ size_t pel__matrix_small_max(const pel__matrix_kernels *table, int single)
     }
     pthread_mutex_unlock(&slots_lock);
     return value;
+}
+
+/* ------------------------------------------------ the wisdom file's side */
+
+int pel__matrix_cutoffs_get(pel__matrix_cutoff *out)
+{
+    int count = 0;
+
+    pthread_mutex_lock(&slots_lock);
+    for (int i = 0; i < CUTOFF_SLOTS; i++)
+        if (slots[i].table != NULL && slots[i].value != 0) {
+            snprintf(out[count].table, sizeof out[count].table, "%s", slots[i].table->name);
+            out[count].single = slots[i].single;
+            out[count].value = slots[i].value;
+            count++;
+        }
+    pthread_mutex_unlock(&slots_lock);
+    return count;
+}
+
+int pel__matrix_cutoff_valid(const pel__matrix_cutoff *c)
+{
+    const pel__matrix_kernels *table;
+    size_t floor;
+
+    if (memchr(c->table, '\0', sizeof c->table) == NULL || (c->single != 0 && c->single != 1))
+        return 0;
+    table = pel__matrix_kernels_find(c->table);
+    if (table == NULL)
+        return 0;
+    floor = c->single ? table->sgemm_small_max : table->dgemm_small_max;
+    return c->value >= floor && c->value <= PEL_GEMM_SMALL_MAX;
+}
+
+void pel__matrix_cutoffs_put(const pel__matrix_cutoff *list, int count)
+{
+    pthread_mutex_lock(&slots_lock);
+    for (int i = 0; i < count; i++) {
+        cutoff_slot *slot;
+        if (!pel__matrix_cutoff_valid(&list[i]))
+            continue;
+        slot = claim_slot(pel__matrix_kernels_find(list[i].table), list[i].single);
+        if (slot != NULL)
+            __atomic_store_n(&slot->value, list[i].value, __ATOMIC_RELEASE);
+    }
+    pthread_mutex_unlock(&slots_lock);
+}
+
+void pel__matrix_cutoffs_clear(void)
+{
+    pthread_mutex_lock(&slots_lock);
+    for (int i = 0; i < CUTOFF_SLOTS; i++)
+        __atomic_store_n(&slots[i].value, 0, __ATOMIC_RELEASE);
+    pthread_mutex_unlock(&slots_lock);
 }

@@ -102,4 +102,30 @@ void pel__matrix_cutoff_read_environment(void);
 size_t pel__matrix_cutoff_decide(size_t table_cutoff, const size_t *sizes, const double *own_seconds,
                                  const double *blas_seconds, size_t count);
 
+/* The measured cutoffs in pel's wisdom file (lib/tune/wisdom.c): a
+ * table's name, the precision (single: 1 float, 0 double) and the cutoff. */
+typedef struct pel__matrix_cutoff {
+    char table[16];
+    int single;
+    size_t value;
+} pel__matrix_cutoff;
+
+/* At most this many (the three tables, two precisions, and room). */
+#define PEL__MATRIX_MAX_CUTOFFS 8
+
+/* Copies the cutoffs measured (or imported) so far into out (room for
+ * PEL__MATRIX_MAX_CUTOFFS) and returns their count. Thread-safe. */
+int pel__matrix_cutoffs_get(pel__matrix_cutoff *out);
+
+/* 1 when c names a table this CPU runs, a precision 0 or 1, and a value
+ * from that table's constant to PEL_GEMM_SMALL_MAX; else 0. */
+int pel__matrix_cutoff_valid(const pel__matrix_cutoff *c);
+
+/* Installs valid cutoffs as if measured (replacing what was measured for
+ * the same table and precision); invalid entries are skipped. And forgets
+ * every measured cutoff (the next need measures again). Thread-safe; for
+ * the wisdom import and its tests. */
+void pel__matrix_cutoffs_put(const pel__matrix_cutoff *list, int count);
+void pel__matrix_cutoffs_clear(void);
+
 #endif

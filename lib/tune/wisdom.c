@@ -15,6 +15,9 @@
  *   choice <n0> <n1> <n2> <r0> <r1> <r2> <ndim> <threads> <npoint> <history>
  *          <rhs> <nterms> <nrows> <element size> <cache bytes> <time block>
  *                                                       (m lines, one line each)
+ *   gemm <g>                                            (optional, g <= 8)
+ *   cutoff <table> <single> <value>   (g lines: the batched gemm's measured
+ *                                      cutoff to OpenBLAS, lib/matrix/cutoff.c)
  *   fftw-double <length>
  *   <length bytes of FFTW wisdom>
  *   fftw-float <length>
@@ -36,6 +39,7 @@
 #include "core/error.h"
 #include "pel/fft.h"
 #include "fft/wisdom.h"
+#include "matrix/matrix_internal.h"
 #include "stencil/measure.h"
 #include "tune/tune.h"
 
@@ -166,6 +170,15 @@ pel_status pel_wisdom_export(char **text)
         }
         pel_free(list);
     }
+    {
+        /* The batched gemm's measured cutoffs, so that another process
+         * does not time them again. */
+        pel__matrix_cutoff cutoffs[PEL__MATRIX_MAX_CUTOFFS];
+        int count = pel__matrix_cutoffs_get(cutoffs);
+        append_format(&b, "gemm %d\n", count);
+        for (int i = 0; i < count; i++)
+            append_format(&b, "cutoff %s %d %zu\n", cutoffs[i].table, cutoffs[i].single, cutoffs[i].value);
+    }
     for (int p = 0; p < 2; p++) {
         char *fftw = NULL;
         status = pel_fft_wisdom_export_string(precisions[p], &fftw);
@@ -197,6 +210,8 @@ typedef struct parsed {
     size_t fftw_len[2];
     int nstencil;
     pel__stencil_choice stencil[PEL__STENCIL_MAX_CHOICES];
+    int ncutoff;
+    pel__matrix_cutoff cutoff[PEL__MATRIX_MAX_CUTOFFS];
 } parsed;
 
 typedef struct cursor {
@@ -329,6 +344,25 @@ static pel_status parse(const char *function, const char *text, size_t len, pars
                                   "form, shape, element size, cache bytes, time block)");
         }
     }
+    /* The gemm cutoffs: optional too. */
+    n = 0;
+    if (c.end - c.p > 5 && memcmp(c.p, "gemm ", 5) == 0) {
+        if (!next_line(&c, line, sizeof line) || sscanf(line, "gemm %d%n", &count, &n) != 1 || line[n] != '\0' ||
+            count < 0 || count > PEL__MATRIX_MAX_CUTOFFS)
+            return PARSE_FAIL(function, &c, "expected \"gemm COUNT\" with COUNT in 0..8");
+        out->ncutoff = count;
+        for (int i = 0; i < count; i++) {
+            pel__matrix_cutoff *cut = &out->cutoff[i];
+            memset(cut, 0, sizeof *cut);
+            n = 0;
+            if (!next_line(&c, line, sizeof line) ||
+                sscanf(line, "cutoff %15s %d %zu%n", cut->table, &cut->single, &cut->value, &n) != 3 ||
+                line[n] != '\0' || !pel__matrix_cutoff_valid(cut))
+                return PARSE_FAIL(function, &c,
+                                  "expected \"cutoff TABLE SINGLE VALUE\": a kernel table of this CPU, 0 or 1, and "
+                                  "a value from the table's constant to 64");
+        }
+    }
     for (int p = 0; p < 2; p++) {
         size_t length, name_len = strlen(names[p]);
         n = 0;
@@ -387,6 +421,7 @@ static pel_status import_text(const char *function, const char *text, size_t len
         /* The stencil choices need no lock but their own. */
         *model_only = p->model;
         pel__stencil_choices_put(p->stencil, p->nstencil);
+        pel__matrix_cutoffs_put(p->cutoff, p->ncutoff);
     } else {
         /* FFTW may still refuse a part the validator passed (another
          * configuration signature, an unknown solver: found by
@@ -427,6 +462,7 @@ static pel_status import_text(const char *function, const char *text, size_t len
         if (status == PEL_OK) {
             pel__machine_install(&p->model);
             pel__stencil_choices_put(p->stencil, p->nstencil);
+            pel__matrix_cutoffs_put(p->cutoff, p->ncutoff);
         }
     }
     pel_free(p);

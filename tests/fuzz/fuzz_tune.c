@@ -1,6 +1,6 @@
 /* Fuzz harness: pel's wisdom import (pel_wisdom_import), whose text may come
  * from a file a user did not write: the machine model, the measured stencil
- * choices and FFTW's wisdom of both precisions behind a fingerprint and a
+ * choices, the measured gemm cutoffs and FFTW's wisdom of both precisions behind a fingerprint and a
  * checksum (docs/tuning.md).
  *
  * The first byte says how the rest (NUL-terminated here; an embedded NUL
@@ -19,6 +19,7 @@
  * so they are compared as sets of lines (the checksum follows the order). */
 #include "fuzz.h"
 
+#include "matrix/matrix_internal.h"
 #include "stencil/measure.h"
 
 static char *original;         /* the export before any input */
@@ -112,6 +113,7 @@ static void restore(void)
     char *now;
 
     pel__stencil_choices_clear();
+    pel__matrix_cutoffs_clear();
     pel_fft_wisdom_forget();
     pel_fft_cache_clear();
     fuzz_require(pel_wisdom_import(original, &applied) == PEL_OK && applied == 1,
@@ -191,6 +193,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fuzz_require(applied == 1, "*applied is %d", applied);
         first = export_now();
         pel__stencil_choices_clear();
+    pel__matrix_cutoffs_clear();
         pel_fft_wisdom_forget();
         applied = -1;
         fuzz_require(pel_wisdom_import(first, &applied) == PEL_OK && applied == 1,
