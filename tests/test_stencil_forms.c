@@ -518,13 +518,17 @@ static void test_varcoef_threads_and_blockings(void)
                                                      (int)(b % 2)};
                     check_case(&p, PEL_FLOAT64, 7, threads, &blocking, 1);
                 }
+        /* Rows of 70 and 59 points (see test_wave_threads_and_blockings). */
         p.dims[0] = 21;
         p.dims[1] = 33;
-        p.dims[2] = 70;
-        for (int threads = 1; threads <= 4; threads++) {
-            pel_stencil_blocking small_cache = {{0, 0, 0}, 0, 16384, 0};
-            check_case(&p, PEL_FLOAT64, 9, threads, NULL, 1);
-            check_case(&p, PEL_FLOAT64, 6, threads, &small_cache, 0);
+        for (size_t nx = 70; nx >= 59; nx -= 11) {
+            p.dims[2] = nx;
+            for (int threads = 1; threads <= 4; threads++) {
+                pel_stencil_blocking small_cache = {{0, 0, 0}, 0, 16384, 0};
+                check_case(&p, PEL_FLOAT64, 9, threads, NULL, 1);
+                check_case(&p, PEL_FLOAT64, 6, threads, &small_cache, 0);
+            }
+            check_case(&p, PEL_FLOAT64, 1, 2, NULL, 1);
         }
     }
     CU_ASSERT_EQUAL(mismatch_count, 0);
@@ -788,13 +792,19 @@ static void test_wave_threads_and_blockings(void)
                                                  (int)(b % 2)};
                 check_wave(&p, PEL_FLOAT64, 8, threads, &blocking, (int)(t % 2), (int)(b % 2));
             }
+    /* Rows of 70 and 59 points: the fused kernels' strips of 32 (AVX-512),
+     * single vectors after a strip, and masked last vectors, on the grid's
+     * rows (the vector part, 4 shorter) and on the rings' (ghosts). */
     p.dims[0] = 21;
     p.dims[1] = 33;
-    p.dims[2] = 70;
-    for (int threads = 1; threads <= 4; threads++) {
-        pel_stencil_blocking small_cache = {{0, 0, 0}, 0, 16384, 0};
-        check_wave(&p, PEL_FLOAT64, 9, threads, NULL, 1, 1);
-        check_wave(&p, PEL_FLOAT64, 6, threads, &small_cache, 0, 1);
+    for (size_t nx = 70; nx >= 59; nx -= 11) {
+        p.dims[2] = nx;
+        for (int threads = 1; threads <= 4; threads++) {
+            pel_stencil_blocking small_cache = {{0, 0, 0}, 0, 16384, 0};
+            check_wave(&p, PEL_FLOAT64, 9, threads, NULL, 1, 1);
+            check_wave(&p, PEL_FLOAT64, 6, threads, &small_cache, 0, 1);
+        }
+        check_wave(&p, PEL_FLOAT64, 1, 2, NULL, 1, 1);
     }
     CU_ASSERT_EQUAL(mismatch_count, 0);
 }

@@ -780,7 +780,8 @@ static void rows_points(const pel__stencil_form *form, void *out, const ptrdiff_
     (void)point;
     for (size_t j = 0; j < count; j++) {
         long x = at[2] + (long)offset[j];
-        x = ((x % p->n2) + p->n2) % p->n2;
+        if (x < 0 || x >= p->n2) /* a periodic axis 2 only: no divisions on the common path */
+            x = ((x % p->n2) + p->n2) % p->n2;
         /* Element copies of the precision's type, not memcpy calls of a
          * run-time size (they were a third of the end points' cost). */
         if (es == sizeof(double))

@@ -83,6 +83,7 @@ PEL_TARGET_AVX512 static inline __attribute__((always_inline)) void fma512_d(dou
     for (; i + 32 <= n; i += 32) {
         const __m512d c0 = _mm512_set1_pd(c[0]);
         const double *p = in[0] + i;
+        pel__stencil_prefetch_ahead(in[nterms - 1] + i, 4);
         __m512d a0 = _mm512_mul_pd(c0, _mm512_loadu_pd(p));
         __m512d a1 = _mm512_mul_pd(c0, _mm512_loadu_pd(p + 8));
         __m512d a2 = _mm512_mul_pd(c0, _mm512_loadu_pd(p + 16));
@@ -129,6 +130,7 @@ PEL_TARGET_AVX512 static inline __attribute__((always_inline)) void fma512_s(flo
     for (; i + 64 <= n; i += 64) {
         const __m512 c0 = _mm512_set1_ps(c[0]);
         const float *p = in[0] + i;
+        pel__stencil_prefetch_ahead(in[nterms - 1] + i, 4);
         __m512 a0 = _mm512_mul_ps(c0, _mm512_loadu_ps(p));
         __m512 a1 = _mm512_mul_ps(c0, _mm512_loadu_ps(p + 16));
         __m512 a2 = _mm512_mul_ps(c0, _mm512_loadu_ps(p + 32));
@@ -234,6 +236,7 @@ PEL_TARGET_AVX2_FMA static inline __attribute__((always_inline)) void fma256_d(d
     for (; i + 16 <= n; i += 16) {
         const __m256d c0 = _mm256_set1_pd(c[0]);
         const double *p = in[0] + i;
+        pel__stencil_prefetch_ahead(in[nterms - 1] + i, 2);
         __m256d a0 = _mm256_mul_pd(c0, _mm256_loadu_pd(p));
         __m256d a1 = _mm256_mul_pd(c0, _mm256_loadu_pd(p + 4));
         __m256d a2 = _mm256_mul_pd(c0, _mm256_loadu_pd(p + 8));
@@ -287,6 +290,7 @@ PEL_TARGET_AVX2_FMA static inline __attribute__((always_inline)) void fma256_s(f
     for (; i + 32 <= n; i += 32) {
         const __m256 c0 = _mm256_set1_ps(c[0]);
         const float *p = in[0] + i;
+        pel__stencil_prefetch_ahead(in[nterms - 1] + i, 2);
         __m256 a0 = _mm256_mul_ps(c0, _mm256_loadu_ps(p));
         __m256 a1 = _mm256_mul_ps(c0, _mm256_loadu_ps(p + 8));
         __m256 a2 = _mm256_mul_ps(c0, _mm256_loadu_ps(p + 16));

@@ -30,6 +30,7 @@
 #define PEL_FUSED_X86 1
 #define PEL_TARGET_FUSED_AVX2 __attribute__((target("avx2")))
 #define PEL_TARGET_FUSED_AVX512 __attribute__((target("avx512f,avx2")))
+#include <immintrin.h>
 #endif
 
 typedef double v8d __attribute__((vector_size(64)));
@@ -86,66 +87,103 @@ static inline __attribute__((always_inline)) double fused_point(const double *co
     return acc;
 }
 
-static inline __attribute__((always_inline)) void fused_body(double *out, const double *const *in,
-                                                             const pel__stencil_fused *f,
-                                                             const pel__stencil_fused_inputs *x, size_t n,
-                                                             const int nvec, const size_t fixed)
+#ifdef PEL_FUSED_X86
+/* Loads and stores of one AVX-512 strip: whole vectors, or (masked) the
+ * lanes of mask m only; masked-off lanes are neither read nor written, so
+ * a row's last vector never touches memory past the row. */
+PEL_TARGET_FUSED_AVX512 static inline __attribute__((always_inline)) v8d load8m(const double *p, const int masked,
+                                                                              __mmask8 m)
+{
+    return masked ? (v8d)_mm512_maskz_loadu_pd(m, p) : load8(p);
+}
+
+PEL_TARGET_FUSED_AVX512 static inline __attribute__((always_inline)) void store8m(double *p, v8d v,
+                                                                               const int masked, __mmask8 m)
+{
+    if (masked)
+        _mm512_mask_storeu_pd(p, m, (__m512d)v);
+    else
+        store8(p, v);
+}
+
+/* Points i .. i + 8*nvec - 1 of the row (masked: the lanes of m of one
+ * vector), every input loaded once and the output stored once. */
+PEL_TARGET_FUSED_AVX512 static inline __attribute__((always_inline)) void
+fused_strip(double *out, const double *const *in, const pel__stencil_fused *f, const pel__stencil_fused_inputs *x,
+            size_t i, const int nvec, const size_t fixed, const int masked, __mmask8 m)
 {
     const double *c = f->coefficients;
-    const size_t step = 8 * (size_t)nvec;
-    size_t i = 0;
-    for (; i + step <= n; i += step) {
-        v8d acc[4] = {0}, s[4] = {0}; /* (set by group 0; zeros quiet gcc) */
-        for (size_t g = 0; g < f->ngroups; g++) {
-            size_t k = fixed ? g * fixed : f->first[g];
-            const size_t end = fixed ? k + fixed : f->first[g + 1];
-            v8d ck = splat8(c[k]);
-            const double *p = in[k] + i;
+    v8d acc[4] = {0}, s[4] = {0}; /* (set by group 0; zeros quiet gcc) */
+    for (size_t g = 0; g < f->ngroups; g++) {
+        size_t k = fixed ? g * fixed : f->first[g];
+        const size_t end = fixed ? k + fixed : f->first[g + 1];
+        v8d ck = splat8(c[k]);
+        const double *p = in[k] + i;
+        if (nvec == 4)
+            pel__stencil_prefetch_ahead(in[end - 1] + i, 4);
+        _Pragma("GCC unroll 4")
+        for (int j = 0; j < nvec; j++)
+            s[j] = ck * load8m(p + 8 * j, masked, m);
+        _Pragma("GCC unroll 8")
+        for (k++; k < end; k++) {
+            ck = splat8(c[k]);
+            p = in[k] + i;
             _Pragma("GCC unroll 4")
             for (int j = 0; j < nvec; j++)
-                s[j] = ck * load8(p + 8 * j);
-            _Pragma("GCC unroll 8")
-            for (k++; k < end; k++) {
-                ck = splat8(c[k]);
-                p = in[k] + i;
-                _Pragma("GCC unroll 4")
-                for (int j = 0; j < nvec; j++)
-                    s[j] = s[j] + ck * load8(p + 8 * j);
-            }
-            if (x->scale[g]) {
-                const double *q = x->scale[g] + i;
-                _Pragma("GCC unroll 4")
-                for (int j = 0; j < nvec; j++)
-                    s[j] = load8(q + 8 * j) * s[j];
-            }
-            _Pragma("GCC unroll 4")
-            for (int j = 0; j < nvec; j++)
-                acc[j] = g == 0 ? s[j] : acc[j] + s[j];
+                s[j] = s[j] + ck * load8m(p + 8 * j, masked, m);
         }
-        if (x->center) {
+        if (x->scale[g]) {
+            const double *q = x->scale[g] + i;
             _Pragma("GCC unroll 4")
             for (int j = 0; j < nvec; j++)
-                acc[j] = acc[j] + load8(x->center + i + 8 * j) * load8(x->u + i + 8 * j);
-        }
-        if (x->rhs) {
-            const v8d w = splat8(f->rhs_weight);
-            _Pragma("GCC unroll 4")
-            for (int j = 0; j < nvec; j++)
-                acc[j] = acc[j] + w * load8(x->rhs + i + 8 * j);
-        }
-        if (f->two_level) {
-            const v8d alpha = splat8(f->alpha), beta = splat8(f->beta);
-            _Pragma("GCC unroll 4")
-            for (int j = 0; j < nvec; j++)
-                acc[j] = (alpha * load8(x->u + i + 8 * j) + beta * load8(x->v + i + 8 * j)) + acc[j];
+                s[j] = load8m(q + 8 * j, masked, m) * s[j];
         }
         _Pragma("GCC unroll 4")
         for (int j = 0; j < nvec; j++)
-            store8(out + i + 8 * j, acc[j]);
+            acc[j] = g == 0 ? s[j] : acc[j] + s[j];
     }
-    for (; i < n; i++)
-        out[i] = fused_point(in, f, x, i);
+    if (x->center) {
+        _Pragma("GCC unroll 4")
+        for (int j = 0; j < nvec; j++)
+            acc[j] = acc[j] + load8m(x->center + i + 8 * j, masked, m) * load8m(x->u + i + 8 * j, masked, m);
+    }
+    if (x->rhs) {
+        const v8d w = splat8(f->rhs_weight);
+        _Pragma("GCC unroll 4")
+        for (int j = 0; j < nvec; j++)
+            acc[j] = acc[j] + w * load8m(x->rhs + i + 8 * j, masked, m);
+    }
+    if (f->two_level) {
+        const v8d alpha = splat8(f->alpha), beta = splat8(f->beta);
+        _Pragma("GCC unroll 4")
+        for (int j = 0; j < nvec; j++)
+            acc[j] = (alpha * load8m(x->u + i + 8 * j, masked, m) + beta * load8m(x->v + i + 8 * j, masked, m)) +
+                     acc[j];
+    }
+    _Pragma("GCC unroll 4")
+    for (int j = 0; j < nvec; j++)
+        store8m(out + i + 8 * j, acc[j], masked, m);
 }
+
+/* Strips of 4 vectors, then single vectors, then one masked vector: the
+ * scalar tail this replaced (up to 31 points through fused_point) cost as
+ * much as the vector part on a 256-point row of the radius-4 wave (24 of
+ * its 248 vector points, 25 terms each). The lanes are independent, so the
+ * bits are those of the scalar loop. */
+PEL_TARGET_FUSED_AVX512 static inline __attribute__((always_inline)) void
+fused_body(double *out, const double *const *in, const pel__stencil_fused *f, const pel__stencil_fused_inputs *x,
+           size_t n, const int nvec, const size_t fixed)
+{
+    const size_t step = 8 * (size_t)nvec;
+    size_t i = 0;
+    for (; i + step <= n; i += step)
+        fused_strip(out, in, f, x, i, nvec, fixed, 0, 0xff);
+    for (; i + 8 <= n; i += 8)
+        fused_strip(out, in, f, x, i, 1, fixed, 0, 0xff);
+    if (i < n)
+        fused_strip(out, in, f, x, i, 1, fixed, 1, (__mmask8)((1u << (n - i)) - 1u));
+}
+#endif
 
 /* The AVX2 and portable builds work on 4-double vectors: gcc splits an
  * 8-double vector there through the stack (callgrind: twice the
@@ -169,63 +207,77 @@ static inline __attribute__((always_inline)) v4d splat4(double x)
     return (v4d){x, x, x, x};
 }
 
+/* Points i .. i + 4*nvec - 1 of the row, as fused_strip. */
+static inline __attribute__((always_inline)) void fused_strip4(double *out, const double *const *in,
+                                                              const pel__stencil_fused *f,
+                                                              const pel__stencil_fused_inputs *x, size_t i,
+                                                              const int nvec, const size_t fixed)
+{
+    const double *c = f->coefficients;
+    v4d acc[4] = {0}, s[4] = {0};
+    for (size_t g = 0; g < f->ngroups; g++) {
+        size_t k = fixed ? g * fixed : f->first[g];
+        const size_t end = fixed ? k + fixed : f->first[g + 1];
+        v4d ck = splat4(c[k]);
+        const double *p = in[k] + i;
+        if (nvec == 4)
+            pel__stencil_prefetch_ahead(in[end - 1] + i, 2);
+        _Pragma("GCC unroll 4")
+        for (int j = 0; j < nvec; j++)
+            s[j] = ck * load4(p + 4 * j);
+        _Pragma("GCC unroll 8")
+        for (k++; k < end; k++) {
+            ck = splat4(c[k]);
+            p = in[k] + i;
+            _Pragma("GCC unroll 4")
+            for (int j = 0; j < nvec; j++)
+                s[j] = s[j] + ck * load4(p + 4 * j);
+        }
+        if (x->scale[g]) {
+            const double *q = x->scale[g] + i;
+            _Pragma("GCC unroll 4")
+            for (int j = 0; j < nvec; j++)
+                s[j] = load4(q + 4 * j) * s[j];
+        }
+        _Pragma("GCC unroll 4")
+        for (int j = 0; j < nvec; j++)
+            acc[j] = g == 0 ? s[j] : acc[j] + s[j];
+    }
+    if (x->center) {
+        _Pragma("GCC unroll 4")
+        for (int j = 0; j < nvec; j++)
+            acc[j] = acc[j] + load4(x->center + i + 4 * j) * load4(x->u + i + 4 * j);
+    }
+    if (x->rhs) {
+        const v4d w = splat4(f->rhs_weight);
+        _Pragma("GCC unroll 4")
+        for (int j = 0; j < nvec; j++)
+            acc[j] = acc[j] + w * load4(x->rhs + i + 4 * j);
+    }
+    if (f->two_level) {
+        const v4d alpha = splat4(f->alpha), beta = splat4(f->beta);
+        _Pragma("GCC unroll 4")
+        for (int j = 0; j < nvec; j++)
+            acc[j] = (alpha * load4(x->u + i + 4 * j) + beta * load4(x->v + i + 4 * j)) + acc[j];
+    }
+    _Pragma("GCC unroll 4")
+    for (int j = 0; j < nvec; j++)
+        store4(out + i + 4 * j, acc[j]);
+}
+
+/* Strips of nvec vectors, then single vectors (up to 15 scalar points
+ * before), then at most 3 points through fused_point. */
 static inline __attribute__((always_inline)) void fused_body4(double *out, const double *const *in,
                                                              const pel__stencil_fused *f,
                                                              const pel__stencil_fused_inputs *x, size_t n,
                                                              const int nvec, const size_t fixed)
 {
-    const double *c = f->coefficients;
     const size_t step = 4 * (size_t)nvec;
     size_t i = 0;
-    for (; i + step <= n; i += step) {
-        v4d acc[4] = {0}, s[4] = {0};
-        for (size_t g = 0; g < f->ngroups; g++) {
-            size_t k = fixed ? g * fixed : f->first[g];
-            const size_t end = fixed ? k + fixed : f->first[g + 1];
-            v4d ck = splat4(c[k]);
-            const double *p = in[k] + i;
-            _Pragma("GCC unroll 4")
-            for (int j = 0; j < nvec; j++)
-                s[j] = ck * load4(p + 4 * j);
-            _Pragma("GCC unroll 8")
-            for (k++; k < end; k++) {
-                ck = splat4(c[k]);
-                p = in[k] + i;
-                _Pragma("GCC unroll 4")
-                for (int j = 0; j < nvec; j++)
-                    s[j] = s[j] + ck * load4(p + 4 * j);
-            }
-            if (x->scale[g]) {
-                const double *q = x->scale[g] + i;
-                _Pragma("GCC unroll 4")
-                for (int j = 0; j < nvec; j++)
-                    s[j] = load4(q + 4 * j) * s[j];
-            }
-            _Pragma("GCC unroll 4")
-            for (int j = 0; j < nvec; j++)
-                acc[j] = g == 0 ? s[j] : acc[j] + s[j];
-        }
-        if (x->center) {
-            _Pragma("GCC unroll 4")
-            for (int j = 0; j < nvec; j++)
-                acc[j] = acc[j] + load4(x->center + i + 4 * j) * load4(x->u + i + 4 * j);
-        }
-        if (x->rhs) {
-            const v4d w = splat4(f->rhs_weight);
-            _Pragma("GCC unroll 4")
-            for (int j = 0; j < nvec; j++)
-                acc[j] = acc[j] + w * load4(x->rhs + i + 4 * j);
-        }
-        if (f->two_level) {
-            const v4d alpha = splat4(f->alpha), beta = splat4(f->beta);
-            _Pragma("GCC unroll 4")
-            for (int j = 0; j < nvec; j++)
-                acc[j] = (alpha * load4(x->u + i + 4 * j) + beta * load4(x->v + i + 4 * j)) + acc[j];
-        }
-        _Pragma("GCC unroll 4")
-        for (int j = 0; j < nvec; j++)
-            store4(out + i + 4 * j, acc[j]);
-    }
+    for (; i + step <= n; i += step)
+        fused_strip4(out, in, f, x, i, nvec, fixed);
+    for (; nvec > 1 && i + 4 <= n; i += 4)
+        fused_strip4(out, in, f, x, i, 1, fixed);
     for (; i < n; i++)
         out[i] = fused_point(in, f, x, i);
 }
