@@ -31,8 +31,12 @@
 /* Weight of a row in the split by nonzeros (entries + this per row), as the
  * serial partition's PEL_CSR_ROW_WEIGHT. */
 #define DCSR_ROW_WEIGHT 2
-/* How far ahead of the current row a banded matrix's lead prefetches its
- * values and sources, in entries (the serial SpMV's distance). */
+/* How far ahead of the current row both phases prefetch the values and
+ * sources, in entries (the serial SpMV's distance). Banded matrices gain as
+ * the serial ones do (their x is in cache, their streams decide); matrices
+ * with scattered columns gain too, as the streams then stop competing late
+ * with the gathers of x for the core's miss buffers (lib/sparse/spmv.c has
+ * the measurements). */
 #define DCSR_PREFETCH_ENTRIES 256
 /* Rows the main thread sums between two tests of the ghost requests. */
 #define DCSR_PROGRESS_ROWS 8192
@@ -78,11 +82,6 @@ struct pel_dcsr {
      * as in matrices with scattered columns). */
     void *ghost;
     int copy_x;
-    /* Every entry within the banded window of its row (global columns):
-     * the kernels then read x from cache and are bound by their streams,
-     * so they prefetch values and sources ahead, as the serial SpMV does
-     * in its narrow and banded parts. */
-    int prefetch;
     int nrecv, nsend;
     int *peer;          /* nrecv ranks received from, then nsend ranks sent to */
     size_t *recv_at;    /* nrecv + 1 offsets into ghost */
@@ -302,14 +301,6 @@ static pel_status build_plan(pel_dcsr *m, const char *fn, const size_t *cols, co
         }
     }
     m->copy_x = pel__dcsr_copy_x >= 0 ? pel__dcsr_copy_x != 0 : rest_entries > m->local_cols;
-    {
-        size_t window = pel__csr_banded_window(m->nnz * (m->elem + sizeof(uint32_t)), m->elem);
-        m->prefetch = window > 0;
-        for (size_t r = 0; r < m->local_rows && m->prefetch; r++) {
-            size_t g = m->row_start + r, b = m->row_ptr[r], e = m->row_ptr[r + 1];
-            m->prefetch = b == e || ((cols[b] >= g || g - cols[b] <= window) && (cols[e - 1] <= g || cols[e - 1] - g <= window));
-        }
-    }
     /* The persistent requests of the scatter plan. */
     for (int r = 0; r < m->nrecv + m->nsend; r++)
         m->requests[r] = MPI_REQUEST_NULL;
@@ -796,7 +787,7 @@ static size_t first_rest(const pel_dcsr *m, size_t row)
         for (size_t i = first; i < last; i++) {                                                                    \
             const size_t e = end[i];                                                                               \
             T s = 0;                                                                                               \
-            if (m->prefetch && k < far) {                                                                          \
+            if (k < far) {                                                                                         \
                 __builtin_prefetch(v + k + DCSR_PREFETCH_ENTRIES);                                                 \
                 __builtin_prefetch(c + k + DCSR_PREFETCH_ENTRIES);                                                 \
             }                                                                                                      \
@@ -823,9 +814,14 @@ static size_t first_rest(const pel_dcsr *m, size_t row)
         const uint32_t *restrict c = m->col;                                                                       \
         const T *restrict partial = m->partial;                                                                    \
         const size_t nl = m->local_cols;                                                                           \
+        const size_t far = m->nnz > DCSR_PREFETCH_ENTRIES ? m->nnz - DCSR_PREFETCH_ENTRIES : 0;                    \
         for (size_t j = first; j < last; j++) {                                                                    \
             const size_t i = m->rest_rows[j], e = m->end[i];                                                       \
             T s = partial[j];                                                                                      \
+            if (m->rest_lead[j] < far) {                                                                           \
+                __builtin_prefetch(v + m->rest_lead[j] + DCSR_PREFETCH_ENTRIES);                                   \
+                __builtin_prefetch(c + m->rest_lead[j] + DCSR_PREFETCH_ENTRIES);                                   \
+            }                                                                                                      \
             if (m->copy_x) /* g holds the block of x in front of the ghosts */                                    \
                 for (size_t k = m->rest_lead[j]; k < e; k++)                                                       \
                     s += v[k] * g[c[k]];                                                                           \
