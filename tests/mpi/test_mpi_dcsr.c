@@ -517,13 +517,15 @@ static void test_bad_handles_with_several_alive(void)
     pel_mpi_test_no_leak(live_before);
 }
 
-/* lib/sparse/csr.c: the banded window (columns) that decides where the
- * kernels prefetch; tests set one so that small matrices take that path. */
+/* lib/sparse/csr.c: the banded window (columns) that classifies the
+ * serial matrix's wide parts; tests set one so that small matrices have
+ * banded parts. */
 extern size_t pel__csr_banded_columns;
 
-/* The prefetching local product (matrices whose entries all lie within
- * the banded window, the 7-point Laplacian at scale) gives the serial bits
- * too: the window forced wide enough for every matrix here. */
+/* Both products now prefetch in every matrix (the distributed one since
+ * the prefetch in scattered matrices gained too); with the window forced
+ * wide enough for every matrix here, the serial reference is built with
+ * banded parts, and the distributed product still gives its bits. */
 static void test_banded_prefetch_same_bits(void)
 {
     const size_t saved = pel__csr_banded_columns;
