@@ -42,7 +42,9 @@ step mpi-stencil mpirun --allow-run-as-root --oversubscribe -np 2 "$b/benchmarks
     --size 256x256x256,8192x8192 --threads 1 --reps 3 --format json
 step spmv "$b/benchmarks/pel-bench" --kernel spmv --threads 1,2 --reps 9 --format json
 step spmv-small "$b/benchmarks/pel-bench" --kernel spmv --size 4096,32768 --threads 2 --reps 21 --format json
-step mpi-spmv-np1 mpirun --allow-run-as-root --oversubscribe -np 1 "$b/benchmarks/pel-bench-mpi" --kernel mpi-spmv --threads 1,2 --reps 5 --format json
+# --bind-to none: Open MPI binds a lone rank to one core (checked with
+# --report-bindings), so its 2-thread rows ran both threads on one vCPU.
+step mpi-spmv-np1 mpirun --allow-run-as-root --oversubscribe --bind-to none -np 1 "$b/benchmarks/pel-bench-mpi" --kernel mpi-spmv --threads 1,2 --reps 5 --format json
 step mpi-spmv mpirun --allow-run-as-root --oversubscribe -np 2 "$b/benchmarks/pel-bench-mpi" --kernel mpi-spmv --threads 1 --reps 5 --format json
 step mpi-spmv-np4 mpirun --allow-run-as-root --oversubscribe -np 4 "$b/benchmarks/pel-bench-mpi" --kernel mpi-spmv --threads 1 --reps 5 --format json
 step mpi-fft mpirun --allow-run-as-root --oversubscribe -np 2 "$b/benchmarks/pel-bench-mpi" --kernel mpi-fft --threads 1 --reps 5 --format json

@@ -31,8 +31,12 @@
 /* Weight of a row in the split by nonzeros (entries + this per row), as the
  * serial partition's PEL_CSR_ROW_WEIGHT. */
 #define DCSR_ROW_WEIGHT 2
-/* How far ahead of the current row a banded matrix's lead prefetches its
- * values and sources, in entries (the serial SpMV's distance). */
+/* How far ahead of the current row both phases prefetch the values and
+ * sources, in entries (the serial SpMV's distance). Banded matrices gain as
+ * the serial ones do (their x is in cache, their streams decide); matrices
+ * with scattered columns gain too, as the streams then stop competing late
+ * with the gathers of x for the core's miss buffers (lib/sparse/spmv.c has
+ * the measurements). */
 #define DCSR_PREFETCH_ENTRIES 256
 /* Rows the main thread sums between two tests of the ghost requests. */
 #define DCSR_PROGRESS_ROWS 8192
@@ -44,6 +48,7 @@
 #endif
 
 int pel__dcsr_copy_x = -1;
+int pel__dcsr_one_pass = -1;
 
 struct pel_dcsr {
     pel__handle handle; /* first member: kind PEL__HANDLE_DCSR */
@@ -78,11 +83,13 @@ struct pel_dcsr {
      * as in matrices with scattered columns). */
     void *ghost;
     int copy_x;
-    /* Every entry within the banded window of its row (global columns):
-     * the kernels then read x from cache and are bound by their streams,
-     * so they prefetch values and sources ahead, as the serial SpMV does
-     * in its narrow and banded parts. */
-    int prefetch;
+    /* Every row summed in one pass once the ghosts are in (copy_x set, so
+     * that pass reads one array): chosen when the leads would sum less
+     * than a quarter of the rank's entries, as in a power law at N >= 2,
+     * where almost every row reads a ghost. The two-phase product would
+     * then overlap little of the exchange and touch nearly every row
+     * twice (row ends, leads, running sums written and read back). */
+    int one_pass;
     int nrecv, nsend;
     int *peer;          /* nrecv ranks received from, then nsend ranks sent to */
     size_t *recv_at;    /* nrecv + 1 offsets into ghost */
@@ -302,14 +309,12 @@ static pel_status build_plan(pel_dcsr *m, const char *fn, const size_t *cols, co
         }
     }
     m->copy_x = pel__dcsr_copy_x >= 0 ? pel__dcsr_copy_x != 0 : rest_entries > m->local_cols;
-    {
-        size_t window = pel__csr_banded_window(m->nnz * (m->elem + sizeof(uint32_t)), m->elem);
-        m->prefetch = window > 0;
-        for (size_t r = 0; r < m->local_rows && m->prefetch; r++) {
-            size_t g = m->row_start + r, b = m->row_ptr[r], e = m->row_ptr[r + 1];
-            m->prefetch = b == e || ((cols[b] >= g || g - cols[b] <= window) && (cols[e - 1] <= g || cols[e - 1] - g <= window));
-        }
-    }
+    /* rest_entries are the entries the second phase sums; the rest are the
+     * leads, which overlap the exchange. */
+    m->one_pass = m->nghost > 0 &&
+                  (pel__dcsr_one_pass >= 0 ? pel__dcsr_one_pass != 0 : 4 * (m->nnz - rest_entries) < m->nnz);
+    if (m->one_pass)
+        m->copy_x = 1;
     /* The persistent requests of the scatter plan. */
     for (int r = 0; r < m->nrecv + m->nsend; r++)
         m->requests[r] = MPI_REQUEST_NULL;
@@ -769,7 +774,9 @@ static void rest_range(const pel_dcsr *m, int t, int n, size_t *first, size_t *l
 /* The kernels, once per precision: the own-column leads (finishing rows
  * without ghosts), then the rest of the rows that read ghosts. Every
  * element is the serial kernel's expression: s from 0, s += v*x left to
- * right, y = alpha*s (+ beta*y). */
+ * right, y = alpha*s (+ beta*y). With `whole` set the lead kernel sums
+ * every row to its end: the one-pass product, whose x is then the ghost
+ * buffer with the rank's block of x copied in front. */
 /* The first of the rows that read ghosts at or after row `row`. */
 static size_t first_rest(const pel_dcsr *m, size_t row)
 {
@@ -786,7 +793,7 @@ static size_t first_rest(const pel_dcsr *m, size_t row)
 
 #define DCSR_KERNELS(T, SUFFIX)                                                                                    \
     static void lead_##SUFFIX(const pel_dcsr *m, size_t first, size_t last, T alpha, const T *restrict x,          \
-                              T beta, T *restrict y)                                                               \
+                              T beta, T *restrict y, int whole)                                                    \
     {                                                                                                              \
         const T *restrict v = m->values;                                                                           \
         const uint32_t *restrict c = m->col, *restrict end = m->end, *restrict rest = m->rest_rows;                \
@@ -796,11 +803,11 @@ static size_t first_rest(const pel_dcsr *m, size_t row)
         for (size_t i = first; i < last; i++) {                                                                    \
             const size_t e = end[i];                                                                               \
             T s = 0;                                                                                               \
-            if (m->prefetch && k < far) {                                                                          \
+            if (k < far) {                                                                                         \
                 __builtin_prefetch(v + k + DCSR_PREFETCH_ENTRIES);                                                 \
                 __builtin_prefetch(c + k + DCSR_PREFETCH_ENTRIES);                                                 \
             }                                                                                                      \
-            if (j < m->nrest && rest[j] == i) { /* reads ghosts: its lead only */                                 \
+            if (!whole && j < m->nrest && rest[j] == i) { /* reads ghosts: its lead only */                       \
                 const size_t l = m->rest_lead[j];                                                                  \
                 for (; k < l; k++)                                                                                 \
                     s += v[k] * x[c[k]];                                                                           \
@@ -823,9 +830,14 @@ static size_t first_rest(const pel_dcsr *m, size_t row)
         const uint32_t *restrict c = m->col;                                                                       \
         const T *restrict partial = m->partial;                                                                    \
         const size_t nl = m->local_cols;                                                                           \
+        const size_t far = m->nnz > DCSR_PREFETCH_ENTRIES ? m->nnz - DCSR_PREFETCH_ENTRIES : 0;                    \
         for (size_t j = first; j < last; j++) {                                                                    \
             const size_t i = m->rest_rows[j], e = m->end[i];                                                       \
             T s = partial[j];                                                                                      \
+            if (m->rest_lead[j] < far) {                                                                           \
+                __builtin_prefetch(v + m->rest_lead[j] + DCSR_PREFETCH_ENTRIES);                                   \
+                __builtin_prefetch(c + m->rest_lead[j] + DCSR_PREFETCH_ENTRIES);                                   \
+            }                                                                                                      \
             if (m->copy_x) /* g holds the block of x in front of the ghosts */                                    \
                 for (size_t k = m->rest_lead[j]; k < e; k++)                                                       \
                     s += v[k] * g[c[k]];                                                                           \
@@ -921,6 +933,22 @@ pel_status pel_dcsr_spmv(pel_dcsr *matrix, double alpha, const void *x_local, do
         return pel__fail(PEL_ERROR_BACKEND, fn, "MPI_Startall of the ghost exchange failed");
     if (m->copy_x && m->local_cols > 0) /* while the ghosts travel */
         memcpy(m->ghost, x_local, m->local_cols * m->elem);
+    if (m->one_pass) {
+        /* Wait, then every row whole from the ghost buffer (the block of x
+         * in front): the same sums, left to right from 0.0. */
+        if (nreq > 0 && MPI_Waitall(nreq, m->requests, MPI_STATUSES_IGNORE) != MPI_SUCCESS)
+            return pel__fail(PEL_ERROR_BACKEND, fn, "MPI_Waitall of the ghost exchange failed");
+#pragma omp parallel num_threads(threads) if (threads > 1)
+        {
+            size_t first, last;
+            thread_rows(m, omp_get_thread_num(), omp_get_num_threads(), &first, &last);
+            if (single)
+                lead_float(m, first, last, (float)alpha, m->ghost, (float)beta, y_local, 1);
+            else
+                lead_double(m, first, last, alpha, m->ghost, beta, y_local, 1);
+        }
+        return PEL_OK;
+    }
 #pragma omp parallel num_threads(threads) if (threads > 1)
     {
         size_t first, last;
@@ -933,9 +961,9 @@ pel_status pel_dcsr_spmv(pel_dcsr *matrix, double alpha, const void *x_local, do
         for (size_t at = first; at < last;) {
             size_t upto = t == 0 && nreq > 0 && last - at > DCSR_PROGRESS_ROWS ? at + DCSR_PROGRESS_ROWS : last;
             if (single)
-                lead_float(m, at, upto, (float)alpha, x_local, (float)beta, y_local);
+                lead_float(m, at, upto, (float)alpha, x_local, (float)beta, y_local, 0);
             else
-                lead_double(m, at, upto, alpha, x_local, beta, y_local);
+                lead_double(m, at, upto, alpha, x_local, beta, y_local, 0);
             at = upto;
             if (t == 0 && nreq > 0 && !arrived)
                 MPI_Testall(nreq, m->requests, &arrived, MPI_STATUSES_IGNORE);

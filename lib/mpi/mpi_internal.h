@@ -141,4 +141,10 @@ pel_status pel__dgrid_apply(pel_dgrid *g, const char *fn, const pel_stencil *ste
  * cover both second-phase kernels. Read once per creation. */
 PEL_API extern int pel__dcsr_copy_x;
 
+/* Whether a new pel_dcsr sums every row in one pass after the exchange
+ * (dcsr.c): -1 (default) decides from the entry counts, 0 never, 1 always
+ * (which also copies x in front of the ghosts); tests set it to cover both
+ * paths. Read once per creation. */
+PEL_API extern int pel__dcsr_one_pass;
+
 #endif

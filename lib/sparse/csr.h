@@ -50,8 +50,11 @@ struct pel_csr {
     unsigned char *narrow;   /* nparts */
     /* Wide parts whose rows read x only within a window that stays in
      * cache (banded beyond the int16 offsets, e.g. a 7-point Laplacian
-     * past 181^3): SpMV prefetches their values and index as it does a
-     * narrow part's (nparts; 0 for narrow parts). */
+     * past 181^3), nparts; 0 for narrow parts. SpMV used to prefetch
+     * only these and the narrow parts; it now prefetches every part
+     * (scattered ones gained too, lib/sparse/spmv.c), so the flag is the
+     * classification only, kept for the tests and for a kernel choice
+     * that measurement may bring back. */
     unsigned char *banded;
 };
 

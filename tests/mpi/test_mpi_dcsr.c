@@ -23,6 +23,9 @@ static int rank, nranks;
 /* lib/mpi/dcsr.c: -1 lets creation choose the second-phase kernel, 0 and
  * 1 force each of the two. */
 extern int pel__dcsr_copy_x;
+/* lib/mpi/dcsr.c: -1 lets creation choose between the two-phase and the
+ * one-pass product (ranks with ghosts), 0 and 1 force each. */
+extern int pel__dcsr_one_pass;
 
 /* A whole matrix as the caller's arrays (rows in any order, duplicates). */
 typedef struct triplets {
@@ -257,17 +260,29 @@ static void test_matrices(void)
         check_matrix(&t, PEL_FLOAT64, mode ? "laplacian 9x8x7 (x copied)" : "laplacian 9x8x7 (x not copied)");
     }
     pel__dcsr_copy_x = -1;
+    pel__dcsr_one_pass = 1;
+    check_matrix(&t, PEL_FLOAT64, "laplacian 9x8x7 (one pass)");
+    check_matrix(&t, PEL_FLOAT32, "laplacian 9x8x7 float (one pass)");
+    pel__dcsr_one_pass = -1;
     check_matrix(&t, PEL_FLOAT32, "laplacian 9x8x7 float");
     triplets_free(&t);
     t = random_matrix(101, 101, 12, 0, 42);
     check_matrix(&t, PEL_FLOAT64, "random 101");
     check_matrix(&t, PEL_FLOAT32, "random 101 float");
+    pel__dcsr_one_pass = 1; /* empty rows, unsorted input, duplicates */
+    check_matrix(&t, PEL_FLOAT32, "random 101 float (one pass)");
+    pel__dcsr_one_pass = -1;
     triplets_free(&t);
     t = random_matrix(300, 300, 250, 1, 43);
     check_matrix(&t, PEL_FLOAT64, "power-law 300");
     pel__dcsr_copy_x = 0;
     check_matrix(&t, PEL_FLOAT64, "power-law 300 (x not copied)");
     pel__dcsr_copy_x = -1;
+    for (int mode = 0; mode < 2; mode++) {
+        pel__dcsr_one_pass = mode;
+        check_matrix(&t, PEL_FLOAT64, mode ? "power-law 300 (one pass)" : "power-law 300 (two phases)");
+    }
+    pel__dcsr_one_pass = -1;
     triplets_free(&t);
     t = random_matrix(60, 85, 9, 0, 44);
     check_matrix(&t, PEL_FLOAT64, "rectangular 60x85");
@@ -502,13 +517,15 @@ static void test_bad_handles_with_several_alive(void)
     pel_mpi_test_no_leak(live_before);
 }
 
-/* lib/sparse/csr.c: the banded window (columns) that decides where the
- * kernels prefetch; tests set one so that small matrices take that path. */
+/* lib/sparse/csr.c: the banded window (columns) that classifies the
+ * serial matrix's wide parts; tests set one so that small matrices have
+ * banded parts. */
 extern size_t pel__csr_banded_columns;
 
-/* The prefetching local product (matrices whose entries all lie within
- * the banded window, the 7-point Laplacian at scale) gives the serial bits
- * too: the window forced wide enough for every matrix here. */
+/* Both products now prefetch in every matrix (the distributed one since
+ * the prefetch in scattered matrices gained too); with the window forced
+ * wide enough for every matrix here, the serial reference is built with
+ * banded parts, and the distributed product still gives its bits. */
 static void test_banded_prefetch_same_bits(void)
 {
     const size_t saved = pel__csr_banded_columns;
