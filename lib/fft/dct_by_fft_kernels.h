@@ -1,0 +1,155 @@
+/* The O(n) passes of the DCT-II / DCT-III by one real FFT (fft/dct_by_fft.c),
+ * written once for both precisions: dct_by_fft.c includes this file twice,
+ * with REAL (the scalar type) and KERNEL(name) (the name with a precision
+ * suffix) defined. Not a public or reusable header.
+ *
+ * The layout they share (see dct_by_fft.c for the algebra): `grid` is the
+ * padded in-place r2c/c2r array of howmany x n1 x n2 rows, each row `half`
+ * = n3/2 + 1 complex numbers (2 * half scalars), where a rank-1 or rank-2
+ * transform has n1 (and n2) = 1. `tables` holds, per axis, the twiddles
+ * t[e] = exp(-i pi e / (2 n)) for e = 0..n-1 (axis 3: 0..half-1) as
+ * interleaved (cos, -sin) pairs. */
+
+/* Rows of the padded grid of one dct_by_fft geometry. */
+static void KERNEL(permute_rows)(const dct_geometry *g, const REAL *in, REAL *grid, int nthreads)
+{
+    size_t rows = g->howmany * g->n1 * g->n2, n3 = g->n3, h = n3 / 2, stride = 2 * (h + 1);
+
+    /* Makhoul's reordering along every axis at once: output index j takes
+     * input index 2j for j < n/2 and 2(n-1-j)+1 above. The last axis is
+     * de-interleaved inside the row; the other two choose the source row. */
+#pragma omp parallel for schedule(static) num_threads(nthreads) if (nthreads > 1)
+    for (size_t row = 0; row < rows; row++) {
+        size_t b = row / (g->n1 * g->n2), j1 = row / g->n2 % g->n1, j2 = row % g->n2;
+        size_t s1 = dct_source_index(j1, g->n1), s2 = dct_source_index(j2, g->n2);
+        const REAL *src = in + ((b * g->n1 + s1) * g->n2 + s2) * n3;
+        REAL *dst = grid + row * stride;
+        for (size_t j = 0; j < h; j++) {
+            dst[j] = src[2 * j];
+            dst[n3 - 1 - j] = src[2 * j + 1];
+        }
+    }
+}
+
+/* The inverse reordering, from the padded grid to the caller's array. */
+static void KERNEL(unpermute_rows)(const dct_geometry *g, const REAL *grid, REAL *out, int nthreads)
+{
+    size_t rows = g->howmany * g->n1 * g->n2, n3 = g->n3, h = n3 / 2, stride = 2 * (h + 1);
+
+#pragma omp parallel for schedule(static) num_threads(nthreads) if (nthreads > 1)
+    for (size_t row = 0; row < rows; row++) {
+        size_t b = row / (g->n1 * g->n2), j1 = row / g->n2 % g->n1, j2 = row % g->n2;
+        size_t s1 = dct_source_index(j1, g->n1), s2 = dct_source_index(j2, g->n2);
+        const REAL *src = grid + row * stride;
+        REAL *dst = out + ((b * g->n1 + s1) * g->n2 + s2) * n3;
+        for (size_t j = 0; j < h; j++) {
+            dst[2 * j] = src[j];
+            dst[2 * j + 1] = src[n3 - 1 - j];
+        }
+    }
+}
+
+/* The twiddle tables (see the top of this file), computed in double. */
+static void KERNEL(fill_tables)(const dct_geometry *g, REAL *tables)
+{
+    const double pi = 3.14159265358979323846264338327950288;
+    const size_t counts[3] = {g->n1, g->n2, g->n3 / 2 + 1};
+    const size_t sizes[3] = {g->n1, g->n2, g->n3};
+
+    for (int a = 0; a < 3; a++) {
+        for (size_t e = 0; e < counts[a]; e++) {
+            double angle = pi * (double)e / (2.0 * (double)sizes[a]);
+            tables[2 * e] = (REAL)cos(angle);
+            tables[2 * e + 1] = (REAL)-sin(angle);
+        }
+        tables += 2 * counts[a];
+    }
+}
+
+/* DCT-II output rows from the r2c half spectrum V in grid:
+ *   y[o1, o2, m]      =  2 Re(t3[m] U[m]),   m = 0..n3/2,
+ *   y[o1, o2, n3 - m] = -2 Im(t3[m] U[m]),   m = 1..n3/2-1,
+ * with U = sum over the sign choices c of A_c V[c1 o1, c2 o2, :] and
+ * A_c = t1(c1 o1) t2(c2 o2), t(-e) = conj(t(e)). The sign is chosen on the
+ * axes before the last that the transform has (rank 3: both, four terms;
+ * rank 2: the middle one, two terms; rank 1: none). */
+static void KERNEL(dct2_post)(const dct_geometry *g, const REAL *grid, const REAL *tables, REAL *out, int nthreads)
+{
+    size_t n1 = g->n1, n2 = g->n2, n3 = g->n3, h = n3 / 2, stride = 2 * (h + 1);
+    size_t rows = g->howmany * n1 * n2;
+    const REAL *t1 = tables, *t2 = tables + 2 * n1, *t3 = tables + 2 * (n1 + n2);
+    int signs1 = g->rank == 3 ? 2 : 1, signs2 = g->rank >= 2 ? 2 : 1;
+
+#pragma omp parallel for schedule(static) num_threads(nthreads) if (nthreads > 1)
+    for (size_t row = 0; row < rows; row++) {
+        size_t b = row / (n1 * n2), o1 = row / n2 % n1, o2 = row % n2;
+        const REAL *terms[4];
+        REAL ar[4], ai[4];
+        REAL *y = out + row * n3;
+        int count = 0;
+
+        for (int c1 = 0; c1 < signs1; c1++)
+            for (int c2 = 0; c2 < signs2; c2++) {
+                /* Index (c o) mod n and the twiddle of the signed exponent. */
+                size_t i1 = c1 && o1 ? n1 - o1 : o1, i2 = c2 && o2 ? n2 - o2 : o2;
+                REAL r1 = t1[2 * o1], m1 = c1 ? -t1[2 * o1 + 1] : t1[2 * o1 + 1];
+                REAL r2 = t2[2 * o2], m2 = c2 ? -t2[2 * o2 + 1] : t2[2 * o2 + 1];
+                terms[count] = grid + ((b * n1 + i1) * n2 + i2) * stride;
+                ar[count] = r1 * r2 - m1 * m2;
+                ai[count] = r1 * m2 + m1 * r2;
+                count++;
+            }
+        for (size_t m = 0; m <= h; m++) {
+            REAL ur = 0, ui = 0, sr, si;
+            for (int c = 0; c < count; c++) {
+                REAL vr = terms[c][2 * m], vi = terms[c][2 * m + 1];
+                ur += ar[c] * vr - ai[c] * vi;
+                ui += ar[c] * vi + ai[c] * vr;
+            }
+            sr = t3[2 * m] * ur - t3[2 * m + 1] * ui;
+            si = t3[2 * m] * ui + t3[2 * m + 1] * ur;
+            y[m] = 2 * sr;
+            if (m > 0 && m < h)
+                y[n3 - m] = -2 * si;
+        }
+    }
+}
+
+/* DCT-III input rows into the c2r half spectrum Z in grid:
+ *   Z[k1, k2, m] = conj(t1(k1) t2(k2) t3(m)) G[m],
+ *   G[m] = (P[m] - Q[n3-m]) - i (Q[m] + P[n3-m]),
+ * P = X[k1, k2] - X[n1-k1, n2-k2], Q = X[n1-k1, k2] + X[k1, n2-k2] (rows of
+ * the caller's input; an index equal to n is a zero row, as is index n3 in
+ * a row). A padded axis (n = 1) has only index 0, so its reflections are
+ * the zero row too. */
+static void KERNEL(dct3_pre)(const dct_geometry *g, const REAL *in, const REAL *zero, const REAL *tables,
+                             REAL *grid, int nthreads)
+{
+    size_t n1 = g->n1, n2 = g->n2, n3 = g->n3, h = n3 / 2, stride = 2 * (h + 1);
+    size_t rows = g->howmany * n1 * n2;
+    const REAL *t1 = tables, *t2 = tables + 2 * n1, *t3 = tables + 2 * (n1 + n2);
+
+#pragma omp parallel for schedule(static) num_threads(nthreads) if (nthreads > 1)
+    for (size_t row = 0; row < rows; row++) {
+        size_t b = row / (n1 * n2), k1 = row / n2 % n1, k2 = row % n2;
+        const REAL *batch = in + b * n1 * n2 * n3;
+        const REAL *a00 = batch + (k1 * n2 + k2) * n3;
+        const REAL *a10 = k1 ? batch + ((n1 - k1) * n2 + k2) * n3 : zero;
+        const REAL *a01 = k2 ? batch + (k1 * n2 + (n2 - k2)) * n3 : zero;
+        const REAL *a11 = k1 && k2 ? batch + ((n1 - k1) * n2 + (n2 - k2)) * n3 : zero;
+        /* B = conj(t1(k1) t2(k2)). */
+        REAL br = t1[2 * k1] * t2[2 * k2] - t1[2 * k1 + 1] * t2[2 * k2 + 1];
+        REAL bi = -(t1[2 * k1] * t2[2 * k2 + 1] + t1[2 * k1 + 1] * t2[2 * k2]);
+        REAL *z = grid + row * stride;
+
+        for (size_t m = 0; m <= h; m++) {
+            REAL p = a00[m] - a11[m], q = a10[m] + a01[m];
+            REAL pr = m ? a00[n3 - m] - a11[n3 - m] : 0, qr = m ? a10[n3 - m] + a01[n3 - m] : 0;
+            REAL gr = p - qr, gi = -(q + pr);
+            /* conj(t3[m]) times B, then times G. */
+            REAL cr = br * t3[2 * m] + bi * t3[2 * m + 1], ci = bi * t3[2 * m] - br * t3[2 * m + 1];
+            z[2 * m] = cr * gr - ci * gi;
+            z[2 * m + 1] = cr * gi + ci * gr;
+        }
+    }
+}
