@@ -422,13 +422,14 @@ static void test_dct_by_fft_accuracy(void)
     pel__fft_dct_by_fft_test_force(0);
 }
 
-/* The rule picks each path: DCT-II and DCT-III of even sizes from 4096
- * points by FFT; small, odd, mixed-kind and other kinds by FFTW's r2r. The
+/* The rule picks each path (lib/fft/plan.h, pel__fft_dct_by_fft_choose):
+ * DCT-II and DCT-III of even sizes by FFT where it wins, at both edges of
+ * each threshold; small, odd, mixed-kind and other kinds by FFTW's r2r. The
  * forced choice and the rule's make distinct cache entries (the algorithm
  * is in the key), and both give the same numbers. */
 static void test_dct_by_fft_choice(void)
 {
-    const size_t d64[] = {64, 64}, d8[] = {8, 8}, d65[] = {65, 64}, n4096 = 4096, d3[] = {16, 16, 16};
+    const size_t d64[] = {64, 64}, d8[] = {8, 8}, d65[] = {65, 64}, n4096 = 4096, n256 = 256, d3[] = {16, 16, 16}, d16[] = {16, 16};
     const pel_fft_r2r_kind mixed[] = {PEL_FFT_DCT2, PEL_FFT_DCT3};
     pel_fft_plan *plan = NULL;
     pel_fft_cache_stats stats;
@@ -437,7 +438,11 @@ static void test_dct_by_fft_choice(void)
     CU_ASSERT_EQUAL(chosen_algorithm(PEL_FLOAT64, 2, d64, 1, PEL_FFT_DCT2), PEL__FFT_ALGORITHM_DCT2_BY_FFT);
     CU_ASSERT_EQUAL(chosen_algorithm(PEL_FLOAT32, 2, d64, 1, PEL_FFT_DCT3), PEL__FFT_ALGORITHM_DCT3_BY_FFT);
     CU_ASSERT_EQUAL(chosen_algorithm(PEL_FLOAT64, 3, d3, 2, PEL_FFT_DCT2), PEL__FFT_ALGORITHM_DCT2_BY_FFT);
-    CU_ASSERT_EQUAL(chosen_algorithm(PEL_FLOAT64, 1, &n4096, 1, PEL_FFT_DCT2), PEL__FFT_ALGORITHM_DCT2_BY_FFT);
+    CU_ASSERT_EQUAL(chosen_algorithm(PEL_FLOAT64, 1, &n256, 4, PEL_FFT_DCT2), PEL__FFT_ALGORITHM_DCT2_BY_FFT);
+    CU_ASSERT_EQUAL(chosen_algorithm(PEL_FLOAT64, 1, &n256, 3, PEL_FFT_DCT2), PEL__FFT_ALGORITHM_FFTW);
+    CU_ASSERT_EQUAL(chosen_algorithm(PEL_FLOAT64, 1, &n4096, 1, PEL_FFT_DCT3), PEL__FFT_ALGORITHM_FFTW);
+    CU_ASSERT_EQUAL(chosen_algorithm(PEL_FLOAT64, 2, d16, 15, PEL_FFT_DCT2), PEL__FFT_ALGORITHM_FFTW);
+    CU_ASSERT_EQUAL(chosen_algorithm(PEL_FLOAT64, 2, d16, 16, PEL_FFT_DCT2), PEL__FFT_ALGORITHM_DCT2_BY_FFT);
     CU_ASSERT_EQUAL(chosen_algorithm(PEL_FLOAT64, 2, d8, 64, PEL_FFT_DCT2), PEL__FFT_ALGORITHM_FFTW);
     CU_ASSERT_EQUAL(chosen_algorithm(PEL_FLOAT64, 2, d65, 1, PEL_FFT_DCT2), PEL__FFT_ALGORITHM_FFTW);
     CU_ASSERT_EQUAL(chosen_algorithm(PEL_FLOAT64, 2, d64, 1, PEL_FFT_DCT4), PEL__FFT_ALGORITHM_FFTW);

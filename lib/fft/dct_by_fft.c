@@ -82,10 +82,13 @@ static size_t dct_source_index(size_t j, size_t n)
 #undef REAL
 #undef KERNEL
 
-/* Points per transform from which the FFT path is chosen. Measured on the
- * Intel Xeon model 207 (docs/fft.md, "DCT by FFT"): below it FFTW's own
- * REDFT10/REDFT01 is as fast or faster. */
-enum { DCT_BY_FFT_MIN_POINTS = 4096 };
+/* The rule's thresholds, from instruction counts of both paths on one
+ * thread with MEASURE plans (callgrind, docs/fft.md "DCT by FFT"): the FFT
+ * path executes 1.3-1.7x fewer instructions from 4096 points in all with
+ * rows of 16 or more, and loses on short rows (3-D 8^3: 0.38x, its per-row
+ * set-up dominates) and on a single 1-D transform (4096 points: 0.75x, the
+ * twiddle table of n/2 sines and cosines costs as much as FFTW's REDFT10). */
+enum { DCT_BY_FFT_MIN_TOTAL = 4096, DCT_BY_FFT_MIN_ROW = 16, DCT_BY_FFT_MIN_1D = 256, DCT_BY_FFT_MIN_1D_BATCH = 4 };
 
 /* Scalars of the padded grid, or 0 when the count overflows. */
 static size_t grid_scalars(const dct_geometry *g)
@@ -134,8 +137,16 @@ void pel__fft_dct_by_fft_choose(pel__fft_key *key)
     geometry_of(key, &g);
     if (scratch_scalars(&g) == 0)
         return;
-    if (forced < 0 || (forced == 0 && points < DCT_BY_FFT_MIN_POINTS))
+    if (forced < 0)
         return;
+    if (forced == 0) {
+        size_t last = key->dims[key->rank - 1];
+        int wins = key->rank == 1
+                       ? last >= DCT_BY_FFT_MIN_1D && key->howmany >= DCT_BY_FFT_MIN_1D_BATCH
+                       : last >= DCT_BY_FFT_MIN_ROW && points * key->howmany >= DCT_BY_FFT_MIN_TOTAL;
+        if (!wins)
+            return;
+    }
     key->algorithm = kind == PEL_FFT_DCT2 ? PEL__FFT_ALGORITHM_DCT2_BY_FFT : PEL__FFT_ALGORITHM_DCT3_BY_FFT;
 }
 

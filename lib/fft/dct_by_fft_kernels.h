@@ -22,8 +22,9 @@ static void KERNEL(permute_rows)(const dct_geometry *g, const REAL *in, REAL *gr
     for (size_t row = 0; row < rows; row++) {
         size_t b = row / (g->n1 * g->n2), j1 = row / g->n2 % g->n1, j2 = row % g->n2;
         size_t s1 = dct_source_index(j1, g->n1), s2 = dct_source_index(j2, g->n2);
-        const REAL *src = in + ((b * g->n1 + s1) * g->n2 + s2) * n3;
-        REAL *dst = grid + row * stride;
+        const REAL *restrict src = in + ((b * g->n1 + s1) * g->n2 + s2) * n3;
+        REAL *restrict dst = grid + row * stride;
+#pragma omp simd
         for (size_t j = 0; j < h; j++) {
             dst[j] = src[2 * j];
             dst[n3 - 1 - j] = src[2 * j + 1];
@@ -40,8 +41,9 @@ static void KERNEL(unpermute_rows)(const dct_geometry *g, const REAL *grid, REAL
     for (size_t row = 0; row < rows; row++) {
         size_t b = row / (g->n1 * g->n2), j1 = row / g->n2 % g->n1, j2 = row % g->n2;
         size_t s1 = dct_source_index(j1, g->n1), s2 = dct_source_index(j2, g->n2);
-        const REAL *src = grid + row * stride;
-        REAL *dst = out + ((b * g->n1 + s1) * g->n2 + s2) * n3;
+        const REAL *restrict src = grid + row * stride;
+        REAL *restrict dst = out + ((b * g->n1 + s1) * g->n2 + s2) * n3;
+#pragma omp simd
         for (size_t j = 0; j < h; j++) {
             dst[2 * j] = src[j];
             dst[2 * j + 1] = src[n3 - 1 - j];
@@ -66,6 +68,52 @@ static void KERNEL(fill_tables)(const dct_geometry *g, REAL *tables)
     }
 }
 
+/* One DCT-II output row y from `count` rows of the half spectrum (see
+ * dct2_post). Inlined with count a constant, so that the sum over the terms
+ * unrolls and the loop over m vectorises; the first and middle outputs are
+ * peeled off because they have no mirror. */
+static inline __attribute__((always_inline)) void KERNEL(post_row)(int count, const REAL *const *terms,
+                                                                  const REAL *ar, const REAL *ai,
+                                                                  const REAL *restrict t3, REAL *restrict y,
+                                                                  size_t n3)
+{
+    size_t h = n3 / 2;
+    const REAL *restrict v0 = terms[0], *restrict v1 = terms[count > 1 ? 1 : 0];
+    const REAL *restrict v2 = terms[count > 2 ? 2 : 0], *restrict v3 = terms[count > 3 ? 3 : 0];
+    REAL a0r = ar[0], a0i = ai[0], a1r = count > 1 ? ar[1] : 0, a1i = count > 1 ? ai[1] : 0;
+    REAL a2r = count > 2 ? ar[2] : 0, a2i = count > 2 ? ai[2] : 0, a3r = count > 3 ? ar[3] : 0;
+    REAL a3i = count > 3 ? ai[3] : 0;
+
+#define PEL_DCT_POST_TERM(m, ur, ui)                                                                              \
+    do {                                                                                                         \
+        ur = a0r * v0[2 * (m)] - a0i * v0[2 * (m) + 1];                                                          \
+        ui = a0r * v0[2 * (m) + 1] + a0i * v0[2 * (m)];                                                          \
+        if (count > 1) {                                                                                         \
+            ur += a1r * v1[2 * (m)] - a1i * v1[2 * (m) + 1];                                                     \
+            ui += a1r * v1[2 * (m) + 1] + a1i * v1[2 * (m)];                                                     \
+        }                                                                                                        \
+        if (count > 2) {                                                                                         \
+            ur += a2r * v2[2 * (m)] - a2i * v2[2 * (m) + 1] + a3r * v3[2 * (m)] - a3i * v3[2 * (m) + 1];         \
+            ui += a2r * v2[2 * (m) + 1] + a2i * v2[2 * (m)] + a3r * v3[2 * (m) + 1] + a3i * v3[2 * (m)];         \
+        }                                                                                                        \
+    } while (0)
+    {
+        REAL ur, ui;
+        PEL_DCT_POST_TERM(0, ur, ui);
+        y[0] = 2 * (t3[0] * ur - t3[1] * ui);
+        PEL_DCT_POST_TERM(h, ur, ui);
+        y[h] = 2 * (t3[2 * h] * ur - t3[2 * h + 1] * ui);
+    }
+#pragma omp simd
+    for (size_t m = 1; m < h; m++) {
+        REAL ur, ui;
+        PEL_DCT_POST_TERM(m, ur, ui);
+        y[m] = 2 * (t3[2 * m] * ur - t3[2 * m + 1] * ui);
+        y[n3 - m] = -2 * (t3[2 * m] * ui + t3[2 * m + 1] * ur);
+    }
+#undef PEL_DCT_POST_TERM
+}
+
 /* DCT-II output rows from the r2c half spectrum V in grid:
  *   y[o1, o2, m]      =  2 Re(t3[m] U[m]),   m = 0..n3/2,
  *   y[o1, o2, n3 - m] = -2 Im(t3[m] U[m]),   m = 1..n3/2-1,
@@ -85,7 +133,6 @@ static void KERNEL(dct2_post)(const dct_geometry *g, const REAL *grid, const REA
         size_t b = row / (n1 * n2), o1 = row / n2 % n1, o2 = row % n2;
         const REAL *terms[4];
         REAL ar[4], ai[4];
-        REAL *y = out + row * n3;
         int count = 0;
 
         for (int c1 = 0; c1 < signs1; c1++)
@@ -99,19 +146,12 @@ static void KERNEL(dct2_post)(const dct_geometry *g, const REAL *grid, const REA
                 ai[count] = r1 * m2 + m1 * r2;
                 count++;
             }
-        for (size_t m = 0; m <= h; m++) {
-            REAL ur = 0, ui = 0, sr, si;
-            for (int c = 0; c < count; c++) {
-                REAL vr = terms[c][2 * m], vi = terms[c][2 * m + 1];
-                ur += ar[c] * vr - ai[c] * vi;
-                ui += ar[c] * vi + ai[c] * vr;
-            }
-            sr = t3[2 * m] * ur - t3[2 * m + 1] * ui;
-            si = t3[2 * m] * ui + t3[2 * m + 1] * ur;
-            y[m] = 2 * sr;
-            if (m > 0 && m < h)
-                y[n3 - m] = -2 * si;
-        }
+        if (count == 4)
+            KERNEL(post_row)(4, terms, ar, ai, t3, out + row * n3, n3);
+        else if (count == 2)
+            KERNEL(post_row)(2, terms, ar, ai, t3, out + row * n3, n3);
+        else
+            KERNEL(post_row)(1, terms, ar, ai, t3, out + row * n3, n3);
     }
 }
 
@@ -133,18 +173,22 @@ static void KERNEL(dct3_pre)(const dct_geometry *g, const REAL *in, const REAL *
     for (size_t row = 0; row < rows; row++) {
         size_t b = row / (n1 * n2), k1 = row / n2 % n1, k2 = row % n2;
         const REAL *batch = in + b * n1 * n2 * n3;
-        const REAL *a00 = batch + (k1 * n2 + k2) * n3;
-        const REAL *a10 = k1 ? batch + ((n1 - k1) * n2 + k2) * n3 : zero;
-        const REAL *a01 = k2 ? batch + (k1 * n2 + (n2 - k2)) * n3 : zero;
-        const REAL *a11 = k1 && k2 ? batch + ((n1 - k1) * n2 + (n2 - k2)) * n3 : zero;
+        const REAL *restrict a00 = batch + (k1 * n2 + k2) * n3;
+        const REAL *restrict a10 = k1 ? batch + ((n1 - k1) * n2 + k2) * n3 : zero;
+        const REAL *restrict a01 = k2 ? batch + (k1 * n2 + (n2 - k2)) * n3 : zero;
+        const REAL *restrict a11 = k1 && k2 ? batch + ((n1 - k1) * n2 + (n2 - k2)) * n3 : zero;
         /* B = conj(t1(k1) t2(k2)). */
         REAL br = t1[2 * k1] * t2[2 * k2] - t1[2 * k1 + 1] * t2[2 * k2 + 1];
         REAL bi = -(t1[2 * k1] * t2[2 * k2 + 1] + t1[2 * k1 + 1] * t2[2 * k2]);
-        REAL *z = grid + row * stride;
+        REAL *restrict z = grid + row * stride;
 
-        for (size_t m = 0; m <= h; m++) {
+        /* m = 0 has no mirror (index n3 is zero): B times (P[0] - i Q[0]). */
+        z[0] = br * (a00[0] - a11[0]) + bi * (a10[0] + a01[0]);
+        z[1] = bi * (a00[0] - a11[0]) - br * (a10[0] + a01[0]);
+#pragma omp simd
+        for (size_t m = 1; m <= h; m++) {
             REAL p = a00[m] - a11[m], q = a10[m] + a01[m];
-            REAL pr = m ? a00[n3 - m] - a11[n3 - m] : 0, qr = m ? a10[n3 - m] + a01[n3 - m] : 0;
+            REAL pr = a00[n3 - m] - a11[n3 - m], qr = a10[n3 - m] + a01[n3 - m];
             REAL gr = p - qr, gi = -(q + pr);
             /* conj(t3[m]) times B, then times G. */
             REAL cr = br * t3[2 * m] + bi * t3[2 * m + 1], ci = bi * t3[2 * m] - br * t3[2 * m + 1];

@@ -144,8 +144,9 @@ double pel__fft_r2r_scale(const pel__fft_key *key);
 
 /* DCT by FFT (fft/dct_by_fft.c). choose: sets key->algorithm of a valid
  * R2R key with its kinds packed (the rule: every kind DCT-II, or every kind
- * DCT-III, every size even, at least 4096 points per transform; the test
- * hook can force it either way). plan_bytes: bytes of the padded grid its
+ * DCT-III, every size even; rank 1: n >= 256 and howmany >= 4; rank 2-3:
+ * a last size >= 16 and >= 4096 points in all; the test hook can force it
+ * either way). plan_bytes: bytes of the padded grid its
  * FFTW plan is made on (planning scratch, in place). planner: that plan (an
  * r2c for DCT-II, a c2r for DCT-III), planner lock held. run: the whole
  * transform with the plan of one variant, nthreads for pel's own passes;
