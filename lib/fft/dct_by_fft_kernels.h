@@ -121,37 +121,49 @@ static inline __attribute__((always_inline)) void KERNEL(post_row)(int count, co
  * A_c = t1(c1 o1) t2(c2 o2), t(-e) = conj(t(e)). The sign is chosen on the
  * axes before the last that the transform has (rank 3: both, four terms;
  * rank 2: the middle one, two terms; rank 1: none). */
-static void KERNEL(dct2_post)(const dct_geometry *g, const REAL *grid, const REAL *tables, REAL *out, int nthreads)
+static inline void KERNEL(dct2_post_row)(const dct_geometry *g, const REAL *grid, const REAL *tables, REAL *out,
+                                         size_t b, size_t o1, size_t o2)
 {
-    size_t n1 = g->n1, n2 = g->n2, n3 = g->n3, h = n3 / 2, stride = 2 * (h + 1);
-    size_t rows = g->howmany * n1 * n2;
+    size_t n1 = g->n1, n2 = g->n2, n3 = g->n3, stride = 2 * (n3 / 2 + 1);
     const REAL *t1 = tables, *t2 = tables + 2 * n1, *t3 = tables + 2 * (n1 + n2);
     int signs1 = g->rank == 3 ? 2 : 1, signs2 = g->rank >= 2 ? 2 : 1;
+    const REAL *terms[4];
+    REAL ar[4], ai[4], *y = out + ((b * n1 + o1) * n2 + o2) * n3;
+    int count = 0;
+
+    for (int c1 = 0; c1 < signs1; c1++)
+        for (int c2 = 0; c2 < signs2; c2++) {
+            /* Index (c o) mod n and the twiddle of the signed exponent. */
+            size_t i1 = c1 && o1 ? n1 - o1 : o1, i2 = c2 && o2 ? n2 - o2 : o2;
+            REAL r1 = t1[2 * o1], m1 = c1 ? -t1[2 * o1 + 1] : t1[2 * o1 + 1];
+            REAL r2 = t2[2 * o2], m2 = c2 ? -t2[2 * o2 + 1] : t2[2 * o2 + 1];
+            terms[count] = grid + ((b * n1 + i1) * n2 + i2) * stride;
+            ar[count] = r1 * r2 - m1 * m2;
+            ai[count] = r1 * m2 + m1 * r2;
+            count++;
+        }
+    if (count == 4)
+        KERNEL(post_row)(4, terms, ar, ai, t3, y, n3);
+    else if (count == 2)
+        KERNEL(post_row)(2, terms, ar, ai, t3, y, n3);
+    else
+        KERNEL(post_row)(1, terms, ar, ai, t3, y, n3);
+}
+
+/* The loops of dct2_post and dct3_pre run over pairs of planes {p, n1-p}:
+ * both planes of a pair read the same two planes of their source, so each
+ * source plane comes from memory once (from cache the second time) instead
+ * of twice, a half of n1 planes apart. */
+static void KERNEL(dct2_post)(const dct_geometry *g, const REAL *grid, const REAL *tables, REAL *out, int nthreads)
+{
+    size_t n1 = g->n1, n2 = g->n2, pairs = n1 / 2 + 1, items = g->howmany * pairs * n2;
 
 #pragma omp parallel for schedule(static) num_threads(nthreads) if (nthreads > 1)
-    for (size_t row = 0; row < rows; row++) {
-        size_t b = row / (n1 * n2), o1 = row / n2 % n1, o2 = row % n2;
-        const REAL *terms[4];
-        REAL ar[4], ai[4];
-        int count = 0;
-
-        for (int c1 = 0; c1 < signs1; c1++)
-            for (int c2 = 0; c2 < signs2; c2++) {
-                /* Index (c o) mod n and the twiddle of the signed exponent. */
-                size_t i1 = c1 && o1 ? n1 - o1 : o1, i2 = c2 && o2 ? n2 - o2 : o2;
-                REAL r1 = t1[2 * o1], m1 = c1 ? -t1[2 * o1 + 1] : t1[2 * o1 + 1];
-                REAL r2 = t2[2 * o2], m2 = c2 ? -t2[2 * o2 + 1] : t2[2 * o2 + 1];
-                terms[count] = grid + ((b * n1 + i1) * n2 + i2) * stride;
-                ar[count] = r1 * r2 - m1 * m2;
-                ai[count] = r1 * m2 + m1 * r2;
-                count++;
-            }
-        if (count == 4)
-            KERNEL(post_row)(4, terms, ar, ai, t3, out + row * n3, n3);
-        else if (count == 2)
-            KERNEL(post_row)(2, terms, ar, ai, t3, out + row * n3, n3);
-        else
-            KERNEL(post_row)(1, terms, ar, ai, t3, out + row * n3, n3);
+    for (size_t item = 0; item < items; item++) {
+        size_t b = item / (pairs * n2), p = item / n2 % pairs, o2 = item % n2;
+        KERNEL(dct2_post_row)(g, grid, tables, out, b, p, o2);
+        if (p != 0 && 2 * p != n1)
+            KERNEL(dct2_post_row)(g, grid, tables, out, b, n1 - p, o2);
     }
 }
 
@@ -162,38 +174,47 @@ static void KERNEL(dct2_post)(const dct_geometry *g, const REAL *grid, const REA
  * the caller's input; an index equal to n is a zero row, as is index n3 in
  * a row). A padded axis (n = 1) has only index 0, so its reflections are
  * the zero row too. */
+static inline void KERNEL(dct3_pre_row)(const dct_geometry *g, const REAL *in, const REAL *zero, const REAL *tables,
+                                        REAL *grid, size_t b, size_t k1, size_t k2)
+{
+    size_t n1 = g->n1, n2 = g->n2, n3 = g->n3, h = n3 / 2, stride = 2 * (h + 1);
+    const REAL *t1 = tables, *t2 = tables + 2 * n1, *t3 = tables + 2 * (n1 + n2);
+    size_t row = (b * n1 + k1) * n2 + k2;
+    const REAL *batch = in + b * n1 * n2 * n3;
+    const REAL *restrict a00 = batch + (k1 * n2 + k2) * n3;
+    const REAL *restrict a10 = k1 ? batch + ((n1 - k1) * n2 + k2) * n3 : zero;
+    const REAL *restrict a01 = k2 ? batch + (k1 * n2 + (n2 - k2)) * n3 : zero;
+    const REAL *restrict a11 = k1 && k2 ? batch + ((n1 - k1) * n2 + (n2 - k2)) * n3 : zero;
+    /* B = conj(t1(k1) t2(k2)). */
+    REAL br = t1[2 * k1] * t2[2 * k2] - t1[2 * k1 + 1] * t2[2 * k2 + 1];
+    REAL bi = -(t1[2 * k1] * t2[2 * k2 + 1] + t1[2 * k1 + 1] * t2[2 * k2]);
+    REAL *restrict z = grid + row * stride;
+
+    /* m = 0 has no mirror (index n3 is zero): B times (P[0] - i Q[0]). */
+    z[0] = br * (a00[0] - a11[0]) + bi * (a10[0] + a01[0]);
+    z[1] = bi * (a00[0] - a11[0]) - br * (a10[0] + a01[0]);
+#pragma omp simd
+    for (size_t m = 1; m <= h; m++) {
+        REAL p = a00[m] - a11[m], q = a10[m] + a01[m];
+        REAL pr = a00[n3 - m] - a11[n3 - m], qr = a10[n3 - m] + a01[n3 - m];
+        REAL gr = p - qr, gi = -(q + pr);
+        /* conj(t3[m]) times B, then times G. */
+        REAL cr = br * t3[2 * m] + bi * t3[2 * m + 1], ci = bi * t3[2 * m] - br * t3[2 * m + 1];
+        z[2 * m] = cr * gr - ci * gi;
+        z[2 * m + 1] = cr * gi + ci * gr;
+    }
+}
+
 static void KERNEL(dct3_pre)(const dct_geometry *g, const REAL *in, const REAL *zero, const REAL *tables,
                              REAL *grid, int nthreads)
 {
-    size_t n1 = g->n1, n2 = g->n2, n3 = g->n3, h = n3 / 2, stride = 2 * (h + 1);
-    size_t rows = g->howmany * n1 * n2;
-    const REAL *t1 = tables, *t2 = tables + 2 * n1, *t3 = tables + 2 * (n1 + n2);
+    size_t n1 = g->n1, n2 = g->n2, pairs = n1 / 2 + 1, items = g->howmany * pairs * n2;
 
 #pragma omp parallel for schedule(static) num_threads(nthreads) if (nthreads > 1)
-    for (size_t row = 0; row < rows; row++) {
-        size_t b = row / (n1 * n2), k1 = row / n2 % n1, k2 = row % n2;
-        const REAL *batch = in + b * n1 * n2 * n3;
-        const REAL *restrict a00 = batch + (k1 * n2 + k2) * n3;
-        const REAL *restrict a10 = k1 ? batch + ((n1 - k1) * n2 + k2) * n3 : zero;
-        const REAL *restrict a01 = k2 ? batch + (k1 * n2 + (n2 - k2)) * n3 : zero;
-        const REAL *restrict a11 = k1 && k2 ? batch + ((n1 - k1) * n2 + (n2 - k2)) * n3 : zero;
-        /* B = conj(t1(k1) t2(k2)). */
-        REAL br = t1[2 * k1] * t2[2 * k2] - t1[2 * k1 + 1] * t2[2 * k2 + 1];
-        REAL bi = -(t1[2 * k1] * t2[2 * k2 + 1] + t1[2 * k1 + 1] * t2[2 * k2]);
-        REAL *restrict z = grid + row * stride;
-
-        /* m = 0 has no mirror (index n3 is zero): B times (P[0] - i Q[0]). */
-        z[0] = br * (a00[0] - a11[0]) + bi * (a10[0] + a01[0]);
-        z[1] = bi * (a00[0] - a11[0]) - br * (a10[0] + a01[0]);
-#pragma omp simd
-        for (size_t m = 1; m <= h; m++) {
-            REAL p = a00[m] - a11[m], q = a10[m] + a01[m];
-            REAL pr = a00[n3 - m] - a11[n3 - m], qr = a10[n3 - m] + a01[n3 - m];
-            REAL gr = p - qr, gi = -(q + pr);
-            /* conj(t3[m]) times B, then times G. */
-            REAL cr = br * t3[2 * m] + bi * t3[2 * m + 1], ci = bi * t3[2 * m] - br * t3[2 * m + 1];
-            z[2 * m] = cr * gr - ci * gi;
-            z[2 * m + 1] = cr * gi + ci * gr;
-        }
+    for (size_t item = 0; item < items; item++) {
+        size_t b = item / (pairs * n2), p = item / n2 % pairs, k2 = item % n2;
+        KERNEL(dct3_pre_row)(g, in, zero, tables, grid, b, p, k2);
+        if (p != 0 && 2 * p != n1)
+            KERNEL(dct3_pre_row)(g, in, zero, tables, grid, b, n1 - p, k2);
     }
 }
