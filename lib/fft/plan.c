@@ -599,6 +599,7 @@ static pel_status plan_alloc(const pel__fft_key *key, const char *function, pel_
         plan->scale = pel__fft_r2r_scale(key);
     for (int v = 0; v < PEL__FFT_VARIANTS; v++)
         atomic_init(&plan->variants[v], NULL);
+    atomic_init(&plan->spare_scratch, NULL);
     atomic_init(&plan->references, 1);
     plan->variant_effort = key->effort == PEL_FFT_AUTO ? PEL_FFT_ESTIMATE : key->effort;
     atomic_init(&plan->upgrade, PEL__FFT_UPGRADE_NONE);
@@ -616,6 +617,7 @@ static void plan_free(pel_fft_plan *plan)
             destroy_fftw_plan(plan->key.precision, p);
     }
     pel__fft_planner_unlock();
+    pel_free(atomic_load_explicit(&plan->spare_scratch, memory_order_acquire));
     free(plan);
 }
 
@@ -819,7 +821,7 @@ pel_status pel__fft_plan_run_prechecked(const pel_fft_plan *plan, int variant, c
             return status;
     }
     if (plan->key.kind == PEL_FFT_R2R && plan->key.algorithm != PEL__FFT_ALGORITHM_FFTW) {
-        status = pel__fft_dct_by_fft_run(&plan->key, fftw_plan_pointer, in, out,
+        status = pel__fft_dct_by_fft_run(mutable_plan, fftw_plan_pointer, in, out,
                                          (variant & PEL__FFT_SINGLE) ? 1 : plan->key.nthreads, function);
         if (status != PEL_OK)
             return status;

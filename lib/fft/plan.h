@@ -63,6 +63,10 @@ struct pel_fft_plan {
     int variant_effort;
     unsigned measured;     /* variants planned with MEASURE by the background planner */
     atomic_int upgrade;    /* PEL__FFT_UPGRADE_*: whether this cached plan awaits its MEASURE twin */
+    /* DCT by FFT: one scratch grid kept between calls (pel_malloc'd, freed
+     * with the plan); a call takes it with an atomic exchange and puts it
+     * back, so concurrent calls never share it. */
+    _Atomic(void *) spare_scratch;
 };
 
 /* pel_fft_plan.upgrade. */
@@ -149,13 +153,14 @@ double pel__fft_r2r_scale(const pel__fft_key *key);
  * either way). plan_bytes: bytes of the padded grid its
  * FFTW plan is made on (planning scratch, in place). planner: that plan (an
  * r2c for DCT-II, a c2r for DCT-III), planner lock held. run: the whole
- * transform with the plan of one variant, nthreads for pel's own passes;
+ * transform with the FFTW plan of one variant, nthreads for pel's own
+ * passes, the scratch taken from (and given back to) plan->spare_scratch;
  * fails (PEL_ERROR_OUT_OF_MEMORY, scratch) only before writing to out; in
  * may equal out. test_force: -1 never, 0 the rule, 1 whenever allowed. */
 void pel__fft_dct_by_fft_choose(pel__fft_key *key);
 size_t pel__fft_dct_by_fft_plan_bytes(const pel__fft_key *key);
 void *pel__fft_dct_by_fft_planner(const pel__fft_key *key, void *grid, unsigned flags);
-pel_status pel__fft_dct_by_fft_run(const pel__fft_key *key, void *fftw_plan_pointer, const void *in, void *out,
+pel_status pel__fft_dct_by_fft_run(pel_fft_plan *plan, void *fftw_plan_pointer, const void *in, void *out,
                                    int nthreads, const char *function);
 PEL_API void pel__fft_dct_by_fft_test_force(int mode);
 
