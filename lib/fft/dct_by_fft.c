@@ -29,10 +29,9 @@
  * k_a -> n_a - k_a with X = 0 at index n_a; then v = c2r(Z) (FFTW's
  * unnormalised backward transform) and x[p(j)] = v[j].
  *
- * The domain is even sizes: the index algebra above needs n - k to pair
- * distinct outputs only when n is even (an odd n works mathematically but
- * FFTW's odd-length r2c is where REDFT10 already does well); the rule that
- * chooses the path is pel__fft_dct_by_fft_choose(). */
+ * The path takes even sizes only: Makhoul's reordering and the index
+ * algebra work for odd n too, but only even sizes are tested and measured,
+ * so the rule (pel__fft_dct_by_fft_choose()) leaves odd ones to FFTW. */
 #include "config.h"
 
 #include <math.h>
@@ -69,6 +68,15 @@ static void geometry_of(const pel__fft_key *key, dct_geometry *g)
 static size_t dct_source_index(size_t j, size_t n)
 {
     return 2 * j < n ? 2 * j : 2 * (n - 1 - j) + 1;
+}
+
+/* The row of the caller's array that Makhoul's reordering puts at row `row`
+ * (batch, j1, j2) of the grid: the leading two axes choose whole rows. */
+static size_t dct_source_row(const dct_geometry *g, size_t row)
+{
+    size_t b = row / (g->n1 * g->n2), j1 = row / g->n2 % g->n1, j2 = row % g->n2;
+
+    return (b * g->n1 + dct_source_index(j1, g->n1)) * g->n2 + dct_source_index(j2, g->n2);
 }
 
 #define REAL double

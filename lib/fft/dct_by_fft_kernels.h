@@ -7,10 +7,10 @@
  * padded in-place r2c/c2r array of howmany x n1 x n2 rows, each row `half`
  * = n3/2 + 1 complex numbers (2 * half scalars), where a rank-1 or rank-2
  * transform has n1 (and n2) = 1. `tables` holds, per axis, the twiddles
- * t[e] = exp(-i pi e / (2 n)) for e = 0..n-1 (axis 3: 0..half-1) as
+ * t[e] = exp(-i pi e / (2 n)) for e = 0..n-1 (axis 3: 0..n3/2) as
  * interleaved (cos, -sin) pairs. */
 
-/* Rows of the padded grid of one dct_by_fft geometry. */
+/* DCT-II step 1: the caller's rows, reordered, into the padded grid. */
 static void KERNEL(permute_rows)(const dct_geometry *g, const REAL *in, REAL *grid, int nthreads)
 {
     size_t rows = g->howmany * g->n1 * g->n2, n3 = g->n3, h = n3 / 2, stride = 2 * (h + 1);
@@ -20,9 +20,7 @@ static void KERNEL(permute_rows)(const dct_geometry *g, const REAL *in, REAL *gr
      * de-interleaved inside the row; the other two choose the source row. */
 #pragma omp parallel for schedule(static) num_threads(nthreads) if (nthreads > 1)
     for (size_t row = 0; row < rows; row++) {
-        size_t b = row / (g->n1 * g->n2), j1 = row / g->n2 % g->n1, j2 = row % g->n2;
-        size_t s1 = dct_source_index(j1, g->n1), s2 = dct_source_index(j2, g->n2);
-        const REAL *restrict src = in + ((b * g->n1 + s1) * g->n2 + s2) * n3;
+        const REAL *restrict src = in + dct_source_row(g, row) * n3;
         REAL *restrict dst = grid + row * stride;
 #pragma omp simd
         for (size_t j = 0; j < h; j++) {
@@ -32,17 +30,16 @@ static void KERNEL(permute_rows)(const dct_geometry *g, const REAL *in, REAL *gr
     }
 }
 
-/* The inverse reordering, from the padded grid to the caller's array. */
+/* DCT-III last step: the inverse reordering, from the padded grid to the
+ * caller's array. */
 static void KERNEL(unpermute_rows)(const dct_geometry *g, const REAL *grid, REAL *out, int nthreads)
 {
     size_t rows = g->howmany * g->n1 * g->n2, n3 = g->n3, h = n3 / 2, stride = 2 * (h + 1);
 
 #pragma omp parallel for schedule(static) num_threads(nthreads) if (nthreads > 1)
     for (size_t row = 0; row < rows; row++) {
-        size_t b = row / (g->n1 * g->n2), j1 = row / g->n2 % g->n1, j2 = row % g->n2;
-        size_t s1 = dct_source_index(j1, g->n1), s2 = dct_source_index(j2, g->n2);
         const REAL *restrict src = grid + row * stride;
-        REAL *restrict dst = out + ((b * g->n1 + s1) * g->n2 + s2) * n3;
+        REAL *restrict dst = out + dct_source_row(g, row) * n3;
 #pragma omp simd
         for (size_t j = 0; j < h; j++) {
             dst[2 * j] = src[j];
