@@ -2,7 +2,8 @@
  * against a direct O(n^2) sum in long double, 2-D and 3-D with mixed kinds
  * and batches, float, the three normalisations, inverse pairs, in place,
  * misaligned arrays, explicit plans, the shared plan cache, every bad
- * argument.
+ * argument; and the DCT-II/III by one real FFT (lib/fft/dct_by_fft.c) on
+ * every shape class of its domain, with the rule that chooses it.
  *
  * Tolerances: FFTW's r2r algorithms are accurate to a few eps*log2(M)
  * relative to the largest output (M the logical size, at most a few hundred
@@ -322,6 +323,177 @@ static void test_errors(void)
     CU_ASSERT_EQUAL(pel_fft_r2r_logical_size(PEL_FFT_DST4, 0), 0);
 }
 
+/* ------------------------------------------------------------ DCT by FFT */
+
+/* The algorithm an explicit plan of this transform gets (the same rule as
+ * the one-shot calls: both build their keys with set_kinds). */
+static int chosen_algorithm(pel_precision precision, int rank, const size_t *dims, size_t howmany,
+                            pel_fft_r2r_kind kind)
+{
+    pel_fft_r2r_kind kinds[PEL_FFT_MAX_RANK] = {kind, kind, kind};
+    pel_fft_plan *plan = NULL;
+    int algorithm;
+
+    PEL_TEST_OK(pel_fft_r2r_plan_create(precision, rank, dims, howmany, kinds, 0, NULL, &plan));
+    algorithm = plan == NULL ? -1 : plan->key.algorithm;
+    pel_fft_plan_destroy(plan);
+    return algorithm;
+}
+
+/* One DCT-II or DCT-III on the FFT path (forced for these small sizes),
+ * double or float, out of place, in place or on arrays 8 (4) bytes off
+ * their allocation, against the long-double direct sum. Tolerance: the
+ * path is one n-D real FFT (FFTW's error, a few eps log2 N relative to the
+ * largest output) plus O(1) twiddle multiplications per output, so the
+ * bounds of the FFTW path hold it too (measured: ~3e-16 and ~2e-7). */
+static double check_by_fft(pel_precision precision, int rank, const size_t *dims, size_t howmany,
+                           pel_fft_r2r_kind kind, pel_fft_norm norm, int mode, uint64_t seed)
+{
+    pel_fft_r2r_kind kinds[PEL_FFT_MAX_RANK] = {kind, kind, kind};
+    size_t n = total_points(rank, dims, howmany), scalar = precision == PEL_FLOAT32 ? sizeof(float) : sizeof(double);
+    size_t offset = mode == 2 ? 1 : 0;
+    unsigned char *x = pel_malloc((n + 1) * scalar), *y = pel_malloc((n + 1) * scalar);
+    unsigned char *copy = malloc(n * scalar);
+    long double *ref = malloc(n * sizeof *ref), logical = 1, scale;
+    void *in = x + offset * scalar, *out = mode == 1 ? in : (void *)(y + offset * scalar);
+    double err;
+
+    CU_ASSERT_EQUAL(chosen_algorithm(precision, rank, dims, howmany, kind),
+                    kind == PEL_FFT_DCT2 ? PEL__FFT_ALGORITHM_DCT2_BY_FFT : PEL__FFT_ALGORITHM_DCT3_BY_FFT);
+    if (precision == PEL_FLOAT32) {
+        pel_test_fill_float(in, n, seed);
+        for (size_t i = 0; i < n; i++)
+            ref[i] = ((float *)in)[i];
+    } else {
+        pel_test_fill(in, n, seed);
+        for (size_t i = 0; i < n; i++)
+            ref[i] = ((double *)in)[i];
+    }
+    memcpy(copy, in, n * scalar);
+    direct(rank, dims, howmany, kinds, ref);
+    for (int d = 0; d < rank; d++)
+        logical *= (long double)pel_fft_r2r_logical_size(kind, dims[d]);
+    scale = norm == PEL_FFT_NORM_FORWARD ? 1 / logical : norm == PEL_FFT_NORM_ORTHO ? 1 / sqrtl(logical) : 1;
+    for (size_t i = 0; i < n; i++)
+        ref[i] *= scale;
+    if (precision == PEL_FLOAT32) {
+        PEL_TEST_OK(pel_fft_r2r_float(rank, dims, howmany, kinds, norm, in, out));
+        err = rel_error_float(ref, out, n);
+    } else {
+        PEL_TEST_OK(pel_fft_r2r(rank, dims, howmany, kinds, norm, in, out));
+        err = rel_error(ref, out, n);
+    }
+    if (mode != 1)
+        CU_ASSERT(memcmp(in, copy, n * scalar) == 0); /* out of place: input kept */
+    pel_free(x);
+    pel_free(y);
+    free(copy);
+    free(ref);
+    return err;
+}
+
+static void test_dct_by_fft_accuracy(void)
+{
+    static const struct {
+        int rank;
+        size_t dims[3], howmany;
+    } shapes[] = {
+        {1, {16}, 1}, {1, {64}, 3}, {1, {2}, 2}, {2, {8, 6}, 1}, {2, {2, 10}, 3},
+        {3, {4, 6, 8}, 1}, {3, {2, 2, 2}, 2}, {3, {6, 4, 2}, 2},
+    };
+    static const pel_fft_r2r_kind kinds[] = {PEL_FFT_DCT2, PEL_FFT_DCT3};
+    static const pel_precision precisions[] = {PEL_FLOAT64, PEL_FLOAT32};
+    uint64_t seed = 500;
+
+    pel__fft_dct_by_fft_test_force(1);
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
+        for (int k = 0; k < 2; k++)
+            for (int p = 0; p < 2; p++)
+                for (int mode = 0; mode < 3; mode++) {
+                    pel_fft_norm norm = (pel_fft_norm)((s + (size_t)mode) % 3);
+                    double err = check_by_fft(precisions[p], shapes[s].rank, shapes[s].dims, shapes[s].howmany,
+                                              kinds[k], norm, mode, seed++);
+                    double tol = precisions[p] == PEL_FLOAT32 ? TOL_FLOAT : TOL_DOUBLE;
+                    if (!(err < tol))
+                        fprintf(stderr, "DCT by FFT: shape %zu kind %d precision %d mode %d error %g\n", s,
+                                (int)kinds[k], (int)precisions[p], mode, err);
+                    CU_ASSERT(err < tol);
+                }
+    pel__fft_dct_by_fft_test_force(0);
+}
+
+/* The rule picks each path (lib/fft/plan.h, pel__fft_dct_by_fft_choose):
+ * DCT-II and DCT-III of even sizes by FFT where it wins, at both edges of
+ * each threshold; small, odd, mixed-kind and other kinds by FFTW's r2r. The
+ * forced choice and the rule's make distinct cache entries (the algorithm
+ * is in the key), and both give the same numbers. */
+static void test_dct_by_fft_choice(void)
+{
+    const size_t d64[] = {64, 64}, d8[] = {8, 8}, d65[] = {65, 64}, n4096 = 4096, n256 = 256, d3[] = {16, 16, 16}, d16[] = {16, 16};
+    const pel_fft_r2r_kind mixed[] = {PEL_FFT_DCT2, PEL_FFT_DCT3};
+    pel_fft_plan *plan = NULL;
+    pel_fft_cache_stats stats;
+    double *x = pel_malloc(4096 * sizeof *x), *y = pel_malloc(4096 * sizeof *y), *z = pel_malloc(4096 * sizeof *z);
+
+    CU_ASSERT_EQUAL(chosen_algorithm(PEL_FLOAT64, 2, d64, 1, PEL_FFT_DCT2), PEL__FFT_ALGORITHM_DCT2_BY_FFT);
+    CU_ASSERT_EQUAL(chosen_algorithm(PEL_FLOAT32, 2, d64, 1, PEL_FFT_DCT3), PEL__FFT_ALGORITHM_DCT3_BY_FFT);
+    CU_ASSERT_EQUAL(chosen_algorithm(PEL_FLOAT64, 3, d3, 2, PEL_FFT_DCT2), PEL__FFT_ALGORITHM_DCT2_BY_FFT);
+    CU_ASSERT_EQUAL(chosen_algorithm(PEL_FLOAT64, 1, &n256, 4, PEL_FFT_DCT2), PEL__FFT_ALGORITHM_DCT2_BY_FFT);
+    CU_ASSERT_EQUAL(chosen_algorithm(PEL_FLOAT64, 1, &n256, 3, PEL_FFT_DCT2), PEL__FFT_ALGORITHM_FFTW);
+    CU_ASSERT_EQUAL(chosen_algorithm(PEL_FLOAT64, 1, &n4096, 1, PEL_FFT_DCT3), PEL__FFT_ALGORITHM_FFTW);
+    CU_ASSERT_EQUAL(chosen_algorithm(PEL_FLOAT64, 2, d16, 15, PEL_FFT_DCT2), PEL__FFT_ALGORITHM_FFTW);
+    CU_ASSERT_EQUAL(chosen_algorithm(PEL_FLOAT64, 2, d16, 16, PEL_FFT_DCT2), PEL__FFT_ALGORITHM_DCT2_BY_FFT);
+    CU_ASSERT_EQUAL(chosen_algorithm(PEL_FLOAT64, 2, d8, 64, PEL_FFT_DCT2), PEL__FFT_ALGORITHM_FFTW);
+    CU_ASSERT_EQUAL(chosen_algorithm(PEL_FLOAT64, 2, d65, 1, PEL_FFT_DCT2), PEL__FFT_ALGORITHM_FFTW);
+    CU_ASSERT_EQUAL(chosen_algorithm(PEL_FLOAT64, 2, d64, 1, PEL_FFT_DCT4), PEL__FFT_ALGORITHM_FFTW);
+    CU_ASSERT_EQUAL(chosen_algorithm(PEL_FLOAT64, 2, d64, 1, PEL_FFT_DST2), PEL__FFT_ALGORITHM_FFTW);
+    PEL_TEST_OK(pel_fft_r2r_plan_create(PEL_FLOAT64, 2, d64, 1, mixed, 0, NULL, &plan));
+    CU_ASSERT_EQUAL(plan->key.algorithm, PEL__FFT_ALGORITHM_FFTW);
+    pel_fft_plan_destroy(plan);
+
+    pel_test_fill(x, 4096, 77);
+    pel_fft_cache_clear();
+    pel_fft_cache_reset_stats();
+    const pel_fft_r2r_kind dct2[] = {PEL_FFT_DCT2, PEL_FFT_DCT2};
+    PEL_TEST_OK(pel_fft_r2r(2, d64, 1, dct2, PEL_FFT_NORM_ORTHO, x, y));
+    pel__fft_dct_by_fft_test_force(-1);
+    PEL_TEST_OK(pel_fft_r2r(2, d64, 1, dct2, PEL_FFT_NORM_ORTHO, x, z));
+    pel__fft_dct_by_fft_test_force(0);
+    PEL_TEST_OK(pel_fft_cache_get_stats(&stats));
+    CU_ASSERT_EQUAL(stats.misses, 2);
+    double d = 0, m = 0;
+    for (size_t i = 0; i < 4096; i++) {
+        d = fmax(d, fabs(y[i] - z[i]));
+        m = fmax(m, fabs(z[i]));
+    }
+    CU_ASSERT(d <= 1e-14 * m);
+    pel_free(x);
+    pel_free(y);
+    pel_free(z);
+}
+
+/* A planning failure on the FFT path (the test hook) is reported and leaves
+ * the output untouched. */
+static void test_dct_by_fft_failure(void)
+{
+    const size_t dims[] = {6, 10};
+    const pel_fft_r2r_kind kinds[] = {PEL_FFT_DCT3, PEL_FFT_DCT3};
+    double x[60], y[60];
+
+    pel_test_fill(x, 60, 3);
+    for (int i = 0; i < 60; i++)
+        y[i] = 9;
+    pel__fft_dct_by_fft_test_force(1);
+    pel_fft_cache_clear();
+    pel__fft_test_fail_plan_after(0);
+    PEL_TEST_EXPECT_ERROR(pel_fft_r2r(2, dims, 1, kinds, PEL_FFT_NORM_BACKWARD, x, y), PEL_ERROR_OUT_OF_MEMORY,
+                          "pel_fft_r2r", "injected");
+    pel__fft_test_fail_plan_after(-1);
+    pel__fft_dct_by_fft_test_force(0);
+    for (int i = 0; i < 60; i++)
+        CU_ASSERT_EQUAL(y[i], 9);
+}
+
 static void add_suites(void)
 {
     static const pel_test_case tests[] = {
@@ -333,6 +505,9 @@ static void add_suites(void)
         {"in place and misaligned", test_in_place_and_misaligned},
         {"explicit plan and the shared cache", test_explicit_plan_and_cache},
         {"errors", test_errors},
+        {"DCT-II/III by FFT: 1-3 dimensions, batches, float, in place, misaligned", test_dct_by_fft_accuracy},
+        {"DCT-II/III by FFT: the automatic choice and the cache key", test_dct_by_fft_choice},
+        {"DCT-II/III by FFT: planning failure", test_dct_by_fft_failure},
         {NULL, NULL},
     };
     pel_test_add_suite("fft_r2r", tests);

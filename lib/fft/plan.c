@@ -59,6 +59,8 @@ typedef struct plan_sizes {
     size_t in_dims[PEL_FFT_MAX_RANK];  /* physical row-major shape of the input, in its elements */
     size_t out_dims[PEL_FFT_MAX_RANK]; /* same for the output */
     size_t in_elements, out_elements;  /* elements of one transform's input and output */
+    size_t plan_bytes;                 /* planning scratch of the input (the DCT by FFT's padded grid) */
+    int plan_in_place;                 /* the FFTW plan is in place although the key may not be */
 } plan_sizes;
 
 static size_t scalar_size(int precision)
@@ -125,6 +127,12 @@ static pel_status compute_sizes(const pel__fft_key *key, plan_sizes *s, const ch
     s->in_bytes = in_bytes;
     s->out_bytes = out_bytes;
     s->scale_count = out_bytes / scalar;
+    s->plan_bytes = in_bytes;
+    s->plan_in_place = key->in_place;
+    if (key->kind == PEL_FFT_R2R && key->algorithm != PEL__FFT_ALGORITHM_FFTW) {
+        s->plan_bytes = pel__fft_dct_by_fft_plan_bytes(key);
+        s->plan_in_place = 1;
+    }
     return PEL_OK;
 }
 
@@ -474,14 +482,14 @@ static pel_status make_variant_as(pel_fft_plan *plan, int variant, const variant
     compute_sizes(key, &s, function); /* cannot fail: checked when the key was made */
     if (!request->background && injected_plan_failure())
         return pel__fail(PEL_ERROR_OUT_OF_MEMORY, function, "cannot plan: failure injected by the test hook");
-    in = pel_malloc(s.in_bytes);
-    out = key->in_place ? in : pel_malloc(s.out_bytes);
+    in = pel_malloc(s.plan_bytes);
+    out = s.plan_in_place ? in : pel_malloc(s.out_bytes);
     if (in == NULL || out == NULL) {
         pel_free(in);
         if (out != in)
             pel_free(out);
         return pel__fail(PEL_ERROR_OUT_OF_MEMORY, function, "cannot allocate %zu bytes of planning scratch",
-                         s.in_bytes + (key->in_place ? 0 : s.out_bytes));
+                         s.plan_bytes + (s.plan_in_place ? 0 : s.out_bytes));
     }
     {
         pel_status status = pel__fft_check_headroom(fftw_headroom(key, s.points, nthreads, 0), "plan", function);
@@ -591,6 +599,7 @@ static pel_status plan_alloc(const pel__fft_key *key, const char *function, pel_
         plan->scale = pel__fft_r2r_scale(key);
     for (int v = 0; v < PEL__FFT_VARIANTS; v++)
         atomic_init(&plan->variants[v], NULL);
+    atomic_init(&plan->spare_scratch, NULL);
     atomic_init(&plan->references, 1);
     plan->variant_effort = key->effort == PEL_FFT_AUTO ? PEL_FFT_ESTIMATE : key->effort;
     atomic_init(&plan->upgrade, PEL__FFT_UPGRADE_NONE);
@@ -608,6 +617,7 @@ static void plan_free(pel_fft_plan *plan)
             destroy_fftw_plan(plan->key.precision, p);
     }
     pel__fft_planner_unlock();
+    pel_free(atomic_load_explicit(&plan->spare_scratch, memory_order_acquire));
     free(plan);
 }
 
@@ -761,9 +771,11 @@ int pel__fft_variant(const pel__fft_key *key, const void *in, const void *out)
 {
     int variant = 0;
     int copy_input = key->kind == PEL_FFT_C2R && !key->in_place && key->rank > 1;
+    int by_fft = key->kind == PEL_FFT_R2R && key->algorithm != PEL__FFT_ALGORITHM_FFTW;
 
-    /* A copied input lives in pel_malloc'd memory, aligned. */
-    if ((!copy_input && misaligned(key->precision, in)) || misaligned(key->precision, out))
+    /* A copied input lives in pel_malloc'd memory, aligned; so does the
+     * grid of a DCT by FFT, the only array its FFTW plan sees. */
+    if (!by_fft && ((!copy_input && misaligned(key->precision, in)) || misaligned(key->precision, out)))
         variant |= PEL__FFT_UNALIGNED;
     if (key->nthreads > 1 && (pel_in_forked_child() || omp_in_parallel()))
         variant |= PEL__FFT_SINGLE;
@@ -807,6 +819,14 @@ pel_status pel__fft_plan_run_prechecked(const pel_fft_plan *plan, int variant, c
         status = make_variant(mutable_plan, variant, function, &fftw_plan_pointer);
         if (status != PEL_OK)
             return status;
+    }
+    if (plan->key.kind == PEL_FFT_R2R && plan->key.algorithm != PEL__FFT_ALGORITHM_FFTW) {
+        status = pel__fft_dct_by_fft_run(mutable_plan, fftw_plan_pointer, in, out,
+                                         (variant & PEL__FFT_SINGLE) ? 1 : plan->key.nthreads, function);
+        if (status != PEL_OK)
+            return status;
+        scale_output(plan, out, (variant & PEL__FFT_SINGLE) ? 1 : plan->key.nthreads);
+        return PEL_OK;
     }
     if (plan->copy_input) {
         /* FFTW's multi-dimensional c2r always destroys its input; pel

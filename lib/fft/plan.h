@@ -24,11 +24,16 @@ typedef struct pel__fft_key {
     int nthreads;      /* >= 1: threads FFTW plans with */
     int norm;          /* pel_fft_norm */
     int r2r_kinds;     /* PEL_FFT_R2R: pel_fft_r2r_kind of dimension d in bits 4d..4d+3 (fft/r2r.c); else 0 */
-    int reserved;      /* zero: keeps the key a whole number of words */
+    int algorithm;     /* PEL__FFT_ALGORITHM_*: how an R2R key is computed (fft/dct_by_fft.c); else 0 */
     double time_limit; /* seconds, 0 = none */
     size_t howmany;
     size_t dims[PEL_FFT_MAX_RANK];
 } pel__fft_key;
+
+/* pel__fft_key.algorithm: FFTW's own r2r plans, or the DCT-II / DCT-III by
+ * one n-D real FFT (fft/dct_by_fft.c). Part of the key, so that the two
+ * never share a cached plan. */
+enum { PEL__FFT_ALGORITHM_FFTW = 0, PEL__FFT_ALGORITHM_DCT2_BY_FFT = 1, PEL__FFT_ALGORITHM_DCT3_BY_FFT = 2 };
 
 /* Slots of pel_fft_plan.variants: bit 0 = planned for unaligned arrays,
  * bit 1 = single-threaded twin of a multi-threaded plan (forked child or
@@ -58,6 +63,10 @@ struct pel_fft_plan {
     int variant_effort;
     unsigned measured;     /* variants planned with MEASURE by the background planner */
     atomic_int upgrade;    /* PEL__FFT_UPGRADE_*: whether this cached plan awaits its MEASURE twin */
+    /* DCT by FFT: one scratch grid kept between calls (pel_malloc'd, freed
+     * with the plan); a call takes it with an atomic exchange and puts it
+     * back, so concurrent calls never share it. */
+    _Atomic(void *) spare_scratch;
 };
 
 /* pel_fft_plan.upgrade. */
@@ -104,7 +113,8 @@ pel_status pel__fft_plan_run_variant(const pel_fft_plan *plan, int variant, cons
 
 /* pel__fft_plan_run_variant() without its headroom check, for callers that
  * checked the headroom of several executions at once (convolution). Cannot
- * fail once the variant exists and the plan does not copy its input. */
+ * fail once the variant exists and the plan neither copies its input nor
+ * computes a DCT by FFT (which allocates its scratch). */
 pel_status pel__fft_plan_run_prechecked(const pel_fft_plan *plan, int variant, const void *in, void *out,
                                         const char *function);
 
@@ -135,6 +145,24 @@ void *pel__fft_r2r_planner(const pel__fft_key *key, const void *dims, int batch_
                            void *out, unsigned flags);
 void pel__fft_r2r_execute(const pel__fft_key *key, void *fftw_plan_pointer, void *in, void *out);
 double pel__fft_r2r_scale(const pel__fft_key *key);
+
+/* DCT by FFT (fft/dct_by_fft.c). choose: sets key->algorithm of a valid
+ * R2R key with its kinds packed (the rule: every kind DCT-II, or every kind
+ * DCT-III, every size even; rank 1: n >= 256 and howmany >= 4; rank 2-3:
+ * a last size >= 16 and >= 4096 points in all; the test hook can force it
+ * either way). plan_bytes: bytes of the padded grid its
+ * FFTW plan is made on (planning scratch, in place). planner: that plan (an
+ * r2c for DCT-II, a c2r for DCT-III), planner lock held. run: the whole
+ * transform with the FFTW plan of one variant, nthreads for pel's own
+ * passes, the scratch taken from (and given back to) plan->spare_scratch;
+ * fails (PEL_ERROR_OUT_OF_MEMORY, scratch) only before writing to out; in
+ * may equal out. test_force: -1 never, 0 the rule, 1 whenever allowed. */
+void pel__fft_dct_by_fft_choose(pel__fft_key *key);
+size_t pel__fft_dct_by_fft_plan_bytes(const pel__fft_key *key);
+void *pel__fft_dct_by_fft_planner(const pel__fft_key *key, void *grid, unsigned flags);
+pel_status pel__fft_dct_by_fft_run(pel_fft_plan *plan, void *fftw_plan_pointer, const void *in, void *out,
+                                   int nthreads, const char *function);
+PEL_API void pel__fft_dct_by_fft_test_force(int mode);
 
 /* Returns, with a reference the caller must release, the cached plan for
  * key (made on a miss, with the FFTW plan of `variant`). */

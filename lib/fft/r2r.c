@@ -45,6 +45,9 @@ void *pel__fft_r2r_planner(const pel__fft_key *key, const void *dims, int batch_
 {
     fftw_r2r_kind kinds[PEL_FFT_MAX_RANK];
 
+    /* The DCT by FFT plans in place on its padded grid (in). */
+    if (key->algorithm != PEL__FFT_ALGORITHM_FFTW)
+        return pel__fft_dct_by_fft_planner(key, in, flags);
     for (int d = 0; d < key->rank; d++)
         kinds[d] = fftw_kinds[kind_of(key, d)];
     if (key->precision == PEL_FLOAT32)
@@ -95,6 +98,7 @@ static pel_status set_kinds(pel__fft_key *key, const pel_fft_r2r_kind *kinds, co
         packed |= (int)kinds[d] << (KIND_BITS * d);
     }
     key->r2r_kinds = packed;
+    pel__fft_dct_by_fft_choose(key);
     return PEL_OK;
 }
 

@@ -121,6 +121,33 @@ def test_r2r_nd_is_separable(rng, kind, t):
     close(getattr(pf, "i" + kind + "n")(fnn(x, type=t), type=t), x)
 
 
+@pytest.mark.parametrize("shape,axes", [((16, 64, 64), None), ((8, 256), (-1,)), ((64, 64), None),
+                                        ((6, 10, 12), None), ((3, 256), (-1,))])
+@pytest.mark.parametrize("t", [2, 3])
+def test_dct_by_fft_against_scipy(rng, shape, axes, t):
+    """The DCT-II/III by one real FFT (lib/fft/dct_by_fft.c) against scipy's
+    pocketfft: the first three shapes are on that path by pel's rule (even
+    sizes, rows of 16 and more, 4096 points and more; 1-D: n >= 256 and 4
+    or more of them), the last two on FFTW's REDFT (too small; 1-D batch
+    of 3). Every norm, orthogonalize, float32 (tolerance: float32 eps times
+    a few log2 N, relative to the largest output), in place via
+    overwrite_x."""
+    x = rng.standard_normal(shape)
+    for norm in (None, "ortho", "forward"):
+        for inverse in (False, True):
+            pel_fn = pf.idctn if inverse else pf.dctn
+            ref_fn = scipy.fft.idctn if inverse else scipy.fft.dctn
+            close(pel_fn(x, type=t, axes=axes, norm=norm), ref_fn(x, type=t, axes=axes, norm=norm))
+    close(pf.dctn(x, type=t, axes=axes, norm="ortho", orthogonalize=False),
+          scipy.fft.dctn(x, type=t, axes=axes, norm="ortho", orthogonalize=False))
+    x32 = x.astype(np.float32)
+    y32 = pf.dctn(x32, type=t, axes=axes)
+    assert y32.dtype == np.float32
+    close(y32, scipy.fft.dctn(x, type=t, axes=axes), tol=2e-6)
+    mine = x.copy()
+    close(pf.dctn(mine, type=t, axes=axes, overwrite_x=True), scipy.fft.dctn(x, type=t, axes=axes))
+
+
 def test_r2r_dtypes_sizes_and_errors(rng):
     x = rng.standard_normal(10)
     y = pf.dct(x.astype(np.float32))
