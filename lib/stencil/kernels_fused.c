@@ -35,14 +35,14 @@
 
 typedef double v8d __attribute__((vector_size(64)));
 
-static inline __attribute__((always_inline)) v8d load8(const double *p)
+PEL_TARGET_FUSED_AVX512 static inline __attribute__((always_inline)) v8d load8(const double *p)
 {
     v8d v;
     memcpy(&v, p, sizeof v);
     return v;
 }
 
-static inline __attribute__((always_inline)) void store8(double *p, v8d v)
+PEL_TARGET_FUSED_AVX512 static inline __attribute__((always_inline)) void store8(double *p, v8d v)
 {
     memcpy(p, &v, sizeof v);
 }
@@ -53,7 +53,7 @@ static inline __attribute__((always_inline)) void store8(double *p, v8d v)
 #ifndef __clang__
 typedef long long v8i __attribute__((vector_size(64)));
 #endif
-static inline __attribute__((always_inline)) v8d splat8(double x)
+PEL_TARGET_FUSED_AVX512 static inline __attribute__((always_inline)) v8d splat8(double x)
 {
     const v8d v = {x};
 #ifdef __clang__ /* clang's spelling of the same shuffle */
