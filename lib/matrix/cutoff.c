@@ -30,9 +30,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/env.h"
+#include "pel/core.h"
 #include "core/threads.h"
 #include "matrix/kernels/kernels.h"
 #include "matrix/matrix_internal.h"
@@ -98,13 +98,6 @@ size_t pel__matrix_cutoff_decide(size_t table_cutoff, const size_t *sizes, const
     return cutoff;
 }
 
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 /* Times `runs` products of n x n x n on pel's kernel (own) and on
  * single-threaded cblas (not own), the minimum over the rounds of each,
  * alternated so that a slow moment hits both. */
@@ -116,21 +109,21 @@ static void time_size(const pel__matrix_kernels *table, int single, size_t n, vo
 
     *own = *blas = 0;
     for (int round = 0; round <= CUTOFF_ROUNDS; round++) {
-        double t0 = now_seconds(), t1, t2;
+        double t0 = pel_wtime(), t1, t2;
         for (size_t r = 0; r < runs; r++) {
             if (single)
                 table->sgemm_small(n, n, n, 1.0f, a, 1, (ptrdiff_t)n, b, 1, (ptrdiff_t)n, 0.5f, c, n, work);
             else
                 table->dgemm_small(n, n, n, 1.0, a, 1, (ptrdiff_t)n, b, 1, (ptrdiff_t)n, 0.5, c, n, work);
         }
-        t1 = now_seconds();
+        t1 = pel_wtime();
         for (size_t r = 0; r < runs; r++) {
             if (single)
                 cblas_sgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, ni, ni, ni, 1.0f, a, ni, b, ni, 0.5f, c, ni);
             else
                 cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, ni, ni, ni, 1.0, a, ni, b, ni, 0.5, c, ni);
         }
-        t2 = now_seconds();
+        t2 = pel_wtime();
         if (round == 0)
             continue; /* the warm-up: code and data into cache */
         if (*own == 0 || t1 - t0 < *own)
