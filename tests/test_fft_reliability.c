@@ -332,9 +332,13 @@ static void test_wisdom_corrupt(void)
     bad[strstr(bad, "fftw-") - bad + 5] = '9';
     expect_refused_text(PEL_FLOAT64, bad, "this program runs fftw-");
     free(bad);
-    memcpy(copy, text, length);
-    copy[length / 3] = '\0';
-    expect_refused(PEL_FLOAT64, copy, length, "byte 0x00");
+    /* A NUL byte is named as such wherever it falls (once it was reported
+     * as the token it cut, so the message depended on the exported text). */
+    for (size_t at = 0; at < length; at += length / 23 + 1) {
+        memcpy(copy, text, length);
+        copy[at] = '\0';
+        expect_refused(PEL_FLOAT64, copy, length, "byte 0x00");
+    }
     free(copy);
     pel_free(text);
 }

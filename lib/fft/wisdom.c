@@ -266,6 +266,15 @@ pel_status pel__fft_wisdom_validate(const char *text, size_t len, pel_precision 
     if (len > PEL__FFT_WISDOM_MAX_BYTES)
         return pel__fail(PEL_ERROR_PARSE, function, "%s is %zu bytes, more than the %d that pel accepts as wisdom",
                          what, len, PEL__FFT_WISDOM_MAX_BYTES);
+    /* Wisdom is text: a NUL byte anywhere is refused as such, before the
+     * grammar could report it as whatever token it happens to cut. */
+    {
+        const char *nul = len > 0 ? memchr(text, '\0', len) : NULL;
+        if (nul != NULL) {
+            c->pos = (size_t)(nul - text);
+            return wisdom_error(c, "found byte 0x00 (wisdom is text)");
+        }
+    }
     if ((status = skip_blanks(c, 0)) != PEL_OK)
         return status;
     if (at_end(c))
