@@ -366,6 +366,78 @@ static void test_levels_synthetic(void)
 
 /* ------------------------------------------------------------ thresholds */
 
+/* A model for the ring budget: L2 of l2 bytes, an L3 of l3 bytes shared by
+ * the 2 threads, memory at 30 GB/s, and a sweep with `count` points of
+ * bytes[i] (the team's working set) reading gbps[i]. */
+static pel_machine budget_model(size_t l2, size_t l3, const size_t *bytes, const double *gbps, int count)
+{
+    pel_machine m;
+    memset(&m, 0, sizeof m);
+    m.threads = 2;
+    m.cache[0].bytes = 32 * KiB;
+    m.cache[1].bytes = l2;
+    m.cache[2].bytes = l3;
+    m.memory_gbps = 30.0;
+    m.sweep_points = count;
+    for (int i = 0; i < count; i++) {
+        m.sweep_point_bytes[i] = bytes[i];
+        m.sweep_point_gbps[i] = gbps[i];
+        if (bytes[i] > 2 * l2 && bytes[i] <= l3)
+            m.cache[2].gbps = gbps[i];
+    }
+    return m;
+}
+
+static void test_ring_budget(void)
+{
+    static const size_t sizes[] = {64 * KiB, 1 * MiB, 2 * MiB, 4 * MiB, 8 * MiB, 16 * MiB, 32 * MiB, 64 * MiB};
+    /* An L3 reading at 2.1x memory (the Xeon VM): the L2 alone. */
+    {
+        const double gbps[] = {300, 200, 190, 63, 63, 63, 60, 30};
+        pel_machine m = budget_model(2 * MiB, 64 * MiB, sizes, gbps, 8);
+        CU_ASSERT_EQUAL(pel__stencil_ring_budget_from_model(&m, 2), 2 * MiB);
+        CU_ASSERT_EQUAL(pel__stencil_ring_budget_from_model(&m, 1), 2 * MiB);
+    }
+    /* Zen 4's curve (pel-bench --machine, docs/tuning.md): 16 MiB still at
+     * 4.9x memory, 32 MiB at 1.7x: half of 16 MiB over 2 threads. */
+    {
+        const double gbps[] = {320, 199, 176, 172, 176, 161, 55, 34};
+        pel_machine m = budget_model(1 * MiB, 32 * MiB, sizes, gbps, 8);
+        CU_ASSERT_EQUAL(pel__stencil_ring_budget_from_model(&m, 2), 4 * MiB);
+        CU_ASSERT_EQUAL(pel__stencil_ring_budget_from_model(&m, 1), 8 * MiB);
+        /* More threads than that share: never below the L2. */
+        CU_ASSERT_EQUAL(pel__stencil_ring_budget_from_model(&m, 16), 1 * MiB);
+    }
+    /* Zen 3: the 32 MiB point at 2.3x or 3.3x from one process to the next
+     * moves the budget by 2x at most (the old all-or-nothing rule: 32x). */
+    {
+        const double slow[] = {180, 125, 125, 100, 95, 90, 69, 30};
+        const double fast[] = {180, 125, 125, 100, 95, 90, 99, 30};
+        pel_machine a = budget_model(512 * KiB, 32 * MiB, sizes, slow, 8);
+        pel_machine b = budget_model(512 * KiB, 32 * MiB, sizes, fast, 8);
+        size_t ba = pel__stencil_ring_budget_from_model(&a, 2), bb = pel__stencil_ring_budget_from_model(&b, 2);
+        CU_ASSERT_EQUAL(ba, 4 * MiB);
+        CU_ASSERT_EQUAL(bb, 8 * MiB);
+    }
+    /* Past the effective L3 (a swept point beyond it that still reads fast)
+     * the L3's size caps it. */
+    {
+        const double gbps[] = {320, 199, 176, 172, 176, 161, 150, 140};
+        pel_machine m = budget_model(1 * MiB, 32 * MiB, sizes, gbps, 8);
+        CU_ASSERT_EQUAL(pel__stencil_ring_budget_from_model(&m, 2), 8 * MiB);
+    }
+    /* No sweep (defaults): half the L3's share; with an L3 rate measured
+     * below the ratio, the L2. */
+    {
+        pel_machine m = budget_model(1 * MiB, 32 * MiB, sizes, NULL, 0);
+        CU_ASSERT_EQUAL(pel__stencil_ring_budget_from_model(&m, 2), 8 * MiB);
+        m.cache[2].gbps = 60.0;
+        CU_ASSERT_EQUAL(pel__stencil_ring_budget_from_model(&m, 2), 1 * MiB);
+    }
+    /* The live model gives at least its own L2. */
+    CU_ASSERT(pel__stencil_ring_budget_bytes(2) >= pel__stencil_cache_size(2));
+}
+
 static void test_thresholds(void)
 {
     int threads = pel_get_num_threads();
@@ -1053,6 +1125,7 @@ static void add_suites(void)
         {"fake sysfs claiming a huge L3", test_fake_sysfs_huge_l3},
         {"fake sysfs smaller than the caches, or none", test_fake_sysfs_small},
         {"levels from synthetic curves", test_levels_synthetic},
+        {"stencil ring budget from the sweep", test_ring_budget},
         {NULL, NULL}};
     static const pel_test_case threshold_tests[] = {{"measured minimum work per thread", test_thresholds},
                                                     {"blocking candidates bit-identical", test_blocking_bit_identical},

@@ -47,16 +47,15 @@ void pel__stencil_choose_blocking(pel__stencil_engine *e, size_t nsteps, const p
     static const size_t time_candidates[] = {1, 2, 3, 4, 5, 6, 8, 10, 12, 16, 20, 24, 32, 48, 64};
     const double l2 = (double)pel__stencil_cache_size(2);
     const double socket_bytes_per_ns = pel__stencil_memory_bytes_per_ns();
-    /* What a thread's rings may fill: the caller's figure, else its L2 plus
-     * its share of the L3 (measured on 3d7 256^3, 2 threads, L2 1 MiB, L3
-     * 32 MiB: 128-row bands with T = 8, 6.3 MB of rings a thread, ran 1.2x
-     * faster than 64-row bands with T = 4 that fit in L2, because the
-     * overlapped tiles recompute half as much; rings served by the L3 cost
-     * little). */
-    const size_t l3_share = pel__stencil_l3_share_bytes(e->nthreads);
+    /* What a thread's rings may fill: the caller's figure, else the
+     * model's ring budget, its L2 or more where the L3 reads fast
+     * (measured on 3d7 256^3, 2 threads, L2 1 MiB, L3 32 MiB: 128-row bands
+     * with T = 8, 6.3 MB of rings a thread, ran 1.2x faster than 64-row
+     * bands with T = 4 that fit in L2, because the overlapped tiles
+     * recompute half as much; rings served by a fast L3 cost little). */
     size_t budget = blocking && blocking->cache_bytes && blocking->cache_bytes != PEL_STENCIL_CACHE_MEASURE
                         ? blocking->cache_bytes
-                        : pel__stencil_cache_size(2) + l3_share;
+                        : pel__stencil_ring_budget_bytes(e->nthreads);
     long c1[48], c2[48];
     int n1 = 0, n2 = 0;
     double best = HUGE_VAL, best_bytes = HUGE_VAL;

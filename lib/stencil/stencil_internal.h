@@ -154,10 +154,13 @@ void pel__stencil_axis_map(int ndim, int internal_axis[3]);
 size_t pel__stencil_cache_size(int level);
 double pel__stencil_memory_bytes_per_ns(void);
 
-/* What one of nthreads threads may use of the L3 for the blocking's rings:
- * its share of the effective L3, or 0 when the model measured the L3
- * reading at less than 3x memory's rate (cache.c). */
-size_t pel__stencil_l3_share_bytes(int nthreads);
+/* What one of nthreads threads' rings may fill in the automatic blocking:
+ * its L2, or more where the model's sweep reads working sets past the L2s
+ * at 2.5x memory's rate or more (half the largest such set, shared by the
+ * threads; cache.c). The _from_model form is for the tests. */
+size_t pel__stencil_ring_budget_bytes(int nthreads);
+struct pel_machine;
+size_t pel__stencil_ring_budget_from_model(const struct pel_machine *m, int nthreads);
 
 /* The serial Jacobi solver's two stencils (jacobi != 0: the Jacobi step,
  * else the residual Laplacian with rhs weight 1) and its max norm (a NaN
