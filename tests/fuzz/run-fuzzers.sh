@@ -23,12 +23,13 @@ failed=()
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export OMP_WAIT_POLICY=passive
-for name in "$@"; do
-  corpus=$build/fuzz-corpus/$name
-  artifacts=$build/fuzz-artifacts/$name
+# FUZZ_JOBS harnesses at a time (default: the CPU count; each is one
+# process on one core, so two on two cores run as fast as one, and CI's
+# 18 harnesses take half the wall time).
+jobs=${FUZZ_JOBS:-$(nproc)}
+run_one() {
+  local name=$1 corpus=$build/fuzz-corpus/$1 artifacts=$build/fuzz-artifacts/$1 log=$build/fuzz-$1.log
   mkdir -p "$corpus" "$artifacts"
-  log=$build/fuzz-$name.log
-  echo "=== fuzz_$name: $seconds s" >&2
   # The FFT layer probes, with a malloc that it frees at once and never
   # touches, the memory FFTW may need before planning a transform (FFTW aborts
   # when its own malloc fails; docs/fft.md): for a plan of fuzzed large dims
@@ -38,8 +39,7 @@ for name in "$@"; do
   # probe of tens of GB would still take GBs of RSS: ASan refuses blocks over
   # 4 GB for this harness (allocator_may_return_null turns that into the
   # PEL_ERROR_OUT_OF_MEMORY path, which the harness checks).
-  malloc_limit=2048
-  asan_extra=
+  local malloc_limit=2048 asan_extra=
   if [ "$name" = fft ]; then
     malloc_limit=1048576
     asan_extra=:max_allocation_size_mb=4096
@@ -48,7 +48,25 @@ for name in "$@"; do
   "$build/fuzz_$name" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=$malloc_limit \
     -max_len=4096 -print_final_stats=1 -artifact_prefix="$artifacts/" \
     "$corpus" "$src/corpus/$name" "$src/regressions/$name" > "$log" 2>&1
-  rc=$?
+  echo $? > "$build/fuzz-$name.rc"
+}
+running=0
+for name in "$@"; do
+  echo "=== fuzz_$name: $seconds s" >&2
+  rm -f "$build/fuzz-$name.rc"
+  run_one "$name" &
+  running=$((running + 1))
+  if [ "$running" -ge "$jobs" ]; then
+    wait -n
+    running=$((running - 1))
+  fi
+done
+wait
+for name in "$@"; do
+  corpus=$build/fuzz-corpus/$name
+  artifacts=$build/fuzz-artifacts/$name
+  log=$build/fuzz-$name.log
+  rc=$(cat "$build/fuzz-$name.rc" 2>/dev/null || echo 127)
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
   rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)
   rss=$(sed -n 's/^stat::peak_rss_mb: *//p' "$log" | tail -n 1)
