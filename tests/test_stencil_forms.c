@@ -4,7 +4,7 @@
  * a time in plain C, and this program is compiled with -ffp-contract=off
  * like the library, so equality is exact (memcmp), not a tolerance. */
 #include "pel_test.h"
-#include "stencil/stencil_internal.h" /* the kernel registry switch (pel__stencil_isa_set) */
+#include "stencil/engine.h" /* the kernel registry switch (pel__stencil_isa_set), the padded-path counter */
 
 #include <math.h>
 #include <stdlib.h>
@@ -480,6 +480,86 @@ static void test_short_axes(void)
                             check_case(&p, PEL_FLOAT64, 5, threads, &blocking, 0);
                         }
                     }
+    CU_ASSERT_EQUAL(mismatch_count, 0);
+}
+
+/* Small grids on one thread go through one padded copy of the grid
+ * (lib/stencil/padded.c) instead of the engine's tiles: the same bits as
+ * the reference for every kind of face (short axes included), shape,
+ * radius, precision, rhs, FMA order and step count; the path must really be
+ * taken (its run counter moves), and never with a blocking override. */
+static void test_padded_small_grids(void)
+{
+    static const size_t sizes[][3] = {{16, 16, 16}, {1, 1, 1}, {2, 3, 5}, {7, 4, 9}, {3, 9, 2}};
+    static const size_t steps[] = {1, 2, 5};
+    const pel_boundary_kind(*all[2])[6] = {mixes, varcoef_mixes};
+    const int counts[2] = {NMIXES, NVARMIXES};
+    unsigned long before, taken = 0;
+    int round = 0;
+    compare_count = mismatch_count = 0;
+    for (int ndim = 1; ndim <= 3; ndim++)
+        for (int shape = 0; shape < 2; shape++)
+            for (int radius = 1; radius <= 4; radius++) {
+                if (ndim == 1 && shape == PEL_STENCIL_BOX && radius > 1)
+                    continue;
+                for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++)
+                    for (int set = 0; set < 2; set++)
+                        for (int mix = 0; mix < counts[set]; mix++, round++) {
+                            problem p;
+                            const pel_precision precision = round % 3 == 1 ? PEL_FLOAT32 : PEL_FLOAT64;
+                            const size_t nsteps = steps[round % 3];
+                            random_problem(&p, ndim, (pel_stencil_shape)shape, radius, round % 2, FORM_CONSTANT);
+                            p.fma = round % 4 == 3;
+                            for (int a = 0; a < ndim; a++)
+                                p.dims[a] = sizes[si][a];
+                            set_faces(&p, all[set][mix]);
+                            before = pel__stencil_padded_count();
+                            check_case(&p, precision, nsteps, 1, NULL, round % 2);
+                            taken += pel__stencil_padded_count() - before;
+                        }
+            }
+    CU_ASSERT_EQUAL(mismatch_count, 0);
+    CU_ASSERT(compare_count > 500);
+    /* Every one of these grids is small enough (the largest padded grid,
+     * 24^3 doubles for radius 4 on 16^3, is 108 KiB, under any L2 / 2 this
+     * path allows) -- except one step of a star of at most 7 terms past a
+     * quarter of the L2, which none of them is either. */
+    CU_ASSERT_EQUAL(taken, (unsigned long)compare_count);
+    {
+        /* An override (here a forced tile) runs the engine instead. */
+        problem p;
+        pel_stencil_blocking forced = {{4, 4, 4}, 1, 0, 0};
+        random_problem(&p, 3, PEL_STENCIL_STAR, 1, 0, FORM_CONSTANT);
+        p.dims[0] = p.dims[1] = p.dims[2] = 8;
+        set_faces(&p, mixes[2]);
+        before = pel__stencil_padded_count();
+        check_case(&p, PEL_FLOAT64, 2, 1, &forced, 1);
+        CU_ASSERT_EQUAL(pel__stencil_padded_count(), before);
+    }
+    {
+        /* With a work grid the result goes there and grid is not written
+         * (what the engine does for one step; the Jacobi solver's residual
+         * step relies on it). */
+        enum { N = 6 * 5 * 7 };
+        const size_t dims[3] = {6, 5, 7};
+        const double c7[7] = {0.1, 0.2, 0.3, 0.05, 0.15, 0.12, 0.08};
+        pel_boundary faces[6];
+        double grid[N], copy[N], work[N];
+        void *result = NULL;
+        pel_stencil *s = NULL;
+        for (int f = 0; f < 6; f++)
+            faces[f] = (pel_boundary){PEL_BOUNDARY_DIRICHLET, 0.5};
+        pel_test_fill(grid, N, 3);
+        memcpy(copy, grid, sizeof grid);
+        PEL_TEST_OK(pel_stencil_create(PEL_FLOAT64, 3, PEL_STENCIL_STAR, 1, c7, 7, 0, 0.0, &s));
+        PEL_TEST_OK(pel_set_num_threads(1));
+        before = pel__stencil_padded_count();
+        PEL_TEST_OK(pel_stencil_apply(s, dims, faces, grid, work, NULL, 1, NULL, &result));
+        CU_ASSERT_EQUAL(pel__stencil_padded_count(), before + 1);
+        CU_ASSERT_PTR_EQUAL(result, work);
+        CU_ASSERT(memcmp(grid, copy, sizeof grid) == 0);
+        pel_stencil_destroy(s);
+    }
     CU_ASSERT_EQUAL(mismatch_count, 0);
 }
 
@@ -1537,6 +1617,7 @@ static void add_suites(void)
         {"nearest and mirror boundaries, every shape/radius, double", test_new_boundaries_double},
         {"nearest and mirror boundaries, float with rhs", test_new_boundaries_float_rhs},
         {"axes shorter than the radius, every kind", test_short_axes},
+        {"small grids on one thread (the padded copy), every kind", test_padded_small_grids},
         {"factored variable coefficients", test_factored},
         {"general variable coefficients", test_general},
         {"variable coefficients: threads 1..4 x blockings", test_varcoef_threads_and_blockings},

@@ -197,6 +197,15 @@ pel_status pel__stencil_apply_engine(const char *function, pel__stencil_engine *
             work_units = SIZE_MAX;
         e->nthreads = pel__team_take(&team, pel__tune_threads_for_work(work_units));
     }
+    if (pel__stencil_padded_fits(e, nsteps, blocking)) {
+        /* A small grid: one padded copy, computed into work when the
+         * caller gave one (grid then stays as it was), else back into grid. */
+        char *out = work != NULL ? work : grid;
+        status = pel__stencil_run_padded(e, grid, out, nsteps);
+        if (status == PEL_OK && result)
+            *result = out;
+        return status;
+    }
     pel__stencil_choose_measured(e, nsteps, blocking, grid, bytes);
 
     other = work;

@@ -63,48 +63,6 @@ typedef struct thread_space {
     char *end_rows;             /* constant form: per input row, ENDS_CHUNK + 2*r2 resolved values (compute_ends) */
 } thread_space;
 
-static inline long mod_long(long x, long n)
-{
-    long m;
-    if (x >= 0 && x < n)
-        return x; /* the common case, without a division */
-    m = x % n;
-    return m < 0 ? m + n : m;
-}
-
-/* Maps a coordinate x outside [0, n) of axis a into the domain by the face
- * rules, as often as needed: an axis shorter than the radius may send a
- * reflected coordinate past the opposite face, whose rule then applies (so
- * Neumann and mirror reflect repeatedly). Returns 1 with *c in [0, n), or 0
- * with *face = 2*a + side when a Dirichlet face is met. A mirror face on a
- * one-point axis has nothing to reflect about and gives the edge value. */
-static inline int map_outside(const pel__stencil_engine *e, int a, long *c, int *face)
-{
-    long x = *c, n = e->n[a];
-    while (x < 0 || x >= n) {
-        const int side = x < 0 ? 0 : 1;
-        switch (e->kind[a][side]) {
-        case PEL_BOUNDARY_PERIODIC:
-            x = mod_long(x, n);
-            break;
-        case PEL_BOUNDARY_NEUMANN:
-            x = side == 0 ? -1 - x : 2 * n - 1 - x;
-            break;
-        case PEL_BOUNDARY_MIRROR:
-            x = n == 1 ? 0 : side == 0 ? -x : 2 * (n - 1) - x;
-            break;
-        case PEL_BOUNDARY_NEAREST:
-            x = side == 0 ? 0 : n - 1;
-            break;
-        default:
-            *face = 2 * a + side;
-            return 0;
-        }
-    }
-    *c = x;
-    return 1;
-}
-
 /* Maps coordinate *c on axis a into the view. Returns 1 when *c (possibly
  * wrapped or reflected) is in the view, 0 when it lies behind a Dirichlet
  * face, stored in *face. Only coordinates outside the domain leave a view,
@@ -114,7 +72,7 @@ static inline int resolve(const pel__stencil_engine *e, const level_view *v, int
 {
     if (*c >= v->lo[a] && *c < v->hi[a])
         return 1;
-    return map_outside(e, a, c, face);
+    return pel__stencil_map_outside(e, a, c, face);
 }
 
 /* Pointer to element (c0, c1, lo[2]) of a view. */
@@ -122,7 +80,7 @@ static inline char *row_pointer(const pel__stencil_engine *e, const level_view *
 {
     if (v->base)
         return v->base + (size_t)((c0 * e->n[1] + c1) * e->n[2]) * e->element_size;
-    return v->slot[mod_long(c0, v->m)] + (size_t)((c1 - v->lo[1]) * v->row_stride + v->x_offset) * e->element_size;
+    return v->slot[pel__stencil_mod(c0, v->m)] + (size_t)((c1 - v->lo[1]) * v->row_stride + v->x_offset) * e->element_size;
 }
 
 /* Whether a form reads anything at the output point's own coordinates
@@ -138,9 +96,9 @@ static inline int reads_at_point(const pel__stencil_form *form)
 static inline void coordinates(const pel__stencil_engine *e, long c0, long c1, long x, long *at)
 {
     if (e->position) {
-        at[0] = mod_long(c0, e->n[0]);
-        at[1] = mod_long(c1, e->n[1]);
-        at[2] = mod_long(x, e->n[2]);
+        at[0] = pel__stencil_mod(c0, e->n[0]);
+        at[1] = pel__stencil_mod(c1, e->n[1]);
+        at[2] = pel__stencil_mod(x, e->n[2]);
     } else {
         at[0] = c0;
         at[1] = c1;
@@ -186,7 +144,7 @@ static inline void point_at(const pel__stencil_engine *e, thread_space *ts, long
     long wrapped;
     if (!e->pointwise)
         return;
-    wrapped = mod_long(x, e->n[2]);
+    wrapped = pel__stencil_mod(x, e->n[2]);
     for (size_t j = 0; j < e->form->npoint; j++)
         ts->point_ptr[j] = ts->point_row[j] + (size_t)wrapped * es;
     if (e->form->history)
@@ -264,7 +222,7 @@ static void compute_ends_direct(const pel__stencil_engine *e, thread_space *ts, 
     for (long x = sa; x < sb;) {
         long end = sb - x < ENDS_CHUNK ? sb : x + ENDS_CHUNK;
         if (e->pointwise) {
-            const long wrapped = mod_long(x, e->n[2]);
+            const long wrapped = pel__stencil_mod(x, e->n[2]);
             if (end - x > e->n[2] - wrapped)
                 end = x + (e->n[2] - wrapped);
         }
@@ -313,7 +271,7 @@ static void resolve_rows(const pel__stencil_engine *e, thread_space *ts, const l
     const size_t es = e->element_size;
     /* The ring slot of plane c0, found with one division; the neighbouring
      * planes' slots follow by a conditional wrap. */
-    const long slot0 = in->base ? 0 : mod_long(c0, in->m);
+    const long slot0 = in->base ? 0 : pel__stencil_mod(c0, in->m);
 
     for (size_t u = 0; u < s->nrows; u++) {
         const int d0 = s->row_offset[u][0];
@@ -343,7 +301,7 @@ static void resolve_rows(const pel__stencil_engine *e, thread_space *ts, const l
  * on periodic axes. */
 static void point_rows_of(const pel__stencil_engine *e, thread_space *ts, long c0, long c1)
 {
-    const size_t row = (size_t)((mod_long(c0, e->n[0]) * e->n[1] + mod_long(c1, e->n[1])) * e->n[2]);
+    const size_t row = (size_t)((pel__stencil_mod(c0, e->n[0]) * e->n[1] + pel__stencil_mod(c1, e->n[1])) * e->n[2]);
     for (size_t j = 0; j < e->form->npoint; j++)
         ts->point_row[j] = e->form->point[j] + row * e->element_size;
     if (e->form->history) {
@@ -351,7 +309,7 @@ static void point_rows_of(const pel__stencil_engine *e, thread_space *ts, long c
          * unwrapped coordinates of the tile, which it covers). */
         const level_view *h = ts->history;
         ts->history_wraps = h->base != NULL;
-        ts->history_row = h->base ? row_pointer(e, h, mod_long(c0, e->n[0]), mod_long(c1, e->n[1]))
+        ts->history_row = h->base ? row_pointer(e, h, pel__stencil_mod(c0, e->n[0]), pel__stencil_mod(c1, e->n[1]))
                                   : row_pointer(e, h, c0, c1);
         ts->history_x0 = h->base ? 0 : h->lo[2];
     }
@@ -391,7 +349,7 @@ static void compute_row(const pel__stencil_engine *e, thread_space *ts, const le
     point_rows(e, ts, c0, c1);
     vector_range(e, in, xa, xb, &vlo, &vhi);
     for (long x = vlo; x < vhi;) {
-        long wrapped = has_points ? mod_long(x, n2) : 0, end = vhi;
+        long wrapped = has_points ? pel__stencil_mod(x, n2) : 0, end = vhi;
         /* Pointwise rows wrap at multiples of n2 on a periodic axis 2. */
         if (has_points && end - x > n2 - wrapped)
             end = x + (n2 - wrapped);
@@ -567,7 +525,7 @@ static void fill_ghost_columns(const pel__stencil_engine *e, const thread_space 
             /* The boundary rules map a ghost onto a point of this row (the
              * row holds the whole axis when reflections chain) or onto a
              * Dirichlet face's value. */
-            const char *value = map_outside(e, 2, &from, &face) ? row + (size_t)(from - lo2 + r2) * es
+            const char *value = pel__stencil_map_outside(e, 2, &from, &face) ? row + (size_t)(from - lo2 + r2) * es
                                                                 : ts->const_row[2][face % 2];
             memcpy(row + (size_t)(x - lo2 + r2) * es, value, es);
         }
@@ -703,7 +661,7 @@ static void run_tile(const pel__stencil_engine *fields, int nfields, thread_spac
                     const pel__stencil_engine *ef = &fields[f];
                     if (t < T) {
                         char *base = ts->scratch + ((t - 1) * (size_t)nfields + (size_t)f) * (size_t)m * plane * es;
-                        char *start = base + (size_t)mod_long(q, m) * plane * es + (size_t)e->r[2] * es;
+                        char *start = base + (size_t)pel__stencil_mod(q, m) * plane * es + (size_t)e->r[2] * es;
                         compute_plane(ef, ts, in, start, (size_t)ring_in[0].row_stride * es, q, lo[1], hi[1], lo[2],
                                       hi[2], 0, 1);
                         if (dst_prev != NULL && t == T - 1)

@@ -109,6 +109,49 @@ typedef struct pel__stencil_engine {
     int pointwise, position, direct;
 } pel__stencil_engine;
 
+/* x modulo n in [0, n) (n > 0). */
+static inline long pel__stencil_mod(long x, long n)
+{
+    long m;
+    if (x >= 0 && x < n)
+        return x; /* the common case, without a division */
+    m = x % n;
+    return m < 0 ? m + n : m;
+}
+
+/* Maps a coordinate x outside [0, n) of axis a into the domain by the face
+ * rules, as often as needed: an axis shorter than the radius may send a
+ * reflected coordinate past the opposite face, whose rule then applies (so
+ * Neumann and mirror reflect repeatedly). Returns 1 with *c in [0, n), or 0
+ * with *face = 2*a + side when a Dirichlet face is met. A mirror face on a
+ * one-point axis has nothing to reflect about and gives the edge value. */
+static inline int pel__stencil_map_outside(const pel__stencil_engine *e, int a, long *c, int *face)
+{
+    long x = *c, n = e->n[a];
+    while (x < 0 || x >= n) {
+        const int side = x < 0 ? 0 : 1;
+        switch (e->kind[a][side]) {
+        case PEL_BOUNDARY_PERIODIC:
+            x = pel__stencil_mod(x, n);
+            break;
+        case PEL_BOUNDARY_NEUMANN:
+            x = side == 0 ? -1 - x : 2 * n - 1 - x;
+            break;
+        case PEL_BOUNDARY_MIRROR:
+            x = n == 1 ? 0 : side == 0 ? -x : 2 * (n - 1) - x;
+            break;
+        case PEL_BOUNDARY_NEAREST:
+            x = side == 0 ? 0 : n - 1;
+            break;
+        default:
+            *face = 2 * a + side;
+            return 0;
+        }
+    }
+    *c = x;
+    return 1;
+}
+
 /* Fills e->tile / e->time_block from the override (fields 0 = automatic) and
  * the cache model. */
 void pel__stencil_choose_blocking(pel__stencil_engine *e, size_t nsteps, const pel_stencil_blocking *blocking);
@@ -144,6 +187,21 @@ void pel__stencil_copy_grid(char *to, const char *from, size_t bytes, int thread
 
 /* Nonzero when [x, x+bytes) and [y, y+bytes) overlap. */
 int pel__stencil_overlaps(const void *x, const void *y, size_t bytes);
+
+/* The small-grid path (lib/stencil/padded.c): nonzero when nsteps of the
+ * constant form (e->form NULL, one field) on one thread (e->nthreads) with
+ * this override (NULL or all zero) run faster through one padded copy of
+ * the grid than through the tiles: both padded grids fit in half the L2. */
+int pel__stencil_padded_fits(const pel__stencil_engine *e, size_t nsteps, const pel_stencil_blocking *blocking);
+
+/* Runs nsteps (>= 1) steps of the constant form from grid into out (a
+ * distinct grid, or grid itself) on the calling thread, bit for bit as
+ * pel__stencil_run; only out is written. PEL_OK or PEL_ERROR_OUT_OF_MEMORY
+ * (nothing written). */
+pel_status pel__stencil_run_padded(const pel__stencil_engine *e, const char *grid, char *out, size_t nsteps);
+
+/* Runs of pel__stencil_run_padded so far in this process (for the tests). */
+unsigned long pel__stencil_padded_count(void);
 
 /* Runs nsteps steps from a into b and back; returns PEL_OK or
  * PEL_ERROR_OUT_OF_MEMORY (before touching any data) and sets *in_b when the
