@@ -483,20 +483,22 @@ static void test_short_axes(void)
     CU_ASSERT_EQUAL(mismatch_count, 0);
 }
 
-/* Small grids on one thread go through one padded copy of the grid
- * (lib/stencil/padded.c) instead of the engine's tiles: the same bits as
- * the reference for every kind of face (short axes included), shape,
- * radius, precision, rhs, FMA order and step count; the path must really be
- * taken (its run counter moves), and never with a blocking override. */
+/* Small grids go through one padded copy of the grid (lib/stencil/padded.c)
+ * instead of the engine's tiles: the same bits as the reference for every
+ * kind of face (short axes included), shape, radius, precision, rhs, FMA
+ * order, step count and 1..4 threads (the minimum work per thread set to 1,
+ * so that even these grids are split); the path must really be taken (its
+ * run counter moves), and never with a blocking override. */
 static void test_padded_small_grids(void)
 {
     static const size_t sizes[][3] = {{16, 16, 16}, {1, 1, 1}, {2, 3, 5}, {7, 4, 9}, {3, 9, 2}};
     static const size_t steps[] = {1, 2, 5};
     const pel_boundary_kind(*all[2])[6] = {mixes, varcoef_mixes};
     const int counts[2] = {NMIXES, NVARMIXES};
-    unsigned long before, taken = 0;
+    unsigned long before, taken = 0, team_before = pel__stencil_padded_team_count();
     int round = 0;
     compare_count = mismatch_count = 0;
+    PEL_TEST_OK(pel_set_min_work_per_thread(1));
     for (int ndim = 1; ndim <= 3; ndim++)
         for (int shape = 0; shape < 2; shape++)
             for (int radius = 1; radius <= 4; radius++) {
@@ -514,10 +516,11 @@ static void test_padded_small_grids(void)
                                 p.dims[a] = sizes[si][a];
                             set_faces(&p, all[set][mix]);
                             before = pel__stencil_padded_count();
-                            check_case(&p, precision, nsteps, 1, NULL, round % 2);
+                            check_case(&p, precision, nsteps, 1 + round % 4, NULL, round % 2);
                             taken += pel__stencil_padded_count() - before;
                         }
             }
+    PEL_TEST_OK(pel_set_min_work_per_thread(0));
     CU_ASSERT_EQUAL(mismatch_count, 0);
     CU_ASSERT(compare_count > 500);
     /* Every one of these grids is small enough (the largest padded grid,
@@ -525,6 +528,9 @@ static void test_padded_small_grids(void)
      * path allows) -- except one step of a star of at most 7 terms past a
      * quarter of the L2, which none of them is either. */
     CU_ASSERT_EQUAL(taken, (unsigned long)compare_count);
+    /* A quarter asked for 2, 3 and 4 threads each; every grid with at least
+     * two rows can be split. */
+    CU_ASSERT(pel__stencil_padded_team_count() - team_before > (unsigned long)compare_count / 2);
     {
         /* An override (here a forced tile) runs the engine instead. */
         problem p;
@@ -1617,7 +1623,7 @@ static void add_suites(void)
         {"nearest and mirror boundaries, every shape/radius, double", test_new_boundaries_double},
         {"nearest and mirror boundaries, float with rhs", test_new_boundaries_float_rhs},
         {"axes shorter than the radius, every kind", test_short_axes},
-        {"small grids on one thread (the padded copy), every kind", test_padded_small_grids},
+        {"small grids (the padded copy), every kind, 1-4 threads", test_padded_small_grids},
         {"factored variable coefficients", test_factored},
         {"general variable coefficients", test_general},
         {"variable coefficients: threads 1..4 x blockings", test_varcoef_threads_and_blockings},

@@ -156,6 +156,10 @@ static inline int pel__stencil_map_outside(const pel__stencil_engine *e, int a, 
  * the cache model. */
 void pel__stencil_choose_blocking(pel__stencil_engine *e, size_t nsteps, const pel_stencil_blocking *blocking);
 
+/* Nonzero when this call asks for measured blocking: cache_bytes
+ * PEL_STENCIL_CACHE_MEASURE, or PEL_TUNE=measure with no budget given. */
+int pel__stencil_measure_requested(const pel_stencil_blocking *blocking);
+
 /* pel__stencil_choose_blocking(), or, when the caller asks for a measured
  * choice (cache_bytes PEL_STENCIL_CACHE_MEASURE, or PEL_TUNE=measure with an
  * automatic blocking), the fastest of a few timed candidates, remembered per
@@ -189,19 +193,21 @@ void pel__stencil_copy_grid(char *to, const char *from, size_t bytes, int thread
 int pel__stencil_overlaps(const void *x, const void *y, size_t bytes);
 
 /* The small-grid path (lib/stencil/padded.c): nonzero when nsteps of the
- * constant form (e->form NULL, one field) on one thread (e->nthreads) with
- * this override (NULL or all zero) run faster through one padded copy of
- * the grid than through the tiles: both padded grids fit in half the L2. */
+ * constant form (e->form NULL, one field) on e->nthreads threads with this
+ * override (NULL or all zero) run faster through one padded copy of the
+ * grid than through the tiles: both padded grids fit in the team's L2s. */
 int pel__stencil_padded_fits(const pel__stencil_engine *e, size_t nsteps, const pel_stencil_blocking *blocking);
 
 /* Runs nsteps (>= 1) steps of the constant form from grid into out (a
- * distinct grid, or grid itself) on the calling thread, bit for bit as
+ * distinct grid, or grid itself) on e->nthreads threads, bit for bit as
  * pel__stencil_run; only out is written. PEL_OK or PEL_ERROR_OUT_OF_MEMORY
  * (nothing written). */
 pel_status pel__stencil_run_padded(const pel__stencil_engine *e, const char *grid, char *out, size_t nsteps);
 
 /* Runs of pel__stencil_run_padded so far in this process (for the tests). */
 unsigned long pel__stencil_padded_count(void);
+/* Those of them that ran on more than one thread. */
+unsigned long pel__stencil_padded_team_count(void);
 
 /* Runs nsteps steps from a into b and back; returns PEL_OK or
  * PEL_ERROR_OUT_OF_MEMORY (before touching any data) and sets *in_b when the

@@ -154,7 +154,7 @@ unsigned long pel__stencil_measure_count(void)
     return count;
 }
 
-static int measure_requested(const pel_stencil_blocking *blocking)
+int pel__stencil_measure_requested(const pel_stencil_blocking *blocking)
 {
     const char *tune;
 
@@ -183,8 +183,8 @@ void pel__stencil_choose_measured(pel__stencil_engine *e, size_t nsteps, const p
         base.cache_bytes = 0;
     /* Only a fully automatic choice is measured: tiles or a time block the
      * caller gave are the caller's. */
-    if (!measure_requested(blocking) || e->tile[0] > 0 || e->tile[1] > 0 || e->tile[2] > 0 || e->time_block > 0 ||
-        nsteps < 2) {
+    if (!pel__stencil_measure_requested(blocking) || e->tile[0] > 0 || e->tile[1] > 0 || e->tile[2] > 0 ||
+        e->time_block > 0 || nsteps < 2) {
         pel__stencil_choose_blocking(e, nsteps, &base);
         return;
     }
