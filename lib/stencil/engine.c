@@ -676,18 +676,6 @@ static void run_tile(const pel__stencil_engine *fields, int nfields, thread_spac
     }
 }
 
-static void fill_row(char *row, size_t count, double value, size_t es)
-{
-    for (size_t i = 0; i < count; i++) {
-        if (es == sizeof(float)) {
-            float f = (float)value;
-            memcpy(row + i * es, &f, es);
-        } else {
-            memcpy(row + i * es, &value, es);
-        }
-    }
-}
-
 /* The tiles of one block: per axis, the range [cut[a][0], cut[a][3]) in
  * three pieces [cut[a][j], cut[a][j+1]), each cut into tiles of tile[a]
  * points (the last tile of a piece shorter). A box run skips the box of the
@@ -876,7 +864,7 @@ static pel_status run_blocks(const pel__stencil_engine *e, char *const *buffer, 
         for (int ax = 0; ax < 3; ax++)
             for (int side = 0; side < 2; side++) {
                 ts.const_row[ax][side] = mine;
-                fill_row(mine, (size_t)row_max + 16, e->value[ax][side], es);
+                pel__stencil_fill_value(mine, (size_t)row_max + 16, e->value[ax][side], es);
                 mine += row_len;
             }
         ts.term_ptr = (const void **)(void *)mine;

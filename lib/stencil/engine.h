@@ -23,6 +23,7 @@
 #define PEL_STENCIL_ENGINE_H
 
 #include <stddef.h>
+#include <string.h>
 
 #include "stencil/stencil_internal.h"
 
@@ -117,6 +118,20 @@ static inline long pel__stencil_mod(long x, long n)
         return x; /* the common case, without a division */
     m = x % n;
     return m < 0 ? m + n : m;
+}
+
+/* Fills `count` elements of `es` bytes (a float or a double) at `to` with
+ * the value v (rounded to float once for floats). */
+static inline void pel__stencil_fill_value(char *to, size_t count, double v, size_t es)
+{
+    if (es == sizeof(float)) {
+        const float f = (float)v;
+        for (size_t i = 0; i < count; i++)
+            memcpy(to + i * es, &f, sizeof f);
+    } else {
+        for (size_t i = 0; i < count; i++)
+            memcpy(to + i * es, &v, sizeof v);
+    }
 }
 
 /* Maps a coordinate x outside [0, n) of axis a into the domain by the face

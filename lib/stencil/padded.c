@@ -146,19 +146,6 @@ static void axis_ghosts_of(const pel__stencil_engine *e, int a, axis_ghosts *gh)
     }
 }
 
-/* Fills `count` elements at `to` with the value v. */
-static void fill_value(char *to, size_t count, double v, size_t es)
-{
-    if (es == sizeof(float)) {
-        const float f = (float)v;
-        for (size_t i = 0; i < count; i++)
-            memcpy(to + i * es, &f, sizeof f);
-    } else {
-        for (size_t i = 0; i < count; i++)
-            memcpy(to + i * es, &v, sizeof v);
-    }
-}
-
 /* One element from index `from` to index `to` of a row: a typed copy (a
  * memcpy of a run-time size is a library call per element). */
 static inline void copy_element(char *row, long to, long from, size_t es)
@@ -177,20 +164,21 @@ static void row_ghosts(const axis_ghosts *gh, char *row, size_t es, int which)
             if (which & GHOST_COPIES)
                 copy_element(row, gh->to[j], gh->from[j], es);
         } else if (which & GHOST_VALUES) {
-            fill_value(row + (size_t)gh->to[j] * es, 1, gh->value[j], es);
+            pel__stencil_fill_value(row + (size_t)gh->to[j] * es, 1, gh->value[j], es);
         }
     }
 }
 
-/* Ghost layer j of axis 1 (a > 0 rows of `layer` elements in the plane at
- * base) or of axis 0 (a whole padded plane, base the grid). */
+/* Ghost layer j of axis 1 (a padded row of `layer` elements in the plane
+ * at base) or of axis 0 (a whole padded plane of `layer` elements, base the
+ * grid). */
 static void layer_ghost(const axis_ghosts *gh, long j, char *base, size_t layer, size_t es, int which)
 {
     if (gh->from[j] >= 0) {
         if (which & GHOST_COPIES)
             memcpy(base + (size_t)gh->to[j] * layer * es, base + (size_t)gh->from[j] * layer * es, layer * es);
     } else if (which & GHOST_VALUES) {
-        fill_value(base + (size_t)gh->to[j] * layer * es, layer, gh->value[j], es);
+        pel__stencil_fill_value(base + (size_t)gh->to[j] * layer * es, layer, gh->value[j], es);
     }
 }
 
