@@ -292,15 +292,25 @@ typedef struct form_case {
     void *fields[2], *work[2];  /* 2d5-2field pel side */
 } form_case;
 
-/* The upwind row kernel of the 3d7-rowfn row (velocity positive on every
- * axis): acc = u; acc = acc - c_a * (u - u(lower neighbour on axis a)). */
-static void upwind_rows(void *out, const void *const *rows, size_t n, const size_t *index, void *user_data)
+/* User code (the row function and the plain loops' rows) is compiled for
+ * the machine, as a user would compile their own kernel: clones for AVX-512
+ * and AVX2 picked at load time (-ffp-contract=off, see Makefile.am, keeps
+ * every clone's bits the same). */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define USER_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define USER_CLONES
+#endif
+
+/* One row of the 3d7-rowfn update (first-order upwind advection, velocity
+ * positive on every axis): acc = u; acc = acc - c_a * (u - u(lower
+ * neighbour on axis a)). The user row function and the plain loop both
+ * call it, so both sides run the same code. */
+USER_CLONES
+static void upwind_row(double *restrict q, const double *restrict centre, const double *restrict down0,
+                       const double *restrict down1, size_t n, const double *courant)
 {
-    const form_case *fc = user_data;
-    const double *centre = rows[4], *down0 = rows[1], *down1 = rows[3];
-    const double c0 = fc->courant[0], c1 = fc->courant[1], c2 = fc->courant[2];
-    double *q = out;
-    (void)index;
+    const double c0 = courant[0], c1 = courant[1], c2 = courant[2];
 #pragma omp simd
     for (size_t x = 0; x < n; x++) {
         double acc = centre[x];
@@ -311,58 +321,80 @@ static void upwind_rows(void *out, const void *const *rows, size_t n, const size
     }
 }
 
+/* The 3d7-rowfn row's user row function: rows[4] is the centre row, rows[1]
+ * the row below on axis 0, rows[3] the row below on axis 1. */
+static void upwind_rows(void *out, const void *const *rows, size_t n, const size_t *index, void *user_data)
+{
+    const form_case *fc = user_data;
+    (void)index;
+    upwind_row(out, rows[4], rows[1], rows[3], n, fc->courant);
+}
+
+/* The plain loops' rows, compiled for the machine like upwind_row.
+ * 3d7-varcoef: q = a * (sum_k c_k u(p + o_k)) + b * u. */
+USER_CLONES
+static void varcoef_row(double *restrict q, const double *restrict p, const double *restrict ar,
+                        const double *restrict br, const double *c, size_t s0, size_t s1, size_t n)
+{
+#pragma omp simd
+    for (size_t x = 0; x < n; x++)
+        q[x] = ar[x] * (c[0] * p[x - s0] + c[1] * p[x - s1] + c[2] * p[x - 1] + c[3] * p[x] + c[4] * p[x + 1] +
+                        c[5] * p[x + s1] + c[6] * p[x + s0]) +
+               br[x] * p[x];
+}
+
+/* 3d25r4-wave: q = (2 u - u_before) + g * (sum_k c_k u(p + o_k)). */
+USER_CLONES
+static void wave_row(double *restrict q, const double *restrict p, const double *restrict pp,
+                     const double *restrict g, const double *c, const ptrdiff_t *off, size_t n)
+{
+#pragma omp simd
+    for (size_t x = 0; x < n; x++) {
+        double sum = c[0] * p[(ptrdiff_t)x + off[0]];
+#pragma GCC unroll 25
+        for (size_t k = 1; k < 25; k++)
+            sum = sum + c[k] * p[(ptrdiff_t)x + off[k]];
+        q[x] = (2.0 * p[x] + -1.0 * pp[x]) + g[x] * sum;
+    }
+}
+
+/* 2d5-2field: o = S_a u + S_b v (two 5-point stars in pel's order). */
+USER_CLONES
+static void two_field_row(double *restrict o, const double *restrict p, const double *restrict r,
+                          const double *a, const double *b, size_t s0, size_t n)
+{
+#pragma omp simd
+    for (size_t x = 0; x < n; x++)
+        o[x] = (a[0] * p[x - s0] + a[1] * p[x - 1] + a[2] * p[x] + a[3] * p[x + 1] + a[4] * p[x + s0]) +
+               (b[0] * r[x - s0] + b[1] * r[x - 1] + b[2] * r[x] + b[3] * r[x + 1] + b[4] * r[x + s0]);
+}
+
 /* The plain loops: one step of each form over padded grids. */
 static void form_sweep(const form_case *fc, const double *restrict in, const double *restrict before,
                        double *restrict out)
 {
     const size_t n0 = fc->dims[0], n1 = fc->dims[1], n2 = fc->dims[2], r = (size_t)fc->v->radius;
     const size_t s1 = fc->padded[2], s0 = fc->padded[1] * s1;
-    const double *c = fc->c, *a = fc->a, *b = fc->b;
-    const double c0 = fc->courant[0], c1 = fc->courant[1], c2 = fc->courant[2];
     if (fc->v->kind == FORM_VARCOEF) {
 #pragma omp parallel for collapse(2) schedule(static) num_threads(fc->threads)
         for (size_t z = 0; z < n0; z++)
             for (size_t y = 0; y < n1; y++) {
-                const double *p = in + (z + r) * s0 + (y + r) * s1 + r;
-                const double *ar = a + (z * n1 + y) * n2, *br = b + (z * n1 + y) * n2;
-                double *q = out + (z + r) * s0 + (y + r) * s1 + r;
-#pragma omp simd
-                for (size_t x = 0; x < n2; x++)
-                    q[x] = ar[x] * (c[0] * p[x - s0] + c[1] * p[x - s1] + c[2] * p[x - 1] + c[3] * p[x] +
-                                    c[4] * p[x + 1] + c[5] * p[x + s1] + c[6] * p[x + s0]) +
-                           br[x] * p[x];
+                const size_t row = (z + r) * s0 + (y + r) * s1 + r, point = (z * n1 + y) * n2;
+                varcoef_row(out + row, in + row, fc->a + point, fc->b + point, fc->c, s0, s1, n2);
             }
     } else if (fc->v->kind == FORM_WAVE) {
-        const ptrdiff_t *off = fc->off;
 #pragma omp parallel for collapse(2) schedule(static) num_threads(fc->threads)
         for (size_t z = 0; z < n0; z++)
             for (size_t y = 0; y < n1; y++) {
                 const size_t row = (z + r) * s0 + (y + r) * s1 + r;
-                const double *p = in + row, *pp = before + row, *g = a + (z * n1 + y) * n2;
-                double *q = out + row;
-#pragma omp simd
-                for (size_t x = 0; x < n2; x++) {
-                    double sum = c[0] * p[(ptrdiff_t)x + off[0]];
-#pragma GCC unroll 25
-                    for (size_t k = 1; k < 25; k++)
-                        sum = sum + c[k] * p[(ptrdiff_t)x + off[k]];
-                    q[x] = (2.0 * p[x] + -1.0 * pp[x]) + g[x] * sum;
-                }
+                wave_row(out + row, in + row, before + row, fc->a + (z * n1 + y) * n2, fc->c, fc->off, n2);
             }
     } else {
 #pragma omp parallel for collapse(2) schedule(static) num_threads(fc->threads)
         for (size_t z = 0; z < n0; z++)
             for (size_t y = 0; y < n1; y++) {
                 const double *p = in + (z + r) * s0 + (y + r) * s1 + r;
-                double *q = out + (z + r) * s0 + (y + r) * s1 + r;
-#pragma omp simd
-                for (size_t x = 0; x < n2; x++) {
-                    double acc = p[x];
-                    acc = acc - c0 * (p[x] - p[x - s0]);
-                    acc = acc - c1 * (p[x] - p[x - s1]);
-                    acc = acc - c2 * (p[x] - p[x - 1]);
-                    q[x] = acc;
-                }
+                upwind_row(out + (z + r) * s0 + (y + r) * s1 + r, p, p - s0, p - s1, n2, fc->courant);
             }
     }
 }
@@ -374,15 +406,9 @@ static void two_field_sweep(const form_case *fc, double *const *in, double *cons
     const size_t n0 = fc->dims[0], n1 = fc->dims[1], s0 = fc->padded[1];
 #pragma omp parallel for schedule(static) num_threads(fc->threads)
     for (size_t y = 0; y < n0; y++)
-        for (int f = 0; f < 2; f++) {
-            const double *a = fc->cross[f][0], *b = fc->cross[f][1];
-            const double *p = in[0] + (y + 1) * s0 + 1, *r = in[1] + (y + 1) * s0 + 1;
-            double *o = out[f] + (y + 1) * s0 + 1;
-#pragma omp simd
-            for (size_t x = 0; x < n1; x++)
-                o[x] = (a[0] * p[x - s0] + a[1] * p[x - 1] + a[2] * p[x] + a[3] * p[x + 1] + a[4] * p[x + s0]) +
-                       (b[0] * r[x - s0] + b[1] * r[x - 1] + b[2] * r[x] + b[3] * r[x + 1] + b[4] * r[x + s0]);
-        }
+        for (int f = 0; f < 2; f++)
+            two_field_row(out[f] + (y + 1) * s0 + 1, in[0] + (y + 1) * s0 + 1, in[1] + (y + 1) * s0 + 1,
+                          fc->cross[f][0], fc->cross[f][1], s0, n1);
 }
 
 static void form_baseline(void *arg)
