@@ -496,10 +496,22 @@ static long grown(const pel__stencil_engine *e, int a, size_t levels)
     return w;
 }
 
+/* Elements of a ring row before the level's first point: its r2 ghost
+ * columns, rounded up to whole cache lines so that the first point (and so
+ * every vector of a row whose level starts at a multiple of 8 doubles, as
+ * whole-row tiles do) is 64-byte aligned. With r2 columns only, every
+ * AVX-512 load of a ring row split a cache line; aligned, 3d7 256^3 x 20
+ * ran 1.1x faster on 2 threads (docs/benchmarks.md, 2026-12-03). */
+static long ring_lead(const pel__stencil_engine *e)
+{
+    const long per_line = 64 / (long)e->element_size;
+    return (e->r[2] + per_line - 1) / per_line * per_line;
+}
+
 static long ring_row_stride(const pel__stencil_engine *e)
 {
     /* r2 ghost columns on each side hold boundary values at clipped faces. */
-    long w = grown(e, 2, e->time_block - 1) + 2 * e->r[2], per_line = 64 / (long)e->element_size;
+    long w = grown(e, 2, e->time_block - 1) + 2 * ring_lead(e), per_line = 64 / (long)e->element_size;
     return (w + per_line - 1) / per_line * per_line;
 }
 
@@ -562,11 +574,11 @@ static inline void ring_view(const pel__stencil_engine *e, const thread_space *t
     /* Rows start r2 ghost columns before the level's first point; at a
      * clipped (non-periodic) face those ghosts hold the boundary values and
      * belong to the view. */
-    v->x_offset = e->r[2];
+    v->x_offset = ring_lead(e);
     if (e->kind[2][0] != PEL_BOUNDARY_PERIODIC) {
         if (v->lo[2] == 0) {
             v->lo[2] -= e->r[2];
-            v->x_offset = 0;
+            v->x_offset = ring_lead(e) - e->r[2];
         }
         if (v->hi[2] == e->n[2])
             v->hi[2] += e->r[2];
@@ -661,7 +673,7 @@ static void run_tile(const pel__stencil_engine *fields, int nfields, thread_spac
                     const pel__stencil_engine *ef = &fields[f];
                     if (t < T) {
                         char *base = ts->scratch + ((t - 1) * (size_t)nfields + (size_t)f) * (size_t)m * plane * es;
-                        char *start = base + (size_t)pel__stencil_mod(q, m) * plane * es + (size_t)e->r[2] * es;
+                        char *start = base + (size_t)pel__stencil_mod(q, m) * plane * es + (size_t)ring_lead(e) * es;
                         compute_plane(ef, ts, in, start, (size_t)ring_in[0].row_stride * es, q, lo[1], hi[1], lo[2],
                                       hi[2], 0, 1);
                         if (dst_prev != NULL && t == T - 1)
