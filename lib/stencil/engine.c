@@ -430,6 +430,10 @@ static void compute_plane(const pel__stencil_engine *e, thread_space *ts, const 
                     if (vhi > vlo)
                         plan[k] = (const char *)plan[k] + (size_t)(vlo + s->offset[k][2] - in->lo[2]) * es;
                 }
+                /* The vector part's pointers all move by a row (none when
+                 * it is empty), so every pointer steps in one loop below. */
+                for (size_t k = 0; k < nt; k++)
+                    ts->plan_step[k] = vhi > vlo ? (ptrdiff_t)in_stride : 0;
                 for (long x = xa; x < xb; x++) {
                     if (x == vlo)
                         x = vhi;
@@ -449,18 +453,18 @@ static void compute_plane(const pel__stencil_engine *e, thread_space *ts, const 
                 }
             } else {
                 /* The vector part's pointers all move; an end point's stay
-                 * where they hold a Dirichlet face's value. */
-                const size_t nvector = vhi > vlo ? nt : 0;
-                for (size_t k = 0; k < nvector; k++)
-                    plan[k] = (const char *)plan[k] + in_stride;
-                /* Each pointer moves by its own step (the stride or 0), a
-                 * plain add of two 64-bit arrays: a box stencil's plan (a
-                 * row function's 27 terms per end point) is stepped on
-                 * every row, and the byte mask this replaced cost 7.5
-                 * instructions a pointer (callgrind, 3d7-rowfn 64x64x256). */
+                 * where they hold a Dirichlet face's value. Each pointer
+                 * moves by its own step (the stride or 0), a plain add of
+                 * two 64-bit arrays: a box stencil's plan (a row function's
+                 * 27 terms per end point) is stepped on every row, and the
+                 * byte mask this replaced cost 7.5 instructions a pointer
+                 * (callgrind, 3d7-rowfn 64x64x256); the vector part's 27
+                 * pointers, stepped in a scalar loop of their own, took a
+                 * third of this function's samples (perf, 3d7-rowfn 256^3
+                 * x 20). */
                 const ptrdiff_t *step = ts->plan_step;
 #pragma omp simd
-                for (size_t i = nt; i < nptr; i++)
+                for (size_t i = 0; i < nptr; i++)
                     plan[i] = (const char *)plan[i] + step[i];
             }
             long at[3];
