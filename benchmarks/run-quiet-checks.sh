@@ -16,7 +16,7 @@ set -eu
 b=$1; out=$2; shift 2; only=" $* "
 mkdir -p "$out"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_btl=self,vader OMP_WAIT_POLICY=passive
-lscpu | grep "Model name" > "$out/lscpu.txt"
+lscpu | grep -E "Model name|CPU family|^Model:|L1d|L2|L3" > "$out/lscpu.txt"
 step() { name=$1; shift; [ "$only" = "  " ] || case "$only" in *" $name "*) ;; *) return 0 ;; esac
          echo "uptime before $name: $(uptime)" >> "$out/uptime.txt"
          ext=json; [ "$name" = machine ] || [ "$name" = pel-tune ] && ext=txt

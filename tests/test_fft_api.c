@@ -352,7 +352,9 @@ static void test_norm_modes(void)
 
 static void test_thread_choice(void)
 {
-    size_t small = 1024, large = 1 << 16;
+    /* large: 2^18 points, 8 work units each, twice the most reluctant
+     * minimum work per thread the model may give (32 x 32768 units). */
+    size_t small = 1024, large = 1 << 18;
     pel_fft_plan *plan = NULL;
     pel_fft_options options = {PEL_FFT_ESTIMATE, 0, 0, PEL_FFT_NORM_BACKWARD};
 
@@ -364,8 +366,8 @@ static void test_thread_choice(void)
     PEL_TEST_OK(pel_fft_plan_create(PEL_FFT_C2C, PEL_FLOAT64, 1, &large, 1, PEL_FFT_FORWARD, 0, NULL, &plan));
     CU_ASSERT_EQUAL(pel_fft_plan_threads(plan), 2);
     pel_fft_plan_destroy(plan);
-    /* 32 transforms of 2^10 are enough work for two threads. */
-    PEL_TEST_OK(pel_fft_plan_create(PEL_FFT_C2C, PEL_FLOAT64, 1, &small, 32, PEL_FFT_FORWARD, 0, NULL, &plan));
+    /* So are 256 transforms of 2^10. */
+    PEL_TEST_OK(pel_fft_plan_create(PEL_FFT_C2C, PEL_FLOAT64, 1, &small, 256, PEL_FFT_FORWARD, 0, NULL, &plan));
     CU_ASSERT_EQUAL(pel_fft_plan_threads(plan), 2);
     pel_fft_plan_destroy(plan);
     options.nthreads = 3;

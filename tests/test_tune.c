@@ -445,7 +445,7 @@ static void test_thresholds(void)
     int previous = 1;
 
     if (threads >= 2)
-        CU_ASSERT(min_work >= PEL__MIN_WORK_DEFAULT && min_work <= PEL__MIN_WORK_DEFAULT * 4);
+        CU_ASSERT(min_work >= PEL__MIN_WORK_DEFAULT && min_work <= PEL__MIN_WORK_DEFAULT * 32);
     CU_ASSERT_EQUAL(pel__tune_threads_for_work(0), 1);
     CU_ASSERT_EQUAL(pel__tune_threads_for_work(1000), 1);
     CU_ASSERT_EQUAL(pel__tune_threads_for_work((size_t)1 << 40), threads);
@@ -464,6 +464,40 @@ static void test_thresholds(void)
     /* One thread asks no threshold. */
     PEL_TEST_OK(pel_set_num_threads_local(1));
     CU_ASSERT_EQUAL(pel__tune_threads_for_work((size_t)1 << 40), 1);
+    PEL_TEST_OK(pel_set_num_threads_local(0));
+}
+
+/* The rule on installed models: the work one thread does in one fork/join
+ * (region cost x L2 rate of one thread / 8 bytes), bounded, and the default
+ * for a fork/join too long to be the machine's own. */
+static void test_thresholds_from_model(void)
+{
+    static const struct {
+        double region_us;
+        size_t fft, openmp; /* expected minimum work per thread */
+    } cases[] = {
+        {32.0, 800000, 800000},    /* passive waiting in a VM: believed */
+        {0.5, 32768, 12500},       /* spinning workers: FFTW's floor; OpenMP's measured value */
+        {0.01, 32768, 2048},       /* absurdly cheap: OpenMP's floor */
+        {200.0, 1048576, 1048576}, /* believed, bounded to 32 defaults */
+        {5000.0, 32768, 32768},    /* a loaded moment: the default */
+    };
+    const pel_machine original = *pel__machine();
+
+    PEL_TEST_OK(pel_set_num_threads_local(2));
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        pel_machine m = original;
+        m.threads = 2;
+        m.cache[1].gbps = 400.0; /* 25 000 units a microsecond for each of 2 threads */
+        m.parallel_region_us = cases[c].region_us;
+        pel__machine_install(&m);
+        CU_ASSERT_EQUAL(pel__tune_min_work_per_thread(), cases[c].fft);
+        CU_ASSERT_EQUAL(pel__tune_threads_for_work(2 * cases[c].fft - 1), 1);
+        CU_ASSERT_EQUAL(pel__tune_threads_for_work(2 * cases[c].fft), 2);
+        CU_ASSERT_EQUAL(pel__tune_threads_for_openmp_work(2 * cases[c].openmp - 1), 1);
+        CU_ASSERT_EQUAL(pel__tune_threads_for_openmp_work(2 * cases[c].openmp), 2);
+    }
+    pel__machine_install(&original);
     PEL_TEST_OK(pel_set_num_threads_local(0));
 }
 
@@ -1128,6 +1162,7 @@ static void add_suites(void)
         {"stencil ring budget from the sweep", test_ring_budget},
         {NULL, NULL}};
     static const pel_test_case threshold_tests[] = {{"measured minimum work per thread", test_thresholds},
+                                                    {"minimum work from installed models", test_thresholds_from_model},
                                                     {"blocking candidates bit-identical", test_blocking_bit_identical},
                                                     {"measured choices from 4 threads", test_measured_concurrent},
                                                     {"wisdom round trip, foreign, corrupt", test_wisdom_round_trip},

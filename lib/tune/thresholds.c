@@ -7,26 +7,28 @@
  * does in one fork/join (cost * rate). The rate is the model's L2 read rate
  * of one thread in work units (8 bytes each: pel's unit is about one flop or
  * one 8-byte element moved), because work small enough to ask is in cache.
- * The result is bounded to [1, 4] times the default (32768 units): never
- * more eager than the default, which was measured right for FFTW's threads
- * (whose start costs far more than an OpenMP fork/join: 2 threads were 2.5x
- * slower than 1 at 2^10 points), and at most 4 times more reluctant, when
- * the fork/join is measured expensive (a loaded machine, passive waiting:
- * 3.5-6 ms at a load of 16-24 on 2 CPUs against 0.7 us quiet), so that a
- * noisy moment cannot make pel absurd. A value the user set
- * (pel_set_min_work_per_thread or PEL_MIN_WORK_PER_THREAD) always wins.
  *
- * pel's own OpenMP kernels (SpMV; issue 16 item 7) pay only the fork/join
- * for a second thread, not FFTW's thread start, so for them the measured
- * value may go below the default, down to 1/16 of it: on the Xeon VM,
- * quiet, a fork/join of 0.6-0.8 us against 150-175 GB/s of L2 a thread
- * gives 12 000-15 000 units, so a 4096-row Laplacian (58 000 units) runs on
- * 2 threads instead of 1. It never goes above the default there: the model
- * is measured once a process, and a fork/join measured at a loaded moment
- * (milliseconds with passive waiting) would otherwise keep every product of
- * up to 260 000 units on one thread for the process's life, while the
- * two-thread loops it is compared with ran 3x faster at such a moment
- * (power-law of 4096 rows, load 17). */
+ * Bounds. Never more eager than the default (32768 units), which was
+ * measured right for FFTW's threads (their start costs far more than an
+ * OpenMP fork/join: 2 threads were 2.5x slower than 1 at 2^10 points); pel's
+ * own OpenMP kernels (SpMV; issue 16 item 7) pay only the fork/join, so for
+ * them the measured value may go down to 1/16 of the default (on the Xeon
+ * VM, quiet, a fork/join of 0.6-0.8 us against 150-175 GB/s of L2 a thread
+ * gives 12 000-15 000 units, so a 4096-row Laplacian of 58 000 units runs
+ * on 2 threads). Above the default the measurement is believed up to
+ * REGION_PLAUSIBLE_US of fork/join (the value then bounded to
+ * REGION_CEILING_FACTOR times the default): with passive waiting in a VM a
+ * fork/join wakes a halted vCPU: a median of 42-74 us on the AMD EPYC Zen 5
+ * VM, quiet (0.5-0.7 us with spinning workers; docs/tuning.md), and there
+ * 2 threads lost 1.3-1.4x against
+ * 1 on a 2^16-point FFT and a 32761-row SpMV. A fork/join measured longer
+ * than that is a loaded moment's time slices (3.5-6 ms at a load of 16-24
+ * on 2 CPUs, passive waiting), not a property of the machine: the model is
+ * measured once a process, and believing such a moment kept a 4096-row
+ * power-law product on one thread for the process's life at 0.33x the
+ * two-thread loop it was compared with. The default is used then. A value
+ * the user set (pel_set_min_work_per_thread or PEL_MIN_WORK_PER_THREAD)
+ * always wins. */
 #include "config.h"
 
 #include <stdint.h>
@@ -41,21 +43,29 @@
  * (a fork/join measured at a few nanoseconds). */
 #define OPENMP_MIN_WORK_FLOOR (PEL__MIN_WORK_DEFAULT / 16)
 
-/* A few flops on the current model, so that an imported model takes
- * effect at once: the work one thread does in one fork/join, bounded to
- * [floor, ceiling]. */
-static size_t derive_min_work(double floor, double ceiling)
+/* The longest fork/join taken as the machine's own (above); longer is load. */
+#define REGION_PLAUSIBLE_US 250.0
+
+/* The most reluctant the measured value may make pel, in defaults. */
+#define REGION_CEILING_FACTOR 32.0
+
+/* The work one thread does in one fork/join on the current model (so that
+ * an imported model takes effect at once), bounded to [floor, ceiling];
+ * the default when nothing was measured or the fork/join is implausible. */
+static size_t derive_min_work(double floor)
 {
     const pel_machine *m = pel__machine();
     double units_per_us = 0, work;
 
     if (m->threads > 1 && m->cache[1].gbps > 0)
         units_per_us = m->cache[1].gbps / m->threads * 1e3 / 8.0;
+    if (!(units_per_us > 0) || !(m->parallel_region_us <= REGION_PLAUSIBLE_US))
+        return PEL__MIN_WORK_DEFAULT;
     work = m->parallel_region_us * units_per_us;
     if (!(work >= floor))
-        work = units_per_us > 0 ? floor : PEL__MIN_WORK_DEFAULT; /* nothing measured: the default */
-    if (work > ceiling)
-        work = ceiling;
+        work = floor;
+    if (work > PEL__MIN_WORK_DEFAULT * REGION_CEILING_FACTOR)
+        work = PEL__MIN_WORK_DEFAULT * REGION_CEILING_FACTOR;
     return (size_t)work;
 }
 
@@ -66,7 +76,7 @@ size_t pel__tune_min_work_per_thread(void)
     /* One thread needs no threshold: no measurement either. */
     if (set != PEL__MIN_WORK_DEFAULT || pel_get_num_threads() < 2)
         return set;
-    return derive_min_work(PEL__MIN_WORK_DEFAULT, PEL__MIN_WORK_DEFAULT * 4.0);
+    return derive_min_work(PEL__MIN_WORK_DEFAULT);
 }
 
 int pel__tune_threads_for_work(size_t work_units)
@@ -98,7 +108,7 @@ int pel__tune_threads_for_openmp_work(size_t work_units)
      * could give. */
     if (work_units < 2 * (size_t)OPENMP_MIN_WORK_FLOOR)
         return 1;
-    useful = work_units / derive_min_work(OPENMP_MIN_WORK_FLOOR, PEL__MIN_WORK_DEFAULT);
+    useful = work_units / derive_min_work(OPENMP_MIN_WORK_FLOOR);
     if (useful < 1)
         return 1;
     return useful < (size_t)nthreads ? (int)useful : nthreads;
