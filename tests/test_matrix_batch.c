@@ -10,6 +10,8 @@
 
 #include <omp.h>
 #include <stdint.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "matrix/kernels/kernels.h"
 #include "core/env.h"
@@ -760,6 +762,110 @@ static void test_tiny_kernels(void)
                 }
 }
 
+/* Memory whose last byte is followed by an inaccessible page: a read past
+ * the end faults. *base and *len are for guarded_free. */
+static void *guarded_alloc(size_t bytes, void **base, size_t *len)
+{
+    size_t page = (size_t)sysconf(_SC_PAGESIZE), pages = (bytes + page - 1) / page + 1;
+    char *p = mmap(NULL, pages * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+    if (p == MAP_FAILED)
+        return NULL;
+    if (mprotect(p + (pages - 1) * page, page, PROT_NONE) != 0) {
+        munmap(p, pages * page);
+        return NULL;
+    }
+    *base = p;
+    *len = pages * page;
+    return p + (pages - 1) * page - bytes;
+}
+
+/* The tiny kernels read short columns of A whole except the last column of
+ * a run's last item (kernels/avx512/gemm_tiny.c): packed items (lda = m,
+ * no gap), the batch's A, B and C each ending at an inaccessible page, on
+ * every table, both entries, double and float, every m of the tiny kernels;
+ * no fault, and the naive reference's results. */
+static void test_tiny_at_page_end(void)
+{
+    static const size_t ns[] = {1, 3, 8}, ks[] = {1, 2, 7, 16};
+    const pel__matrix_kernels *tables[3];
+    size_t ntables = supported_tables(tables);
+    double work[PEL_GEMM_SMALL_MAX * PEL_GEMM_SMALL_MAX] __attribute__((aligned(64)));
+    enum { COUNT = 4 };
+
+    for (size_t t = 0; t < ntables; t++)
+        for (size_t m = 1; m <= 2 * PEL_GEMM_TINY_MAX; m++)
+            for (size_t in = 0; in < 3; in++)
+                for (size_t ik = 0; ik < 4; ik++)
+                    for (int single = 0; single <= 1; single++) {
+                        size_t n = ns[in], k = ks[ik], esize = single ? sizeof(float) : sizeof(double);
+                        size_t sa = m * k, sb = k * n, sc = m * n, len[3];
+                        void *base[3];
+                        char *a, *b, *c;
+                        if (!single && m > PEL_GEMM_TINY_MAX)
+                            continue;
+                        a = guarded_alloc(sa * COUNT * esize, &base[0], &len[0]);
+                        b = guarded_alloc(sb * COUNT * esize, &base[1], &len[1]);
+                        c = guarded_alloc(sc * COUNT * esize, &base[2], &len[2]);
+                        CU_ASSERT_FATAL(a != NULL && b != NULL && c != NULL);
+                        for (int entry = 0; entry < 2; entry++) {
+                            double *da = mt_random(sa * COUNT, 500 + m), *db = mt_random(sb * COUNT, 600 + n);
+                            double *dc = mt_random(sc * COUNT, 700 + k), *got = malloc(sc * COUNT * sizeof *got);
+                            CU_ASSERT_FATAL(got != NULL);
+                            /* Float operands: the reference reads the values rounded to float. */
+                            for (size_t q = 0; q < sa * COUNT; q++) {
+                                if (single)
+                                    ((float *)a)[q] = (float)da[q], da[q] = ((float *)a)[q];
+                                else
+                                    ((double *)a)[q] = da[q];
+                            }
+                            for (size_t q = 0; q < sb * COUNT; q++) {
+                                if (single)
+                                    ((float *)b)[q] = (float)db[q], db[q] = ((float *)b)[q];
+                                else
+                                    ((double *)b)[q] = db[q];
+                            }
+                            for (size_t q = 0; q < sc * COUNT; q++) {
+                                if (single)
+                                    ((float *)c)[q] = (float)dc[q], dc[q] = ((float *)c)[q];
+                                else
+                                    ((double *)c)[q] = dc[q];
+                            }
+                            if (entry == 0 && single && tables[t]->sgemm_small_strided != NULL)
+                                tables[t]->sgemm_small_strided(COUNT, m, n, k, 1.0f, (float *)a, 1, (ptrdiff_t)m, sa,
+                                                               (float *)b, 1, (ptrdiff_t)k, sb, 1.0f, (float *)c, m,
+                                                               sc, (float *)work);
+                            else if (entry == 0 && !single && tables[t]->dgemm_small_strided != NULL)
+                                tables[t]->dgemm_small_strided(COUNT, m, n, k, 1.0, (double *)a, 1, (ptrdiff_t)m, sa,
+                                                               (double *)b, 1, (ptrdiff_t)k, sb, 1.0, (double *)c, m,
+                                                               sc, work);
+                            else
+                                for (size_t i = 0; i < COUNT; i++) {
+                                    if (single)
+                                        tables[t]->sgemm_small(m, n, k, 1.0f, (float *)a + i * sa, 1, (ptrdiff_t)m,
+                                                               (float *)b + i * sb, 1, (ptrdiff_t)k, 1.0f,
+                                                               (float *)c + i * sc, m, (float *)work);
+                                    else
+                                        tables[t]->dgemm_small(m, n, k, 1.0, (double *)a + i * sa, 1, (ptrdiff_t)m,
+                                                               (double *)b + i * sb, 1, (ptrdiff_t)k, 1.0,
+                                                               (double *)c + i * sc, m, work);
+                                }
+                            for (size_t q = 0; q < sc * COUNT; q++)
+                                got[q] = single ? ((float *)c)[q] : ((double *)c)[q];
+                            for (size_t i = 0; i < COUNT; i++)
+                                CU_ASSERT(mt_gemm_ratio(PEL_COL_MAJOR, PEL_NO_TRANS, PEL_NO_TRANS, m, n, k, 1.0,
+                                                        da + i * sa, m, db + i * sb, k, 1.0, dc + i * sc,
+                                                        got + i * sc, m, single ? 0x1p-24 : 0x1p-53) < 16.0);
+                            free(da);
+                            free(db);
+                            free(dc);
+                            free(got);
+                        }
+                        for (int q = 0; q < 3; q++)
+                            munmap(base[q], len[q]);
+                    }
+}
+
 static void test_table_switch(void)
 {
     const pel__matrix_kernels *best = pel__matrix_kernels_get(), *ref = pel__matrix_kernels_find("reference");
@@ -896,6 +1002,7 @@ static void add_suites(void)
         {"every kernel table: alpha = 0 and beta = 0 read nothing", test_tables_alpha_beta_zero},
         {"every kernel table called directly in every epilogue", test_kernels_epilogues},
         {"tiny kernels: every m, n up to 8 and k up to 16, both entries bit for bit", test_tiny_kernels},
+        {"tiny kernels: batches ending at an inaccessible page", test_tiny_at_page_end},
         {"kernel table switch and cutoffs", test_table_switch},
         {"the cutoff to OpenBLAS measured on this machine", test_measured_cutoff},
         {"float batches", test_float_batches},
