@@ -763,7 +763,7 @@ static void test_tiny_kernels(void)
 }
 
 /* Memory whose last byte is followed by an inaccessible page: a read past
- * the end faults. *base and *len are for guarded_free. */
+ * the end faults. Unmap [*base, *base + *len) when done. */
 static void *guarded_alloc(size_t bytes, void **base, size_t *len)
 {
     size_t page = (size_t)sysconf(_SC_PAGESIZE), pages = (bytes + page - 1) / page + 1;
@@ -780,89 +780,95 @@ static void *guarded_alloc(size_t bytes, void **base, size_t *len)
     return p + (pages - 1) * page - bytes;
 }
 
+/* One page-end case: PAGE_END_COUNT packed items (lda = m, no gap) of
+ * m x n x k, the batch's A, B and C each ending at an inaccessible page,
+ * through the strided entry (when the table has one) and the one-item
+ * entry; no fault, and the naive reference's results. */
+enum { PAGE_END_COUNT = 4 };
+
+static void check_page_end_double(const pel__matrix_kernels *table, size_t m, size_t n, size_t k, int strided)
+{
+    const size_t sa = m * k, sb = k * n, sc = m * n, count = PAGE_END_COUNT;
+    double work[PEL_GEMM_SMALL_MAX * PEL_GEMM_SMALL_MAX] __attribute__((aligned(64)));
+    double *ra = mt_random(sa * count, 500 + m), *rb = mt_random(sb * count, 600 + n);
+    double *c0 = mt_random(sc * count, 700 + k), *a, *b, *c;
+    void *base[3];
+    size_t len[3];
+
+    a = guarded_alloc(sa * count * sizeof *a, &base[0], &len[0]);
+    b = guarded_alloc(sb * count * sizeof *b, &base[1], &len[1]);
+    c = guarded_alloc(sc * count * sizeof *c, &base[2], &len[2]);
+    CU_ASSERT_FATAL(a != NULL && b != NULL && c != NULL);
+    memcpy(a, ra, sa * count * sizeof *a);
+    memcpy(b, rb, sb * count * sizeof *b);
+    memcpy(c, c0, sc * count * sizeof *c);
+    if (strided && table->dgemm_small_strided != NULL)
+        table->dgemm_small_strided(count, m, n, k, 1.0, a, 1, (ptrdiff_t)m, sa, b, 1, (ptrdiff_t)k, sb, 1.0, c, m,
+                                   sc, work);
+    else
+        for (size_t i = 0; i < count; i++)
+            table->dgemm_small(m, n, k, 1.0, a + i * sa, 1, (ptrdiff_t)m, b + i * sb, 1, (ptrdiff_t)k, 1.0,
+                               c + i * sc, m, work);
+    for (size_t i = 0; i < count; i++)
+        CU_ASSERT(mt_gemm_ratio(PEL_COL_MAJOR, PEL_NO_TRANS, PEL_NO_TRANS, m, n, k, 1.0, a + i * sa, m, b + i * sb,
+                                k, 1.0, c0 + i * sc, c + i * sc, m, 0x1p-53) < 16.0);
+    for (int q = 0; q < 3; q++)
+        munmap(base[q], len[q]);
+    free(ra);
+    free(rb);
+    free(c0);
+}
+
+static void check_page_end_float(const pel__matrix_kernels *table, size_t m, size_t n, size_t k, int strided)
+{
+    const size_t sa = m * k, sb = k * n, sc = m * n, count = PAGE_END_COUNT;
+    float work[PEL_GEMM_SMALL_MAX * PEL_GEMM_SMALL_MAX] __attribute__((aligned(64)));
+    float *ra = mt_random_float(sa * count, 500 + m), *rb = mt_random_float(sb * count, 600 + n);
+    float *c0 = mt_random_float(sc * count, 700 + k), *a, *b, *c;
+    void *base[3];
+    size_t len[3];
+
+    a = guarded_alloc(sa * count * sizeof *a, &base[0], &len[0]);
+    b = guarded_alloc(sb * count * sizeof *b, &base[1], &len[1]);
+    c = guarded_alloc(sc * count * sizeof *c, &base[2], &len[2]);
+    CU_ASSERT_FATAL(a != NULL && b != NULL && c != NULL);
+    memcpy(a, ra, sa * count * sizeof *a);
+    memcpy(b, rb, sb * count * sizeof *b);
+    memcpy(c, c0, sc * count * sizeof *c);
+    if (strided && table->sgemm_small_strided != NULL)
+        table->sgemm_small_strided(count, m, n, k, 1.0f, a, 1, (ptrdiff_t)m, sa, b, 1, (ptrdiff_t)k, sb, 1.0f, c, m,
+                                   sc, work);
+    else
+        for (size_t i = 0; i < count; i++)
+            table->sgemm_small(m, n, k, 1.0f, a + i * sa, 1, (ptrdiff_t)m, b + i * sb, 1, (ptrdiff_t)k, 1.0f,
+                               c + i * sc, m, work);
+    for (size_t i = 0; i < count; i++)
+        CU_ASSERT(mt_sgemm_ratio(PEL_COL_MAJOR, PEL_NO_TRANS, PEL_NO_TRANS, m, n, k, 1.0f, a + i * sa, sa, m,
+                                 b + i * sb, sb, k, 1.0f, c0 + i * sc, c + i * sc, sc, m) < 16.0);
+    for (int q = 0; q < 3; q++)
+        munmap(base[q], len[q]);
+    free(ra);
+    free(rb);
+    free(c0);
+}
+
 /* The tiny kernels read short columns of A whole except the last column of
- * a run's last item (kernels/avx512/gemm_tiny.c): packed items (lda = m,
- * no gap), the batch's A, B and C each ending at an inaccessible page, on
- * every table, both entries, double and float, every m of the tiny kernels;
- * no fault, and the naive reference's results. */
+ * a run's last item (kernels/avx512/gemm_tiny.c): every table, both
+ * entries, double and float, every m of the tiny kernels. */
 static void test_tiny_at_page_end(void)
 {
     static const size_t ns[] = {1, 3, 8}, ks[] = {1, 2, 7, 16};
     const pel__matrix_kernels *tables[3];
     size_t ntables = supported_tables(tables);
-    double work[PEL_GEMM_SMALL_MAX * PEL_GEMM_SMALL_MAX] __attribute__((aligned(64)));
-    enum { COUNT = 4 };
 
     for (size_t t = 0; t < ntables; t++)
         for (size_t m = 1; m <= 2 * PEL_GEMM_TINY_MAX; m++)
             for (size_t in = 0; in < 3; in++)
                 for (size_t ik = 0; ik < 4; ik++)
-                    for (int single = 0; single <= 1; single++) {
-                        size_t n = ns[in], k = ks[ik], esize = single ? sizeof(float) : sizeof(double);
-                        size_t sa = m * k, sb = k * n, sc = m * n, len[3];
-                        void *base[3];
-                        char *a, *b, *c;
-                        if (!single && m > PEL_GEMM_TINY_MAX)
-                            continue;
-                        a = guarded_alloc(sa * COUNT * esize, &base[0], &len[0]);
-                        b = guarded_alloc(sb * COUNT * esize, &base[1], &len[1]);
-                        c = guarded_alloc(sc * COUNT * esize, &base[2], &len[2]);
-                        CU_ASSERT_FATAL(a != NULL && b != NULL && c != NULL);
-                        for (int entry = 0; entry < 2; entry++) {
-                            double *da = mt_random(sa * COUNT, 500 + m), *db = mt_random(sb * COUNT, 600 + n);
-                            double *dc = mt_random(sc * COUNT, 700 + k), *got = malloc(sc * COUNT * sizeof *got);
-                            CU_ASSERT_FATAL(got != NULL);
-                            /* Float operands: the reference reads the values rounded to float. */
-                            for (size_t q = 0; q < sa * COUNT; q++) {
-                                if (single)
-                                    ((float *)a)[q] = (float)da[q], da[q] = ((float *)a)[q];
-                                else
-                                    ((double *)a)[q] = da[q];
-                            }
-                            for (size_t q = 0; q < sb * COUNT; q++) {
-                                if (single)
-                                    ((float *)b)[q] = (float)db[q], db[q] = ((float *)b)[q];
-                                else
-                                    ((double *)b)[q] = db[q];
-                            }
-                            for (size_t q = 0; q < sc * COUNT; q++) {
-                                if (single)
-                                    ((float *)c)[q] = (float)dc[q], dc[q] = ((float *)c)[q];
-                                else
-                                    ((double *)c)[q] = dc[q];
-                            }
-                            if (entry == 0 && single && tables[t]->sgemm_small_strided != NULL)
-                                tables[t]->sgemm_small_strided(COUNT, m, n, k, 1.0f, (float *)a, 1, (ptrdiff_t)m, sa,
-                                                               (float *)b, 1, (ptrdiff_t)k, sb, 1.0f, (float *)c, m,
-                                                               sc, (float *)work);
-                            else if (entry == 0 && !single && tables[t]->dgemm_small_strided != NULL)
-                                tables[t]->dgemm_small_strided(COUNT, m, n, k, 1.0, (double *)a, 1, (ptrdiff_t)m, sa,
-                                                               (double *)b, 1, (ptrdiff_t)k, sb, 1.0, (double *)c, m,
-                                                               sc, work);
-                            else
-                                for (size_t i = 0; i < COUNT; i++) {
-                                    if (single)
-                                        tables[t]->sgemm_small(m, n, k, 1.0f, (float *)a + i * sa, 1, (ptrdiff_t)m,
-                                                               (float *)b + i * sb, 1, (ptrdiff_t)k, 1.0f,
-                                                               (float *)c + i * sc, m, (float *)work);
-                                    else
-                                        tables[t]->dgemm_small(m, n, k, 1.0, (double *)a + i * sa, 1, (ptrdiff_t)m,
-                                                               (double *)b + i * sb, 1, (ptrdiff_t)k, 1.0,
-                                                               (double *)c + i * sc, m, work);
-                                }
-                            for (size_t q = 0; q < sc * COUNT; q++)
-                                got[q] = single ? ((float *)c)[q] : ((double *)c)[q];
-                            for (size_t i = 0; i < COUNT; i++)
-                                CU_ASSERT(mt_gemm_ratio(PEL_COL_MAJOR, PEL_NO_TRANS, PEL_NO_TRANS, m, n, k, 1.0,
-                                                        da + i * sa, m, db + i * sb, k, 1.0, dc + i * sc,
-                                                        got + i * sc, m, single ? 0x1p-24 : 0x1p-53) < 16.0);
-                            free(da);
-                            free(db);
-                            free(dc);
-                            free(got);
-                        }
-                        for (int q = 0; q < 3; q++)
-                            munmap(base[q], len[q]);
+                    for (int strided = 0; strided <= 1; strided++) {
+                        if (m <= PEL_GEMM_TINY_MAX)
+                            check_page_end_double(tables[t], m, ns[in], ks[ik], strided);
+                        check_page_end_float(tables[t], m, ns[in], ks[ik], strided);
                     }
 }
 

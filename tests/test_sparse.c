@@ -424,9 +424,10 @@ static void test_partition_balances_nonzeros(void)
 
 /* The thread count pel picks by itself (issue 16 item 7): one thread for
  * tiny work without asking the model, never more than asked, at least 2
- * threads for 64 defaults of work, the user's minimum work per thread honoured; and a product big enough for the
- * automatic count to use several threads gives the bits of one thread,
- * for 1..4 threads asked, double and float. */
+ * threads for 64 defaults of work, the user's minimum work per thread
+ * honoured; and a product big enough for the automatic count to use several
+ * threads gives the bits of one thread, for 1..4 threads asked, double and
+ * float. */
 static void test_automatic_thread_count_same_bits(void)
 {
     test_csr t = powerlaw_csr(6000, 5000);

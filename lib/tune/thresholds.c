@@ -20,8 +20,8 @@
  * REGION_CEILING_FACTOR times the default): with passive waiting in a VM a
  * fork/join wakes a halted vCPU: a median of 42-74 us on the AMD EPYC Zen 5
  * VM, quiet (0.5-0.7 us with spinning workers; docs/tuning.md), and there
- * 2 threads lost 1.3-1.4x against
- * 1 on a 2^16-point FFT and a 32761-row SpMV. A fork/join measured longer
+ * 2 threads lost 1.3-1.4x against 1 on a 2^16-point FFT and a 32761-row
+ * SpMV. A fork/join measured longer
  * than that is a loaded moment's time slices (3.5-6 ms at a load of 16-24
  * on 2 CPUs, passive waiting), not a property of the machine: the model is
  * measured once a process, and believing such a moment kept a 4096-row
@@ -50,8 +50,9 @@
 #define REGION_CEILING_FACTOR 32.0
 
 /* The work one thread does in one fork/join on the current model (so that
- * an imported model takes effect at once), bounded to [floor, ceiling];
- * the default when nothing was measured or the fork/join is implausible. */
+ * an imported model takes effect at once), bounded to [floor,
+ * REGION_CEILING_FACTOR defaults]; the default when nothing was measured or
+ * the fork/join is implausible. */
 static size_t derive_min_work(double floor)
 {
     const pel_machine *m = pel__machine();

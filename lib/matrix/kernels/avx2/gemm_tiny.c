@@ -106,8 +106,8 @@ static inline __attribute__((always_inline)) PEL_AVX2 __m256d dload(const int fu
     return full ? _mm256_loadu_pd(p) : _mm256_maskload_pd(p, mask);
 }
 
-static inline __attribute__((always_inline)) PEL_AVX2 void dtiny_items(const int mv, const int n, const int k, const int full,
-                                                                        const dtiny_run *r)
+static inline __attribute__((always_inline)) PEL_AVX2 void dtiny_items(const int mv, const int n, const int k,
+                                                                        const int full, const dtiny_run *r)
 {
     /* Locals, not r->: a store to C could alias the run's fields. */
     const size_t count = r->count, stride_a = r->stride_a, stride_b = r->stride_b, stride_c = r->stride_c;
@@ -146,7 +146,8 @@ static inline __attribute__((always_inline)) PEL_AVX2 void dtiny_items(const int
             for (int j = 0; j < nr; j++)
 #pragma GCC unroll 2
                 for (int v = 0; v < mv; v++)
-                    old[v][j] = mode == SCALE_ONLY ? _mm256_setzero_pd() : dload(full, c + (size_t)(j0 + j) * ldc + 4 * v, mask[v]);
+                    old[v][j] = mode == SCALE_ONLY ? _mm256_setzero_pd()
+                                                   : dload(full, c + (size_t)(j0 + j) * ldc + 4 * v, mask[v]);
 #pragma GCC unroll 4
             for (int j = 0; j < nr; j++)
 #pragma GCC unroll 2

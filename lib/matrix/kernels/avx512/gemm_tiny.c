@@ -53,8 +53,9 @@ static inline int tiny_mode(double alpha, double beta)
  * C before its first store, and its last column, whose footprint would reach
  * into the next item's C, is stored with plain stores of exactly its m rows
  * (pieces of 8/4/2/1; the branches go the same way for a whole run); the
- * other columns keep one masked store (full columns: one plain store). Loads may stay masked: their
- * footprint reaches only forward, into columns and items not yet written. */
+ * other columns keep one masked store (full columns: one plain store).
+ * Loads may stay masked: their footprint reaches only forward, into columns
+ * and items not yet written. */
 static inline __attribute__((always_inline)) PEL_AVX512 void dstore_c(const int last, size_t m, __mmask8 mask,
                                                                        double *p, __m512d x)
 {
@@ -170,8 +171,8 @@ static inline __attribute__((always_inline)) PEL_AVX512 void dtiny_items(const i
      * read ends at most 8 - m elements past the column (m = 5..7 here, and
      * lda >= m), inside the item's next column or, for its last column,
      * the next item (stride_a >= 8), so inside the caller's batch; only the
-     * last column of the run's last item stays masked. A is only read, so no other thread writes
-     * what is read beyond a column. */
+     * last column of the run's last item stays masked. A is only read, so
+     * no other thread writes what is read beyond a column. */
     const __mmask8 followed = stride_a >= 8 ? (__mmask8)0xFF : mask;
 
     for (size_t i = 0; i < count; i++, a += stride_a, b += stride_b, c += stride_c) {
