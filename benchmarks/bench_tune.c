@@ -97,6 +97,11 @@ static int run_stencil_choice(const pel_bench_context *context, int ndim, size_t
         pel_bench_compare(reps, stencil_pass, NULL, &t, &t_candidate, NULL);
         pel_bench_compare(reps, stencil_pass, NULL, &automatic, &t_auto, NULL);
         t.failed |= automatic.failed;
+        if (i + 1 < CANDIDATES)
+            pel_bench_progress("tune candidate cache_bytes=%zu KiB: %.4g s (automatic %.4g s)",
+                               candidates[i].cache_bytes >> 10, t_candidate, t_auto);
+        else
+            pel_bench_progress("tune candidate time_block=1: %.4g s (automatic %.4g s)", t_candidate, t_auto);
         if (i == CANDIDATES - 2)
             t_reported = t_candidate;
         if (best == 0 || t_candidate < best) {

@@ -782,24 +782,27 @@ static void *guarded_alloc(size_t bytes, void **base, size_t *len)
 
 /* One page-end case: PAGE_END_COUNT packed items (lda = m, no gap) of
  * m x n x k, the batch's A, B and C each ending at an inaccessible page,
- * through the strided entry (when the table has one) and the one-item
- * entry; no fault, and the naive reference's results. */
+ * through the strided entry (when the table has one; strided = 2: every
+ * item on the same A, stride_a = 0, so that no item's A is followed by
+ * another's) and the one-item entry; no fault, and the naive reference's
+ * results. */
 enum { PAGE_END_COUNT = 4 };
 
 static void check_page_end_double(const pel__matrix_kernels *table, size_t m, size_t n, size_t k, int strided)
 {
-    const size_t sa = m * k, sb = k * n, sc = m * n, count = PAGE_END_COUNT;
+    const size_t sa = strided == 2 ? 0 : m * k, sb = k * n, sc = m * n, count = PAGE_END_COUNT;
+    const size_t na = strided == 2 ? m * k : sa * count;
     double work[PEL_GEMM_SMALL_MAX * PEL_GEMM_SMALL_MAX] __attribute__((aligned(64)));
-    double *ra = mt_random(sa * count, 500 + m), *rb = mt_random(sb * count, 600 + n);
+    double *ra = mt_random(na, 500 + m), *rb = mt_random(sb * count, 600 + n);
     double *c0 = mt_random(sc * count, 700 + k), *a, *b, *c;
     void *base[3];
     size_t len[3];
 
-    a = guarded_alloc(sa * count * sizeof *a, &base[0], &len[0]);
+    a = guarded_alloc(na * sizeof *a, &base[0], &len[0]);
     b = guarded_alloc(sb * count * sizeof *b, &base[1], &len[1]);
     c = guarded_alloc(sc * count * sizeof *c, &base[2], &len[2]);
     CU_ASSERT_FATAL(a != NULL && b != NULL && c != NULL);
-    memcpy(a, ra, sa * count * sizeof *a);
+    memcpy(a, ra, na * sizeof *a);
     memcpy(b, rb, sb * count * sizeof *b);
     memcpy(c, c0, sc * count * sizeof *c);
     if (strided && table->dgemm_small_strided != NULL)
@@ -821,18 +824,19 @@ static void check_page_end_double(const pel__matrix_kernels *table, size_t m, si
 
 static void check_page_end_float(const pel__matrix_kernels *table, size_t m, size_t n, size_t k, int strided)
 {
-    const size_t sa = m * k, sb = k * n, sc = m * n, count = PAGE_END_COUNT;
+    const size_t sa = strided == 2 ? 0 : m * k, sb = k * n, sc = m * n, count = PAGE_END_COUNT;
+    const size_t na = strided == 2 ? m * k : sa * count;
     float work[PEL_GEMM_SMALL_MAX * PEL_GEMM_SMALL_MAX] __attribute__((aligned(64)));
-    float *ra = mt_random_float(sa * count, 500 + m), *rb = mt_random_float(sb * count, 600 + n);
+    float *ra = mt_random_float(na, 500 + m), *rb = mt_random_float(sb * count, 600 + n);
     float *c0 = mt_random_float(sc * count, 700 + k), *a, *b, *c;
     void *base[3];
     size_t len[3];
 
-    a = guarded_alloc(sa * count * sizeof *a, &base[0], &len[0]);
+    a = guarded_alloc(na * sizeof *a, &base[0], &len[0]);
     b = guarded_alloc(sb * count * sizeof *b, &base[1], &len[1]);
     c = guarded_alloc(sc * count * sizeof *c, &base[2], &len[2]);
     CU_ASSERT_FATAL(a != NULL && b != NULL && c != NULL);
-    memcpy(a, ra, sa * count * sizeof *a);
+    memcpy(a, ra, na * sizeof *a);
     memcpy(b, rb, sb * count * sizeof *b);
     memcpy(c, c0, sc * count * sizeof *c);
     if (strided && table->sgemm_small_strided != NULL)
@@ -843,7 +847,7 @@ static void check_page_end_float(const pel__matrix_kernels *table, size_t m, siz
             table->sgemm_small(m, n, k, 1.0f, a + i * sa, 1, (ptrdiff_t)m, b + i * sb, 1, (ptrdiff_t)k, 1.0f,
                                c + i * sc, m, work);
     for (size_t i = 0; i < count; i++)
-        CU_ASSERT(mt_sgemm_ratio(PEL_COL_MAJOR, PEL_NO_TRANS, PEL_NO_TRANS, m, n, k, 1.0f, a + i * sa, sa, m,
+        CU_ASSERT(mt_sgemm_ratio(PEL_COL_MAJOR, PEL_NO_TRANS, PEL_NO_TRANS, m, n, k, 1.0f, a + i * sa, m * k, m,
                                  b + i * sb, sb, k, 1.0f, c0 + i * sc, c + i * sc, sc, m) < 16.0);
     for (int q = 0; q < 3; q++)
         munmap(base[q], len[q]);
@@ -865,7 +869,7 @@ static void test_tiny_at_page_end(void)
         for (size_t m = 1; m <= 2 * PEL_GEMM_TINY_MAX; m++)
             for (size_t in = 0; in < 3; in++)
                 for (size_t ik = 0; ik < 4; ik++)
-                    for (int strided = 0; strided <= 1; strided++) {
+                    for (int strided = 0; strided <= 2; strided++) {
                         if (m <= PEL_GEMM_TINY_MAX)
                             check_page_end_double(tables[t], m, ns[in], ks[ik], strided);
                         check_page_end_float(tables[t], m, ns[in], ks[ik], strided);
@@ -939,12 +943,14 @@ static void test_measured_cutoff(void)
         if (table == NULL)
             continue;
         for (int single = 0; single < 2; single++) {
-            size_t floor = single ? table->sgemm_small_max : table->dgemm_small_max;
+            /* The measurement's floor: the table's constant or 32 (cutoff.c). */
+            size_t constant = single ? table->sgemm_small_max : table->dgemm_small_max;
+            size_t floor = constant < 32 ? constant : 32;
             size_t measured = pel__matrix_small_max(table, single);
             CU_ASSERT(measured >= floor && measured <= PEL_GEMM_SMALL_MAX);
             CU_ASSERT(pel__matrix_small_max(table, single) == measured); /* measured once */
             printf("\n    cutoff %s %s: table %zu, on this machine %zu", names[t], single ? "float" : "double",
-                   floor, measured);
+                   constant, measured);
         }
         setenv("PEL_GEMM_CUTOFF", "table", 1);
         pel__matrix_cutoff_read_environment();
@@ -955,7 +961,7 @@ static void test_measured_cutoff(void)
         setenv("PEL_GEMM_CUTOFF", "bad", 1); /* refused: the measured value, and a note */
         pel__matrix_cutoff_read_environment();
         CU_ASSERT(strstr(pel_environment_notes(), "PEL_GEMM_CUTOFF") != NULL);
-        CU_ASSERT(pel__matrix_small_max(table, 0) >= table->dgemm_small_max);
+        CU_ASSERT(pel__matrix_small_max(table, 0) >= (table->dgemm_small_max < 32 ? table->dgemm_small_max : 32));
         unsetenv("PEL_GEMM_CUTOFF");
         pel__matrix_cutoff_read_environment();
     }

@@ -2,11 +2,15 @@
  * 16 item 4).
  *
  * Each kernel table carries the crossover measured where it was written
- * (kernels.h: dgemm_small_max, sgemm_small_max). That constant is a floor
- * here, never lowered: below it pel's kernel beat OpenBLAS per item on every
- * machine kind measured so far (docs/matrix.md). Above it, up to what the
- * kernels accept (PEL_GEMM_SMALL_MAX), the answer depends on the machine's
- * OpenBLAS: on the Zen 4 machine OpenBLAS 0.3.21 has its own AVX-512
+ * (kernels.h: dgemm_small_max, sgemm_small_max). The measured cutoff never
+ * goes below that constant or CUTOFF_FLOOR, whichever is smaller: up to 32
+ * pel's kernel beat OpenBLAS per item on every machine kind measured so far
+ * (docs/matrix.md). Above it, up to what the kernels accept
+ * (PEL_GEMM_SMALL_MAX), the answer depends on the machine's OpenBLAS (and
+ * the table's constant of 64 for AVX2, measured on one Zen 3 machine at 50
+ * against 46 GFLOP/s, did not hold on another: 2 threads, 64^3 items, pel's
+ * kernel 7.05 ms against OpenBLAS's 4.94, the AMD EPYC family 25 model 1 VM,
+ * pel-bench --kernel tune): on the Zen 4 machine OpenBLAS 0.3.21 has its own AVX-512
  * small-matrix kernels and wins at 33-56 by 3-20%; on the Intel Xeon family
  * 6 model 207 (2 vCPUs) pel's AVX-512 kernel ran items of 33-64 2.7-3.3x
  * faster than single-threaded cblas_dgemm (pel-bench --kernel tune,
@@ -41,6 +45,8 @@
 /* pel's kernel must take at most 1/CUTOFF_MARGIN of OpenBLAS's time at a
  * size for the cutoff to pass it. */
 #define CUTOFF_MARGIN 1.15
+/* The measured cutoff is at least min(table's constant, CUTOFF_FLOOR). */
+#define CUTOFF_FLOOR 32
 /* Sizes tried past the table's cutoff, increasing. */
 static const size_t trial_sizes[] = {33, 40, 48, 56, 64};
 #define TRIALS (sizeof trial_sizes / sizeof trial_sizes[0])
@@ -133,16 +139,24 @@ static void time_size(const pel__matrix_kernels *table, int single, size_t n, vo
     }
 }
 
+/* The smallest cutoff the measurement may give a table. */
+static size_t cutoff_floor(const pel__matrix_kernels *table, int single)
+{
+    const size_t table_cutoff = single ? table->sgemm_small_max : table->dgemm_small_max;
+    return table_cutoff < CUTOFF_FLOOR ? table_cutoff : CUTOFF_FLOOR;
+}
+
 static size_t calibrate(const pel__matrix_kernels *table, int single)
 {
     const size_t table_cutoff = single ? table->sgemm_small_max : table->dgemm_small_max;
+    const size_t floor = cutoff_floor(table, single);
     const size_t elem = single ? sizeof(float) : sizeof(double), max = PEL_GEMM_SMALL_MAX;
     double own[TRIALS], blas[TRIALS];
     size_t sizes[TRIALS], count = 0;
     pel__blas_scope scope;
     unsigned char *buffer;
 
-    if (table_cutoff >= max)
+    if (floor >= max)
         return table_cutoff;
     /* A, B, C of the largest size and the kernel's work area, 64-byte
      * aligned; values in [0.5, 1.5) so that nothing overflows or goes
@@ -160,7 +174,7 @@ static size_t calibrate(const pel__matrix_kernels *table, int single)
     pel__blas_enter(&scope, 1);
     for (size_t i = 0; i < TRIALS; i++) {
         size_t n = trial_sizes[i];
-        if (n <= table_cutoff || n > max)
+        if (n <= floor || n > max)
             continue;
         sizes[count] = n;
         time_size(table, single, n, buffer, buffer + max * max * elem, buffer + 2 * max * max * elem,
@@ -174,7 +188,7 @@ static size_t calibrate(const pel__matrix_kernels *table, int single)
     }
     pel__blas_leave(&scope);
     free(buffer);
-    return pel__matrix_cutoff_decide(table_cutoff, sizes, own, blas, count);
+    return pel__matrix_cutoff_decide(floor, sizes, own, blas, count);
 }
 
 /* The slot of (table, single), claimed if new; NULL when all are taken.
@@ -202,7 +216,7 @@ size_t pel__matrix_small_max(const pel__matrix_kernels *table, int single)
 
     if (fixed != 0)
         return fixed == SIZE_MAX ? table_cutoff : fixed;
-    if (table_cutoff >= PEL_GEMM_SMALL_MAX)
+    if (cutoff_floor(table, single) >= PEL_GEMM_SMALL_MAX)
         return table_cutoff;
     for (int i = 0; i < CUTOFF_SLOTS; i++)
         if (__atomic_load_n(&slots[i].table, __ATOMIC_ACQUIRE) == table && slots[i].single == single &&
@@ -253,7 +267,7 @@ int pel__matrix_cutoff_valid(const pel__matrix_cutoff *c)
     table = pel__matrix_kernels_find(c->table);
     if (table == NULL)
         return 0;
-    floor = c->single ? table->sgemm_small_max : table->dgemm_small_max;
+    floor = cutoff_floor(table, c->single);
     return c->value >= floor && c->value <= PEL_GEMM_SMALL_MAX;
 }
 

@@ -118,7 +118,8 @@ typedef struct pel__matrix_cutoff {
 int pel__matrix_cutoffs_get(pel__matrix_cutoff *out);
 
 /* 1 when c names a table this CPU runs, a precision 0 or 1, and a value
- * from that table's constant to PEL_GEMM_SMALL_MAX; else 0. */
+ * from the smaller of that table's constant and 32 (the measurement's
+ * floor, lib/matrix/cutoff.c) to PEL_GEMM_SMALL_MAX; else 0. */
 int pel__matrix_cutoff_valid(const pel__matrix_cutoff *c);
 
 /* Installs valid cutoffs as if measured (replacing what was measured for

@@ -17,7 +17,11 @@
  * EPYC Zen 5 VM masked loads that miss the cache kept the hardware
  * prefetchers from streaming (4x4x4 items from memory, 1 thread: 19.6 ns an
  * item masked, 8.6 ns plain; avx512/gemm_tiny.c has the 8-row case), so
- * each instance has a full-vector and a masked variant, chosen once per run.
+ * each instance has a full-vector and a short-column variant, chosen once
+ * per run. The short-column variant (m = 1..3 and 5..7 double, 1..7 float)
+ * reads A's columns whole as well, all but the last column of the run's
+ * last item (tiny_reads_whole: why that stays inside the caller's batch);
+ * C is read through masks.
  * A software prefetch of the items ahead, tried in the batch driver on top
  * of this, helped masked shapes (6x6x6 from memory 25 -> 20 ns) but cost
  * the full ones and items in cache (8x8x8: 32 -> 47 ns; 2x2x2 2 -> 5 ns),
@@ -25,10 +29,48 @@
 #include "config.h"
 
 #include <immintrin.h>
+#include <string.h>
 
 #include "matrix/kernels/avx2/avx2.h"
 
 enum { ADD_C = 0, SCALE_ONLY = 1, GENERAL = 2, BLOCK = 4 };
+
+/* How an instance reads A: full vectors (m a multiple of the vector), or
+ * short columns whole but for the last column of the run's last item. */
+enum { READ_FULL = 1, READ_WHOLE = 2 };
+
+/* Whether short columns of `rows` rows (the last vector's lanes in use,
+ * 1..lanes-1) may be read as whole vectors of `lanes`: such a read ends
+ * lanes - rows elements past the column, which for every column but an
+ * item's last is inside the item when the column stride is at least that
+ * (lda >= m makes this hold for m past one vector). An item's last column
+ * is followed by the next item's data when stride_a is at least a vector
+ * (the caller's batch is one array, A only read, so no thread writes what
+ * is read beyond a column): only the run's last item keeps its last
+ * column masked (tests/test_matrix_batch.c puts every shape at a page
+ * end). Items that fail it (1 row of double with lda < 3; 1-3 rows of
+ * float with lda < 8 - m, packed 3x3 float items among them) run on a copy
+ * of their A with columns a vector apart, PAD_ITEMS at a time: one
+ * variant fewer to compile than a masked one (the file's build time). */
+static inline int tiny_reads_whole(size_t rows, size_t lanes, ptrdiff_t lda)
+{
+    return lda >= (ptrdiff_t)(lanes - rows);
+}
+
+#define PAD_ITEMS 32
+
+/* Copies `count` items' A (m rows, k columns lda apart, items stride_a
+ * apart; in elements of `elem` bytes) into pad with columns `lanes` apart
+ * and items lanes*k apart, zero past row m. */
+static void pad_columns(void *pad, const void *a, size_t elem, size_t count, size_t m, size_t k, size_t lda,
+                        size_t stride_a, size_t lanes)
+{
+    memset(pad, 0, count * k * lanes * elem);
+    for (size_t i = 0; i < count; i++)
+        for (size_t p = 0; p < k; p++)
+            memcpy((char *)pad + (i * k + p) * lanes * elem, (const char *)a + (i * stride_a + p * lda) * elem,
+                   m * elem);
+}
 
 static inline int tiny_mode(double alpha, double beta)
 {
@@ -107,21 +149,28 @@ static inline __attribute__((always_inline)) PEL_AVX2 __m256d dload(const int fu
 }
 
 static inline __attribute__((always_inline)) PEL_AVX2 void dtiny_items(const int mv, const int n, const int k,
-                                                                        const int full, const dtiny_run *r)
+                                                                        const int read, const dtiny_run *r)
 {
     /* Locals, not r->: a store to C could alias the run's fields. */
     const size_t count = r->count, stride_a = r->stride_a, stride_b = r->stride_b, stride_c = r->stride_c;
     const size_t ldc = r->ldc;
     const ptrdiff_t lda = r->lda, rsb = r->rsb, csb = r->csb;
     const int mode = r->mode;
+    const int full = read == READ_FULL;
     const size_t m = full ? 4 * (size_t)mv : r->m;
     const double alpha = r->alpha;
     const __m256d va = _mm256_set1_pd(alpha), vb = _mm256_set1_pd(r->beta);
     const __m256i mask[2] = {r->mlo, r->mhi};
+    /* READ_WHOLE: the last vector's mask for an item's last column, all
+     * lanes where the next item follows (tiny_reads_whole). */
+    const __m256i followed = stride_a >= 4 ? _mm256_set1_epi64x(-1) : mask[mv - 1];
     const double *a = r->a, *b = r->b;
     double *c = r->c;
 
     for (size_t i = 0; i < count; i++, a += stride_a, b += stride_b, c += stride_c) {
+        /* A value, not a choice of instruction: nothing a compiler could
+         * fold into a plain load of the item's last column. */
+        const __m256i last = i + 1 < count ? followed : mask[mv - 1];
 #pragma GCC unroll 2
         for (int j0 = 0; j0 < n; j0 += BLOCK) {
             const int nr = n - j0 < BLOCK ? n - j0 : BLOCK;
@@ -130,8 +179,10 @@ static inline __attribute__((always_inline)) PEL_AVX2 void dtiny_items(const int
             for (int p = 0; p < k; p++) {
                 __m256d av[2];
 #pragma GCC unroll 2
-                for (int v = 0; v < mv; v++)
-                    av[v] = dload(full, a + p * lda + 4 * v, mask[v]);
+                for (int v = 0; v < mv; v++) {
+                    const double *col = a + p * lda + 4 * v;
+                    av[v] = full || v < mv - 1 || p < k - 1 ? _mm256_loadu_pd(col) : _mm256_maskload_pd(col, last);
+                }
 #pragma GCC unroll 4
                 for (int j = 0; j < nr; j++) {
                     __m256d bj = _mm256_broadcast_sd(b + p * rsb + (j0 + j) * csb);
@@ -168,10 +219,12 @@ static inline __attribute__((always_inline)) PEL_AVX2 void dtiny_items(const int
 static inline __attribute__((always_inline)) PEL_AVX2 void dtiny_body(const int mv, const int n, const int k,
                                                                        const dtiny_run *r)
 {
+    /* Short columns come here only where they can be read whole (the
+     * entry pads the others). */
     if (r->m == 4 * (size_t)mv)
-        dtiny_items(mv, n, k, 1, r);
+        dtiny_items(mv, n, k, READ_FULL, r);
     else
-        dtiny_items(mv, n, k, 0, r);
+        dtiny_items(mv, n, k, READ_WHOLE, r);
 }
 
 #if PEL_TINY_INSTANCES
@@ -182,6 +235,34 @@ TINY_NK(DTINY_DEFINE, 2)
 #define DTINY_ENTRY(v, n, k) [v - 1][n - 1][k - 1] = dtiny_##v##_##n##_##k,
 static void (*const dtiny_table[2][8][16])(const dtiny_run *) = {TINY_NK(DTINY_ENTRY, 1) TINY_NK(DTINY_ENTRY, 2)};
 #endif
+
+static PEL_AVX2 void dtiny_run_items(const dtiny_run *r, size_t n, size_t k)
+{
+#if PEL_TINY_INSTANCES
+    dtiny_table[r->m > 4][n - 1][k - 1](r);
+#else
+    dtiny_body(r->m > 4 ? 2 : 1, (int)n, (int)k, r);
+#endif
+}
+
+/* The run on copies of A with columns 4 apart (tiny_reads_whole); lanes
+ * past m are zero. m <= 3 here. */
+static PEL_AVX2 void dtiny_run_padded(const dtiny_run *r, size_t n, size_t k)
+{
+    double pad[PAD_ITEMS * PEL_GEMM_TINY_K_MAX * 4];
+    dtiny_run piece = *r;
+
+    piece.a = pad;
+    piece.lda = 4;
+    piece.stride_a = 4 * k;
+    for (size_t i0 = 0; i0 < r->count; i0 += PAD_ITEMS) {
+        piece.count = r->count - i0 < PAD_ITEMS ? r->count - i0 : PAD_ITEMS;
+        pad_columns(pad, r->a + i0 * r->stride_a, sizeof *pad, piece.count, r->m, k, (size_t)r->lda, r->stride_a, 4);
+        piece.b = r->b + i0 * r->stride_b;
+        piece.c = r->c + i0 * r->stride_c;
+        dtiny_run_items(&piece, n, k);
+    }
+}
 
 PEL_AVX2 int pel__avx2_dgemm_tiny(size_t count, size_t m, size_t n, size_t k, double alpha, const double *a,
                                   ptrdiff_t rsa, ptrdiff_t csa, size_t stride_a, const double *b, ptrdiff_t rsb,
@@ -212,11 +293,10 @@ PEL_AVX2 int pel__avx2_dgemm_tiny(size_t count, size_t m, size_t n, size_t k, do
     r.stride_b = stride_b;
     r.stride_c = stride_c;
     r.ldc = ldc;
-#if PEL_TINY_INSTANCES
-    dtiny_table[m > 4][n - 1][k - 1](&r);
-#else
-    dtiny_body(m > 4 ? 2 : 1, (int)n, (int)k, &r);
-#endif
+    if (m % 4 != 0 && !tiny_reads_whole(m % 4, 4, csa))
+        dtiny_run_padded(&r, n, k);
+    else
+        dtiny_run_items(&r, n, k);
     return 1;
 }
 
@@ -239,28 +319,31 @@ static inline __attribute__((always_inline)) PEL_AVX2 __m256 sload(const int ful
     return full ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, mask);
 }
 
-static inline __attribute__((always_inline)) PEL_AVX2 void stiny_items(const int n, const int k, const int full,
+static inline __attribute__((always_inline)) PEL_AVX2 void stiny_items(const int n, const int k, const int read,
                                                                         const stiny_run *r)
 {
     const size_t count = r->count, stride_a = r->stride_a, stride_b = r->stride_b, stride_c = r->stride_c;
     const size_t ldc = r->ldc;
     const ptrdiff_t lda = r->lda, rsb = r->rsb, csb = r->csb;
     const int mode = r->mode;
+    const int full = read == READ_FULL;
     const size_t m = full ? 8 : r->m;
     const float alpha = r->alpha;
     const __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(r->beta);
     const __m256i mask = r->mask;
+    const __m256i followed = stride_a >= 8 ? _mm256_set1_epi32(-1) : mask; /* as for double */
     const float *a = r->a, *b = r->b;
     float *c = r->c;
 
     for (size_t i = 0; i < count; i++, a += stride_a, b += stride_b, c += stride_c) {
+        const __m256i last = i + 1 < count ? followed : mask;
 #pragma GCC unroll 2
         for (int j0 = 0; j0 < n; j0 += BLOCK) {
             const int nr = n - j0 < BLOCK ? n - j0 : BLOCK;
             __m256 acc[BLOCK];
 #pragma GCC unroll 16
             for (int p = 0; p < k; p++) {
-                __m256 av = sload(full, a + p * lda, mask);
+                __m256 av = full || p < k - 1 ? _mm256_loadu_ps(a + p * lda) : _mm256_maskload_ps(a + p * lda, last);
 #pragma GCC unroll 4
                 for (int j = 0; j < nr; j++) {
                     __m256 bj = _mm256_broadcast_ss(b + p * rsb + (j0 + j) * csb);
@@ -290,9 +373,9 @@ static inline __attribute__((always_inline)) PEL_AVX2 void stiny_items(const int
 static inline __attribute__((always_inline)) PEL_AVX2 void stiny_body(const int n, const int k, const stiny_run *r)
 {
     if (r->m == 8)
-        stiny_items(n, k, 1, r);
+        stiny_items(n, k, READ_FULL, r);
     else
-        stiny_items(n, k, 0, r);
+        stiny_items(n, k, READ_WHOLE, r); /* the entry padded what cannot be read whole */
 }
 
 #if PEL_TINY_INSTANCES
@@ -302,6 +385,33 @@ TINY_NK(STINY_DEFINE, 1)
 #define STINY_ENTRY(v, n, k) [n - 1][k - 1] = stiny_##n##_##k,
 static void (*const stiny_table[8][16])(const stiny_run *) = {TINY_NK(STINY_ENTRY, 1)};
 #endif
+
+static PEL_AVX2 void stiny_run_items(const stiny_run *r, size_t n, size_t k)
+{
+#if PEL_TINY_INSTANCES
+    stiny_table[n - 1][k - 1](r);
+#else
+    stiny_body((int)n, (int)k, r);
+#endif
+}
+
+/* As dtiny_run_padded: columns 8 apart, m <= 3. */
+static PEL_AVX2 void stiny_run_padded(const stiny_run *r, size_t n, size_t k)
+{
+    float pad[PAD_ITEMS * PEL_GEMM_TINY_K_MAX * 8];
+    stiny_run piece = *r;
+
+    piece.a = pad;
+    piece.lda = 8;
+    piece.stride_a = 8 * k;
+    for (size_t i0 = 0; i0 < r->count; i0 += PAD_ITEMS) {
+        piece.count = r->count - i0 < PAD_ITEMS ? r->count - i0 : PAD_ITEMS;
+        pad_columns(pad, r->a + i0 * r->stride_a, sizeof *pad, piece.count, r->m, k, (size_t)r->lda, r->stride_a, 8);
+        piece.b = r->b + i0 * r->stride_b;
+        piece.c = r->c + i0 * r->stride_c;
+        stiny_run_items(&piece, n, k);
+    }
+}
 
 PEL_AVX2 int pel__avx2_sgemm_tiny(size_t count, size_t m, size_t n, size_t k, float alpha, const float *a,
                                   ptrdiff_t rsa, ptrdiff_t csa, size_t stride_a, const float *b, ptrdiff_t rsb,
@@ -330,10 +440,9 @@ PEL_AVX2 int pel__avx2_sgemm_tiny(size_t count, size_t m, size_t n, size_t k, fl
     r.stride_b = stride_b;
     r.stride_c = stride_c;
     r.ldc = ldc;
-#if PEL_TINY_INSTANCES
-    stiny_table[n - 1][k - 1](&r);
-#else
-    stiny_body((int)n, (int)k, &r);
-#endif
+    if (m != 8 && !tiny_reads_whole(m, 8, csa))
+        stiny_run_padded(&r, n, k);
+    else
+        stiny_run_items(&r, n, k);
     return 1;
 }
