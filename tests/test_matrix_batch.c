@@ -945,7 +945,7 @@ static void test_measured_cutoff(void)
         for (int single = 0; single < 2; single++) {
             /* The measurement's floor: the table's constant or 32 (cutoff.c). */
             size_t constant = single ? table->sgemm_small_max : table->dgemm_small_max;
-            size_t floor = constant < 32 ? constant : 32;
+            size_t floor = constant < PEL__MATRIX_CUTOFF_FLOOR ? constant : PEL__MATRIX_CUTOFF_FLOOR;
             size_t measured = pel__matrix_small_max(table, single);
             CU_ASSERT(measured >= floor && measured <= PEL_GEMM_SMALL_MAX);
             CU_ASSERT(pel__matrix_small_max(table, single) == measured); /* measured once */
@@ -961,7 +961,9 @@ static void test_measured_cutoff(void)
         setenv("PEL_GEMM_CUTOFF", "bad", 1); /* refused: the measured value, and a note */
         pel__matrix_cutoff_read_environment();
         CU_ASSERT(strstr(pel_environment_notes(), "PEL_GEMM_CUTOFF") != NULL);
-        CU_ASSERT(pel__matrix_small_max(table, 0) >= (table->dgemm_small_max < 32 ? table->dgemm_small_max : 32));
+        CU_ASSERT(pel__matrix_small_max(table, 0) >= (table->dgemm_small_max < PEL__MATRIX_CUTOFF_FLOOR
+                                                          ? table->dgemm_small_max
+                                                          : PEL__MATRIX_CUTOFF_FLOOR));
         unsetenv("PEL_GEMM_CUTOFF");
         pel__matrix_cutoff_read_environment();
     }

@@ -46,7 +46,7 @@
  * size for the cutoff to pass it. */
 #define CUTOFF_MARGIN 1.15
 /* The measured cutoff is at least min(table's constant, CUTOFF_FLOOR). */
-#define CUTOFF_FLOOR 32
+#define CUTOFF_FLOOR PEL__MATRIX_CUTOFF_FLOOR
 /* Sizes tried past the table's cutoff, increasing. */
 static const size_t trial_sizes[] = {33, 40, 48, 56, 64};
 #define TRIALS (sizeof trial_sizes / sizeof trial_sizes[0])

@@ -165,11 +165,14 @@ static pel_status run_batch(const char *function, batch_job *job, size_t count)
         return pel__parallel_for(pel_threads_for_work(elems), 0, count, PEL_SCHEDULE_STATIC, 0, scale_items, job);
     }
     /* Items with every dimension up to the crossover with OpenBLAS use
-     * pel's kernels: the table's constant (docs/matrix.md), or above it
-     * the crossover measured on this machine at the first such item
-     * (lib/matrix/cutoff.c). */
+     * pel's kernels: up to the table's constant or 32, whichever is
+     * smaller, always; above it the crossover measured on this machine at
+     * the first such item (lib/matrix/cutoff.c; the AVX2 table's constant
+     * of 64 did not hold on every machine). */
     job->kernels = pel__matrix_kernels_get();
     small_max = job->single ? job->kernels->sgemm_small_max : job->kernels->dgemm_small_max;
+    if (small_max > PEL__MATRIX_CUTOFF_FLOOR)
+        small_max = PEL__MATRIX_CUTOFF_FLOOR; /* what holds without a measurement */
     if ((job->m > small_max || job->n > small_max || job->k > small_max) && job->m <= PEL_GEMM_SMALL_MAX &&
         job->n <= PEL_GEMM_SMALL_MAX && job->k <= PEL_GEMM_SMALL_MAX)
         small_max = pel__matrix_small_max(job->kernels, job->single);

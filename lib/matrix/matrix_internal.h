@@ -117,6 +117,11 @@ typedef struct pel__matrix_cutoff {
  * PEL__MATRIX_MAX_CUTOFFS) and returns their count. Thread-safe. */
 int pel__matrix_cutoffs_get(pel__matrix_cutoff *out);
 
+/* Items with every dimension up to this (or the table's constant, if
+ * smaller) use pel's kernels without asking the measured cutoff; larger
+ * ones up to PEL_GEMM_SMALL_MAX ask pel__matrix_small_max. */
+#define PEL__MATRIX_CUTOFF_FLOOR 32
+
 /* 1 when c names a table this CPU runs, a precision 0 or 1, and a value
  * from the smaller of that table's constant and 32 (the measurement's
  * floor, lib/matrix/cutoff.c) to PEL_GEMM_SMALL_MAX; else 0. */
