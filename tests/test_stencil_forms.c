@@ -487,8 +487,10 @@ static void test_short_axes(void)
  * instead of the engine's tiles: the same bits as the reference for every
  * kind of face (short axes included), shape, radius, precision, rhs, FMA
  * order, step count and 1..4 threads (the minimum work per thread set to 1,
- * so that even these grids are split); the path must really be taken (its
- * run counter moves), and never with a blocking override. */
+ * so that even these grids are split), for the constant form and the
+ * variable-coefficient ones (factored and general, taken in turn); the path
+ * must really be taken (its run counter moves), and never with a blocking
+ * override. */
 static void test_padded_small_grids(void)
 {
     static const size_t sizes[][3] = {{16, 16, 16}, {1, 1, 1}, {2, 3, 5}, {7, 4, 9}, {3, 9, 2}};
@@ -510,8 +512,17 @@ static void test_padded_small_grids(void)
                             problem p;
                             const pel_precision precision = round % 3 == 1 ? PEL_FLOAT32 : PEL_FLOAT64;
                             const size_t nsteps = steps[round % 3];
-                            random_problem(&p, ndim, (pel_stencil_shape)shape, radius, round % 2, FORM_CONSTANT);
-                            p.fma = round % 4 == 3;
+                            static const form_kind forms[3] = {FORM_CONSTANT, FORM_FACTORED, FORM_GENERAL};
+                            const form_kind form = forms[(round / 2) % 3];
+                            /* A form's rhs is added after its own terms, not in
+                             * the FMA order this reference gives it: FMA-order
+                             * forms go without one here, as in test_fma_order. */
+                            random_problem(&p, ndim, (pel_stencil_shape)shape, radius,
+                                           round % 2 && (form == FORM_CONSTANT || round % 4 != 3), form);
+                            /* FMA order: the constant and factored forms (the
+                             * general form's passes do not take it on 1-D
+                             * grids; noted in docs/stencil.md). */
+                            p.fma = round % 4 == 3 && form != FORM_GENERAL;
                             for (int a = 0; a < ndim; a++)
                                 p.dims[a] = sizes[si][a];
                             set_faces(&p, all[set][mix]);

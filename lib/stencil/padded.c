@@ -1,4 +1,5 @@
-/* Small grids: the constant form through one padded copy of the grid.
+/* Small grids: the constant form and the one-level forms (variable
+ * coefficients, user row functions) through one padded copy of the grid.
  *
  * On a grid of a few thousand points the engine's per-row work (row plans,
  * the end points of every row resolved by the boundary rules, the rows next
@@ -99,7 +100,10 @@ int pel__stencil_padded_fits(const pel__stencil_engine *e, size_t nsteps, const 
     size_t bytes, l2, budget;
     /* PEL_TUNE=measure asks for the engine's blockings timed (measure.c);
      * this path is not among them. */
-    if (e->form != NULL || e->nfields > 1 || pel__stencil_measure_requested(blocking))
+    /* One-level forms (variable coefficients, row functions) take this
+     * path too; two-level and coupled ones keep the engine. */
+    if ((e->form != NULL && (e->form->history || e->form->direct)) || e->nfields > 1 ||
+        pel__stencil_measure_requested(blocking))
         return 0;
     /* An override of any field asks for the engine's blocking. */
     if (blocking != NULL && (blocking->tile[0] || blocking->tile[1] || blocking->tile[2] || blocking->time_block ||
@@ -239,6 +243,8 @@ pel_status pel__stencil_run_padded(const pel__stencil_engine *e, const char *gri
     const int nthreads = e->nthreads > 1 ? e->nthreads : 1;
     const void *params = s->precision == PEL_FLOAT32 ? (const void *)&s->rhs_weight_f
                                                      : (const void *)&s->rhs_weight_d;
+    const pel__stencil_form *form = e->form;
+    const size_t npoint = form != NULL ? form->npoint : 0;
     padded g;
     axis_ghosts gh[3];
     char *memory, *q[2];
@@ -250,9 +256,10 @@ pel_status pel__stencil_run_padded(const pel__stencil_engine *e, const char *gri
     for (int a = 0; a < 3; a++)
         axis_ghosts_of(e, a, &gh[a]);
     grid_bytes = (g.elements * es + 63) / 64 * 64;
-    /* The term offsets, then each thread's term pointers of a row, a cache
-     * line apart (sharing a line cost 2x the one-thread time on 3d7 24^3). */
-    term_stride = (nt * sizeof(void *) + 63) / 64 * 64 / sizeof(void *);
+    /* The term offsets, then each thread's term pointers of a row (and a
+     * form's pointwise row pointers after them), a cache line apart
+     * (sharing a line cost 2x the one-thread time on 3d7 24^3). */
+    term_stride = ((nt + npoint) * sizeof(void *) + 63) / 64 * 64 / sizeof(void *);
     offsets_bytes = (nt * sizeof(ptrdiff_t) + 63) / 64 * 64 + (size_t)nthreads * term_stride * sizeof(void *);
     /* Allocated before any data is touched: out of memory leaves the grid
      * as it was. The second padded grid only when a later step needs it. */
@@ -317,8 +324,18 @@ pel_status pel__stencil_run_padded(const pel__stencil_engine *e, const char *gri
                 char *dst = last ? out + (size_t)c * n2 * es : interior_row(e, &g, to, c0, c1);
                 for (size_t k = 0; k < nt; k++)
                     term[k] = at + offset[k] * (ptrdiff_t)es;
-                s->row(dst, term, s->coefficients, nt, e->rhs ? e->rhs + (size_t)c * n2 * es : NULL, params, n2,
-                       0);
+                if (form == NULL) {
+                    s->row(dst, term, s->coefficients, nt, e->rhs ? e->rhs + (size_t)c * n2 * es : NULL, params,
+                           n2, 0);
+                } else {
+                    /* A form's row: its pointwise grids are unpadded, row c
+                     * of each; the whole row is interior, so one call. */
+                    const void **point = term + nt;
+                    const long where[3] = {c0, c1, 0};
+                    for (size_t j = 0; j < npoint; j++)
+                        point[j] = form->point[j] + (size_t)c * n2 * es;
+                    form->row(form, dst, term, point, where, n2, 0);
+                }
                 if (!last && gh[2].copies)
                     row_ghosts(&gh[2], dst - (size_t)e->r[2] * es, es, GHOST_COPIES);
             }
