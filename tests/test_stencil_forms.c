@@ -520,8 +520,8 @@ static void test_padded_small_grids(void)
                             random_problem(&p, ndim, (pel_stencil_shape)shape, radius,
                                            round % 2 && (form == FORM_CONSTANT || round % 4 != 3), form);
                             /* FMA order: the constant and factored forms (the
-                             * general form's passes do not take it on 1-D
-                             * grids; noted in docs/stencil.md). */
+                             * general form's passes add its terms in the plain
+                             * order whatever the stencil's; docs/stencil.md). */
                             p.fma = round % 4 == 3 && form != FORM_GENERAL;
                             for (int a = 0; a < ndim; a++)
                                 p.dims[a] = sizes[si][a];
