@@ -43,14 +43,16 @@ enum { READ_FULL = 1, READ_WHOLE = 2 };
  * 1..lanes-1) may be read as whole vectors of `lanes`: such a read ends
  * lanes - rows elements past the column, which for every column but an
  * item's last is inside the item when the column stride is at least that
- * (lda >= m makes this hold for m past one vector). An item's last column
- * is followed by the next item's data when stride_a is at least a vector
+ * (lda >= m, as it is for k >= 2, makes this hold for m past one vector).
+ * An item's last column is followed by the next item's data when stride_a
+ * is at least a vector
  * (the caller's batch is one array, A only read, so no thread writes what
  * is read beyond a column): only the run's last item keeps its last
  * column masked (tests/test_matrix_batch.c puts every shape at a page
  * end). Items that fail it (1 row of double with lda < 3; 1-3 rows of
- * float with lda < 8 - m, packed 3x3 float items among them) run on a copy
- * of their A with columns a vector apart, PAD_ITEMS at a time: one
+ * float with lda < 8 - m, packed 3x3 float items among them; and with
+ * k = 1, where lda may be below m, any short m) run on a copy
+ * of their A with columns whole vectors apart, PAD_ITEMS at a time: one
  * variant fewer to compile than a masked one (the file's build time). */
 static inline int tiny_reads_whole(size_t rows, size_t lanes, ptrdiff_t lda)
 {
@@ -245,19 +247,23 @@ static PEL_AVX2 void dtiny_run_items(const dtiny_run *r, size_t n, size_t k)
 #endif
 }
 
-/* The run on copies of A with columns 4 apart (tiny_reads_whole); lanes
- * past m are zero. m <= 3 here. */
+/* The run on copies of A with columns a whole number of vectors apart (4
+ * for m <= 4, else 8; tiny_reads_whole); lanes past m are zero. Any m may
+ * come here: with k = 1 a column stride below m is valid (the fuzzer's
+ * 5 x 5 x 1 items with lda = 1). */
 static PEL_AVX2 void dtiny_run_padded(const dtiny_run *r, size_t n, size_t k)
 {
-    double pad[PAD_ITEMS * PEL_GEMM_TINY_K_MAX * 4];
+    double pad[PAD_ITEMS * PEL_GEMM_TINY_K_MAX * 8];
+    const size_t lanes = r->m > 4 ? 8 : 4;
     dtiny_run piece = *r;
 
     piece.a = pad;
-    piece.lda = 4;
-    piece.stride_a = 4 * k;
+    piece.lda = (ptrdiff_t)lanes;
+    piece.stride_a = lanes * k;
     for (size_t i0 = 0; i0 < r->count; i0 += PAD_ITEMS) {
         piece.count = r->count - i0 < PAD_ITEMS ? r->count - i0 : PAD_ITEMS;
-        pad_columns(pad, r->a + i0 * r->stride_a, sizeof *pad, piece.count, r->m, k, (size_t)r->lda, r->stride_a, 4);
+        pad_columns(pad, r->a + i0 * r->stride_a, sizeof *pad, piece.count, r->m, k, (size_t)r->lda, r->stride_a,
+                    lanes);
         piece.b = r->b + i0 * r->stride_b;
         piece.c = r->c + i0 * r->stride_c;
         dtiny_run_items(&piece, n, k);
@@ -395,7 +401,7 @@ static PEL_AVX2 void stiny_run_items(const stiny_run *r, size_t n, size_t k)
 #endif
 }
 
-/* As dtiny_run_padded: columns 8 apart, m <= 3. */
+/* As dtiny_run_padded: columns 8 apart (m <= 7 here). */
 static PEL_AVX2 void stiny_run_padded(const stiny_run *r, size_t n, size_t k)
 {
     float pad[PAD_ITEMS * PEL_GEMM_TINY_K_MAX * 8];
