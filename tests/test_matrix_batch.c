@@ -876,6 +876,62 @@ static void test_tiny_at_page_end(void)
                     }
 }
 
+/* k = 1 with a column stride below m (valid: there is one column): every
+ * table, every tiny m, both entries, double and float, against the naive
+ * reference. The AVX2 kernels once padded such items into slots of too few
+ * rows (the matrix fuzzer's 5 x 5 x 1 items with lda = 1). */
+static void test_tiny_single_column(void)
+{
+    enum { COUNT = 3 };
+    double work[PEL_GEMM_SMALL_MAX * PEL_GEMM_SMALL_MAX] __attribute__((aligned(64)));
+    float swork[PEL_GEMM_SMALL_MAX * PEL_GEMM_SMALL_MAX] __attribute__((aligned(64)));
+    const pel__matrix_kernels *tables[3];
+    size_t ntables = supported_tables(tables);
+
+    for (size_t t = 0; t < ntables; t++)
+        for (size_t m = 1; m <= 2 * PEL_GEMM_TINY_MAX; m++)
+            for (size_t n = 1; n <= PEL_GEMM_TINY_MAX; n += 3)
+                for (int strided = 0; strided <= 1; strided++) {
+                    const size_t sa = m, sb = n, sc = m * n;
+                    double *a = mt_random(sa * COUNT, 800 + m), *b = mt_random(sb * COUNT, 810 + n);
+                    double *c0 = mt_random(sc * COUNT, 820 + m), *c = mt_copy(c0, sc * COUNT);
+                    float *fa = mt_random_float(sa * COUNT, 830 + m), *fb = mt_random_float(sb * COUNT, 840 + n);
+                    float *fc0 = mt_random_float(sc * COUNT, 850 + m), *fc = malloc(sc * COUNT * sizeof *fc);
+                    memcpy(fc, fc0, sc * COUNT * sizeof *fc);
+                    if (m <= PEL_GEMM_TINY_MAX && strided && tables[t]->dgemm_small_strided != NULL)
+                        tables[t]->dgemm_small_strided(COUNT, m, n, 1, ALPHA, a, 1, 1, sa, b, 1, 1, sb, BETA, c, m,
+                                                       sc, work);
+                    else if (m <= PEL_GEMM_TINY_MAX)
+                        for (size_t i = 0; i < COUNT; i++)
+                            tables[t]->dgemm_small(m, n, 1, ALPHA, a + i * sa, 1, 1, b + i * sb, 1, 1, BETA,
+                                                   c + i * sc, m, work);
+                    if (strided && tables[t]->sgemm_small_strided != NULL)
+                        tables[t]->sgemm_small_strided(COUNT, m, n, 1, (float)ALPHA, fa, 1, 1, sa, fb, 1, 1, sb,
+                                                       (float)BETA, fc, m, sc, swork);
+                    else
+                        for (size_t i = 0; i < COUNT; i++)
+                            tables[t]->sgemm_small(m, n, 1, (float)ALPHA, fa + i * sa, 1, 1, fb + i * sb, 1, 1,
+                                                   (float)BETA, fc + i * sc, m, swork);
+                    for (size_t i = 0; i < COUNT; i++) {
+                        if (m <= PEL_GEMM_TINY_MAX)
+                            CU_ASSERT(mt_gemm_ratio(PEL_COL_MAJOR, PEL_NO_TRANS, PEL_NO_TRANS, m, n, 1, ALPHA,
+                                                    a + i * sa, 1, b + i * sb, 1, BETA, c0 + i * sc, c + i * sc, m,
+                                                    0x1p-53) < 16.0);
+                        CU_ASSERT(mt_sgemm_ratio(PEL_COL_MAJOR, PEL_NO_TRANS, PEL_NO_TRANS, m, n, 1, (float)ALPHA,
+                                                 fa + i * sa, m, 1, fb + i * sb, n, 1, (float)BETA, fc0 + i * sc,
+                                                 fc + i * sc, sc, m) < 16.0);
+                    }
+                    free(a);
+                    free(b);
+                    free(c0);
+                    free(c);
+                    free(fa);
+                    free(fb);
+                    free(fc0);
+                    free(fc);
+                }
+}
+
 static void test_table_switch(void)
 {
     const pel__matrix_kernels *best = pel__matrix_kernels_get(), *ref = pel__matrix_kernels_find("reference");
@@ -943,9 +999,8 @@ static void test_measured_cutoff(void)
         if (table == NULL)
             continue;
         for (int single = 0; single < 2; single++) {
-            /* The measurement's floor: the table's constant or 32 (cutoff.c). */
             size_t constant = single ? table->sgemm_small_max : table->dgemm_small_max;
-            size_t floor = constant < PEL__MATRIX_CUTOFF_FLOOR ? constant : PEL__MATRIX_CUTOFF_FLOOR;
+            size_t floor = pel__matrix_cutoff_floor(table, single);
             size_t measured = pel__matrix_small_max(table, single);
             CU_ASSERT(measured >= floor && measured <= PEL_GEMM_SMALL_MAX);
             CU_ASSERT(pel__matrix_small_max(table, single) == measured); /* measured once */
@@ -961,9 +1016,7 @@ static void test_measured_cutoff(void)
         setenv("PEL_GEMM_CUTOFF", "bad", 1); /* refused: the measured value, and a note */
         pel__matrix_cutoff_read_environment();
         CU_ASSERT(strstr(pel_environment_notes(), "PEL_GEMM_CUTOFF") != NULL);
-        CU_ASSERT(pel__matrix_small_max(table, 0) >= (table->dgemm_small_max < PEL__MATRIX_CUTOFF_FLOOR
-                                                          ? table->dgemm_small_max
-                                                          : PEL__MATRIX_CUTOFF_FLOOR));
+        CU_ASSERT(pel__matrix_small_max(table, 0) >= pel__matrix_cutoff_floor(table, 0));
         unsetenv("PEL_GEMM_CUTOFF");
         pel__matrix_cutoff_read_environment();
     }
@@ -1017,6 +1070,7 @@ static void add_suites(void)
         {"every kernel table called directly in every epilogue", test_kernels_epilogues},
         {"tiny kernels: every m, n up to 8 and k up to 16, both entries bit for bit", test_tiny_kernels},
         {"tiny kernels: batches ending at an inaccessible page", test_tiny_at_page_end},
+        {"tiny kernels: one column with lda below m", test_tiny_single_column},
         {"kernel table switch and cutoffs", test_table_switch},
         {"the cutoff to OpenBLAS measured on this machine", test_measured_cutoff},
         {"float batches", test_float_batches},

@@ -940,10 +940,7 @@ static void test_wisdom_gemm_cutoffs(void)
         "gemm 9\n",                     "gemm -1\n",                      "gemm 1\ncutoff %s 0 -40\n",
     };
     const pel__matrix_kernels *table = pel__matrix_kernels_get();
-    /* The measurement's floor (lib/matrix/cutoff.c): the table's constant
-     * or 32, whichever is smaller. */
-    const size_t floor =
-        table->dgemm_small_max < PEL__MATRIX_CUTOFF_FLOOR ? table->dgemm_small_max : PEL__MATRIX_CUTOFF_FLOOR;
+    const size_t floor = pel__matrix_cutoff_floor(table, 0); /* the measurement's (lib/matrix/cutoff.c) */
     const size_t v = floor + 8 <= PEL_GEMM_SMALL_MAX ? floor + 8 : floor;
     pel__matrix_cutoff one, got[PEL__MATRIX_MAX_CUTOFFS];
     char *text = NULL, *again = NULL, *changed;

@@ -3,7 +3,8 @@
  *
  * Each kernel table carries the crossover measured where it was written
  * (kernels.h: dgemm_small_max, sgemm_small_max). The measured cutoff never
- * goes below that constant or CUTOFF_FLOOR, whichever is smaller: up to 32
+ * goes below that constant or PEL__MATRIX_CUTOFF_FLOOR (32), whichever is
+ * smaller: up to 32
  * pel's kernel beat OpenBLAS per item on every machine kind measured so far
  * (docs/matrix.md). Above it, up to what the kernels accept
  * (PEL_GEMM_SMALL_MAX), the answer depends on the machine's OpenBLAS (and
@@ -45,8 +46,6 @@
 /* pel's kernel must take at most 1/CUTOFF_MARGIN of OpenBLAS's time at a
  * size for the cutoff to pass it. */
 #define CUTOFF_MARGIN 1.15
-/* The measured cutoff is at least min(table's constant, CUTOFF_FLOOR). */
-#define CUTOFF_FLOOR PEL__MATRIX_CUTOFF_FLOOR
 /* Sizes tried past the table's cutoff, increasing. */
 static const size_t trial_sizes[] = {33, 40, 48, 56, 64};
 #define TRIALS (sizeof trial_sizes / sizeof trial_sizes[0])
@@ -139,17 +138,16 @@ static void time_size(const pel__matrix_kernels *table, int single, size_t n, vo
     }
 }
 
-/* The smallest cutoff the measurement may give a table. */
-static size_t cutoff_floor(const pel__matrix_kernels *table, int single)
+size_t pel__matrix_cutoff_floor(const pel__matrix_kernels *table, int single)
 {
     const size_t table_cutoff = single ? table->sgemm_small_max : table->dgemm_small_max;
-    return table_cutoff < CUTOFF_FLOOR ? table_cutoff : CUTOFF_FLOOR;
+    return table_cutoff < PEL__MATRIX_CUTOFF_FLOOR ? table_cutoff : PEL__MATRIX_CUTOFF_FLOOR;
 }
 
 static size_t calibrate(const pel__matrix_kernels *table, int single)
 {
     const size_t table_cutoff = single ? table->sgemm_small_max : table->dgemm_small_max;
-    const size_t floor = cutoff_floor(table, single);
+    const size_t floor = pel__matrix_cutoff_floor(table, single);
     const size_t elem = single ? sizeof(float) : sizeof(double), max = PEL_GEMM_SMALL_MAX;
     double own[TRIALS], blas[TRIALS];
     size_t sizes[TRIALS], count = 0;
@@ -216,7 +214,7 @@ size_t pel__matrix_small_max(const pel__matrix_kernels *table, int single)
 
     if (fixed != 0)
         return fixed == SIZE_MAX ? table_cutoff : fixed;
-    if (cutoff_floor(table, single) >= PEL_GEMM_SMALL_MAX)
+    if (pel__matrix_cutoff_floor(table, single) >= PEL_GEMM_SMALL_MAX)
         return table_cutoff;
     for (int i = 0; i < CUTOFF_SLOTS; i++)
         if (__atomic_load_n(&slots[i].table, __ATOMIC_ACQUIRE) == table && slots[i].single == single &&
@@ -267,7 +265,7 @@ int pel__matrix_cutoff_valid(const pel__matrix_cutoff *c)
     table = pel__matrix_kernels_find(c->table);
     if (table == NULL)
         return 0;
-    floor = cutoff_floor(table, c->single);
+    floor = pel__matrix_cutoff_floor(table, c->single);
     return c->value >= floor && c->value <= PEL_GEMM_SMALL_MAX;
 }
 

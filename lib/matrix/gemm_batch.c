@@ -170,9 +170,7 @@ static pel_status run_batch(const char *function, batch_job *job, size_t count)
      * the first such item (lib/matrix/cutoff.c; the AVX2 table's constant
      * of 64 did not hold on every machine). */
     job->kernels = pel__matrix_kernels_get();
-    small_max = job->single ? job->kernels->sgemm_small_max : job->kernels->dgemm_small_max;
-    if (small_max > PEL__MATRIX_CUTOFF_FLOOR)
-        small_max = PEL__MATRIX_CUTOFF_FLOOR; /* what holds without a measurement */
+    small_max = pel__matrix_cutoff_floor(job->kernels, job->single); /* what holds without a measurement */
     if ((job->m > small_max || job->n > small_max || job->k > small_max) && job->m <= PEL_GEMM_SMALL_MAX &&
         job->n <= PEL_GEMM_SMALL_MAX && job->k <= PEL_GEMM_SMALL_MAX)
         small_max = pel__matrix_small_max(job->kernels, job->single);

@@ -122,6 +122,10 @@ int pel__matrix_cutoffs_get(pel__matrix_cutoff *out);
  * ones up to PEL_GEMM_SMALL_MAX ask pel__matrix_small_max. */
 #define PEL__MATRIX_CUTOFF_FLOOR 32
 
+/* min(the table's constant for the precision, PEL__MATRIX_CUTOFF_FLOOR):
+ * the smallest cutoff the measurement may give (lib/matrix/cutoff.c). */
+size_t pel__matrix_cutoff_floor(const struct pel__matrix_kernels *table, int single);
+
 /* 1 when c names a table this CPU runs, a precision 0 or 1, and a value
  * from the smaller of that table's constant and 32 (the measurement's
  * floor, lib/matrix/cutoff.c) to PEL_GEMM_SMALL_MAX; else 0. */

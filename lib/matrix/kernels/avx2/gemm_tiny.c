@@ -39,24 +39,24 @@ enum { ADD_C = 0, SCALE_ONLY = 1, GENERAL = 2, BLOCK = 4 };
  * short columns whole but for the last column of the run's last item. */
 enum { READ_FULL = 1, READ_WHOLE = 2 };
 
-/* Whether short columns of `rows` rows (the last vector's lanes in use,
- * 1..lanes-1) may be read as whole vectors of `lanes`: such a read ends
- * lanes - rows elements past the column, which for every column but an
- * item's last is inside the item when the column stride is at least that
- * (lda >= m, as it is for k >= 2, makes this hold for m past one vector).
- * An item's last column is followed by the next item's data when stride_a
- * is at least a vector
- * (the caller's batch is one array, A only read, so no thread writes what
- * is read beyond a column): only the run's last item keeps its last
- * column masked (tests/test_matrix_batch.c puts every shape at a page
- * end). Items that fail it (1 row of double with lda < 3; 1-3 rows of
- * float with lda < 8 - m, packed 3x3 float items among them; and with
- * k = 1, where lda may be below m, any short m) run on a copy
- * of their A with columns whole vectors apart, PAD_ITEMS at a time: one
- * variant fewer to compile than a masked one (the file's build time). */
-static inline int tiny_reads_whole(size_t rows, size_t lanes, ptrdiff_t lda)
+/* Whether the short columns of an item of k columns, `rows` rows in the
+ * last vector (1..lanes-1), may be read as whole vectors of `lanes`: such a
+ * read ends lanes - rows elements past the column, which for every column
+ * but an item's last is inside the item when the column stride is at least
+ * that (lda >= m, as the validation asks for k >= 2, makes this hold for m
+ * past one vector; with k = 1 there is no such column, whatever lda). An
+ * item's last column is followed by the next item's data when stride_a is
+ * at least a vector (the caller's batch is one array, A only read, so no
+ * thread writes what is read beyond a column): only the run's last item
+ * keeps its last column masked (tests/test_matrix_batch.c puts every shape
+ * at a page end). Items that fail it (1 row of double with lda < 3; 1-3
+ * rows of float with lda < 8 - m, packed 3x3 float items among them) run
+ * on a copy of their A with columns whole vectors apart, PAD_ITEMS at a
+ * time: one variant fewer to compile than a masked one (the file's build
+ * time). */
+static inline int tiny_reads_whole(size_t rows, size_t lanes, size_t k, ptrdiff_t lda)
 {
-    return lda >= (ptrdiff_t)(lanes - rows);
+    return k < 2 || lda >= (ptrdiff_t)(lanes - rows);
 }
 
 #define PAD_ITEMS 32
@@ -248,9 +248,10 @@ static PEL_AVX2 void dtiny_run_items(const dtiny_run *r, size_t n, size_t k)
 }
 
 /* The run on copies of A with columns a whole number of vectors apart (4
- * for m <= 4, else 8; tiny_reads_whole); lanes past m are zero. Any m may
- * come here: with k = 1 a column stride below m is valid (the fuzzer's
- * 5 x 5 x 1 items with lda = 1). */
+ * for m <= 4, else 8; tiny_reads_whole); lanes past m are zero. Only m <= 3
+ * comes here today; the spacing follows m anyway, so that a change of the
+ * predicate cannot put 5 rows in a slot of 4 (the fuzzer's 5 x 5 x 1 items
+ * with lda = 1 once did: tests/fuzz/regressions/matrix). */
 static PEL_AVX2 void dtiny_run_padded(const dtiny_run *r, size_t n, size_t k)
 {
     double pad[PAD_ITEMS * PEL_GEMM_TINY_K_MAX * 8];
@@ -299,7 +300,7 @@ PEL_AVX2 int pel__avx2_dgemm_tiny(size_t count, size_t m, size_t n, size_t k, do
     r.stride_b = stride_b;
     r.stride_c = stride_c;
     r.ldc = ldc;
-    if (m % 4 != 0 && !tiny_reads_whole(m % 4, 4, csa))
+    if (m % 4 != 0 && !tiny_reads_whole(m % 4, 4, k, csa))
         dtiny_run_padded(&r, n, k);
     else
         dtiny_run_items(&r, n, k);
@@ -446,7 +447,7 @@ PEL_AVX2 int pel__avx2_sgemm_tiny(size_t count, size_t m, size_t n, size_t k, fl
     r.stride_b = stride_b;
     r.stride_c = stride_c;
     r.ldc = ldc;
-    if (m != 8 && !tiny_reads_whole(m, 8, csa))
+    if (m != 8 && !tiny_reads_whole(m, 8, k, csa))
         stiny_run_padded(&r, n, k);
     else
         stiny_run_items(&r, n, k);
